@@ -1,0 +1,308 @@
+//! Typed credentials: what a render-farm job needs to reach the production-tracking server.
+//!
+//! Field names follow the Toolkit's `serialize_user` (see `sgtk`) and map one to
+//! one onto the keyword arguments of `shotgun_api3.Shotgun`.
+//!
+//! The order of the `Credential` variants and of each struct's fields is part of
+//! the on-disk format (records are postcard-encoded): append, never reorder.
+
+use crate::error::{Error, Result};
+use crate::secret::{SecretBytes, SecretString};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// An API script name and key (`shotgun_api3.Shotgun(host, script_name=, api_key=)`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptKey {
+    /// Site URL, e.g. `https://mysite.shotgrid.autodesk.com`.
+    pub host: String,
+    /// The Script entity's name (`api_script` in the Toolkit, `script_name` in shotgun_api3).
+    pub script_name: String,
+    /// The script's application key.
+    pub api_key: SecretString,
+    /// `[user:pass@]host[:port]`; secret because it may embed a password.
+    pub http_proxy: Option<SecretString>,
+}
+
+/// A user's session token, as the Toolkit's `SessionUser` holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionToken {
+    /// Site URL.
+    pub host: String,
+    /// The user's login.
+    pub login: String,
+    /// The session token.
+    pub session_token: SecretString,
+    /// `[user:pass@]host[:port]`; secret because it may embed a password.
+    pub http_proxy: Option<SecretString>,
+    /// The Toolkit's opaque base64 session cookie, kept only when set.
+    pub session_metadata: Option<SecretString>,
+}
+
+/// A login and password (what scripts use on sites where a personal access token
+/// is linked to the account).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginPassword {
+    /// Site URL.
+    pub host: String,
+    /// The user's login.
+    pub login: String,
+    /// The password.
+    pub password: SecretString,
+    /// `[user:pass@]host[:port]`; secret because it may embed a password.
+    pub http_proxy: Option<SecretString>,
+}
+
+/// One stored credential. `Debug` never prints secret fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Credential {
+    /// Opaque bytes: anything that is not a production-tracking credential.
+    Opaque(SecretBytes),
+    /// An API script key.
+    ScriptKey(ScriptKey),
+    /// A user session token.
+    SessionToken(SessionToken),
+    /// A login and password.
+    LoginPassword(LoginPassword),
+}
+
+/// The kind of a credential. The numbers are stable: they cross the C ABI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Kind {
+    /// Opaque bytes.
+    Opaque = 0,
+    /// An API script key.
+    ScriptKey = 1,
+    /// A user session token.
+    SessionToken = 2,
+    /// A login and password.
+    LoginPassword = 3,
+}
+
+impl Kind {
+    /// All kinds, in numeric order.
+    pub const ALL: [Kind; 4] = [
+        Kind::Opaque,
+        Kind::ScriptKey,
+        Kind::SessionToken,
+        Kind::LoginPassword,
+    ];
+
+    /// The kind's stable name (`opaque`, `script_key`, `session_token`, `login_password`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Opaque => "opaque",
+            Kind::ScriptKey => "script_key",
+            Kind::SessionToken => "session_token",
+            Kind::LoginPassword => "login_password",
+        }
+    }
+
+    /// The kind with this number, if any.
+    pub fn from_u32(n: u32) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| *k as u32 == n)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Kind> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "unknown kind {s:?}; expected one of opaque, script_key, session_token, login_password"
+                ))
+            })
+    }
+}
+
+/// A named field of a credential, readable without parsing JSON (C ABI, CLI `--field`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Field {
+    /// Site URL.
+    Host = 0,
+    /// User login.
+    Login = 1,
+    /// API script name.
+    ScriptName = 2,
+    /// API script key (secret).
+    ApiKey = 3,
+    /// Session token (secret).
+    SessionToken = 4,
+    /// Toolkit session metadata (secret).
+    SessionMetadata = 5,
+    /// HTTP proxy (secret: may embed a password).
+    HttpProxy = 6,
+    /// Password (secret).
+    Password = 7,
+    /// The raw bytes of an opaque entry (secret).
+    Secret = 8,
+}
+
+impl Field {
+    /// All fields, in numeric order.
+    pub const ALL: [Field; 9] = [
+        Field::Host,
+        Field::Login,
+        Field::ScriptName,
+        Field::ApiKey,
+        Field::SessionToken,
+        Field::SessionMetadata,
+        Field::HttpProxy,
+        Field::Password,
+        Field::Secret,
+    ];
+
+    /// The field's name as the Toolkit spells it (`api_script` for the script name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Host => "host",
+            Field::Login => "login",
+            Field::ScriptName => "api_script",
+            Field::ApiKey => "api_key",
+            Field::SessionToken => "session_token",
+            Field::SessionMetadata => "session_metadata",
+            Field::HttpProxy => "http_proxy",
+            Field::Password => "password",
+            Field::Secret => "secret",
+        }
+    }
+
+    /// Whether the field's value is a secret (never printed to a terminal, wiped on free).
+    pub fn is_secret(self) -> bool {
+        !matches!(self, Field::Host | Field::Login | Field::ScriptName)
+    }
+
+    /// The field with this number, if any.
+    pub fn from_u32(n: u32) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| *f as u32 == n)
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Field {
+    type Err = Error;
+    /// Accepts the Toolkit names and the shotgun_api3 synonyms (`script_name`, `base_url`).
+    fn from_str(s: &str) -> Result<Field> {
+        let alias = match s {
+            "script_name" => Some(Field::ScriptName),
+            "base_url" => Some(Field::Host),
+            _ => None,
+        };
+        alias
+            .or_else(|| Field::ALL.into_iter().find(|f| f.as_str() == s))
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "unknown field {s:?}; expected one of host, login, api_script, api_key, \
+                     session_token, session_metadata, http_proxy, password, secret"
+                ))
+            })
+    }
+}
+
+impl Credential {
+    /// The credential's kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Credential::Opaque(_) => Kind::Opaque,
+            Credential::ScriptKey(_) => Kind::ScriptKey,
+            Credential::SessionToken(_) => Kind::SessionToken,
+            Credential::LoginPassword(_) => Kind::LoginPassword,
+        }
+    }
+
+    /// The site URL, for the kinds that have one.
+    pub fn host(&self) -> Option<&str> {
+        match self {
+            Credential::Opaque(_) => None,
+            Credential::ScriptKey(c) => Some(&c.host),
+            Credential::SessionToken(c) => Some(&c.host),
+            Credential::LoginPassword(c) => Some(&c.host),
+        }
+    }
+
+    /// The value of `field`, or `None` when this kind has no such field or it is unset.
+    pub fn field(&self, field: Field) -> Option<&[u8]> {
+        fn proxy(p: &Option<SecretString>) -> Option<&[u8]> {
+            p.as_ref().map(|p| p.expose().as_bytes())
+        }
+        match (self, field) {
+            (Credential::Opaque(b), Field::Secret) => Some(b.expose()),
+            (Credential::ScriptKey(c), Field::Host) => Some(c.host.as_bytes()),
+            (Credential::ScriptKey(c), Field::ScriptName) => Some(c.script_name.as_bytes()),
+            (Credential::ScriptKey(c), Field::ApiKey | Field::Secret) => {
+                Some(c.api_key.expose().as_bytes())
+            }
+            (Credential::ScriptKey(c), Field::HttpProxy) => proxy(&c.http_proxy),
+            (Credential::SessionToken(c), Field::Host) => Some(c.host.as_bytes()),
+            (Credential::SessionToken(c), Field::Login) => Some(c.login.as_bytes()),
+            (Credential::SessionToken(c), Field::SessionToken | Field::Secret) => {
+                Some(c.session_token.expose().as_bytes())
+            }
+            (Credential::SessionToken(c), Field::SessionMetadata) => c
+                .session_metadata
+                .as_ref()
+                .map(|m| m.expose().as_bytes()),
+            (Credential::SessionToken(c), Field::HttpProxy) => proxy(&c.http_proxy),
+            (Credential::LoginPassword(c), Field::Host) => Some(c.host.as_bytes()),
+            (Credential::LoginPassword(c), Field::Login) => Some(c.login.as_bytes()),
+            (Credential::LoginPassword(c), Field::Password | Field::Secret) => {
+                Some(c.password.expose().as_bytes())
+            }
+            (Credential::LoginPassword(c), Field::HttpProxy) => proxy(&c.http_proxy),
+            _ => None,
+        }
+    }
+
+    /// The credential's main secret: the key, token, password or opaque bytes.
+    pub fn secret(&self) -> &[u8] {
+        self.field(Field::Secret)
+            .expect("every kind has a Secret field")
+    }
+
+    /// Checks the fields the server (and tk-core) insist on are present, naming the first missing one.
+    pub fn validate(&self) -> Result<()> {
+        let required: &[(&str, &str)] = match self {
+            Credential::Opaque(_) => &[],
+            Credential::ScriptKey(c) => &[
+                ("host", c.host.as_str()),
+                ("script_name", c.script_name.as_str()),
+                ("api_key", c.api_key.expose()),
+            ],
+            Credential::SessionToken(c) => &[
+                ("host", c.host.as_str()),
+                ("login", c.login.as_str()),
+                ("session_token", c.session_token.expose()),
+            ],
+            Credential::LoginPassword(c) => &[
+                ("host", c.host.as_str()),
+                ("login", c.login.as_str()),
+                ("password", c.password.expose()),
+            ],
+        };
+        match required.iter().find(|(_, v)| v.is_empty()) {
+            Some((field, _)) => Err(Error::invalid(format!(
+                "a {} credential needs a non-empty {field}",
+                self.kind()
+            ))),
+            None => Ok(()),
+        }
+    }
+}

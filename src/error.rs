@@ -1,0 +1,107 @@
+//! The one error type of farmvault.
+//!
+//! Expected outcomes a caller acts on (`NotFound`, `Expired`, `WrongKey`) and
+//! fail-stop faults (`Corrupt`, `Io`, ...) are distinct variants, so `?` works
+//! for the faults and a `match` still separates the outcomes. Messages name
+//! paths, entries and arguments; they never carry secret bytes, passphrases or
+//! key material.
+
+use std::path::PathBuf;
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in farmvault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No entry of that name (or it was removed).
+    #[error("no entry named {name:?}")]
+    NotFound {
+        /// The entry name that was asked for.
+        name: String,
+    },
+    /// The entry existed but its TTL has run out; it has been removed. Refresh it.
+    #[error("entry {name:?} expired at {expired_at} (unix seconds); refresh it")]
+    Expired {
+        /// The entry (or grant) that expired.
+        name: String,
+        /// When it expired, in seconds since the Unix epoch.
+        expired_at: u64,
+    },
+    /// The passphrase or key file does not open this vault (or grant).
+    #[error("wrong passphrase or key file for {path}")]
+    WrongKey {
+        /// The vault or grant that refused the key.
+        path: PathBuf,
+    },
+    /// An entry failed authentication: it was modified on disk or damaged.
+    #[error("entry {entry:?} failed authentication: it was tampered with or damaged on disk")]
+    Tampered {
+        /// The entry name (or its on-disk id when the name is unknown).
+        entry: String,
+    },
+    /// The vault header or a record is unreadable.
+    #[error("vault at {path} is corrupt: {what}")]
+    Corrupt {
+        /// The vault or file that is corrupt.
+        path: PathBuf,
+        /// What was wrong.
+        what: String,
+    },
+    /// Another process holds the vault and did not release it within the lock timeout.
+    #[error("vault at {path} is locked by another process (waited {waited_ms} ms); close the other program or raise the lock timeout")]
+    Locked {
+        /// The vault directory.
+        path: PathBuf,
+        /// How long the open waited, in milliseconds.
+        waited_ms: u64,
+    },
+    /// There is no vault at that path.
+    #[error("no vault at {path}; create one first (farmvault init)")]
+    NoVault {
+        /// The path that holds no vault.
+        path: PathBuf,
+    },
+    /// A vault already exists where one was to be created.
+    #[error("a vault already exists at {path}; refusing to overwrite it")]
+    AlreadyExists {
+        /// The existing vault.
+        path: PathBuf,
+    },
+    /// A caller passed something invalid; the message says what.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The operation is not allowed on this handle (for example a write on a read-only grant).
+    #[error("not permitted: {0}")]
+    ReadOnly(String),
+    /// An operating-system I/O error, with what farmvault was doing.
+    #[error("{context}: {source}")]
+    Io {
+        /// What farmvault was doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
+        Error::InvalidArgument(msg.into())
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
+        Error::Corrupt {
+            path: path.into(),
+            what: what.into(),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Toolkit (tk-core) credential formats. Placeholder: being written.
