@@ -256,10 +256,9 @@ impl Credential {
             (Credential::SessionToken(c), Field::SessionToken | Field::Secret) => {
                 Some(c.session_token.expose().as_bytes())
             }
-            (Credential::SessionToken(c), Field::SessionMetadata) => c
-                .session_metadata
-                .as_ref()
-                .map(|m| m.expose().as_bytes()),
+            (Credential::SessionToken(c), Field::SessionMetadata) => {
+                c.session_metadata.as_ref().map(|m| m.expose().as_bytes())
+            }
             (Credential::SessionToken(c), Field::HttpProxy) => proxy(&c.http_proxy),
             (Credential::LoginPassword(c), Field::Host) => Some(c.host.as_bytes()),
             (Credential::LoginPassword(c), Field::Login) => Some(c.login.as_bytes()),

@@ -1,0 +1,314 @@
+//! The on-disk format: sled key layout, the vault header, and entry records.
+//!
+//! Everything lives in sled's default tree, in keyspaces told apart by their
+//! first byte, so that every change (including a data-key rotation that
+//! rewrites every entry and the header) is one atomic `apply_batch`:
+//!
+//! | sled key | value |
+//! | --- | --- |
+//! | `H` | header: `"FVLT" ‖ version:u16 ‖ body_len:u32 ‖ body ‖ mac:32` |
+//! | `E ‖ blind(name):32` | record: `version:u8 ‖ created:u64 ‖ updated:u64 ‖ expires:u64 ‖ nonce:24 ‖ ciphertext ‖ tag:16` |
+//! | `X ‖ expires:u64 ‖ blind(name):32` | empty: the expiry index, scanned in time order by purge |
+//! | `G ‖ grant_id:16` | a sealed record of an issued job grant |
+//!
+//! Integers are big-endian; times are Unix seconds; `expires = 0` means never.
+//! `blind(name) = HMAC-SHA256[name_key](name)`, so names never reach the disk in
+//! the clear: the name is inside the ciphertext. The header `body` is postcard
+//! (`HeaderBody`); `mac = HMAC-SHA256[header_key]("FVLT" ‖ version ‖ body_len ‖ body)`.
+//! A record's plaintext is postcard(`Payload`), sealed with
+//! `aad = "farmvault/v1/entry" ‖ vault_id:16 ‖ blind(name):32 ‖ record[0..25]`,
+//! which binds the vault, the name, the format version and the times: moving a
+//! record to another name or vault, or editing its expiry, fails authentication.
+
+use crate::clock::UnixTime;
+use crate::credential::Credential;
+use crate::crypto::{KdfParams, BLIND_LEN, NONCE_LEN, TAG_LEN};
+use serde::{Deserialize, Serialize};
+
+/// Magic bytes at the start of the header.
+pub const MAGIC: &[u8; 4] = b"FVLT";
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+/// The record layout version this build writes and reads.
+pub const RECORD_VERSION: u8 = 1;
+/// Length of a vault id.
+pub const VAULT_ID_LEN: usize = 16;
+
+/// Keyspace prefixes in the sled tree.
+pub mod space {
+    /// The header.
+    pub const HEADER: &[u8] = b"H";
+    /// Entry records.
+    pub const ENTRY: u8 = b'E';
+    /// The expiry index.
+    pub const EXPIRY: u8 = b'X';
+    /// Issued grants.
+    pub const GRANT: u8 = b'G';
+}
+
+/// Length of the clear prefix of a record (version and the three times).
+pub const RECORD_META_LEN: usize = 1 + 8 + 8 + 8;
+const HEADER_FIXED_LEN: usize = 4 + 2 + 4;
+const HEADER_MAC_LEN: usize = 32;
+/// Largest header accepted (a few hundred keyslots); larger means corrupt.
+const MAX_HEADER_LEN: usize = 64 * 1024;
+
+/// How a keyslot derives the key that wraps the data key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SlotKind {
+    /// `kek = argon2id(passphrase, salt; kdf)`.
+    Passphrase {
+        /// Argon2id costs.
+        kdf: KdfParams,
+        /// Random salt.
+        salt: [u8; 16],
+    },
+    /// `kek = HKDF(key_file, salt)`.
+    KeyFile {
+        /// Random salt.
+        salt: [u8; 16],
+    },
+}
+
+/// One keyslot: the data key sealed under a key-encryption key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Keyslot {
+    /// Unique within the vault; never reused.
+    pub id: u32,
+    /// How the wrapping key is derived.
+    pub kind: SlotKind,
+    /// `HKDF(kek, "kek-check")[..16]`: tells a wrong passphrase or key file
+    /// (check differs) from a damaged slot (check matches, unwrap fails).
+    pub check: [u8; 16],
+    /// `seal[kek](dek, aad = "farmvault/v1/keyslot" ‖ vault_id ‖ id)`.
+    pub wrapped_dek: Vec<u8>,
+}
+
+/// The header body (postcard). Field order is format: append only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderBody {
+    /// Random id of this vault, bound into every record's AAD.
+    pub vault_id: [u8; VAULT_ID_LEN],
+    /// When the vault was created.
+    pub created: u64,
+    /// Incremented by every data-key rotation.
+    pub dek_generation: u32,
+    /// Next keyslot id to hand out.
+    pub next_slot_id: u32,
+    /// The keyslots; at least one.
+    pub slots: Vec<Keyslot>,
+}
+
+/// Why a header could not be decoded (becomes `Error::Corrupt`).
+pub type FormatError = String;
+
+/// Splits a stored header into (authenticated bytes, body, mac), checking magic,
+/// version and lengths. The MAC is checked later, once the data key is known.
+pub fn decode_header(bytes: &[u8]) -> Result<(HeaderBody, &[u8], &[u8]), FormatError> {
+    if bytes.len() < HEADER_FIXED_LEN + HEADER_MAC_LEN {
+        return Err(format!("header is truncated ({} bytes)", bytes.len()));
+    }
+    if bytes.len() > MAX_HEADER_LEN {
+        return Err(format!(
+            "header is implausibly large ({} bytes)",
+            bytes.len()
+        ));
+    }
+    if &bytes[..4] != MAGIC {
+        return Err("header magic is not FVLT: not a farmvault vault, or damaged".into());
+    }
+    let version = u16::from_be_bytes([bytes[4], bytes[5]]);
+    if version != FORMAT_VERSION {
+        return Err(format!(
+            "format version {version} is not supported by this build (it reads version {FORMAT_VERSION})"
+        ));
+    }
+    let body_len = u32::from_be_bytes(bytes[6..10].try_into().expect("4 bytes")) as usize;
+    if HEADER_FIXED_LEN + body_len + HEADER_MAC_LEN != bytes.len() {
+        return Err(format!(
+            "header length mismatch: body says {body_len} bytes, file holds {}",
+            bytes.len() - HEADER_FIXED_LEN - HEADER_MAC_LEN
+        ));
+    }
+    let (authed, mac) = bytes.split_at(HEADER_FIXED_LEN + body_len);
+    let body: HeaderBody = postcard::from_bytes(&authed[HEADER_FIXED_LEN..])
+        .map_err(|e| format!("header body is unreadable: {e}"))?;
+    if body.slots.is_empty() {
+        return Err("header has no keyslots".into());
+    }
+    for slot in &body.slots {
+        if let SlotKind::Passphrase { kdf, .. } = &slot.kind {
+            kdf.check()
+                .map_err(|e| format!("keyslot {}: {e}", slot.id))?;
+        }
+    }
+    Ok((body, authed, mac))
+}
+
+/// Encodes a header body; `mac` computes the MAC over the returned prefix.
+pub fn encode_header(body: &HeaderBody, mac: impl FnOnce(&[u8]) -> [u8; 32]) -> Vec<u8> {
+    let encoded = postcard::to_allocvec(body).expect("a header always serialises");
+    let mut out = Vec::with_capacity(HEADER_FIXED_LEN + encoded.len() + HEADER_MAC_LEN);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_be_bytes());
+    out.extend_from_slice(&(encoded.len() as u32).to_be_bytes());
+    out.extend_from_slice(&encoded);
+    let tag = mac(&out);
+    out.extend_from_slice(&tag);
+    out
+}
+
+/// AAD binding a keyslot's wrapped key to its vault and slot id.
+pub fn keyslot_aad(vault_id: &[u8; VAULT_ID_LEN], slot_id: u32) -> Vec<u8> {
+    let mut aad = b"farmvault/v1/keyslot".to_vec();
+    aad.extend_from_slice(vault_id);
+    aad.extend_from_slice(&slot_id.to_be_bytes());
+    aad
+}
+
+/// The clear, authenticated times of a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordMeta {
+    /// When the entry was first stored.
+    pub created: UnixTime,
+    /// When the entry was last written (put or renew).
+    pub updated: UnixTime,
+    /// When it expires, if ever.
+    pub expires: Option<UnixTime>,
+}
+
+impl RecordMeta {
+    /// The 25-byte clear prefix of a record.
+    pub fn encode(&self) -> [u8; RECORD_META_LEN] {
+        let mut out = [0u8; RECORD_META_LEN];
+        out[0] = RECORD_VERSION;
+        out[1..9].copy_from_slice(&self.created.0.to_be_bytes());
+        out[9..17].copy_from_slice(&self.updated.0.to_be_bytes());
+        out[17..25].copy_from_slice(&self.expires.map_or(0, |e| e.0).to_be_bytes());
+        out
+    }
+
+    /// Reads the clear prefix of a stored record (unauthenticated until the record is opened).
+    pub fn decode(record: &[u8]) -> Result<RecordMeta, FormatError> {
+        if record.len() < RECORD_META_LEN + NONCE_LEN + TAG_LEN {
+            return Err(format!("record is truncated ({} bytes)", record.len()));
+        }
+        if record[0] != RECORD_VERSION {
+            return Err(format!(
+                "record version {} is not supported (this build reads {RECORD_VERSION})",
+                record[0]
+            ));
+        }
+        let u = |r: std::ops::Range<usize>| {
+            u64::from_be_bytes(record[r].try_into().expect("8-byte field"))
+        };
+        let expires = u(17..25);
+        Ok(RecordMeta {
+            created: UnixTime(u(1..9)),
+            updated: UnixTime(u(9..17)),
+            expires: (expires != 0).then_some(UnixTime(expires)),
+        })
+    }
+}
+
+/// AAD of an entry record.
+pub fn entry_aad(
+    vault_id: &[u8; VAULT_ID_LEN],
+    blind: &[u8; BLIND_LEN],
+    meta: &[u8; RECORD_META_LEN],
+) -> [u8; 18 + VAULT_ID_LEN + BLIND_LEN + RECORD_META_LEN] {
+    let mut aad = [0u8; 18 + VAULT_ID_LEN + BLIND_LEN + RECORD_META_LEN];
+    aad[..18].copy_from_slice(b"farmvault/v1/entry");
+    aad[18..34].copy_from_slice(vault_id);
+    aad[34..66].copy_from_slice(blind);
+    aad[66..].copy_from_slice(meta);
+    aad
+}
+
+/// The plaintext inside a record. Field order is format: append only.
+#[derive(Serialize, Deserialize)]
+pub struct Payload {
+    /// The entry name (only ever stored encrypted).
+    pub name: String,
+    /// The credential.
+    pub credential: Credential,
+}
+
+/// The sled key of an entry.
+pub fn entry_key(blind: &[u8; BLIND_LEN]) -> [u8; 1 + BLIND_LEN] {
+    let mut k = [0u8; 1 + BLIND_LEN];
+    k[0] = space::ENTRY;
+    k[1..].copy_from_slice(blind);
+    k
+}
+
+/// The sled key of an expiry-index item.
+pub fn expiry_key(expires: UnixTime, blind: &[u8; BLIND_LEN]) -> [u8; 9 + BLIND_LEN] {
+    let mut k = [0u8; 9 + BLIND_LEN];
+    k[0] = space::EXPIRY;
+    k[1..9].copy_from_slice(&expires.0.to_be_bytes());
+    k[9..].copy_from_slice(blind);
+    k
+}
+
+/// Splits an expiry-index key into (expires, blind).
+pub fn decode_expiry_key(key: &[u8]) -> Option<(UnixTime, [u8; BLIND_LEN])> {
+    if key.len() != 9 + BLIND_LEN || key[0] != space::EXPIRY {
+        return None;
+    }
+    let t = u64::from_be_bytes(key[1..9].try_into().ok()?);
+    Some((UnixTime(t), key[9..].try_into().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body() -> HeaderBody {
+        HeaderBody {
+            vault_id: [3; 16],
+            created: 5,
+            dek_generation: 0,
+            next_slot_id: 1,
+            slots: vec![Keyslot {
+                id: 0,
+                kind: SlotKind::KeyFile { salt: [1; 16] },
+                check: [2; 16],
+                wrapped_dek: vec![9; 72],
+            }],
+        }
+    }
+
+    #[test]
+    fn header_round_trip_and_damage() {
+        let bytes = encode_header(&body(), |_| [7; 32]);
+        let (b, authed, mac) = decode_header(&bytes).unwrap();
+        assert_eq!(b, body());
+        assert_eq!(mac, &[7; 32]);
+        assert_eq!(authed.len() + 32, bytes.len());
+        for cut in [0, 5, 20, bytes.len() - 1] {
+            assert!(decode_header(&bytes[..cut]).is_err(), "cut {cut}");
+        }
+        let mut bad = bytes.clone();
+        bad[0] = b'X';
+        assert!(decode_header(&bad).unwrap_err().contains("magic"));
+        let mut newer = bytes.clone();
+        newer[5] = 9;
+        assert!(decode_header(&newer).unwrap_err().contains("version 9"));
+    }
+
+    #[test]
+    fn record_meta_round_trip() {
+        let m = RecordMeta {
+            created: UnixTime(1),
+            updated: UnixTime(2),
+            expires: Some(UnixTime(3)),
+        };
+        let mut rec = m.encode().to_vec();
+        rec.extend_from_slice(&[0; NONCE_LEN + TAG_LEN]);
+        assert_eq!(RecordMeta::decode(&rec).unwrap(), m);
+        assert!(RecordMeta::decode(&rec[..30]).is_err());
+        let k = expiry_key(UnixTime(42), &[5; 32]);
+        assert_eq!(decode_expiry_key(&k), Some((UnixTime(42), [5; 32])));
+    }
+}

@@ -1,0 +1,139 @@
+//! One sled database per vault directory per process, and the cross-process lock wait.
+//!
+//! sled 0.34 refuses a second open of a directory even from the same process
+//! (`could not acquire lock on ".../db"`, an `io::ErrorKind::Other` recognisable
+//! only by its text). Two plugins in one Nuke session must both open the vault,
+//! so handles on the same canonical path share one `Store`; each open still
+//! proves its own passphrase or key file against the header.
+
+use crate::error::{Error, Result};
+use crate::keyslot::Keys;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+/// A vault's sled database, shared by every handle on it in this process.
+pub(crate) struct Store {
+    pub(crate) path: PathBuf,
+    pub(crate) db: sled::Db,
+    /// The unlocked subkeys, once any handle has proved a key. Writers hold the
+    /// read side across seal and insert, a rotation holds the write side, so no
+    /// record is ever sealed under a key that is being replaced.
+    pub(crate) keys: RwLock<Option<Arc<Keys>>>,
+    /// Serialises header changes (passphrase, key files, rotation, grants).
+    pub(crate) admin: Mutex<()>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn registry() -> &'static Mutex<HashMap<PathBuf, Weak<Store>>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<PathBuf, Weak<Store>>>> = OnceLock::new();
+    REGISTRY.get_or_init(Default::default)
+}
+
+/// The sled file whose presence marks a directory as holding a store.
+pub(crate) fn has_store(dir: &Path) -> bool {
+    dir.join("db").is_file()
+}
+
+/// Returns the process's store for `dir` (canonicalised), opening it if needed and
+/// waiting up to `timeout` for another process to release it.
+pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
+    let canonical = std::fs::canonicalize(dir)
+        .map_err(|e| Error::io(format!("resolving vault path {}", dir.display()), e))?;
+    let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(store) = reg.get(&canonical).and_then(Weak::upgrade) {
+        return Ok(store);
+    }
+    let db = open_with_backoff(&canonical, timeout)?;
+    restrict_permissions(&canonical);
+    let store = Arc::new(Store {
+        path: canonical.clone(),
+        db,
+        keys: RwLock::new(None),
+        admin: Mutex::new(()),
+    });
+    reg.retain(|_, w| w.strong_count() > 0);
+    reg.insert(canonical, Arc::downgrade(&store));
+    Ok(store)
+}
+
+fn sled_config(dir: &Path) -> sled::Config {
+    sled::Config::new()
+        .path(dir)
+        // A vault holds kilobytes to megabytes; sled's 1 GiB default cache would
+        // be an unwelcome guest inside a DCC session.
+        .cache_capacity(64 * 1024 * 1024)
+        .mode(sled::Mode::LowSpace)
+}
+
+fn is_lock_error(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
+fn open_with_backoff(dir: &Path, timeout: Duration) -> Result<sled::Db> {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(5);
+    loop {
+        match sled_config(dir).open() {
+            Ok(db) => return Ok(db),
+            Err(e) if is_lock_error(&e) => {
+                let waited = start.elapsed();
+                if waited >= timeout {
+                    return Err(Error::Locked {
+                        path: dir.to_path_buf(),
+                        waited_ms: waited.as_millis() as u64,
+                    });
+                }
+                std::thread::sleep(delay.min(timeout - waited));
+                delay = (delay * 2).min(Duration::from_millis(200));
+            }
+            Err(e) => return Err(sled_error(dir, e)),
+        }
+    }
+}
+
+/// Maps a sled error to ours, naming the vault.
+pub(crate) fn sled_error(dir: &Path, e: sled::Error) -> Error {
+    match e {
+        sled::Error::Io(io) => Error::io(format!("vault storage at {}", dir.display()), io),
+        sled::Error::Corruption { .. } => Error::corrupt(dir, format!("storage is damaged: {e}")),
+        other => Error::corrupt(dir, format!("storage error: {other}")),
+    }
+}
+
+/// Best effort: the directory 0700 and sled's files 0600, whatever the umask was.
+#[cfg(unix)]
+pub(crate) fn restrict_permissions(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let mode = if entry.path().is_dir() { 0o700 } else { 0o600 };
+            let _ = std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode));
+        }
+    }
+}
+
+/// Windows and others: ACLs are inherited from the parent; nothing portable to set.
+#[cfg(not(unix))]
+pub(crate) fn restrict_permissions(_dir: &Path) {}
+
+/// Creates `dir` (and parents) with owner-only permissions where the OS has them.
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}

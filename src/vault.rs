@@ -1,0 +1,998 @@
+//! The vault: open or create, then put, get, list, renew, purge, batch, and key management.
+
+use crate::clock::{Clock, SystemClock, UnixTime};
+use crate::credential::{Credential, Kind};
+use crate::crypto::{fill_random, KdfParams, SymmetricKey};
+use crate::error::{Error, Result};
+use crate::format::{
+    self, decode_expiry_key, entry_aad, entry_key, expiry_key, HeaderBody, Payload, RecordMeta,
+    SlotKind, RECORD_META_LEN, VAULT_ID_LEN,
+};
+use crate::keyslot::{self, Kek, Keys, SlotMatch, Unlock};
+use crate::secret::SecretString;
+use crate::store::{self, Store};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLockReadGuard};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Longest entry name, in bytes.
+pub const MAX_NAME_LEN: usize = 1024;
+/// Largest secret (the sum of a credential's fields), in bytes.
+pub const MAX_SECRET_LEN: usize = 1024 * 1024;
+/// Longest TTL accepted (100 years): anything longer is a unit mistake.
+pub const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+/// How long an open waits for another process to release the vault, by default.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How to open or create a vault. `farmvault::open` and `farmvault::create` are sugar over it.
+#[derive(Clone, Debug)]
+pub struct Config {
+    path: PathBuf,
+    kdf: KdfParams,
+    lock_timeout: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl Config {
+    /// A config for the vault directory at `path`, with safe defaults:
+    /// Argon2id m=64 MiB t=3 p=1, a 10 s lock wait, the system clock.
+    pub fn new(path: impl Into<PathBuf>) -> Config {
+        Config {
+            path: path.into(),
+            kdf: KdfParams::DEFAULT,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Argon2id costs for passphrase slots this handle creates (at create, or on a
+    /// passphrase change). Cheaper than the default only for tests and benchmarks.
+    pub fn kdf(mut self, kdf: KdfParams) -> Config {
+        self.kdf = kdf;
+        self
+    }
+
+    /// How long an open waits for another process holding the vault before `Locked`.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Config {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// The clock expiries are measured against (tests pass a `ManualClock`).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Config {
+        self.clock = clock;
+        self
+    }
+
+    /// Creates a new vault at the path, unlocked by `unlock`. The directory may
+    /// exist if empty; an existing vault is never overwritten.
+    pub fn create(self, unlock: &Unlock) -> Result<Vault> {
+        let path = &self.path;
+        if store::has_store(path) {
+            return Err(Error::AlreadyExists { path: path.clone() });
+        }
+        if path.exists() {
+            let non_empty = std::fs::read_dir(path)
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?
+                .next()
+                .is_some();
+            if non_empty {
+                return Err(Error::invalid(format!(
+                    "{} exists and is not empty; a vault needs a directory of its own",
+                    path.display()
+                )));
+            }
+        }
+        store::create_private_dir(path)
+            .map_err(|e| Error::io(format!("creating vault directory {}", path.display()), e))?;
+        let store = store::open_store(path, self.lock_timeout)?;
+        let _admin = store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        if read_header_bytes(&store)?.is_some() {
+            return Err(Error::AlreadyExists { path: path.clone() });
+        }
+        let mut vault_id = [0u8; VAULT_ID_LEN];
+        fill_random(&mut vault_id)?;
+        let keys = Keys::derive(vault_id, SymmetricKey::generate()?);
+        let (slot, kek) = keyslot::new_slot(0, &vault_id, &keys.dek, unlock, self.kdf)?;
+        let body = HeaderBody {
+            vault_id,
+            created: self.clock.now().secs(),
+            dek_generation: 0,
+            next_slot_id: 1,
+            slots: vec![slot],
+        };
+        let header = seal_header(&keys, &body);
+        store
+            .db
+            .insert(format::space::HEADER, header)
+            .map_err(|e| store::sled_error(&store.path, e))?;
+        flush(&store)?;
+        *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(keys));
+        drop(_admin);
+        Ok(Vault::new(store, self, kek))
+    }
+
+    /// Opens the existing vault at the path with `unlock`.
+    pub fn open(self, unlock: &Unlock) -> Result<Vault> {
+        if !store::has_store(&self.path) {
+            return Err(Error::NoVault {
+                path: self.path.clone(),
+            });
+        }
+        let store = store::open_store(&self.path, self.lock_timeout)?;
+        let admin = store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let header = read_header_bytes(&store)?.ok_or_else(|| {
+            Error::corrupt(
+                &store.path,
+                "the header is missing (was creation interrupted? remove the directory and create the vault again)",
+            )
+        })?;
+        let (body, authed, mac) =
+            format::decode_header(&header).map_err(|what| Error::corrupt(&store.path, what))?;
+        let mut found = None;
+        for slot in &body.slots {
+            match keyslot::try_slot(slot, &body.vault_id, unlock)? {
+                SlotMatch::No => continue,
+                SlotMatch::Damaged => {
+                    return Err(Error::corrupt(
+                        &store.path,
+                        format!("keyslot {} is damaged: the key is right but the wrapped data key does not open", slot.id),
+                    ))
+                }
+                SlotMatch::Yes(dek, kek) => {
+                    found = Some((dek, kek));
+                    break;
+                }
+            }
+        }
+        let (dek, kek) = found.ok_or_else(|| Error::WrongKey {
+            path: store.path.clone(),
+        })?;
+        let keys = Keys::derive(body.vault_id, dek);
+        if !keys.header.verify(&[authed], mac) {
+            return Err(Error::corrupt(
+                &store.path,
+                "the header failed authentication: it was edited or damaged",
+            ));
+        }
+        *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(keys));
+        drop(admin);
+        Ok(Vault::new(store, self, kek))
+    }
+}
+
+/// Opens the vault at `path` with the default config.
+pub fn open(path: impl Into<PathBuf>, unlock: &Unlock) -> Result<Vault> {
+    Config::new(path).open(unlock)
+}
+
+/// Creates a vault at `path` with the default config.
+pub fn create(path: impl Into<PathBuf>, unlock: &Unlock) -> Result<Vault> {
+    Config::new(path).create(unlock)
+}
+
+/// Options of a put.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PutOptions {
+    /// Time to live; `None` keeps the entry until it is deleted.
+    pub ttl: Option<Duration>,
+    /// Flush to disk before returning (the default). `false` leaves the write to
+    /// sled's background flush (within 500 ms) or the next durable write: for bulk
+    /// loads that end with `Vault::flush`.
+    pub durable: bool,
+}
+
+impl Default for PutOptions {
+    fn default() -> Self {
+        PutOptions {
+            ttl: None,
+            durable: true,
+        }
+    }
+}
+
+impl PutOptions {
+    /// Durable, no TTL.
+    pub fn new() -> PutOptions {
+        PutOptions::default()
+    }
+
+    /// With a time to live.
+    pub fn ttl(mut self, ttl: Duration) -> PutOptions {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// Durable (flushed before return) or not.
+    pub fn durable(mut self, durable: bool) -> PutOptions {
+        self.durable = durable;
+        self
+    }
+}
+
+/// What is known of an entry without its secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryMeta {
+    /// The entry's name.
+    pub name: String,
+    /// The credential kind.
+    pub kind: Kind,
+    /// The site URL of typed credentials.
+    pub host: Option<String>,
+    /// When it was first stored.
+    pub created: UnixTime,
+    /// When it was last written (put or renew).
+    pub updated: UnixTime,
+    /// When it expires, if ever.
+    pub expires: Option<UnixTime>,
+}
+
+impl EntryMeta {
+    /// Whether the entry has expired at `now`.
+    pub fn is_expired_at(&self, now: UnixTime) -> bool {
+        self.expires.is_some_and(|e| now >= e)
+    }
+}
+
+/// An entry read back: its metadata and its credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Metadata.
+    pub meta: EntryMeta,
+    /// The credential (its `Debug` is redacted).
+    pub credential: Credential,
+}
+
+/// A set of puts and deletes applied atomically and flushed once.
+#[derive(Default)]
+pub struct Batch {
+    ops: Vec<(String, BatchOp)>,
+}
+
+/// One operation of a batch: a put (credential and TTL) or, as `None`, a delete.
+type BatchOp = Option<(Credential, Option<Duration>)>;
+
+impl fmt::Debug for Batch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batch")
+            .field("ops", &self.ops.len())
+            .finish()
+    }
+}
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Batch {
+        Batch::default()
+    }
+
+    /// Adds a put of opaque bytes.
+    pub fn put(&mut self, name: &str, secret: &[u8], ttl: Option<Duration>) {
+        self.put_credential(
+            name,
+            Credential::Opaque(crate::SecretBytes::from_slice(secret)),
+            ttl,
+        );
+    }
+
+    /// Adds a put of a typed credential.
+    pub fn put_credential(&mut self, name: &str, credential: Credential, ttl: Option<Duration>) {
+        self.ops.push((name.to_owned(), Some((credential, ttl))));
+    }
+
+    /// Adds a delete (the batch fails with `NotFound` if the entry does not exist).
+    pub fn delete(&mut self, name: &str) {
+        self.ops.push((name.to_owned(), None));
+    }
+
+    /// Number of operations.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+/// A keyslot as `Vault::keyslots` reports it (no key material).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlotInfo {
+    /// Slot id.
+    pub id: u32,
+    /// `"passphrase"` or `"key_file"`.
+    pub kind: &'static str,
+    /// Argon2id costs of a passphrase slot.
+    pub kdf: Option<KdfParams>,
+}
+
+/// Options of a data-key rotation.
+#[derive(Clone, Debug, Default)]
+pub struct RotateOptions {
+    /// Unlocks of other keyslots to keep (the slot this handle opened with is always kept).
+    pub keep: Vec<Unlock>,
+    /// Drop slots that cannot be rewrapped (no unlock given for them) instead of refusing.
+    pub drop_other_slots: bool,
+}
+
+/// An open vault. Cheap to share between threads (`&Vault` or `Arc<Vault>`);
+/// every handle on the same directory in a process shares one database.
+pub struct Vault {
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    kdf: KdfParams,
+    /// The key-encryption key this handle opened with: a rotation rewraps its slot.
+    own: Mutex<Kek>,
+}
+
+impl fmt::Debug for Vault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Vault")
+            .field("path", &self.store.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn read_header_bytes(store: &Store) -> Result<Option<sled::IVec>> {
+    store
+        .db
+        .get(format::space::HEADER)
+        .map_err(|e| store::sled_error(&store.path, e))
+}
+
+fn seal_header(keys: &Keys, body: &HeaderBody) -> Vec<u8> {
+    format::encode_header(body, |authed| keys.header.tag(&[authed]))
+}
+
+fn flush(store: &Store) -> Result<()> {
+    store
+        .db
+        .flush()
+        .map(|_| ())
+        .map_err(|e| store::sled_error(&store.path, e))
+}
+
+/// Checks an entry name: UTF-8 (by type), 1 to 1024 bytes, no control characters.
+pub fn validate_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > MAX_NAME_LEN {
+        return Err(Error::invalid(format!(
+            "entry names are 1 to {MAX_NAME_LEN} bytes, got {}",
+            name.len()
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "entry name {:?} contains a control character",
+            name.escape_debug().to_string()
+        )));
+    }
+    Ok(())
+}
+
+fn validate_credential(name: &str, c: &Credential) -> Result<()> {
+    c.validate()
+        .map_err(|e| Error::invalid(format!("entry {name:?}: {e}")))?;
+    let size: usize = crate::credential::Field::ALL
+        .iter()
+        .filter(|f| **f != crate::credential::Field::Secret)
+        .filter_map(|f| c.field(*f).map(<[u8]>::len))
+        .sum::<usize>()
+        .max(c.secret().len());
+    if size > MAX_SECRET_LEN {
+        return Err(Error::invalid(format!(
+            "entry {name:?}: secrets are at most {MAX_SECRET_LEN} bytes, got {size}"
+        )));
+    }
+    Ok(())
+}
+
+fn expiry_for(now: UnixTime, ttl: Option<Duration>) -> Result<Option<UnixTime>> {
+    match ttl {
+        None => Ok(None),
+        Some(t) if t.is_zero() => Err(Error::invalid("a TTL must be longer than zero")),
+        Some(t) if t > MAX_TTL => Err(Error::invalid(format!(
+            "a TTL of {} s is longer than the 100-year maximum",
+            t.as_secs()
+        ))),
+        Some(t) => Ok(Some(now.plus(t))),
+    }
+}
+
+/// Entries written earlier in the same batch: blind -> (created, expires), or
+/// `None` once deleted.
+type Staged = HashMap<[u8; 32], Option<(UnixTime, Option<UnixTime>)>>;
+
+/// A record opened and authenticated.
+struct Opened {
+    meta: RecordMeta,
+    payload: Payload,
+}
+
+impl Vault {
+    fn new(store: Arc<Store>, config: Config, own: Kek) -> Vault {
+        Vault {
+            store,
+            clock: config.clock,
+            kdf: config.kdf,
+            own: Mutex::new(own),
+        }
+    }
+
+    /// The canonical path of the vault directory.
+    pub fn path(&self) -> &Path {
+        &self.store.path
+    }
+
+    /// The current time on this vault's clock.
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    fn keys(&self) -> (RwLockReadGuard<'_, Option<Arc<Keys>>>, Arc<Keys>) {
+        let guard = self.store.keys.read().unwrap_or_else(|e| e.into_inner());
+        let keys = guard
+            .as_ref()
+            .expect("a Vault exists only after its store was unlocked")
+            .clone();
+        (guard, keys)
+    }
+
+    fn sled(&self, e: sled::Error) -> Error {
+        store::sled_error(&self.store.path, e)
+    }
+
+    fn seal_record(
+        keys: &Keys,
+        blind: &[u8; 32],
+        meta: &RecordMeta,
+        payload: &Payload,
+    ) -> Result<Vec<u8>> {
+        let plain =
+            Zeroizing::new(postcard::to_allocvec(payload).expect("a payload always serialises"));
+        let clear = meta.encode();
+        let aad = entry_aad(&keys.vault_id, blind, &clear);
+        let mut record =
+            Vec::with_capacity(crate::crypto::sealed_len(plain.len()) + RECORD_META_LEN);
+        record.extend_from_slice(&clear);
+        keys.entry.seal_into(&plain, &aad, &mut record)?;
+        Ok(record)
+    }
+
+    /// Opens a record; `label` names the entry in errors (its name, or its on-disk id).
+    fn open_record(keys: &Keys, label: &str, blind: &[u8; 32], record: &[u8]) -> Result<Opened> {
+        let tampered = || Error::Tampered {
+            entry: label.to_owned(),
+        };
+        let meta = RecordMeta::decode(record).map_err(|_| tampered())?;
+        let clear: &[u8; RECORD_META_LEN] = record[..RECORD_META_LEN]
+            .try_into()
+            .expect("decode checked the length");
+        let aad = entry_aad(&keys.vault_id, blind, clear);
+        let plain = keys
+            .entry
+            .open(&record[RECORD_META_LEN..], &aad)
+            .ok_or_else(tampered)?;
+        let payload: Payload = postcard::from_bytes(&plain).map_err(|_| tampered())?;
+        Ok(Opened { meta, payload })
+    }
+
+    /// Reads and authenticates `name`; `Expired` removes it.
+    fn read(&self, keys: &Keys, name: &str) -> Result<(Opened, [u8; 32])> {
+        validate_name(name)?;
+        let blind = keys.blind(name);
+        let record = self
+            .store
+            .db
+            .get(entry_key(&blind))
+            .map_err(|e| self.sled(e))?
+            .ok_or_else(|| Error::NotFound {
+                name: name.to_owned(),
+            })?;
+        let opened = Self::open_record(keys, name, &blind, &record)?;
+        if opened.payload.name != name {
+            return Err(Error::Tampered {
+                entry: name.to_owned(),
+            });
+        }
+        if let Some(exp) = opened.meta.expires.filter(|e| self.now() >= *e) {
+            // Best effort: a purge catches what this misses. Not flushed: losing the
+            // removal in a crash only means the next read removes it again.
+            let mut b = sled::Batch::default();
+            b.remove(&entry_key(&blind)[..]);
+            b.remove(&expiry_key(exp, &blind)[..]);
+            let _ = self.store.db.apply_batch(b);
+            return Err(Error::Expired {
+                name: name.to_owned(),
+                expired_at: exp.secs(),
+            });
+        }
+        Ok((opened, blind))
+    }
+
+    fn meta_of(opened: &Opened) -> EntryMeta {
+        EntryMeta {
+            name: opened.payload.name.clone(),
+            kind: opened.payload.credential.kind(),
+            host: opened.payload.credential.host().map(str::to_owned),
+            created: opened.meta.created,
+            updated: opened.meta.updated,
+            expires: opened.meta.expires,
+        }
+    }
+
+    /// Stores opaque bytes under `name`, replacing what was there.
+    pub fn put(&self, name: &str, secret: &[u8], options: &PutOptions) -> Result<()> {
+        self.put_credential(
+            name,
+            &Credential::Opaque(crate::SecretBytes::from_slice(secret)),
+            options,
+        )
+    }
+
+    /// Stores a typed credential under `name`, replacing what was there.
+    pub fn put_credential(
+        &self,
+        name: &str,
+        credential: &Credential,
+        options: &PutOptions,
+    ) -> Result<()> {
+        validate_name(name)?;
+        validate_credential(name, credential)?;
+        let now = self.now();
+        let expires = expiry_for(now, options.ttl)?;
+        let (_guard, keys) = self.keys();
+        let mut batch = sled::Batch::default();
+        self.stage_put(
+            &keys,
+            &mut batch,
+            &mut HashMap::new(),
+            name,
+            credential,
+            now,
+            expires,
+        )?;
+        self.store.db.apply_batch(batch).map_err(|e| self.sled(e))?;
+        if options.durable {
+            flush(&self.store)?;
+        }
+        Ok(())
+    }
+
+    /// Adds a put to `batch`. `staged` tracks entries already written earlier in the
+    /// same batch (blind -> (created, expires)), so their index items are replaced too.
+    #[allow(clippy::too_many_arguments)]
+    fn stage_put(
+        &self,
+        keys: &Keys,
+        batch: &mut sled::Batch,
+        staged: &mut Staged,
+        name: &str,
+        credential: &Credential,
+        now: UnixTime,
+        expires: Option<UnixTime>,
+    ) -> Result<()> {
+        let blind = keys.blind(name);
+        // The previous record's clear times: its created time carries over and its
+        // index item goes. Unauthenticated, which is fine: purge re-checks every
+        // index item against its record before acting on it.
+        let previous = match staged.get(&blind) {
+            Some(p) => *p,
+            None => self
+                .store
+                .db
+                .get(entry_key(&blind))
+                .map_err(|e| self.sled(e))?
+                .and_then(|r| RecordMeta::decode(&r).ok())
+                .map(|m| (m.created, m.expires)),
+        };
+        if let Some((_, Some(old))) = previous {
+            if Some(old) != expires {
+                batch.remove(&expiry_key(old, &blind)[..]);
+            }
+        }
+        let meta = RecordMeta {
+            created: previous.map_or(now, |(c, _)| c),
+            updated: now,
+            expires,
+        };
+        let payload = Payload {
+            name: name.to_owned(),
+            credential: credential.clone(),
+        };
+        let record = Self::seal_record(keys, &blind, &meta, &payload)?;
+        batch.insert(&entry_key(&blind)[..], record);
+        if let Some(e) = expires {
+            batch.insert(&expiry_key(e, &blind)[..], &[][..]);
+        }
+        staged.insert(blind, Some((meta.created, expires)));
+        Ok(())
+    }
+
+    /// Reads `name`. An expired entry is removed and reported as `Expired`.
+    pub fn get(&self, name: &str) -> Result<Entry> {
+        let (_guard, keys) = self.keys();
+        let (opened, _) = self.read(&keys, name)?;
+        Ok(Entry {
+            meta: Self::meta_of(&opened),
+            credential: opened.payload.credential,
+        })
+    }
+
+    /// Metadata of `name` (kind, host, times), never the secret.
+    pub fn metadata(&self, name: &str) -> Result<EntryMeta> {
+        let (_guard, keys) = self.keys();
+        let (opened, _) = self.read(&keys, name)?;
+        Ok(Self::meta_of(&opened))
+    }
+
+    /// Deletes `name`; `NotFound` if there is no such entry.
+    pub fn delete(&self, name: &str) -> Result<()> {
+        let mut b = Batch::new();
+        b.delete(name);
+        self.apply(b)
+    }
+
+    /// Sets a new TTL on `name` from now (`None`: never expires). An entry that has
+    /// already expired cannot be renewed: it is `Expired`; store it again.
+    pub fn renew(&self, name: &str, ttl: Option<Duration>) -> Result<EntryMeta> {
+        let now = self.now();
+        let expires = expiry_for(now, ttl)?;
+        let (_guard, keys) = self.keys();
+        let (opened, blind) = self.read(&keys, name)?;
+        let mut batch = sled::Batch::default();
+        let mut staged = HashMap::new();
+        staged.insert(blind, Some((opened.meta.created, opened.meta.expires)));
+        self.stage_put(
+            &keys,
+            &mut batch,
+            &mut staged,
+            name,
+            &opened.payload.credential,
+            now,
+            expires,
+        )?;
+        self.store.db.apply_batch(batch).map_err(|e| self.sled(e))?;
+        flush(&self.store)?;
+        let mut meta = Self::meta_of(&opened);
+        meta.updated = now;
+        meta.expires = expires;
+        Ok(meta)
+    }
+
+    /// Applies every put and delete of `batch` atomically, flushed once. Nothing is
+    /// written if any operation is invalid or deletes a missing entry.
+    pub fn apply(&self, batch: Batch) -> Result<()> {
+        let now = self.now();
+        let (_guard, keys) = self.keys();
+        let mut sled_batch = sled::Batch::default();
+        let mut staged = Staged::new();
+        for (name, op) in &batch.ops {
+            validate_name(name)?;
+            match op {
+                Some((credential, ttl)) => {
+                    validate_credential(name, credential)?;
+                    let expires = expiry_for(now, *ttl)?;
+                    self.stage_put(
+                        &keys,
+                        &mut sled_batch,
+                        &mut staged,
+                        name,
+                        credential,
+                        now,
+                        expires,
+                    )?;
+                }
+                None => {
+                    let blind = keys.blind(name);
+                    let current = match staged.get(&blind) {
+                        Some(p) => *p,
+                        None => self
+                            .store
+                            .db
+                            .get(entry_key(&blind))
+                            .map_err(|e| self.sled(e))?
+                            .map(|r| {
+                                RecordMeta::decode(&r)
+                                    .map(|m| (m.created, m.expires))
+                                    .unwrap_or((UnixTime(0), None))
+                            }),
+                    };
+                    let Some((_, expires)) = current else {
+                        return Err(Error::NotFound { name: name.clone() });
+                    };
+                    sled_batch.remove(&entry_key(&blind)[..]);
+                    if let Some(e) = expires {
+                        sled_batch.remove(&expiry_key(e, &blind)[..]);
+                    }
+                    staged.insert(blind, None);
+                }
+            }
+        }
+        self.store
+            .db
+            .apply_batch(sled_batch)
+            .map_err(|e| self.sled(e))?;
+        flush(&self.store)
+    }
+
+    /// Flushes every write made so far to disk.
+    pub fn flush(&self) -> Result<()> {
+        flush(&self.store)
+    }
+
+    /// Entries whose name starts with `prefix` (`""` for all), sorted by name,
+    /// expired ones included (check `EntryMeta::is_expired_at`). Entries that fail
+    /// authentication are left out: `damaged()` lists them.
+    pub fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>> {
+        let (_guard, keys) = self.keys();
+        let mut out = Vec::new();
+        for item in self.store.db.scan_prefix([format::space::ENTRY]) {
+            let (k, v) = item.map_err(|e| self.sled(e))?;
+            let Ok(blind) = <[u8; 32]>::try_from(&k[1..]) else {
+                continue;
+            };
+            if let Ok(opened) = Self::open_record(&keys, "", &blind, &v) {
+                if opened.payload.name.starts_with(prefix)
+                    && keys.blind(&opened.payload.name) == blind
+                {
+                    out.push(Self::meta_of(&opened));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// On-disk ids (hex of the blinded name) of entries that fail authentication.
+    pub fn damaged(&self) -> Result<Vec<String>> {
+        let (_guard, keys) = self.keys();
+        let mut out = Vec::new();
+        for item in self.store.db.scan_prefix([format::space::ENTRY]) {
+            let (k, v) = item.map_err(|e| self.sled(e))?;
+            let ok = <[u8; 32]>::try_from(&k[1..]).is_ok_and(|blind| {
+                Self::open_record(&keys, "", &blind, &v)
+                    .is_ok_and(|o| keys.blind(&o.payload.name) == blind)
+            });
+            if !ok {
+                out.push(hex(&k[1..]));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes every entry whose expiry has passed, through the expiry index and
+    /// without decrypting; returns how many entries it removed.
+    pub fn purge_expired(&self) -> Result<usize> {
+        let now = self.now();
+        let (_guard, _keys) = self.keys();
+        let db = &self.store.db;
+        let start = [format::space::EXPIRY];
+        let end = expiry_key(UnixTime(now.secs().saturating_add(1)), &[0; 32]);
+        let mut batch = sled::Batch::default();
+        let mut removed = 0;
+        for item in db.range(&start[..]..&end[..]) {
+            let (k, _) = item.map_err(|e| self.sled(e))?;
+            batch.remove(k.clone());
+            let Some((exp, blind)) = decode_expiry_key(&k) else {
+                continue;
+            };
+            // An index item is acted on only if its record agrees (stale items, left
+            // by a racing overwrite, are just dropped).
+            let record = db.get(entry_key(&blind)).map_err(|e| self.sled(e))?;
+            let agrees = record
+                .and_then(|r| RecordMeta::decode(&r).ok())
+                .is_some_and(|m| m.expires == Some(exp));
+            if agrees && exp <= now {
+                batch.remove(&entry_key(&blind)[..]);
+                removed += 1;
+            }
+        }
+        db.apply_batch(batch).map_err(|e| self.sled(e))?;
+        flush(&self.store)?;
+        Ok(removed)
+    }
+
+    fn read_header(&self, keys: &Keys) -> Result<HeaderBody> {
+        let bytes = read_header_bytes(&self.store)?
+            .ok_or_else(|| Error::corrupt(&self.store.path, "the header is missing"))?;
+        let (body, authed, mac) =
+            format::decode_header(&bytes).map_err(|w| Error::corrupt(&self.store.path, w))?;
+        if !keys.header.verify(&[authed], mac) {
+            return Err(Error::corrupt(
+                &self.store.path,
+                "the header failed authentication: it was edited or damaged",
+            ));
+        }
+        Ok(body)
+    }
+
+    fn write_header(&self, keys: &Keys, body: &HeaderBody) -> Result<()> {
+        self.store
+            .db
+            .insert(format::space::HEADER, seal_header(keys, body))
+            .map_err(|e| self.sled(e))?;
+        flush(&self.store)
+    }
+
+    /// The keyslots (no key material).
+    pub fn keyslots(&self) -> Result<Vec<SlotInfo>> {
+        let (_guard, keys) = self.keys();
+        let body = self.read_header(&keys)?;
+        Ok(body
+            .slots
+            .iter()
+            .map(|s| match &s.kind {
+                SlotKind::Passphrase { kdf, .. } => SlotInfo {
+                    id: s.id,
+                    kind: "passphrase",
+                    kdf: Some(*kdf),
+                },
+                SlotKind::KeyFile { .. } => SlotInfo {
+                    id: s.id,
+                    kind: "key_file",
+                    kdf: None,
+                },
+            })
+            .collect())
+    }
+
+    /// Sets the passphrase: rewraps the data key in a new passphrase slot (with this
+    /// handle's KDF costs) and drops the old passphrase slot. Entries are untouched.
+    pub fn change_passphrase(&self, new: &SecretString) -> Result<()> {
+        if new.is_empty() {
+            return Err(Error::invalid("the new passphrase is empty"));
+        }
+        self.add_slot(&Unlock::Passphrase(new.clone()), true)
+    }
+
+    /// Adds a key-file slot for `key_file`.
+    pub fn add_key_file(&self, key_file: &keyslot::KeyFile) -> Result<()> {
+        self.add_slot(&Unlock::KeyFile(key_file.clone()), false)
+    }
+
+    fn add_slot(&self, unlock: &Unlock, replace_same_kind: bool) -> Result<()> {
+        let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let (_guard, keys) = self.keys();
+        let mut body = self.read_header(&keys)?;
+        for slot in &body.slots {
+            if let SlotMatch::Yes(..) = keyslot::try_slot(slot, &body.vault_id, unlock)? {
+                if !replace_same_kind {
+                    return Err(Error::invalid(format!(
+                        "keyslot {} already opens the vault with this key file",
+                        slot.id
+                    )));
+                }
+            }
+        }
+        let id = body.next_slot_id;
+        let (slot, kek) = keyslot::new_slot(id, &body.vault_id, &keys.dek, unlock, self.kdf)?;
+        if replace_same_kind {
+            body.slots
+                .retain(|s| !matches!(s.kind, SlotKind::Passphrase { .. }));
+        }
+        body.slots.push(slot);
+        body.next_slot_id += 1;
+        self.write_header(&keys, &body)?;
+        let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
+        if !body.slots.iter().any(|s| s.id == own.slot_id) {
+            *own = kek;
+        }
+        Ok(())
+    }
+
+    /// Removes the slot `key_file` opens. The last slot cannot be removed.
+    pub fn remove_key_file(&self, key_file: &keyslot::KeyFile) -> Result<()> {
+        let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let (_guard, keys) = self.keys();
+        let mut body = self.read_header(&keys)?;
+        let unlock = Unlock::KeyFile(key_file.clone());
+        let mut found = None;
+        for slot in &body.slots {
+            if let SlotMatch::Yes(..) = keyslot::try_slot(slot, &body.vault_id, &unlock)? {
+                found = Some(slot.id);
+            }
+        }
+        let id = found
+            .ok_or_else(|| Error::invalid("no keyslot of this vault is opened by that key file"))?;
+        if body.slots.len() == 1 {
+            return Err(Error::invalid(
+                "that key file is the vault's only keyslot; add a passphrase or another key file first",
+            ));
+        }
+        body.slots.retain(|s| s.id != id);
+        self.write_header(&keys, &body)
+    }
+
+    /// Replaces the data key and re-encrypts every entry, in one atomic batch: after
+    /// a crash the vault holds either the old key and records or the new ones.
+    /// Keyslots are rewrapped: this handle's own, those in `options.keep`; any
+    /// other slot makes it refuse unless `options.drop_other_slots`. `progress`
+    /// is called with (done, total) as entries are re-encrypted. Returns the count.
+    pub fn rotate_data_key(
+        &self,
+        options: &RotateOptions,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<usize> {
+        let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.store.keys.write().unwrap_or_else(|e| e.into_inner());
+        let old = guard.as_ref().expect("unlocked").clone();
+        let mut body = self.read_header(&old)?;
+        let new = Keys::derive(body.vault_id, SymmetricKey::generate()?);
+
+        // Rewrap first, so a refusal changes nothing.
+        let own = self.own.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slots = Vec::new();
+        for slot in &body.slots {
+            let kek = if slot.id == own.slot_id {
+                Some(own.key.clone())
+            } else {
+                let mut k = None;
+                for unlock in &options.keep {
+                    if let SlotMatch::Yes(_, kek) = keyslot::try_slot(slot, &body.vault_id, unlock)?
+                    {
+                        k = Some(kek.key);
+                        break;
+                    }
+                }
+                k
+            };
+            match kek {
+                Some(kek) => slots.push(keyslot::wrap(
+                    slot.id,
+                    &body.vault_id,
+                    slot.kind.clone(),
+                    &new.dek,
+                    &kek,
+                )),
+                None if options.drop_other_slots => {}
+                None => {
+                    return Err(Error::invalid(format!(
+                        "keyslot {} cannot be rewrapped without its passphrase or key file; \
+                         pass it to keep the slot, or allow dropping it",
+                        slot.id
+                    )))
+                }
+            }
+        }
+        drop(own);
+
+        let db = &self.store.db;
+        let records: Vec<(sled::IVec, sled::IVec)> = db
+            .scan_prefix([format::space::ENTRY])
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.sled(e))?;
+        let total = records.len();
+        let mut batch = sled::Batch::default();
+        for (i, (k, v)) in records.iter().enumerate() {
+            let blind: [u8; 32] = k[1..].try_into().map_err(|_| {
+                Error::corrupt(&self.store.path, "an entry key has the wrong length")
+            })?;
+            let opened = Self::open_record(&old, &hex(&blind), &blind, v)?;
+            let new_blind = new.blind(&opened.payload.name);
+            batch.remove(k.clone());
+            if let Some(e) = opened.meta.expires {
+                batch.remove(&expiry_key(e, &blind)[..]);
+                batch.insert(&expiry_key(e, &new_blind)[..], &[][..]);
+            }
+            let record = Self::seal_record(&new, &new_blind, &opened.meta, &opened.payload)?;
+            batch.insert(&entry_key(&new_blind)[..], record);
+            progress(i + 1, total);
+        }
+        body.slots = slots;
+        body.dek_generation += 1;
+        batch.insert(format::space::HEADER, seal_header(&new, &body));
+        db.apply_batch(batch).map_err(|e| self.sled(e))?;
+        flush(&self.store)?;
+        *guard = Some(Arc::new(new));
+        Ok(total)
+    }
+}
+
+/// Lower-case hex, for on-disk ids in messages.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
