@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test farmvault has, in the order a failure is cheapest to read:
+# formatting and lints, the Rust suites (unit, integration, doc, header check),
+# then the benches compiled (not run) so they never rot.
+# Usage (from anywhere): bash scripts/test-all.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stage() { printf '\n==> %s\n' "$*"; }
+
+stage "rustfmt"
+cargo fmt --all -- --check
+
+stage "clippy"
+cargo clippy --all-targets -- -D warnings
+
+stage "Rust tests (unit, integration, doc, header check)"
+cargo test
+
+stage "benches compile"
+cargo bench --no-run
+
+printf '\nAll farmvault test stages passed.\n'
