@@ -97,6 +97,27 @@ pub struct HeaderBody {
     pub next_slot_id: u32,
     /// The keyslots; at least one.
     pub slots: Vec<Keyslot>,
+    /// Limits on the job grants this vault issues.
+    pub grant_policy: GrantPolicy,
+}
+
+/// Vault-wide caps on job grants: neither clock of a grant may be unbounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantPolicy {
+    /// Longest claim-by window (from issue to first open), in seconds.
+    pub max_claim_secs: u64,
+    /// Longest use window (from first open), in seconds.
+    pub max_use_secs: u64,
+}
+
+impl Default for GrantPolicy {
+    /// 7 days to claim, 24 hours of use: a long queue, one working day on the farm.
+    fn default() -> Self {
+        GrantPolicy {
+            max_claim_secs: 7 * 24 * 3600,
+            max_use_secs: 24 * 3600,
+        }
+    }
 }
 
 /// Why a header could not be decoded (becomes `Error::Corrupt`).
@@ -276,6 +297,7 @@ mod tests {
                 check: [2; 16],
                 wrapped_dek: vec![9; 72],
             }],
+            grant_policy: GrantPolicy::default(),
         }
     }
 

@@ -39,6 +39,7 @@ pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use credential::{Credential, Field, Kind, LoginPassword, ScriptKey, SessionToken};
 pub use crypto::KdfParams;
 pub use error::{Error, Result};
+pub use format::GrantPolicy;
 pub use keyslot::{KeyFile, Unlock};
 pub use secret::{SecretBytes, SecretString};
 pub use vault::{

@@ -103,6 +103,7 @@ impl Config {
             dek_generation: 0,
             next_slot_id: 1,
             slots: vec![slot],
+            grant_policy: format::GrantPolicy::default(),
         };
         let header = seal_header(&keys, &body);
         store
@@ -818,6 +819,26 @@ impl Vault {
         flush(&self.store)
     }
 
+    /// The vault-wide caps on job grants.
+    pub fn grant_policy(&self) -> Result<format::GrantPolicy> {
+        let (_guard, keys) = self.keys();
+        Ok(self.read_header(&keys)?.grant_policy)
+    }
+
+    /// Sets the vault-wide caps on job grants (both must be non-zero).
+    pub fn set_grant_policy(&self, policy: format::GrantPolicy) -> Result<()> {
+        if policy.max_claim_secs == 0 || policy.max_use_secs == 0 {
+            return Err(Error::invalid(
+                "grant limits must be longer than zero: a grant cannot be unbounded, nor useless",
+            ));
+        }
+        let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let (_guard, keys) = self.keys();
+        let mut body = self.read_header(&keys)?;
+        body.grant_policy = policy;
+        self.write_header(&keys, &body)
+    }
+
     /// The keyslots (no key material).
     pub fn keyslots(&self) -> Result<Vec<SlotInfo>> {
         let (_guard, keys) = self.keys();
@@ -982,6 +1003,7 @@ impl Vault {
             batch.insert(&entry_key(&new_blind)[..], record);
             progress(i + 1, total);
         }
+        restage_side_records(&self.store.path, db, &old, &new, &mut batch)?;
         body.slots = slots;
         body.dek_generation += 1;
         batch.insert(format::space::HEADER, seal_header(&new, &body));
@@ -990,6 +1012,73 @@ impl Vault {
         *guard = Some(Arc::new(new));
         Ok(total)
     }
+}
+
+/// AAD of a side record (a sealed record other than an entry, e.g. an issued grant).
+fn side_aad(vault_id: &[u8; VAULT_ID_LEN], key: &[u8]) -> Vec<u8> {
+    let mut aad = b"farmvault/v1/side".to_vec();
+    aad.extend_from_slice(vault_id);
+    aad.extend_from_slice(key);
+    aad
+}
+
+// Used by job grants (src/grant.rs, issue 7); the allow goes when that lands.
+#[allow(dead_code)]
+impl Vault {
+    /// Stores `plaintext` sealed under the entry key at sled key `key` (whose first
+    /// byte is a keyspace of `format::space` other than entries), flushed. Side
+    /// records are re-sealed by a data-key rotation like entries are.
+    pub(crate) fn put_side_record(&self, key: &[u8], plaintext: &[u8]) -> Result<()> {
+        let (_guard, keys) = self.keys();
+        let mut sealed = Vec::new();
+        keys.entry
+            .seal_into(plaintext, &side_aad(&keys.vault_id, key), &mut sealed)?;
+        self.store
+            .db
+            .insert(key, sealed)
+            .map_err(|e| self.sled(e))?;
+        flush(&self.store)
+    }
+
+    /// Every side record under keyspace `space`, opened; one that fails
+    /// authentication is an error naming its key.
+    pub(crate) fn side_records(&self, space: u8) -> Result<Vec<(Vec<u8>, Zeroizing<Vec<u8>>)>> {
+        let (_guard, keys) = self.keys();
+        let mut out = Vec::new();
+        for item in self.store.db.scan_prefix([space]) {
+            let (k, v) = item.map_err(|e| self.sled(e))?;
+            let plain = keys
+                .entry
+                .open(&v, &side_aad(&keys.vault_id, &k))
+                .ok_or_else(|| Error::Tampered { entry: hex(&k) })?;
+            out.push((k.to_vec(), plain));
+        }
+        Ok(out)
+    }
+}
+
+/// Re-seals every side record from `old` to `new` keys into `batch` (rotation).
+fn restage_side_records(
+    path: &Path,
+    db: &sled::Db,
+    old: &Keys,
+    new: &Keys,
+    batch: &mut sled::Batch,
+) -> Result<()> {
+    for space in [format::space::GRANT] {
+        for item in db.scan_prefix([space]) {
+            let (k, v) = item.map_err(|e| store::sled_error(path, e))?;
+            let plain = old
+                .entry
+                .open(&v, &side_aad(&old.vault_id, &k))
+                .ok_or_else(|| Error::Tampered { entry: hex(&k) })?;
+            let mut sealed = Vec::new();
+            new.entry
+                .seal_into(&plain, &side_aad(&new.vault_id, &k), &mut sealed)?;
+            batch.insert(k, sealed);
+        }
+    }
+    Ok(())
 }
 
 /// Lower-case hex, for on-disk ids in messages.
