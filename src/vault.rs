@@ -1014,6 +1014,9 @@ impl Vault {
     }
 }
 
+/// A side record's sled key and opened plaintext.
+pub(crate) type SideRecord = (Vec<u8>, Zeroizing<Vec<u8>>);
+
 /// AAD of a side record (a sealed record other than an entry, e.g. an issued grant).
 fn side_aad(vault_id: &[u8; VAULT_ID_LEN], key: &[u8]) -> Vec<u8> {
     let mut aad = b"farmvault/v1/side".to_vec();
@@ -1042,7 +1045,7 @@ impl Vault {
 
     /// Every side record under keyspace `space`, opened; one that fails
     /// authentication is an error naming its key.
-    pub(crate) fn side_records(&self, space: u8) -> Result<Vec<(Vec<u8>, Zeroizing<Vec<u8>>)>> {
+    pub(crate) fn side_records(&self, space: u8) -> Result<Vec<SideRecord>> {
         let (_guard, keys) = self.keys();
         let mut out = Vec::new();
         for item in self.store.db.scan_prefix([space]) {
