@@ -31,6 +31,7 @@ pub mod error;
 pub mod format;
 mod keyslot;
 pub mod secret;
+pub mod session_import;
 pub mod sgtk;
 mod store;
 mod vault;
