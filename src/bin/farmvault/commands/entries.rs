@@ -1,0 +1,474 @@
+//! put, get, list, rm, renew, purge, check.
+
+use super::say;
+use crate::args::{CheckArgs, GetArgs, Global, KindArg, ListArgs, PutArgs, RenewArgs};
+use crate::duration::Ttl;
+use crate::exit_code::{CliError, CORRUPT, FAILURE, INSECURE, NOT_FOUND, OK};
+use crate::output::{self, CheckJson, ListJson, MetaJson};
+use crate::{prompt, unlock};
+use farmvault::{
+    Credential, EntryMeta, Field, Kind, LoginPassword, PutOptions, ScriptKey, SecretBytes,
+    SecretString, SessionToken, UnixTime,
+};
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Session tokens expire on the server after 24 h of inactivity by default.
+pub const SESSION_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// The TTL a new entry of `kind` gets when none is given.
+pub fn default_ttl(kind: Kind, given: Option<Ttl>) -> Option<Duration> {
+    match given {
+        Some(t) => t.as_option(),
+        None if kind == Kind::SessionToken => Some(SESSION_TOKEN_TTL),
+        None => None,
+    }
+}
+
+/// `expires in 8h (2024-...Z)` / `never expires`.
+pub fn expiry_phrase(now: UnixTime, expires: Option<UnixTime>) -> String {
+    match expires {
+        None => "never expires".into(),
+        Some(e) => format!("expires {}", output::expiry_cell(now, Some(e))),
+    }
+}
+
+fn kind_of(k: KindArg) -> Kind {
+    match k {
+        KindArg::Opaque => Kind::Opaque,
+        KindArg::ScriptKey => Kind::ScriptKey,
+        KindArg::SessionToken => Kind::SessionToken,
+        KindArg::LoginPassword => Kind::LoginPassword,
+    }
+}
+
+fn required(value: &Option<String>, flag: &str, kind: Kind) -> Result<String, CliError> {
+    match value {
+        Some(v) if !v.is_empty() => Ok(v.clone()),
+        _ => Err(CliError::usage(
+            format!("a {kind} needs {flag}"),
+            format!("add {flag} VALUE"),
+        )),
+    }
+}
+
+fn refuse_flag(value: bool, flag: &str, kind: Kind) -> Result<(), CliError> {
+    if value {
+        return Err(CliError::usage(
+            format!("{flag} does not apply to a {kind}"),
+            "drop it, or choose the right --kind",
+        ));
+    }
+    Ok(())
+}
+
+fn proxy_of(g: &Global, a: &PutArgs) -> Result<Option<SecretString>, CliError> {
+    if let Some(p) = &a.http_proxy {
+        if p.contains('@') {
+            return Err(CliError::new(
+                INSECURE,
+                "--http-proxy holds credentials (user:pass@), which every user can see in the process list",
+                "put the proxy in a file only you can read and pass --http-proxy-file PATH",
+            ));
+        }
+        return Ok(Some(SecretString::from(p.as_str())));
+    }
+    match &a.http_proxy_file {
+        Some(path) => {
+            crate::perms::check_private_file(path, "proxy file", g.insecure_permissions)?;
+            Ok(Some(prompt::read_secret_file(path, "proxy file")?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// `put NAME`.
+pub fn put(g: &Global, a: PutArgs) -> Result<i32, CliError> {
+    if !a.stray.is_empty() {
+        return Err(CliError::usage(
+            "put takes the secret on stdin or at a hidden prompt, never as an argument",
+            "if that was a secret it may be in your shell history: change it, then pipe it: printf %s \"$SECRET\" | farmvault put NAME",
+        ));
+    }
+    farmvault::validate_name(&a.name)?;
+    let kind = kind_of(a.kind);
+    // Check the flags before asking for anything.
+    match kind {
+        Kind::ScriptKey => {
+            required(&a.host, "--host", kind)?;
+            required(&a.script_name, "--script-name", kind)?;
+            refuse_flag(a.login.is_some(), "--login", kind)?;
+            refuse_flag(
+                a.session_metadata_file.is_some(),
+                "--session-metadata-file",
+                kind,
+            )?;
+        }
+        Kind::SessionToken => {
+            required(&a.host, "--host", kind)?;
+            required(&a.login, "--login", kind)?;
+            refuse_flag(a.script_name.is_some(), "--script-name", kind)?;
+        }
+        Kind::LoginPassword => {
+            required(&a.host, "--host", kind)?;
+            required(&a.login, "--login", kind)?;
+            refuse_flag(a.script_name.is_some(), "--script-name", kind)?;
+            refuse_flag(
+                a.session_metadata_file.is_some(),
+                "--session-metadata-file",
+                kind,
+            )?;
+        }
+        _ => {
+            for (set, flag) in [
+                (a.host.is_some(), "--host"),
+                (a.login.is_some(), "--login"),
+                (a.script_name.is_some(), "--script-name"),
+                (
+                    a.http_proxy.is_some() || a.http_proxy_file.is_some(),
+                    "--http-proxy",
+                ),
+                (a.session_metadata_file.is_some(), "--session-metadata-file"),
+            ] {
+                refuse_flag(set, flag, kind)?;
+            }
+        }
+    }
+    let proxy = proxy_of(g, &a)?;
+    let metadata = match &a.session_metadata_file {
+        Some(path) => {
+            crate::perms::check_private_file(
+                path,
+                "session metadata file",
+                g.insecure_permissions,
+            )?;
+            Some(prompt::read_secret_file(path, "session metadata file")?)
+        }
+        None => None,
+    };
+    let vault = unlock::open(g)?;
+    let label = match kind {
+        Kind::ScriptKey => "API key",
+        Kind::SessionToken => "Session token",
+        Kind::LoginPassword => "Password",
+        _ => "Secret",
+    };
+    let secret = prompt::secret_input(&format!("{label} for {}: ", a.name), a.keep_newline)?;
+    let text = || prompt::text(Zeroizing::new(secret.to_vec()), "the secret");
+    let host = a.host.clone().unwrap_or_default();
+    let credential = match kind {
+        Kind::ScriptKey => Credential::ScriptKey(ScriptKey {
+            host,
+            script_name: a.script_name.clone().unwrap_or_default(),
+            api_key: text()?,
+            http_proxy: proxy,
+        }),
+        Kind::SessionToken => Credential::SessionToken(SessionToken {
+            host,
+            login: a.login.clone().unwrap_or_default(),
+            session_token: text()?,
+            http_proxy: proxy,
+            session_metadata: metadata,
+        }),
+        Kind::LoginPassword => Credential::LoginPassword(LoginPassword {
+            host,
+            login: a.login.clone().unwrap_or_default(),
+            password: text()?,
+            http_proxy: proxy,
+        }),
+        _ => Credential::Opaque(SecretBytes::from_slice(&secret)),
+    };
+    let ttl = default_ttl(kind, a.ttl);
+    let mut options = PutOptions::new();
+    options.ttl = ttl;
+    vault.put_credential(&a.name, &credential, &options)?;
+    let meta = vault.metadata(&a.name)?;
+    say(
+        g,
+        format!(
+            "stored {} ({kind}); it {}",
+            a.name,
+            expiry_phrase(vault.now(), meta.expires)
+        ),
+    );
+    Ok(OK)
+}
+
+/// The fields a kind has (whether set or not).
+fn kind_fields(kind: Kind) -> &'static [Field] {
+    match kind {
+        Kind::ScriptKey => &[
+            Field::Host,
+            Field::ScriptName,
+            Field::ApiKey,
+            Field::HttpProxy,
+            Field::Secret,
+        ],
+        Kind::SessionToken => &[
+            Field::Host,
+            Field::Login,
+            Field::SessionToken,
+            Field::SessionMetadata,
+            Field::HttpProxy,
+            Field::Secret,
+        ],
+        Kind::LoginPassword => &[
+            Field::Host,
+            Field::Login,
+            Field::Password,
+            Field::HttpProxy,
+            Field::Secret,
+        ],
+        _ => &[Field::Secret],
+    }
+}
+
+/// The value of `field` of an entry, or a not-found error naming what is missing.
+pub fn field_value<'a>(
+    name: &str,
+    credential: &'a Credential,
+    field: Field,
+) -> Result<&'a [u8], CliError> {
+    let kind = credential.kind();
+    if !kind_fields(kind).contains(&field) {
+        let names: Vec<&str> = kind_fields(kind).iter().map(|f| f.as_str()).collect();
+        return Err(CliError::new(
+            NOT_FOUND,
+            format!("entry {name:?} is a {kind}, which has no {field} field"),
+            format!("ask for one of: {}", names.join(", ")),
+        ));
+    }
+    credential.field(field).ok_or_else(|| {
+        CliError::new(
+            NOT_FOUND,
+            format!("entry {name:?} has no {field} set"),
+            "store it again with that field if it is needed",
+        )
+    })
+}
+
+/// Refuses to print a secret to a terminal unless `--reveal`.
+pub fn guard_terminal(reveal: bool, what: &str) -> Result<(), CliError> {
+    if !reveal && std::io::stdout().is_terminal() {
+        return Err(CliError::new(
+            INSECURE,
+            format!("refusing to print {what} to a terminal"),
+            "pipe it into the program that needs it, or pass --reveal",
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `bytes` (and a newline unless `no_newline`) to stdout.
+pub fn write_out(bytes: &[u8], no_newline: bool) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let r = out
+        .write_all(bytes)
+        .and_then(|()| {
+            if no_newline {
+                Ok(())
+            } else {
+                out.write_all(b"\n")
+            }
+        })
+        .and_then(|()| out.flush());
+    match r {
+        // A reader that went away (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| CliError::io("writing to stdout", &e)),
+    }
+}
+
+/// `get NAME`.
+pub fn get(g: &Global, a: &GetArgs) -> Result<i32, CliError> {
+    farmvault::validate_name(&a.name)?;
+    let vault = unlock::open(g)?;
+    let entry = vault.get(&a.name)?;
+    let now = vault.now();
+    match (a.json, a.field) {
+        (true, None) => {
+            guard_terminal(a.reveal, "a secret")?;
+            let text = output::entry_json(&entry.meta, &entry.credential, now);
+            write_out(text.as_bytes(), a.no_newline)?;
+        }
+        (json, field) => {
+            let field = field.unwrap_or(Field::Secret);
+            let value = field_value(&a.name, &entry.credential, field)?;
+            if field.is_secret() {
+                guard_terminal(a.reveal, "a secret")?;
+            }
+            if json {
+                let (text, encoding) = output::text_of(value);
+                let v = serde_json::json!({
+                    "name": a.name,
+                    "field": field.as_str(),
+                    "value": text.as_str(),
+                    "encoding": encoding,
+                });
+                let out = Zeroizing::new(v.to_string());
+                output::wipe_value(v);
+                write_out(out.as_bytes(), a.no_newline)?;
+            } else {
+                write_out(value, a.no_newline)?;
+            }
+        }
+    }
+    Ok(OK)
+}
+
+fn warn_damaged(vault: &farmvault::Vault) -> Result<(), CliError> {
+    let damaged = vault.damaged()?;
+    if !damaged.is_empty() {
+        eprintln!(
+            "farmvault: warning: {} entr{} failed authentication and {} left out (run `farmvault check`)",
+            damaged.len(),
+            if damaged.len() == 1 { "y" } else { "ies" },
+            if damaged.len() == 1 { "is" } else { "are" },
+        );
+    }
+    Ok(())
+}
+
+fn expiring(m: &EntryMeta, now: UnixTime, within: Duration) -> bool {
+    m.expires.is_some_and(|e| e <= now.plus(within))
+}
+
+/// `list [PREFIX]`.
+pub fn list(g: &Global, a: &ListArgs) -> Result<i32, CliError> {
+    let vault = unlock::open(g)?;
+    let now = vault.now();
+    let mut entries = vault.list(a.prefix.as_deref().unwrap_or(""))?;
+    if let Some(within) = a.expiring_within {
+        entries.retain(|m| expiring(m, now, within));
+    }
+    if a.json {
+        let out = ListJson {
+            now: now.0,
+            now_at: output::rfc3339(now.0),
+            entries: entries.iter().map(|m| MetaJson::new(m, now)).collect(),
+        };
+        println!("{}", serde_json::to_string(&out).expect("list serialises"));
+    } else if entries.is_empty() {
+        if !g.quiet {
+            eprintln!("no entries");
+        }
+    } else {
+        print!("{}", output::table(&entries, now));
+    }
+    warn_damaged(&vault)?;
+    Ok(OK)
+}
+
+/// `rm NAME`.
+pub fn rm(g: &Global, name: &str) -> Result<i32, CliError> {
+    farmvault::validate_name(name)?;
+    let vault = unlock::open(g)?;
+    vault.delete(name)?;
+    say(g, format!("removed {name}"));
+    Ok(OK)
+}
+
+/// `renew NAME --ttl DUR`.
+pub fn renew(g: &Global, a: &RenewArgs) -> Result<i32, CliError> {
+    farmvault::validate_name(&a.name)?;
+    let vault = unlock::open(g)?;
+    let meta = vault.renew(&a.name, a.ttl.as_option())?;
+    let now = vault.now();
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string(&MetaJson::new(&meta, now)).expect("metadata serialises")
+        );
+    } else {
+        say(
+            g,
+            format!(
+                "renewed {}; it {}",
+                a.name,
+                expiry_phrase(now, meta.expires)
+            ),
+        );
+    }
+    Ok(OK)
+}
+
+/// `purge`.
+pub fn purge(g: &Global, json: bool) -> Result<i32, CliError> {
+    let vault = unlock::open(g)?;
+    let n = vault.purge_expired()?;
+    if json {
+        println!("{}", serde_json::json!({ "purged": n }));
+    } else {
+        // The count is the command's output: printed even with --quiet.
+        println!(
+            "purged {n} expired entr{}",
+            if n == 1 { "y" } else { "ies" }
+        );
+    }
+    Ok(OK)
+}
+
+/// `check [--expiring-within DUR]`.
+pub fn check(g: &Global, a: &CheckArgs) -> Result<i32, CliError> {
+    let vault = unlock::open(g)?;
+    let now = vault.now();
+    let within = a.expiring_within.unwrap_or(Duration::ZERO);
+    let entries = vault.list("")?;
+    let (expired, expiring): (Vec<&EntryMeta>, Vec<&EntryMeta>) = entries
+        .iter()
+        .filter(|m| expiring(m, now, within) || m.is_expired_at(now))
+        .partition(|m| m.is_expired_at(now));
+    let damaged = vault.damaged()?;
+    let ok = expired.is_empty() && expiring.is_empty() && damaged.is_empty();
+    if a.json {
+        let out = CheckJson {
+            now: now.0,
+            now_at: output::rfc3339(now.0),
+            ok,
+            expired: expired.iter().map(|m| MetaJson::new(m, now)).collect(),
+            expiring: expiring.iter().map(|m| MetaJson::new(m, now)).collect(),
+            damaged: damaged.clone(),
+        };
+        println!("{}", serde_json::to_string(&out).expect("check serialises"));
+    }
+    for m in &expired {
+        eprintln!(
+            "expired: {} ({}, {})",
+            m.name,
+            m.kind,
+            output::expiry_cell(now, m.expires)
+        );
+    }
+    for m in &expiring {
+        eprintln!(
+            "expiring: {} ({}, {})",
+            m.name,
+            m.kind,
+            output::expiry_cell(now, m.expires)
+        );
+    }
+    for id in &damaged {
+        eprintln!("damaged: entry with on-disk id {id} fails authentication");
+    }
+    if !damaged.is_empty() {
+        return Ok(CORRUPT);
+    }
+    if !ok {
+        return Ok(FAILURE);
+    }
+    if !a.json {
+        let window = match a.expiring_within {
+            Some(d) => format!(
+                " or expiring within {}",
+                crate::duration::human(d.as_secs())
+            ),
+            None => String::new(),
+        };
+        say(
+            g,
+            format!("ok: {} entries, none expired{window}", entries.len()),
+        );
+    }
+    Ok(OK)
+}

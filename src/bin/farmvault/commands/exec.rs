@@ -1,0 +1,112 @@
+//! `exec --env VAR=NAME[:field] ... -- COMMAND ARGS`: secrets into a child's
+//! environment only, the way `op run` and `vault agent` do it.
+//!
+//! Every secret is read (and the vault closed) before the command starts; an
+//! expired or missing entry stops here, before the job runs half-equipped.
+//! Secrets go into the child's environment block only: never its arguments,
+//! never a file. The child does not inherit FARMVAULT_KEY_FILE or
+//! FARMVAULT_PASSPHRASE_FILE: it gets the secrets it was given, not the means
+//! to open the vault.
+//!
+//! On Unix farmvault replaces itself with the command (execvp): the child has
+//! farmvault's pid, receives signals directly, and its exit status is the
+//! status; no farmvault process stays around holding secrets. It inherits the
+//! soft core-file limit of 0 (it may raise it). Elsewhere farmvault spawns the
+//! command, waits, and exits with its exit code.
+
+use crate::args::{ExecArgs, Global};
+use crate::exit_code::{CliError, EXEC_CANNOT_RUN, EXEC_NOT_FOUND};
+use crate::unlock;
+use farmvault::Field;
+use std::ffi::OsString;
+use std::process::Command;
+use zeroize::Zeroizing;
+
+/// Variables the child does not inherit.
+const UNLOCK_VARS: [&str; 2] = ["FARMVAULT_KEY_FILE", "FARMVAULT_PASSPHRASE_FILE"];
+
+/// Runs the command; returns only on failure to start it (Unix) or with its status.
+pub fn exec(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
+    let mut values: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::with_capacity(a.env.len());
+    {
+        let vault = unlock::open(g)?;
+        for spec in &a.env {
+            let entry = vault.get(&spec.name)?;
+            let field = spec.field.unwrap_or(Field::Secret);
+            let value = super::entries::field_value(&spec.name, &entry.credential, field)?;
+            if value.contains(&0) {
+                return Err(CliError::usage(
+                    format!(
+                        "entry {:?} field {field} holds a NUL byte, which an environment variable cannot carry",
+                        spec.name
+                    ),
+                    "pass it to the program another way",
+                ));
+            }
+            values.push((spec.var.clone(), Zeroizing::new(value.to_vec())));
+        }
+        // The vault (and its lock) is released before the command starts.
+    }
+    let (program, args) = a
+        .command
+        .split_first()
+        .ok_or_else(|| CliError::usage("no command to run", "add `-- COMMAND ARGS`"))?;
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    for var in UNLOCK_VARS {
+        cmd.env_remove(var);
+    }
+    for (var, value) in &values {
+        cmd.env(var, os_string(value)?);
+    }
+    run(cmd, program)
+}
+
+#[cfg(unix)]
+fn os_string(bytes: &[u8]) -> Result<OsString, CliError> {
+    use std::os::unix::ffi::OsStringExt;
+    Ok(OsString::from_vec(bytes.to_vec()))
+}
+
+#[cfg(not(unix))]
+fn os_string(bytes: &[u8]) -> Result<OsString, CliError> {
+    std::str::from_utf8(bytes).map(OsString::from).map_err(|_| {
+        CliError::usage(
+            "a secret is not valid UTF-8 and cannot go into an environment variable here",
+            "store it as text",
+        )
+    })
+}
+
+fn start_error(program: &OsString, e: &std::io::Error) -> CliError {
+    let name = program.to_string_lossy();
+    if e.kind() == std::io::ErrorKind::NotFound {
+        CliError::new(
+            EXEC_NOT_FOUND,
+            format!("command {name:?} not found"),
+            "check its spelling and PATH",
+        )
+    } else {
+        CliError::new(
+            EXEC_CANNOT_RUN,
+            format!("cannot run {name:?}: {e}"),
+            "check that it is an executable you may run",
+        )
+    }
+}
+
+#[cfg(unix)]
+fn run(mut cmd: Command, program: &OsString) -> Result<i32, CliError> {
+    use std::io::Write;
+    use std::os::unix::process::CommandExt;
+    let _ = std::io::stdout().flush();
+    // Only returns on failure.
+    let e = cmd.exec();
+    Err(start_error(program, &e))
+}
+
+#[cfg(not(unix))]
+fn run(mut cmd: Command, program: &OsString) -> Result<i32, CliError> {
+    let status = cmd.status().map_err(|e| start_error(program, &e))?;
+    Ok(status.code().unwrap_or(crate::exit_code::FAILURE))
+}

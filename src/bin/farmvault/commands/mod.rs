@@ -1,0 +1,41 @@
+//! The commands, one module per area.
+
+mod entries;
+mod exec;
+mod keys;
+mod sgtk;
+
+use crate::args::{Cli, Command, KeyFileCommand};
+use crate::exit_code::CliError;
+
+/// Runs the parsed command line; returns the exit status.
+pub fn run(cli: Cli) -> Result<i32, CliError> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init(a) => keys::init(g, &a),
+        Command::Put(a) => entries::put(g, a),
+        Command::Get(a) => entries::get(g, &a),
+        Command::List(a) => entries::list(g, &a),
+        Command::Rm(a) => entries::rm(g, &a.name),
+        Command::Renew(a) => entries::renew(g, &a),
+        Command::Purge(a) => entries::purge(g, a.json),
+        Command::Check(a) => entries::check(g, &a),
+        Command::Passwd => keys::passwd(g),
+        Command::KeyFile(KeyFileCommand::Add { path, generate }) => {
+            keys::key_file_add(g, &path, generate)
+        }
+        Command::KeyFile(KeyFileCommand::Remove { path }) => keys::key_file_remove(g, &path),
+        Command::Rotate(a) => keys::rotate(g, &a),
+        Command::ImportSgtk(a) => sgtk::import_sgtk(g, &a),
+        Command::ExportSgtk(a) => sgtk::export_sgtk(g, &a),
+        Command::ImportSessionCache(a) => sgtk::import_session_cache(g, &a),
+        Command::Exec(a) => exec::exec(g, a),
+    }
+}
+
+/// Prints a confirmation on stdout unless `--quiet`.
+fn say(g: &crate::args::Global, msg: impl AsRef<str>) {
+    if !g.quiet {
+        println!("{}", msg.as_ref());
+    }
+}

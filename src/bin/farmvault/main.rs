@@ -1,0 +1,68 @@
+//! `farmvault`: the command line of the farmvault credential vault.
+//!
+//! One module per idea: `args` (clap), `commands` (one module per area),
+//! `duration` (human durations), `output` (times, table, JSON shapes),
+//! `exit_code` (statuses and the one-line error), `unlock` (vault path and
+//! unlock), `perms` (file-mode checks), `prompt` (hidden input), `harden`
+//! (no core dumps).
+#![forbid(unsafe_code)]
+
+mod args;
+mod commands;
+mod duration;
+mod exit_code;
+mod harden;
+mod output;
+mod perms;
+mod prompt;
+mod unlock;
+
+use clap::Parser;
+
+fn main() {
+    // Before anything is read or unlocked.
+    if let Err(w) = harden::disable_core_dumps() {
+        eprintln!("farmvault: warning: {w}");
+    }
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => clap_exit(&e),
+    };
+    let code = match unlock::refuse_plain_passphrase_env().and_then(|()| commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            e.code
+        }
+    };
+    exit_code::exit(code)
+}
+
+/// Help and version print as clap formats them; a usage error becomes one line.
+fn clap_exit(e: &clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            exit_code::exit(e.exit_code())
+        }
+        _ => {
+            // clap's message, up to its first blank line, flattened to one line
+            // (e.g. "the following required arguments were not provided: <NAME>").
+            let rendered = e.render().to_string();
+            let what = rendered
+                .lines()
+                .skip_while(|l| l.trim().is_empty())
+                .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let what = what.strip_prefix("error: ").unwrap_or(&what);
+            let err = exit_code::CliError::usage(what, "see `farmvault --help`");
+            eprintln!("{err}");
+            exit_code::exit(exit_code::USAGE)
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! What `farmvault` prints: times, the `list` table, and the `--json` shapes.
+//!
+//! # JSON shapes (stable: fields are only ever added)
+//!
+//! Times are given twice: unix seconds (`created`) and an RFC 3339 UTC string
+//! (`created_at`). A missing value is `null`, never an absent key.
+//!
+//! An entry's metadata (`list`, `check`, `renew`, `get`):
+//! ```json
+//! {"name": "shotgun/render_farm", "kind": "script_key", "host": "https://site.shotgrid.autodesk.com",
+//!  "created": 1700000000, "created_at": "2023-11-14T22:13:20Z",
+//!  "updated": 1700000000, "updated_at": "2023-11-14T22:13:20Z",
+//!  "expires": null, "expires_at": null, "expired": false}
+//! ```
+//! `list --json`: `{"now": 1700000000, "now_at": "...", "entries": [META, ...]}`
+//!
+//! `get NAME --json`: META plus `"fields"`, the credential's fields by their
+//! Toolkit names, unset ones `null`:
+//! - script_key: `host`, `api_script`, `api_key`, `http_proxy`
+//! - session_token: `host`, `login`, `session_token`, `http_proxy`, `session_metadata`
+//! - login_password: `host`, `login`, `password`, `http_proxy`
+//! - opaque: `secret` and `secret_encoding` (`"utf-8"`, or `"base64"` when the bytes are not UTF-8)
+//!
+//! `get NAME --field F --json`: `{"name": "...", "field": "api_key", "value": "...", "encoding": "utf-8"}`
+//!
+//! `check --json`: `{"now": ..., "now_at": "...", "ok": false, "expired": [META...],
+//! "expiring": [META...], "damaged": ["<on-disk id>", ...]}`
+//!
+//! `purge --json`: `{"purged": 3}`
+//!
+//! `import-session-cache --json`: `{"imported": ["shotgun/site/jdoe", ...],
+//! "removed": [{"site": "mysite", "tokens": 1}, ...]}`
+
+use crate::duration::human;
+use base64ct::Encoding;
+use farmvault::{Credential, EntryMeta, UnixTime};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+/// RFC 3339 in UTC, to the second: `2023-11-14T22:13:20Z`.
+pub fn rfc3339(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let rem = unix % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// `in 7h 59m` or `3d 2h ago`.
+pub fn relative(now: UnixTime, t: UnixTime) -> String {
+    if t >= now {
+        format!("in {}", human(t.0 - now.0))
+    } else {
+        format!("{} ago", human(now.0 - t.0))
+    }
+}
+
+/// The expiry column of the table: `never`, `in 8h (2023-...Z)`, `EXPIRED 5m ago (...)`.
+pub fn expiry_cell(now: UnixTime, expires: Option<UnixTime>) -> String {
+    match expires {
+        None => "never".into(),
+        Some(e) if e <= now => format!("EXPIRED {} ({})", relative(now, e), rfc3339(e.0)),
+        Some(e) => format!("{} ({})", relative(now, e), rfc3339(e.0)),
+    }
+}
+
+/// An entry's metadata, as every `--json` shape carries it.
+#[derive(Serialize)]
+pub struct MetaJson {
+    name: String,
+    kind: &'static str,
+    host: Option<String>,
+    created: u64,
+    created_at: String,
+    updated: u64,
+    updated_at: String,
+    expires: Option<u64>,
+    expires_at: Option<String>,
+    expired: bool,
+}
+
+impl MetaJson {
+    /// From the core's metadata, judged at `now`.
+    pub fn new(m: &EntryMeta, now: UnixTime) -> MetaJson {
+        MetaJson {
+            name: m.name.clone(),
+            kind: m.kind.as_str(),
+            host: m.host.clone(),
+            created: m.created.0,
+            created_at: rfc3339(m.created.0),
+            updated: m.updated.0,
+            updated_at: rfc3339(m.updated.0),
+            expires: m.expires.map(|e| e.0),
+            expires_at: m.expires.map(|e| rfc3339(e.0)),
+            expired: m.is_expired_at(now),
+        }
+    }
+}
+
+/// `list --json`.
+#[derive(Serialize)]
+pub struct ListJson {
+    /// Now, unix seconds.
+    pub now: u64,
+    /// Now, RFC 3339.
+    pub now_at: String,
+    /// The entries, sorted by name.
+    pub entries: Vec<MetaJson>,
+}
+
+/// `check --json`.
+#[derive(Serialize)]
+pub struct CheckJson {
+    /// Now, unix seconds.
+    pub now: u64,
+    /// Now, RFC 3339.
+    pub now_at: String,
+    /// True when nothing is expired, expiring or damaged.
+    pub ok: bool,
+    /// Entries past their expiry.
+    pub expired: Vec<MetaJson>,
+    /// Entries expiring within the window.
+    pub expiring: Vec<MetaJson>,
+    /// On-disk ids of entries that fail authentication.
+    pub damaged: Vec<String>,
+}
+
+/// Text of secret bytes for JSON: UTF-8 as is, anything else base64. The string
+/// wipes itself on drop.
+pub fn text_of(bytes: &[u8]) -> (Zeroizing<String>, &'static str) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (Zeroizing::new(s.to_owned()), "utf-8"),
+        Err(_) => (
+            Zeroizing::new(base64ct::Base64::encode_string(bytes)),
+            "base64",
+        ),
+    }
+}
+
+/// A credential's fields in the Toolkit's order; values wipe themselves on drop.
+struct FieldsJson(Vec<(&'static str, Option<Zeroizing<String>>)>);
+
+impl Serialize for FieldsJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, &v.as_ref().map(|v| v.as_str()))?;
+        }
+        map.end()
+    }
+}
+
+/// `get --json` (without `--field`): the metadata, then `fields`.
+#[derive(Serialize)]
+struct EntryJson {
+    #[serde(flatten)]
+    meta: MetaJson,
+    fields: FieldsJson,
+}
+
+/// `get --json` without `--field`: metadata plus every field, serialised into a
+/// self-wiping string.
+pub fn entry_json(meta: &EntryMeta, credential: &Credential, now: UnixTime) -> Zeroizing<String> {
+    let s = |v: &str| Some(Zeroizing::new(v.to_owned()));
+    let opt = |v: &Option<farmvault::SecretString>| v.as_ref().and_then(|v| s(v.expose()));
+    let fields = match credential {
+        Credential::ScriptKey(c) => vec![
+            ("host", s(&c.host)),
+            ("api_script", s(&c.script_name)),
+            ("api_key", s(c.api_key.expose())),
+            ("http_proxy", opt(&c.http_proxy)),
+        ],
+        Credential::SessionToken(c) => vec![
+            ("host", s(&c.host)),
+            ("login", s(&c.login)),
+            ("session_token", s(c.session_token.expose())),
+            ("http_proxy", opt(&c.http_proxy)),
+            ("session_metadata", opt(&c.session_metadata)),
+        ],
+        Credential::LoginPassword(c) => vec![
+            ("host", s(&c.host)),
+            ("login", s(&c.login)),
+            ("password", s(c.password.expose())),
+            ("http_proxy", opt(&c.http_proxy)),
+        ],
+        other => {
+            let (text, encoding) = text_of(other.secret());
+            vec![("secret", Some(text)), ("secret_encoding", s(encoding))]
+        }
+    };
+    let out = EntryJson {
+        meta: MetaJson::new(meta, now),
+        fields: FieldsJson(fields),
+    };
+    Zeroizing::new(serde_json::to_string(&out).expect("an entry serialises"))
+}
+
+/// Overwrites every string inside `v` before it drops (serde_json's strings do not wipe themselves).
+pub fn wipe_value(mut v: serde_json::Value) {
+    use zeroize::Zeroize;
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => s.zeroize(),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
+            serde_json::Value::Object(o) => o.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+}
+
+/// The `list` table: name, kind, host, created, expires. Never secrets.
+pub fn table(entries: &[EntryMeta], now: UnixTime) -> String {
+    let header = ["NAME", "KIND", "HOST", "CREATED", "EXPIRES"];
+    let rows: Vec<[String; 5]> = entries
+        .iter()
+        .map(|m| {
+            [
+                m.name.clone(),
+                m.kind.as_str().to_owned(),
+                m.host.clone().unwrap_or_else(|| "-".into()),
+                rfc3339(m.created.0),
+                expiry_cell(now, m.expires),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[&str]| {
+        let mut l = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == cells.len() {
+                l.push_str(cell);
+            } else {
+                l.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(&header);
+    for row in &rows {
+        line(&row.each_ref().map(String::as_str));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn relative_both_ways() {
+        let now = UnixTime(1000);
+        assert_eq!(relative(now, UnixTime(1000 + 5400)), "in 1h 30m");
+        assert_eq!(relative(now, UnixTime(940)), "1m ago");
+        assert_eq!(expiry_cell(now, None), "never");
+        assert!(expiry_cell(now, Some(UnixTime(10))).starts_with("EXPIRED 16m 30s ago"));
+    }
+}
