@@ -28,6 +28,8 @@ pub mod clock;
 pub mod credential;
 pub mod crypto;
 pub mod error;
+#[allow(unsafe_code)]
+pub mod ffi;
 pub mod format;
 mod keyslot;
 pub mod secret;

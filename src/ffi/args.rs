@@ -1,0 +1,149 @@
+//! C arguments to Rust values: NUL-terminated strings read with a bounded scan,
+//! `(ptr, len)` pairs checked against their limit, out-params written only on success.
+//! Messages name the argument and never show its bytes (they may be a secret).
+
+use super::info::{FV_MAX_PATH_LEN, FV_MAX_SECRET_LEN};
+use super::result::Failure;
+use std::ffi::c_char;
+use std::path::Path;
+use std::ptr::NonNull;
+
+/// The bytes of a NUL-terminated argument, without the NUL, at most `max` of them.
+///
+/// # Safety
+/// `ptr` is NULL or readable up to its NUL or `max` + 1 bytes, whichever comes first,
+/// and not written during the call.
+unsafe fn bounded<'a>(ptr: *const c_char, arg: &str, max: usize) -> Result<&'a [u8], Failure> {
+    if ptr.is_null() {
+        return Err(Failure::invalid(format!("{arg} is NULL")));
+    }
+    let mut len = 0;
+    loop {
+        if len > max {
+            return Err(Failure::invalid(format!(
+                "{arg} is longer than {max} bytes or not NUL-terminated"
+            )));
+        }
+        // SAFETY: no NUL was seen at 0..len and len <= max, so the caller's promise
+        // covers this byte.
+        if unsafe { ptr.add(len).read() } == 0 {
+            break;
+        }
+        len += 1;
+    }
+    // SAFETY: the loop just read these `len` bytes (len <= max, far below isize::MAX).
+    Ok(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) })
+}
+
+/// A NUL-terminated UTF-8 argument of at most `max` bytes.
+///
+/// # Safety
+/// As for [`bounded`].
+pub(crate) unsafe fn cstr<'a>(
+    ptr: *const c_char,
+    arg: &str,
+    max: usize,
+) -> Result<&'a str, Failure> {
+    // SAFETY: the caller's promise is the one `bounded` needs.
+    let bytes = unsafe { bounded(ptr, arg, max) }?;
+    std::str::from_utf8(bytes).map_err(|e| {
+        Failure::invalid(format!(
+            "{arg} is not valid UTF-8 (invalid byte at offset {})",
+            e.valid_up_to()
+        ))
+    })
+}
+
+/// A NUL-terminated path of at most `FV_MAX_PATH_LEN` bytes: any bytes on Unix (paths
+/// are bytes there), UTF-8 elsewhere.
+///
+/// # Safety
+/// As for [`bounded`].
+pub(crate) unsafe fn path<'a>(ptr: *const c_char, arg: &str) -> Result<&'a Path, Failure> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        // SAFETY: the caller's promise is the one `bounded` needs.
+        let bytes = unsafe { bounded(ptr, arg, FV_MAX_PATH_LEN) }?;
+        if bytes.is_empty() {
+            return Err(Failure::invalid(format!("{arg} is empty")));
+        }
+        Ok(Path::new(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        // SAFETY: the caller's promise is the one `cstr` needs.
+        let text = unsafe { cstr(ptr, arg, FV_MAX_PATH_LEN) }?;
+        if text.is_empty() {
+            return Err(Failure::invalid(format!("{arg} is empty")));
+        }
+        Ok(Path::new(text))
+    }
+}
+
+/// A `(ptr, len)` input: non-NULL, 1 to `FV_MAX_SECRET_LEN` bytes.
+///
+/// # Safety
+/// `ptr` is NULL or readable for `len` bytes and not written during the call.
+pub(crate) unsafe fn slice<'a>(
+    ptr: *const u8,
+    len: usize,
+    arg: &str,
+    len_arg: &str,
+) -> Result<&'a [u8], Failure> {
+    if ptr.is_null() {
+        return Err(Failure::invalid(format!("{arg} is NULL")));
+    }
+    if len == 0 {
+        return Err(Failure::invalid(format!(
+            "{len_arg} is 0; {arg} needs at least 1 byte"
+        )));
+    }
+    if len > FV_MAX_SECRET_LEN {
+        return Err(Failure::invalid(format!(
+            "{len_arg} is {len}; {arg} holds at most {FV_MAX_SECRET_LEN} bytes (FV_MAX_SECRET_LEN)"
+        )));
+    }
+    // SAFETY: non-NULL, readable for `len` bytes by the caller's promise, and len is
+    // at most 1 MiB so the slice is far below isize::MAX.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// A `(ptr, len)` input that must be UTF-8 text (an API key, a token, a passphrase).
+///
+/// # Safety
+/// As for [`slice`].
+pub(crate) unsafe fn text<'a>(
+    ptr: *const u8,
+    len: usize,
+    arg: &str,
+    len_arg: &str,
+) -> Result<&'a str, Failure> {
+    // SAFETY: the caller's promise is the one `slice` needs.
+    let bytes = unsafe { slice(ptr, len, arg, len_arg) }?;
+    // No offset in the message: where a secret's bad byte sits is a hint about it.
+    std::str::from_utf8(bytes).map_err(|_| Failure::invalid(format!("{arg} is not valid UTF-8")))
+}
+
+/// An out-param checked for NULL on entry and written once, on success.
+pub(crate) struct Out<T> {
+    ptr: NonNull<T>,
+}
+
+impl<T> Out<T> {
+    /// Checks `ptr` (named `arg` in the message) for NULL.
+    ///
+    /// # Safety
+    /// `ptr` is NULL or valid for one write of `T` until [`Out::write`] returns.
+    pub(crate) unsafe fn new(ptr: *mut T, arg: &str) -> Result<Out<T>, Failure> {
+        NonNull::new(ptr)
+            .map(|ptr| Out { ptr })
+            .ok_or_else(|| Failure::invalid(format!("{arg} is NULL")))
+    }
+
+    /// Writes the result (without reading or dropping what the caller left there).
+    pub(crate) fn write(self, value: T) {
+        // SAFETY: `new`'s caller promised the pointer is valid for one write of T.
+        unsafe { self.ptr.as_ptr().write(value) }
+    }
+}

@@ -1,0 +1,112 @@
+//! `fv_options`: how a vault is opened or created (KDF costs, lock wait, clock).
+
+use super::handle::{self, Castable, OwnedBox};
+use crate::clock::{ManualClock, UnixTime};
+use crate::crypto::KdfParams;
+use crate::vault::Config;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Options for opening or creating a vault: an opaque builder. Create it with
+/// `fv_options_new`, set what differs from the defaults, pass it to any
+/// `fv_vault_open_*`/`fv_vault_create_*` (which only read it), free it with
+/// `fv_options_free`. One thread at a time.
+pub struct fv_options {
+    _private: [u8; 0],
+}
+
+/// The Rust side of `fv_options`: only what was set; the rest is `Config`'s default.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Options {
+    kdf: Option<KdfParams>,
+    lock_timeout: Option<Duration>,
+    fixed_time: Option<UnixTime>,
+}
+
+impl Castable for fv_options {
+    type Ownership = OwnedBox;
+    type Rust = Options;
+    const NAME: &'static str = "fv_options";
+}
+
+impl Options {
+    /// The core config for the vault at `path`.
+    pub(crate) fn config(&self, path: &Path) -> Config {
+        let mut config = Config::new(path);
+        if let Some(kdf) = self.kdf {
+            config = config.kdf(kdf);
+        }
+        if let Some(timeout) = self.lock_timeout {
+            config = config.lock_timeout(timeout);
+        }
+        if let Some(t) = self.fixed_time {
+            config = config.clock(Arc::new(ManualClock::new(t)));
+        }
+        config
+    }
+}
+
+ffi_fn! {
+    /// Creates options holding the defaults: Argon2id m=65536 KiB t=3 p=1 for new
+    /// passphrase slots, a 10 s wait for a vault another process holds, the system clock.
+    ///
+    /// `out`: receives an own `fv_options *` on success; free it with `fv_options_free`.
+    /// Returns FV_INVALID_ARGUMENT if `out` is NULL, FV_PANIC after a panic.
+    fn fv_options_new(out: *mut *mut fv_options) -> fv_result {
+        let out = try_out!(out);
+        out.write(handle::new_box::<fv_options>(Options::default()));
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// Frees options from `fv_options_new`. NULL is a no-op; a pointer already freed is
+    /// detected where possible and reported through `fv_last_error_message`.
+    fn fv_options_free(opts: *mut fv_options) {
+        handle::free_box(opts, "opts")
+    }
+}
+
+ffi_fn! {
+    /// Sets the Argon2id costs of passphrase slots made through a handle opened with
+    /// these options (at create, and on `fv_vault_change_passphrase`): memory in KiB,
+    /// passes, lanes. Opening an existing slot always uses the costs stored with it.
+    /// Anything below the default is for tests and benchmarks only
+    /// (`fv_options_set_kdf(opts, 8, 1, 1)` makes a test vault in microseconds).
+    ///
+    /// Returns FV_INVALID_ARGUMENT for costs Argon2id refuses (m < 8 * p, t = 0, p = 0)
+    /// or above m=4194304 KiB, t=64, p=64, or for a NULL or freed `opts`.
+    fn fv_options_set_kdf(opts: *mut fv_options, m_kib: u32, t: u32, p: u32) -> fv_result {
+        let opts = try_mut!(opts);
+        opts.kdf = Some(KdfParams::new(m_kib, t, p)?);
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// Sets how long an open waits, in milliseconds, for another process that holds
+    /// the vault before failing with FV_LOCKED (0: do not wait).
+    ///
+    /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
+    fn fv_options_set_lock_timeout_ms(opts: *mut fv_options, timeout_ms: u64) -> fv_result {
+        let opts = try_mut!(opts);
+        opts.lock_timeout = Some(Duration::from_millis(timeout_ms));
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// Pins the handle's clock at `unix_secs` (seconds since 1970, UTC); 0 goes back to
+    /// the system clock. Expiry checks, TTLs and timestamps of a handle opened with
+    /// these options then use that instant. For tests and dry runs ("is this entry
+    /// still valid at the job's start time?"): a TTL is a freshness aid, not an access
+    /// control, so this grants nothing the key does not.
+    ///
+    /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
+    fn fv_options_set_fixed_time(opts: *mut fv_options, unix_secs: u64) -> fv_result {
+        let opts = try_mut!(opts);
+        opts.fixed_time = (unix_secs != 0).then_some(UnixTime(unix_secs));
+        Ok(())
+    }
+}

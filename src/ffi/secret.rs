@@ -1,0 +1,66 @@
+//! `fv_secret`: how every variable-length secret leaves the library.
+
+use super::handle::{self, Castable, OwnedBox};
+use zeroize::Zeroizing;
+
+/// Secret bytes owned by the library: a field of a credential, an opaque entry's
+/// bytes, a serialized credential. Read them with `fv_secret_data`/`fv_secret_len`;
+/// release them with `fv_secret_free`, which overwrites them with zeros first. Copy
+/// out only what you must, and wipe your copy too. One thread at a time.
+pub struct fv_secret {
+    _private: [u8; 0],
+}
+
+/// The Rust side of `fv_secret`: the bytes plus a NUL that `len` does not count.
+pub(crate) struct SecretData(Zeroizing<Vec<u8>>);
+
+impl Castable for fv_secret {
+    type Ownership = OwnedBox;
+    type Rust = SecretData;
+    const NAME: &'static str = "fv_secret";
+}
+
+impl SecretData {
+    /// The bytes, without the trailing NUL.
+    fn bytes(&self) -> &[u8] {
+        &self.0[..self.0.len() - 1]
+    }
+}
+
+/// Copies `bytes` into a new owned `fv_secret` (one allocation, wiped on free).
+pub(crate) fn new_secret(bytes: &[u8]) -> *mut fv_secret {
+    let mut buf = Zeroizing::new(Vec::with_capacity(bytes.len() + 1));
+    buf.extend_from_slice(bytes);
+    buf.push(0);
+    handle::new_box::<fv_secret>(SecretData(buf))
+}
+
+ffi_fn! {
+    /// The secret's bytes. They are followed by a NUL byte that `fv_secret_len` does not
+    /// count, so text fields can be used as C strings (a field that itself holds a NUL
+    /// byte reads shorter that way: use the length for opaque bytes).
+    ///
+    /// Returns a pointer borrowed from `secret`, valid until `fv_secret_free(secret)`;
+    /// NULL (with a message) if `secret` is NULL or freed.
+    fn fv_secret_data(secret: *const fv_secret) -> *const u8 {
+        Ok(try_ref!(secret).0.as_ptr())
+    }
+}
+
+ffi_fn! {
+    /// The number of bytes of the secret, not counting the trailing NUL.
+    ///
+    /// Returns 0 (with a message) if `secret` is NULL or freed.
+    fn fv_secret_len(secret: *const fv_secret) -> usize {
+        Ok(try_ref!(secret).bytes().len())
+    }
+}
+
+ffi_fn! {
+    /// Overwrites the secret's bytes with zeros, then frees it. NULL is a no-op; a
+    /// secret already freed is detected where possible and reported through
+    /// `fv_last_error_message`.
+    fn fv_secret_free(secret: *mut fv_secret) {
+        handle::free_box(secret, "secret")
+    }
+}
