@@ -44,11 +44,21 @@ mod args;
 mod boundary;
 mod handle;
 
-pub mod batch;
-pub mod credential;
-pub mod entry;
-pub mod info;
-pub mod options;
+// The exported modules, in the order the header lists them (blank lines keep rustfmt
+// from sorting them: tests/header.rs reads this order).
+
 pub mod result;
-pub mod secret;
+
+pub mod info;
+
+pub mod options;
+
 pub mod vault;
+
+pub mod credential;
+
+pub mod secret;
+
+pub mod entry;
+
+pub mod batch;
