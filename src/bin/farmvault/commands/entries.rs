@@ -1,6 +1,6 @@
 //! put, get, list, rm, renew, purge, check.
 
-use super::say;
+use super::{emit, say, write_out};
 use crate::args::{CheckArgs, GetArgs, Global, KindArg, ListArgs, PutArgs, RenewArgs};
 use crate::duration::Ttl;
 use crate::exit_code::{CliError, CORRUPT, FAILURE, INSECURE, NOT_FOUND, OK};
@@ -10,7 +10,7 @@ use farmvault::{
     Credential, EntryMeta, Field, Kind, LoginPassword, PutOptions, ScriptKey, SecretBytes,
     SecretString, SessionToken, UnixTime,
 };
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -191,7 +191,7 @@ pub fn put(g: &Global, a: PutArgs) -> Result<i32, CliError> {
             a.name,
             expiry_phrase(vault.now(), meta.expires)
         ),
-    );
+    )?;
     Ok(OK)
 }
 
@@ -258,26 +258,6 @@ pub fn guard_terminal(reveal: bool, what: &str) -> Result<(), CliError> {
         ));
     }
     Ok(())
-}
-
-/// Writes `bytes` (and a newline unless `no_newline`) to stdout.
-pub fn write_out(bytes: &[u8], no_newline: bool) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
-    let r = out
-        .write_all(bytes)
-        .and_then(|()| {
-            if no_newline {
-                Ok(())
-            } else {
-                out.write_all(b"\n")
-            }
-        })
-        .and_then(|()| out.flush());
-    match r {
-        // A reader that went away (`| head`) is not an error worth a message.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(|e| CliError::io("writing to stdout", &e)),
-    }
 }
 
 /// `get NAME`.
@@ -348,13 +328,13 @@ pub fn list(g: &Global, a: &ListArgs) -> Result<i32, CliError> {
             now_at: output::rfc3339(now.0),
             entries: entries.iter().map(|m| MetaJson::new(m, now)).collect(),
         };
-        println!("{}", serde_json::to_string(&out).expect("list serialises"));
+        emit(serde_json::to_string(&out).expect("list serialises"))?;
     } else if entries.is_empty() {
         if !g.quiet {
             eprintln!("no entries");
         }
     } else {
-        print!("{}", output::table(&entries, now));
+        write_out(output::table(&entries, now).as_bytes(), true)?;
     }
     warn_damaged(&vault)?;
     Ok(OK)
@@ -365,7 +345,7 @@ pub fn rm(g: &Global, name: &str) -> Result<i32, CliError> {
     farmvault::validate_name(name)?;
     let vault = unlock::open(g)?;
     vault.delete(name)?;
-    say(g, format!("removed {name}"));
+    say(g, format!("removed {name}"))?;
     Ok(OK)
 }
 
@@ -376,10 +356,7 @@ pub fn renew(g: &Global, a: &RenewArgs) -> Result<i32, CliError> {
     let meta = vault.renew(&a.name, a.ttl.as_option())?;
     let now = vault.now();
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string(&MetaJson::new(&meta, now)).expect("metadata serialises")
-        );
+        emit(serde_json::to_string(&MetaJson::new(&meta, now)).expect("metadata serialises"))?;
     } else {
         say(
             g,
@@ -388,7 +365,7 @@ pub fn renew(g: &Global, a: &RenewArgs) -> Result<i32, CliError> {
                 a.name,
                 expiry_phrase(now, meta.expires)
             ),
-        );
+        )?;
     }
     Ok(OK)
 }
@@ -398,13 +375,13 @@ pub fn purge(g: &Global, json: bool) -> Result<i32, CliError> {
     let vault = unlock::open(g)?;
     let n = vault.purge_expired()?;
     if json {
-        println!("{}", serde_json::json!({ "purged": n }));
+        emit(serde_json::json!({ "purged": n }).to_string())?;
     } else {
         // The count is the command's output: printed even with --quiet.
-        println!(
+        emit(format!(
             "purged {n} expired entr{}",
             if n == 1 { "y" } else { "ies" }
-        );
+        ))?;
     }
     Ok(OK)
 }
@@ -430,7 +407,7 @@ pub fn check(g: &Global, a: &CheckArgs) -> Result<i32, CliError> {
             expiring: expiring.iter().map(|m| MetaJson::new(m, now)).collect(),
             damaged: damaged.clone(),
         };
-        println!("{}", serde_json::to_string(&out).expect("check serialises"));
+        emit(serde_json::to_string(&out).expect("check serialises"))?;
     }
     for m in &expired {
         eprintln!(
@@ -468,7 +445,7 @@ pub fn check(g: &Global, a: &CheckArgs) -> Result<i32, CliError> {
         say(
             g,
             format!("ok: {} entries, none expired{window}", entries.len()),
-        );
+        )?;
     }
     Ok(OK)
 }

@@ -83,7 +83,7 @@ pub fn init(g: &Global, a: &InitArgs) -> Result<i32, CliError> {
                     "created a vault at {}, opened by {how}",
                     vault.path().display()
                 ),
-            );
+            )?;
             Ok(OK)
         }
         Err(e) => {
@@ -105,7 +105,7 @@ pub fn passwd(g: &Global) -> Result<i32, CliError> {
     let new = new_passphrase(g, file)?;
     weak_kdf_warning(g);
     vault.change_passphrase(&new)?;
-    say(g, "passphrase changed");
+    say(g, "passphrase changed")?;
     Ok(OK)
 }
 
@@ -126,7 +126,7 @@ pub fn key_file_add(g: &Global, path: &Path, generate: bool) -> Result<i32, CliE
     say(
         g,
         format!("added a keyslot for the key file {}", path.display()),
-    );
+    )?;
     Ok(OK)
 }
 
@@ -141,7 +141,7 @@ pub fn key_file_remove(g: &Global, path: &Path) -> Result<i32, CliError> {
             "removed the keyslot of the key file {} (the file itself is left alone)",
             path.display()
         ),
-    );
+    )?;
     Ok(OK)
 }
 
@@ -207,6 +207,6 @@ pub fn rotate(g: &Global, a: &RotateArgs) -> Result<i32, CliError> {
             if n == 1 { "y" } else { "ies" },
             kinds.join(", ")
         ),
-    );
+    )?;
     Ok(OK)
 }

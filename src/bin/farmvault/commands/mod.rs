@@ -34,8 +34,35 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
 }
 
 /// Prints a confirmation on stdout unless `--quiet`.
-fn say(g: &crate::args::Global, msg: impl AsRef<str>) {
-    if !g.quiet {
-        println!("{}", msg.as_ref());
+fn say(g: &crate::args::Global, msg: impl AsRef<str>) -> Result<(), CliError> {
+    if g.quiet {
+        return Ok(());
+    }
+    emit(msg)
+}
+
+/// Prints a line on stdout.
+fn emit(line: impl AsRef<str>) -> Result<(), CliError> {
+    write_out(line.as_ref().as_bytes(), false)
+}
+
+/// Writes `bytes` (and a newline unless `no_newline`) to stdout. A reader that
+/// went away (`farmvault list | head -1`) is not an error worth a message.
+pub fn write_out(bytes: &[u8], no_newline: bool) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let r = out
+        .write_all(bytes)
+        .and_then(|()| {
+            if no_newline {
+                Ok(())
+            } else {
+                out.write_all(b"\n")
+            }
+        })
+        .and_then(|()| out.flush());
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| CliError::io("writing to stdout", &e)),
     }
 }

@@ -2,8 +2,8 @@
 //! The parsing and writing live in the core (`farmvault::sgtk`), shared with the
 //! C ABI and Python.
 
-use super::entries::{default_ttl, expiry_phrase, guard_terminal, write_out};
-use super::say;
+use super::entries::{default_ttl, expiry_phrase, guard_terminal};
+use super::{emit, say, write_out};
 use crate::args::{ExportSgtkArgs, Global, ImportSessionCacheArgs, ImportSgtkArgs};
 use crate::exit_code::{CliError, OK};
 use crate::{prompt, unlock};
@@ -40,7 +40,7 @@ pub fn import_sgtk(g: &Global, a: &ImportSgtkArgs) -> Result<i32, CliError> {
             meta.host.as_deref().unwrap_or("-"),
             expiry_phrase(vault.now(), meta.expires)
         ),
-    );
+    )?;
     Ok(OK)
 }
 
@@ -99,17 +99,14 @@ pub fn import_session_cache(g: &Global, a: &ImportSessionCacheArgs) -> Result<i3
                 })
                 .collect(),
         };
-        println!(
-            "{}",
-            serde_json::to_string(&out).expect("report serialises")
-        );
+        emit(serde_json::to_string(&out).expect("report serialises"))?;
         return Ok(OK);
     }
     if report.imported.is_empty() {
         say(
             g,
             format!("no session tokens found under {}", home.display()),
-        );
+        )?;
         return Ok(OK);
     }
     let now = vault.now();
@@ -118,19 +115,19 @@ pub fn import_session_cache(g: &Global, a: &ImportSessionCacheArgs) -> Result<i3
         say(
             g,
             format!("imported {name}; it {}", expiry_phrase(now, meta.expires)),
-        );
+        )?;
     }
     for r in &report.removed {
         say(
             g,
             format!("removed {} token(s) from {}", r.tokens, r.file.display()),
-        );
+        )?;
     }
     if !a.remove {
         say(
             g,
             "the tokens are still in tk-core's plaintext cache too; run again with --remove to take them out",
-        );
+        )?;
     }
     Ok(OK)
 }
