@@ -355,3 +355,109 @@ fn io_errors_have_their_own_code() {
     .expect(code::IO)
     .one_line_error();
 }
+
+#[cfg(all(unix, not(target_os = "macos")))]
+#[test]
+fn the_default_vault_is_under_the_xdg_data_directory() {
+    let env = Env::new();
+    let xdg = env.path("xdg");
+    let r = cli_common::run(
+        env.cmd()
+            .env_remove("FARMVAULT_PATH")
+            .env("XDG_DATA_HOME", &xdg)
+            .arg("init"),
+        None,
+    );
+    r.expect(code::OK);
+    assert!(xdg.join("farmvault/vault").is_dir());
+    // Without XDG_DATA_HOME: ~/.local/share/farmvault/vault (HOME is the workspace).
+    let r = cli_common::run(env.cmd().env_remove("FARMVAULT_PATH").arg("init"), None);
+    r.expect(code::OK);
+    assert!(env.path(".local/share/farmvault/vault").is_dir());
+    // --vault wins over FARMVAULT_PATH.
+    let other = env.path("other");
+    env.run(&["--vault", other.to_str().expect("utf8"), "init"], None)
+        .expect(code::OK);
+    assert!(other.is_dir());
+    assert!(!env.vault.exists());
+}
+
+#[test]
+fn only_get_and_export_print_secrets() {
+    const SECRET: &str = "never-printed-6d1e9b";
+    let env = Env::new();
+    let mut outputs = vec![env.run(&["init"], None).expect(code::OK).all()];
+    let mut ok = |args: &[&str], stdin: Option<&[u8]>| {
+        let r = env.run(args, stdin);
+        assert!(matches!(r.code, 0 | 1 | 3), "{args:?}: {}", r.all());
+        outputs.push(r.all());
+    };
+    ok(
+        &[
+            "put",
+            "s",
+            "--kind",
+            "session_token",
+            "--host",
+            "https://h",
+            "--login",
+            "u",
+        ],
+        Some(SECRET.as_bytes()),
+    );
+    ok(&["put", "o", "--ttl", "1h"], Some(SECRET.as_bytes()));
+    let user = format!(
+        r#"{{"type": "ScriptUser", "data": {{"http_proxy": null, "host": "https://h", "api_script": "s", "api_key": "{SECRET}"}}}}"#
+    );
+    ok(&["import-sgtk", "i"], Some(user.as_bytes()));
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["list", "--expiring-within", "2h"],
+        &["renew", "s", "--ttl", "2h"],
+        &["renew", "s", "--ttl", "2h", "--json"],
+        &["check"],
+        &["check", "--json", "--expiring-within", "3h"],
+        &["purge"],
+        &["purge", "--json"],
+        &["rotate"],
+        &["rm", "o"],
+        &["rm", "o"],
+        &["get", "s", "--field", "host"],
+        &["get", "s", "--field", "login", "--json"],
+        &["exec", "--env", "X=s", "--", "true"],
+    ] {
+        ok(args, None);
+    }
+    let k = env.path("k.key");
+    ok(
+        &["key-file", "add", k.to_str().expect("utf8"), "--generate"],
+        None,
+    );
+    ok(&["key-file", "remove", k.to_str().expect("utf8")], None);
+    let new = env.path("new");
+    write_private(&new, format!("{PW}\n").as_bytes());
+    let r = cli_common::run(
+        env.cmd()
+            .env("FARMVAULT_NEW_PASSPHRASE_FILE", &new)
+            .arg("passwd"),
+        None,
+    );
+    outputs.push(r.expect(code::OK).all());
+    for out in &outputs {
+        assert!(!out.contains(SECRET), "secret printed: {out}");
+        assert!(!out.contains(PW), "passphrase printed: {out}");
+    }
+    assert!(cli_common::files_containing(env.dir.path(), SECRET.as_bytes()).is_empty());
+    // get and export-sgtk do print it (to a pipe).
+    assert!(env
+        .run(&["get", "s"], None)
+        .expect(code::OK)
+        .stdout
+        .contains(SECRET));
+    assert!(env
+        .run(&["export-sgtk", "i"], None)
+        .expect(code::OK)
+        .stdout
+        .contains(SECRET));
+}

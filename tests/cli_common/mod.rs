@@ -75,16 +75,20 @@ pub struct Env {
     pub passphrase_file: PathBuf,
 }
 
-#[cfg(unix)]
+/// Sets a Unix mode (a no-op elsewhere).
 pub fn chmod(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
 }
 
 /// Writes `contents` to a new file with mode 0600.
 pub fn write_private(path: &Path, contents: &[u8]) {
     std::fs::write(path, contents).expect("write");
-    #[cfg(unix)]
     chmod(path, 0o600);
 }
 
@@ -92,7 +96,6 @@ impl Env {
     /// A workspace (mode 0700) whose vault does not exist yet.
     pub fn new() -> Env {
         let dir = tempfile::tempdir().expect("tempdir");
-        #[cfg(unix)]
         chmod(dir.path(), 0o700);
         let passphrase_file = dir.path().join("passphrase");
         write_private(&passphrase_file, format!("{PW}\n").as_bytes());
