@@ -43,22 +43,42 @@ fn kind_of(k: KindArg) -> Kind {
     }
 }
 
-fn required(value: &Option<String>, flag: &str, kind: Kind) -> Result<String, CliError> {
-    match value {
-        Some(v) if !v.is_empty() => Ok(v.clone()),
-        _ => Err(CliError::usage(
-            format!("a {kind} needs {flag}"),
-            format!("add {flag} VALUE"),
-        )),
-    }
-}
-
-fn refuse_flag(value: bool, flag: &str, kind: Kind) -> Result<(), CliError> {
-    if value {
-        return Err(CliError::usage(
-            format!("{flag} does not apply to a {kind}"),
-            "drop it, or choose the right --kind",
-        ));
+/// Checks `put`'s typed-field flags against the kind: each flag is refused where
+/// the kind has no such field and required where the kind cannot do without it.
+fn check_flags(a: &PutArgs, kind: Kind) -> Result<(), CliError> {
+    use Kind::{LoginPassword as Lp, ScriptKey as Sk, SessionToken as St};
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
+    // (flag, given, kinds that take it, kinds that need it)
+    let flags: [(&str, bool, &[Kind], &[Kind]); 5] = [
+        ("--host", set(&a.host), &[Sk, St, Lp], &[Sk, St, Lp]),
+        ("--login", set(&a.login), &[St, Lp], &[St, Lp]),
+        ("--script-name", set(&a.script_name), &[Sk], &[Sk]),
+        (
+            "--http-proxy",
+            a.http_proxy.is_some() || a.http_proxy_file.is_some(),
+            &[Sk, St, Lp],
+            &[],
+        ),
+        (
+            "--session-metadata-file",
+            a.session_metadata_file.is_some(),
+            &[St],
+            &[],
+        ),
+    ];
+    for (flag, given, takes, needs) in flags {
+        if given && !takes.contains(&kind) {
+            return Err(CliError::usage(
+                format!("{flag} does not apply to a {kind}"),
+                "drop it, or choose the right --kind",
+            ));
+        }
+        if !given && needs.contains(&kind) {
+            return Err(CliError::usage(
+                format!("a {kind} needs {flag}"),
+                format!("add {flag} VALUE"),
+            ));
+        }
     }
     Ok(())
 }
@@ -94,47 +114,7 @@ pub fn put(g: &Global, a: PutArgs) -> Result<i32, CliError> {
     farmvault::validate_name(&a.name)?;
     let kind = kind_of(a.kind);
     // Check the flags before asking for anything.
-    match kind {
-        Kind::ScriptKey => {
-            required(&a.host, "--host", kind)?;
-            required(&a.script_name, "--script-name", kind)?;
-            refuse_flag(a.login.is_some(), "--login", kind)?;
-            refuse_flag(
-                a.session_metadata_file.is_some(),
-                "--session-metadata-file",
-                kind,
-            )?;
-        }
-        Kind::SessionToken => {
-            required(&a.host, "--host", kind)?;
-            required(&a.login, "--login", kind)?;
-            refuse_flag(a.script_name.is_some(), "--script-name", kind)?;
-        }
-        Kind::LoginPassword => {
-            required(&a.host, "--host", kind)?;
-            required(&a.login, "--login", kind)?;
-            refuse_flag(a.script_name.is_some(), "--script-name", kind)?;
-            refuse_flag(
-                a.session_metadata_file.is_some(),
-                "--session-metadata-file",
-                kind,
-            )?;
-        }
-        _ => {
-            for (set, flag) in [
-                (a.host.is_some(), "--host"),
-                (a.login.is_some(), "--login"),
-                (a.script_name.is_some(), "--script-name"),
-                (
-                    a.http_proxy.is_some() || a.http_proxy_file.is_some(),
-                    "--http-proxy",
-                ),
-                (a.session_metadata_file.is_some(), "--session-metadata-file"),
-            ] {
-                refuse_flag(set, flag, kind)?;
-            }
-        }
-    }
+    check_flags(&a, kind)?;
     let proxy = proxy_of(g, &a)?;
     let metadata = match &a.session_metadata_file {
         Some(path) => {
@@ -409,21 +389,11 @@ pub fn check(g: &Global, a: &CheckArgs) -> Result<i32, CliError> {
         };
         emit(serde_json::to_string(&out).expect("check serialises"))?;
     }
-    for m in &expired {
-        eprintln!(
-            "expired: {} ({}, {})",
-            m.name,
-            m.kind,
-            output::expiry_cell(now, m.expires)
-        );
-    }
-    for m in &expiring {
-        eprintln!(
-            "expiring: {} ({}, {})",
-            m.name,
-            m.kind,
-            output::expiry_cell(now, m.expires)
-        );
+    for (label, list) in [("expired", &expired), ("expiring", &expiring)] {
+        for m in list {
+            let when = output::expiry_cell(now, m.expires);
+            eprintln!("{label}: {} ({}, {when})", m.name, m.kind);
+        }
     }
     for id in &damaged {
         eprintln!("damaged: entry with on-disk id {id} fails authentication");
