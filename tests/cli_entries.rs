@@ -54,40 +54,21 @@ fn put_get_list_rm_roundtrip_without_leaking() {
     );
 
     // get: the main secret by default (trailing newline of stdin stripped), fields, -n.
+    assert_eq!(env.out(&["get", "shotgun/farm"]), format!("{API_KEY}\n"));
+    assert_eq!(env.out(&["get", "shotgun/farm", "-n"]), API_KEY);
     assert_eq!(
-        env.run(&["get", "shotgun/farm"], None)
-            .expect(code::OK)
-            .stdout,
+        env.out(&["get", "shotgun/farm", "--field", "api_key"]),
         format!("{API_KEY}\n")
     );
     assert_eq!(
-        env.run(&["get", "shotgun/farm", "-n"], None)
-            .expect(code::OK)
-            .stdout,
-        API_KEY
-    );
-    assert_eq!(
-        env.run(&["get", "shotgun/farm", "--field", "api_key"], None)
-            .expect(code::OK)
-            .stdout,
-        format!("{API_KEY}\n")
-    );
-    assert_eq!(
-        env.run(&["get", "shotgun/farm", "--field", "script_name"], None)
-            .expect(code::OK)
-            .stdout,
+        env.out(&["get", "shotgun/farm", "--field", "script_name"]),
         "render_farm\n"
     );
     assert_eq!(
-        env.run(&["get", "shotgun/jdoe", "--field", "session_token"], None)
-            .expect(code::OK)
-            .stdout,
+        env.out(&["get", "shotgun/jdoe", "--field", "session_token"]),
         format!("{TOKEN}\n")
     );
-    assert_eq!(
-        env.run(&["get", "misc/blob"], None).expect(code::OK).stdout,
-        "opaque-secret-91e2\n"
-    );
+    assert_eq!(env.out(&["get", "misc/blob"]), "opaque-secret-91e2\n");
 
     // list: a table with name, kind, host, created, expiry; never secrets.
     let list = env.run(&["list"], None).expect(code::OK);
@@ -121,12 +102,8 @@ fn put_get_list_rm_roundtrip_without_leaking() {
 
     // rm, then the entry is gone.
     outputs.push(env.run(&["rm", "misc/blob"], None).expect(code::OK).all());
-    env.run(&["get", "misc/blob"], None)
-        .expect(code::NOT_FOUND)
-        .one_line_error();
-    env.run(&["rm", "misc/blob"], None)
-        .expect(code::NOT_FOUND)
-        .one_line_error();
+    env.fails(&["get", "misc/blob"], code::NOT_FOUND);
+    env.fails(&["rm", "misc/blob"], code::NOT_FOUND);
 
     for out in &outputs {
         for secret in [API_KEY, TOKEN, "opaque-secret-91e2"] {
@@ -177,7 +154,7 @@ fn ttl_defaults_and_overrides() {
     )
     .expect(code::OK);
     env.put("week", "x", &["--ttl", "7d"]).expect(code::OK);
-    let v = json(&env.run(&["list", "--json"], None).expect(code::OK).stdout);
+    let v = json(&env.out(&["list", "--json"]));
     let now = v["now"].as_u64().expect("now");
     let expires = |name: &str| {
         v["entries"]
@@ -207,11 +184,7 @@ fn ttl_defaults_and_overrides() {
 fn json_shapes_are_stable() {
     let env = Env::with_vault();
     put_script_key(&env, "shotgun/farm").expect(code::OK);
-    let v = json(
-        &env.run(&["get", "shotgun/farm", "--json"], None)
-            .expect(code::OK)
-            .stdout,
-    );
+    let v = json(&env.out(&["get", "shotgun/farm", "--json"]));
     let keys: Vec<&str> = v
         .as_object()
         .expect("object")
@@ -242,11 +215,7 @@ fn json_shapes_are_stable() {
     assert_eq!(created_at.len(), 20, "{created_at}");
     assert!(created_at.ends_with('Z'));
 
-    let f = json(
-        &env.run(&["get", "shotgun/farm", "--field", "host", "--json"], None)
-            .expect(code::OK)
-            .stdout,
-    );
+    let f = json(&env.out(&["get", "shotgun/farm", "--field", "host", "--json"]));
     assert_eq!(
         f,
         serde_json::json!({"name": "shotgun/farm", "field": "host", "value": HOST, "encoding": "utf-8"})
@@ -258,23 +227,15 @@ fn json_shapes_are_stable() {
         Some(&[0xff, 0x00, 0x41, b'\n']),
     )
     .expect(code::OK);
-    let b = json(
-        &env.run(&["get", "bin", "--json"], None)
-            .expect(code::OK)
-            .stdout,
-    );
+    let b = json(&env.out(&["get", "bin", "--json"]));
     assert_eq!(b["fields"]["secret"], "/wBBCg==");
     assert_eq!(b["fields"]["secret_encoding"], "base64");
     let raw = env.cmd().args(["get", "bin", "-n"]).output().expect("run");
     assert_eq!(raw.stdout, [0xff, 0x00, 0x41, b'\n']);
 
-    let purge = json(&env.run(&["purge", "--json"], None).expect(code::OK).stdout);
+    let purge = json(&env.out(&["purge", "--json"]));
     assert_eq!(purge, serde_json::json!({"purged": 0}));
-    let renew = json(
-        &env.run(&["renew", "bin", "--ttl", "2h", "--json"], None)
-            .expect(code::OK)
-            .stdout,
-    );
+    let renew = json(&env.out(&["renew", "bin", "--ttl", "2h", "--json"]));
     assert_eq!(renew["name"], "bin");
     assert!(renew["expires"].as_u64().is_some() && renew["expires_at"].is_string());
 }
@@ -288,12 +249,8 @@ fn fields_a_kind_lacks_are_not_found() {
         .expect(code::NOT_FOUND);
     r.one_line_error();
     assert!(r.stderr.contains("no login field"), "{}", r.stderr);
-    env.run(&["get", "k", "--field", "http_proxy"], None)
-        .expect(code::NOT_FOUND)
-        .one_line_error();
-    env.run(&["get", "k", "--field", "nonsense"], None)
-        .expect(code::USAGE)
-        .one_line_error();
+    env.fails(&["get", "k", "--field", "http_proxy"], code::NOT_FOUND);
+    env.fails(&["get", "k", "--field", "nonsense"], code::USAGE);
 }
 
 #[test]
@@ -358,9 +315,7 @@ fn put_refuses_secrets_on_argv_and_wrong_flags() {
     )
     .expect(code::OK);
     assert_eq!(
-        env.run(&["get", "k", "--field", "http_proxy"], None)
-            .expect(code::OK)
-            .stdout,
+        env.out(&["get", "k", "--field", "http_proxy"]),
         "u:pw@proxy:8080\n"
     );
     // Empty secrets and invalid names.
@@ -390,9 +345,7 @@ fn put_refuses_secrets_on_argv_and_wrong_flags() {
     )
     .expect(code::OK);
     assert_eq!(
-        env.run(&["get", "s", "--field", "session_metadata"], None)
-            .expect(code::OK)
-            .stdout,
+        env.out(&["get", "s", "--field", "session_metadata"]),
         "bWV0YQ==\n"
     );
     // login_password.
@@ -410,12 +363,7 @@ fn put_refuses_secrets_on_argv_and_wrong_flags() {
         Some(b"pw-9"),
     )
     .expect(code::OK);
-    assert_eq!(
-        env.run(&["get", "lp", "--field", "password"], None)
-            .expect(code::OK)
-            .stdout,
-        "pw-9\n"
-    );
+    assert_eq!(env.out(&["get", "lp", "--field", "password"]), "pw-9\n");
 }
 
 #[test]
@@ -459,11 +407,7 @@ fn expired_entries_renew_purge_and_check() {
         "{}",
         l.stdout
     );
-    let soon = json(
-        &env.run(&["list", "--json", "--expiring-within", "1h"], None)
-            .expect(code::OK)
-            .stdout,
-    );
+    let soon = json(&env.out(&["list", "--json", "--expiring-within", "1h"]));
     let names: Vec<&str> = soon["entries"]
         .as_array()
         .expect("entries")
@@ -473,13 +417,9 @@ fn expired_entries_renew_purge_and_check() {
     assert_eq!(names, ["old1", "old2", "old3", "soon"]);
 
     // get of an expired entry: 4, and it is removed; renew of one: 4.
-    env.run(&["get", "old1"], None)
-        .expect(code::EXPIRED)
-        .one_line_error();
+    env.fails(&["get", "old1"], code::EXPIRED);
     env.run(&["get", "old1"], None).expect(code::NOT_FOUND);
-    env.run(&["renew", "old2", "--ttl", "1h"], None)
-        .expect(code::EXPIRED)
-        .one_line_error();
+    env.fails(&["renew", "old2", "--ttl", "1h"], code::EXPIRED);
     // purge removes what is left and says how many.
     let p = env.run(&["purge"], None).expect(code::OK);
     assert_eq!(p.stdout.trim(), "purged 1 expired entry");
@@ -496,9 +436,7 @@ fn expired_entries_renew_purge_and_check() {
         .expect(code::OK);
     env.run(&["renew", "missing", "--ttl", "1h"], None)
         .expect(code::NOT_FOUND);
-    env.run(&["renew", "soon"], None)
-        .expect(code::USAGE)
-        .one_line_error();
+    env.fails(&["renew", "soon"], code::USAGE);
 }
 
 #[test]

@@ -136,15 +136,13 @@ fn exit_statuses_pass_through_and_failures_stop_before_the_child() {
         None,
     )
     .expect(42);
-    env.run(
+    env.fails(
         &["exec", "--env", "K=shotgun/farm", "--", "/no/such/command"],
-        None,
-    )
-    .expect(code::EXEC_NOT_FOUND)
-    .one_line_error();
+        code::EXEC_NOT_FOUND,
+    );
     let not_exec = env.path("not-executable");
     cli_common::write_private(&not_exec, b"#!/bin/sh\n");
-    env.run(
+    env.fails(
         &[
             "exec",
             "--env",
@@ -152,18 +150,14 @@ fn exit_statuses_pass_through_and_failures_stop_before_the_child() {
             "--",
             not_exec.to_str().expect("utf8"),
         ],
-        None,
-    )
-    .expect(code::EXEC_CANNOT_RUN)
-    .one_line_error();
+        code::EXEC_CANNOT_RUN,
+    );
     // A missing entry or field: farmvault's code, and the command never runs.
-    env.run(
+    env.fails(
         &["exec", "--env", "K=missing", "--", "sh", "-c", &touch],
-        None,
-    )
-    .expect(code::NOT_FOUND)
-    .one_line_error();
-    env.run(
+        code::NOT_FOUND,
+    );
+    env.fails(
         &[
             "exec",
             "--env",
@@ -173,10 +167,8 @@ fn exit_statuses_pass_through_and_failures_stop_before_the_child() {
             "-c",
             &touch,
         ],
-        None,
-    )
-    .expect(code::NOT_FOUND)
-    .one_line_error();
+        code::NOT_FOUND,
+    );
     // An expired entry: 4, the command never runs.
     {
         let v = env.open_in_process(-7200);
@@ -187,24 +179,20 @@ fn exit_statuses_pass_through_and_failures_stop_before_the_child() {
         )
         .expect("put");
     }
-    env.run(&["exec", "--env", "K=old", "--", "sh", "-c", &touch], None)
-        .expect(code::EXPIRED)
-        .one_line_error();
+    env.fails(
+        &["exec", "--env", "K=old", "--", "sh", "-c", &touch],
+        code::EXPIRED,
+    );
     assert!(!marker.exists(), "the command ran despite a failed lookup");
     // Usage: no --env, no command, bad variable names.
-    env.run(&["exec", "--", "true"], None)
-        .expect(code::USAGE)
-        .one_line_error();
-    env.run(&["exec", "--env", "K=shotgun/farm"], None)
-        .expect(code::USAGE)
-        .one_line_error();
-    env.run(&["exec", "--env", "K-1=shotgun/farm", "--", "true"], None)
-        .expect(code::USAGE)
-        .one_line_error();
+    env.fails(&["exec", "--", "true"], code::USAGE);
+    env.fails(&["exec", "--env", "K=shotgun/farm"], code::USAGE);
+    env.fails(
+        &["exec", "--env", "K-1=shotgun/farm", "--", "true"],
+        code::USAGE,
+    );
     // A secret holding a NUL cannot go into the environment.
     env.run(&["put", "nul", "--keep-newline"], Some(b"a\0b"))
         .expect(code::OK);
-    env.run(&["exec", "--env", "K=nul", "--", "true"], None)
-        .expect(code::USAGE)
-        .one_line_error();
+    env.fails(&["exec", "--env", "K=nul", "--", "true"], code::USAGE);
 }

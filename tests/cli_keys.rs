@@ -8,9 +8,7 @@ use cli_common::{chmod, code, write_private, Env, PW};
 #[test]
 fn init_refuses_to_overwrite_and_reports_missing_vaults() {
     let env = Env::new();
-    env.run(&["list"], None)
-        .expect(code::NO_VAULT)
-        .one_line_error();
+    env.fails(&["list"], code::NO_VAULT);
     let r = env.run(&["init"], None).expect(code::OK);
     assert!(r.stdout.contains("created a vault"), "{}", r.stdout);
     assert!(
@@ -18,9 +16,7 @@ fn init_refuses_to_overwrite_and_reports_missing_vaults() {
         "the weak KDF is announced: {}",
         r.stderr
     );
-    env.run(&["init"], None)
-        .expect(code::EXISTS)
-        .one_line_error();
+    env.fails(&["init"], code::EXISTS);
     // The vault directory is private.
     #[cfg(unix)]
     {
@@ -57,9 +53,7 @@ fn init_with_a_generated_key_file() {
     }
     // Opens with the key file (FARMVAULT_KEY_FILE wins over the passphrase file).
     env.put("a", "x", &["--key-file", key_s]).expect(code::OK);
-    env.run(&["list"], None)
-        .expect(code::WRONG_KEY)
-        .one_line_error();
+    env.fails(&["list"], code::WRONG_KEY);
     let r = env.run(&["list", "-q"], None);
     assert_eq!(r.code, code::WRONG_KEY);
     let ok = env
@@ -244,13 +238,9 @@ fn key_files_and_rotation() {
     let k1s = k1.to_str().expect("utf8");
     env.run(&["key-file", "add", k1s, "--generate"], None)
         .expect(code::OK);
-    env.run(&["key-file", "add", k1s, "--generate"], None)
-        .expect(code::EXISTS)
-        .one_line_error();
+    env.fails(&["key-file", "add", k1s, "--generate"], code::EXISTS);
     // Adding the same key twice is refused by the core.
-    env.run(&["key-file", "add", k1s], None)
-        .expect(code::USAGE)
-        .one_line_error();
+    env.fails(&["key-file", "add", k1s], code::USAGE);
     let with_key = || {
         let mut c = env.cmd();
         c.env("FARMVAULT_KEY_FILE", &k1);
@@ -277,10 +267,7 @@ fn key_files_and_rotation() {
             .stdout,
         "secret-4\n"
     );
-    assert_eq!(
-        env.run(&["get", "e0"], None).expect(code::OK).stdout,
-        "secret-0\n"
-    );
+    assert_eq!(env.out(&["get", "e0"]), "secret-0\n");
 
     // Opened with the key file, the passphrase slot is kept with --keep-passphrase.
     let keep = env.path("keep");
@@ -308,19 +295,15 @@ fn key_files_and_rotation() {
         None,
     )
     .expect(code::WRONG_KEY);
-    env.run(&["key-file", "remove", k2s], None)
-        .expect(code::USAGE)
-        .one_line_error();
-    env.run(
+    env.fails(&["key-file", "remove", k2s], code::USAGE);
+    env.fails(
         &[
             "key-file",
             "remove",
             env.path("missing").to_str().expect("utf8"),
         ],
-        None,
-    )
-    .expect(code::IO)
-    .one_line_error();
+        code::IO,
+    );
     // Nothing of the secrets on disk after all that.
     for i in 0..5 {
         assert!(

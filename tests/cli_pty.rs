@@ -155,10 +155,7 @@ fn hidden_prompts_for_init_unlock_and_put() {
         !transcript.contains("typed-api-key-77") && !transcript.contains(PW),
         "echoed: {transcript}"
     );
-    assert_eq!(
-        env.run(&["get", "typed"], None).expect(code::OK).stdout,
-        "typed-api-key-77\n"
-    );
+    assert_eq!(env.out(&["get", "typed"]), "typed-api-key-77\n");
 
     // A wrong passphrase at the prompt: 5.
     let mut t = Pty::spawn(&env, &["list"], NO_PASSPHRASE_FILE).expect("script");

@@ -41,7 +41,7 @@ fn import_json_and_pickle_export_byte_identical() {
     );
 
     // Default TTLs: 24h for the session user, none for the script user.
-    let v = json(&env.run(&["list", "--json"], None).expect(code::OK).stdout);
+    let v = json(&env.out(&["list", "--json"]));
     let entries = v["entries"].as_array().expect("entries");
     let farm = entries
         .iter()
@@ -68,15 +68,11 @@ fn import_json_and_pickle_export_byte_identical() {
     )
     .expect(code::OK);
     assert_eq!(
-        env.run(&["get", "copy", "--field", "api_key"], None)
-            .expect(code::OK)
-            .stdout,
+        env.out(&["get", "copy", "--field", "api_key"]),
         "0123456789abcdef\n"
     );
     assert_eq!(
-        env.run(&["get", "copy", "--field", "api_script"], None)
-            .expect(code::OK)
-            .stdout,
+        env.out(&["get", "copy", "--field", "api_script"]),
         "render_farm\n"
     );
 }
@@ -91,12 +87,7 @@ fn import_from_a_tank_context() {
     .to_string();
     env.run(&["import-sgtk", "ctx-user"], Some(ctx.as_bytes()))
         .expect(code::OK);
-    assert_eq!(
-        env.run(&["get", "ctx-user", "--field", "login"], None)
-            .expect(code::OK)
-            .stdout,
-        "jdoe\n"
-    );
+    assert_eq!(env.out(&["get", "ctx-user", "--field", "login"]), "jdoe\n");
 }
 
 #[test]
@@ -116,12 +107,8 @@ fn bad_input_and_kinds_tk_core_lacks() {
     env.run(&["get", "x"], None).expect(code::NOT_FOUND);
     // Opaque entries have no tk-core user type.
     env.put("blob", "b", &[]).expect(code::OK);
-    env.run(&["export-sgtk", "blob"], None)
-        .expect(code::USAGE)
-        .one_line_error();
-    env.run(&["export-sgtk", "missing"], None)
-        .expect(code::NOT_FOUND)
-        .one_line_error();
+    env.fails(&["export-sgtk", "blob"], code::USAGE);
+    env.fails(&["export-sgtk", "missing"], code::NOT_FOUND);
 }
 
 const SITE_CACHE: &str = "current_user: jdoe
@@ -170,12 +157,7 @@ fn session_cache_import_keeps_then_removes() {
         r.stdout
     );
     assert!(!r.all().contains("cached-tok"), "{}", r.all());
-    assert_eq!(
-        env.run(&["get", "shotgun/mysite/asmith"], None)
-            .expect(code::OK)
-            .stdout,
-        "cached-tok-2\n"
-    );
+    assert_eq!(env.out(&["get", "shotgun/mysite/asmith"]), "cached-tok-2\n");
     let cache = home.join("mysite").join("authentication.yml");
     assert_eq!(std::fs::read_to_string(&cache).expect("cache"), SITE_CACHE);
 
@@ -206,12 +188,7 @@ fn session_cache_import_keeps_then_removes() {
     );
     assert!(text.contains("jdoe"), "users stay: {text}");
     assert_eq!(
-        env.run(
-            &["get", "sg/mysite/jdoe", "--field", "session_metadata"],
-            None
-        )
-        .expect(code::OK)
-        .stdout,
+        env.out(&["get", "sg/mysite/jdoe", "--field", "session_metadata"]),
         "bWV0YQ==\n"
     );
     // Nothing left to import.
@@ -220,14 +197,12 @@ fn session_cache_import_keeps_then_removes() {
         .expect(code::OK);
     assert!(r.stdout.contains("no session tokens found"), "{}", r.stdout);
     // A missing root is an I/O error.
-    env.run(
+    env.fails(
         &[
             "import-session-cache",
             "--shotgun-home",
             env.path("none").to_str().expect("utf8"),
         ],
-        None,
-    )
-    .expect(code::IO)
-    .one_line_error();
+        code::IO,
+    );
 }

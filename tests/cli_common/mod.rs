@@ -143,6 +143,20 @@ impl Env {
         run(self.cmd().args(args), stdin)
     }
 
+    /// Runs `args` without stdin, expects success, returns stdout.
+    #[track_caller]
+    pub fn out(&self, args: &[&str]) -> String {
+        self.run(args, None).expect(code::OK).stdout
+    }
+
+    /// Runs `args` without stdin, expects exit `code` and a one-line error.
+    #[track_caller]
+    pub fn fails(&self, args: &[&str], code: i32) -> Run {
+        let r = self.run(args, None).expect(code);
+        r.one_line_error();
+        r
+    }
+
     /// Stores opaque `secret` under `name` (through stdin).
     pub fn put(&self, name: &str, secret: &str, extra: &[&str]) -> Run {
         let mut args = vec!["put", name];
