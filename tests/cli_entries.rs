@@ -2,27 +2,14 @@
 //! exit codes, and the rule that secrets leave only through `get`.
 
 mod cli_common;
-use cli_common::{code, files_containing, json, Env};
+use cli_common::{code, files_containing, json, Env, HOST};
 use std::time::Duration;
 
-const HOST: &str = "https://mysite.shotgrid.autodesk.com";
 const API_KEY: &str = "apikey-5f1c0e7d9a2b4c6e";
 const TOKEN: &str = "session-tok-3b8d1f0a6c";
 
 fn put_script_key(env: &Env, name: &str) -> cli_common::Run {
-    env.run(
-        &[
-            "put",
-            name,
-            "--kind",
-            "script_key",
-            "--host",
-            HOST,
-            "--script-name",
-            "render_farm",
-        ],
-        Some(format!("{API_KEY}\n").as_bytes()),
-    )
+    env.put_script_key(name, &format!("{API_KEY}\n"), &[])
 }
 
 #[test]
@@ -279,39 +266,15 @@ fn put_refuses_secrets_on_argv_and_wrong_flags() {
         .expect(code::USAGE)
         .one_line_error();
     // A proxy with credentials is refused on argv; from a file it is stored.
-    env.run(
-        &[
-            "put",
-            "k",
-            "--kind",
-            "script_key",
-            "--host",
-            HOST,
-            "--script-name",
-            "s",
-            "--http-proxy",
-            "u:pw@proxy:8080",
-        ],
-        Some(b"x"),
-    )
-    .expect(code::INSECURE)
-    .one_line_error();
+    env.put_script_key("k", "x", &["--http-proxy", "u:pw@proxy:8080"])
+        .expect(code::INSECURE)
+        .one_line_error();
     let proxy = env.path("proxy");
     cli_common::write_private(&proxy, b"u:pw@proxy:8080\n");
-    env.run(
-        &[
-            "put",
-            "k",
-            "--kind",
-            "script_key",
-            "--host",
-            HOST,
-            "--script-name",
-            "s",
-            "--http-proxy-file",
-            proxy.to_str().expect("utf8"),
-        ],
-        Some(b"x"),
+    env.put_script_key(
+        "k",
+        "x",
+        &["--http-proxy-file", proxy.to_str().expect("utf8")],
     )
     .expect(code::OK);
     assert_eq!(

@@ -3,27 +3,14 @@
 #![cfg(unix)]
 
 mod cli_common;
-use cli_common::{code, files_containing, Env};
+use cli_common::{code, files_containing, Env, HOST};
 
-const HOST: &str = "https://mysite.shotgrid.autodesk.com";
 const API_KEY: &str = "exec-apikey-8c2f4e6a1b";
 
 fn env_with_key() -> Env {
     let env = Env::with_vault();
-    env.run(
-        &[
-            "put",
-            "shotgun/farm",
-            "--kind",
-            "script_key",
-            "--host",
-            HOST,
-            "--script-name",
-            "render_farm",
-        ],
-        Some(API_KEY.as_bytes()),
-    )
-    .expect(code::OK);
+    env.put_script_key("shotgun/farm", API_KEY, &[])
+        .expect(code::OK);
     env
 }
 

@@ -186,20 +186,8 @@ fn init_refuses_two_different_passphrases() {
 #[test]
 fn secrets_are_not_printed_to_a_terminal_without_reveal() {
     let env = Env::with_vault();
-    env.run(
-        &[
-            "put",
-            "k",
-            "--kind",
-            "script_key",
-            "--host",
-            "https://h",
-            "--script-name",
-            "s",
-        ],
-        Some(b"terminal-secret-5"),
-    )
-    .expect(code::OK);
+    env.put_script_key("k", "terminal-secret-5", &[])
+        .expect(code::OK);
     let Some(t) = Pty::spawn(&env, &["get", "k"], &[]) else {
         eprintln!("skipped: util-linux `script` is not installed");
         return;
@@ -229,5 +217,5 @@ fn secrets_are_not_printed_to_a_terminal_without_reveal() {
         .expect("script")
         .finish();
     assert_eq!(status, code::OK);
-    assert!(out.contains("https://h"), "{out}");
+    assert!(out.contains(cli_common::HOST), "{out}");
 }

@@ -9,6 +9,8 @@ use std::process::{Command, Output, Stdio};
 
 /// The passphrase of test vaults.
 pub const PW: &str = "correct horse battery staple";
+/// The site of test credentials.
+pub const HOST: &str = "https://mysite.shotgrid.autodesk.com";
 
 /// Exit statuses, as documented in `farmvault --help`.
 pub mod code {
@@ -160,6 +162,23 @@ impl Env {
     /// Stores opaque `secret` under `name` (through stdin).
     pub fn put(&self, name: &str, secret: &str, extra: &[&str]) -> Run {
         let mut args = vec!["put", name];
+        args.extend_from_slice(extra);
+        self.run(&args, Some(secret.as_bytes()))
+    }
+
+    /// Stores a script key (`--host HOST --script-name render_farm`) with `secret`
+    /// on stdin and `extra` flags.
+    pub fn put_script_key(&self, name: &str, secret: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "put",
+            name,
+            "--kind",
+            "script_key",
+            "--host",
+            HOST,
+            "--script-name",
+            "render_farm",
+        ];
         args.extend_from_slice(extra);
         self.run(&args, Some(secret.as_bytes()))
     }
