@@ -326,6 +326,19 @@ fn a_vault_held_by_another_process_is_locked() {
 }
 
 #[test]
+fn empty_variables_are_named() {
+    let env = Env::with_vault();
+    let r = cli_common::run(env.cmd().env("FARMVAULT_PATH", "").arg("list"), None);
+    let r = r.expect(code::USAGE);
+    r.one_line_error();
+    assert!(
+        r.stderr.contains("FARMVAULT_PATH is set but empty"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn io_errors_have_their_own_code() {
     let env = Env::with_vault();
     let missing = env.path("nope");

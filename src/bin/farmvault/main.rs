@@ -60,6 +60,22 @@ fn clap_exit(e: &clap::Error) -> ! {
                 .collect::<Vec<_>>()
                 .join(" ");
             let what = what.strip_prefix("error: ").unwrap_or(&what);
+            // An empty variable reaches clap as an empty value of its flag: name the variable.
+            let empty = [
+                "FARMVAULT_PATH",
+                "FARMVAULT_KEY_FILE",
+                "FARMVAULT_PASSPHRASE_FILE",
+            ]
+            .into_iter()
+            .find(|v| std::env::var_os(v).is_some_and(|x| x.is_empty()));
+            if let Some(var) = empty {
+                let err = exit_code::CliError::usage(
+                    format!("{var} is set but empty"),
+                    "unset it or give it a path",
+                );
+                eprintln!("{err}");
+                exit_code::exit(exit_code::USAGE)
+            }
             let err = exit_code::CliError::usage(what, "see `farmvault --help`");
             eprintln!("{err}");
             exit_code::exit(exit_code::USAGE)
