@@ -114,6 +114,19 @@
 #define FV_KIND_INVALID 4294967295
 
 /**
+ * Flag of `fv_sgtk_import_session_cache`: once every token is in the vault, remove
+ * the imported tokens from tk-core's cache files (every other key is kept).
+ */
+#define FV_SGTK_REMOVE_FROM_CACHE 1
+
+/**
+ * How long a session lasts on the server by default (24 hours of inactivity), in
+ * seconds: the TTL `farmvault import-session-cache` gives imported tokens. Pass it as
+ * the `ttl_secs` of `fv_sgtk_import_session_cache` to do the same.
+ */
+#define FV_SGTK_SESSION_TTL_SECS 86400
+
+/**
  * The result of every `fv_` function that can fail.
  *
  * The values are permanent: a code is never renumbered or reused (a retired code
@@ -921,6 +934,104 @@ size_t fv_batch_len(const fv_batch *batch);
  * `fv_last_error_message`.
  */
 void fv_batch_free(fv_batch *batch);
+
+/**
+ * Parses what tk-core's `serialize_user` writes, in either form: the JSON
+ * (`use_json=True`; read as JSON only when its first byte is `{`, as tk-core does)
+ * or the default protocol-0 pickle text, which is read as data only (dicts,
+ * strings and None; never executed) with its `_payload_encoding` honoured. `text`
+ * is `text_len` UTF-8 bytes (1 to FV_MAX_SECRET_LEN), exactly what
+ * `serialize_user` returned.
+ *
+ * `out`: receives an own `fv_credential *`, of kind FV_KIND_SESSION_TOKEN for a
+ * `SessionUser` and FV_KIND_SCRIPT_KEY for a `ScriptUser`; free it with
+ * `fv_credential_free`.
+ * Returns FV_INVALID_ARGUMENT for malformed JSON or pickle, a pickle opcode
+ * outside that data-only subset, an unknown `type`, a missing or empty required
+ * field (the message names the field, never a value), bad UTF-8, a length out of
+ * range or a NULL pointer.
+ */
+FV_MUST_USE fv_result fv_sgtk_parse(const uint8_t *text, size_t text_len, fv_credential **out);
+
+/**
+ * Parses a `TANK_CONTEXT` value (the JSON tk-core puts in a launched process's
+ * environment) and the serialized user under its `_current_user` key, as
+ * `fv_sgtk_parse` does. `json` is `json_len` UTF-8 bytes (1 to FV_MAX_SECRET_LEN).
+ *
+ * `out`: receives an own `fv_credential *`; free it with `fv_credential_free`.
+ * Returns FV_INVALID_ARGUMENT for malformed JSON, a context without a user, any
+ * error `fv_sgtk_parse` reports for the user, bad UTF-8, a length out of range or
+ * a NULL pointer.
+ */
+FV_MUST_USE
+fv_result fv_sgtk_parse_tank_context(const uint8_t *json,
+                                     size_t json_len,
+                                     fv_credential **out);
+
+/**
+ * Writes a session-token or script-key credential (only read) as the JSON
+ * tk-core's `serialize_user(user, use_json=True)` writes and `deserialize_user`
+ * reads: byte for byte Python's `json.dumps` output (separators ", " and ": ",
+ * non-ASCII escaped), `http_proxy` always present, `session_metadata` only when set.
+ *
+ * `out`: receives an own `fv_secret *` holding the text (it holds the secret);
+ * free it with `fv_secret_free`.
+ * Returns FV_INVALID_ARGUMENT for a login/password or opaque credential (tk-core
+ * has no user type for them) or a NULL or freed argument.
+ */
+FV_MUST_USE fv_result fv_sgtk_to_json(const fv_credential *credential, fv_secret **out);
+
+/**
+ * Writes a session-token or script-key credential (only read) as tk-core's default
+ * `serialize_user(user)` does: the protocol-0 pickle text of
+ * `{"type": ..., "data": {...}}`, the form cores older than v0.19.0 read. Latin-1
+ * characters make it carry `_payload_encoding`, as tk-core's own does.
+ *
+ * `out`: receives an own `fv_secret *` holding the text, UTF-8 encoded (it holds
+ * the secret); free it with `fv_secret_free`.
+ * Returns FV_INVALID_ARGUMENT for a login/password or opaque credential or a NULL
+ * or freed argument.
+ */
+FV_MUST_USE fv_result fv_sgtk_to_pickle(const fv_credential *credential, fv_secret **out);
+
+/**
+ * `FV_SGTK_SESSION_TTL_SECS`, for bindings that cannot read the header's macros.
+ */
+uint64_t fv_sgtk_session_ttl_secs(void);
+
+/**
+ * Moves the session tokens of tk-core's plaintext session cache into the vault:
+ * every `<shotgun_home>/<site>/authentication.yml` user with a token becomes a
+ * session-token entry named `<prefix><site>/<login>` (replacing one of that
+ * name), all written in one atomic, flushed batch. Then, with
+ * FV_SGTK_REMOVE_FROM_CACHE in `flags`, the imported tokens are removed from the
+ * cache files (each user's `session_token` set to null, `session_metadata`
+ * dropped, every other key kept; files rewritten atomically). So a token is
+ * always in the vault, in the cache, or in both.
+ *
+ * `shotgun_home`: the cache root, or NULL for tk-core's own choice
+ * (`$SHOTGUN_HOME`, else `~/.shotgun` on Linux, `~/Library/Caches/Shotgun` on
+ * macOS, `%APPDATA%\Shotgun` on Windows). `prefix`: NULL for "shotgun/".
+ * `ttl_secs`: the entries' TTL from now, 0 for none (FV_SGTK_SESSION_TTL_SECS is
+ * the server's default session length).
+ *
+ * `imported_out`: receives an own `fv_list *` of the entries written (metadata,
+ * in cache order: sites by name, users in file order; empty when the cache holds
+ * no token); free it with `fv_list_free`. `removed_out`: receives how many users'
+ * tokens were removed from the cache files (0 without the flag).
+ * Returns FV_IO when the cache cannot be read (nothing is written) or rewritten
+ * (the message says the tokens are safe in the vault), FV_INVALID_ARGUMENT for a
+ * cache file that is not tk-core's, a bad argument or unknown flag bits (nothing
+ * is written), FV_READ_ONLY, and the vault's write errors (nothing is removed).
+ */
+FV_MUST_USE
+fv_result fv_sgtk_import_session_cache(fv_vault *vault,
+                                       const char *shotgun_home,
+                                       const char *prefix,
+                                       uint64_t ttl_secs,
+                                       uint32_t flags,
+                                       fv_list **imported_out,
+                                       uint64_t *removed_out);
 
 #ifdef __cplusplus
 }  // extern "C"

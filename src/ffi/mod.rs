@@ -62,3 +62,5 @@ pub mod secret;
 pub mod entry;
 
 pub mod batch;
+
+pub mod sgtk;
