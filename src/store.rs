@@ -23,6 +23,17 @@ pub(crate) struct Store {
     pub(crate) keys: RwLock<Option<Arc<Keys>>>,
     /// Serialises header changes (passphrase, key files, rotation, grants).
     pub(crate) admin: Mutex<()>,
+    /// Serialises the read-modify-writes of entries (put, batch, renew, purge,
+    /// removal of an expired entry on read), so none acts on a record that a
+    /// racing write has replaced. Taken after `keys`; never held across a flush.
+    pub(crate) writes: Mutex<()>,
+}
+
+impl Store {
+    /// Takes the entry write lock.
+    pub(crate) fn lock_writes(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writes.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -59,6 +70,7 @@ pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
         db,
         keys: RwLock::new(None),
         admin: Mutex::new(()),
+        writes: Mutex::new(()),
     });
     reg.retain(|_, w| w.strong_count() > 0);
     reg.insert(canonical, Arc::downgrade(&store));

@@ -483,6 +483,11 @@ impl Vault {
 
     /// Reads and authenticates `name`; `Expired` removes it.
     fn read(&self, keys: &Keys, name: &str) -> Result<(Opened, [u8; 32])> {
+        self.read_inner(keys, name, false)
+    }
+
+    /// `read`, for callers that may hold the entry write lock (`writes_held`).
+    fn read_inner(&self, keys: &Keys, name: &str, writes_held: bool) -> Result<(Opened, [u8; 32])> {
         validate_name(name)?;
         let blind = keys.blind(name);
         let record = self
@@ -501,11 +506,16 @@ impl Vault {
         }
         if let Some(exp) = opened.meta.expires.filter(|e| self.now() >= *e) {
             // Best effort: a purge catches what this misses. Not flushed: losing the
-            // removal in a crash only means the next read removes it again.
-            let mut b = sled::Batch::default();
-            b.remove(&entry_key(&blind)[..]);
-            b.remove(&expiry_key(exp, &blind)[..]);
-            let _ = self.store.db.apply_batch(b);
+            // removal in a crash only means the next read removes it again. Only
+            // if the record is still the one read: a racing put must not be lost.
+            let _writes = (!writes_held).then(|| self.store.lock_writes());
+            let current = self.store.db.get(entry_key(&blind));
+            if matches!(&current, Ok(Some(r)) if *r == record) {
+                let mut b = sled::Batch::default();
+                b.remove(&entry_key(&blind)[..]);
+                b.remove(&expiry_key(exp, &blind)[..]);
+                let _ = self.store.db.apply_batch(b);
+            }
             return Err(Error::Expired {
                 name: name.to_owned(),
                 expired_at: exp.secs(),
@@ -546,6 +556,7 @@ impl Vault {
         let now = self.now();
         let expires = expiry_for(now, options.ttl)?;
         let (_guard, keys) = self.keys();
+        let writes = self.store.lock_writes();
         let mut batch = sled::Batch::default();
         self.stage_put(
             &keys,
@@ -557,6 +568,7 @@ impl Vault {
             expires,
         )?;
         self.store.db.apply_batch(batch).map_err(|e| self.sled(e))?;
+        drop(writes);
         if options.durable {
             flush(&self.store)?;
         }
@@ -643,7 +655,8 @@ impl Vault {
         let now = self.now();
         let expires = expiry_for(now, ttl)?;
         let (_guard, keys) = self.keys();
-        let (opened, blind) = self.read(&keys, name)?;
+        let writes = self.store.lock_writes();
+        let (opened, blind) = self.read_inner(&keys, name, true)?;
         let mut batch = sled::Batch::default();
         let mut staged = HashMap::new();
         staged.insert(blind, Some((opened.meta.created, opened.meta.expires)));
@@ -657,6 +670,7 @@ impl Vault {
             expires,
         )?;
         self.store.db.apply_batch(batch).map_err(|e| self.sled(e))?;
+        drop(writes);
         flush(&self.store)?;
         let mut meta = Self::meta_of(&opened);
         meta.updated = now;
@@ -669,6 +683,7 @@ impl Vault {
     pub fn apply(&self, batch: Batch) -> Result<()> {
         let now = self.now();
         let (_guard, keys) = self.keys();
+        let writes = self.store.lock_writes();
         let mut sled_batch = sled::Batch::default();
         let mut staged = Staged::new();
         for (name, op) in &batch.ops {
@@ -717,6 +732,7 @@ impl Vault {
             .db
             .apply_batch(sled_batch)
             .map_err(|e| self.sled(e))?;
+        drop(writes);
         flush(&self.store)
     }
 
@@ -770,6 +786,7 @@ impl Vault {
     pub fn purge_expired(&self) -> Result<usize> {
         let now = self.now();
         let (_guard, _keys) = self.keys();
+        let writes = self.store.lock_writes();
         let db = &self.store.db;
         let start = [format::space::EXPIRY];
         let end = expiry_key(UnixTime(now.secs().saturating_add(1)), &[0; 32]);
@@ -793,6 +810,7 @@ impl Vault {
             }
         }
         db.apply_batch(batch).map_err(|e| self.sled(e))?;
+        drop(writes);
         flush(&self.store)?;
         Ok(removed)
     }
