@@ -31,6 +31,7 @@ pub mod error;
 #[allow(unsafe_code)]
 pub mod ffi;
 pub mod format;
+pub mod grant;
 mod keyslot;
 pub mod secret;
 pub mod session_import;

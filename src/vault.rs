@@ -1043,9 +1043,13 @@ fn side_aad(vault_id: &[u8; VAULT_ID_LEN], key: &[u8]) -> Vec<u8> {
     aad
 }
 
-// Used by job grants (src/grant.rs, issue 7); the allow goes when that lands.
-#[allow(dead_code)]
+// Used by job grants (src/grant/, issue 7).
 impl Vault {
+    /// This vault's random id (the issuer id a grant bundle names).
+    pub(crate) fn vault_id(&self) -> [u8; VAULT_ID_LEN] {
+        self.keys().1.vault_id
+    }
+
     /// Stores `plaintext` sealed under the entry key at sled key `key` (whose first
     /// byte is a keyspace of `format::space` other than entries), flushed. Side
     /// records are re-sealed by a data-key rotation like entries are.

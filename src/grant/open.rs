@@ -1,0 +1,343 @@
+//! Opening a grant bundle: the read-only `Grant` handle and its two clocks.
+
+use super::lock::{self, Opened, Token};
+use super::{
+    bundle, default_state_dir, host, read_bundle, state, GrantAccess, GrantId, GrantInfo,
+    ReadCredentials,
+};
+use crate::clock::{Clock, SystemClock, UnixTime};
+use crate::credential::Credential;
+use crate::crypto::SealingKey;
+use crate::error::{Error, Result};
+use crate::secret::SecretString;
+use crate::vault::{validate_name, Entry, EntryMeta};
+use bundle::{GrantedEntry, Payload};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How to open a grant bundle: the material, where the first open is recorded,
+/// and the clock. Built with `GrantOpen::new` and setters.
+#[derive(Clone, Debug)]
+pub struct GrantOpen {
+    token: Option<SecretString>,
+    identity_file: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
+    clock: Arc<dyn Clock>,
+    hostname: Option<String>,
+}
+
+impl Default for GrantOpen {
+    fn default() -> Self {
+        GrantOpen {
+            token: None,
+            identity_file: None,
+            state_dir: None,
+            clock: Arc::new(SystemClock),
+            hostname: None,
+        }
+    }
+}
+
+impl GrantOpen {
+    /// No material yet, the per-user state directory, the system clock and hostname.
+    pub fn new() -> GrantOpen {
+        GrantOpen::default()
+    }
+
+    /// The bearer token (`fvg1_…`; surrounding whitespace is ignored).
+    pub fn token(mut self, token: impl Into<SecretString>) -> GrantOpen {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// A farm identity file (age format, `AGE-SECRET-KEY-1…` lines; keep it 0600
+    /// on local disk).
+    pub fn identity_file(mut self, path: impl Into<PathBuf>) -> GrantOpen {
+        self.identity_file = Some(path.into());
+        self
+    }
+
+    /// Where first opens are recorded, instead of [`default_state_dir`].
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> GrantOpen {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
+    /// The clock the windows are measured against (tests pass a `ManualClock`).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> GrantOpen {
+        self.clock = clock;
+        self
+    }
+
+    /// The hostname to check the host pattern against, instead of this machine's
+    /// (for tests and for wrappers that already resolved it).
+    pub fn hostname(mut self, name: impl Into<String>) -> GrantOpen {
+        self.hostname = Some(name.into());
+        self
+    }
+}
+
+/// An opened grant: a read-only view of the entries it holds, until its use
+/// window ends. Safe to share between threads.
+pub struct Grant {
+    path: PathBuf,
+    info: GrantInfo,
+    first_open: UnixTime,
+    use_until: UnixTime,
+    entries: BTreeMap<String, Entry>,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Grant")
+            .field("path", &self.path)
+            .field("id", &self.info.id)
+            .field("label", &self.info.label)
+            .field("use_until", &self.use_until)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(super) fn open_plaintext(plain: &[u8]) -> Option<Vec<GrantedEntry>> {
+    let (payload, rest): (Payload, &[u8]) = postcard::take_from_bytes(plain).ok()?;
+    rest.iter().all(|b| *b == 0).then_some(payload.entries)
+}
+
+impl Grant {
+    /// Opens the grant bundle at `bundle_path` with the material in `how`.
+    ///
+    /// Order of checks: the material opens the grant key (`WrongKey` otherwise,
+    /// including a missing half of a `require_both` grant; `InvalidArgument` when
+    /// no material is given or the token is malformed) and the whole bundle
+    /// authenticates (`Tampered`, or `Corrupt` when it is not a readable bundle);
+    /// then the host pattern (`InvalidArgument` naming the hostname and the
+    /// pattern; see `host::refused`); then time: a grant never opened
+    /// on this machine is `Expired` once past its claim-by deadline, else its
+    /// first open is recorded now; any open or read past the use window is
+    /// `Expired`. Nothing is recorded unless every earlier check passed.
+    pub fn open(bundle_path: impl AsRef<Path>, how: &GrantOpen) -> Result<Grant> {
+        let path = bundle_path.as_ref();
+        if how.token.is_none() && how.identity_file.is_none() {
+            return Err(Error::invalid(
+                "opening a grant needs its token, a farm identity file, or both",
+            ));
+        }
+        let token = how.token.as_ref().map(Token::decode).transpose()?;
+        let identities = how
+            .identity_file
+            .as_deref()
+            .map(lock::read_identities)
+            .transpose()?;
+        let bytes = read_bundle(path)?;
+        let parsed = bundle::parse(&bytes).map_err(|w| Error::corrupt(path, w))?;
+        let grant_id = GrantId(parsed.header.grant_id);
+        let wrong = || Error::WrongKey {
+            path: path.to_path_buf(),
+        };
+        let tampered = || Error::Tampered {
+            entry: format!("grant bundle {}", path.display()),
+        };
+        let outcome = |o: Opened| match o {
+            Opened::Yes(k) => Ok(Some(k)),
+            Opened::WrongKey => Ok(None),
+            Opened::Tampered => Err(tampered()),
+            Opened::Corrupt(w) => Err(Error::corrupt(path, w)),
+        };
+        let by_token = match (&parsed.locks.token, &token) {
+            (Some(l), Some(t)) => outcome(lock::unlock_token(l, t, parsed.header_prefix))?,
+            _ => None,
+        };
+        let need_rcpt = match parsed.access {
+            GrantAccess::Recipient | GrantAccess::TokenAndRecipient => true,
+            GrantAccess::TokenOrRecipient => by_token.is_none(),
+            GrantAccess::Token => false,
+        };
+        let by_rcpt = match (&parsed.locks.recipients, &identities) {
+            (Some(blob), Some(ids)) if need_rcpt => {
+                outcome(lock::unlock_recipients(blob, ids, parsed.header_prefix))?
+            }
+            _ => None,
+        };
+        let grant_key = match parsed.access {
+            GrantAccess::Token => by_token,
+            GrantAccess::Recipient => by_rcpt,
+            GrantAccess::TokenOrRecipient => by_token.or(by_rcpt),
+            GrantAccess::TokenAndRecipient => match (by_token, by_rcpt) {
+                (Some(t), Some(r)) => Some(lock::combine_shares(&t, &r, &grant_id)),
+                _ => None,
+            },
+        }
+        .ok_or_else(wrong)?;
+        let aad = [lock::PAYLOAD_AAD, parsed.authed].concat();
+        let plain = SealingKey::new(&grant_key)
+            .open(parsed.payload, &aad)
+            .ok_or_else(tampered)?;
+        let granted = open_plaintext(&plain).ok_or_else(|| {
+            Error::corrupt(path, "the sealed payload authenticates but is unreadable")
+        })?;
+        if granted.len() != parsed.header.entry_count as usize {
+            return Err(Error::corrupt(
+                path,
+                "the sealed payload disagrees with the header's entry count",
+            ));
+        }
+
+        let mut info = GrantInfo::from_header(&parsed.header, parsed.access, None);
+        if let Some(pattern) = &info.host_pattern {
+            let hostname = match &how.hostname {
+                Some(h) => h.clone(),
+                None => host::this_host()?,
+            };
+            if !host::matches(pattern, &hostname) {
+                return Err(host::refused(&hostname, pattern));
+            }
+        }
+
+        let now = how.clock.now();
+        let dir = match &how.state_dir {
+            Some(d) => d.clone(),
+            None => default_state_dir()?,
+        };
+        let state_path = state::state_path(&dir, &info.id);
+        let first_open = match state::read(&state_path)? {
+            Some(t) => t,
+            None if now >= info.claim_by => {
+                return Err(Error::Expired {
+                    name: info.display_name(),
+                    expired_at: info.claim_by.secs(),
+                })
+            }
+            None => state::record_first_open(&state_path, now)?,
+        }
+        .min(info.claim_by);
+        let use_until = first_open.plus(info.use_window);
+
+        let mut entries = BTreeMap::new();
+        for g in granted {
+            let own = g.expires.map(UnixTime);
+            let expires = Some(own.map_or(use_until, |e| e.min(use_until)));
+            let meta = EntryMeta {
+                name: g.name.clone(),
+                kind: g.credential.kind(),
+                host: g.credential.host().map(str::to_owned),
+                created: UnixTime(g.created),
+                updated: UnixTime(g.updated),
+                expires,
+            };
+            entries.insert(
+                g.name,
+                Entry {
+                    meta,
+                    credential: g.credential,
+                },
+            );
+        }
+        info.entries = Some(entries.keys().cloned().collect());
+        let grant = Grant {
+            path: path.to_path_buf(),
+            info,
+            first_open,
+            use_until,
+            entries,
+            clock: how.clock.clone(),
+        };
+        grant.check_window()?;
+        Ok(grant)
+    }
+
+    /// The bundle's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What the grant is (authenticated; entry names included).
+    pub fn info(&self) -> &GrantInfo {
+        &self.info
+    }
+
+    /// When this machine first opened the grant (the start of the use window).
+    pub fn first_opened(&self) -> UnixTime {
+        self.first_open
+    }
+
+    /// When the use window ends on this machine: every read fails `Expired` from then.
+    pub fn use_until(&self) -> UnixTime {
+        self.use_until
+    }
+
+    /// The current time on this grant's clock.
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    fn check_window(&self) -> Result<UnixTime> {
+        let now = self.now();
+        if now >= self.use_until {
+            return Err(Error::Expired {
+                name: self.info.display_name(),
+                expired_at: self.use_until.secs(),
+            });
+        }
+        Ok(now)
+    }
+
+    fn entry(&self, name: &str) -> Result<&Entry> {
+        let now = self.check_window()?;
+        validate_name(name)?;
+        let e = self.entries.get(name).ok_or_else(|| Error::NotFound {
+            name: name.to_owned(),
+        })?;
+        match e.meta.expires {
+            Some(exp) if now >= exp => Err(Error::Expired {
+                name: name.to_owned(),
+                expired_at: exp.secs(),
+            }),
+            _ => Ok(e),
+        }
+    }
+
+    /// Reads `name`: `NotFound` if the grant does not hold it, `Expired` past its
+    /// own expiry or the grant's use window.
+    pub fn get(&self, name: &str) -> Result<Entry> {
+        self.entry(name).cloned()
+    }
+
+    /// Metadata of `name` (its `expires` is the earlier of its own and the grant's).
+    pub fn metadata(&self, name: &str) -> Result<EntryMeta> {
+        self.entry(name).map(|e| e.meta.clone())
+    }
+
+    /// The entries whose name starts with `prefix`, sorted by name (those past
+    /// their own expiry included, as `Vault::list` does); `Expired` past the use window.
+    pub fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>> {
+        self.check_window()?;
+        Ok(self
+            .entries
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(_, e)| e.meta.clone())
+            .collect())
+    }
+
+    /// The credential of `name` (shorthand for `get(name)?.credential`).
+    pub fn credential(&self, name: &str) -> Result<Credential> {
+        self.get(name).map(|e| e.credential)
+    }
+}
+
+impl ReadCredentials for Grant {
+    fn get(&self, name: &str) -> Result<Entry> {
+        Grant::get(self, name)
+    }
+
+    fn metadata(&self, name: &str) -> Result<EntryMeta> {
+        Grant::metadata(self, name)
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>> {
+        Grant::list(self, prefix)
+    }
+}
