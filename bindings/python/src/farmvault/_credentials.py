@@ -1,0 +1,449 @@
+"""Typed credentials: what a render-farm job needs to reach the production-tracking
+server, as dataclasses whose ``repr`` never shows a secret, and their way across
+the C ABI (built with ``fv_credential_new_*``, read with ``fv_*_field``)."""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+from dataclasses import dataclass
+from typing import Callable, ClassVar, Dict, Iterator, Optional, Union
+
+from . import _ffi
+from ._args import SecretIn, optional_secret_arg, text_arg
+from ._errors import InvalidArgument, NotFound
+from ._secret import Secret, SecretLike
+
+__all__ = [
+    "Kind",
+    "Field",
+    "ScriptKey",
+    "SessionToken",
+    "LoginPassword",
+    "Opaque",
+    "Credential",
+]
+
+
+class Kind(enum.IntEnum):
+    """The kind of a credential (``fv_kind``; the numbers are permanent)."""
+
+    OPAQUE = 0
+    SCRIPT_KEY = 1
+    SESSION_TOKEN = 2
+    LOGIN_PASSWORD = 3
+
+
+class Field(enum.IntEnum):
+    """A field of a credential (``fv_field``; the numbers are permanent)."""
+
+    HOST = 0
+    LOGIN = 1
+    SCRIPT_NAME = 2
+    API_KEY = 3
+    SESSION_TOKEN = 4
+    SESSION_METADATA = 5
+    HTTP_PROXY = 6
+    PASSWORD = 7
+    SECRET = 8
+
+
+def _secret_field(value: Optional[SecretLike], what: str, *, optional: bool) -> Optional[Secret]:
+    if value is None or (optional and isinstance(value, (str, bytes, bytearray, Secret)) and len(value) == 0):
+        if optional:
+            return None
+        raise InvalidArgument(f"{what} is required")
+    if not isinstance(value, (Secret, str, bytes, bytearray, memoryview)):
+        raise InvalidArgument(
+            f"{what} must be str, bytes, bytearray or farmvault.Secret, not {type(value).__name__}"
+        )
+    # A Secret is taken as it is (wiping the credential wipes it); anything else is copied.
+    s = value if isinstance(value, Secret) else Secret(value)
+    if not s:
+        raise InvalidArgument(f"{what} must not be empty")
+    return s
+
+
+def _text_field(value: object, what: str) -> str:
+    text_arg(value, what)  # type, emptiness, NUL, length
+    assert isinstance(value, str)
+    return value
+
+
+def _shown(s: Optional[Secret]) -> str:
+    return "None" if s is None else "<redacted>"
+
+
+class _Typed:
+    """What the three typed kinds share."""
+
+    host: str
+    http_proxy: Optional[Secret]
+
+    def _secrets(self) -> Iterator[Secret]:
+        raise NotImplementedError
+
+    def wipe(self) -> None:
+        """Overwrites every secret field with zeros."""
+        for s in self._secrets():
+            s.wipe()
+
+    def _with_proxy(self, kwargs: Dict[str, str]) -> Dict[str, str]:
+        if self.http_proxy is not None:
+            kwargs["http_proxy"] = self.http_proxy.text()
+        return kwargs
+
+
+@dataclass(frozen=True, init=False, repr=False)
+class ScriptKey(_Typed):
+    """An API script name and key: ``Shotgun(host, script_name=, api_key=)``; the
+    Toolkit's ``ScriptUser`` (``api_script``, ``api_key``)."""
+
+    host: str
+    script_name: str
+    api_key: Secret
+    http_proxy: Optional[Secret] = None
+
+    kind: ClassVar[Kind] = Kind.SCRIPT_KEY
+
+    def __init__(
+        self,
+        host: str,
+        script_name: str,
+        api_key: SecretLike,
+        http_proxy: Optional[SecretLike] = None,
+    ) -> None:
+        object.__setattr__(self, "host", _text_field(host, "host"))
+        object.__setattr__(self, "script_name", _text_field(script_name, "script_name"))
+        object.__setattr__(self, "api_key", _secret_field(api_key, "api_key", optional=False))
+        object.__setattr__(self, "http_proxy", _secret_field(http_proxy, "http_proxy", optional=True))
+
+    def __repr__(self) -> str:
+        return (
+            f"ScriptKey(host={self.host!r}, script_name={self.script_name!r}, "
+            f"api_key=<redacted>, http_proxy={_shown(self.http_proxy)})"
+        )
+
+    @property
+    def secret(self) -> Secret:
+        """The main secret: the API key."""
+        return self.api_key
+
+    def _secrets(self) -> Iterator[Secret]:
+        yield self.api_key
+        if self.http_proxy is not None:
+            yield self.http_proxy
+
+    def shotgun_kwargs(self) -> Dict[str, str]:
+        """``shotgun_api3.Shotgun(**kwargs)``: ``base_url``, ``script_name``,
+        ``api_key``, and ``http_proxy`` when set."""
+        return self._with_proxy(
+            {"base_url": self.host, "script_name": self.script_name, "api_key": self.api_key.text()}
+        )
+
+
+@dataclass(frozen=True, init=False, repr=False)
+class SessionToken(_Typed):
+    """A user's session token: ``Shotgun(host, session_token=)``; the Toolkit's
+    ``SessionUser`` (``login``, ``session_token``, ``session_metadata``)."""
+
+    host: str
+    login: str
+    session_token: Secret
+    http_proxy: Optional[Secret] = None
+    session_metadata: Optional[Secret] = None
+
+    kind: ClassVar[Kind] = Kind.SESSION_TOKEN
+
+    def __init__(
+        self,
+        host: str,
+        login: str,
+        session_token: SecretLike,
+        http_proxy: Optional[SecretLike] = None,
+        session_metadata: Optional[SecretLike] = None,
+    ) -> None:
+        object.__setattr__(self, "host", _text_field(host, "host"))
+        object.__setattr__(self, "login", _text_field(login, "login"))
+        object.__setattr__(
+            self, "session_token", _secret_field(session_token, "session_token", optional=False)
+        )
+        object.__setattr__(self, "http_proxy", _secret_field(http_proxy, "http_proxy", optional=True))
+        object.__setattr__(
+            self,
+            "session_metadata",
+            _secret_field(session_metadata, "session_metadata", optional=True),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"SessionToken(host={self.host!r}, login={self.login!r}, session_token=<redacted>, "
+            f"http_proxy={_shown(self.http_proxy)}, "
+            f"session_metadata={_shown(self.session_metadata)})"
+        )
+
+    @property
+    def secret(self) -> Secret:
+        """The main secret: the session token."""
+        return self.session_token
+
+    def _secrets(self) -> Iterator[Secret]:
+        yield self.session_token
+        for s in (self.http_proxy, self.session_metadata):
+            if s is not None:
+                yield s
+
+    def shotgun_kwargs(self) -> Dict[str, str]:
+        """``shotgun_api3.Shotgun(**kwargs)``: ``base_url``, ``session_token``, and
+        ``http_proxy`` when set (the login is not passed: ``Shotgun`` takes one
+        credential mode, and a login without a password is an error there)."""
+        return self._with_proxy({"base_url": self.host, "session_token": self.session_token.text()})
+
+
+@dataclass(frozen=True, init=False, repr=False)
+class LoginPassword(_Typed):
+    """A login and password: ``Shotgun(host, login=, password=)`` (what scripts use
+    on sites where a personal access token is linked to the account)."""
+
+    host: str
+    login: str
+    password: Secret
+    http_proxy: Optional[Secret] = None
+
+    kind: ClassVar[Kind] = Kind.LOGIN_PASSWORD
+
+    def __init__(
+        self,
+        host: str,
+        login: str,
+        password: SecretLike,
+        http_proxy: Optional[SecretLike] = None,
+    ) -> None:
+        object.__setattr__(self, "host", _text_field(host, "host"))
+        object.__setattr__(self, "login", _text_field(login, "login"))
+        object.__setattr__(self, "password", _secret_field(password, "password", optional=False))
+        object.__setattr__(self, "http_proxy", _secret_field(http_proxy, "http_proxy", optional=True))
+
+    def __repr__(self) -> str:
+        return (
+            f"LoginPassword(host={self.host!r}, login={self.login!r}, password=<redacted>, "
+            f"http_proxy={_shown(self.http_proxy)})"
+        )
+
+    @property
+    def secret(self) -> Secret:
+        """The main secret: the password."""
+        return self.password
+
+    def _secrets(self) -> Iterator[Secret]:
+        yield self.password
+        if self.http_proxy is not None:
+            yield self.http_proxy
+
+    def shotgun_kwargs(self) -> Dict[str, str]:
+        """``shotgun_api3.Shotgun(**kwargs)``: ``base_url``, ``login``, ``password``,
+        and ``http_proxy`` when set."""
+        return self._with_proxy({"base_url": self.host, "login": self.login, "password": self.password.text()})
+
+
+@dataclass(frozen=True, init=False, repr=False)
+class Opaque:
+    """Opaque secret bytes: anything that is not a production-tracking credential."""
+
+    secret: Secret
+
+    kind: ClassVar[Kind] = Kind.OPAQUE
+
+    def __init__(self, secret: SecretLike) -> None:
+        object.__setattr__(self, "secret", _secret_field(secret, "secret", optional=False))
+
+    def __repr__(self) -> str:
+        return "Opaque(secret=<redacted>)"
+
+    def wipe(self) -> None:
+        """Overwrites the bytes with zeros."""
+        self.secret.wipe()
+
+    def shotgun_kwargs(self) -> Dict[str, str]:
+        """Always raises :class:`~farmvault.InvalidArgument`: opaque bytes are not a
+        ``shotgun_api3`` credential."""
+        raise InvalidArgument(
+            "an opaque entry is not a Shotgun credential; store a ScriptKey, SessionToken or "
+            "LoginPassword to get shotgun_api3 keyword arguments"
+        )
+
+
+#: Any stored credential.
+Credential = Union[ScriptKey, SessionToken, LoginPassword, Opaque]
+
+_CREDENTIAL_TYPES = (ScriptKey, SessionToken, LoginPassword, Opaque)
+
+
+# ---------------------------------------------------------------------------------
+# Across the C ABI
+# ---------------------------------------------------------------------------------
+
+
+def take_secret(secret: _ffi.SecretP) -> bytearray:
+    """Copies an owned ``fv_secret`` into a new ``bytearray``, then wipes and frees it."""
+    try:
+        n = _ffi.fv_secret_len(secret)
+        out = bytearray(n)
+        if n:
+            ctypes.memmove((ctypes.c_char * n).from_buffer(out), _ffi.fv_secret_data(secret), n)
+        return out
+    finally:
+        _ffi.fv_secret_free(secret)
+
+
+#: Reads one field into a new ``fv_secret``: ``fv_entry_field`` or ``fv_credential_field``.
+_FieldReader = Callable[[int, "_ffi.Out"], None]
+
+
+def _field(read: _FieldReader, field: Field) -> Optional[bytearray]:
+    out = ctypes.POINTER(_ffi.fv_secret)()
+    try:
+        read(int(field), ctypes.byref(out))
+    except NotFound:
+        return None
+    return take_secret(out)
+
+
+def _required(read: _FieldReader, field: Field) -> bytearray:
+    value = _field(read, field)
+    if value is None:  # pragma: no cover - the library guarantees required fields
+        raise NotFound(f"the credential has no {field.name.lower()}")
+    return value
+
+
+def _text(read: _FieldReader, field: Field) -> str:
+    return _required(read, field).decode("utf-8")
+
+
+def _secret(read: _FieldReader, field: Field) -> Optional[Secret]:
+    value = _field(read, field)
+    return None if value is None else Secret._adopt(value)
+
+
+def read_credential(kind: int, read: _FieldReader) -> Credential:
+    """The credential of ``kind`` whose fields ``read`` copies out of the library."""
+    if kind == Kind.OPAQUE:
+        return Opaque(Secret._adopt(_required(read, Field.SECRET)))
+    if kind == Kind.SCRIPT_KEY:
+        return ScriptKey(
+            host=_text(read, Field.HOST),
+            script_name=_text(read, Field.SCRIPT_NAME),
+            api_key=Secret._adopt(_required(read, Field.API_KEY)),
+            http_proxy=_secret(read, Field.HTTP_PROXY),
+        )
+    if kind == Kind.SESSION_TOKEN:
+        return SessionToken(
+            host=_text(read, Field.HOST),
+            login=_text(read, Field.LOGIN),
+            session_token=Secret._adopt(_required(read, Field.SESSION_TOKEN)),
+            http_proxy=_secret(read, Field.HTTP_PROXY),
+            session_metadata=_secret(read, Field.SESSION_METADATA),
+        )
+    if kind == Kind.LOGIN_PASSWORD:
+        return LoginPassword(
+            host=_text(read, Field.HOST),
+            login=_text(read, Field.LOGIN),
+            password=Secret._adopt(_required(read, Field.PASSWORD)),
+            http_proxy=_secret(read, Field.HTTP_PROXY),
+        )
+    raise InvalidArgument(f"the library returned credential kind {kind}, unknown to this package")
+
+
+def credential_from_handle(handle: _ffi.CredentialP) -> Credential:
+    """Reads an ``fv_credential`` (the caller still owns and frees it)."""
+
+    def read(field: int, out: _ffi.Out) -> None:
+        _ffi.fv_credential_field(handle, field, out)
+
+    return read_credential(_ffi.fv_credential_kind(handle), read)
+
+
+def check_credential(cred: object, what: str = "credential") -> Credential:
+    """``cred`` if it is one of the credential classes."""
+    if not isinstance(cred, _CREDENTIAL_TYPES):
+        raise InvalidArgument(
+            f"{what} must be a farmvault ScriptKey, SessionToken, LoginPassword or Opaque, "
+            f"not {type(cred).__name__}"
+        )
+    return cred
+
+
+class CredentialHandle:
+    """An owned ``fv_credential`` built from a Python credential, freed (and wiped by
+    the library) when the ``with`` block ends."""
+
+    def __init__(self, cred: Credential) -> None:
+        self._cred = check_credential(cred)
+        self.ptr = ctypes.POINTER(_ffi.fv_credential)()
+
+    def __enter__(self) -> _ffi.CredentialP:
+        c = self._cred
+        out = ctypes.byref(self.ptr)
+        if isinstance(c, Opaque):
+            with SecretIn(c.secret, "secret") as (p, n):
+                _ffi.fv_credential_new_opaque(p, n, out)
+        elif isinstance(c, ScriptKey):
+            proxy = optional_secret_arg(c.http_proxy, "http_proxy")
+            try:
+                with SecretIn(c.api_key, "api_key") as (p, n):
+                    _ffi.fv_credential_new_script_key(
+                        text_arg(c.host, "host"),
+                        text_arg(c.script_name, "script_name"),
+                        p,
+                        n,
+                        _c_string(proxy),
+                        out,
+                    )
+            finally:
+                _wipe(proxy)
+        elif isinstance(c, SessionToken):
+            proxy = optional_secret_arg(c.http_proxy, "http_proxy")
+            meta = optional_secret_arg(c.session_metadata, "session_metadata")
+            try:
+                with SecretIn(c.session_token, "session_token") as (p, n):
+                    _ffi.fv_credential_new_session_token(
+                        text_arg(c.host, "host"),
+                        text_arg(c.login, "login"),
+                        p,
+                        n,
+                        _c_string(proxy),
+                        _c_string(meta),
+                        out,
+                    )
+            finally:
+                _wipe(proxy)
+                _wipe(meta)
+        else:
+            proxy = optional_secret_arg(c.http_proxy, "http_proxy")
+            try:
+                with SecretIn(c.password, "password") as (p, n):
+                    _ffi.fv_credential_new_login_password(
+                        text_arg(c.host, "host"),
+                        text_arg(c.login, "login"),
+                        p,
+                        n,
+                        _c_string(proxy),
+                        out,
+                    )
+            finally:
+                _wipe(proxy)
+        return self.ptr
+
+    def __exit__(self, *exc: object) -> None:
+        if self.ptr:
+            _ffi.fv_credential_free(self.ptr)
+            self.ptr = ctypes.POINTER(_ffi.fv_credential)()
+
+
+def _c_string(arg: Optional[SecretIn]) -> Optional[_ffi.InBytes]:
+    return None if arg is None else arg.pointer()
+
+
+def _wipe(arg: Optional[SecretIn]) -> None:
+    if arg is not None:
+        arg.wipe()

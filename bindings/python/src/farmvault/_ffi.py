@@ -1,0 +1,676 @@
+# mypy: disable-error-code="empty-body"
+# (the stubs below are declarations: their bodies are never run)
+"""Every C function of include/farmvault.h that Python calls, declared once.
+
+Each declaration is the C prototype as a comment (``tests/test_ffi_decls.py`` checks
+it against the committed header), then a typed Python stub whose decorator records
+``argtypes``/``restype`` and the ``errcheck`` that turns a failure into an exception:
+
+- functions returning ``fv_result`` raise the :mod:`farmvault` exception for the
+  code, with ``fv_last_error_message()`` as its text, and return ``None``;
+- functions that return ``NULL`` or ``FV_KIND_INVALID`` on failure raise
+  :class:`~farmvault.InvalidArgument` with the message;
+- the rest (lengths, times, frees) cannot fail in a way that needs checking.
+
+The library is loaded on the first call of any stub (or by :func:`load`). Loading
+replaces every stub in this module's namespace with the bound ctypes function, so a
+call costs nothing more than ctypes itself. Callers must therefore look functions up
+through the module at call time (``_ffi.fv_vault_get(...)``), never import them by
+name.
+
+ctypes calls release the GIL and ``errcheck`` runs on the calling thread right after
+the call, so the thread-local last-error message read there is the call's own.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from ctypes import POINTER, c_bool, c_char_p, c_size_t, c_uint32, c_uint64, c_void_p
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, TypeVar, cast
+
+from . import _loader
+from ._errors import InvalidArgument, LibraryError, error_for_code
+
+if TYPE_CHECKING:
+    from ctypes import _CArgObject, _Pointer
+
+__all__ = ["load", "LibraryInfo", "library_info"]
+
+
+# ---------------------------------------------------------------------------------
+# Opaque handle types: distinct ctypes types, so passing an entry where a vault is
+# expected fails in ctypes before reaching C.
+# ---------------------------------------------------------------------------------
+
+
+class fv_vault(ctypes.Structure):
+    """``fv_vault`` (opaque)."""
+
+
+class fv_options(ctypes.Structure):
+    """``fv_options`` (opaque)."""
+
+
+class fv_credential(ctypes.Structure):
+    """``fv_credential`` (opaque)."""
+
+
+class fv_secret(ctypes.Structure):
+    """``fv_secret`` (opaque)."""
+
+
+class fv_entry(ctypes.Structure):
+    """``fv_entry`` (opaque)."""
+
+
+class fv_list(ctypes.Structure):
+    """``fv_list`` (opaque)."""
+
+
+class fv_batch(ctypes.Structure):
+    """``fv_batch`` (opaque)."""
+
+
+VAULT = POINTER(fv_vault)
+OPTIONS = POINTER(fv_options)
+CREDENTIAL = POINTER(fv_credential)
+SECRET = POINTER(fv_secret)
+ENTRY = POINTER(fv_entry)
+LIST = POINTER(fv_list)
+BATCH = POINTER(fv_batch)
+
+#: ``FV_KIND_INVALID``: what the kind functions return for a NULL or freed handle.
+FV_KIND_INVALID = 0xFFFFFFFF
+#: ``FV_ROTATE_DROP_OTHER_SLOTS``.
+FV_ROTATE_DROP_OTHER_SLOTS = 1
+#: ``FV_SGTK_REMOVE_FROM_CACHE``.
+FV_SGTK_REMOVE_FROM_CACHE = 1
+
+if TYPE_CHECKING:
+    VaultP = _Pointer[fv_vault]
+    OptionsP = _Pointer[fv_options]
+    CredentialP = _Pointer[fv_credential]
+    SecretP = _Pointer[fv_secret]
+    EntryP = _Pointer[fv_entry]
+    ListP = _Pointer[fv_list]
+    BatchP = _Pointer[fv_batch]
+    #: An out-parameter: ``ctypes.byref(local)``.
+    Out = _CArgObject
+    #: Bytes for a ``const uint8_t *``: ``bytes`` or a ctypes view of a ``bytearray``.
+    InBytes = bytes | ctypes.Array[ctypes.c_char]
+
+
+# ---------------------------------------------------------------------------------
+# Declarations
+# ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Decl:
+    name: str
+    restype: Any
+    argtypes: Tuple[Any, ...]
+    errcheck: Optional[Callable[..., Any]]
+
+
+_DECLS: List[_Decl] = []
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _last_error() -> str:
+    raw = fv_last_error_message()
+    return raw.decode("utf-8", "replace") if raw else ""
+
+
+def _check_result(result: int, func: Any, args: Any) -> None:
+    if result != 0:
+        raise error_for_code(result, _last_error())
+    return None
+
+
+def _check_not_null(result: Any, func: Any, args: Any) -> Any:
+    if not result:
+        raise InvalidArgument(_last_error() or f"{func.__name__} failed")
+    return result
+
+
+def _check_kind(result: int, func: Any, args: Any) -> int:
+    if result == FV_KIND_INVALID:
+        raise InvalidArgument(_last_error() or f"{func.__name__} failed")
+    return result
+
+
+def _declare(restype: Any, *argtypes: Any, errcheck: Optional[Callable[..., Any]] = None) -> Callable[[_F], _F]:
+    def register(stub: _F) -> _F:
+        name = stub.__name__
+        _DECLS.append(_Decl(name, restype, argtypes, errcheck))
+
+        def first_call(*args: Any) -> Any:
+            load()
+            return globals()[name](*args)
+
+        first_call.__name__ = name
+        first_call.__doc__ = stub.__doc__
+        return cast(_F, first_call)
+
+    return register
+
+
+def _result(*argtypes: Any) -> Callable[[_F], _F]:
+    """A function returning ``fv_result``: raises on anything but ``FV_OK``."""
+    return _declare(c_uint32, *argtypes, errcheck=_check_result)
+
+
+# -- results, versions, limits ------------------------------------------------------
+
+# const char *fv_last_error_message(void);
+@_declare(c_char_p)
+def fv_last_error_message() -> Optional[bytes]: ...
+
+
+# const char *fv_result_name(uint32_t code);
+@_declare(c_char_p, c_uint32)
+def fv_result_name(code: int) -> bytes: ...
+
+
+# const char *fv_version(void);
+@_declare(c_char_p)
+def fv_version() -> bytes: ...
+
+
+# uint32_t fv_version_number(void);
+@_declare(c_uint32)
+def fv_version_number() -> int: ...
+
+
+# uint32_t fv_abi_version(void);
+@_declare(c_uint32)
+def fv_abi_version() -> int: ...
+
+
+# size_t fv_max_name_len(void);
+@_declare(c_size_t)
+def fv_max_name_len() -> int: ...
+
+
+# size_t fv_max_secret_len(void);
+@_declare(c_size_t)
+def fv_max_secret_len() -> int: ...
+
+
+# size_t fv_max_path_len(void);
+@_declare(c_size_t)
+def fv_max_path_len() -> int: ...
+
+
+# size_t fv_max_text_len(void);
+@_declare(c_size_t)
+def fv_max_text_len() -> int: ...
+
+
+# size_t fv_key_file_len(void);
+@_declare(c_size_t)
+def fv_key_file_len() -> int: ...
+
+
+# -- options ------------------------------------------------------------------------
+
+# fv_result fv_options_new(fv_options **out);
+@_result(POINTER(OPTIONS))
+def fv_options_new(out: Out) -> None: ...
+
+
+# void fv_options_free(fv_options *opts);
+@_declare(None, OPTIONS)
+def fv_options_free(opts: OptionsP) -> None: ...
+
+
+# fv_result fv_options_set_kdf(fv_options *opts, uint32_t m_kib, uint32_t t, uint32_t p);
+@_result(OPTIONS, c_uint32, c_uint32, c_uint32)
+def fv_options_set_kdf(opts: OptionsP, m_kib: int, t: int, p: int) -> None: ...
+
+
+# fv_result fv_options_set_lock_timeout_ms(fv_options *opts, uint64_t timeout_ms);
+@_result(OPTIONS, c_uint64)
+def fv_options_set_lock_timeout_ms(opts: OptionsP, timeout_ms: int) -> None: ...
+
+
+# fv_result fv_options_set_fixed_time(fv_options *opts, uint64_t unix_secs);
+@_result(OPTIONS, c_uint64)
+def fv_options_set_fixed_time(opts: OptionsP, unix_secs: int) -> None: ...
+
+
+# -- vaults -------------------------------------------------------------------------
+
+# fv_result fv_vault_create_passphrase(const char *path, const uint8_t *passphrase, size_t passphrase_len, const fv_options *opts, fv_vault **out);
+@_result(c_char_p, c_void_p, c_size_t, OPTIONS, POINTER(VAULT))
+def fv_vault_create_passphrase(
+    path: bytes, passphrase: InBytes, passphrase_len: int, opts: Optional[OptionsP], out: Out
+) -> None: ...
+
+
+# fv_result fv_vault_create_key_file(const char *path, const char *key_file_path, const fv_options *opts, fv_vault **out);
+@_result(c_char_p, c_char_p, OPTIONS, POINTER(VAULT))
+def fv_vault_create_key_file(
+    path: bytes, key_file_path: bytes, opts: Optional[OptionsP], out: Out
+) -> None: ...
+
+
+# fv_result fv_vault_open_passphrase(const char *path, const uint8_t *passphrase, size_t passphrase_len, const fv_options *opts, fv_vault **out);
+@_result(c_char_p, c_void_p, c_size_t, OPTIONS, POINTER(VAULT))
+def fv_vault_open_passphrase(
+    path: bytes, passphrase: InBytes, passphrase_len: int, opts: Optional[OptionsP], out: Out
+) -> None: ...
+
+
+# fv_result fv_vault_open_key_file(const char *path, const char *key_file_path, const fv_options *opts, fv_vault **out);
+@_result(c_char_p, c_char_p, OPTIONS, POINTER(VAULT))
+def fv_vault_open_key_file(
+    path: bytes, key_file_path: bytes, opts: Optional[OptionsP], out: Out
+) -> None: ...
+
+
+# void fv_vault_close(fv_vault *vault);
+@_declare(None, VAULT)
+def fv_vault_close(vault: VaultP) -> None: ...
+
+
+# fv_result fv_key_file_generate(const char *path);
+@_result(c_char_p)
+def fv_key_file_generate(path: bytes) -> None: ...
+
+
+# fv_result fv_vault_put(fv_vault *vault, const char *name, const uint8_t *secret, size_t secret_len, uint64_t ttl_secs);
+@_result(VAULT, c_char_p, c_void_p, c_size_t, c_uint64)
+def fv_vault_put(vault: VaultP, name: bytes, secret: InBytes, secret_len: int, ttl_secs: int) -> None: ...
+
+
+# fv_result fv_vault_put_credential(fv_vault *vault, const char *name, const fv_credential *credential, uint64_t ttl_secs);
+@_result(VAULT, c_char_p, CREDENTIAL, c_uint64)
+def fv_vault_put_credential(vault: VaultP, name: bytes, credential: CredentialP, ttl_secs: int) -> None: ...
+
+
+# fv_result fv_vault_get(const fv_vault *vault, const char *name, fv_entry **out);
+@_result(VAULT, c_char_p, POINTER(ENTRY))
+def fv_vault_get(vault: VaultP, name: bytes, out: Out) -> None: ...
+
+
+# fv_result fv_vault_metadata(const fv_vault *vault, const char *name, fv_entry **out);
+@_result(VAULT, c_char_p, POINTER(ENTRY))
+def fv_vault_metadata(vault: VaultP, name: bytes, out: Out) -> None: ...
+
+
+# fv_result fv_vault_list(const fv_vault *vault, const char *prefix, fv_list **out);
+@_result(VAULT, c_char_p, POINTER(LIST))
+def fv_vault_list(vault: VaultP, prefix: Optional[bytes], out: Out) -> None: ...
+
+
+# fv_result fv_vault_delete(fv_vault *vault, const char *name);
+@_result(VAULT, c_char_p)
+def fv_vault_delete(vault: VaultP, name: bytes) -> None: ...
+
+
+# fv_result fv_vault_renew(fv_vault *vault, const char *name, uint64_t ttl_secs);
+@_result(VAULT, c_char_p, c_uint64)
+def fv_vault_renew(vault: VaultP, name: bytes, ttl_secs: int) -> None: ...
+
+
+# fv_result fv_vault_purge_expired(fv_vault *vault, uint64_t *removed_out);
+@_result(VAULT, POINTER(c_uint64))
+def fv_vault_purge_expired(vault: VaultP, removed_out: Out) -> None: ...
+
+
+# fv_result fv_vault_apply(fv_vault *vault, const fv_batch *batch);
+@_result(VAULT, BATCH)
+def fv_vault_apply(vault: VaultP, batch: BatchP) -> None: ...
+
+
+# fv_result fv_vault_change_passphrase(fv_vault *vault, const uint8_t *passphrase, size_t passphrase_len);
+@_result(VAULT, c_void_p, c_size_t)
+def fv_vault_change_passphrase(vault: VaultP, passphrase: InBytes, passphrase_len: int) -> None: ...
+
+
+# fv_result fv_vault_add_key_file(fv_vault *vault, const char *key_file_path);
+@_result(VAULT, c_char_p)
+def fv_vault_add_key_file(vault: VaultP, key_file_path: bytes) -> None: ...
+
+
+# fv_result fv_vault_remove_key_file(fv_vault *vault, const char *key_file_path);
+@_result(VAULT, c_char_p)
+def fv_vault_remove_key_file(vault: VaultP, key_file_path: bytes) -> None: ...
+
+
+# fv_result fv_vault_rotate(fv_vault *vault, uint32_t flags, uint64_t *reencrypted_out);
+@_result(VAULT, c_uint32, POINTER(c_uint64))
+def fv_vault_rotate(vault: VaultP, flags: int, reencrypted_out: Out) -> None: ...
+
+
+# -- credentials --------------------------------------------------------------------
+
+# fv_result fv_credential_new_opaque(const uint8_t *secret, size_t secret_len, fv_credential **out);
+@_result(c_void_p, c_size_t, POINTER(CREDENTIAL))
+def fv_credential_new_opaque(secret: InBytes, secret_len: int, out: Out) -> None: ...
+
+
+# fv_result fv_credential_new_script_key(const char *host, const char *script_name, const uint8_t *api_key, size_t api_key_len, const char *http_proxy, fv_credential **out);
+@_result(c_char_p, c_char_p, c_void_p, c_size_t, c_void_p, POINTER(CREDENTIAL))
+def fv_credential_new_script_key(
+    host: bytes,
+    script_name: bytes,
+    api_key: InBytes,
+    api_key_len: int,
+    http_proxy: Optional[InBytes],
+    out: Out,
+) -> None: ...
+
+
+# fv_result fv_credential_new_session_token(const char *host, const char *login, const uint8_t *session_token, size_t session_token_len, const char *http_proxy, const char *session_metadata, fv_credential **out);
+@_result(c_char_p, c_char_p, c_void_p, c_size_t, c_void_p, c_void_p, POINTER(CREDENTIAL))
+def fv_credential_new_session_token(
+    host: bytes,
+    login: bytes,
+    session_token: InBytes,
+    session_token_len: int,
+    http_proxy: Optional[InBytes],
+    session_metadata: Optional[InBytes],
+    out: Out,
+) -> None: ...
+
+
+# fv_result fv_credential_new_login_password(const char *host, const char *login, const uint8_t *password, size_t password_len, const char *http_proxy, fv_credential **out);
+@_result(c_char_p, c_char_p, c_void_p, c_size_t, c_void_p, POINTER(CREDENTIAL))
+def fv_credential_new_login_password(
+    host: bytes,
+    login: bytes,
+    password: InBytes,
+    password_len: int,
+    http_proxy: Optional[InBytes],
+    out: Out,
+) -> None: ...
+
+
+# uint32_t fv_credential_kind(const fv_credential *credential);
+@_declare(c_uint32, CREDENTIAL, errcheck=_check_kind)
+def fv_credential_kind(credential: CredentialP) -> int: ...
+
+
+# fv_result fv_credential_field(const fv_credential *credential, uint32_t field, fv_secret **out);
+@_result(CREDENTIAL, c_uint32, POINTER(SECRET))
+def fv_credential_field(credential: CredentialP, field: int, out: Out) -> None: ...
+
+
+# void fv_credential_free(fv_credential *credential);
+@_declare(None, CREDENTIAL)
+def fv_credential_free(credential: CredentialP) -> None: ...
+
+
+# -- secrets ------------------------------------------------------------------------
+
+# const uint8_t *fv_secret_data(const fv_secret *secret);
+@_declare(c_void_p, SECRET, errcheck=_check_not_null)
+def fv_secret_data(secret: SecretP) -> int: ...
+
+
+# size_t fv_secret_len(const fv_secret *secret);
+@_declare(c_size_t, SECRET)
+def fv_secret_len(secret: SecretP) -> int: ...
+
+
+# void fv_secret_free(fv_secret *secret);
+@_declare(None, SECRET)
+def fv_secret_free(secret: SecretP) -> None: ...
+
+
+# -- entries and lists --------------------------------------------------------------
+
+# uint32_t fv_entry_kind(const fv_entry *entry);
+@_declare(c_uint32, ENTRY, errcheck=_check_kind)
+def fv_entry_kind(entry: EntryP) -> int: ...
+
+
+# const char *fv_entry_name(const fv_entry *entry);
+@_declare(c_char_p, ENTRY, errcheck=_check_not_null)
+def fv_entry_name(entry: EntryP) -> bytes: ...
+
+
+# const char *fv_entry_host(const fv_entry *entry);
+@_declare(c_char_p, ENTRY)
+def fv_entry_host(entry: EntryP) -> Optional[bytes]: ...
+
+
+# uint64_t fv_entry_created(const fv_entry *entry);
+@_declare(c_uint64, ENTRY)
+def fv_entry_created(entry: EntryP) -> int: ...
+
+
+# uint64_t fv_entry_updated(const fv_entry *entry);
+@_declare(c_uint64, ENTRY)
+def fv_entry_updated(entry: EntryP) -> int: ...
+
+
+# uint64_t fv_entry_expires(const fv_entry *entry);
+@_declare(c_uint64, ENTRY)
+def fv_entry_expires(entry: EntryP) -> int: ...
+
+
+# bool fv_entry_has_credential(const fv_entry *entry);
+@_declare(c_bool, ENTRY)
+def fv_entry_has_credential(entry: EntryP) -> bool: ...
+
+
+# fv_result fv_entry_field(const fv_entry *entry, uint32_t field, fv_secret **out);
+@_result(ENTRY, c_uint32, POINTER(SECRET))
+def fv_entry_field(entry: EntryP, field: int, out: Out) -> None: ...
+
+
+# fv_result fv_entry_credential(const fv_entry *entry, fv_credential **out);
+@_result(ENTRY, POINTER(CREDENTIAL))
+def fv_entry_credential(entry: EntryP, out: Out) -> None: ...
+
+
+# void fv_entry_free(fv_entry *entry);
+@_declare(None, ENTRY)
+def fv_entry_free(entry: EntryP) -> None: ...
+
+
+# size_t fv_list_len(const fv_list *list);
+@_declare(c_size_t, LIST)
+def fv_list_len(list: ListP) -> int: ...
+
+
+# const fv_entry *fv_list_get(const fv_list *list, size_t index);
+@_declare(ENTRY, LIST, c_size_t, errcheck=_check_not_null)
+def fv_list_get(list: ListP, index: int) -> EntryP: ...
+
+
+# void fv_list_free(fv_list *list);
+@_declare(None, LIST)
+def fv_list_free(list: ListP) -> None: ...
+
+
+# -- batches ------------------------------------------------------------------------
+
+# fv_result fv_batch_new(fv_batch **out);
+@_result(POINTER(BATCH))
+def fv_batch_new(out: Out) -> None: ...
+
+
+# fv_result fv_batch_put(fv_batch *batch, const char *name, const uint8_t *secret, size_t secret_len, uint64_t ttl_secs);
+@_result(BATCH, c_char_p, c_void_p, c_size_t, c_uint64)
+def fv_batch_put(batch: BatchP, name: bytes, secret: InBytes, secret_len: int, ttl_secs: int) -> None: ...
+
+
+# fv_result fv_batch_put_credential(fv_batch *batch, const char *name, const fv_credential *credential, uint64_t ttl_secs);
+@_result(BATCH, c_char_p, CREDENTIAL, c_uint64)
+def fv_batch_put_credential(batch: BatchP, name: bytes, credential: CredentialP, ttl_secs: int) -> None: ...
+
+
+# fv_result fv_batch_delete(fv_batch *batch, const char *name);
+@_result(BATCH, c_char_p)
+def fv_batch_delete(batch: BatchP, name: bytes) -> None: ...
+
+
+# size_t fv_batch_len(const fv_batch *batch);
+@_declare(c_size_t, BATCH)
+def fv_batch_len(batch: BatchP) -> int: ...
+
+
+# void fv_batch_free(fv_batch *batch);
+@_declare(None, BATCH)
+def fv_batch_free(batch: BatchP) -> None: ...
+
+
+# -- the Toolkit (tk-core) ----------------------------------------------------------
+
+# fv_result fv_sgtk_parse(const uint8_t *text, size_t text_len, fv_credential **out);
+@_result(c_void_p, c_size_t, POINTER(CREDENTIAL))
+def fv_sgtk_parse(text: InBytes, text_len: int, out: Out) -> None: ...
+
+
+# fv_result fv_sgtk_parse_tank_context(const uint8_t *json, size_t json_len, fv_credential **out);
+@_result(c_void_p, c_size_t, POINTER(CREDENTIAL))
+def fv_sgtk_parse_tank_context(json: InBytes, json_len: int, out: Out) -> None: ...
+
+
+# fv_result fv_sgtk_to_json(const fv_credential *credential, fv_secret **out);
+@_result(CREDENTIAL, POINTER(SECRET))
+def fv_sgtk_to_json(credential: CredentialP, out: Out) -> None: ...
+
+
+# fv_result fv_sgtk_to_pickle(const fv_credential *credential, fv_secret **out);
+@_result(CREDENTIAL, POINTER(SECRET))
+def fv_sgtk_to_pickle(credential: CredentialP, out: Out) -> None: ...
+
+
+# uint64_t fv_sgtk_session_ttl_secs(void);
+@_declare(c_uint64)
+def fv_sgtk_session_ttl_secs() -> int: ...
+
+
+# fv_result fv_sgtk_import_session_cache(fv_vault *vault, const char *shotgun_home, const char *prefix, uint64_t ttl_secs, uint32_t flags, fv_list **imported_out, uint64_t *removed_out);
+@_result(VAULT, c_char_p, c_char_p, c_uint64, c_uint32, POINTER(LIST), POINTER(c_uint64))
+def fv_sgtk_import_session_cache(
+    vault: VaultP,
+    shotgun_home: Optional[bytes],
+    prefix: Optional[bytes],
+    ttl_secs: int,
+    flags: int,
+    imported_out: Out,
+    removed_out: Out,
+) -> None: ...
+
+
+# ---------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LibraryInfo:
+    """The library in use: where it was loaded from and what it says it is."""
+
+    path: Path
+    version: str
+    version_number: int
+    abi_version: int
+
+
+_lock = threading.Lock()
+_info: Optional[LibraryInfo] = None
+
+
+def _bind(cdll: ctypes.CDLL) -> None:
+    """Sets argtypes/restype/errcheck of every declaration and replaces the stubs."""
+    bound = {}
+    for d in _DECLS:
+        fn = getattr(cdll, d.name)
+        fn.argtypes = list(d.argtypes)
+        fn.restype = d.restype
+        if d.errcheck is not None:
+            fn.errcheck = d.errcheck
+        bound[d.name] = fn
+    globals().update(bound)
+
+
+def _try(path: Path) -> Tuple[Optional[ctypes.CDLL], str]:
+    """Loads one candidate: the library, or None and why it was refused."""
+    if not path.exists():
+        return None, "not found"
+    try:
+        cdll = ctypes.CDLL(str(path))
+    except OSError as e:
+        return None, f"cannot be loaded ({e})"
+    try:
+        abi_fn = cdll.fv_abi_version
+        version_fn = cdll.fv_version
+    except AttributeError:
+        return None, "is not a farmvault library (no fv_abi_version)"
+    abi_fn.argtypes = []
+    abi_fn.restype = c_uint32
+    version_fn.argtypes = []
+    version_fn.restype = c_char_p
+    abi = int(abi_fn())
+    version = (version_fn() or b"?").decode("utf-8", "replace")
+    if abi != _loader.EXPECTED_ABI:
+        return None, (
+            f"has ABI version {abi} (library {version}); this package needs ABI "
+            f"{_loader.EXPECTED_ABI}"
+        )
+    missing = [d.name for d in _DECLS if not hasattr(cdll, d.name)]
+    if missing:
+        return None, (
+            f"library {version} (ABI {abi}) lacks {', '.join(missing)}; it is older than "
+            "this package: rebuild it"
+        )
+    return cdll, ""
+
+
+def load(path: Optional[_loader.PathArg] = None) -> LibraryInfo:
+    """Loads the farmvault library (once per process) and returns what was loaded.
+
+    ``path`` (else ``$FARMVAULT_LIB``) names the library to use; without either the
+    package looks in its own ``_lib/`` folder, then in the checkout's cargo target
+    folder (see :mod:`farmvault._loader`). Calling it again returns the library
+    already loaded; naming a different path then raises
+    :class:`~farmvault.LibraryError`.
+    """
+    global _info
+    with _lock:
+        if _info is not None:
+            if path is not None and Path(path).resolve() != _info.path:
+                raise LibraryError(
+                    f"the farmvault library is already loaded from {_info.path}; "
+                    f"cannot switch to {path} in the same process"
+                )
+            return _info
+        tried: List[Tuple[str, str]] = []
+        for candidate in _loader.candidates(path):
+            cdll, why = _try(candidate)
+            if cdll is None:
+                tried.append((str(candidate), why))
+                continue
+            _bind(cdll)
+            info = LibraryInfo(
+                path=candidate.resolve(),
+                version=fv_version().decode("utf-8", "replace"),
+                version_number=fv_version_number(),
+                abi_version=fv_abi_version(),
+            )
+            _info = info
+            return info
+        lines = "\n".join(f"  {p}: {why}" for p, why in tried)
+        raise LibraryError(
+            f"cannot load the farmvault library (this package needs ABI "
+            f"{_loader.EXPECTED_ABI}). Tried:\n{lines}\n"
+            "Set FARMVAULT_LIB to the library's path, pass it to farmvault.load_library(), "
+            "or build it with `cargo build` in the farmvault checkout.",
+            tried,
+        )
+
+
+def library_info() -> LibraryInfo:
+    """The loaded library (loading it first if needed)."""
+    return load()

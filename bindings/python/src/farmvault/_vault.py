@@ -1,0 +1,518 @@
+"""``Vault``: an open farmvault, its entries, and atomic batches."""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from types import TracebackType
+from typing import Any, Callable, ClassVar, Dict, List, NamedTuple, Optional, Tuple, Type, TypeVar, Union
+
+from . import _ffi
+from ._args import (
+    TTL,
+    SecretIn,
+    name_arg,
+    path_arg,
+    prefix_arg,
+    seconds_arg,
+    to_datetime,
+    ttl_arg,
+    unix_time_arg,
+)
+from ._credentials import (
+    Credential,
+    CredentialHandle,
+    Kind,
+    check_credential,
+    read_credential,
+)
+from ._errors import InvalidArgument
+from ._secret import Secret, SecretLike
+from ._loader import PathArg
+
+__all__ = ["Vault", "Batch", "Entry", "EntryInfo", "Kdf", "generate_key_file"]
+
+
+class Kdf(NamedTuple):
+    """Argon2id costs of new passphrase slots (``fv_options_set_kdf``). The default
+    (64 MiB, 3 passes, 1 lane) is the floor for real vaults; anything lower is for
+    tests: ``Kdf(8, 1, 1)`` makes a vault in microseconds."""
+
+    memory_kib: int
+    iterations: int
+    lanes: int
+
+
+@dataclass(frozen=True)
+class EntryInfo:
+    """An entry's metadata: what ``metadata()`` and ``list()`` return. Nothing secret."""
+
+    name: str
+    kind: Kind
+    #: The site URL of a typed credential (``None`` for opaque bytes).
+    host: Optional[str]
+    #: When the entry was first stored (aware, UTC).
+    created: datetime
+    #: When it was last written: put or renew (aware, UTC).
+    updated: datetime
+    #: When it expires (aware, UTC), or ``None`` if it never does.
+    expires: Optional[datetime]
+
+    def is_expired(self, now: Optional[datetime] = None) -> bool:
+        """Whether the entry has expired at ``now`` (default: the system clock)."""
+        if self.expires is None:
+            return False
+        return self.expires <= (now or datetime.now(timezone.utc))
+
+    def time_left(self, now: Optional[datetime] = None) -> Optional[timedelta]:
+        """How long until it expires (negative once expired), ``None`` if never."""
+        if self.expires is None:
+            return None
+        return self.expires - (now or datetime.now(timezone.utc))
+
+
+@dataclass(frozen=True)
+class Entry(EntryInfo):
+    """An entry read with its credential (``get()``). Its ``repr`` shows no secret."""
+
+    credential: Credential
+
+    @property
+    def secret(self) -> Secret:
+        """The credential's main secret: the bytes, API key, token or password."""
+        return self.credential.secret
+
+    def shotgun_kwargs(self) -> Dict[str, str]:
+        """The keyword arguments of ``shotgun_api3.Shotgun`` for this credential."""
+        return self.credential.shotgun_kwargs()
+
+    def wipe(self) -> None:
+        """Overwrites the credential's secrets with zeros."""
+        self.credential.wipe()
+
+
+def _entry_info(entry: _ffi.EntryP) -> Tuple[str, Kind, Optional[str], datetime, datetime, Optional[datetime]]:
+    host = _ffi.fv_entry_host(entry)
+    expires = _ffi.fv_entry_expires(entry)
+    return (
+        _ffi.fv_entry_name(entry).decode("utf-8"),
+        Kind(_ffi.fv_entry_kind(entry)),
+        None if host is None else host.decode("utf-8"),
+        to_datetime(_ffi.fv_entry_created(entry)),
+        to_datetime(_ffi.fv_entry_updated(entry)),
+        to_datetime(expires) if expires else None,
+    )
+
+
+def _read_entry(entry: _ffi.EntryP) -> Entry:
+    def read(field: int, out: _ffi.Out) -> None:
+        _ffi.fv_entry_field(entry, field, out)
+
+    info = _entry_info(entry)
+    return Entry(*info, credential=read_credential(int(info[1]), read))
+
+
+_H = TypeVar("_H", bound="_Handle")
+
+
+class _Handle:
+    """An owned library handle, freed exactly once: by ``close()``, by leaving a
+    ``with`` block, or at garbage collection. Using it after that raises
+    :class:`~farmvault.InvalidArgument` (a ``ValueError``)."""
+
+    _what: ClassVar[str] = "handle"
+
+    def __init__(self, ptr: Any, free: Callable[[Any], None]) -> None:
+        self._ptr: Any = ptr
+        self._free = free
+        self._close_lock = threading.Lock()
+
+    def _get(self) -> Any:
+        ptr = self._ptr
+        if ptr is None:
+            raise InvalidArgument(f"this {self._what} is closed")
+        return ptr
+
+    @property
+    def closed(self) -> bool:
+        """Whether the handle has been closed."""
+        return self._ptr is None
+
+    def close(self) -> None:
+        """Releases the handle. Idempotent."""
+        with self._close_lock:
+            ptr, self._ptr = self._ptr, None
+        if ptr is not None:
+            self._free(ptr)
+
+    def __enter__(self: _H) -> _H:
+        self._get()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_ptr", None) is not None:
+            try:
+                self.close()
+            except Exception:  # pragma: no cover - interpreter shutdown
+                pass
+
+
+def _unlock_args(passphrase: Optional[SecretLike], key_file: Optional[PathArg]) -> None:
+    if (passphrase is None) == (key_file is None):
+        raise InvalidArgument("give exactly one of passphrase= or key_file=")
+
+
+class _Options:
+    """An owned ``fv_options`` built from keyword arguments."""
+
+    def __init__(
+        self,
+        kdf: Optional[Union[Kdf, Tuple[int, int, int]]],
+        lock_timeout: Optional[TTL],
+        fixed_time: Optional[Union[datetime, int, float]],
+    ) -> None:
+        self.kdf: Optional[Tuple[int, int, int]] = None
+        if kdf is not None:
+            if (
+                not isinstance(kdf, tuple)
+                or len(kdf) != 3
+                or not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2**32 for x in kdf)
+            ):
+                raise InvalidArgument("kdf must be farmvault.Kdf(memory_kib, iterations, lanes) of unsigned 32-bit ints")
+            self.kdf = (kdf[0], kdf[1], kdf[2])
+        self.lock_ms: Optional[int] = None
+        if lock_timeout is not None:
+            ms = round(seconds_arg(lock_timeout, "lock_timeout", allow_zero=True) * 1000)
+            if ms >= 2**64:
+                raise InvalidArgument("lock_timeout is too long")
+            self.lock_ms = ms
+        self.fixed: Optional[int] = None
+        if fixed_time is not None:
+            self.fixed = unix_time_arg(fixed_time, "fixed_time")
+        self.ptr = ctypes.POINTER(_ffi.fv_options)()
+
+    def __enter__(self) -> Optional[_ffi.OptionsP]:
+        if self.kdf is None and self.lock_ms is None and self.fixed is None:
+            return None
+        _ffi.fv_options_new(ctypes.byref(self.ptr))
+        try:
+            if self.kdf is not None:
+                _ffi.fv_options_set_kdf(self.ptr, *self.kdf)
+            if self.lock_ms is not None:
+                _ffi.fv_options_set_lock_timeout_ms(self.ptr, self.lock_ms)
+            if self.fixed is not None:
+                _ffi.fv_options_set_fixed_time(self.ptr, self.fixed)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self.ptr
+
+    def __exit__(self, *exc: object) -> None:
+        if self.ptr:
+            _ffi.fv_options_free(self.ptr)
+            self.ptr = ctypes.POINTER(_ffi.fv_options)()
+
+
+class Vault(_Handle):
+    """An open vault. Thread-safe: one ``Vault`` may be used from any number of
+    threads at once (the library releases the GIL during each call).
+
+    Open or create one with :meth:`open` / :meth:`create`, preferably in a ``with``
+    block; :meth:`close` is idempotent and a closed vault raises
+    :class:`~farmvault.InvalidArgument` (a ``ValueError``) when used.
+
+    TTLs are ``datetime.timedelta`` or seconds (rounded up to whole seconds),
+    ``None`` for no expiry. Times are aware UTC ``datetime`` objects.
+    """
+
+    _what = "vault"
+
+    def __init__(self, ptr: _ffi.VaultP, path: str) -> None:
+        """Use :meth:`open` or :meth:`create`."""
+        super().__init__(ptr, _ffi.fv_vault_close)
+        #: The vault directory.
+        self.path: str = path
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<farmvault.Vault {self.path!r} ({state})>"
+
+    @classmethod
+    def _open(
+        cls,
+        create: bool,
+        path: PathArg,
+        passphrase: Optional[SecretLike],
+        key_file: Optional[PathArg],
+        kdf: Optional[Union[Kdf, Tuple[int, int, int]]],
+        lock_timeout: Optional[TTL],
+        fixed_time: Optional[Union[datetime, int, float]],
+    ) -> Vault:
+        raw_path = path_arg(path, "path")
+        _unlock_args(passphrase, key_file)
+        options = _Options(kdf, lock_timeout, fixed_time)
+        out = ctypes.POINTER(_ffi.fv_vault)()
+        with options as opts:
+            if passphrase is not None:
+                fn = _ffi.fv_vault_create_passphrase if create else _ffi.fv_vault_open_passphrase
+                with SecretIn(passphrase, "passphrase") as (p, n):
+                    fn(raw_path, p, n, opts, ctypes.byref(out))
+            else:
+                fn_kf = _ffi.fv_vault_create_key_file if create else _ffi.fv_vault_open_key_file
+                fn_kf(raw_path, path_arg(key_file, "key_file"), opts, ctypes.byref(out))
+        return cls(out, raw_path.decode("utf-8", "surrogateescape"))
+
+    @classmethod
+    def open(
+        cls,
+        path: PathArg,
+        *,
+        passphrase: Optional[SecretLike] = None,
+        key_file: Optional[PathArg] = None,
+        kdf: Optional[Union[Kdf, Tuple[int, int, int]]] = None,
+        lock_timeout: Optional[TTL] = None,
+        fixed_time: Optional[Union[datetime, int, float]] = None,
+    ) -> Vault:
+        """Opens the vault in directory ``path`` with a passphrase or a key file.
+
+        ``kdf``: Argon2id costs of passphrase slots this handle makes
+        (:meth:`change_passphrase`). ``lock_timeout``: how long to wait for another
+        process holding the vault (default 10 s) before :class:`~farmvault.Locked`.
+        ``fixed_time``: pins the handle's clock (an aware ``datetime`` or Unix
+        seconds) for tests and dry runs ("is this entry still valid at the job's
+        start time?").
+
+        Raises :class:`~farmvault.WrongKey`, :class:`~farmvault.NoVault`,
+        :class:`~farmvault.Locked`, :class:`~farmvault.Corrupt`,
+        :class:`~farmvault.IoError`, :class:`~farmvault.InvalidArgument`.
+        """
+        return cls._open(False, path, passphrase, key_file, kdf, lock_timeout, fixed_time)
+
+    @classmethod
+    def create(
+        cls,
+        path: PathArg,
+        *,
+        passphrase: Optional[SecretLike] = None,
+        key_file: Optional[PathArg] = None,
+        kdf: Optional[Union[Kdf, Tuple[int, int, int]]] = None,
+        lock_timeout: Optional[TTL] = None,
+        fixed_time: Optional[Union[datetime, int, float]] = None,
+    ) -> Vault:
+        """Creates a vault in directory ``path`` (absent or empty), unlocked by a
+        passphrase or by a key file (see :func:`generate_key_file`); the options are
+        those of :meth:`open`. Raises :class:`~farmvault.AlreadyExists` if a vault
+        is there."""
+        return cls._open(True, path, passphrase, key_file, kdf, lock_timeout, fixed_time)
+
+    # -- entries ------------------------------------------------------------------
+
+    def put(self, name: str, secret: SecretLike, ttl: Optional[TTL] = None) -> None:
+        """Stores ``secret`` (1 byte to 1 MiB; a ``str`` is stored as UTF-8) as the
+        opaque entry ``name``, replacing what was there. On disk when it returns."""
+        raw = name_arg(name)
+        secs = ttl_arg(ttl)
+        with SecretIn(secret, "secret") as (p, n):
+            _ffi.fv_vault_put(self._get(), raw, p, n, secs)
+
+    def put_credential(self, name: str, credential: Credential, ttl: Optional[TTL] = None) -> None:
+        """Stores a typed credential as the entry ``name``, replacing what was there."""
+        raw = name_arg(name)
+        secs = ttl_arg(ttl)
+        with CredentialHandle(check_credential(credential)) as c:
+            _ffi.fv_vault_put_credential(self._get(), raw, c, secs)
+
+    def get(self, name: str) -> Entry:
+        """Reads the entry ``name`` with its credential.
+
+        Raises :class:`~farmvault.NotFound`; :class:`~farmvault.Expired` when its
+        TTL has run out (the entry is removed: refresh it and store it again);
+        :class:`~farmvault.Tampered` when it fails authentication.
+        """
+        raw = name_arg(name)
+        out = ctypes.POINTER(_ffi.fv_entry)()
+        _ffi.fv_vault_get(self._get(), raw, ctypes.byref(out))
+        try:
+            return _read_entry(out)
+        finally:
+            _ffi.fv_entry_free(out)
+
+    def metadata(self, name: str) -> EntryInfo:
+        """The entry's metadata (kind, host, times), without decrypting its secret
+        into Python. Raises the same errors as :meth:`get`."""
+        raw = name_arg(name)
+        out = ctypes.POINTER(_ffi.fv_entry)()
+        _ffi.fv_vault_metadata(self._get(), raw, ctypes.byref(out))
+        try:
+            return EntryInfo(*_entry_info(out))
+        finally:
+            _ffi.fv_entry_free(out)
+
+    def list(self, prefix: str = "") -> List[EntryInfo]:
+        """The entries whose name starts with ``prefix``, sorted by name, expired
+        ones included (see :meth:`EntryInfo.is_expired`)."""
+        raw = prefix_arg(prefix)
+        out = ctypes.POINTER(_ffi.fv_list)()
+        _ffi.fv_vault_list(self._get(), raw or None, ctypes.byref(out))
+        return _take_list(out)
+
+    def delete(self, name: str) -> None:
+        """Deletes the entry ``name``; :class:`~farmvault.NotFound` if there is none."""
+        raw = name_arg(name)
+        _ffi.fv_vault_delete(self._get(), raw)
+
+    def renew(self, name: str, ttl: Optional[TTL]) -> None:
+        """Gives the entry ``name`` a new TTL from now (``None``: never expires).
+        Raises :class:`~farmvault.Expired` if it has already expired."""
+        raw = name_arg(name)
+        secs = ttl_arg(ttl)
+        _ffi.fv_vault_renew(self._get(), raw, secs)
+
+    def purge_expired(self) -> int:
+        """Removes every expired entry, without decrypting any; returns how many."""
+        removed = ctypes.c_uint64()
+        _ffi.fv_vault_purge_expired(self._get(), ctypes.byref(removed))
+        return int(removed.value)
+
+    def batch(self) -> Batch:
+        """A batch of puts and deletes applied atomically (all or none, flushed
+        once) when its ``with`` block ends without an exception::
+
+            with vault.batch() as b:
+                b.put("a", b"...")
+                b.put_credential("sg/farm", key, ttl=3600)
+                b.delete("old")
+
+        Nothing is written if the block raises.
+        """
+        return Batch(self)
+
+    def shotgun_kwargs(self, name: str) -> Dict[str, str]:
+        """The keyword arguments of ``shotgun_api3.Shotgun`` for the credential
+        stored as ``name``: ``base_url`` plus ``script_name``/``api_key``, or
+        ``session_token``, or ``login``/``password``, plus ``http_proxy`` when set::
+
+            sg = shotgun_api3.Shotgun(**vault.shotgun_kwargs("sg/render_farm"))
+
+        The values are ``str`` (``shotgun_api3`` needs them so); the vault's copy of
+        the credential is wiped once they are made.
+        """
+        entry = self.get(name)
+        try:
+            return entry.shotgun_kwargs()
+        finally:
+            entry.wipe()
+
+    # -- keys ---------------------------------------------------------------------
+
+    def change_passphrase(self, passphrase: SecretLike) -> None:
+        """Rewraps the data key under a new passphrase (entries are untouched)."""
+        with SecretIn(passphrase, "passphrase") as (p, n):
+            _ffi.fv_vault_change_passphrase(self._get(), p, n)
+
+    def add_key_file(self, key_file: PathArg) -> None:
+        """Adds a keyslot so that the key file at ``key_file`` opens the vault too."""
+        _ffi.fv_vault_add_key_file(self._get(), path_arg(key_file, "key_file"))
+
+    def remove_key_file(self, key_file: PathArg) -> None:
+        """Removes the keyslot the key file at ``key_file`` opens."""
+        _ffi.fv_vault_remove_key_file(self._get(), path_arg(key_file, "key_file"))
+
+    def rotate(self, *, drop_other_slots: bool = False) -> int:
+        """Replaces the data key and re-encrypts every entry atomically; returns how
+        many entries were re-encrypted. Other keyslots make it refuse unless
+        ``drop_other_slots``."""
+        count = ctypes.c_uint64()
+        flags = _ffi.FV_ROTATE_DROP_OTHER_SLOTS if drop_other_slots else 0
+        _ffi.fv_vault_rotate(self._get(), flags, ctypes.byref(count))
+        return int(count.value)
+
+    # -- job grants ---------------------------------------------------------------
+    # Read-only job grants (farmvault.Grant.open, farmvault.from_env) come with
+    # their C functions; a Grant will share EntryInfo/Entry and the read methods
+    # above (get, metadata, list, shotgun_kwargs) through a common base.
+
+
+def _take_list(out: _ffi.ListP) -> List[EntryInfo]:
+    """Reads and frees an owned ``fv_list``."""
+    try:
+        return [EntryInfo(*_entry_info(_ffi.fv_list_get(out, i))) for i in range(_ffi.fv_list_len(out))]
+    finally:
+        _ffi.fv_list_free(out)
+
+
+class Batch(_Handle):
+    """Puts and deletes applied atomically by the vault; see :meth:`Vault.batch`.
+
+    Inputs are copied into the library at once (so a ``Secret`` may be wiped right
+    after ``put``). The batch is freed (its copies wiped) when the ``with`` block
+    ends, applied or not.
+    """
+
+    _what = "batch"
+
+    def __init__(self, vault: Vault) -> None:
+        out = ctypes.POINTER(_ffi.fv_batch)()
+        vault._get()
+        _ffi.fv_batch_new(ctypes.byref(out))
+        super().__init__(out, _ffi.fv_batch_free)
+        self._vault = vault
+
+    def put(self, name: str, secret: SecretLike, ttl: Optional[TTL] = None) -> None:
+        """Adds a put of opaque bytes (see :meth:`Vault.put`)."""
+        raw = name_arg(name)
+        secs = ttl_arg(ttl)
+        with SecretIn(secret, "secret") as (p, n):
+            _ffi.fv_batch_put(self._get(), raw, p, n, secs)
+
+    def put_credential(self, name: str, credential: Credential, ttl: Optional[TTL] = None) -> None:
+        """Adds a put of a typed credential (see :meth:`Vault.put_credential`)."""
+        raw = name_arg(name)
+        secs = ttl_arg(ttl)
+        with CredentialHandle(check_credential(credential)) as c:
+            _ffi.fv_batch_put_credential(self._get(), raw, c, secs)
+
+    def delete(self, name: str) -> None:
+        """Adds a delete (applying fails with :class:`~farmvault.NotFound`, writing
+        nothing, if the entry does not exist by then)."""
+        _ffi.fv_batch_delete(self._get(), name_arg(name))
+
+    def __len__(self) -> int:
+        return int(_ffi.fv_batch_len(self._get()))
+
+    def apply(self) -> None:
+        """Applies the batch now (all or nothing); it can then be applied again."""
+        _ffi.fv_vault_apply(self._vault._get(), self._get())
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        try:
+            if exc_type is None:
+                self.apply()
+        finally:
+            self.close()
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<farmvault.Batch (closed)>"
+        return f"<farmvault.Batch of {len(self)} operations>"
+
+
+def generate_key_file(path: PathArg) -> None:
+    """Writes a new random key file at ``path`` (mode 0600 on Unix); never
+    overwrites (an existing file is :class:`~farmvault.IoError`)."""
+    _ffi.fv_key_file_generate(path_arg(path, "path"))
