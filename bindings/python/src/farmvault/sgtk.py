@@ -1,0 +1,288 @@
+"""The Toolkit (tk-core) side of farmvault, without importing tk-core.
+
+Everything here goes through the Rust core, which CLI, C and Python share:
+
+- :func:`deserialize_user` reads what tk-core's ``serialize_user`` writes: the JSON
+  (``use_json=True``) and the default protocol-0 pickle text, which is parsed as
+  data only (dicts, strings, None; ``_payload_encoding`` honoured), never with
+  ``pickle.loads``. :func:`user_from_tank_context` takes the user out of a
+  ``TANK_CONTEXT``.
+- :func:`serialize_user` writes a credential as tk-core's ``deserialize_user`` reads
+  it, the JSON byte for byte what ``json.dumps`` gives.
+- :func:`import_session_cache` moves the session tokens of tk-core's plaintext
+  session cache into a vault, optionally removing them from the YAML afterwards.
+- :class:`VaultDefaultsManager` gives a Toolkit its user from a vault entry.
+
+Bad input (malformed JSON or pickle, an unknown ``type``, a missing field) raises
+:class:`FormatError`, an :class:`~farmvault.InvalidArgument` whose message names
+what is wrong and never a secret value.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Dict, List, Optional, Union
+
+from . import _ffi
+from ._args import TTL, SecretIn, name_arg, path_arg, prefix_arg, ttl_arg
+from ._credentials import (
+    CredentialHandle,
+    LoginPassword,
+    Opaque,
+    ScriptKey,
+    SessionToken,
+    check_credential,
+    credential_from_handle,
+    take_secret,
+)
+from ._errors import InvalidArgument
+from ._loader import PathArg
+from ._secret import Secret
+from ._vault import EntryInfo, Vault, _take_list
+
+__all__ = [
+    "FormatError",
+    "ToolkitUser",
+    "deserialize_user",
+    "user_from_tank_context",
+    "serialize_user",
+    "session_ttl",
+    "ImportReport",
+    "import_session_cache",
+    "VaultDefaultsManager",
+]
+
+#: The credentials tk-core has a user type for: ``ScriptUser`` and ``SessionUser``.
+ToolkitUser = Union[ScriptKey, SessionToken]
+
+
+class FormatError(InvalidArgument):
+    """A serialized user, ``TANK_CONTEXT`` or credential the Toolkit formats cannot
+    hold: malformed JSON or pickle, an unknown ``type``, a missing field, or a
+    login/password or opaque credential to serialize."""
+
+
+def _parse(fn: Any, payload: object, what: str) -> ToolkitUser:
+    if not isinstance(payload, str):
+        raise FormatError(f"{what} must be a str, not {type(payload).__name__}")
+    out = ctypes.POINTER(_ffi.fv_credential)()
+    try:
+        with SecretIn(payload, what) as (p, n):
+            fn(p, n, ctypes.byref(out))
+    except FormatError:
+        raise
+    except InvalidArgument as e:
+        raise FormatError(e.message, e.code) from None
+    try:
+        cred = credential_from_handle(out)
+    finally:
+        _ffi.fv_credential_free(out)
+    assert isinstance(cred, (ScriptKey, SessionToken))
+    return cred
+
+
+def deserialize_user(payload: str) -> ToolkitUser:
+    """Parses what tk-core's ``serialize_user(user)`` or
+    ``serialize_user(user, use_json=True)`` returned: a :class:`~farmvault.ScriptKey`
+    for a ``ScriptUser``, a :class:`~farmvault.SessionToken` for a ``SessionUser``.
+
+    As in tk-core, the payload is JSON only when its first character is ``{``;
+    anything else is read as a protocol-0 pickle (data only, never executed).
+    """
+    return _parse(_ffi.fv_sgtk_parse, payload, "payload")
+
+
+def user_from_tank_context(tank_context: Optional[str] = None) -> ToolkitUser:
+    """The user in a ``TANK_CONTEXT`` (the JSON tk-core passes to a launched
+    process) under ``_current_user``; by default ``os.environ["TANK_CONTEXT"]``."""
+    if tank_context is None:
+        tank_context = os.environ.get("TANK_CONTEXT")
+        if not tank_context:
+            raise FormatError("TANK_CONTEXT is not set")
+    return _parse(_ffi.fv_sgtk_parse_tank_context, tank_context, "tank_context")
+
+
+def serialize_user(credential: ToolkitUser, use_json: bool = False) -> str:
+    """What tk-core's ``serialize_user(user, use_json)`` returns for this user: with
+    ``use_json`` the JSON (``json.dumps`` output byte for byte), else the protocol-0
+    pickle text that every core reads, as in tk-core. The result holds the secret.
+
+    Raises :class:`FormatError` for a login/password or opaque credential, for which
+    tk-core has no user type.
+    """
+    check_credential(credential)
+    if isinstance(credential, (LoginPassword, Opaque)):
+        raise FormatError(
+            f"tk-core has no user type for a {type(credential).__name__} credential; only "
+            "ScriptKey (ScriptUser) and SessionToken (SessionUser) can be serialized"
+        )
+    if not isinstance(use_json, bool):
+        raise InvalidArgument(f"use_json must be a bool, not {type(use_json).__name__}")
+    fn = _ffi.fv_sgtk_to_json if use_json else _ffi.fv_sgtk_to_pickle
+    out = ctypes.POINTER(_ffi.fv_secret)()
+    with CredentialHandle(credential) as c:
+        fn(c, ctypes.byref(out))
+    text = take_secret(out)
+    try:
+        return text.decode("utf-8")
+    finally:
+        Secret._adopt(text).wipe()
+
+
+def session_ttl() -> timedelta:
+    """How long a session lasts on the server by default (24 hours of inactivity):
+    the TTL :func:`import_session_cache` gives imported tokens by default."""
+    return timedelta(seconds=_ffi.fv_sgtk_session_ttl_secs())
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What :func:`import_session_cache` did."""
+
+    #: The entries written (cache order: sites by name, users in file order).
+    imported: List[EntryInfo]
+    #: How many users' tokens were removed from the cache files.
+    removed: int
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "session_ttl()"
+
+
+_DEFAULT_TTL: Any = _Default()
+
+
+def import_session_cache(
+    vault: Vault,
+    shotgun_home: Optional[PathArg] = None,
+    *,
+    prefix: str = "shotgun/",
+    ttl: Optional[TTL] = _DEFAULT_TTL,
+    remove: bool = False,
+) -> ImportReport:
+    """Moves the session tokens in tk-core's plaintext session cache
+    (``<shotgun_home>/<site>/authentication.yml``) into ``vault`` as
+    :class:`~farmvault.SessionToken` entries named ``<prefix><site>/<login>``.
+
+    ``shotgun_home`` defaults to tk-core's own choice (``$SHOTGUN_HOME``, else
+    ``~/.shotgun`` on Linux). ``ttl`` defaults to :func:`session_ttl` (24 hours);
+    ``None`` for no expiry. With ``remove``, once every token is safely in the vault
+    (one atomic write), they are removed from the YAML files, every other key kept,
+    so a token is always in the vault, the cache, or both.
+    """
+    if not isinstance(vault, Vault):
+        raise InvalidArgument(f"vault must be a farmvault.Vault, not {type(vault).__name__}")
+    home = None if shotgun_home is None else path_arg(shotgun_home, "shotgun_home")
+    raw_prefix = prefix_arg(prefix)
+    secs = _ffi.fv_sgtk_session_ttl_secs() if ttl is _DEFAULT_TTL else ttl_arg(ttl)
+    if not isinstance(remove, bool):
+        raise InvalidArgument(f"remove must be a bool, not {type(remove).__name__}")
+    flags = _ffi.FV_SGTK_REMOVE_FROM_CACHE if remove else 0
+    imported = ctypes.POINTER(_ffi.fv_list)()
+    removed = ctypes.c_uint64()
+    _ffi.fv_sgtk_import_session_cache(
+        vault._get(), home, raw_prefix, secs, flags, ctypes.byref(imported), ctypes.byref(removed)
+    )
+    return ImportReport(imported=_take_list(imported), removed=int(removed.value))
+
+
+class VaultDefaultsManager:
+    """A ``DefaultsManager``-shaped adapter: the Toolkit takes its user from the
+    vault entry ``name`` (a :class:`~farmvault.ScriptKey` or
+    :class:`~farmvault.SessionToken`), read afresh on every call so its TTL holds.
+
+    tk-core's ``ShotgunAuthenticator`` only calls the methods below, so an instance
+    can be passed as it is. To be a real ``DefaultsManager`` (an ``isinstance``
+    check, or the methods this class does not define), mix it in first::
+
+        import sgtk
+        from sgtk.authentication import DefaultsManager, ShotgunAuthenticator
+        import farmvault
+        from farmvault.sgtk import VaultDefaultsManager
+
+        class FarmDefaults(VaultDefaultsManager, DefaultsManager):
+            pass
+
+        vault = farmvault.Vault.open("/secure/vault", key_file="/secure/farm.key")
+        authenticator = ShotgunAuthenticator(FarmDefaults(vault, "sg/render_farm"))
+        user = authenticator.get_default_user()
+        sgtk.set_authenticated_user(user)
+
+    An entry that has expired or is missing raises :class:`~farmvault.Expired` /
+    :class:`~farmvault.NotFound` rather than letting tk-core fall back to an
+    interactive login on a farm node.
+    """
+
+    def __init__(self, vault: Vault, name: str, *args: Any, **kwargs: Any) -> None:
+        if not isinstance(vault, Vault):
+            raise InvalidArgument(f"vault must be a farmvault.Vault, not {type(vault).__name__}")
+        name_arg(name)
+        # Cooperative: with DefaultsManager mixed in after this class, its
+        # __init__(fixed_host=None) runs too.
+        super().__init__(*args, **kwargs)
+        self._vault = vault
+        self._name = name
+
+    def _user(self) -> ToolkitUser:
+        cred = self._vault.get(self._name).credential
+        if not isinstance(cred, (ScriptKey, SessionToken)):
+            cred.wipe()
+            raise InvalidArgument(
+                f"entry {self._name!r} holds a {type(cred).__name__}; the Toolkit takes a "
+                "ScriptKey or a SessionToken"
+            )
+        return cred
+
+    def is_host_fixed(self) -> bool:
+        """The host comes from the vault entry: the Toolkit may not change it."""
+        return True
+
+    def get_host(self) -> Optional[str]:
+        """The entry's site URL."""
+        return self._vault.metadata(self._name).host
+
+    def set_host(self, host: str) -> None:
+        """Ignored: the host is the entry's."""
+
+    def get_http_proxy(self) -> Optional[str]:
+        """The entry's HTTP proxy, or ``None``."""
+        user = self._user()
+        try:
+            return None if user.http_proxy is None else user.http_proxy.text()
+        finally:
+            user.wipe()
+
+    def get_login(self) -> Optional[str]:
+        """The login of a session-token entry, ``None`` for a script key."""
+        user = self._user()
+        try:
+            return user.login if isinstance(user, SessionToken) else None
+        finally:
+            user.wipe()
+
+    def set_login(self, login: str) -> None:
+        """Ignored: the login is the entry's."""
+
+    def get_user_credentials(self) -> Dict[str, str]:
+        """The credentials tk-core's ``get_default_user`` turns into a user:
+        ``{api_script, api_key, host[, http_proxy]}`` for a script key,
+        ``{login, session_token, host[, session_metadata, http_proxy]}`` for a
+        session token."""
+        user = self._user()
+        try:
+            creds: Dict[str, str]
+            if isinstance(user, ScriptKey):
+                creds = {"api_script": user.script_name, "api_key": user.api_key.text(), "host": user.host}
+            else:
+                creds = {"login": user.login, "session_token": user.session_token.text(), "host": user.host}
+                if user.session_metadata is not None:
+                    creds["session_metadata"] = user.session_metadata.text()
+            if user.http_proxy is not None:
+                creds["http_proxy"] = user.http_proxy.text()
+            return creds
+        finally:
+            user.wipe()
