@@ -1,0 +1,272 @@
+"""Every Vault call: open/create, entries, TTLs, batches, keys, handles."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import farmvault
+from conftest import CHEAP, PW, T0, at, login_password, open_vault, script_key, session_token
+
+
+def test_create_then_open_with_a_passphrase(tmp_path: Path) -> None:
+    path = tmp_path / "v"
+    with farmvault.Vault.create(path, passphrase=PW, kdf=CHEAP) as v:
+        v.put("a", b"alpha")
+        assert not v.closed
+        assert v.path == str(path)
+    assert v.closed
+    with farmvault.Vault.open(str(path), passphrase=PW.encode()) as v:
+        assert v.get("a").secret == b"alpha"
+
+
+def test_a_key_file_vault_and_key_slots(tmp_path: Path) -> None:
+    key = tmp_path / "farm.key"
+    farmvault.generate_key_file(key)
+    assert key.stat().st_size == 32
+    assert key.stat().st_mode & 0o077 == 0
+    with pytest.raises(farmvault.IoError):
+        farmvault.generate_key_file(key)  # never overwrites
+    path = tmp_path / "v"
+    with farmvault.Vault.create(path, key_file=key, kdf=CHEAP) as v:
+        v.put("a", "alpha")
+        v.change_passphrase(PW)  # adds a passphrase slot next to the key file
+    with farmvault.Vault.open(path, passphrase=PW) as v:
+        assert v.get("a").secret.text() == "alpha"
+        other = tmp_path / "other.key"
+        farmvault.generate_key_file(other)
+        v.add_key_file(other)
+    with farmvault.Vault.open(path, key_file=other) as v:
+        v.remove_key_file(other)
+    with pytest.raises(farmvault.WrongKey):
+        farmvault.Vault.open(path, key_file=other)
+    with farmvault.Vault.open(path, key_file=key) as v:
+        assert v.get("a").secret == "alpha"
+
+
+def test_exactly_one_unlock_is_required(tmp_path: Path) -> None:
+    with pytest.raises(farmvault.InvalidArgument, match="exactly one"):
+        farmvault.Vault.open(tmp_path / "v")
+    with pytest.raises(farmvault.InvalidArgument, match="exactly one"):
+        farmvault.Vault.open(tmp_path / "v", passphrase="x", key_file=tmp_path / "k")
+
+
+def test_put_get_every_kind_round_trips(vault: farmvault.Vault) -> None:
+    creds = {
+        "opaque": farmvault.Opaque(b"\x00\x01binary\xff"),
+        "script": script_key(proxy=True),
+        "session": session_token(proxy=True, metadata=True),
+        "session-bare": session_token(),
+        "login": login_password(),
+    }
+    for name, cred in creds.items():
+        vault.put_credential(name, cred)
+    for name, cred in creds.items():
+        entry = vault.get(name)
+        assert entry.credential == cred, name
+        assert entry.kind == cred.kind
+        assert entry.name == name
+        assert entry.host == (None if isinstance(cred, farmvault.Opaque) else cred.host)
+    assert vault.get("session-bare").credential.http_proxy is None  # type: ignore[union-attr]
+
+
+def test_put_accepts_bytes_bytearray_str_and_secret(vault: farmvault.Vault) -> None:
+    vault.put("b", b"bytes")
+    vault.put("ba", bytearray(b"bytearray"))
+    vault.put("s", "str é")
+    vault.put("sec", farmvault.Secret(b"secret"))
+    vault.put("mv", memoryview(b"view"))
+    assert vault.get("b").secret == b"bytes"
+    assert vault.get("ba").secret == b"bytearray"
+    assert vault.get("s").secret.text() == "str é"
+    assert vault.get("sec").secret == b"secret"
+    assert vault.get("mv").secret == b"view"
+    assert isinstance(vault.get("b").credential, farmvault.Opaque)
+
+
+def test_metadata_times_are_aware_utc(vault: farmvault.Vault) -> None:
+    vault.put_credential("k", script_key(), ttl=timedelta(hours=8))
+    info = vault.metadata("k")
+    assert not isinstance(info, farmvault.Entry)  # no secret in metadata
+    assert info.kind is farmvault.Kind.SCRIPT_KEY
+    assert info.host == "https://mysite.shotgrid.autodesk.com"
+    assert info.created == info.updated == at(T0)
+    assert info.created.tzinfo is timezone.utc
+    assert info.expires == at(T0 + 8 * 3600)
+    assert not info.is_expired(at(T0))
+    assert info.is_expired(at(T0 + 8 * 3600))
+    assert info.time_left(at(T0)) == timedelta(hours=8)
+    vault.put("forever", b"x")
+    assert vault.metadata("forever").expires is None
+    assert vault.metadata("forever").time_left() is None
+
+
+def test_ttl_as_seconds_timedelta_and_fractions(vault: farmvault.Vault) -> None:
+    vault.put("int", b"x", ttl=60)
+    vault.put("float", b"x", ttl=0.2)  # rounded up to a whole second
+    vault.put("delta", b"x", ttl=timedelta(minutes=2))
+    assert vault.metadata("int").expires == at(T0 + 60)
+    assert vault.metadata("float").expires == at(T0 + 1)
+    assert vault.metadata("delta").expires == at(T0 + 120)
+
+
+def test_list_with_and_without_prefix(vault: farmvault.Vault) -> None:
+    for name in ["sg/b", "sg/a", "other", "sg2"]:
+        vault.put(name, b"x")
+    assert [e.name for e in vault.list()] == ["other", "sg/a", "sg/b", "sg2"]
+    assert [e.name for e in vault.list("sg/")] == ["sg/a", "sg/b"]
+    assert vault.list("nothing/") == []
+    assert all(isinstance(e, farmvault.EntryInfo) for e in vault.list())
+
+
+def test_delete(vault: farmvault.Vault) -> None:
+    vault.put("a", b"x")
+    vault.delete("a")
+    with pytest.raises(farmvault.NotFound, match='"a"'):
+        vault.get("a")
+    with pytest.raises(farmvault.NotFound):
+        vault.delete("a")
+
+
+def test_overwrite_keeps_created_and_moves_updated(vault_path: Path) -> None:
+    with open_vault(vault_path, T0) as v:
+        v.put("a", b"one")
+    with open_vault(vault_path, T0 + 10) as v:
+        v.put_credential("a", script_key())
+        info = v.metadata("a")
+        assert v.get("a").kind is farmvault.Kind.SCRIPT_KEY
+    assert info.updated == at(T0 + 10)
+
+
+def test_expiry_renew_and_purge_on_a_pinned_clock(vault_path: Path) -> None:
+    with open_vault(vault_path, T0) as v:
+        v.put("short", b"x", ttl=60)
+        v.put("renewed", b"x", ttl=60)
+        v.put("purged", b"x", ttl=30)
+        v.put("forever", b"x")
+        v.renew("renewed", timedelta(hours=1))
+        assert v.metadata("renewed").expires == at(T0 + 3600)
+    with open_vault(vault_path, T0 + 120) as v:
+        with pytest.raises(farmvault.Expired, match="short") as e:
+            v.get("short")
+        assert e.value.code == 2
+        with pytest.raises(farmvault.NotFound):  # an expired read removes it
+            v.get("short")
+        with pytest.raises(farmvault.Expired):
+            v.renew("purged", 60)
+        assert v.get("renewed").secret == b"x"
+        v.renew("renewed", None)
+        assert v.metadata("renewed").expires is None
+        v.put("late", b"x", ttl=1)
+    with open_vault(vault_path, T0 + 200) as v:
+        assert v.purge_expired() == 1  # "late"; "purged" went at its failed renew
+        assert v.purge_expired() == 0
+        assert [e.name for e in v.list()] == ["forever", "renewed"]
+
+
+def test_batch_applies_atomically_on_exit(vault: farmvault.Vault) -> None:
+    vault.put("old", b"x")
+    with vault.batch() as b:
+        b.put("a", b"alpha", ttl=60)
+        b.put_credential("k", script_key())
+        b.delete("old")
+        assert len(b) == 3
+        assert "3 operations" in repr(b)
+        assert [e.name for e in vault.list()] == ["old"]  # nothing applied yet
+    assert b.closed
+    assert [e.name for e in vault.list()] == ["a", "k"]
+    assert vault.metadata("a").expires == at(T0 + 60)
+
+
+def test_batch_is_not_applied_when_the_block_raises(vault: farmvault.Vault) -> None:
+    with pytest.raises(RuntimeError):
+        with vault.batch() as b:
+            b.put("a", b"alpha")
+            raise RuntimeError("job failed")
+    assert vault.list() == []
+    assert b.closed
+
+
+def test_a_failing_batch_writes_nothing(vault: farmvault.Vault) -> None:
+    with pytest.raises(farmvault.NotFound):
+        with vault.batch() as b:
+            b.put("a", b"alpha")
+            b.delete("missing")
+    assert vault.list() == []
+
+
+def test_batch_apply_explicitly_and_use_after_close(vault: farmvault.Vault) -> None:
+    b = vault.batch()
+    b.put("a", b"1")
+    b.apply()
+    assert vault.get("a").secret == b"1"
+    b.close()
+    b.close()
+    with pytest.raises(farmvault.InvalidArgument, match="batch is closed"):
+        b.put("b", b"2")
+
+
+def test_rotate_reencrypts_every_entry(tmp_path: Path) -> None:
+    key = tmp_path / "k"
+    farmvault.generate_key_file(key)
+    path = tmp_path / "v"
+    with farmvault.Vault.create(path, passphrase=PW, kdf=CHEAP) as v:
+        v.put("a", b"alpha")
+        v.put_credential("b", script_key())
+        v.add_key_file(key)
+        with pytest.raises(farmvault.InvalidArgument):
+            v.rotate()  # the key-file slot cannot be rewrapped by this handle
+        assert v.rotate(drop_other_slots=True) == 2
+        assert v.get("a").secret == b"alpha"
+    with pytest.raises(farmvault.WrongKey):
+        farmvault.Vault.open(path, key_file=key)
+    with farmvault.Vault.open(path, passphrase=PW) as v:
+        assert v.get("b").credential == script_key()
+
+
+def test_close_is_idempotent_and_use_after_close_is_a_value_error(vault_path: Path) -> None:
+    v = open_vault(vault_path)
+    v.close()
+    v.close()
+    assert "closed" in repr(v)
+    for call in (
+        lambda: v.get("a"),
+        lambda: v.put("a", b"x"),
+        lambda: v.list(),
+        lambda: v.purge_expired(),
+        lambda: v.batch(),
+    ):
+        with pytest.raises(ValueError, match="vault is closed") as e:
+            call()
+        assert isinstance(e.value, farmvault.InvalidArgument)
+    with pytest.raises(farmvault.InvalidArgument):
+        with v:
+            pass
+
+
+def test_a_vault_is_released_when_collected(vault_path: Path) -> None:
+    v = open_vault(vault_path)
+    v.put("a", b"x")
+    del v  # __del__ closes it, releasing sled's lock, so it opens again at once
+    with open_vault(vault_path, lock_timeout=0) as again:
+        assert again.get("a").secret == b"x"
+
+
+def test_library_info(library: farmvault.LibraryInfo) -> None:
+    assert library.abi_version == farmvault.EXPECTED_ABI
+    assert library.version == farmvault.__version__
+    assert library.path.exists()
+    assert farmvault.load_library() is library
+    with pytest.raises(farmvault.LibraryError, match="already loaded"):
+        farmvault.load_library(library.path.parent / "elsewhere.so")
+
+
+def test_fixed_time_takes_aware_datetimes_only(tmp_path: Path) -> None:
+    with pytest.raises(farmvault.InvalidArgument, match="aware"):
+        farmvault.Vault.create(tmp_path / "v", passphrase=PW, kdf=CHEAP, fixed_time=datetime(2024, 1, 1))
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    with farmvault.Vault.create(tmp_path / "v", passphrase=PW, kdf=CHEAP, fixed_time=when) as v:
+        v.put("a", b"x")
+        assert v.metadata("a").created == when
