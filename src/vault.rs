@@ -998,6 +998,12 @@ impl Vault {
             }
         }
         drop(own);
+        if slots.is_empty() {
+            return Err(Error::invalid(
+                "no keyslot would remain: this handle's own keyslot is gone and the others \
+                 cannot be rewrapped; pass the passphrase or key file of one to keep",
+            ));
+        }
 
         let db = &self.store.db;
         let records: Vec<(sled::IVec, sled::IVec)> = db
