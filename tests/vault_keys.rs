@@ -292,3 +292,40 @@ fn rotation_refuses_on_a_tampered_entry_and_changes_nothing() {
     assert_eq!(raw_dump(&fx.path), before);
     assert_eq!(fx.open().list("").unwrap().len(), 3);
 }
+
+#[test]
+fn rotation_never_leaves_the_vault_without_a_keyslot() {
+    // A handle whose own slot was removed (here: its key file) knows no key
+    // of the remaining slots; dropping "the others" would drop them all.
+    let fx = Fx::empty();
+    populated(&fx, &pw());
+    let kf = KeyFile::generate().unwrap();
+    fx.open().add_key_file(&kf).unwrap();
+    let by_file = fx.open_with(&Unlock::KeyFile(kf.clone())).unwrap();
+    by_file.remove_key_file(&kf).unwrap();
+    let r = by_file.rotate_data_key(
+        &RotateOptions {
+            keep: vec![],
+            drop_other_slots: true,
+        },
+        &mut |_, _| {},
+    );
+    assert_invalid(r, "keyslot");
+    drop(by_file);
+    assert_entries_read(&fx.open());
+
+    // Same through a passphrase change made by another handle.
+    let h1 = fx.open();
+    let h2 = fx.open();
+    h1.change_passphrase(&"changed".into()).unwrap();
+    let r = h2.rotate_data_key(
+        &RotateOptions {
+            keep: vec![],
+            drop_other_slots: true,
+        },
+        &mut |_, _| {},
+    );
+    assert_invalid(r, "keyslot");
+    drop((h1, h2));
+    assert_entries_read(&fx.open_with(&Unlock::passphrase("changed")).unwrap());
+}
