@@ -7,7 +7,7 @@ from __future__ import annotations
 import ctypes
 import enum
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Dict, Iterator, Optional, Union
+from typing import Callable, ClassVar, Dict, Iterator, Optional, Type, TypeVar, Union
 
 from . import _ffi
 from ._args import SecretIn, optional_secret_arg, text_arg
@@ -325,28 +325,45 @@ def _secret(read: _FieldReader, field: Field) -> Optional[Secret]:
     return None if value is None else Secret._adopt(value)
 
 
-def read_credential(kind: int, read: _FieldReader) -> Credential:
-    """The credential of ``kind`` whose fields ``read`` copies out of the library."""
+_C = TypeVar("_C")
+
+
+def _trusted(cls: Type[_C], **fields: object) -> _C:
+    """A credential from fields the library has already checked (no re-validation)."""
+    obj = cls.__new__(cls)
+    for k, v in fields.items():
+        object.__setattr__(obj, k, v)
+    return obj
+
+
+def read_credential(kind: int, read: _FieldReader, host: Optional[str] = None) -> Credential:
+    """The credential of ``kind`` whose fields ``read`` copies out of the library
+    (``host``: the site URL when the caller already has it, as an entry does)."""
     if kind == Kind.OPAQUE:
-        return Opaque(Secret._adopt(_required(read, Field.SECRET)))
+        return _trusted(Opaque, secret=Secret._adopt(_required(read, Field.SECRET)))
+    if host is None:
+        host = _text(read, Field.HOST)
     if kind == Kind.SCRIPT_KEY:
-        return ScriptKey(
-            host=_text(read, Field.HOST),
+        return _trusted(
+            ScriptKey,
+            host=host,
             script_name=_text(read, Field.SCRIPT_NAME),
             api_key=Secret._adopt(_required(read, Field.API_KEY)),
             http_proxy=_secret(read, Field.HTTP_PROXY),
         )
     if kind == Kind.SESSION_TOKEN:
-        return SessionToken(
-            host=_text(read, Field.HOST),
+        return _trusted(
+            SessionToken,
+            host=host,
             login=_text(read, Field.LOGIN),
             session_token=Secret._adopt(_required(read, Field.SESSION_TOKEN)),
             http_proxy=_secret(read, Field.HTTP_PROXY),
             session_metadata=_secret(read, Field.SESSION_METADATA),
         )
     if kind == Kind.LOGIN_PASSWORD:
-        return LoginPassword(
-            host=_text(read, Field.HOST),
+        return _trusted(
+            LoginPassword,
+            host=host,
             login=_text(read, Field.LOGIN),
             password=Secret._adopt(_required(read, Field.PASSWORD)),
             http_proxy=_secret(read, Field.HTTP_PROXY),

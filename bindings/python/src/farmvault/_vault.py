@@ -93,11 +93,14 @@ class Entry(EntryInfo):
         self.credential.wipe()
 
 
-def _entry_info(entry: _ffi.EntryP) -> Tuple[str, Kind, Optional[str], datetime, datetime, Optional[datetime]]:
+def _entry_info(
+    entry: _ffi.EntryP, name: Optional[str] = None
+) -> Tuple[str, Kind, Optional[str], datetime, datetime, Optional[datetime]]:
+    """The metadata of an entry (``name``: the name it was read by, if known)."""
     host = _ffi.fv_entry_host(entry)
     expires = _ffi.fv_entry_expires(entry)
     return (
-        _ffi.fv_entry_name(entry).decode("utf-8"),
+        name if name is not None else _ffi.fv_entry_name(entry).decode("utf-8"),
         Kind(_ffi.fv_entry_kind(entry)),
         None if host is None else host.decode("utf-8"),
         to_datetime(_ffi.fv_entry_created(entry)),
@@ -106,12 +109,12 @@ def _entry_info(entry: _ffi.EntryP) -> Tuple[str, Kind, Optional[str], datetime,
     )
 
 
-def _read_entry(entry: _ffi.EntryP) -> Entry:
+def _read_entry(entry: _ffi.EntryP, name: str) -> Entry:
     def read(field: int, out: _ffi.Out) -> None:
         _ffi.fv_entry_field(entry, field, out)
 
-    info = _entry_info(entry)
-    return Entry(*info, credential=read_credential(int(info[1]), read))
+    info = _entry_info(entry, name)
+    return Entry(*info, credential=read_credential(int(info[1]), read, info[2]))
 
 
 _H = TypeVar("_H", bound="_Handle")
@@ -343,7 +346,7 @@ class Vault(_Handle):
         out = ctypes.POINTER(_ffi.fv_entry)()
         _ffi.fv_vault_get(self._get(), raw, ctypes.byref(out))
         try:
-            return _read_entry(out)
+            return _read_entry(out, name)
         finally:
             _ffi.fv_entry_free(out)
 
@@ -354,7 +357,7 @@ class Vault(_Handle):
         out = ctypes.POINTER(_ffi.fv_entry)()
         _ffi.fv_vault_metadata(self._get(), raw, ctypes.byref(out))
         try:
-            return EntryInfo(*_entry_info(out))
+            return EntryInfo(*_entry_info(out, name))
         finally:
             _ffi.fv_entry_free(out)
 
