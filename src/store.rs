@@ -55,26 +55,48 @@ pub(crate) fn has_store(dir: &Path) -> bool {
 }
 
 /// Returns the process's store for `dir` (canonicalised), opening it if needed and
-/// waiting up to `timeout` for another process to release it.
+/// waiting up to `timeout` for another process to release it. The registry is held
+/// across one attempt, never across a wait: a wait for another process must not
+/// hold up the other opens of this process (other vaults, or new handles on open ones).
 pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
     let canonical = std::fs::canonicalize(dir)
         .map_err(|e| Error::io(format!("resolving vault path {}", dir.display()), e))?;
-    let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(store) = reg.get(&canonical).and_then(Weak::upgrade) {
-        return Ok(store);
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(5);
+    loop {
+        {
+            let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(store) = reg.get(&canonical).and_then(Weak::upgrade) {
+                return Ok(store);
+            }
+            match sled_config(&canonical).open() {
+                Ok(db) => {
+                    restrict_permissions(&canonical);
+                    let store = Arc::new(Store {
+                        path: canonical.clone(),
+                        db,
+                        keys: RwLock::new(None),
+                        admin: Mutex::new(()),
+                        writes: Mutex::new(()),
+                    });
+                    reg.retain(|_, w| w.strong_count() > 0);
+                    reg.insert(canonical, Arc::downgrade(&store));
+                    return Ok(store);
+                }
+                Err(e) if is_lock_error(&e) => {}
+                Err(e) => return Err(sled_error(&canonical, e)),
+            }
+        }
+        let waited = start.elapsed();
+        if waited >= timeout {
+            return Err(Error::Locked {
+                path: canonical,
+                waited_ms: waited.as_millis() as u64,
+            });
+        }
+        std::thread::sleep(delay.min(timeout - waited));
+        delay = (delay * 2).min(Duration::from_millis(200));
     }
-    let db = open_with_backoff(&canonical, timeout)?;
-    restrict_permissions(&canonical);
-    let store = Arc::new(Store {
-        path: canonical.clone(),
-        db,
-        keys: RwLock::new(None),
-        admin: Mutex::new(()),
-        writes: Mutex::new(()),
-    });
-    reg.retain(|_, w| w.strong_count() > 0);
-    reg.insert(canonical, Arc::downgrade(&store));
-    Ok(store)
 }
 
 fn sled_config(dir: &Path) -> sled::Config {
@@ -88,28 +110,6 @@ fn sled_config(dir: &Path) -> sled::Config {
 
 fn is_lock_error(e: &sled::Error) -> bool {
     matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
-}
-
-fn open_with_backoff(dir: &Path, timeout: Duration) -> Result<sled::Db> {
-    let start = Instant::now();
-    let mut delay = Duration::from_millis(5);
-    loop {
-        match sled_config(dir).open() {
-            Ok(db) => return Ok(db),
-            Err(e) if is_lock_error(&e) => {
-                let waited = start.elapsed();
-                if waited >= timeout {
-                    return Err(Error::Locked {
-                        path: dir.to_path_buf(),
-                        waited_ms: waited.as_millis() as u64,
-                    });
-                }
-                std::thread::sleep(delay.min(timeout - waited));
-                delay = (delay * 2).min(Duration::from_millis(200));
-            }
-            Err(e) => return Err(sled_error(dir, e)),
-        }
-    }
 }
 
 /// Maps a sled error to ours, naming the vault.
