@@ -123,3 +123,26 @@ fn handles_may_run_on_different_clocks() {
     assert_not_found(h1.get("a"), "a");
     assert_eq!(h2.now(), UnixTime(T0 + 1000));
 }
+
+#[test]
+fn threads_opening_one_vault_at_once_all_get_in_and_share_it() {
+    let fx = Fx::empty();
+    drop(fx.create());
+    for round in 0..4u8 {
+        let handles: Vec<Vault> = std::thread::scope(|s| {
+            let spawned: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| fx.cfg().lock_timeout(Duration::from_secs(2)).open(&pw())))
+                .collect();
+            spawned
+                .into_iter()
+                .map(|h| h.join().unwrap().unwrap())
+                .collect()
+        });
+        handles[round as usize]
+            .put("r", &[round], &PutOptions::new())
+            .unwrap();
+        for h in &handles {
+            assert_eq!(bytes_of(h, "r"), [round]);
+        }
+    }
+}

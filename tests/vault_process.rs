@@ -279,3 +279,44 @@ fn a_second_process_waits_then_gets_locked_then_gets_in() {
         ["from-child", "from-parent"]
     );
 }
+
+#[test]
+fn waiting_for_a_locked_vault_holds_up_no_other_vault() {
+    // Plugin 1 waits for a vault another process holds; plugin 2, in the same
+    // process, opens another vault and a second handle on an open one.
+    let held = Fx::empty();
+    drop(held.create());
+    let other = Fx::empty();
+    drop(other.create());
+    let open_one = Fx::empty();
+    let first = open_one.create();
+    let mut child = Child::spawn(
+        "hold",
+        &[
+            ("DIR", held.path.display().to_string()),
+            ("NOW", T0.to_string()),
+            ("NAME", "n".into()),
+            ("VALUE", "v".into()),
+        ],
+    );
+    child.wait_for(READY);
+    let wait = Duration::from_secs(3);
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| held.cfg().lock_timeout(wait).open(&pw()));
+        // Give the waiter time to start waiting (this sleep orders the
+        // threads; it waits for no expiry).
+        std::thread::sleep(Duration::from_millis(200));
+        let start = Instant::now();
+        let v = other.open();
+        let second = open_one.open();
+        let took = start.elapsed();
+        assert!(
+            took < Duration::from_millis(1500),
+            "opening unrelated vaults took {took:?} behind a lock wait"
+        );
+        second.put("x", b"y", &PutOptions::new()).unwrap();
+        assert_eq!(bytes_of(&first, "x"), b"y");
+        drop(v);
+        assert!(matches!(waiter.join().unwrap(), Err(Error::Locked { .. })));
+    });
+}
