@@ -441,9 +441,11 @@ class Vault(_Handle):
         return int(count.value)
 
     # -- job grants ---------------------------------------------------------------
-    # Read-only job grants (farmvault.Grant.open, farmvault.from_env) come with
-    # their C functions; a Grant will share EntryInfo/Entry and the read methods
-    # above (get, metadata, list, shotgun_kwargs) through a common base.
+    # Read-only job grants (farmvault.Grant.open, farmvault.from_env) come later,
+    # with their C functions. src/ffi/vault.rs plans a grant as one more kind of
+    # fv_vault whose writes answer FV_READ_ONLY (farmvault.ReadOnly), so a Grant can be
+    # built on this one from its fv_vault pointer (Vault.__init__ takes any) and
+    # keep get, metadata, list and shotgun_kwargs as they are.
 
 
 def _take_list(out: _ffi.ListP) -> List[EntryInfo]:
