@@ -74,6 +74,10 @@ impl Config {
         if store::has_store(path) {
             return Err(Error::AlreadyExists { path: path.clone() });
         }
+        if let Unlock::Passphrase(_) = unlock {
+            // Before anything is on disk: a refusal must not leave a headerless store.
+            self.kdf.check()?;
+        }
         if path.exists() {
             let non_empty = std::fs::read_dir(path)
                 .map_err(|e| Error::io(format!("reading {}", path.display()), e))?
