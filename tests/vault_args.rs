@@ -191,3 +191,31 @@ fn bad_keys_and_places_are_refused() {
     assert_eq!(std::fs::read(busy.join("notes.txt")).unwrap(), b"mine");
     assert_eq!(std::fs::read_dir(&busy).unwrap().count(), 1);
 }
+
+#[test]
+fn a_create_refused_for_bad_kdf_costs_leaves_the_place_usable() {
+    // KdfParams has public fields, so a config can carry costs `new` refuses.
+    let fx = Fx::empty();
+    let bad = KdfParams {
+        m_kib: 8,
+        t: 0,
+        p: 1,
+    };
+    assert!(matches!(
+        Config::new(&fx.path).kdf(bad).create(&pw()),
+        Err(Error::InvalidArgument(_))
+    ));
+    // Not a half-made vault that can be neither opened nor created.
+    let v = fx.create();
+    v.put("a", b"x", &PutOptions::new()).unwrap();
+    drop(v);
+    assert_eq!(bytes_of(&fx.open(), "a"), b"x");
+    // Nor does a refused passphrase change harm the vault.
+    let v = Config::new(&fx.path).kdf(bad).open(&pw()).unwrap();
+    assert!(matches!(
+        v.change_passphrase(&"other".into()),
+        Err(Error::InvalidArgument(_))
+    ));
+    drop(v);
+    assert_eq!(bytes_of(&fx.open(), "a"), b"x");
+}

@@ -323,4 +323,31 @@ fn batch_applies_everything_or_nothing() {
     assert_eq!(v.list("").unwrap(), before);
     assert_eq!(bytes_of(&v, "a"), b"2");
     assert!(format!("{:?}", Batch::new()).contains("Batch"));
+
+    // The same name deleted then put, and put then deleted, in one batch.
+    let mut b = Batch::new();
+    b.delete("a");
+    b.put("a", b"3", Some(secs(5)));
+    b.put("gone", b"x", Some(secs(5)));
+    b.delete("gone");
+    v.apply(b).unwrap();
+    assert_eq!(bytes_of(&v, "a"), b"3");
+    assert_not_found(v.get("gone"), "gone");
+    fx.advance(5);
+    // Only "a" is left to expire: "gone" left no index item behind.
+    assert_eq!(v.purge_expired().unwrap(), 1);
+}
+
+#[test]
+fn writes_not_flushed_by_the_call_are_on_disk_once_the_handle_is_closed() {
+    let fx = Fx::empty();
+    let v = fx.create();
+    let lazy = PutOptions::new().durable(false);
+    for i in 0..20u8 {
+        v.put(&format!("lazy/{i}"), &[i; 100], &lazy).unwrap();
+    }
+    drop(v);
+    let v = fx.open();
+    assert_eq!(v.list("lazy/").unwrap().len(), 20);
+    assert_eq!(bytes_of(&v, "lazy/19"), [19; 100]);
 }

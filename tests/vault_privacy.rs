@@ -114,3 +114,23 @@ fn the_search_finds_plaintext_when_it_is_there() {
     let r = std::panic::catch_unwind(|| assert_nothing_leaks(dir.path(), "planted"));
     assert!(r.is_err(), "a planted secret went unnoticed");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_vault_directory_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fx::empty();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let v = fx.create();
+    v.put("a", b"x", &PutOptions::new()).unwrap();
+    assert_eq!(mode(&fx.path), 0o700);
+    drop(v);
+    // Loosened by someone, tightened again by the next open.
+    std::fs::set_permissions(&fx.path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let v = fx.open();
+    assert_eq!(mode(&fx.path), 0o700);
+    for f in files_under(&fx.path) {
+        assert_eq!(mode(&f) & 0o077, 0, "{} is open to others", f.display());
+    }
+    drop(v);
+}
