@@ -84,16 +84,21 @@ def _encode(value: str, what: str) -> bytes:
         raise InvalidArgument(f"{what} is not valid Unicode (it holds a lone surrogate)") from None
 
 
+def _nonempty_text(value: object, what: str, limit: int) -> bytes:
+    """A non-empty ``str`` without NUL, as UTF-8 of at most ``limit`` bytes."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{what} must be a str, not {_type_name(value)}")
+    if not value:
+        raise InvalidArgument(f"{what} must not be empty")
+    raw = _encode(value, what)
+    if len(raw) > limit:
+        raise InvalidArgument(f"{what} is {len(raw)} bytes in UTF-8; the limit is {limit}")
+    return raw
+
+
 def name_arg(name: object, what: str = "name") -> bytes:
     """An entry name: a non-empty ``str`` of at most ``FV_MAX_NAME_LEN`` UTF-8 bytes."""
-    if not isinstance(name, str):
-        raise InvalidArgument(f"{what} must be a str, not {_type_name(name)}")
-    if not name:
-        raise InvalidArgument(f"{what} must not be empty")
-    raw = _encode(name, what)
-    if len(raw) > limits().name:
-        raise InvalidArgument(f"{what} is {len(raw)} bytes in UTF-8; the limit is {limits().name}")
-    return raw
+    return _nonempty_text(name, what, limits().name)
 
 
 def prefix_arg(prefix: object, what: str = "prefix") -> bytes:
@@ -120,15 +125,9 @@ def path_arg(path: object, what: str = "path") -> bytes:
 
 
 def text_arg(text: object, what: str) -> bytes:
-    """A non-secret text field (host, login, script name): a non-empty ``str``."""
-    if not isinstance(text, str):
-        raise InvalidArgument(f"{what} must be a str, not {_type_name(text)}")
-    if not text:
-        raise InvalidArgument(f"{what} must not be empty")
-    raw = _encode(text, what)
-    if len(raw) > limits().text:
-        raise InvalidArgument(f"{what} is {len(raw)} bytes; the limit is {limits().text}")
-    return raw
+    """A non-secret text field (host, login, script name): a non-empty ``str`` of at
+    most ``FV_MAX_TEXT_LEN`` UTF-8 bytes."""
+    return _nonempty_text(text, what, limits().text)
 
 
 class SecretIn:

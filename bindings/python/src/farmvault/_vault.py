@@ -117,6 +117,24 @@ def _read_entry(entry: _ffi.EntryP, name: str) -> Entry:
     return Entry(*info, credential=read_credential(int(info[1]), read, info[2]))
 
 
+def _put(call: Callable[..., None], handle: Callable[[], Any], name: str, secret: SecretLike, ttl: Optional[TTL]) -> None:
+    """``fv_vault_put`` or ``fv_batch_put`` with checked arguments."""
+    raw = name_arg(name)
+    secs = ttl_arg(ttl)
+    with SecretIn(secret, "secret") as (p, n):
+        call(handle(), raw, p, n, secs)
+
+
+def _put_credential(
+    call: Callable[..., None], handle: Callable[[], Any], name: str, credential: Credential, ttl: Optional[TTL]
+) -> None:
+    """``fv_vault_put_credential`` or ``fv_batch_put_credential`` with checked arguments."""
+    raw = name_arg(name)
+    secs = ttl_arg(ttl)
+    with CredentialHandle(check_credential(credential)) as c:
+        call(handle(), raw, c, secs)
+
+
 _H = TypeVar("_H", bound="_Handle")
 
 
@@ -323,17 +341,11 @@ class Vault(_Handle):
     def put(self, name: str, secret: SecretLike, ttl: Optional[TTL] = None) -> None:
         """Stores ``secret`` (1 byte to 1 MiB; a ``str`` is stored as UTF-8) as the
         opaque entry ``name``, replacing what was there. On disk when it returns."""
-        raw = name_arg(name)
-        secs = ttl_arg(ttl)
-        with SecretIn(secret, "secret") as (p, n):
-            _ffi.fv_vault_put(self._get(), raw, p, n, secs)
+        _put(_ffi.fv_vault_put, self._get, name, secret, ttl)
 
     def put_credential(self, name: str, credential: Credential, ttl: Optional[TTL] = None) -> None:
         """Stores a typed credential as the entry ``name``, replacing what was there."""
-        raw = name_arg(name)
-        secs = ttl_arg(ttl)
-        with CredentialHandle(check_credential(credential)) as c:
-            _ffi.fv_vault_put_credential(self._get(), raw, c, secs)
+        _put_credential(_ffi.fv_vault_put_credential, self._get, name, credential, ttl)
 
     def get(self, name: str) -> Entry:
         """Reads the entry ``name`` with its credential.
@@ -475,17 +487,11 @@ class Batch(_Handle):
 
     def put(self, name: str, secret: SecretLike, ttl: Optional[TTL] = None) -> None:
         """Adds a put of opaque bytes (see :meth:`Vault.put`)."""
-        raw = name_arg(name)
-        secs = ttl_arg(ttl)
-        with SecretIn(secret, "secret") as (p, n):
-            _ffi.fv_batch_put(self._get(), raw, p, n, secs)
+        _put(_ffi.fv_batch_put, self._get, name, secret, ttl)
 
     def put_credential(self, name: str, credential: Credential, ttl: Optional[TTL] = None) -> None:
         """Adds a put of a typed credential (see :meth:`Vault.put_credential`)."""
-        raw = name_arg(name)
-        secs = ttl_arg(ttl)
-        with CredentialHandle(check_credential(credential)) as c:
-            _ffi.fv_batch_put_credential(self._get(), raw, c, secs)
+        _put_credential(_ffi.fv_batch_put_credential, self._get, name, credential, ttl)
 
     def delete(self, name: str) -> None:
         """Adds a delete (applying fails with :class:`~farmvault.NotFound`, writing
