@@ -27,6 +27,9 @@ enum Op {
     },
     Purge,
     Advance(u64),
+    /// Puts (`Some((value, ttl))`) and deletes (`None`), all or nothing.
+    Batch(Vec<(usize, Option<(u8, Option<u64>)>)>),
+    Metadata(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -37,9 +40,15 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(name, value, ttl)| Op::Put { name, value, ttl }),
         3 => name.clone().prop_map(Op::Get),
         1 => name.clone().prop_map(Op::Delete),
-        2 => (name, ttl).prop_map(|(name, ttl)| Op::Renew { name, ttl }),
+        2 => (name, ttl.clone()).prop_map(|(name, ttl)| Op::Renew { name, ttl }),
         1 => Just(Op::Purge),
         2 => (0u64..4).prop_map(Op::Advance),
+        1 => prop::collection::vec(
+            (0..NAMES.len(), prop::option::weighted(0.7, (any::<u8>(), ttl.clone()))),
+            1..4,
+        )
+        .prop_map(Op::Batch),
+        1 => (0..NAMES.len()).prop_map(Op::Metadata),
     ]
 }
 
@@ -168,6 +177,50 @@ fn run(ops: &[Op]) {
                 );
             }
             Op::Advance(s) => fx.advance(s),
+            Op::Batch(ref items) => {
+                let mut batch = Batch::new();
+                let mut next = model.clone();
+                let mut missing = None;
+                for &(name, ref op) in items {
+                    let n = NAMES[name];
+                    match *op {
+                        Some((value, ttl)) => {
+                            batch.put(n, &bytes(n, value), ttl.map(secs));
+                            let created = next.get(n).map_or(now, |m| m.created);
+                            let m = Model {
+                                value: bytes(n, value),
+                                created,
+                                updated: now,
+                                expires: ttl.map(|t| now + t),
+                            };
+                            next.insert(n, m);
+                        }
+                        None => {
+                            batch.delete(n);
+                            if next.remove(n).is_none() && missing.is_none() {
+                                missing = Some(n);
+                            }
+                        }
+                    }
+                }
+                match (missing, v.apply(batch)) {
+                    (None, Ok(())) => model = next,
+                    (Some(n), Err(Error::NotFound { name })) => assert_eq!(name, n, "{ctx}"),
+                    (m, got) => panic!("{ctx}: first missing {m:?}, vault {got:?}"),
+                }
+            }
+            Op::Metadata(name) => {
+                let n = NAMES[name];
+                match (model.get(n).cloned(), v.metadata(n)) {
+                    (None, Err(Error::NotFound { .. })) => {}
+                    (Some(m), Err(Error::Expired { expired_at, .. })) if m.expired(now) => {
+                        assert_eq!(Some(expired_at), m.expires, "{ctx}");
+                        model.remove(n);
+                    }
+                    (Some(m), Ok(meta)) if !m.expired(now) => assert_eq!(meta, m.meta(n), "{ctx}"),
+                    (m, got) => panic!("{ctx}: model {m:?}, vault {got:?}"),
+                }
+            }
         }
         check_listing(&v, &model, step);
     }
