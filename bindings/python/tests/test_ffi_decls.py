@@ -47,9 +47,14 @@ def test_every_header_function_is_declared_with_its_prototype() -> None:
     header = header_prototypes()
     ours = ffi_prototypes()
     assert len(header) >= 69
-    assert sorted(header) == sorted(ours), set(header) ^ set(ours)
+    undeclared = sorted(set(header) - set(ours))
+    assert not undeclared, (
+        f"include/farmvault.h has functions _ffi.py does not declare: {undeclared}; add each "
+        "to bindings/python/src/farmvault/_ffi.py (its prototype as a comment, then a stub)"
+    )
+    assert not set(ours) - set(header), f"not in the header: {sorted(set(ours) - set(header))}"
     for name, proto in header.items():
-        assert ours[name] == proto, name
+        assert ours[name] == proto, f"{name}: the header says\n  {proto}\n_ffi.py says\n  {ours[name]}"
     declared = {d.name for d in _ffi._DECLS}
     assert declared == set(header)
 
