@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 
 const NAMES: [&str; 5] = ["a", "b", "shotgun/x", "shotgun/y", "ü/ß"];
 
+/// A put (`Some((value, ttl))`) or a delete (`None`) in a batch.
+type BatchItem = Option<(u8, Option<u64>)>;
+
 #[derive(Clone, Debug)]
 enum Op {
     Put {
@@ -27,8 +30,8 @@ enum Op {
     },
     Purge,
     Advance(u64),
-    /// Puts (`Some((value, ttl))`) and deletes (`None`), all or nothing.
-    Batch(Vec<(usize, Option<(u8, Option<u64>)>)>),
+    /// Puts and deletes, all or nothing.
+    Batch(Vec<(usize, BatchItem)>),
     Metadata(usize),
 }
 
