@@ -56,7 +56,14 @@ impl Live {
     }
 }
 
-/// Live handles by address. A `BTreeMap` because it has a `const` constructor and
+/// The registry's key for a handle: its address, complemented. Stored as is, the
+/// address would look like a pointer to a leak checker scanning memory, and a handle a
+/// C caller never freed would count as reachable instead of lost.
+fn key<T>(ptr: *const T) -> usize {
+    !ptr.addr()
+}
+
+/// Live handles by (complemented) address. A `BTreeMap` because it has a `const` constructor and
 /// stays small (one item per live handle); `tests/ffi.rs` measures its cost.
 static LIVE: RwLock<BTreeMap<usize, Live>> = RwLock::new(BTreeMap::new());
 
@@ -93,7 +100,7 @@ fn check<C: Castable>(
     if ptr.is_null() {
         return Err(Failure::invalid(format!("{arg} is NULL")));
     }
-    match live.get(&ptr.addr()).copied() {
+    match live.get(&key(ptr)).copied() {
         Some(l) if l.name() == C::NAME => Ok(()),
         other => Err(not_live::<C>(other, arg)),
     }
@@ -102,20 +109,20 @@ fn check<C: Castable>(
 /// Hands `value` to C as a new owned `C` handle.
 pub(crate) fn new_box<C: Castable<Ownership = OwnedBox>>(value: C::Rust) -> *mut C {
     let ptr = Box::into_raw(Box::new(value)).cast::<C>();
-    live_write().insert(ptr.addr(), Live::Owned(C::NAME));
+    live_write().insert(key(ptr), Live::Owned(C::NAME));
     ptr
 }
 
 /// Records `value` (owned by its parent, which outlives this record) as a borrowed `C`.
 pub(crate) fn lend<C: Castable<Ownership = OwnedBox>>(value: &C::Rust) -> *const C {
     let ptr = std::ptr::from_ref(value).cast::<C>();
-    live_write().insert(ptr.addr(), Live::Borrowed(C::NAME));
+    live_write().insert(key(ptr), Live::Borrowed(C::NAME));
     ptr
 }
 
 /// Ends a record made by [`lend`] (the parent is going away).
 pub(crate) fn end_loan<C: Castable<Ownership = OwnedBox>>(value: &C::Rust) {
-    let addr = std::ptr::from_ref(value).addr();
+    let addr = key(std::ptr::from_ref(value));
     let mut live = live_write();
     if live.get(&addr) == Some(&Live::Borrowed(C::NAME)) {
         live.remove(&addr);
@@ -149,7 +156,7 @@ pub(crate) unsafe fn try_mut<'a, C: Castable<Ownership = OwnedBox>>(
     {
         let live = live_read();
         check(&live, ptr, arg)?;
-        if live.get(&ptr.addr()) != Some(&Live::Owned(C::NAME)) {
+        if live.get(&key(ptr)) != Some(&Live::Owned(C::NAME)) {
             return Err(Failure::invalid(format!(
                 "{arg}: this {} is borrowed from its parent and cannot be changed",
                 C::NAME
@@ -172,9 +179,9 @@ pub(crate) fn free_box<C: Castable<Ownership = OwnedBox>>(
     }
     {
         let mut live = live_write();
-        match live.get(&ptr.addr()).copied() {
+        match live.get(&key(ptr)).copied() {
             Some(Live::Owned(n)) if n == C::NAME => {
-                live.remove(&ptr.addr());
+                live.remove(&key(ptr));
             }
             Some(Live::Borrowed(n)) if n == C::NAME => {
                 return Err(Failure::invalid(format!(
@@ -193,7 +200,7 @@ pub(crate) fn free_box<C: Castable<Ownership = OwnedBox>>(
 /// Hands `value` to C as a new shared `C` handle.
 pub(crate) fn new_arc<C: Castable<Ownership = OwnedArc>>(value: C::Rust) -> *mut C {
     let ptr = Arc::into_raw(Arc::new(value)).cast::<C>().cast_mut();
-    live_write().insert(ptr.addr(), Live::Owned(C::NAME));
+    live_write().insert(key(ptr), Live::Owned(C::NAME));
     ptr
 }
 
@@ -228,7 +235,7 @@ pub(crate) fn close_arc<C: Castable<Ownership = OwnedArc>>(
     {
         let mut live = live_write();
         check(&live, ptr, arg)?;
-        live.remove(&ptr.addr());
+        live.remove(&key(ptr));
     }
     // SAFETY: from `Arc::into_raw` in `new_arc` (registry); this thread removed it from
     // the registry under the write lock, so the handle's strong reference is released

@@ -25,7 +25,7 @@ pub struct fv_vault {
 /// The reads every kind of vault handle offers. A read-only handle (a job grant,
 /// later) implements this and becomes one more arm of [`Handle::reader`]; the read
 /// functions below need no change.
-trait Reader {
+pub(crate) trait Reader {
     fn get(&self, name: &str) -> Result<Entry>;
     fn metadata(&self, name: &str) -> Result<EntryMeta>;
     fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>>;
@@ -51,14 +51,14 @@ pub(crate) enum Handle {
 
 impl Handle {
     /// Where every read goes.
-    fn reader(&self) -> &dyn Reader {
+    pub(crate) fn reader(&self) -> &dyn Reader {
         match self {
             Handle::Vault(v) => v,
         }
     }
 
     /// Where every write goes; a read-only handle will answer `Error::ReadOnly` here.
-    fn writer(&self) -> Result<&Vault> {
+    pub(crate) fn writer(&self) -> Result<&Vault> {
         match self {
             Handle::Vault(v) => Ok(v),
         }
