@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# The C ABI from C and C++: builds libfarmvault (cargo, debug profile), then
+#   - checks the shared library's SONAME against FV_ABI_VERSION,
+#   - checks that tests/c/test_farmvault.c calls every function of include/farmvault.h,
+#   - compiles the header as C99 (pedantic) and as C++11/C++17,
+#   - builds tests/c/test_farmvault.c (-std=c99 -Wall -Wextra -Wpedantic -Werror) against
+#     the shared and the static library and runs both, then the shared build under
+#     valgrind (leak check full; any error fails),
+#   - builds tests/cpp/test_farmvault.cpp (-std=c++17 -Wall -Wextra -Werror) the same two
+#     ways, and a two-translation-unit program including bindings/cpp/farmvault.hpp twice,
+#   - writes <target>/c-abi/pkgconfig/farmvault.pc from farmvault.pc.in and builds
+#     bindings/cpp/examples/farm_plugin.cpp with it, then runs it on a vault made by the
+#     C++ test, checking it prints the host and script name and never the key.
+# Usage (from anywhere): bash scripts/test-c.sh      Idempotent; needs gcc, g++, valgrind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+stage() { printf '\n==> %s\n' "$*"; }
+die() { printf 'test-c.sh: %s\n' "$*" >&2; exit 1; }
+
+# Tools: install what is missing through apt-get (Debian), only if missing.
+missing=()
+for tool in gcc g++ valgrind pkg-config readelf; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+    command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
+    pkgs=()
+    for tool in "${missing[@]}"; do
+        case $tool in
+            readelf) pkgs+=(binutils) ;;
+            *) pkgs+=("$tool") ;;
+        esac
+    done
+    stage "installing ${pkgs[*]}"
+    sudo=""
+    [[ $(id -u) == 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+fi
+
+stage "cargo build --lib (debug: the same profile as cargo test)"
+cargo build --lib
+if [[ -n ${CARGO_TARGET_DIR:-} ]]; then
+    target=$CARGO_TARGET_DIR
+else
+    target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+fi
+[[ -d $target ]] || die "cannot find the cargo target directory (got '$target')"
+debug=$target/debug
+[[ -f $debug/libfarmvault.so && -f $debug/libfarmvault.a ]] || die "no libfarmvault.so/.a in $debug"
+
+out=$target/c-abi
+rm -rf "$out"
+mkdir -p "$out/lib" "$out/bin" "$out/pkgconfig"
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/farmvault-c.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+header=$root/include/farmvault.h
+define() { sed -n "s/^#define $1 \\([0-9]*\\)\$/\\1/p" "$header"; }
+abi=$(define FV_ABI_VERSION)
+version="$(define FV_VERSION_MAJOR).$(define FV_VERSION_MINOR).$(define FV_VERSION_PATCH)"
+[[ -n $abi && $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "cannot read the version macros of $header"
+
+# The loader finds the library by its SONAME; the linker by libfarmvault.so.
+ln -s "$debug/libfarmvault.so" "$out/lib/libfarmvault.so.$abi"
+ln -s "libfarmvault.so.$abi" "$out/lib/libfarmvault.so"
+export LD_LIBRARY_PATH="$out/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+passed=0
+failed=0
+# Runs a test program; adds the "N passed, M failed" counts of its last line.
+run() {
+    local label=$1
+    shift
+    local log="$out/$label.log"
+    if "$@" >"$log" 2>&1; then
+        tail -n 1 "$log"
+    else
+        cat "$log"
+        die "$label failed"
+    fi
+    local line p f
+    line=$(tail -n 1 "$log")
+    p=$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' <<<"$line")
+    f=$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' <<<"$line")
+    [[ -n $p && -n $f ]] || die "$label did not report its counts"
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+# A check of this script itself.
+ok() {
+    printf 'ok: %s\n' "$*"
+    passed=$((passed + 1))
+}
+fresh() {
+    local d="$scratch/$1"
+    rm -rf "$d"
+    mkdir -p "$d"
+    printf '%s' "$d"
+}
+
+stage "SONAME and exports"
+soname=$(readelf -d "$debug/libfarmvault.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+[[ $soname == "libfarmvault.so.$abi" ]] || die "SONAME is '$soname', expected libfarmvault.so.$abi"
+ok "SONAME $soname"
+declared=$(grep -oE '\bfv_[a-z0-9_]+\(' "$header" | tr -d '(' | sort -u)
+exported=$(nm -D --defined-only "$debug/libfarmvault.so" | awk '$2 == "T" && $3 ~ /^fv_/ { print $3 }' | sort -u)
+[[ $declared == "$exported" ]] || die "the header and the library's exports differ: $(diff <(echo "$declared") <(echo "$exported") || true)"
+ok "the library exports exactly the $(wc -l <<<"$declared") functions the header declares"
+untested=()
+for fn in $declared; do
+    grep -q "\\b$fn(" tests/c/test_farmvault.c || untested+=("$fn")
+done
+((${#untested[@]} == 0)) || die "tests/c/test_farmvault.c never calls: ${untested[*]}"
+ok "tests/c/test_farmvault.c calls every one of them"
+
+stage "the header as C99 and as C++"
+cflags=(-std=c99 -Wall -Wextra -Wpedantic -Werror -I"$root/include")
+printf '#include "farmvault.h"\nint main(void) { return fv_version_number() == FV_VERSION_NUMBER ? 0 : 1; }\n' >"$out/header.c"
+gcc "${cflags[@]}" -c "$out/header.c" -o "$out/header_c.o"
+ok "farmvault.h compiles as C99 with -Wpedantic -Werror"
+for std in c++11 c++17; do
+    g++ -std=$std -Wall -Wextra -Wpedantic -Werror -I"$root/include" -x c++ -c "$out/header.c" -o "$out/header_$std.o"
+    ok "farmvault.h compiles as $std"
+done
+
+stage "C tests (shared, static, valgrind)"
+gcc "${cflags[@]}" tests/c/test_farmvault.c -o "$out/bin/test_c_shared" -L"$out/lib" -lfarmvault -lpthread
+gcc "${cflags[@]}" tests/c/test_farmvault.c -o "$out/bin/test_c_static" "$debug/libfarmvault.a" -lpthread -ldl -lm
+readelf -d "$out/bin/test_c_shared" | grep -q "NEEDED.*\[libfarmvault.so.$abi\]" || die "test_c_shared does not need libfarmvault.so.$abi"
+if readelf -d "$out/bin/test_c_static" | grep -q "NEEDED.*libfarmvault"; then die "test_c_static links libfarmvault dynamically"; fi
+run c-shared "$out/bin/test_c_shared" "$(fresh c-shared)"
+run c-static "$out/bin/test_c_static" "$(fresh c-static)"
+run c-valgrind valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
+    --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \
+    --suppressions=tests/c/valgrind.supp \
+    "$out/bin/test_c_shared" "$(fresh c-valgrind)"
+
+stage "C++ tests (shared, static, two translation units)"
+cxxflags=(-std=c++17 -Wall -Wextra -Werror -I"$root/include" -I"$root/bindings/cpp")
+g++ "${cxxflags[@]}" tests/cpp/test_farmvault.cpp -o "$out/bin/test_cpp_shared" -L"$out/lib" -lfarmvault -lpthread
+g++ "${cxxflags[@]}" tests/cpp/test_farmvault.cpp -o "$out/bin/test_cpp_static" "$debug/libfarmvault.a" -lpthread -ldl -lm
+g++ "${cxxflags[@]}" tests/cpp/two_tu_a.cpp tests/cpp/two_tu_b.cpp -o "$out/bin/test_two_tu" -L"$out/lib" -lfarmvault
+run cpp-static "$out/bin/test_cpp_static" "$(fresh cpp-static)"
+plugin_dir=$(fresh cpp-shared)
+run cpp-shared "$out/bin/test_cpp_shared" "$plugin_dir"
+run two-tu "$out/bin/test_two_tu"
+
+stage "pkg-config and the farm plugin example"
+sed -e "s|@INCLUDEDIR@|$root/include|" -e "s|@CPPINCLUDEDIR@|$root/bindings/cpp|" \
+    -e "s|@LIBDIR@|$out/lib|" -e "s|@VERSION@|$version|" -e "s|@ABI@|$abi|" \
+    farmvault.pc.in >"$out/pkgconfig/farmvault.pc"
+export PKG_CONFIG_PATH="$out/pkgconfig"
+[[ $(pkg-config --modversion farmvault) == "$version" ]] || die "pkg-config does not see farmvault $version"
+ok "pkg-config finds farmvault $version ($out/pkgconfig/farmvault.pc)"
+read -r -a pc_flags <<<"$(pkg-config --cflags --libs farmvault)"
+g++ -std=c++17 -Wall -Wextra -Werror bindings/cpp/examples/farm_plugin.cpp -o "$out/bin/farm_plugin" "${pc_flags[@]}"
+ok "bindings/cpp/examples/farm_plugin.cpp builds with pkg-config's flags"
+plugin_out=$(FARMVAULT_PATH="$plugin_dir/plugin-vault" FARMVAULT_KEY_FILE="$plugin_dir/plugin.key" \
+    "$out/bin/farm_plugin" shotgun/render_farm)
+grep -q '^host: https://mysite.shotgrid.autodesk.com$' <<<"$plugin_out" || die "farm_plugin printed: $plugin_out"
+grep -q '^script: render_farm$' <<<"$plugin_out" || die "farm_plugin printed: $plugin_out"
+if grep -q 'KEY-0123456789abcdef' <<<"$plugin_out"; then die "farm_plugin printed the key"; fi
+ok "farm_plugin prints the host and script name, never the key"
+set +e
+plugin_err=$(FARMVAULT_PATH="$plugin_dir/plugin-vault" FARMVAULT_KEY_FILE="$plugin_dir/plugin.key" \
+    "$out/bin/farm_plugin" shotgun/nobody 2>&1)
+status=$?
+set -e
+[[ $status == 1 && $plugin_err == *FV_NOT_FOUND* ]] || die "farm_plugin on a missing entry: status $status, $plugin_err"
+ok "farm_plugin reports a missing entry with FV_NOT_FOUND"
+
+printf '\nC/C++ tests: %d passed, %d failed\n' "$passed" "$failed"
+((failed == 0))

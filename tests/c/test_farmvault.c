@@ -1,0 +1,850 @@
+/*
+ * The C ABI from C: every exported function, every bad-input case (NULL handles and
+ * out-params, non-UTF-8, unterminated and over-long names, zero and oversized
+ * lengths, use after close, double close and free), 8 threads on one handle, and no
+ * secret in any error message. Codes and messages are both checked.
+ *
+ * Built by scripts/test-c.sh with -std=c99 -Wall -Wextra -Wpedantic -Werror against
+ * include/farmvault.h, linked once against the shared and once against the static
+ * library, and run under valgrind. Usage: test_farmvault <empty scratch directory>
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "farmvault.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int passed;
+static int failed;
+
+#define CHECK(cond)                                                                       \
+    do {                                                                                  \
+        if (cond) {                                                                       \
+            passed++;                                                                     \
+        } else {                                                                          \
+            failed++;                                                                     \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed; last error: %s\n", __FILE__,        \
+                    __LINE__, #cond, fv_last_error_message());                            \
+        }                                                                                 \
+    } while (0)
+
+/* Checks that `call` returned `code` and that the last error message holds `needle`. */
+#define CHECK_FAILS(call, code, needle)                                                   \
+    do {                                                                                  \
+        fv_result r_ = (call);                                                            \
+        const char *m_ = fv_last_error_message();                                         \
+        if (r_ == (code) && strstr(m_, (needle)) != NULL) {                               \
+            passed++;                                                                     \
+        } else {                                                                          \
+            failed++;                                                                     \
+            fprintf(stderr, "%s:%d: %s returned %s, expected %s with \"%s\"; message: %s\n", \
+                    __FILE__, __LINE__, #call, fv_result_name(r_), fv_result_name(code),  \
+                    (needle), m_);                                                        \
+        }                                                                                 \
+    } while (0)
+
+#define CHECK_OK(call) CHECK_FAILS(call, FV_OK, "")
+
+/* Checks that the last error message holds `needle` (after a void or pointer call). */
+#define CHECK_MSG(needle) CHECK(strstr(fv_last_error_message(), (needle)) != NULL)
+
+#define U8(s) ((const uint8_t *)(s))
+
+static char dir[FV_MAX_PATH_LEN / 2];
+
+static const char *path_in(char *buf, const char *leaf) {
+    snprintf(buf, FV_MAX_PATH_LEN, "%s/%s", dir, leaf);
+    return buf;
+}
+
+/* Cheap-KDF options with the clock pinned at `fixed_time` (0: the system clock). */
+static fv_options *cheap_options(uint64_t fixed_time) {
+    fv_options *opts = NULL;
+    CHECK_OK(fv_options_new(&opts));
+    CHECK_OK(fv_options_set_kdf(opts, 8, 1, 1));
+    CHECK_OK(fv_options_set_fixed_time(opts, fixed_time));
+    return opts;
+}
+
+static fv_vault *open_vault(const char *leaf, int create, uint64_t fixed_time) {
+    char path[FV_MAX_PATH_LEN];
+    fv_options *opts = cheap_options(fixed_time);
+    fv_vault *vault = NULL;
+    if (create) {
+        CHECK_OK(fv_vault_create_passphrase(path_in(path, leaf), U8("pw"), 2, opts, &vault));
+    } else {
+        CHECK_OK(fv_vault_open_passphrase(path_in(path, leaf), U8("pw"), 2, opts, &vault));
+    }
+    fv_options_free(opts);
+    return vault;
+}
+
+/* Whether `secret` holds exactly `expected` (NUL-terminated, NUL not counted); frees it. */
+static int secret_is(fv_secret *secret, const char *expected) {
+    size_t len = fv_secret_len(secret);
+    const uint8_t *data = fv_secret_data(secret);
+    int same = data != NULL && len == strlen(expected) && memcmp(data, expected, len) == 0 &&
+               data[len] == 0;
+    fv_secret_free(secret);
+    return same;
+}
+
+/* Whether field `field` of `entry` is `expected`. */
+static int field_is(const fv_entry *entry, uint32_t field, const char *expected) {
+    fv_secret *s = NULL;
+    if (fv_entry_field(entry, field, &s) != FV_OK) {
+        fprintf(stderr, "field %u: %s\n", field, fv_last_error_message());
+        return 0;
+    }
+    return secret_is(s, expected);
+}
+
+static void test_versions_and_names(void) {
+    char expected[64];
+    snprintf(expected, sizeof expected, "%d.%d.%d", FV_VERSION_MAJOR, FV_VERSION_MINOR,
+             FV_VERSION_PATCH);
+    CHECK(fv_version_number() == FV_VERSION_NUMBER);
+    CHECK(fv_abi_version() == FV_ABI_VERSION);
+    CHECK(strcmp(fv_version(), expected) == 0);
+    CHECK(fv_max_name_len() == FV_MAX_NAME_LEN);
+    CHECK(fv_max_secret_len() == FV_MAX_SECRET_LEN);
+    CHECK(fv_max_path_len() == FV_MAX_PATH_LEN);
+    CHECK(fv_max_text_len() == FV_MAX_TEXT_LEN);
+    CHECK(fv_key_file_len() == FV_KEY_FILE_LEN);
+    CHECK(strcmp(fv_result_name(FV_OK), "FV_OK") == 0);
+    CHECK(strcmp(fv_result_name(FV_NOT_FOUND), "FV_NOT_FOUND") == 0);
+    CHECK(strcmp(fv_result_name(FV_EXPIRED), "FV_EXPIRED") == 0);
+    CHECK(strcmp(fv_result_name(FV_WRONG_KEY), "FV_WRONG_KEY") == 0);
+    CHECK(strcmp(fv_result_name(FV_TAMPERED), "FV_TAMPERED") == 0);
+    CHECK(strcmp(fv_result_name(FV_CORRUPT), "FV_CORRUPT") == 0);
+    CHECK(strcmp(fv_result_name(FV_LOCKED), "FV_LOCKED") == 0);
+    CHECK(strcmp(fv_result_name(FV_INVALID_ARGUMENT), "FV_INVALID_ARGUMENT") == 0);
+    CHECK(strcmp(fv_result_name(FV_IO), "FV_IO") == 0);
+    CHECK(strcmp(fv_result_name(FV_PANIC), "FV_PANIC") == 0);
+    CHECK(strcmp(fv_result_name(FV_NO_VAULT), "FV_NO_VAULT") == 0);
+    CHECK(strcmp(fv_result_name(FV_ALREADY_EXISTS), "FV_ALREADY_EXISTS") == 0);
+    CHECK(strcmp(fv_result_name(FV_READ_ONLY), "FV_READ_ONLY") == 0);
+    CHECK(strcmp(fv_result_name(13), "FV_UNKNOWN_RESULT") == 0);
+    CHECK(strcmp(fv_result_name(UINT32_MAX), "FV_UNKNOWN_RESULT") == 0);
+    CHECK(FV_OK == 0 && FV_NOT_FOUND == 1 && FV_EXPIRED == 2 && FV_WRONG_KEY == 3);
+    CHECK(FV_TAMPERED == 4 && FV_CORRUPT == 5 && FV_LOCKED == 6 && FV_INVALID_ARGUMENT == 7);
+    CHECK(FV_IO == 8 && FV_PANIC == 9 && FV_NO_VAULT == 10 && FV_ALREADY_EXISTS == 11);
+    CHECK(FV_READ_ONLY == 12);
+    CHECK(FV_KIND_OPAQUE == 0 && FV_KIND_SCRIPT_KEY == 1 && FV_KIND_SESSION_TOKEN == 2 &&
+          FV_KIND_LOGIN_PASSWORD == 3);
+    CHECK(FV_FIELD_HOST == 0 && FV_FIELD_SECRET == 8 && FV_FIELD_SCRIPT_NAME == 2);
+}
+
+static void test_options(void) {
+    fv_options *opts = NULL;
+    CHECK_FAILS(fv_options_new(NULL), FV_INVALID_ARGUMENT, "out is NULL");
+    CHECK_OK(fv_options_new(&opts));
+    CHECK(opts != NULL);
+    CHECK_FAILS(fv_options_set_kdf(opts, 0, 1, 1), FV_INVALID_ARGUMENT, "Argon2id");
+    CHECK_FAILS(fv_options_set_kdf(opts, 8, 1000, 1), FV_INVALID_ARGUMENT, "exceed the limits");
+    CHECK_OK(fv_options_set_kdf(opts, 8, 1, 1));
+    CHECK_OK(fv_options_set_lock_timeout_ms(opts, 250));
+    CHECK_OK(fv_options_set_fixed_time(opts, 0));
+    CHECK_FAILS(fv_options_set_kdf(NULL, 8, 1, 1), FV_INVALID_ARGUMENT, "opts is NULL");
+    CHECK_FAILS(fv_options_set_lock_timeout_ms(NULL, 1), FV_INVALID_ARGUMENT, "opts is NULL");
+    CHECK_FAILS(fv_options_set_fixed_time(NULL, 1), FV_INVALID_ARGUMENT, "opts is NULL");
+    fv_options_free(opts);
+    fv_options_free(NULL);
+    /* A double free is detected, reported, and harmless. */
+    fv_options_free(opts);
+    CHECK_MSG("opts: fv_options handle is closed or invalid");
+    CHECK_FAILS(fv_options_set_fixed_time(opts, 1), FV_INVALID_ARGUMENT, "closed or invalid");
+}
+
+static void test_create_open_and_key_files(void) {
+    char vault_path[FV_MAX_PATH_LEN], key[FV_MAX_PATH_LEN], key2[FV_MAX_PATH_LEN];
+    fv_vault *vault = NULL, *other = NULL;
+    fv_options *opts = cheap_options(0);
+    uint64_t count = 0;
+    path_in(vault_path, "keyed");
+    path_in(key, "farm.key");
+    path_in(key2, "second.key");
+
+    CHECK_OK(fv_key_file_generate(key));
+    CHECK_FAILS(fv_key_file_generate(key), FV_IO, "farm.key");
+    CHECK_OK(fv_key_file_generate(key2));
+    CHECK_FAILS(fv_vault_open_key_file(vault_path, key, opts, &vault), FV_NO_VAULT, "no vault");
+    CHECK(vault == NULL);
+    CHECK_OK(fv_vault_create_key_file(vault_path, key, opts, &vault));
+    CHECK_FAILS(fv_vault_create_key_file(vault_path, key, opts, &other), FV_ALREADY_EXISTS,
+                "already exists");
+    CHECK_FAILS(fv_vault_create_passphrase(vault_path, U8("pw"), 2, NULL, &other),
+                FV_ALREADY_EXISTS, "already exists");
+    CHECK_FAILS(fv_vault_open_key_file(vault_path, key2, opts, &other), FV_WRONG_KEY,
+                "wrong passphrase or key file");
+    CHECK_FAILS(fv_vault_open_passphrase(vault_path, U8("guess"), 5, opts, &other),
+                FV_WRONG_KEY, "wrong passphrase or key file");
+    CHECK(other == NULL);
+    CHECK_OK(fv_vault_put(vault, "a", U8("x"), 1, 0));
+
+    /* A second key file, a passphrase, then a rotation that keeps only its own slot. */
+    CHECK_OK(fv_vault_add_key_file(vault, key2));
+    CHECK_FAILS(fv_vault_add_key_file(vault, key2), FV_INVALID_ARGUMENT, "already opens");
+    CHECK_OK(fv_vault_open_key_file(vault_path, key2, opts, &other));
+    CHECK_OK(fv_vault_change_passphrase(other, U8("new pass"), 8));
+    CHECK_FAILS(fv_vault_change_passphrase(other, U8("x"), 0), FV_INVALID_ARGUMENT,
+                "passphrase_len is 0");
+    CHECK_FAILS(fv_vault_rotate(other, 0, &count), FV_INVALID_ARGUMENT, "keyslot");
+    CHECK_FAILS(fv_vault_rotate(other, 0x80, &count), FV_INVALID_ARGUMENT, "unknown bits");
+    CHECK_OK(fv_vault_rotate(other, FV_ROTATE_DROP_OTHER_SLOTS, &count));
+    CHECK(count == 1);
+    fv_vault_close(other);
+    fv_vault_close(vault);
+    other = vault = NULL;
+    CHECK_FAILS(fv_vault_open_key_file(vault_path, key, opts, &vault), FV_WRONG_KEY, "wrong");
+    CHECK_FAILS(fv_vault_open_passphrase(vault_path, U8("new pass"), 8, opts, &vault),
+                FV_WRONG_KEY, "wrong");
+    CHECK_OK(fv_vault_open_key_file(vault_path, key2, opts, &vault));
+    CHECK_OK(fv_vault_add_key_file(vault, key));
+    CHECK_OK(fv_vault_remove_key_file(vault, key2));
+    CHECK_FAILS(fv_vault_remove_key_file(vault, key2), FV_INVALID_ARGUMENT, "no keyslot");
+    CHECK_FAILS(fv_vault_remove_key_file(vault, key), FV_INVALID_ARGUMENT, "only keyslot");
+    fv_vault_close(vault);
+    fv_options_free(opts);
+}
+
+static void test_put_get_and_fields(void) {
+    fv_vault *vault = open_vault("typed", 1, 1000000);
+    fv_credential *cred = NULL, *copy = NULL;
+    fv_entry *entry = NULL;
+    fv_secret *s = NULL;
+    static const uint8_t blob[] = {0, 1, 2, 255};
+
+    /* Opaque bytes, NUL included. */
+    CHECK_OK(fv_vault_put(vault, "blob", blob, sizeof blob, 0));
+    CHECK_OK(fv_vault_get(vault, "blob", &entry));
+    CHECK(fv_entry_kind(entry) == FV_KIND_OPAQUE);
+    CHECK(fv_entry_host(entry) == NULL);
+    CHECK(fv_entry_expires(entry) == 0);
+    CHECK_OK(fv_entry_field(entry, FV_FIELD_SECRET, &s));
+    CHECK(fv_secret_len(s) == sizeof blob && memcmp(fv_secret_data(s), blob, sizeof blob) == 0);
+    fv_secret_free(s);
+    s = NULL;
+    CHECK_FAILS(fv_entry_field(entry, FV_FIELD_HOST, &s), FV_NOT_FOUND, "no value for field host");
+    CHECK(s == NULL);
+    fv_entry_free(entry);
+    entry = NULL;
+
+    /* A script key, as a farm plugin reads it. */
+    CHECK_OK(fv_credential_new_script_key("https://site.example", "render_farm",
+                                          U8("0123456789abcdef"), 16, NULL, &cred));
+    CHECK(fv_credential_kind(cred) == FV_KIND_SCRIPT_KEY);
+    CHECK_OK(fv_credential_field(cred, FV_FIELD_SCRIPT_NAME, &s));
+    CHECK(secret_is(s, "render_farm"));
+    CHECK_FAILS(fv_credential_field(cred, FV_FIELD_LOGIN, &s), FV_NOT_FOUND, "login");
+    CHECK_FAILS(fv_credential_field(cred, 99, &s), FV_INVALID_ARGUMENT, "field 99");
+    CHECK_OK(fv_vault_put_credential(vault, "sg/farm", cred, 3600));
+    fv_credential_free(cred);
+    cred = NULL;
+    CHECK_OK(fv_vault_get(vault, "sg/farm", &entry));
+    CHECK(strcmp(fv_entry_name(entry), "sg/farm") == 0);
+    CHECK(strcmp(fv_entry_host(entry), "https://site.example") == 0);
+    CHECK(fv_entry_kind(entry) == FV_KIND_SCRIPT_KEY);
+    CHECK(fv_entry_created(entry) == 1000000);
+    CHECK(fv_entry_updated(entry) == 1000000);
+    CHECK(fv_entry_expires(entry) == 1003600);
+    CHECK(fv_entry_has_credential(entry));
+    CHECK(field_is(entry, FV_FIELD_HOST, "https://site.example"));
+    CHECK(field_is(entry, FV_FIELD_SCRIPT_NAME, "render_farm"));
+    CHECK(field_is(entry, FV_FIELD_API_KEY, "0123456789abcdef"));
+    CHECK(field_is(entry, FV_FIELD_SECRET, "0123456789abcdef"));
+    CHECK_FAILS(fv_entry_field(entry, FV_FIELD_HTTP_PROXY, &s), FV_NOT_FOUND, "http_proxy");
+    CHECK_FAILS(fv_entry_field(entry, FV_FIELD_SESSION_TOKEN, &s), FV_NOT_FOUND, "session_token");
+    CHECK_FAILS(fv_entry_field(entry, 9, &s), FV_INVALID_ARGUMENT, "field 9");
+    CHECK_FAILS(fv_entry_field(entry, FV_FIELD_HOST, NULL), FV_INVALID_ARGUMENT, "out is NULL");
+    CHECK_OK(fv_entry_credential(entry, &copy));
+    CHECK(fv_credential_kind(copy) == FV_KIND_SCRIPT_KEY);
+    CHECK_OK(fv_vault_put_credential(vault, "sg/farm-copy", copy, 0));
+    fv_credential_free(copy);
+    fv_entry_free(entry);
+    entry = NULL;
+
+    /* A session token with proxy and metadata, and a login/password. */
+    CHECK_OK(fv_credential_new_session_token("https://site.example", "jdoe", U8("tok123"), 6,
+                                             "user:pw@proxy:8080", "c2Vzc2lvbg==", &cred));
+    CHECK_OK(fv_vault_put_credential(vault, "sg/jdoe", cred, 0));
+    fv_credential_free(cred);
+    cred = NULL;
+    CHECK_OK(fv_vault_get(vault, "sg/jdoe", &entry));
+    CHECK(fv_entry_kind(entry) == FV_KIND_SESSION_TOKEN);
+    CHECK(field_is(entry, FV_FIELD_LOGIN, "jdoe"));
+    CHECK(field_is(entry, FV_FIELD_SESSION_TOKEN, "tok123"));
+    CHECK(field_is(entry, FV_FIELD_HTTP_PROXY, "user:pw@proxy:8080"));
+    CHECK(field_is(entry, FV_FIELD_SESSION_METADATA, "c2Vzc2lvbg=="));
+    fv_entry_free(entry);
+    entry = NULL;
+    CHECK_OK(fv_credential_new_login_password("https://site.example", "jdoe", U8("hunter2"), 7,
+                                              "", &cred));
+    CHECK(fv_credential_kind(cred) == FV_KIND_LOGIN_PASSWORD);
+    CHECK_OK(fv_vault_put_credential(vault, "sg/login", cred, 0));
+    fv_credential_free(cred);
+    cred = NULL;
+    CHECK_OK(fv_vault_get(vault, "sg/login", &entry));
+    CHECK(field_is(entry, FV_FIELD_PASSWORD, "hunter2"));
+    CHECK_FAILS(fv_entry_field(entry, FV_FIELD_HTTP_PROXY, &s), FV_NOT_FOUND, "http_proxy");
+    fv_entry_free(entry);
+    entry = NULL;
+    CHECK_OK(fv_credential_new_opaque(U8("raw"), 3, &cred));
+    CHECK(fv_credential_kind(cred) == FV_KIND_OPAQUE);
+    CHECK_OK(fv_vault_put_credential(vault, "raw", cred, 0));
+    fv_credential_free(cred);
+
+    /* Metadata: no secret, and the field accessor says why. */
+    CHECK_OK(fv_vault_metadata(vault, "sg/farm", &entry));
+    CHECK(!fv_entry_has_credential(entry));
+    CHECK(strcmp(fv_entry_host(entry), "https://site.example") == 0);
+    CHECK(fv_entry_expires(entry) == 1003600);
+    CHECK_FAILS(fv_entry_field(entry, FV_FIELD_HOST, &s), FV_INVALID_ARGUMENT, "metadata only");
+    CHECK_FAILS(fv_entry_credential(entry, &copy), FV_INVALID_ARGUMENT, "metadata only");
+    fv_entry_free(entry);
+    entry = NULL;
+    CHECK_FAILS(fv_vault_get(vault, "missing", &entry), FV_NOT_FOUND, "\"missing\"");
+    CHECK_FAILS(fv_vault_metadata(vault, "missing", &entry), FV_NOT_FOUND, "\"missing\"");
+    CHECK(entry == NULL);
+    CHECK_OK(fv_vault_delete(vault, "raw"));
+    CHECK_FAILS(fv_vault_delete(vault, "raw"), FV_NOT_FOUND, "raw");
+    fv_vault_close(vault);
+}
+
+static void test_list_batch_expiry(void) {
+    const uint64_t t0 = 2000000;
+    fv_vault *vault = open_vault("ttl", 1, t0), *later = NULL, *much_later = NULL;
+    fv_batch *batch = NULL;
+    fv_credential *cred = NULL;
+    fv_list *list = NULL;
+    fv_entry *entry = NULL;
+    uint64_t removed = 99;
+
+    CHECK_OK(fv_batch_new(&batch));
+    CHECK_OK(fv_batch_put(batch, "job/a", U8("1"), 1, 10));
+    CHECK_OK(fv_batch_put(batch, "job/b", U8("2"), 1, 100));
+    CHECK_OK(fv_credential_new_opaque(U8("3"), 1, &cred));
+    CHECK_OK(fv_batch_put_credential(batch, "other", cred, 0));
+    fv_credential_free(cred);
+    CHECK_FAILS(fv_batch_put(batch, "", U8("1"), 1, 0), FV_INVALID_ARGUMENT, "1 to 1024 bytes");
+    CHECK_FAILS(fv_batch_put_credential(batch, "x", NULL, 0), FV_INVALID_ARGUMENT,
+                "credential is NULL");
+    CHECK(fv_batch_len(batch) == 3);
+    CHECK_OK(fv_vault_apply(vault, batch));
+    CHECK(fv_batch_len(batch) == 3);
+    fv_batch_free(batch);
+    batch = NULL;
+    CHECK_OK(fv_batch_new(&batch));
+    CHECK_OK(fv_batch_put(batch, "new", U8("n"), 1, 0));
+    CHECK_OK(fv_batch_delete(batch, "nope"));
+    CHECK_FAILS(fv_vault_apply(vault, batch), FV_NOT_FOUND, "nope");
+    CHECK_FAILS(fv_vault_get(vault, "new", &entry), FV_NOT_FOUND, "new");
+    fv_batch_free(batch);
+
+    CHECK_OK(fv_vault_list(vault, "job/", &list));
+    CHECK(fv_list_len(list) == 2);
+    CHECK(strcmp(fv_entry_name(fv_list_get(list, 0)), "job/a") == 0);
+    CHECK(strcmp(fv_entry_name(fv_list_get(list, 1)), "job/b") == 0);
+    CHECK(fv_entry_expires(fv_list_get(list, 1)) == t0 + 100);
+    CHECK(fv_entry_kind(fv_list_get(list, 0)) == FV_KIND_OPAQUE);
+    CHECK(!fv_entry_has_credential(fv_list_get(list, 0)));
+    CHECK(fv_list_get(list, 2) == NULL);
+    CHECK_MSG("index 2 is past the end of the list (2 entries)");
+    fv_list_free(list);
+    list = NULL;
+    CHECK_OK(fv_vault_list(vault, NULL, &list));
+    CHECK(fv_list_len(list) == 3);
+    fv_list_free(list);
+    list = NULL;
+    CHECK_OK(fv_vault_list(vault, "zzz", &list));
+    CHECK(fv_list_len(list) == 0);
+    CHECK(fv_list_get(list, 0) == NULL);
+    fv_list_free(list);
+
+    /* Time moves through handles whose clocks are pinned later. */
+    CHECK_OK(fv_vault_renew(vault, "job/a", 70));
+    later = open_vault("ttl", 0, t0 + 60);
+    CHECK_OK(fv_vault_get(later, "job/a", &entry));
+    CHECK(fv_entry_expires(entry) == t0 + 70);
+    fv_entry_free(entry);
+    entry = NULL;
+    much_later = open_vault("ttl", 0, t0 + 101);
+    CHECK_FAILS(fv_vault_get(much_later, "job/b", &entry), FV_EXPIRED, "job/b");
+    CHECK(entry == NULL);
+    CHECK_FAILS(fv_vault_get(much_later, "job/b", &entry), FV_NOT_FOUND, "job/b");
+    CHECK_OK(fv_vault_purge_expired(much_later, &removed));
+    CHECK(removed == 1);
+    CHECK_OK(fv_vault_put(vault, "r", U8("r"), 1, 1));
+    CHECK_FAILS(fv_vault_renew(much_later, "r", 5), FV_EXPIRED, "\"r\" expired");
+    CHECK_FAILS(fv_vault_renew(vault, "job/a", 5), FV_NOT_FOUND, "job/a");
+    CHECK_OK(fv_vault_renew(vault, "other", 0));
+    fv_vault_close(much_later);
+    fv_vault_close(later);
+    fv_vault_close(vault);
+}
+
+static void test_bad_inputs(void) {
+    char path[FV_MAX_PATH_LEN];
+    fv_vault *vault = open_vault("bad", 1, 0), *v = NULL;
+    fv_entry *entry = NULL;
+    fv_list *list = NULL;
+    fv_batch *batch = NULL;
+    fv_credential *cred = NULL;
+    fv_secret *s = NULL;
+    uint64_t n = 0;
+    char unterminated[2000];
+    char *unterminated_text = malloc(FV_MAX_TEXT_LEN + 100);
+    char *longest = malloc(FV_MAX_NAME_LEN + 2);
+    uint8_t *big = calloc(1, FV_MAX_SECRET_LEN);
+    static const char not_utf8[] = {'c', 'a', 'f', (char)0xe9, 0};
+
+    path_in(path, "bad");
+    memset(unterminated, 'a', sizeof unterminated);
+    memset(unterminated_text, 'a', FV_MAX_TEXT_LEN + 100);
+    memset(longest, 'n', FV_MAX_NAME_LEN + 1);
+    longest[FV_MAX_NAME_LEN] = 0;
+
+    /* NULL handles and out-params name the argument. */
+    CHECK_FAILS(fv_vault_open_passphrase(NULL, U8("pw"), 2, NULL, &v), FV_INVALID_ARGUMENT,
+                "path is NULL");
+    CHECK_FAILS(fv_vault_open_passphrase(path, NULL, 2, NULL, &v), FV_INVALID_ARGUMENT,
+                "passphrase is NULL");
+    CHECK_FAILS(fv_vault_open_passphrase(path, U8("pw"), 0, NULL, &v), FV_INVALID_ARGUMENT,
+                "passphrase_len is 0");
+    CHECK_FAILS(fv_vault_open_passphrase(path, U8("pw"), 2, NULL, NULL), FV_INVALID_ARGUMENT,
+                "out is NULL");
+    CHECK_FAILS(fv_vault_open_passphrase(path, U8("\xff"), 1, NULL, &v), FV_INVALID_ARGUMENT,
+                "passphrase is not valid UTF-8");
+    CHECK_FAILS(fv_vault_open_key_file(path, NULL, NULL, &v), FV_INVALID_ARGUMENT,
+                "key_file_path is NULL");
+    CHECK_FAILS(fv_vault_open_key_file(path, "", NULL, &v), FV_INVALID_ARGUMENT,
+                "key_file_path is empty");
+    CHECK_FAILS(fv_vault_create_key_file(NULL, "k", NULL, &v), FV_INVALID_ARGUMENT,
+                "path is NULL");
+    CHECK_FAILS(fv_vault_create_key_file(path, "k", NULL, NULL), FV_INVALID_ARGUMENT,
+                "out is NULL");
+    CHECK_FAILS(fv_vault_create_passphrase(path, U8("pw"), 2, NULL, NULL), FV_INVALID_ARGUMENT,
+                "out is NULL");
+    CHECK_FAILS(fv_vault_open_passphrase(unterminated_text, U8("pw"), 2, NULL, &v),
+                FV_INVALID_ARGUMENT, "path is longer than 4096 bytes or not NUL-terminated");
+    CHECK(v == NULL);
+    CHECK_FAILS(fv_key_file_generate(NULL), FV_INVALID_ARGUMENT, "path is NULL");
+    CHECK_FAILS(fv_vault_get(NULL, "a", &entry), FV_INVALID_ARGUMENT, "vault is NULL");
+    CHECK_FAILS(fv_vault_get(vault, NULL, &entry), FV_INVALID_ARGUMENT, "name is NULL");
+    CHECK_FAILS(fv_vault_get(vault, "a", NULL), FV_INVALID_ARGUMENT, "out is NULL");
+    CHECK_FAILS(fv_vault_metadata(NULL, "a", &entry), FV_INVALID_ARGUMENT, "vault is NULL");
+    CHECK_FAILS(fv_vault_metadata(vault, NULL, &entry), FV_INVALID_ARGUMENT, "name is NULL");
+    CHECK_FAILS(fv_vault_list(NULL, NULL, &list), FV_INVALID_ARGUMENT, "vault is NULL");
+    CHECK_FAILS(fv_vault_list(vault, NULL, NULL), FV_INVALID_ARGUMENT, "out is NULL");
+    CHECK_FAILS(fv_vault_list(vault, not_utf8, &list), FV_INVALID_ARGUMENT,
+                "prefix is not valid UTF-8");
+    CHECK_FAILS(fv_vault_put(NULL, "a", U8("x"), 1, 0), FV_INVALID_ARGUMENT, "vault is NULL");
+    CHECK_FAILS(fv_vault_put(vault, NULL, U8("x"), 1, 0), FV_INVALID_ARGUMENT, "name is NULL");
+    CHECK_FAILS(fv_vault_put(vault, "a", NULL, 1, 0), FV_INVALID_ARGUMENT, "secret is NULL");
+    CHECK_FAILS(fv_vault_put_credential(NULL, "a", NULL, 0), FV_INVALID_ARGUMENT,
+                "vault is NULL");
+    CHECK_FAILS(fv_vault_put_credential(vault, "a", NULL, 0), FV_INVALID_ARGUMENT,
+                "credential is NULL");
+    CHECK_FAILS(fv_vault_delete(NULL, "a"), FV_INVALID_ARGUMENT, "vault is NULL");
+    CHECK_FAILS(fv_vault_delete(vault, NULL), FV_INVALID_ARGUMENT, "name is NULL");
+    CHECK_FAILS(fv_vault_renew(NULL, "a", 1), FV_INVALID_ARGUMENT, "vault is NULL");
+    CHECK_FAILS(fv_vault_renew(vault, NULL, 1), FV_INVALID_ARGUMENT, "name is NULL");
+    CHECK_FAILS(fv_vault_purge_expired(NULL, &n), FV_INVALID_ARGUMENT, "vault is NULL");
+    CHECK_FAILS(fv_vault_purge_expired(vault, NULL), FV_INVALID_ARGUMENT, "removed_out is NULL");
+    CHECK_FAILS(fv_vault_apply(NULL, NULL), FV_INVALID_ARGUMENT, "vault is NULL");
+    CHECK_FAILS(fv_vault_apply(vault, NULL), FV_INVALID_ARGUMENT, "batch is NULL");
+    CHECK_FAILS(fv_vault_change_passphrase(NULL, U8("p"), 1), FV_INVALID_ARGUMENT,
+                "vault is NULL");
+    CHECK_FAILS(fv_vault_change_passphrase(vault, NULL, 1), FV_INVALID_ARGUMENT,
+                "passphrase is NULL");
+    CHECK_FAILS(fv_vault_add_key_file(NULL, "k"), FV_INVALID_ARGUMENT, "vault is NULL");
+    CHECK_FAILS(fv_vault_add_key_file(vault, NULL), FV_INVALID_ARGUMENT, "key_file_path is NULL");
+    CHECK_FAILS(fv_vault_add_key_file(vault, path), FV_IO, "reading key file");
+    CHECK_FAILS(fv_vault_remove_key_file(NULL, "k"), FV_INVALID_ARGUMENT, "vault is NULL");
+    CHECK_FAILS(fv_vault_remove_key_file(vault, NULL), FV_INVALID_ARGUMENT,
+                "key_file_path is NULL");
+    CHECK_FAILS(fv_vault_rotate(NULL, 0, &n), FV_INVALID_ARGUMENT, "vault is NULL");
+    CHECK_FAILS(fv_vault_rotate(vault, 0, NULL), FV_INVALID_ARGUMENT, "reencrypted_out is NULL");
+    CHECK_FAILS(fv_batch_new(NULL), FV_INVALID_ARGUMENT, "out is NULL");
+    CHECK_FAILS(fv_batch_put(NULL, "a", U8("x"), 1, 0), FV_INVALID_ARGUMENT, "batch is NULL");
+    CHECK_FAILS(fv_batch_put_credential(NULL, "a", NULL, 0), FV_INVALID_ARGUMENT,
+                "batch is NULL");
+    CHECK_FAILS(fv_batch_delete(NULL, "a"), FV_INVALID_ARGUMENT, "batch is NULL");
+    CHECK(fv_batch_len(NULL) == 0);
+    CHECK_MSG("batch is NULL");
+    CHECK_FAILS(fv_credential_new_opaque(NULL, 1, &cred), FV_INVALID_ARGUMENT, "secret is NULL");
+    CHECK_FAILS(fv_credential_new_opaque(U8("x"), 1, NULL), FV_INVALID_ARGUMENT, "out is NULL");
+    CHECK_FAILS(fv_credential_new_script_key(NULL, "s", U8("k"), 1, NULL, &cred),
+                FV_INVALID_ARGUMENT, "host is NULL");
+    CHECK_FAILS(fv_credential_new_script_key("h", NULL, U8("k"), 1, NULL, &cred),
+                FV_INVALID_ARGUMENT, "script_name is NULL");
+    CHECK_FAILS(fv_credential_new_script_key("h", "s", NULL, 1, NULL, &cred),
+                FV_INVALID_ARGUMENT, "api_key is NULL");
+    CHECK_FAILS(fv_credential_new_script_key("h", "", U8("k"), 1, NULL, &cred),
+                FV_INVALID_ARGUMENT, "non-empty script_name");
+    CHECK_FAILS(fv_credential_new_script_key("h", "s", U8("k"), 1, not_utf8, &cred),
+                FV_INVALID_ARGUMENT, "http_proxy is not valid UTF-8");
+    CHECK_FAILS(fv_credential_new_session_token("h", NULL, U8("t"), 1, NULL, NULL, &cred),
+                FV_INVALID_ARGUMENT, "login is NULL");
+    CHECK_FAILS(fv_credential_new_session_token("h", "l", U8("t"), 0, NULL, NULL, &cred),
+                FV_INVALID_ARGUMENT, "session_token_len is 0");
+    CHECK_FAILS(fv_credential_new_session_token("h", "l", U8("t"), 1, NULL, unterminated_text, &cred),
+                FV_INVALID_ARGUMENT, "session_metadata is longer than 65536 bytes");
+    CHECK_FAILS(fv_credential_new_login_password("h", "l", U8("\xc3"), 1, NULL, &cred),
+                FV_INVALID_ARGUMENT, "password is not valid UTF-8");
+    CHECK_FAILS(fv_credential_new_login_password("h", "l", U8("p"), 1, NULL, NULL),
+                FV_INVALID_ARGUMENT, "out is NULL");
+    CHECK(cred == NULL);
+    CHECK(fv_credential_kind(NULL) == FV_KIND_INVALID);
+    CHECK_MSG("credential is NULL");
+    CHECK_FAILS(fv_credential_field(NULL, FV_FIELD_HOST, &s), FV_INVALID_ARGUMENT,
+                "credential is NULL");
+    CHECK(fv_secret_data(NULL) == NULL);
+    CHECK_MSG("secret is NULL");
+    CHECK(fv_secret_len(NULL) == 0);
+    CHECK(fv_entry_kind(NULL) == FV_KIND_INVALID);
+    CHECK(fv_entry_name(NULL) == NULL);
+    CHECK_MSG("entry is NULL");
+    CHECK(fv_entry_host(NULL) == NULL);
+    CHECK(fv_entry_created(NULL) == 0);
+    CHECK(fv_entry_updated(NULL) == 0);
+    CHECK(fv_entry_expires(NULL) == 0);
+    CHECK(!fv_entry_has_credential(NULL));
+    CHECK_FAILS(fv_entry_field(NULL, 0, &s), FV_INVALID_ARGUMENT, "entry is NULL");
+    CHECK_FAILS(fv_entry_credential(NULL, &cred), FV_INVALID_ARGUMENT, "entry is NULL");
+    CHECK(fv_list_len(NULL) == 0);
+    CHECK(fv_list_get(NULL, 0) == NULL);
+    CHECK_MSG("list is NULL");
+    /* Every free and close accepts NULL. */
+    fv_vault_close(NULL);
+    fv_entry_free(NULL);
+    fv_list_free(NULL);
+    fv_secret_free(NULL);
+    fv_credential_free(NULL);
+    fv_batch_free(NULL);
+    fv_options_free(NULL);
+
+    /* Names: UTF-8, NUL-terminated within FV_MAX_NAME_LEN, no control characters. */
+    CHECK_FAILS(fv_vault_put(vault, not_utf8, U8("x"), 1, 0), FV_INVALID_ARGUMENT,
+                "name is not valid UTF-8");
+    CHECK_FAILS(fv_vault_get(vault, unterminated, &entry), FV_INVALID_ARGUMENT,
+                "name is longer than 1024 bytes or not NUL-terminated");
+    CHECK_OK(fv_vault_put(vault, longest, U8("x"), 1, 0));
+    longest[FV_MAX_NAME_LEN] = 'n';
+    longest[FV_MAX_NAME_LEN + 1] = 0;
+    CHECK_FAILS(fv_vault_put(vault, longest, U8("x"), 1, 0), FV_INVALID_ARGUMENT,
+                "name is longer than 1024 bytes");
+    CHECK_FAILS(fv_vault_put(vault, "", U8("x"), 1, 0), FV_INVALID_ARGUMENT, "1 to 1024 bytes");
+    CHECK_FAILS(fv_vault_put(vault, "a\nb", U8("x"), 1, 0), FV_INVALID_ARGUMENT,
+                "control character");
+    CHECK_OK(fv_batch_new(&batch));
+    CHECK_FAILS(fv_batch_delete(batch, unterminated), FV_INVALID_ARGUMENT, "not NUL-terminated");
+    CHECK_FAILS(fv_batch_put(batch, "a", U8("x"), 0, 0), FV_INVALID_ARGUMENT, "secret_len is 0");
+    CHECK(fv_batch_len(batch) == 0);
+    fv_batch_free(batch);
+
+    /* Lengths: at least 1 byte, at most FV_MAX_SECRET_LEN; TTLs at most 100 years. */
+    CHECK_FAILS(fv_vault_put(vault, "a", U8("x"), 0, 0), FV_INVALID_ARGUMENT, "secret_len is 0");
+    CHECK_FAILS(fv_vault_put(vault, "a", big, (size_t)FV_MAX_SECRET_LEN + 1, 0),
+                FV_INVALID_ARGUMENT, "FV_MAX_SECRET_LEN");
+    CHECK_OK(fv_vault_put(vault, "big", big, FV_MAX_SECRET_LEN, 0));
+    CHECK_FAILS(fv_vault_put(vault, "a", U8("x"), 1, UINT64_MAX), FV_INVALID_ARGUMENT,
+                "100-year");
+    CHECK_FAILS(fv_vault_renew(vault, "big", UINT64_MAX), FV_INVALID_ARGUMENT, "100-year");
+    CHECK_FAILS(fv_credential_new_opaque(big, (size_t)FV_MAX_SECRET_LEN + 1, &cred),
+                FV_INVALID_ARGUMENT, "FV_MAX_SECRET_LEN");
+
+    free(big);
+    free(longest);
+    free(unterminated_text);
+    fv_vault_close(vault);
+}
+
+static void test_use_after_close_and_double_free(void) {
+    fv_vault *vault = open_vault("closed", 1, 0);
+    fv_entry *entry = NULL;
+    fv_list *list = NULL;
+    const fv_entry *borrowed = NULL;
+    fv_secret *s = NULL;
+    fv_credential *cred = NULL;
+    fv_batch *batch = NULL;
+    int not_a_handle = 0;
+
+    CHECK_OK(fv_vault_put(vault, "a", U8("x"), 1, 0));
+    CHECK_OK(fv_vault_get(vault, "a", &entry));
+    /* One type where another belongs. */
+    CHECK_FAILS(fv_vault_get((const fv_vault *)entry, "a", &entry), FV_INVALID_ARGUMENT,
+                "expected an fv_vault, got an fv_entry");
+    CHECK_FAILS(fv_vault_put((fv_vault *)&not_a_handle, "a", U8("x"), 1, 0),
+                FV_INVALID_ARGUMENT, "not from farmvault");
+    CHECK_OK(fv_entry_field(entry, FV_FIELD_SECRET, &s));
+    fv_entry_free(entry);
+    CHECK(fv_entry_kind(entry) == FV_KIND_INVALID);
+    CHECK_MSG("entry: fv_entry handle is closed or invalid");
+    fv_entry_free(entry);
+    CHECK_MSG("entry: fv_entry handle is closed or invalid");
+    fv_secret_free(s);
+    CHECK(fv_secret_len(s) == 0);
+    CHECK_MSG("fv_secret handle is closed or invalid");
+    fv_secret_free(s);
+    CHECK_MSG("secret: fv_secret handle is closed or invalid");
+
+    CHECK_OK(fv_credential_new_opaque(U8("c"), 1, &cred));
+    fv_credential_free(cred);
+    fv_credential_free(cred);
+    CHECK_MSG("credential: fv_credential handle is closed or invalid");
+    CHECK_FAILS(fv_vault_put_credential(vault, "c", cred, 0), FV_INVALID_ARGUMENT,
+                "closed or invalid");
+    CHECK_OK(fv_batch_new(&batch));
+    fv_batch_free(batch);
+    fv_batch_free(batch);
+    CHECK_MSG("batch: fv_batch handle is closed or invalid");
+    CHECK_FAILS(fv_vault_apply(vault, batch), FV_INVALID_ARGUMENT, "closed or invalid");
+
+    /* List entries are borrowed: not freed through fv_entry_free, gone with the list. */
+    CHECK_OK(fv_vault_list(vault, NULL, &list));
+    borrowed = fv_list_get(list, 0);
+    CHECK(strcmp(fv_entry_name(borrowed), "a") == 0);
+    fv_entry_free((fv_entry *)borrowed);
+    CHECK_MSG("borrowed from its parent");
+    CHECK(strcmp(fv_entry_name(borrowed), "a") == 0);
+    fv_list_free(list);
+    CHECK(fv_entry_name(borrowed) == NULL);
+    CHECK_MSG("closed or invalid");
+    CHECK(fv_list_len(list) == 0);
+    fv_list_free(list);
+    CHECK_MSG("list: fv_list handle is closed or invalid");
+
+    fv_vault_close(vault);
+    CHECK_FAILS(fv_vault_get(vault, "a", &entry), FV_INVALID_ARGUMENT,
+                "vault: fv_vault handle is closed or invalid");
+    CHECK_FAILS(fv_vault_put(vault, "a", U8("x"), 1, 0), FV_INVALID_ARGUMENT,
+                "fv_vault handle is closed or invalid");
+    fv_vault_close(vault);
+    CHECK_MSG("vault: fv_vault handle is closed or invalid");
+}
+
+static void test_no_secret_in_messages(void) {
+    static const char secret[] = "S3CRET-never-in-a-message";
+    char path[FV_MAX_PATH_LEN];
+    char bad[64];
+    fv_vault *vault = open_vault("quiet", 1, 0), *v = NULL;
+    fv_credential *cred = NULL;
+    fv_entry *entry = NULL;
+    fv_secret *s = NULL;
+    size_t len = strlen(secret);
+
+    memcpy(bad, secret, len);
+    bad[len] = (char)0xff;
+    CHECK_OK(fv_vault_put(vault, "k", U8(secret), len, 0));
+    CHECK_FAILS(fv_vault_open_passphrase(path_in(path, "quiet"), U8(secret), len, NULL, &v),
+                FV_WRONG_KEY, "wrong");
+    CHECK(strstr(fv_last_error_message(), "S3CRET") == NULL);
+    CHECK_FAILS(fv_vault_open_passphrase(path_in(path, "quiet"), U8(bad), len + 1, NULL, &v),
+                FV_INVALID_ARGUMENT, "passphrase");
+    CHECK(strstr(fv_last_error_message(), "S3CRET") == NULL);
+    CHECK_FAILS(fv_credential_new_script_key("", "n", U8(secret), len, "u:S3CRET@p", &cred),
+                FV_INVALID_ARGUMENT, "host");
+    CHECK(strstr(fv_last_error_message(), "S3CRET") == NULL);
+    CHECK_FAILS(fv_credential_new_script_key("h", "n", U8(bad), len + 1, NULL, &cred),
+                FV_INVALID_ARGUMENT, "api_key");
+    CHECK(strstr(fv_last_error_message(), "S3CRET") == NULL);
+    CHECK_FAILS(fv_vault_change_passphrase(vault, U8(bad), len + 1), FV_INVALID_ARGUMENT,
+                "passphrase");
+    CHECK(strstr(fv_last_error_message(), "S3CRET") == NULL);
+    CHECK_FAILS(fv_vault_put(vault, "k", U8(secret), len, UINT64_MAX), FV_INVALID_ARGUMENT,
+                "TTL");
+    CHECK(strstr(fv_last_error_message(), "S3CRET") == NULL);
+    CHECK_OK(fv_vault_get(vault, "k", &entry));
+    CHECK_FAILS(fv_entry_field(entry, FV_FIELD_LOGIN, &s), FV_NOT_FOUND, "login");
+    CHECK(strstr(fv_last_error_message(), "S3CRET") == NULL);
+    fv_entry_free(entry);
+    fv_entry_free(entry);
+    CHECK(strstr(fv_last_error_message(), "S3CRET") == NULL);
+    fv_vault_close(vault);
+}
+
+static void test_sgtk(void) {
+    static const char script_json[] =
+        "{\"type\": \"ScriptUser\", \"data\": {\"http_proxy\": null, \"host\": "
+        "\"https://mysite.shotgrid.autodesk.com\", \"api_script\": \"render_farm\", "
+        "\"api_key\": \"0123456789abcdef\"}}";
+    static const char tank_context[] =
+        "{\"_current_user\": \"{\\\"type\\\": \\\"SessionUser\\\", \\\"data\\\": "
+        "{\\\"http_proxy\\\": null, \\\"host\\\": \\\"https://mysite.shotgrid.autodesk.com\\\", "
+        "\\\"login\\\": \\\"jdoe\\\", \\\"session_token\\\": \\\"abc123\\\"}}\"}";
+    static const char cache[] = "current_user: jdoe\nusers:\n- login: jdoe\n  session_token: tok1\n";
+    char home[FV_MAX_PATH_LEN], site[FV_MAX_PATH_LEN], file[FV_MAX_PATH_LEN];
+    fv_credential *cred = NULL, *back = NULL;
+    fv_secret *s = NULL, *pickle = NULL;
+    fv_list *imported = NULL;
+    fv_entry *entry = NULL;
+    fv_vault *vault = NULL;
+    uint64_t removed = 99;
+    FILE *f = NULL;
+
+    CHECK(fv_sgtk_session_ttl_secs() == FV_SGTK_SESSION_TTL_SECS);
+    CHECK_OK(fv_sgtk_parse(U8(script_json), strlen(script_json), &cred));
+    CHECK(fv_credential_kind(cred) == FV_KIND_SCRIPT_KEY);
+    CHECK_OK(fv_credential_field(cred, FV_FIELD_SCRIPT_NAME, &s));
+    CHECK(secret_is(s, "render_farm"));
+    CHECK_OK(fv_sgtk_to_json(cred, &s));
+    CHECK(secret_is(s, script_json));
+    CHECK_OK(fv_sgtk_to_pickle(cred, &pickle));
+    CHECK(strncmp((const char *)fv_secret_data(pickle), "(dp0", 4) == 0);
+    CHECK_OK(fv_sgtk_parse(fv_secret_data(pickle), fv_secret_len(pickle), &back));
+    fv_secret_free(pickle);
+    CHECK_OK(fv_credential_field(back, FV_FIELD_API_KEY, &s));
+    CHECK(secret_is(s, "0123456789abcdef"));
+    fv_credential_free(back);
+    fv_credential_free(cred);
+    cred = NULL;
+    CHECK_OK(fv_sgtk_parse_tank_context(U8(tank_context), strlen(tank_context), &cred));
+    CHECK(fv_credential_kind(cred) == FV_KIND_SESSION_TOKEN);
+    CHECK_OK(fv_credential_field(cred, FV_FIELD_SESSION_TOKEN, &s));
+    CHECK(secret_is(s, "abc123"));
+    fv_credential_free(cred);
+    cred = NULL;
+
+    CHECK_FAILS(fv_sgtk_parse(U8("{not json"), 9, &cred), FV_INVALID_ARGUMENT, "");
+    CHECK_FAILS(fv_sgtk_parse(NULL, 3, &cred), FV_INVALID_ARGUMENT, "text is NULL");
+    CHECK_FAILS(fv_sgtk_parse(U8("{}"), 0, &cred), FV_INVALID_ARGUMENT, "text_len is 0");
+    CHECK_FAILS(fv_sgtk_parse(U8(script_json), strlen(script_json), NULL), FV_INVALID_ARGUMENT,
+                "out is NULL");
+    CHECK_FAILS(fv_sgtk_parse_tank_context(U8("{}"), 2, &cred), FV_INVALID_ARGUMENT, "");
+    CHECK_FAILS(fv_sgtk_parse_tank_context(NULL, 2, &cred), FV_INVALID_ARGUMENT, "json is NULL");
+    CHECK(cred == NULL);
+    CHECK_OK(fv_credential_new_login_password("https://s", "jdoe", U8("pw"), 2, NULL, &cred));
+    CHECK_FAILS(fv_sgtk_to_json(cred, &s), FV_INVALID_ARGUMENT, "");
+    CHECK_FAILS(fv_sgtk_to_pickle(cred, &s), FV_INVALID_ARGUMENT, "");
+    CHECK_FAILS(fv_sgtk_to_json(NULL, &s), FV_INVALID_ARGUMENT, "credential is NULL");
+    CHECK_FAILS(fv_sgtk_to_pickle(cred, NULL), FV_INVALID_ARGUMENT, "out is NULL");
+    fv_credential_free(cred);
+
+    /* tk-core's plaintext session cache moves into the vault. */
+    path_in(home, "shotgun_home");
+    path_in(site, "shotgun_home/mysite");
+    path_in(file, "shotgun_home/mysite/authentication.yml");
+    CHECK(mkdir(home, 0700) == 0 && mkdir(site, 0700) == 0);
+    f = fopen(file, "w");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fputs(cache, f);
+        fclose(f);
+    }
+    vault = open_vault("sgtk", 1, 0);
+    CHECK_FAILS(fv_sgtk_import_session_cache(vault, home, "sg/", 0, 0x40, &imported, &removed),
+                FV_INVALID_ARGUMENT, "unknown bits");
+    CHECK_FAILS(fv_sgtk_import_session_cache(NULL, home, NULL, 0, 0, &imported, &removed),
+                FV_INVALID_ARGUMENT, "vault is NULL");
+    CHECK_FAILS(fv_sgtk_import_session_cache(vault, home, NULL, 0, 0, NULL, &removed),
+                FV_INVALID_ARGUMENT, "imported_out is NULL");
+    CHECK_FAILS(fv_sgtk_import_session_cache(vault, home, NULL, 0, 0, &imported, NULL),
+                FV_INVALID_ARGUMENT, "removed_out is NULL");
+    CHECK(imported == NULL && removed == 99);
+    CHECK_OK(fv_sgtk_import_session_cache(vault, home, "sg/", FV_SGTK_SESSION_TTL_SECS,
+                                          FV_SGTK_REMOVE_FROM_CACHE, &imported, &removed));
+    CHECK(removed == 1);
+    CHECK(fv_list_len(imported) == 1);
+    CHECK(strcmp(fv_entry_name(fv_list_get(imported, 0)), "sg/mysite/jdoe") == 0);
+    fv_list_free(imported);
+    CHECK_OK(fv_vault_get(vault, "sg/mysite/jdoe", &entry));
+    CHECK(fv_entry_kind(entry) == FV_KIND_SESSION_TOKEN);
+    CHECK(field_is(entry, FV_FIELD_SESSION_TOKEN, "tok1"));
+    fv_entry_free(entry);
+    fv_vault_close(vault);
+}
+
+/* ---- 8 threads on one handle ---- */
+
+#define THREADS 8
+#define ROUNDS 25
+
+struct worker {
+    fv_vault *vault;
+    int id;
+    int errors;
+};
+
+static void *work(void *arg) {
+    struct worker *w = arg;
+    char name[64], value[64];
+    int i;
+    for (i = 0; i < ROUNDS; i++) {
+        fv_entry *entry = NULL;
+        fv_list *list = NULL;
+        fv_secret *s = NULL;
+        snprintf(name, sizeof name, "t%d/%d", w->id, i);
+        snprintf(value, sizeof value, "value %d %d", w->id, i);
+        if (fv_vault_put(w->vault, name, U8(value), strlen(value), 0) != FV_OK) {
+            w->errors++;
+            continue;
+        }
+        if (fv_vault_get(w->vault, name, &entry) != FV_OK ||
+            fv_entry_field(entry, FV_FIELD_SECRET, &s) != FV_OK || !secret_is(s, value)) {
+            w->errors++;
+        }
+        fv_entry_free(entry);
+        if (fv_vault_list(w->vault, "t", &list) != FV_OK || fv_list_len(list) == 0) {
+            w->errors++;
+        }
+        fv_list_free(list);
+        /* Each thread's last error is its own. */
+        if (fv_vault_get(w->vault, "missing", &entry) != FV_NOT_FOUND ||
+            strstr(fv_last_error_message(), "missing") == NULL) {
+            w->errors++;
+        }
+    }
+    return NULL;
+}
+
+static void test_threads(void) {
+    fv_vault *vault = open_vault("threads", 1, 0);
+    pthread_t threads[THREADS];
+    struct worker workers[THREADS];
+    fv_list *list = NULL;
+    int i, errors = 0;
+    for (i = 0; i < THREADS; i++) {
+        workers[i].vault = vault;
+        workers[i].id = i;
+        workers[i].errors = 0;
+        CHECK(pthread_create(&threads[i], NULL, work, &workers[i]) == 0);
+    }
+    for (i = 0; i < THREADS; i++) {
+        CHECK(pthread_join(threads[i], NULL) == 0);
+        errors += workers[i].errors;
+    }
+    CHECK(errors == 0);
+    CHECK_OK(fv_vault_list(vault, NULL, &list));
+    CHECK(fv_list_len(list) == THREADS * ROUNDS);
+    fv_list_free(list);
+    fv_vault_close(vault);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s <empty scratch directory>\n", argv[0]);
+        return 2;
+    }
+    if (strlen(argv[1]) >= sizeof dir) {
+        fprintf(stderr, "scratch directory path too long\n");
+        return 2;
+    }
+    memcpy(dir, argv[1], strlen(argv[1]) + 1);
+    test_versions_and_names();
+    test_options();
+    test_create_open_and_key_files();
+    test_put_get_and_fields();
+    test_list_batch_expiry();
+    test_bad_inputs();
+    test_use_after_close_and_double_free();
+    test_no_secret_in_messages();
+    test_sgtk();
+    test_threads();
+    printf("test_farmvault (C): %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

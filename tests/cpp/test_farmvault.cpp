@@ -1,0 +1,274 @@
+// farmvault.hpp from C++17: RAII handles, exceptions carrying code and message,
+// Secret, typed credentials, lists, batches, key files, the Toolkit formats, and 8
+// threads on one Vault. Built by scripts/test-c.sh with -std=c++17 -Wall -Wextra
+// -Werror, against the shared and the static library.
+//
+// Usage: test_farmvault_cpp <empty scratch directory>
+// It leaves <scratch>/plugin-vault, opened by <scratch>/plugin.key and holding the
+// script key "shotgun/render_farm", for bindings/cpp/examples/farm_plugin.cpp.
+#include "farmvault.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+int passed = 0;
+int failed = 0;
+
+void check(bool ok, const char *what, int line) {
+    if (ok) {
+        ++passed;
+    } else {
+        ++failed;
+        std::fprintf(stderr, "test_farmvault.cpp:%d: CHECK(%s) failed\n", line, what);
+    }
+}
+#define CHECK(cond) check((cond), #cond, __LINE__)
+
+/// Runs `f`, expecting it to throw E with `code` and a message holding `needle`.
+template <typename E, typename F> void throws(F f, fv_result code, const char *needle, int line) {
+    try {
+        f();
+        check(false, "an exception", line);
+    } catch (const E &e) {
+        bool ok = e.code() == code && std::strstr(e.what(), needle) != nullptr;
+        if (!ok) {
+            std::fprintf(stderr, "caught %s: %s\n", e.code_name(), e.what());
+        }
+        check(ok, needle, line);
+    }
+}
+#define THROWS(E, code, needle, ...) throws<E>([&] { __VA_ARGS__; }, code, needle, __LINE__)
+
+static_assert(!std::is_copy_constructible_v<farmvault::Vault>, "handles are not copyable");
+static_assert(!std::is_copy_assignable_v<farmvault::Secret>, "handles are not copyable");
+static_assert(std::is_nothrow_move_constructible_v<farmvault::Vault>, "handles move");
+static_assert(std::is_nothrow_move_assignable_v<farmvault::Entry>, "handles move");
+static_assert(std::is_nothrow_destructible_v<farmvault::Secret>, "destructors never throw");
+static_assert(std::is_base_of_v<farmvault::Error, farmvault::NotFound>, "one catch for all");
+static_assert(std::is_base_of_v<farmvault::Error, farmvault::Expired>, "one catch for all");
+
+farmvault::Options cheap(uint64_t fixed_time = 0) {
+    farmvault::Options o;
+    o.kdf(8, 1, 1).fixed_time(fixed_time).lock_timeout(500ms);
+    return o;
+}
+
+void test_vault(const std::string &dir) {
+    using farmvault::Credential;
+    using farmvault::Vault;
+    const std::string path = dir + "/v";
+    auto opts = cheap(1000000);
+    Vault vault = Vault::create_passphrase(path, "pw", &opts);
+    CHECK(bool(vault));
+    THROWS(farmvault::Error, FV_ALREADY_EXISTS, "already exists",
+           Vault::create_passphrase(path, "pw", &opts));
+    THROWS(farmvault::Error, FV_WRONG_KEY, "wrong passphrase", Vault::open_passphrase(path, "no", &opts));
+
+    vault.put("blob", std::string_view("a\0b", 3));
+    vault.put("sg/farm",
+              Credential::new_script_key("https://site.example", "render_farm", "0123456789abcdef"),
+              8h);
+    farmvault::Entry e = vault.get("sg/farm");
+    CHECK(e.name() == "sg/farm");
+    CHECK(e.kind() == FV_KIND_SCRIPT_KEY);
+    CHECK(e.host() == std::optional<std::string_view>("https://site.example"));
+    CHECK(e.expires() == std::optional<uint64_t>(1000000 + 8 * 3600));
+    CHECK(e.created() == 1000000 && e.updated() == 1000000);
+    CHECK(e.has_credential());
+    farmvault::ScriptKey key = e.script_key();
+    CHECK(key.host == "https://site.example");
+    CHECK(key.script_name == "render_farm");
+    CHECK(key.api_key.view() == "0123456789abcdef");
+    CHECK(std::strcmp(key.api_key.c_str(), "0123456789abcdef") == 0);
+    CHECK(!key.http_proxy.has_value());
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "not a session token", e.session_token());
+    THROWS(farmvault::NotFound, FV_NOT_FOUND, "login", e.field(FV_FIELD_LOGIN));
+    CHECK(!e.try_field(FV_FIELD_LOGIN).has_value());
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "field 42", e.field(42));
+    Credential copy = e.credential();
+    CHECK(copy.kind() == FV_KIND_SCRIPT_KEY);
+    CHECK(copy.script_key().script_name == "render_farm");
+
+    farmvault::Entry blob = vault.get("blob");
+    CHECK(blob.kind() == FV_KIND_OPAQUE);
+    CHECK(!blob.host().has_value() && !blob.expires().has_value());
+    farmvault::Secret s = blob.field(FV_FIELD_SECRET);
+    CHECK(s.size() == 3 && s.view() == std::string_view("a\0b", 3));
+
+    // Moves transfer ownership; the moved-from object is empty and harmless.
+    farmvault::Secret moved = std::move(s);
+    CHECK(!s && moved && moved.size() == 3);
+    fv_secret *raw = moved.release();
+    CHECK(!moved && raw != nullptr);
+    fv_secret_free(raw);
+
+    // Not found and expired: get() throws, try_get() says nullopt.
+    THROWS(farmvault::NotFound, FV_NOT_FOUND, "\"missing\"", vault.get("missing"));
+    CHECK(!vault.try_get("missing").has_value());
+    CHECK(vault.try_get("blob").has_value());
+    auto later_opts = cheap(1000000 + 9 * 3600);
+    Vault later = Vault::open_passphrase(path, "pw", &later_opts);
+    THROWS(farmvault::Expired, FV_EXPIRED, "sg/farm", later.get("sg/farm"));
+    CHECK(!later.try_get("sg/farm").has_value());
+    vault.put("sg/farm", copy, 1h);
+    vault.renew("sg/farm", 0s);  // never expires now, whatever the reader's clock says
+    CHECK(later.try_get("sg/farm").has_value());
+    CHECK(later.purge_expired() == 0);
+
+    // Session tokens and logins, typed both ways.
+    vault.put("sg/jdoe", Credential::new_session_token("https://site.example", "jdoe", "tok",
+                                                   std::string("u:p@proxy:8080"), std::nullopt));
+    farmvault::SessionToken tok = vault.get("sg/jdoe").session_token();
+    CHECK(tok.login == "jdoe" && tok.session_token.view() == "tok");
+    CHECK(tok.http_proxy && tok.http_proxy->view() == "u:p@proxy:8080");
+    CHECK(!tok.session_metadata);
+    vault.put("sg/login", Credential::new_login_password("https://site.example", "jdoe", "hunter2"));
+    farmvault::LoginPassword lp = vault.get("sg/login").login_password();
+    CHECK(lp.password.view() == "hunter2");
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "non-empty host",
+           Credential::new_script_key("", "s", "k"));
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "secret_len is 0", Credential::new_opaque(""));
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "TTL cannot be negative", vault.put("x", "y", -1s));
+
+    // Metadata, lists, batches.
+    farmvault::Entry meta = vault.metadata("sg/jdoe");
+    CHECK(!meta.has_credential());
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "metadata only", meta.field(FV_FIELD_LOGIN));
+    farmvault::Batch batch;
+    batch.put("job/1", "one", 60s).put("job/2", Credential::new_opaque("two")).remove("blob");
+    CHECK(batch.size() == 3);
+    vault.apply(batch);
+    THROWS(farmvault::NotFound, FV_NOT_FOUND, "blob", vault.apply(batch));
+    farmvault::List jobs = vault.list("job/");
+    CHECK(jobs.size() == 2);
+    std::vector<std::string> names;
+    for (farmvault::EntryRef entry : jobs) {
+        names.emplace_back(entry.name());
+        CHECK(!entry.has_credential());
+    }
+    CHECK(names == (std::vector<std::string>{"job/1", "job/2"}));
+    CHECK(jobs[0].expires() == std::optional<uint64_t>(1000000 + 60));
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "past the end", jobs[2]);
+    CHECK(vault.list().size() == 5);
+    vault.remove("job/2");
+    THROWS(farmvault::NotFound, FV_NOT_FOUND, "job/2", vault.remove("job/2"));
+
+    // The Toolkit's formats.
+    const std::string json =
+        "{\"type\": \"ScriptUser\", \"data\": {\"http_proxy\": null, \"host\": "
+        "\"https://site.example\", \"api_script\": \"render_farm\", \"api_key\": "
+        "\"0123456789abcdef\"}}";
+    CHECK(farmvault::sgtk::to_json(copy).view() == json);
+    CHECK(farmvault::sgtk::parse(json).script_key().api_key.view() == "0123456789abcdef");
+    farmvault::Secret pickle = farmvault::sgtk::to_pickle(copy);
+    CHECK(farmvault::sgtk::parse(pickle.view()).kind() == FV_KIND_SCRIPT_KEY);
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "", farmvault::sgtk::parse("{oops"));
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "", farmvault::sgtk::parse_tank_context("{}"));
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "",
+           farmvault::sgtk::to_json(Credential::new_opaque("x")));
+}
+
+void test_key_files(const std::string &dir) {
+    using farmvault::Vault;
+    const std::string path = dir + "/keyed", key = dir + "/a.key", key2 = dir + "/b.key";
+    auto opts = cheap();
+    farmvault::generate_key_file(key);
+    THROWS(farmvault::Error, FV_IO, "a.key", farmvault::generate_key_file(key));
+    farmvault::generate_key_file(key2);
+    THROWS(farmvault::Error, FV_NO_VAULT, "no vault", Vault::open_key_file(path, key, &opts));
+    {
+        Vault v = Vault::create_key_file(path, key, &opts);
+        v.put("a", "x");
+        v.add_key_file(key2);
+        v.change_passphrase("pass phrase");
+        CHECK(v.rotate(true) == 1);
+    }
+    THROWS(farmvault::Error, FV_WRONG_KEY, "wrong", Vault::open_key_file(path, key2, &opts));
+    Vault v = Vault::open_key_file(path, key, &opts);
+    v.add_key_file(key2);
+    v.remove_key_file(key);
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "only keyslot", v.remove_key_file(key2));
+    // A moved-to handle closes the one it replaces.
+    Vault w = Vault::open_key_file(path, key2, &opts);
+    w = std::move(v);
+    CHECK(w.get("a").field(FV_FIELD_SECRET).view() == "x");
+}
+
+void test_threads(const std::string &dir) {
+    auto opts = cheap();
+    farmvault::Vault vault = farmvault::Vault::create_passphrase(dir + "/threads", "pw", &opts);
+    std::vector<std::thread> threads;
+    std::vector<int> errors(8, 0);
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&vault, &errors, t] {
+            for (int i = 0; i < 25; ++i) {
+                const std::string name = "t" + std::to_string(t) + "/" + std::to_string(i);
+                const std::string value = "v" + std::to_string(t * 100 + i);
+                try {
+                    vault.put(name, value);
+                    if (vault.get(name).field(FV_FIELD_SECRET).view() != value) {
+                        ++errors[t];
+                    }
+                    vault.get("missing");
+                    ++errors[t];
+                } catch (const farmvault::NotFound &e) {
+                    if (std::strstr(e.what(), "missing") == nullptr) {
+                        ++errors[t];
+                    }
+                } catch (const farmvault::Error &) {
+                    ++errors[t];
+                }
+            }
+        });
+    }
+    for (auto &t : threads) {
+        t.join();
+    }
+    int total = 0;
+    for (int e : errors) {
+        total += e;
+    }
+    CHECK(total == 0);
+    CHECK(vault.list().size() == 200);
+}
+
+void leave_plugin_vault(const std::string &dir) {
+    const std::string key = dir + "/plugin.key";
+    farmvault::generate_key_file(key);
+    auto opts = cheap();
+    farmvault::Vault vault = farmvault::Vault::create_key_file(dir + "/plugin-vault", key, &opts);
+    vault.put("shotgun/render_farm",
+              farmvault::Credential::new_script_key("https://mysite.shotgrid.autodesk.com",
+                                                "render_farm", "KEY-0123456789abcdef"));
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: %s <empty scratch directory>\n", argv[0]);
+        return 2;
+    }
+    const std::string dir = argv[1];
+    CHECK(farmvault::header_matches_library());
+    CHECK(std::string(farmvault::version()).empty() == false);
+    try {
+        test_vault(dir);
+        test_key_files(dir);
+        test_threads(dir);
+        leave_plugin_vault(dir);
+    } catch (const farmvault::Error &e) {
+        std::fprintf(stderr, "unexpected %s: %s\n", e.code_name(), e.what());
+        ++failed;
+    }
+    std::printf("test_farmvault (C++): %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
