@@ -74,8 +74,11 @@ impl Config {
         if store::has_store(path) {
             return Err(Error::AlreadyExists { path: path.clone() });
         }
-        if let Unlock::Passphrase(_) = unlock {
+        if let Unlock::Passphrase(p) = unlock {
             // Before anything is on disk: a refusal must not leave a headerless store.
+            if p.is_empty() {
+                return Err(Error::invalid("the passphrase is empty"));
+            }
             self.kdf.check()?;
         }
         if path.exists() {
