@@ -164,6 +164,15 @@ fn bad_keys_and_places_are_refused() {
     let fx = Fx::empty();
     let v = fx.create();
     assert_invalid(v.change_passphrase(&"".into()), "empty");
+    // Nor can a vault be created behind an empty passphrase, and trying leaves nothing.
+    let other = fx.dir.path().join("other");
+    assert_invalid(
+        Config::new(&other)
+            .kdf(cheap())
+            .create(&Unlock::passphrase("")),
+        "passphrase is empty",
+    );
+    assert!(!other.exists());
     assert!(matches!(
         KeyFile::from_bytes(&[1; 31]),
         Err(Error::InvalidArgument(_))
