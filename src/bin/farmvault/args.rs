@@ -16,14 +16,21 @@ Unlock: --key-file / FARMVAULT_KEY_FILE (32 random bytes), else
 --passphrase-file / FARMVAULT_PASSPHRASE_FILE (a file holding the passphrase; one
 trailing newline is stripped), else a hidden prompt on the terminal. A passphrase
 is never taken from the command line or from a plain environment variable:
-FARMVAULT_PASSPHRASE is refused. Key files, passphrase files and the vault
-directory must not be accessible by group or others (chmod 600 / chmod 700),
-unless --insecure-permissions. Without a terminal, `passwd` reads the new
+FARMVAULT_PASSPHRASE is refused. Key files, passphrase files, farm identities
+and the vault directory must not be accessible by group or others (chmod 600 /
+chmod 700), unless --insecure-permissions. Without a terminal, `passwd` reads the new
 passphrase from FARMVAULT_NEW_PASSPHRASE_FILE and `rotate --keep-passphrase` the
 passphrase to keep from FARMVAULT_KEEP_PASSPHRASE_FILE.
 
-Secrets are read from stdin or a hidden prompt, never from arguments. `get` and
-`export-sgtk` refuse to print a secret to a terminal unless --reveal; pipes are fine.
+Secrets are read from stdin or a hidden prompt, never from arguments. `get`,
+`export-sgtk` and `grant` refuse to print a secret (or a grant token) to a
+terminal unless --reveal; pipes are fine.
+
+Job grants: `grant` issues one (the token on stdout, nothing else there);
+`get`, `list` and `exec` read through one instead of the vault when --grant /
+FARMVAULT_GRANT_FILE names a bundle, opened by the token in FARMVAULT_GRANT_TOKEN
+(or the variable --token-env names; never an argument) and/or the farm identity
+--identity / FARMVAULT_IDENTITY (mode 0600, checked like key files).
 
 JSON (--json): stable shapes, fields only ever added; times as unix seconds
 (`expires`) and RFC 3339 UTC (`expires_at`); absent values are null.
@@ -36,6 +43,12 @@ JSON (--json): stable shapes, fields only ever added; times as unix seconds
   check:  {now, now_at, ok, expired: [...], expiring: [...], damaged: [ids]}
   renew:  metadata          purge: {purged}
   import-session-cache: {imported: [names], removed: [{site, tokens}]}
+  grant record: {id, label, issuer, created, created_at, claim_by, claim_by_at,
+          use_window_secs, ends_by, ends_by_at, host_pattern, access, recipients,
+          entry_count, entries}   (entries: null from a bundle's header)
+  grant:  grant record + {path, token}    grant-info: grant record + {path, authenticated}
+  grants: {now, now_at, grants: [grant record...]}
+  farm-keygen: {identity, public_key}
 
 Testing only: FARMVAULT_INSECURE_KDF_FOR_TESTS=1 (or --insecure-kdf-for-tests)
 makes init/passwd use trivially weak Argon2id costs so test suites run fast. It
@@ -75,7 +88,7 @@ pub struct Global {
     )]
     pub passphrase_file: Option<PathBuf>,
 
-    /// Accept key files, passphrase files and vault directories that group or others can access.
+    /// Accept key files, passphrase files, farm identities and vault directories that group or others can access.
     #[arg(long, global = true)]
     pub insecure_permissions: bool,
 
@@ -132,6 +145,14 @@ pub enum Command {
     Exec(ExecArgs),
     /// Exit 0 when no entry is expired or expiring, 1 otherwise (list on stderr).
     Check(CheckArgs),
+    /// Issue a job grant: a bundle file of the named entries, read-only and expiring; prints its token.
+    Grant(GrantArgs),
+    /// Show a grant bundle's clear header (no key needed, no secrets; not authenticated).
+    GrantInfo(GrantInfoArgs),
+    /// List the grants this vault issued (never their tokens).
+    Grants(JsonArg),
+    /// Create a farm identity file (0600) and print its public key for `grant --to`.
+    FarmKeygen(FarmKeygenArgs),
 }
 
 /// `init`.
@@ -193,11 +214,28 @@ pub struct PutArgs {
     pub keep_newline: bool,
 }
 
+/// Where `get`, `list` and `exec` read from instead of the vault: a job grant.
+#[derive(Args, Debug, Clone)]
+pub struct GrantSource {
+    /// Read through this grant bundle instead of the vault.
+    #[arg(long = "grant", env = "FARMVAULT_GRANT_FILE", value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// The environment variable holding the grant's token (never the token itself).
+    #[arg(long, value_name = "VAR", requires = "bundle")]
+    pub token_env: Option<String>,
+    /// A farm identity file that opens the grant (mode 0600).
+    #[arg(long, env = "FARMVAULT_IDENTITY", value_name = "PATH")]
+    pub identity: Option<PathBuf>,
+}
+
 /// `get`.
 #[derive(Args, Debug)]
 pub struct GetArgs {
     /// Entry name.
     pub name: String,
+    /// Read through a job grant.
+    #[command(flatten)]
+    pub source: GrantSource,
     /// Print one field: host, login, api_script (script_name), api_key, session_token,
     /// session_metadata, http_proxy, password, secret. Default: the main secret.
     #[arg(long, value_parser = parse_field)]
@@ -218,6 +256,9 @@ pub struct GetArgs {
 pub struct ListArgs {
     /// Only names starting with this.
     pub prefix: Option<String>,
+    /// List the entries of a job grant.
+    #[command(flatten)]
+    pub source: GrantSource,
     /// Only entries expired or expiring within this (e.g. 1h).
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub expiring_within: Option<Duration>,
@@ -333,6 +374,9 @@ pub struct ExecArgs {
     /// VAR=NAME[:field]: put entry NAME's field (default: its main secret) in VAR. Repeatable.
     #[arg(long = "env", value_name = "VAR=NAME[:field]", value_parser = parse_env_spec, required = true)]
     pub env: Vec<EnvSpec>,
+    /// Read through a job grant.
+    #[command(flatten)]
+    pub source: GrantSource,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -345,6 +389,65 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub expiring_within: Option<Duration>,
     /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `grant`.
+#[derive(Args, Debug)]
+pub struct GrantArgs {
+    /// Entries to grant: exact names, or prefixes ending in `/` for every live entry under them.
+    #[arg(required = true, value_name = "NAME|PREFIX/")]
+    pub entries: Vec<String>,
+    /// The job must first open the grant within this (e.g. 72h: its time in the queue).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub claim_within: Duration,
+    /// How long it reads after its first open on a machine (e.g. 4h).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub use_for: Duration,
+    /// The job's name or id (stored in the clear: no secrets in it).
+    #[arg(long, value_name = "JOB")]
+    pub label: String,
+    /// Only machines whose hostname matches this glob (`render*`; `*` and `?`) may open it.
+    #[arg(long, value_name = "PATTERN")]
+    pub hosts: Option<String>,
+    /// A farm public key (age1…) or a file of them, one a line; repeatable.
+    #[arg(long = "to", value_name = "FILE|age1…")]
+    pub to: Vec<String>,
+    /// Need the token and a farm identity together to open it.
+    #[arg(long, requires = "to")]
+    pub require_both: bool,
+    /// Issue no token: only a farm identity opens it.
+    #[arg(long, requires = "to", conflicts_with = "require_both")]
+    pub no_token: bool,
+    /// Where to write the bundle; never overwritten. Default: ./<label>.fvgrant.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print JSON (with the token) on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Allow printing the token to a terminal.
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+/// `grant-info`.
+#[derive(Args, Debug)]
+pub struct GrantInfoArgs {
+    /// The grant bundle.
+    pub file: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `farm-keygen`.
+#[derive(Args, Debug)]
+pub struct FarmKeygenArgs {
+    /// Where to write the new identity file (mode 0600); never overwritten.
+    #[arg(long, value_name = "PATH")]
+    pub identity: PathBuf,
+    /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -14,9 +14,11 @@ pub const FAILURE: i32 = 1;
 pub const USAGE: i32 = 2;
 /// No entry of that name, or the entry has no such field.
 pub const NOT_FOUND: i32 = 3;
-/// The entry's TTL has run out (it has been removed): refresh it.
+/// The entry's TTL has run out (it has been removed): refresh it. Also a job
+/// grant past its claim-by deadline or use window.
 pub const EXPIRED: i32 = 4;
-/// The passphrase or key file does not open this vault.
+/// The passphrase or key file does not open this vault; or the token or farm
+/// identity does not open a job grant.
 pub const WRONG_KEY: i32 = 5;
 /// Another process holds the vault and did not release it in time.
 pub const LOCKED: i32 = 6;
@@ -30,7 +32,7 @@ pub const INSECURE: i32 = 8;
 pub const IO: i32 = 9;
 /// There is no vault at the path.
 pub const NO_VAULT: i32 = 10;
-/// Refused to overwrite: a vault or key file already exists there.
+/// Refused to overwrite: a vault, key file, grant bundle or farm identity already exists there.
 pub const EXISTS: i32 = 11;
 /// `exec`: the command was found but could not be run.
 pub const EXEC_CANNOT_RUN: i32 = 126;
@@ -44,14 +46,15 @@ Exit status:
   1    check: something is expired or expiring; other failures
   2    usage: bad flag, argument, duration, field or entry name
   3    no such entry, or the entry has no such field
-  4    the entry has expired (and was removed): store a fresh one
-  5    wrong passphrase or key file
+  4    the entry has expired (and was removed): store a fresh one;
+       or the grant is past its claim-by deadline or use window
+  5    wrong passphrase or key file; or the grant's token / farm identity
   6    the vault is locked by another process (see --lock-timeout)
-  7    tampered or corrupt entry or vault (check: a damaged entry)
+  7    tampered or corrupt entry, vault or grant bundle (check: a damaged entry)
   8    refused as insecure (file modes, FARMVAULT_PASSPHRASE, secret to a terminal)
   9    I/O error
   10   no vault at the path (farmvault init)
-  11   refused to overwrite an existing vault or key file
+  11   refused to overwrite an existing vault, key file, grant bundle or identity
   126  exec: the command could not be run
   127  exec: the command was not found
   exec otherwise exits with the child's own status.";

@@ -3,8 +3,8 @@
 //! One module per idea: `args` (clap), `commands` (one module per area),
 //! `duration` (human durations), `output` (times, table, JSON shapes),
 //! `exit_code` (statuses and the one-line error), `unlock` (vault path and
-//! unlock), `perms` (file-mode checks), `prompt` (hidden input), `harden`
-//! (no core dumps).
+//! unlock), `source` (the vault or a job grant, for reads), `perms` (file-mode
+//! checks), `prompt` (hidden input), `harden` (no core dumps).
 #![forbid(unsafe_code)]
 
 mod args;
@@ -15,6 +15,7 @@ mod harden;
 mod output;
 mod perms;
 mod prompt;
+mod source;
 mod unlock;
 
 use clap::Parser;
@@ -65,6 +66,8 @@ fn clap_exit(e: &clap::Error) -> ! {
                 "FARMVAULT_PATH",
                 "FARMVAULT_KEY_FILE",
                 "FARMVAULT_PASSPHRASE_FILE",
+                source::GRANT_FILE_ENV,
+                source::IDENTITY_ENV,
             ]
             .into_iter()
             .find(|v| std::env::var_os(v).is_some_and(|x| x.is_empty()));

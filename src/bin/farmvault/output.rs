@@ -30,9 +30,30 @@
 //!
 //! `import-session-cache --json`: `{"imported": ["shotgun/site/jdoe", ...],
 //! "removed": [{"site": "mysite", "tokens": 1}, ...]}`
+//!
+//! A grant (`grants`, `grant`, `grant-info`), never its token:
+//! ```json
+//! {"id": "<32 hex>", "label": "job-4711", "issuer": "<vault id, hex>",
+//!  "created": 1700000000, "created_at": "...", "claim_by": 1700259200, "claim_by_at": "...",
+//!  "use_window_secs": 14400, "ends_by": 1700273600, "ends_by_at": "...",
+//!  "host_pattern": "render*", "access": "token", "recipients": 0,
+//!  "entry_count": 2, "entries": ["shotgun/render_farm", "shotgun/publish"]}
+//! ```
+//! `access` is `token`, `recipient`, `token_or_recipient` or `token_and_recipient`;
+//! `ends_by` is the latest the grant can read (`claim_by` + the use window);
+//! `entries` is `null` when read from a bundle's header (the names are sealed).
+//!
+//! `grants --json`: `{"now": ..., "now_at": "...", "grants": [GRANT, ...]}`
+//!
+//! `grant --json`: GRANT plus `"path"` (the bundle) and `"token"` (`null` for a
+//! recipient-only grant). `grant-info --json`: GRANT plus `"path"` and
+//! `"authenticated": false` (a header read without a key proves nothing).
+//!
+//! `farm-keygen --json`: `{"identity": "<path>", "public_key": "age1..."}`
 
 use crate::duration::human;
 use base64ct::Encoding;
+use farmvault::grant::GrantInfo;
 use farmvault::{Credential, EntryMeta, UnixTime};
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -73,12 +94,17 @@ pub fn relative(now: UnixTime, t: UnixTime) -> String {
     }
 }
 
+/// A time as the tables show it: `in 8h (2023-...Z)` or `5m ago (2023-...Z)`.
+pub fn when(now: UnixTime, t: UnixTime) -> String {
+    format!("{} ({})", relative(now, t), rfc3339(t.0))
+}
+
 /// The expiry column of the table: `never`, `in 8h (2023-...Z)`, `EXPIRED 5m ago (...)`.
 pub fn expiry_cell(now: UnixTime, expires: Option<UnixTime>) -> String {
     match expires {
         None => "never".into(),
-        Some(e) if e <= now => format!("EXPIRED {} ({})", relative(now, e), rfc3339(e.0)),
-        Some(e) => format!("{} ({})", relative(now, e), rfc3339(e.0)),
+        Some(e) if e <= now => format!("EXPIRED {}", when(now, e)),
+        Some(e) => when(now, e),
     }
 }
 
@@ -230,30 +256,60 @@ pub fn wipe_value(mut v: serde_json::Value) {
 
 /// The `list` table: name, kind, host, created, expires. Never secrets.
 pub fn table(entries: &[EntryMeta], now: UnixTime) -> String {
-    let header = ["NAME", "KIND", "HOST", "CREATED", "EXPIRES"];
-    let rows: Vec<[String; 5]> = entries
-        .iter()
-        .map(|m| {
-            [
-                m.name.clone(),
-                m.kind.as_str().to_owned(),
-                m.host.clone().unwrap_or_else(|| "-".into()),
-                rfc3339(m.created.0),
-                expiry_cell(now, m.expires),
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
+    let rows = entries.iter().map(|m| {
+        [
+            m.name.clone(),
+            m.kind.as_str().to_owned(),
+            m.host.clone().unwrap_or_else(|| "-".into()),
+            rfc3339(m.created.0),
+            expiry_cell(now, m.expires),
+        ]
+    });
+    columns(["NAME", "KIND", "HOST", "CREATED", "EXPIRES"], rows)
+}
+
+/// The `grants` table: id, label, created, claim-by, use window, latest end,
+/// hosts, access, entries. Never tokens.
+pub fn grants_table(grants: &[GrantInfo], now: UnixTime) -> String {
+    let rows = grants.iter().map(|i| {
+        [
+            i.id.to_hex(),
+            printable(&i.label),
+            rfc3339(i.created.0),
+            when(now, i.claim_by),
+            human(i.use_window.as_secs()),
+            when(now, i.latest_end()),
+            i.host_pattern.clone().unwrap_or_else(|| "any".into()),
+            access_phrase(i),
+            i.entries.as_deref().unwrap_or_default().join(","),
+        ]
+    });
+    columns(
+        [
+            "ID", "LABEL", "CREATED", "CLAIM BY", "USE FOR", "ENDS BY", "HOSTS", "ACCESS",
+            "ENTRIES",
+        ],
+        rows,
+    )
+}
+
+/// Left-aligned columns two spaces apart, the last one unpadded.
+fn columns<const N: usize>(
+    header: [&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+) -> String {
+    let rows: Vec<[String; N]> = rows.into_iter().collect();
+    let mut widths = header.map(|h| h.chars().count());
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    let mut line = |cells: &[&str]| {
+    let mut line = |cells: [&str; N]| {
         let mut l = String::new();
         for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            if i + 1 == cells.len() {
+            if i + 1 == N {
                 l.push_str(cell);
             } else {
                 l.push_str(&format!("{cell:<w$}  "));
@@ -262,11 +318,108 @@ pub fn table(entries: &[EntryMeta], now: UnixTime) -> String {
         out.push_str(l.trim_end());
         out.push('\n');
     };
-    line(&header);
+    line(header);
     for row in &rows {
-        line(&row.each_ref().map(String::as_str));
+        line(row.each_ref().map(String::as_str));
     }
     out
+}
+
+/// `s` with control characters escaped: a bundle's header is read before anything
+/// authenticates it, so its label must not be able to drive the terminal.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `token`, `farm identity (2 keys)`, `token or farm identity (1 key)`, `token and farm identity (1 key)`.
+pub fn access_phrase(i: &GrantInfo) -> String {
+    use farmvault::grant::GrantAccess;
+    let keys = format!(
+        "({} key{})",
+        i.recipients,
+        if i.recipients == 1 { "" } else { "s" }
+    );
+    match i.access {
+        GrantAccess::Token => "token".into(),
+        GrantAccess::Recipient => format!("farm identity {keys}"),
+        GrantAccess::TokenOrRecipient => format!("token or farm identity {keys}"),
+        GrantAccess::TokenAndRecipient => format!("token and farm identity {keys}"),
+        other => other.as_str().into(),
+    }
+}
+
+/// A grant, as every grant `--json` shape carries it (see the module docs).
+#[derive(Serialize)]
+pub struct GrantJson {
+    id: String,
+    label: String,
+    issuer: String,
+    created: u64,
+    created_at: String,
+    claim_by: u64,
+    claim_by_at: String,
+    use_window_secs: u64,
+    ends_by: u64,
+    ends_by_at: String,
+    host_pattern: Option<String>,
+    access: &'static str,
+    recipients: u32,
+    entry_count: u32,
+    entries: Option<Vec<String>>,
+}
+
+impl GrantJson {
+    /// From the core's description of a grant.
+    pub fn new(i: &GrantInfo) -> GrantJson {
+        let end = i.latest_end();
+        GrantJson {
+            id: i.id.to_hex(),
+            label: i.label.clone(),
+            issuer: i.issuer.iter().map(|b| format!("{b:02x}")).collect(),
+            created: i.created.0,
+            created_at: rfc3339(i.created.0),
+            claim_by: i.claim_by.0,
+            claim_by_at: rfc3339(i.claim_by.0),
+            use_window_secs: i.use_window.as_secs(),
+            ends_by: end.0,
+            ends_by_at: rfc3339(end.0),
+            host_pattern: i.host_pattern.clone(),
+            access: i.access.as_str(),
+            recipients: i.recipients,
+            entry_count: i.entry_count,
+            entries: i.entries.clone(),
+        }
+    }
+}
+
+/// `grants --json`.
+#[derive(Serialize)]
+pub struct GrantsJson {
+    /// Now, unix seconds.
+    pub now: u64,
+    /// Now, RFC 3339.
+    pub now_at: String,
+    /// The grants, oldest first.
+    pub grants: Vec<GrantJson>,
+}
+
+/// `grant --json` and `grant-info --json`: a grant plus what only that command knows.
+#[derive(Serialize)]
+pub struct GrantWith<T: Serialize> {
+    /// The grant.
+    #[serde(flatten)]
+    pub grant: GrantJson,
+    /// `{path, token}` or `{path, authenticated}`.
+    #[serde(flatten)]
+    pub extra: T,
 }
 
 #[cfg(test)]
@@ -288,5 +441,17 @@ mod tests {
         assert_eq!(relative(now, UnixTime(940)), "1m ago");
         assert_eq!(expiry_cell(now, None), "never");
         assert!(expiry_cell(now, Some(UnixTime(10))).starts_with("EXPIRED 16m 30s ago"));
+    }
+
+    #[test]
+    fn labels_cannot_drive_the_terminal() {
+        assert_eq!(printable("job-4711"), "job-4711");
+        assert_eq!(printable("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
+    }
+
+    #[test]
+    fn columns_align_and_trim() {
+        let t = columns(["A", "BB"], [["xyz".to_owned(), "1".to_owned()]]);
+        assert_eq!(t, "A    BB\nxyz  1\n");
     }
 }

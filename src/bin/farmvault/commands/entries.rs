@@ -5,6 +5,7 @@ use crate::args::{CheckArgs, GetArgs, Global, KindArg, ListArgs, PutArgs, RenewA
 use crate::duration::Ttl;
 use crate::exit_code::{CliError, CORRUPT, FAILURE, INSECURE, NOT_FOUND, OK};
 use crate::output::{self, CheckJson, ListJson, MetaJson};
+use crate::source::Source;
 use crate::{prompt, unlock};
 use farmvault::{
     Credential, EntryMeta, Field, Kind, LoginPassword, PutOptions, ScriptKey, SecretBytes,
@@ -240,12 +241,12 @@ pub fn guard_terminal(reveal: bool, what: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `get NAME`.
+/// `get NAME`, from the vault or through a grant.
 pub fn get(g: &Global, a: &GetArgs) -> Result<i32, CliError> {
     farmvault::validate_name(&a.name)?;
-    let vault = unlock::open(g)?;
-    let entry = vault.get(&a.name)?;
-    let now = vault.now();
+    let source = Source::open(g, &a.source)?;
+    let entry = source.get(&a.name)?;
+    let now = source.now();
     match (a.json, a.field) {
         (true, None) => {
             guard_terminal(a.reveal, "a secret")?;
@@ -294,11 +295,11 @@ fn expiring(m: &EntryMeta, now: UnixTime, within: Duration) -> bool {
     m.expires.is_some_and(|e| e <= now.plus(within))
 }
 
-/// `list [PREFIX]`.
+/// `list [PREFIX]`, of the vault or of a grant.
 pub fn list(g: &Global, a: &ListArgs) -> Result<i32, CliError> {
-    let vault = unlock::open(g)?;
-    let now = vault.now();
-    let mut entries = vault.list(a.prefix.as_deref().unwrap_or(""))?;
+    let source = Source::open(g, &a.source)?;
+    let now = source.now();
+    let mut entries = source.list(a.prefix.as_deref().unwrap_or(""))?;
     if let Some(within) = a.expiring_within {
         entries.retain(|m| expiring(m, now, within));
     }
@@ -316,7 +317,9 @@ pub fn list(g: &Global, a: &ListArgs) -> Result<i32, CliError> {
     } else {
         write_out(output::table(&entries, now).as_bytes(), true)?;
     }
-    warn_damaged(&vault)?;
+    if let Source::Vault(vault) = &source {
+        warn_damaged(vault)?;
+    }
     Ok(OK)
 }
 

@@ -4,9 +4,13 @@
 //! Every secret is read (and the vault closed) before the command starts; an
 //! expired or missing entry stops here, before the job runs half-equipped.
 //! Secrets go into the child's environment block only: never its arguments,
-//! never a file. The child does not inherit FARMVAULT_KEY_FILE or
-//! FARMVAULT_PASSPHRASE_FILE: it gets the secrets it was given, not the means
-//! to open the vault.
+//! never a file. The child does not inherit FARMVAULT_KEY_FILE,
+//! FARMVAULT_PASSPHRASE_FILE, nor a grant's FARMVAULT_GRANT_FILE,
+//! FARMVAULT_GRANT_TOKEN (or the `--token-env` variable) and FARMVAULT_IDENTITY:
+//! it gets the secrets it was given, not the means to open the vault or grant.
+//!
+//! With `--grant` / FARMVAULT_GRANT_FILE the values come from a job grant
+//! instead of the vault (see `source`): what a farm job runs.
 //!
 //! On Unix farmvault replaces itself with the command (execvp): the child has
 //! farmvault's pid, receives signals directly, and its exit status is the
@@ -16,22 +20,28 @@
 
 use crate::args::{ExecArgs, Global};
 use crate::exit_code::{CliError, EXEC_CANNOT_RUN, EXEC_NOT_FOUND};
-use crate::unlock;
+use crate::source::{self, Source};
 use farmvault::Field;
 use std::ffi::OsString;
 use std::process::Command;
 use zeroize::Zeroizing;
 
-/// Variables the child does not inherit.
-const UNLOCK_VARS: [&str; 2] = ["FARMVAULT_KEY_FILE", "FARMVAULT_PASSPHRASE_FILE"];
+/// Variables the child does not inherit (besides the `--token-env` one).
+const UNLOCK_VARS: [&str; 5] = [
+    "FARMVAULT_KEY_FILE",
+    "FARMVAULT_PASSPHRASE_FILE",
+    source::GRANT_FILE_ENV,
+    source::TOKEN_ENV,
+    source::IDENTITY_ENV,
+];
 
 /// Runs the command; returns only on failure to start it (Unix) or with its status.
 pub fn exec(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
     let mut values: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::with_capacity(a.env.len());
     {
-        let vault = unlock::open(g)?;
+        let source = Source::open(g, &a.source)?;
         for spec in &a.env {
-            let entry = vault.get(&spec.name)?;
+            let entry = source.get(&spec.name)?;
             let field = spec.field.unwrap_or(Field::Secret);
             let value = super::entries::field_value(&spec.name, &entry.credential, field)?;
             if value.contains(&0) {
@@ -45,7 +55,7 @@ pub fn exec(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
             }
             values.push((spec.var.clone(), Zeroizing::new(value.to_vec())));
         }
-        // The vault (and its lock) is released before the command starts.
+        // The vault (and its lock) or the grant is released before the command starts.
     }
     let (program, args) = a
         .command
@@ -53,7 +63,11 @@ pub fn exec(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
         .ok_or_else(|| CliError::usage("no command to run", "add `-- COMMAND ARGS`"))?;
     let mut cmd = Command::new(program);
     cmd.args(args);
-    for var in UNLOCK_VARS {
+    for var in UNLOCK_VARS
+        .iter()
+        .copied()
+        .chain(a.source.token_env.as_deref())
+    {
         cmd.env_remove(var);
     }
     for (var, value) in &values {

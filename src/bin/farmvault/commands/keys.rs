@@ -12,20 +12,12 @@ use std::path::{Path, PathBuf};
 /// Rotations of fewer entries than this finish too fast for a progress bar.
 const PROGRESS_MIN_ENTRIES: usize = 200;
 
-fn refuse_existing_file(path: &Path) -> Result<(), CliError> {
-    if path.exists() {
-        return Err(CliError::new(
-            EXISTS,
-            format!("{} already exists", path.display()),
-            "farmvault never overwrites a key file: choose another path, or drop --generate to use it",
-        ));
-    }
-    Ok(())
-}
-
 /// Generates a key file at `path` (0600, never overwriting).
 fn generate_key_file(path: &Path) -> Result<KeyFile, CliError> {
-    refuse_existing_file(path)?;
+    super::refuse_existing(
+        path,
+        "farmvault never overwrites a key file: choose another path, or drop --generate to use it",
+    )?;
     let kf = KeyFile::generate()?;
     kf.write_new(path)?;
     Ok(kf)

@@ -2,6 +2,7 @@
 
 mod entries;
 mod exec;
+mod grant;
 mod keys;
 mod sgtk;
 
@@ -30,7 +31,23 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::ExportSgtk(a) => sgtk::export_sgtk(g, &a),
         Command::ImportSessionCache(a) => sgtk::import_session_cache(g, &a),
         Command::Exec(a) => exec::exec(g, a),
+        Command::Grant(a) => grant::grant(g, &a),
+        Command::GrantInfo(a) => grant::grant_info(&a),
+        Command::Grants(a) => grant::grants(g, a.json),
+        Command::FarmKeygen(a) => grant::farm_keygen(g, &a),
     }
+}
+
+/// Refuses a path that already exists (exit 11), with `hint` saying what to do.
+fn refuse_existing(path: &std::path::Path, hint: &str) -> Result<(), CliError> {
+    if path.exists() {
+        return Err(CliError::new(
+            crate::exit_code::EXISTS,
+            format!("{} already exists", path.display()),
+            hint,
+        ));
+    }
+    Ok(())
 }
 
 /// Prints a confirmation on stdout unless `--quiet`.

@@ -1,0 +1,186 @@
+//! What `get`, `list` and `exec` read from: the vault, or a job grant.
+//!
+//! A grant is chosen by `--grant FILE` or `FARMVAULT_GRANT_FILE`, so the same
+//! command line reads from the vault on a workstation and through the grant in
+//! a farm job's environment. The grant opens with the token in
+//! `FARMVAULT_GRANT_TOKEN` (or the variable `--token-env` names: a token is
+//! never an argument, which every user sees in the process list) and/or the
+//! farm identity `--identity` / `FARMVAULT_IDENTITY`, refused like a key file
+//! when group or others can read it.
+
+use crate::args::{Global, GrantSource};
+use crate::exit_code::{CliError, CORRUPT, EXPIRED, NOT_FOUND, USAGE, WRONG_KEY};
+use crate::{perms, unlock};
+use farmvault::grant::{Grant, GrantOpen, ReadCredentials};
+use farmvault::{Entry, EntryMeta, Error, SecretString, UnixTime, Vault};
+use std::path::Path;
+
+/// The variable the grant's token is read from, unless `--token-env` names another.
+pub const TOKEN_ENV: &str = "FARMVAULT_GRANT_TOKEN";
+/// The variable naming the grant bundle (the `--grant` flag's).
+pub const GRANT_FILE_ENV: &str = "FARMVAULT_GRANT_FILE";
+/// The variable naming the farm identity file (the `--identity` flag's).
+pub const IDENTITY_ENV: &str = "FARMVAULT_IDENTITY";
+
+/// An opened vault or grant.
+pub enum Source {
+    /// The vault the global options name.
+    Vault(Vault),
+    /// A job grant.
+    Grant(Grant),
+}
+
+impl Source {
+    /// Opens the grant `s` names, else the vault.
+    pub fn open(g: &Global, s: &GrantSource) -> Result<Source, CliError> {
+        match &s.bundle {
+            Some(bundle) => open_grant(g, bundle, s).map(Source::Grant),
+            None => unlock::open(g).map(Source::Vault),
+        }
+    }
+
+    fn reader(&self) -> &dyn ReadCredentials {
+        match self {
+            Source::Vault(v) => v,
+            Source::Grant(g) => g,
+        }
+    }
+
+    /// Reads `name`.
+    pub fn get(&self, name: &str) -> Result<Entry, CliError> {
+        self.reader().get(name).map_err(|e| self.error(e, name))
+    }
+
+    /// The entries under `prefix`.
+    pub fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>, CliError> {
+        self.reader()
+            .list(prefix)
+            .map_err(|e| self.error(e, prefix))
+    }
+
+    /// Now, on the source's clock.
+    pub fn now(&self) -> UnixTime {
+        match self {
+            Source::Vault(v) => v.now(),
+            Source::Grant(g) => g.now(),
+        }
+    }
+
+    fn error(&self, e: Error, name: &str) -> CliError {
+        match self {
+            Source::Vault(_) => e.into(),
+            Source::Grant(g) => grant_error(e, g.path(), Some(name)),
+        }
+    }
+}
+
+/// The token from the environment: `None` when the variable is unset or empty.
+fn token_from_env(s: &GrantSource) -> Result<Option<SecretString>, CliError> {
+    let var = s.token_env.as_deref().unwrap_or(TOKEN_ENV);
+    match std::env::var(var) {
+        Ok(t) if t.trim().is_empty() => Ok(None),
+        Ok(t) => Ok(Some(SecretString::from(t))),
+        Err(std::env::VarError::NotPresent) if s.token_env.is_some() => Err(CliError::usage(
+            format!("--token-env names {var}, which is not set"),
+            "name the variable the job's environment holds the grant token in",
+        )),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(CliError::usage(
+            format!("{var} is not valid UTF-8, so it holds no grant token"),
+            "set it to the fvg1_… token `farmvault grant` printed",
+        )),
+    }
+}
+
+/// Opens the grant bundle at `bundle` with the token from the environment and/or
+/// the farm identity `s` names.
+pub fn open_grant(g: &Global, bundle: &Path, s: &GrantSource) -> Result<Grant, CliError> {
+    let mut how = GrantOpen::new();
+    let token = token_from_env(s)?;
+    if token.is_none() && s.identity.is_none() {
+        let var = s.token_env.as_deref().unwrap_or(TOKEN_ENV);
+        return Err(CliError::usage(
+            format!(
+                "nothing to open the grant {} with: {var} is unset or empty and no farm identity is given",
+                bundle.display()
+            ),
+            format!("put the grant's token in {var}, or pass --identity PATH / set {IDENTITY_ENV}"),
+        ));
+    }
+    if let Some(t) = token {
+        how = how.token(t);
+    }
+    if let Some(id) = &s.identity {
+        perms::check_private_file(id, "farm identity", g.insecure_permissions)?;
+        how = how.identity_file(id);
+    }
+    Grant::open(bundle, &how).map_err(|e| grant_error(e, bundle, None))
+}
+
+/// Whether an `InvalidArgument` from opening a grant is the host-pattern refusal
+/// (the core has no variant of its own for it yet; see `grant::host::refused`).
+fn is_host_refusal(msg: &str) -> bool {
+    msg.contains("host pattern")
+}
+
+/// The one-line error for a failure to open or read the grant at `bundle`;
+/// `name` is the entry being read (`None` while opening).
+pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
+    let shown = bundle.display();
+    match e {
+        Error::WrongKey { .. } => CliError::new(
+            WRONG_KEY,
+            format!("the token or farm identity given does not open the grant {shown}"),
+            format!(
+                "check {TOKEN_ENV} (or --token-env) and --identity / {IDENTITY_ENV}; a grant issued with --require-both needs both"
+            ),
+        ),
+        Error::Expired { name: n, expired_at } if name == Some(n.as_str()) => CliError::new(
+            EXPIRED,
+            format!(
+                "entry {n:?} in the grant {shown} expired at {}, before the grant did",
+                crate::output::rfc3339(expired_at)
+            ),
+            "renew the entry in the vault, then issue a new grant",
+        ),
+        Error::Expired { name: n, expired_at } => CliError::new(
+            EXPIRED,
+            format!(
+                "{n} ({shown}) expired at {}: it was not opened on this machine before its claim-by deadline, or its use window is over",
+                crate::output::rfc3339(expired_at)
+            ),
+            "grants are never extended: issue a new one for the job",
+        ),
+        Error::NotFound { name: n } => CliError::new(
+            NOT_FOUND,
+            format!("the grant {shown} holds no entry named {n:?}"),
+            "a grant reads only the entries it was issued for: `farmvault list --grant FILE` shows them",
+        ),
+        Error::Tampered { .. } => CliError::new(
+            CORRUPT,
+            format!("the grant {shown} failed authentication: it was modified or damaged after it was issued"),
+            "issue the grant again",
+        ),
+        Error::Corrupt { path, what } if path == bundle => CliError::new(
+            CORRUPT,
+            format!("{shown} is not a readable grant bundle: {what}"),
+            format!("check that --grant / {GRANT_FILE_ENV} names the file `farmvault grant` wrote; if it does, issue the grant again"),
+        ),
+        Error::Corrupt { path, what } => CliError::new(
+            CORRUPT,
+            format!("{} is corrupt: {what}", path.display()),
+            "remove it and open the grant again",
+        ),
+        Error::InvalidArgument(msg) if name.is_none() && is_host_refusal(&msg) => CliError::new(
+            USAGE,
+            msg,
+            format!("`farmvault grant-info {shown}` shows the grant's host pattern"),
+        ),
+        Error::InvalidArgument(msg) if name.is_none() => CliError::new(
+            USAGE,
+            format!("cannot open the grant {shown}: {msg}"),
+            format!("set {TOKEN_ENV} to the fvg1_… token `farmvault grant` printed, or give the right farm identity"),
+        ),
+        other => other.into(),
+    }
+}
