@@ -114,17 +114,41 @@ impl SealingKey {
 
     /// `seal[k](plaintext, aad)` -> `nonce || ciphertext || tag`, appended to `out`.
     pub fn seal_into(&self, plaintext: &[u8], aad: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        self.seal_with(plaintext.len(), aad, out, |buf| {
+            buf.copy_from_slice(plaintext)
+        })
+    }
+
+    /// `seal_into` for a plaintext of `len` bytes that `write` produces straight
+    /// into `out` (an encoder), where it is encrypted in place: no plaintext copy
+    /// is made. `out` is grown once, before `write`, so no reallocation can leave
+    /// plaintext behind in freed memory.
+    pub fn seal_with(
+        &self,
+        len: usize,
+        aad: &[u8],
+        out: &mut Vec<u8>,
+        write: impl FnOnce(&mut [u8]),
+    ) -> Result<()> {
         let nonce = Nonce::random()?;
-        out.reserve(NONCE_LEN + plaintext.len() + TAG_LEN);
+        out.reserve(NONCE_LEN + len + TAG_LEN);
         out.extend_from_slice(&nonce.0);
         let start = out.len();
-        out.extend_from_slice(plaintext);
-        let tag = self
-            .0
-            .encrypt_inout_detached(&XNonce::from(nonce.0), aad, (&mut out[start..]).into())
-            .map_err(|_| Error::invalid("message too long to encrypt"))?;
-        out.extend_from_slice(&tag);
-        Ok(())
+        out.resize(start + len, 0);
+        write(&mut out[start..]);
+        let sealed =
+            self.0
+                .encrypt_inout_detached(&XNonce::from(nonce.0), aad, (&mut out[start..]).into());
+        match sealed {
+            Ok(tag) => {
+                out.extend_from_slice(&tag);
+                Ok(())
+            }
+            Err(_) => {
+                out[start..].zeroize();
+                Err(Error::invalid("message too long to encrypt"))
+            }
+        }
     }
 
     /// `open[k](nonce || ciphertext || tag, aad)` -> plaintext in a self-wiping buffer.

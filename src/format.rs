@@ -255,6 +255,15 @@ pub struct Payload {
     pub credential: Credential,
 }
 
+/// A borrowed `Payload` for sealing: serde writes `&str` as `String` and `&T` as
+/// `T`, so its postcard bytes are exactly `Payload`'s (a unit test holds them
+/// equal) without copying the name and the secret first. Keep the fields in step.
+#[derive(Serialize)]
+pub(crate) struct PayloadRef<'a> {
+    pub name: &'a str,
+    pub credential: &'a Credential,
+}
+
 /// The sled key of an entry.
 pub fn entry_key(blind: &[u8; BLIND_LEN]) -> [u8; 1 + BLIND_LEN] {
     let mut k = [0u8; 1 + BLIND_LEN];
@@ -317,6 +326,33 @@ mod tests {
         let mut newer = bytes.clone();
         newer[5] = 9;
         assert!(decode_header(&newer).unwrap_err().contains("version 9"));
+    }
+
+    #[test]
+    fn payload_ref_encodes_as_payload() {
+        use crate::credential::ScriptKey;
+        for credential in [
+            Credential::Opaque(crate::SecretBytes::from_slice(&[1, 2, 3, 255])),
+            Credential::ScriptKey(ScriptKey {
+                host: "https://site.example".into(),
+                script_name: "farm".into(),
+                api_key: "k3y".into(),
+                http_proxy: Some("proxy:8080".into()),
+            }),
+        ] {
+            let owned = Payload {
+                name: "shotgun/render_farm".into(),
+                credential: credential.clone(),
+            };
+            let borrowed = PayloadRef {
+                name: "shotgun/render_farm",
+                credential: &credential,
+            };
+            assert_eq!(
+                postcard::to_allocvec(&owned).unwrap(),
+                postcard::to_allocvec(&borrowed).unwrap()
+            );
+        }
     }
 
     #[test]
