@@ -1,0 +1,317 @@
+//! farmvault against its floor, raw sled 0.34, side by side in each group so the
+//! ratio holds on a noisy machine (issue 6). `cargo bench` runs every group;
+//! `cargo bench --bench vault -- get` runs one.
+//!
+//! - `get`: a 100,000-entry vault, values of 64 B, 1 KiB and 64 KiB, random key
+//!   order, against raw sled gets of the same names and value sizes.
+//! - `put`: non-durable put vs raw insert; durable put vs insert + flush; a durable
+//!   batch of 1,000 vs a raw batch + flush.
+//! - `open`: key-file open of the 100,000-entry vault vs raw sled open of the same
+//!   directory; passphrase open with the default Argon2id costs on its own.
+//! - `purge`: 100,000 expired entries vs removing the same sled keys raw.
+//! - `threads`: gets through one shared handle from 1 and 2 threads.
+//!
+//! The `ffi` group is in `benches/ffi.rs`, the AEAD backend check in `benches/aead.rs`.
+
+mod common;
+
+use common::*;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
+use farmvault::{Batch, Config, KdfParams, ManualClock, PutOptions, UnixTime, Unlock};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn get(c: &mut Criterion) {
+    let fx = big();
+    let vault = fx.open();
+    let raw = fx.open_raw();
+    let mut g = c.benchmark_group("get");
+    g.warm_up_time(Duration::from_millis(700))
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Elements(1));
+    for (size, _) in SIZES {
+        let names = shuffled_names(size, 0x6e61_6d65 + size as u64);
+        let mut i = 0;
+        g.bench_function(format!("farmvault/{size}"), |b| {
+            b.iter(|| {
+                i = (i + 1) % names.len();
+                black_box(vault.get(&names[i]).unwrap())
+            })
+        });
+        let mut i = 0;
+        g.bench_function(format!("raw_sled/{size}"), |b| {
+            b.iter(|| {
+                i = (i + 1) % names.len();
+                black_box(raw.get(names[i].as_bytes()).unwrap().unwrap())
+            })
+        });
+    }
+    g.finish();
+}
+
+fn put(c: &mut Criterion) {
+    const KEYS: usize = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let unlock = Unlock::KeyFile(farmvault::KeyFile::from_bytes(&[7; 32]).unwrap());
+    let vault = Config::new(dir.path().join("vault"))
+        .create(&unlock)
+        .unwrap();
+    let raw = raw_open(&dir.path().join("raw"));
+    // Steady state: puts overwrite a 10,000-entry vault in random order.
+    let names: Vec<String> = shuffled(KEYS, 0x70_7574).into_iter().map(name).collect();
+    let value = secret(64, 1);
+    let mut batch = Batch::new();
+    for n in &names {
+        batch.put(n, &value, None);
+        raw.insert(n.as_bytes(), &value[..]).unwrap();
+    }
+    vault.apply(batch).unwrap();
+    raw.flush().unwrap();
+
+    let lazy = PutOptions::new().durable(false);
+    let durable = PutOptions::new();
+    let mut g = c.benchmark_group("put");
+    g.warm_up_time(Duration::from_millis(700))
+        .measurement_time(Duration::from_secs(3));
+    let mut i = 0;
+    g.bench_function("farmvault/no_flush", |b| {
+        b.iter(|| {
+            i = (i + 1) % KEYS;
+            vault.put(&names[i], &value, &lazy).unwrap()
+        })
+    });
+    g.bench_function("raw_sled/insert", |b| {
+        b.iter(|| {
+            i = (i + 1) % KEYS;
+            raw.insert(names[i].as_bytes(), &value[..]).unwrap()
+        })
+    });
+    // fsync-bound: milliseconds each.
+    g.sample_size(20).measurement_time(Duration::from_secs(4));
+    g.bench_function("farmvault/durable", |b| {
+        b.iter(|| {
+            i = (i + 1) % KEYS;
+            vault.put(&names[i], &value, &durable).unwrap()
+        })
+    });
+    g.bench_function("raw_sled/insert_flush", |b| {
+        b.iter(|| {
+            i = (i + 1) % KEYS;
+            raw.insert(names[i].as_bytes(), &value[..]).unwrap();
+            raw.flush().unwrap()
+        })
+    });
+    g.sample_size(10).sampling_mode(SamplingMode::Flat);
+    let mut start = 0;
+    let mut next_chunk = || {
+        start = (start + 1_000) % KEYS;
+        &names[start..start + 1_000]
+    };
+    g.bench_function("farmvault/batch_1000", |b| {
+        b.iter_batched(
+            || {
+                let mut batch = Batch::new();
+                for n in next_chunk() {
+                    batch.put(n, &value, None);
+                }
+                batch
+            },
+            |batch| vault.apply(batch).unwrap(),
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("raw_sled/batch_1000_flush", |b| {
+        b.iter_batched(
+            || {
+                let mut batch = sled::Batch::default();
+                for n in next_chunk() {
+                    batch.insert(n.as_bytes(), &value[..]);
+                }
+                batch
+            },
+            |batch| {
+                raw.apply_batch(batch).unwrap();
+                raw.flush().unwrap()
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+fn open(c: &mut Criterion) {
+    let fx = big();
+    let mut g = c.benchmark_group("open");
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(4));
+    // Timed: the open. Untimed: the close (sled flushes and joins its threads).
+    let unlock = fx.unlock();
+    g.bench_function("farmvault/key_file_100k", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let t = Instant::now();
+                let v = Config::new(&fx.vault).open(&unlock).unwrap();
+                total += t.elapsed();
+                drop(v);
+            }
+            total
+        })
+    });
+    g.bench_function("raw_sled/open_100k", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let t = Instant::now();
+                let db = raw_config(&fx.vault).open().unwrap();
+                total += t.elapsed();
+                drop(db);
+            }
+            total
+        })
+    });
+    // Meant to be slow: Argon2id m=64 MiB, t=3, p=1 (the default) on an empty vault,
+    // created on first use (so a filtered run that skips this costs nothing).
+    let pw = Unlock::passphrase("correct horse battery staple");
+    assert_eq!(KdfParams::default(), KdfParams::DEFAULT);
+    let mut pw_vault: Option<tempfile::TempDir> = None;
+    g.measurement_time(Duration::from_secs(8));
+    g.bench_function("farmvault/passphrase_default_kdf", |b| {
+        let dir = pw_vault.get_or_insert_with(|| {
+            let dir = tempfile::tempdir().unwrap();
+            drop(Config::new(dir.path().join("v")).create(&pw).unwrap());
+            dir
+        });
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let t = Instant::now();
+                let v = Config::new(dir.path().join("v")).open(&pw).unwrap();
+                total += t.elapsed();
+                drop(v);
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+fn purge(c: &mut Criterion) {
+    let fx = expiring();
+    let scratch = tempfile::tempdir().unwrap();
+    let mut g = c.benchmark_group("purge");
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_secs(8));
+    let mut n = 0;
+    let mut fresh_copy = || {
+        n += 1;
+        let to = scratch.path().join(format!("copy-{n}"));
+        copy_dir(&fx.vault, &to);
+        to
+    };
+    g.bench_function("farmvault/100k_expired", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let dir = fresh_copy();
+                let clock = ManualClock::new(UnixTime(T0 + 7200));
+                let v = Config::new(&dir)
+                    .clock(Arc::new(clock))
+                    .open(&fx.unlock())
+                    .unwrap();
+                let t = Instant::now();
+                let removed = v.purge_expired().unwrap();
+                total += t.elapsed();
+                assert_eq!(removed, ENTRIES);
+                drop(v);
+                std::fs::remove_dir_all(dir).unwrap();
+            }
+            total
+        })
+    });
+    g.bench_function("raw_sled/remove_same_keys", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let dir = fresh_copy();
+                let db = raw_open(&dir);
+                // The keys purge removes: every entry record and its index item.
+                let keys: Vec<sled::IVec> = db
+                    .iter()
+                    .keys()
+                    .map(Result::unwrap)
+                    .filter(|k| k[0] == b'E' || k[0] == b'X')
+                    .collect();
+                assert_eq!(keys.len(), 2 * ENTRIES);
+                let t = Instant::now();
+                let mut batch = sled::Batch::default();
+                for k in keys {
+                    batch.remove(k);
+                }
+                db.apply_batch(batch).unwrap();
+                db.flush().unwrap();
+                total += t.elapsed();
+                drop(db);
+                std::fs::remove_dir_all(dir).unwrap();
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+fn threads(c: &mut Criterion) {
+    let fx = big();
+    let vault = fx.open();
+    let raw = fx.open_raw();
+    let names = shuffled_names(64, 0x7468);
+    let mut g = c.benchmark_group("threads");
+    g.warm_up_time(Duration::from_millis(700))
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Elements(1));
+    // Time per get over all threads: 2 threads on one handle should take about
+    // half of 1 thread's time per get when gets scale.
+    for n in [1usize, 2] {
+        g.bench_function(format!("farmvault/{n}"), |b| {
+            b.iter_custom(|iters| {
+                spread(n, iters, &names, |name| {
+                    black_box(vault.get(name).unwrap());
+                })
+            })
+        });
+        g.bench_function(format!("raw_sled/{n}"), |b| {
+            b.iter_custom(|iters| {
+                spread(n, iters, &names, |name| {
+                    black_box(raw.get(name.as_bytes()).unwrap().unwrap());
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Runs `iters` calls of `f` split over `n` threads, each walking `names` from its own offset.
+fn spread(n: usize, iters: u64, names: &[String], f: impl Fn(&str) + Sync) -> Duration {
+    let per = iters.div_ceil(n as u64) as usize;
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for k in 0..n {
+            let f = &f;
+            s.spawn(move || {
+                let offset = k * names.len() / n;
+                for j in 0..per {
+                    f(&names[(offset + j) % names.len()]);
+                }
+            });
+        }
+    });
+    t.elapsed()
+}
+
+criterion_group!(benches, get, put, open, purge, threads);
+criterion_main!(benches);
