@@ -8,11 +8,9 @@ use super::handle;
 use super::info::FV_MAX_NAME_LEN;
 use super::result::Failure;
 use super::secret::{self, fv_secret};
-use super::vault::{fv_vault, ttl, Handle};
-use crate::error::Error;
+use super::vault::{fv_vault, ttl};
 use crate::session_import::{self, ImportOptions, DEFAULT_SESSION_TTL};
 use crate::sgtk;
-use crate::vault::Vault;
 use std::ffi::c_char;
 use zeroize::Zeroizing;
 
@@ -26,19 +24,6 @@ pub const FV_SGTK_REMOVE_FROM_CACHE: u32 = 1;
 pub const FV_SGTK_SESSION_TTL_SECS: u64 = 86400;
 
 const _: () = assert!(FV_SGTK_SESSION_TTL_SECS == DEFAULT_SESSION_TTL.as_secs());
-
-/// The vault behind a handle that may write. Any other kind of handle (a read-only job
-/// grant) answers FV_READ_ONLY, as its writes through `fv_vault_put` do.
-fn writable(handle: &Handle) -> Result<&Vault, Failure> {
-    match handle {
-        Handle::Vault(v) => Ok(v),
-        #[allow(
-            unreachable_patterns,
-            reason = "Handle has one variant today; read-only handles are planned"
-        )]
-        _ => Err(Error::ReadOnly("this handle cannot import into the vault".into()).into()),
-    }
-}
 
 /// Hands a credential parsed by the core over as an owned `fv_credential`.
 fn hand_over(
@@ -195,7 +180,8 @@ ffi_fn! {
         }
         options.ttl = ttl(ttl_secs);
         options.remove_from_cache = flags & FV_SGTK_REMOVE_FROM_CACHE != 0;
-        let vault = writable(&handle)?;
+        // A read-only handle (a job grant) answers FV_READ_ONLY, as its fv_vault_put does.
+        let vault = handle.writer()?;
         let report = session_import::import_session_cache(vault, &home, &options)?;
         // The batch is applied; an entry another thread removed since is left out.
         let metas = report
@@ -219,6 +205,7 @@ mod tests {
     use crate::ffi::entry::{fv_entry_name, fv_list_free, fv_list_get, fv_list_len};
     use crate::ffi::result::{fv_result, last_error_message};
     use crate::ffi::secret::{fv_secret_data, fv_secret_free, fv_secret_len};
+    use crate::ffi::vault::Handle;
     use std::ffi::{CStr, CString};
     use std::ptr::{null, null_mut};
 
