@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every test farmvault has, in the order a failure is cheapest to read:
 # formatting and lints, the Rust suites (unit, integration, doc, header check),
-# then the benches compiled (not run) so they never rot.
+# the C ABI from C and C++ (shared and static, under valgrind), the Python
+# package (mypy --strict, pytest, in its own .venv), then the benches compiled
+# (not run) so they never rot.
 # Usage (from anywhere): bash scripts/test-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,12 @@ cargo clippy --all-targets -- -D warnings
 
 stage "Rust tests (unit, integration, doc, header check)"
 cargo test
+
+stage "C and C++ against include/farmvault.h"
+bash scripts/test-c.sh
+
+stage "Python package (bindings/python)"
+bash scripts/test-python.sh
 
 stage "benches compile"
 cargo bench --no-run
