@@ -56,26 +56,26 @@ fn options(fixed_time: u64) -> *mut fv_options {
 
 /// A new passphrase vault ("pw") in `dir/v`.
 fn create(dir: &Path, fixed_time: u64) -> *mut fv_vault {
-    let opts = options(fixed_time);
-    let path = cpath(&dir.join("v"));
-    let mut vault = null_mut();
-    // SAFETY: live C strings and out-param; `opts` is a live handle, freed once.
-    unsafe {
-        let r = fv_vault_create_passphrase(path.as_ptr(), b"pw".as_ptr(), 2, opts, &mut vault);
-        assert_eq!(r, FV_OK, "{}", msg());
-        fv_options_free(opts);
-    }
-    vault
+    vault_at(dir, fixed_time, true)
 }
 
 /// Reopens `dir/v` with "pw".
 fn open(dir: &Path, fixed_time: u64) -> *mut fv_vault {
+    vault_at(dir, fixed_time, false)
+}
+
+fn vault_at(dir: &Path, fixed_time: u64, new: bool) -> *mut fv_vault {
     let opts = options(fixed_time);
     let path = cpath(&dir.join("v"));
     let mut vault = null_mut();
-    // SAFETY: as in `create`.
+    let how = if new {
+        fv_vault_create_passphrase
+    } else {
+        fv_vault_open_passphrase
+    };
+    // SAFETY: live C strings and out-param; `opts` is a live handle, freed once.
     unsafe {
-        let r = fv_vault_open_passphrase(path.as_ptr(), b"pw".as_ptr(), 2, opts, &mut vault);
+        let r = how(path.as_ptr(), b"pw".as_ptr(), 2, opts, &mut vault);
         assert_eq!(r, FV_OK, "{}", msg());
         fv_options_free(opts);
     }
@@ -1004,9 +1004,33 @@ fn per_call_overhead() {
     let lookup_ns = t.elapsed().as_nanos() as f64 / f64::from(N);
     // SAFETY: freed once.
     unsafe { fv_entry_free(e) };
+    // The registry's read lock under contention: 8 threads, each on its own entry.
+    struct Owned(*mut fv_entry);
+    // SAFETY: each entry is used by exactly one thread, as the header requires.
+    unsafe impl Send for Owned {}
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            let mut e = null_mut();
+            // SAFETY: live handle, literal, local.
+            assert_eq!(unsafe { fv_vault_get(c, c"bench".as_ptr(), &mut e) }, FV_OK);
+            let e = Owned(e);
+            s.spawn(move || {
+                let e = e;
+                for _ in 0..N {
+                    // SAFETY: this thread's own live entry.
+                    std::hint::black_box(unsafe { fv_entry_kind(e.0) });
+                }
+                // SAFETY: freed once, by its only user.
+                unsafe { fv_entry_free(e.0) };
+            });
+        }
+    });
+    let contended_ns = t.elapsed().as_nanos() as f64 / f64::from(N);
     println!(
         "Vault::get {rust_ns:.0} ns/call; fv_vault_get + fv_entry_field + frees {c_ns:.0} ns/call; \
-         overhead {:.0} ns ({:.1}%); an accessor (boundary + registry lookup) {lookup_ns:.0} ns",
+         overhead {:.0} ns ({:.1}%); an accessor (boundary + registry lookup) {lookup_ns:.0} ns; \
+         8 threads each making N accessor calls at once: {contended_ns:.0} ns per round",
         c_ns - rust_ns,
         (c_ns - rust_ns) / rust_ns * 100.0
     );

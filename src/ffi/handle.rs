@@ -63,17 +63,29 @@ fn key<T>(ptr: *const T) -> usize {
     !ptr.addr()
 }
 
-/// Live handles by (complemented) address. A `BTreeMap` because it has a `const` constructor and
-/// stays small (one item per live handle); `tests/ffi.rs` measures its cost.
-static LIVE: RwLock<BTreeMap<usize, Live>> = RwLock::new(BTreeMap::new());
+/// Live handles by (complemented) address, in shards so that threads working on
+/// different handles do not contend for one lock (`tests/ffi.rs` measures the cost).
+/// `BTreeMap`s because they have a `const` constructor and stay small.
+static LIVE: [Shard; SHARDS] = [const { Shard(RwLock::new(BTreeMap::new())) }; SHARDS];
 
-fn live_read() -> std::sync::RwLockReadGuard<'static, BTreeMap<usize, Live>> {
-    // The map is valid after any panic (each change is one insert or remove).
-    LIVE.read().unwrap_or_else(PoisonError::into_inner)
+const SHARDS: usize = 16;
+
+/// One shard of the registry, on a cache line of its own.
+#[repr(align(64))]
+struct Shard(RwLock<BTreeMap<usize, Live>>);
+
+/// The shard holding `key` (allocations are 16-byte aligned: skip the zero bits).
+fn shard(key: usize) -> &'static RwLock<BTreeMap<usize, Live>> {
+    &LIVE[(key >> 4) % SHARDS].0
 }
 
-fn live_write() -> std::sync::RwLockWriteGuard<'static, BTreeMap<usize, Live>> {
-    LIVE.write().unwrap_or_else(PoisonError::into_inner)
+fn live_read(key: usize) -> std::sync::RwLockReadGuard<'static, BTreeMap<usize, Live>> {
+    // A shard is valid after any panic (each change is one insert or remove).
+    shard(key).read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn live_write(key: usize) -> std::sync::RwLockWriteGuard<'static, BTreeMap<usize, Live>> {
+    shard(key).write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The failure for a pointer the registry does not vouch for as a `C`.
@@ -109,21 +121,21 @@ fn check<C: Castable>(
 /// Hands `value` to C as a new owned `C` handle.
 pub(crate) fn new_box<C: Castable<Ownership = OwnedBox>>(value: C::Rust) -> *mut C {
     let ptr = Box::into_raw(Box::new(value)).cast::<C>();
-    live_write().insert(key(ptr), Live::Owned(C::NAME));
+    live_write(key(ptr)).insert(key(ptr), Live::Owned(C::NAME));
     ptr
 }
 
 /// Records `value` (owned by its parent, which outlives this record) as a borrowed `C`.
 pub(crate) fn lend<C: Castable<Ownership = OwnedBox>>(value: &C::Rust) -> *const C {
     let ptr = std::ptr::from_ref(value).cast::<C>();
-    live_write().insert(key(ptr), Live::Borrowed(C::NAME));
+    live_write(key(ptr)).insert(key(ptr), Live::Borrowed(C::NAME));
     ptr
 }
 
 /// Ends a record made by [`lend`] (the parent is going away).
 pub(crate) fn end_loan<C: Castable<Ownership = OwnedBox>>(value: &C::Rust) {
     let addr = key(std::ptr::from_ref(value));
-    let mut live = live_write();
+    let mut live = live_write(addr);
     if live.get(&addr) == Some(&Live::Borrowed(C::NAME)) {
         live.remove(&addr);
     }
@@ -138,7 +150,7 @@ pub(crate) unsafe fn try_ref<'a, C: Castable<Ownership = OwnedBox>>(
     ptr: *const C,
     arg: &str,
 ) -> Result<&'a C::Rust, Failure> {
-    check(&live_read(), ptr, arg)?;
+    check(&live_read(key(ptr)), ptr, arg)?;
     // SAFETY: the registry holds this address as a live `C`, so it came from `new_box`
     // or `lend` for `C::Rust` and has not been freed; the caller rules out a
     // concurrent free.
@@ -154,7 +166,7 @@ pub(crate) unsafe fn try_mut<'a, C: Castable<Ownership = OwnedBox>>(
     arg: &str,
 ) -> Result<&'a mut C::Rust, Failure> {
     {
-        let live = live_read();
+        let live = live_read(key(ptr));
         check(&live, ptr, arg)?;
         if live.get(&key(ptr)) != Some(&Live::Owned(C::NAME)) {
             return Err(Failure::invalid(format!(
@@ -168,6 +180,22 @@ pub(crate) unsafe fn try_mut<'a, C: Castable<Ownership = OwnedBox>>(
     Ok(unsafe { &mut *ptr.cast::<C::Rust>() })
 }
 
+/// Removes an owned `C` from the registry under the write lock, so that the caller is
+/// the only one to reclaim it; a closed, borrowed or foreign pointer is refused.
+fn take_owned<C: Castable>(ptr: *const C, arg: &str) -> Result<(), Failure> {
+    let mut live = live_write(key(ptr));
+    match live.get(&key(ptr)).copied() {
+        Some(Live::Owned(n)) if n == C::NAME => {
+            live.remove(&key(ptr));
+            Ok(())
+        }
+        Some(Live::Borrowed(n)) if n == C::NAME => Err(Failure::invalid(format!(
+            "{arg}: this {n} is borrowed from its parent; free the parent instead"
+        ))),
+        other => Err(not_live::<C>(other, arg)),
+    }
+}
+
 /// Frees an owned handle. NULL is a no-op; a closed, borrowed or foreign pointer
 /// records a message and frees nothing.
 pub(crate) fn free_box<C: Castable<Ownership = OwnedBox>>(
@@ -177,20 +205,7 @@ pub(crate) fn free_box<C: Castable<Ownership = OwnedBox>>(
     if ptr.is_null() {
         return Ok(());
     }
-    {
-        let mut live = live_write();
-        match live.get(&key(ptr)).copied() {
-            Some(Live::Owned(n)) if n == C::NAME => {
-                live.remove(&key(ptr));
-            }
-            Some(Live::Borrowed(n)) if n == C::NAME => {
-                return Err(Failure::invalid(format!(
-                    "{arg}: this {n} is borrowed from its parent; free the parent instead"
-                )))
-            }
-            other => return Err(not_live::<C>(other, arg)),
-        }
-    }
+    take_owned(ptr, arg)?;
     // SAFETY: the address was a live owned `C` from `new_box` and this thread removed
     // it from the registry under the write lock, so no one else reclaims it.
     drop(unsafe { Box::from_raw(ptr.cast::<C::Rust>()) });
@@ -200,7 +215,7 @@ pub(crate) fn free_box<C: Castable<Ownership = OwnedBox>>(
 /// Hands `value` to C as a new shared `C` handle.
 pub(crate) fn new_arc<C: Castable<Ownership = OwnedArc>>(value: C::Rust) -> *mut C {
     let ptr = Arc::into_raw(Arc::new(value)).cast::<C>().cast_mut();
-    live_write().insert(key(ptr), Live::Owned(C::NAME));
+    live_write(key(ptr)).insert(key(ptr), Live::Owned(C::NAME));
     ptr
 }
 
@@ -210,7 +225,7 @@ pub(crate) fn try_arc<C: Castable<Ownership = OwnedArc>>(
     ptr: *const C,
     arg: &str,
 ) -> Result<Arc<C::Rust>, Failure> {
-    let live = live_read();
+    let live = live_read(key(ptr));
     check(&live, ptr, arg)?;
     let raw = ptr.cast::<C::Rust>();
     // SAFETY: registered, so `raw` came from `Arc::into_raw` in `new_arc` and the
@@ -232,11 +247,7 @@ pub(crate) fn close_arc<C: Castable<Ownership = OwnedArc>>(
     if ptr.is_null() {
         return Ok(());
     }
-    {
-        let mut live = live_write();
-        check(&live, ptr, arg)?;
-        live.remove(&key(ptr));
-    }
+    take_owned(ptr, arg)?;
     // SAFETY: from `Arc::into_raw` in `new_arc` (registry); this thread removed it from
     // the registry under the write lock, so the handle's strong reference is released
     // exactly once. Dropped outside the lock: the last drop flushes the database.
