@@ -7,9 +7,10 @@ use super::handle::{self, Castable, OwnedArc};
 use super::info::FV_MAX_NAME_LEN;
 use super::options::{fv_options, Options};
 use super::result::Failure;
+use crate::grant::ReadCredentials;
 use crate::keyslot::{KeyFile, Unlock};
 use crate::secret::SecretString;
-use crate::vault::{Entry, EntryMeta, PutOptions, RotateOptions, Vault};
+use crate::vault::{PutOptions, RotateOptions, Vault};
 use crate::Result;
 use std::ffi::c_char;
 use std::time::Duration;
@@ -22,27 +23,6 @@ pub struct fv_vault {
     _private: [u8; 0],
 }
 
-/// The reads every kind of vault handle offers. A read-only handle (a job grant,
-/// later) implements this and becomes one more arm of [`Handle::reader`]; the read
-/// functions below need no change.
-pub(crate) trait Reader {
-    fn get(&self, name: &str) -> Result<Entry>;
-    fn metadata(&self, name: &str) -> Result<EntryMeta>;
-    fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>>;
-}
-
-impl Reader for Vault {
-    fn get(&self, name: &str) -> Result<Entry> {
-        Vault::get(self, name)
-    }
-    fn metadata(&self, name: &str) -> Result<EntryMeta> {
-        Vault::metadata(self, name)
-    }
-    fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>> {
-        Vault::list(self, prefix)
-    }
-}
-
 /// The Rust side of `fv_vault`.
 pub(crate) enum Handle {
     /// A vault opened with its passphrase or a key file: reads, writes, key management.
@@ -50,8 +30,10 @@ pub(crate) enum Handle {
 }
 
 impl Handle {
-    /// Where every read goes.
-    pub(crate) fn reader(&self) -> &dyn Reader {
+    /// Where every read goes. A read-only job grant (`crate::grant::Grant`, which also
+    /// implements `ReadCredentials`) becomes one more arm here and in `writer`; the
+    /// read functions below need no change.
+    pub(crate) fn reader(&self) -> &dyn ReadCredentials {
         match self {
             Handle::Vault(v) => v,
         }
