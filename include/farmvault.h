@@ -191,6 +191,11 @@ enum fv_result
      * The operation is not allowed on this handle (a write through a read-only handle).
      */
     FV_READ_ONLY = 12,
+    /**
+     * This machine's hostname does not match the job grant's host pattern: run the
+     * job on a matching host, or issue a grant for this one.
+     */
+    FV_HOST_NOT_ALLOWED = 13,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -72,6 +72,20 @@ pub enum Error {
     /// A caller passed something invalid; the message says what.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// This machine's hostname does not match a job grant's host pattern, so the
+    /// grant will not open here. Not `WrongKey` (the token or identity may be
+    /// right) nor `InvalidArgument` (nothing the caller passed is malformed): run
+    /// the job on a matching host, or issue a grant for this one.
+    #[error(
+        "this machine's hostname {hostname:?} does not match the grant's host pattern \
+         {pattern:?}: run the job on a matching host, or issue a grant for this one"
+    )]
+    HostNotAllowed {
+        /// The hostname that was checked (this machine's, or the one the opener gave).
+        hostname: String,
+        /// The grant's host pattern (a glob of `*` and `?`).
+        pattern: String,
+    },
     /// The operation is not allowed on this handle (for example a write on a read-only grant).
     #[error("not permitted: {0}")]
     ReadOnly(String),

@@ -385,7 +385,15 @@ fn host_pattern_is_enforced_before_the_clock_starts() {
         &issued.path,
         &f.how("a").token(token.clone()).hostname("comp01.studio"),
     ) {
-        Err(Error::InvalidArgument(msg)) => {
+        Err(e @ Error::HostNotAllowed { .. }) => {
+            let Error::HostNotAllowed { hostname, pattern } = &e else {
+                unreachable!()
+            };
+            assert_eq!(
+                (hostname.as_str(), pattern.as_str()),
+                ("comp01.studio", "render*")
+            );
+            let msg = e.to_string();
             assert!(
                 msg.contains("comp01.studio") && msg.contains("render*"),
                 "{msg}"

@@ -41,11 +41,14 @@ pub enum fv_result {
     FV_ALREADY_EXISTS = 11,
     /// The operation is not allowed on this handle (a write through a read-only handle).
     FV_READ_ONLY = 12,
+    /// This machine's hostname does not match the job grant's host pattern: run the
+    /// job on a matching host, or issue a grant for this one.
+    FV_HOST_NOT_ALLOWED = 13,
 }
 
 impl fv_result {
     /// Every code, in numeric order.
-    pub const ALL: [fv_result; 13] = [
+    pub const ALL: [fv_result; 14] = [
         fv_result::FV_OK,
         fv_result::FV_NOT_FOUND,
         fv_result::FV_EXPIRED,
@@ -59,6 +62,7 @@ impl fv_result {
         fv_result::FV_NO_VAULT,
         fv_result::FV_ALREADY_EXISTS,
         fv_result::FV_READ_ONLY,
+        fv_result::FV_HOST_NOT_ALLOWED,
     ];
 
     /// The code's C name, NUL-terminated.
@@ -77,6 +81,7 @@ impl fv_result {
             fv_result::FV_NO_VAULT => c"FV_NO_VAULT",
             fv_result::FV_ALREADY_EXISTS => c"FV_ALREADY_EXISTS",
             fv_result::FV_READ_ONLY => c"FV_READ_ONLY",
+            fv_result::FV_HOST_NOT_ALLOWED => c"FV_HOST_NOT_ALLOWED",
         }
     }
 
@@ -108,6 +113,7 @@ pub(crate) fn code_of(e: &Error) -> fv_result {
         Error::AlreadyExists { .. } => fv_result::FV_ALREADY_EXISTS,
         Error::InvalidArgument(_) => fv_result::FV_INVALID_ARGUMENT,
         Error::ReadOnly(_) => fv_result::FV_READ_ONLY,
+        Error::HostNotAllowed { .. } => fv_result::FV_HOST_NOT_ALLOWED,
         Error::Io { .. } => fv_result::FV_IO,
     }
 }
@@ -221,6 +227,6 @@ mod tests {
             assert_eq!(fv_result::from_u32(i as u32), Some(*r));
             assert!(r.name().starts_with("FV_"));
         }
-        assert_eq!(fv_result::from_u32(13), None);
+        assert_eq!(fv_result::from_u32(14), None);
     }
 }

@@ -65,16 +65,11 @@ fn glob(pattern: &[u8], text: &[u8]) -> bool {
 }
 
 /// The error for a machine whose hostname does not match the grant's pattern.
-///
-/// `InvalidArgument` for now: `WrongKey` would send people hunting for another
-/// token, and `ReadOnly` is about writes. A dedicated variant (`HostNotAllowed`,
-/// with its own C code) is the better long-term answer, but `Error` is matched
-/// exhaustively by the C ABI, so it must be added together with that code.
 pub(crate) fn refused(hostname: &str, pattern: &str) -> Error {
-    Error::invalid(format!(
-        "this machine's hostname {hostname:?} does not match the grant's host pattern \
-         {pattern:?}: run the job on a matching host, or issue a grant for this one"
-    ))
+    Error::HostNotAllowed {
+        hostname: hostname.to_owned(),
+        pattern: pattern.to_owned(),
+    }
 }
 
 /// This machine's hostname, as the OS reports it.

@@ -59,8 +59,9 @@
 //!   the farm's public key can make one. When jobs must trust where their
 //!   credentials came from, issue a token (alone or with `require_both`).
 //! - The host pattern is checked against the hostname the opening machine
-//!   reports; it keeps honest mistakes (a job landing on a workstation) out, not
-//!   an attacker who controls a machine's hostname.
+//!   reports (or the one the opener passes, [`GrantOpen::hostname`]); a mismatch
+//!   is [`Error::HostNotAllowed`]. It keeps honest mistakes (a job landing on a
+//!   workstation) out, not an attacker who controls a machine's hostname.
 //!
 //! The vault keeps a sealed record of every grant it issued (id, label, entry
 //! names, times, host pattern, recipient count; never the grant key or token):

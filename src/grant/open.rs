@@ -113,11 +113,10 @@ impl Grant {
     /// including a missing half of a `require_both` grant; `InvalidArgument` when
     /// no material is given or the token is malformed) and the whole bundle
     /// authenticates (`Tampered`, or `Corrupt` when it is not a readable bundle);
-    /// then the host pattern (`InvalidArgument` naming the hostname and the
-    /// pattern; see `host::refused`); then time: a grant never opened
-    /// on this machine is `Expired` once past its claim-by deadline, else its
-    /// first open is recorded now; any open or read past the use window is
-    /// `Expired`. Nothing is recorded unless every earlier check passed.
+    /// then the host pattern (`HostNotAllowed`, naming the hostname and the
+    /// pattern); then time: a grant never opened on this machine is `Expired`
+    /// once past its claim-by deadline, else its first open is recorded now; any
+    /// open or read past the use window is `Expired`. Nothing is recorded unless every earlier check passed.
     pub fn open(bundle_path: impl AsRef<Path>, how: &GrantOpen) -> Result<Grant> {
         let path = bundle_path.as_ref();
         if how.token.is_none() && how.identity_file.is_none() {

@@ -10,7 +10,9 @@ use std::fmt;
 pub const OK: i32 = 0;
 /// `check` found expired or expiring entries; or a failure with no code of its own.
 pub const FAILURE: i32 = 1;
-/// Usage: a bad flag, argument, duration, field or name (clap's code too).
+/// Usage: a bad flag, argument, duration, field or name (clap's code too). Also a
+/// job grant whose host pattern this machine's hostname does not match
+/// (`Error::HostNotAllowed`): like a bad argument, the job was sent to the wrong place.
 pub const USAGE: i32 = 2;
 /// No entry of that name, or the entry has no such field.
 pub const NOT_FOUND: i32 = 3;
@@ -44,7 +46,8 @@ pub const HELP_TABLE: &str = "\
 Exit status:
   0    ok
   1    check: something is expired or expiring; other failures
-  2    usage: bad flag, argument, duration, field or entry name
+  2    usage: bad flag, argument, duration, field or entry name;
+       or this host does not match the grant's host pattern
   3    no such entry, or the entry has no such field
   4    the entry has expired (and was removed): store a fresh one;
        or the grant is past its claim-by deadline or use window
@@ -163,6 +166,10 @@ impl From<Error> for CliError {
             Error::InvalidArgument(msg) => {
                 CliError::usage(msg, "see `farmvault <command> --help`")
             }
+            e @ Error::HostNotAllowed { .. } => CliError::usage(
+                e.to_string(),
+                "`farmvault grant-info FILE` shows the grant's host pattern",
+            ),
             Error::ReadOnly(msg) => CliError::new(
                 FAILURE,
                 format!("not permitted: {msg}"),

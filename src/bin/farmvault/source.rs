@@ -117,12 +117,6 @@ pub fn open_grant(g: &Global, bundle: &Path, s: &GrantSource) -> Result<Grant, C
     Grant::open(bundle, &how).map_err(|e| grant_error(e, bundle, None))
 }
 
-/// Whether an `InvalidArgument` from opening a grant is the host-pattern refusal
-/// (the core has no variant of its own for it yet; see `grant::host::refused`).
-fn is_host_refusal(msg: &str) -> bool {
-    msg.contains("host pattern")
-}
-
 /// The one-line error for a failure to open or read the grant at `bundle`;
 /// `name` is the entry being read (`None` while opening).
 pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
@@ -171,9 +165,9 @@ pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
             format!("{} is corrupt: {what}", path.display()),
             "remove it and open the grant again",
         ),
-        Error::InvalidArgument(msg) if name.is_none() && is_host_refusal(&msg) => CliError::new(
+        e @ Error::HostNotAllowed { .. } => CliError::new(
             USAGE,
-            msg,
+            e.to_string(),
             format!("`farmvault grant-info {shown}` shows the grant's host pattern"),
         ),
         Error::InvalidArgument(msg) if name.is_none() => CliError::new(

@@ -31,6 +31,7 @@ from ._errors import (
     Corrupt,
     Error,
     Expired,
+    HostNotAllowed,
     InvalidArgument,
     IoError,
     LibraryError,
@@ -81,6 +82,7 @@ __all__ = [
     "NoVault",
     "AlreadyExists",
     "ReadOnly",
+    "HostNotAllowed",
     "LibraryError",
 ]
 

@@ -30,6 +30,7 @@ __all__ = [
     "NoVault",
     "AlreadyExists",
     "ReadOnly",
+    "HostNotAllowed",
     "LibraryError",
     "error_for_code",
 ]
@@ -139,6 +140,14 @@ class ReadOnly(Error):
     NAME = "FV_READ_ONLY"
 
 
+class HostNotAllowed(Error):
+    """This machine's hostname does not match the job grant's host pattern: run the
+    job on a matching host, or issue a grant for this one (``FV_HOST_NOT_ALLOWED``)."""
+
+    CODE = 13
+    NAME = "FV_HOST_NOT_ALLOWED"
+
+
 _BY_CODE: Dict[int, Type[Error]] = {
     cls.CODE: cls
     for cls in (
@@ -154,6 +163,7 @@ _BY_CODE: Dict[int, Type[Error]] = {
         NoVault,
         AlreadyExists,
         ReadOnly,
+        HostNotAllowed,
     )
     if cls.CODE is not None
 }
