@@ -1,0 +1,190 @@
+//! Replays the committed fuzz corpus (`fuzz/corpus/<target>/`) through exactly the
+//! code the `cargo fuzz` targets run (`fuzz/targets.rs`), so a regression on any
+//! input the fuzzers found interesting fails on stable, without nightly.
+//!
+//! `cargo test --test fuzz_corpus -- --ignored write_seed_corpus` regenerates the
+//! seed files from real samples (a vault's header and record, a grant bundle and
+//! its token, Toolkit serialized users); the fuzzers add theirs beside them.
+
+#[allow(dead_code)]
+#[path = "../fuzz/targets.rs"]
+mod targets;
+
+use std::path::{Path, PathBuf};
+
+fn corpus_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target)
+}
+
+#[test]
+fn every_corpus_file_replays_cleanly() {
+    let mut total = 0;
+    for (name, run) in targets::TARGETS {
+        let dir = corpus_dir(name);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        assert!(files.len() >= 3, "{name}: only {} seed files", files.len());
+        for f in &files {
+            let data = std::fs::read(f).unwrap();
+            let r = std::panic::catch_unwind(|| run(&data));
+            assert!(r.is_ok(), "{name}: {} fails its target", f.display());
+        }
+        total += files.len();
+    }
+    eprintln!("replayed {total} corpus files");
+}
+
+/// Writes the seed corpus from real samples. Run by hand; the files are committed.
+#[test]
+#[ignore = "regenerates the committed seed corpus"]
+fn write_seed_corpus() {
+    use farmvault::grant::GrantSpec;
+    use farmvault::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let write = |target: &str, name: &str, bytes: &[u8]| {
+        let dir = corpus_dir(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("vault");
+    let v = Config::new(&path)
+        .kdf(KdfParams::new(8, 1, 1).unwrap())
+        .clock(Arc::new(ManualClock::new(UnixTime(1_700_000_000))))
+        .create(&Unlock::passphrase("seed passphrase"))
+        .unwrap();
+    let script = Credential::ScriptKey(ScriptKey {
+        host: "https://mysite.shotgrid.autodesk.com".into(),
+        script_name: "render_farm".into(),
+        api_key: "0123456789abcdef".into(),
+        http_proxy: Some("proxy.studio:3128".into()),
+    });
+    let session = Credential::SessionToken(SessionToken {
+        host: "https://mysite.shotgrid.autodesk.com".into(),
+        login: "jdoe".into(),
+        session_token: "c0ffee-session".into(),
+        http_proxy: None,
+        session_metadata: Some("c2Vzc2lvbg==".into()),
+    });
+    v.put("shotgun/opaque", b"opaque secret bytes", &PutOptions::new())
+        .unwrap();
+    v.put_credential(
+        "shotgun/render_farm",
+        &script,
+        &PutOptions::new().ttl(Duration::from_secs(3600)),
+    )
+    .unwrap();
+    v.put_credential("shotgun/jdoe", &session, &PutOptions::new())
+        .unwrap();
+    let kf = KeyFile::from_bytes(&[7; 32]).unwrap();
+    let bundle = tmp.path().join("job.fvg");
+    let issued = v
+        .grant(
+            &GrantSpec::new(&bundle, "job-4711")
+                .entry("shotgun/")
+                .claim_within(Duration::from_secs(3600))
+                .use_for(Duration::from_secs(3600))
+                .hosts("render*"),
+        )
+        .unwrap();
+    let identity = tmp.path().join("farm.key");
+    let public = grant::generate_farm_identity(&identity).unwrap();
+    let bundle2 = tmp.path().join("rcpt.fvg");
+    v.grant(
+        &GrantSpec::new(&bundle2, "job-4712")
+            .entry("shotgun/jdoe")
+            .claim_within(Duration::from_secs(3600))
+            .use_for(Duration::from_secs(3600))
+            .recipient(public)
+            .require_both(true),
+    )
+    .unwrap();
+    let header1 = {
+        drop(v);
+        let db = sled::open(&path).unwrap();
+        db.get("H").unwrap().unwrap().to_vec()
+    };
+    let v = Config::new(&path)
+        .kdf(KdfParams::new(8, 1, 1).unwrap())
+        .open(&Unlock::passphrase("seed passphrase"))
+        .unwrap();
+    v.add_key_file(&kf).unwrap();
+    drop(v);
+    let db = sled::open(&path).unwrap();
+    let header2 = db.get("H").unwrap().unwrap().to_vec();
+    write("header", "passphrase", &header1);
+    write("header", "with-key-file", &header2);
+    write("header", "truncated", &header2[..header2.len() / 2]);
+    for (i, kv) in db.scan_prefix([b'E']).enumerate() {
+        let (_, rec) = kv.unwrap();
+        write("record", &format!("entry-{i}"), &rec);
+        if i == 0 {
+            write("record", "truncated", &rec[..30]);
+        }
+    }
+    drop(db);
+    let b1 = std::fs::read(&bundle).unwrap();
+    let b2 = std::fs::read(&bundle2).unwrap();
+    write("bundle", "token", &b1);
+    write("bundle", "recipient-both", &b2);
+    write("bundle", "header-only", &b1[..60.min(b1.len())]);
+    let token = issued.token.unwrap().expose().to_owned();
+    write("token", "real", token.as_bytes());
+    write("token", "spaced", format!("  {token}\n").as_bytes());
+    write(
+        "token",
+        "wrong-prefix",
+        token.replacen("fvg1_", "fvg2_", 1).as_bytes(),
+    );
+    write("token", "short", &token.as_bytes()[..20]);
+    let json_session = sgtk::to_serialized_user_json(&session).unwrap();
+    let json_script = sgtk::to_serialized_user_json(&script).unwrap();
+    let pickle_script = sgtk::to_serialized_user_pickle(&script).unwrap();
+    let pickle_session = sgtk::to_serialized_user_pickle(&session).unwrap();
+    let context = serde_json::json!({
+        "project": {"type": "Project", "id": 65, "name": "demo"},
+        "entity": null,
+        "_current_user": pickle_script,
+    })
+    .to_string();
+    for (name, text) in [
+        ("json-session", &json_session),
+        ("json-script", &json_script),
+        ("pickle-script", &pickle_script),
+        ("pickle-session", &pickle_session),
+        ("tank-context", &context),
+    ] {
+        write("sgtk", name, text.as_bytes());
+    }
+    let with = |sel: u8, rest: &[u8]| [&[sel][..], rest].concat();
+    write("ffi", "0-json", &with(0, json_session.as_bytes()));
+    write("ffi", "1-context", &with(1, context.as_bytes()));
+    write("ffi", "2-opaque", &with(2, b"opaque secret"));
+    write(
+        "ffi",
+        "3-script",
+        &with(
+            3,
+            b"https://mysite.shotgrid.autodesk.com\0render_farm\0\0\x000123456789abcdef",
+        ),
+    );
+    write(
+        "ffi",
+        "4-session",
+        &with(
+            4,
+            b"https://mysite.shotgrid.autodesk.com\0jdoe\0proxy:3128\0meta\0token",
+        ),
+    );
+    write("ffi", "5-login", &with(5, b"https://site\0render\0\0\0pw"));
+    write("ffi", "6-long-length", &with(6, b"\x01\x02"));
+    write("ffi", "7-unterminated", &with(7, b"host"));
+}
