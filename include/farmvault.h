@@ -322,10 +322,11 @@ typedef struct fv_entry fv_entry;
 typedef struct fv_list fv_list;
 
 /**
- * Options for opening or creating a vault: an opaque builder. Create it with
- * `fv_options_new`, set what differs from the defaults, pass it to any
- * `fv_vault_open_*`/`fv_vault_create_*` (which only read it), free it with
- * `fv_options_free`. One thread at a time.
+ * Options for opening or creating a vault or opening a job grant: an opaque builder.
+ * Create it with `fv_options_new`, set what differs from the defaults, pass it to any
+ * `fv_vault_open_*`/`fv_vault_create_*` or to `fv_grant_open` (which only read it),
+ * free it with `fv_options_free`. One thread at a time. Each setting says which opens
+ * it applies to; the others ignore it.
  */
 typedef struct fv_options fv_options;
 
@@ -338,10 +339,11 @@ typedef struct fv_options fv_options;
 typedef struct fv_secret fv_secret;
 
 /**
- * An open vault. Thread-safe: one `fv_vault *` may be used from any number of threads
- * at once, and closing it while calls are in flight on other threads is safe (they
- * finish; later calls fail with FV_INVALID_ARGUMENT). Functions that only read take a
- * `const fv_vault *`.
+ * An open vault, or a job grant opened read-only (`fv_grant_open`). Thread-safe: one
+ * `fv_vault *` may be used from any number of threads at once, and closing it while
+ * calls are in flight on other threads is safe (they finish; later calls fail with
+ * FV_INVALID_ARGUMENT). Functions that only read take a `const fv_vault *`; on a
+ * grant, every function that writes returns FV_READ_ONLY.
  */
 typedef struct fv_vault fv_vault;
 
@@ -451,11 +453,36 @@ FV_MUST_USE fv_result fv_options_set_lock_timeout_ms(fv_options *opts, uint64_t 
  * the system clock. Expiry checks, TTLs and timestamps of a handle opened with
  * these options then use that instant. For tests and dry runs ("is this entry
  * still valid at the job's start time?"): a TTL is a freshness aid, not an access
- * control, so this grants nothing the key does not.
+ * control, so this grants nothing the key does not. A job grant opened with these
+ * options measures its claim-by deadline and use window against it too (and
+ * records a first open at that instant).
  *
  * Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
  */
 FV_MUST_USE fv_result fv_options_set_fixed_time(fv_options *opts, uint64_t unix_secs);
+
+/**
+ * Sets the directory where `fv_grant_open` records a grant's first open on this
+ * machine (the start of its use window), instead of the per-user default
+ * (`$XDG_STATE_HOME/farmvault/grants`, else `~/.local/state/farmvault/grants`).
+ * NULL goes back to the default. An override: for tests, and for jobs whose home
+ * directory is missing, read-only or shared between machines. Vault opens ignore it.
+ *
+ * Returns FV_INVALID_ARGUMENT for a NULL or freed `opts` or a bad path.
+ */
+FV_MUST_USE fv_result fv_options_set_state_dir(fv_options *opts, const char *dir);
+
+/**
+ * Sets the hostname `fv_grant_open` checks a grant's host pattern against,
+ * instead of the one this machine reports (NUL-terminated, 1 to 253 bytes); NULL
+ * goes back to this machine's. An override: for tests, and for a job in a
+ * container whose hostname is not the render node's. The host pattern keeps
+ * honest mistakes out, not whoever holds the grant, so this weakens nothing that
+ * holds against them. Vault opens ignore it.
+ *
+ * Returns FV_INVALID_ARGUMENT for a NULL or freed `opts` or a bad hostname.
+ */
+FV_MUST_USE fv_result fv_options_set_hostname(fv_options *opts, const char *hostname);
 
 /**
  * Creates a vault in the directory `path` (which must not exist or be empty),
@@ -662,6 +689,40 @@ FV_MUST_USE fv_result fv_vault_remove_key_file(fv_vault *vault, const char *key_
  * fails authentication (nothing is changed), FV_IO, FV_READ_ONLY.
  */
 FV_MUST_USE fv_result fv_vault_rotate(fv_vault *vault, uint32_t flags, uint64_t *reencrypted_out);
+
+/**
+ * Opens the job grant bundle at `bundle_path` (written by `farmvault grant`) with
+ * its bearer token (`token`, the NUL-terminated `fvg1_…` text the submit script
+ * put in the job's environment, usually FARMVAULT_GRANT_TOKEN), with the farm
+ * identity file at `identity_path` (usually FARMVAULT_IDENTITY), or with both;
+ * either may be NULL, not both. A grant issued with `--require-both` needs both.
+ * `opts` may be NULL for the defaults; a grant uses its fixed time, state
+ * directory and hostname settings and ignores the rest.
+ *
+ * The token is a secret: it is read during the call only, its copy is wiped
+ * before the call returns, and no message ever shows it.
+ *
+ * `out`: receives an own `fv_vault *` that only reads: `fv_vault_get`,
+ * `fv_vault_metadata` and `fv_vault_list` work as on a vault (entries outside the
+ * grant are FV_NOT_FOUND; every read past the grant's use window is FV_EXPIRED),
+ * and every function that writes returns FV_READ_ONLY. Close it with
+ * `fv_vault_close`.
+ *
+ * The first open on a machine starts the grant's use window and is recorded in
+ * the state directory (see `fv_options_set_state_dir`). Returns FV_WRONG_KEY when
+ * the token or identity does not open the grant (or half of a `--require-both`
+ * grant is missing); FV_EXPIRED when it was first opened here after its claim-by
+ * deadline, or its use window is over; FV_HOST_NOT_ALLOWED when this machine's
+ * hostname does not match the grant's host pattern; FV_TAMPERED or FV_CORRUPT for
+ * a damaged bundle; FV_IO (a missing bundle or identity file); FV_INVALID_ARGUMENT
+ * (a malformed token, both NULL). Nothing is recorded when the open fails.
+ */
+FV_MUST_USE
+fv_result fv_grant_open(const char *bundle_path,
+                        const char *token,
+                        const char *identity_path,
+                        const fv_options *opts,
+                        fv_vault **out);
 
 /**
  * Creates an opaque credential holding a copy of `secret_len` bytes at `secret`

@@ -8,6 +8,8 @@
 #     valgrind (leak check full; any error fails),
 #   - builds tests/cpp/test_farmvault.cpp (-std=c++17 -Wall -Wextra -Werror) the same two
 #     ways, and a two-translation-unit program including bindings/cpp/farmvault.hpp twice,
+#   - issues job grant fixtures with the farmvault CLI (make_grant_fixtures) for the
+#     grant tests of both programs,
 #   - writes <target>/c-abi/pkgconfig/farmvault.pc from farmvault.pc.in and builds
 #     bindings/cpp/examples/farm_plugin.cpp with it, then runs it on a vault made by the
 #     C++ test, checking it prints the host and script name and never the key.
@@ -40,8 +42,8 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
 fi
 
-stage "cargo build --lib (debug: the same profile as cargo test)"
-cargo build --lib
+stage "cargo build --lib --bin farmvault (debug: the same profile as cargo test)"
+cargo build --lib --bin farmvault
 if [[ -n ${CARGO_TARGET_DIR:-} ]]; then
     target=$CARGO_TARGET_DIR
 else
@@ -50,6 +52,7 @@ fi
 [[ -d $target ]] || die "cannot find the cargo target directory (got '$target')"
 debug=$target/debug
 [[ -f $debug/libfarmvault.so && -f $debug/libfarmvault.a ]] || die "no libfarmvault.so/.a in $debug"
+[[ -x $debug/farmvault ]] || die "no farmvault binary in $debug"
 
 out=$target/c-abi
 rm -rf "$out"
@@ -126,26 +129,72 @@ for std in c++11 c++17; do
     ok "farmvault.h compiles as $std"
 done
 
+# The script key every grant fixture holds (tests/c/test_farmvault.c and
+# tests/cpp/test_farmvault.cpp expect it).
+GRANT_KEY=GRANT-KEY-c0ffee-7d1e5a
+grants=$out/grants
+
+# Issues the job grants the C and C++ tests open, with the real CLI, into $grants:
+# a vault holding the script key shotgun/render_farm and an entry "other" outside every
+# grant; farm identities farm.id (farm.pub) and other.id; grants of shotgun/ (72 h to
+# claim, 4 h of use) opened by a token (token.fvgrant, token.txt), by farm.id alone
+# (rcpt.fvgrant), by both together (both.fvgrant, both.txt), and by a token on hosts
+# matching render* only (hosts.fvgrant, hosts.txt).
+make_grant_fixtures() {
+    local cli=$debug/farmvault
+    (
+        umask 077
+        mkdir -p "$grants"
+        cd "$grants"
+        for var in $(env | sed -n 's/^\(FARMVAULT_[A-Z_]*\)=.*/\1/p'); do unset "$var"; done
+        export HOME=$grants FARMVAULT_PATH=$grants/vault FARMVAULT_PASSPHRASE_FILE=$grants/passphrase \
+            FARMVAULT_INSECURE_KDF_FOR_TESTS=1
+        unset XDG_STATE_HOME
+        printf 'fixture passphrase\n' >passphrase
+        "$cli" init
+        printf '%s' "$GRANT_KEY" | "$cli" put shotgun/render_farm --kind script_key \
+            --host https://mysite.shotgrid.autodesk.com --script-name render_farm
+        printf 'outside every grant' | "$cli" put other
+        "$cli" farm-keygen --identity farm.id >farm.pub
+        "$cli" farm-keygen --identity other.id >/dev/null
+        issue() { "$cli" grant shotgun/ --claim-within 72h --use-for 4h "$@"; }
+        issue --label c-test-token --out token.fvgrant >token.txt
+        issue --label c-test-rcpt --to farm.pub --no-token --out rcpt.fvgrant >/dev/null
+        issue --label c-test-both --to farm.pub --require-both --out both.fvgrant >both.txt
+        issue --label c-test-hosts --hosts 'render*' --out hosts.fvgrant >hosts.txt
+    ) 2>"$out/grants.log" || { cat "$out/grants.log"; die "issuing the grant fixtures failed"; }
+}
+
+stage "job grant fixtures (farmvault CLI)"
+make_grant_fixtures
+for t in token both hosts; do
+    grep -q '^fvg1_' "$grants/$t.txt" || die "no token in $grants/$t.txt"
+done
+if grep -l -e "$GRANT_KEY" -e 'shotgun/render_farm' "$grants"/*.fvgrant "$grants"/*.txt; then
+    die "a grant bundle or token holds the key or the entry name in the clear"
+fi
+ok "4 grants issued in $grants; no bundle or token holds the key or the entry name"
+
 stage "C tests (shared, static, valgrind)"
 gcc "${cflags[@]}" tests/c/test_farmvault.c -o "$out/bin/test_c_shared" -L"$out/lib" -lfarmvault -lpthread
 gcc "${cflags[@]}" tests/c/test_farmvault.c -o "$out/bin/test_c_static" "$debug/libfarmvault.a" -lpthread -ldl -lm
 readelf -d "$out/bin/test_c_shared" | grep -q "NEEDED.*\[libfarmvault.so.$abi\]" || die "test_c_shared does not need libfarmvault.so.$abi"
 if readelf -d "$out/bin/test_c_static" | grep -q "NEEDED.*libfarmvault"; then die "test_c_static links libfarmvault dynamically"; fi
-run c-shared "$out/bin/test_c_shared" "$(fresh c-shared)"
-run c-static "$out/bin/test_c_static" "$(fresh c-static)"
+run c-shared "$out/bin/test_c_shared" "$(fresh c-shared)" "$grants"
+run c-static "$out/bin/test_c_static" "$(fresh c-static)" "$grants"
 run c-valgrind valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
     --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \
     --suppressions=tests/c/valgrind.supp \
-    "$out/bin/test_c_shared" "$(fresh c-valgrind)"
+    "$out/bin/test_c_shared" "$(fresh c-valgrind)" "$grants"
 
 stage "C++ tests (shared, static, two translation units)"
 cxxflags=(-std=c++17 -Wall -Wextra -Werror -I"$root/include" -I"$root/bindings/cpp")
 g++ "${cxxflags[@]}" tests/cpp/test_farmvault.cpp -o "$out/bin/test_cpp_shared" -L"$out/lib" -lfarmvault -lpthread
 g++ "${cxxflags[@]}" tests/cpp/test_farmvault.cpp -o "$out/bin/test_cpp_static" "$debug/libfarmvault.a" -lpthread -ldl -lm
 g++ "${cxxflags[@]}" tests/cpp/two_tu_a.cpp tests/cpp/two_tu_b.cpp -o "$out/bin/test_two_tu" -L"$out/lib" -lfarmvault
-run cpp-static "$out/bin/test_cpp_static" "$(fresh cpp-static)"
+run cpp-static "$out/bin/test_cpp_static" "$(fresh cpp-static)" "$grants"
 plugin_dir=$(fresh cpp-shared)
-run cpp-shared "$out/bin/test_cpp_shared" "$plugin_dir"
+run cpp-shared "$out/bin/test_cpp_shared" "$plugin_dir" "$grants"
 run two-tu "$out/bin/test_two_tu"
 
 stage "pkg-config and the farm plugin example"

@@ -13,6 +13,11 @@
 // under that name and the caller fetches a fresh one, and throws for everything else
 // (wrong key, tampering, I/O). The same split holds for Entry::field()/try_field().
 //
+// Job grants: Vault::open_grant() opens a grant bundle (from `farmvault grant`) with its
+// token and/or a farm identity as a read-only Vault: get/try_get/metadata/list read as
+// on a vault, every write throws Error(FV_READ_ONLY). Plugin code reads the same way
+// whether the farm gave the job a vault or a grant.
+//
 // Threads: a farmvault::Vault may be used from any number of threads at once (share it
 // by reference); every other object here belongs to one thread at a time.
 //
@@ -404,6 +409,18 @@ public:
         detail::check(fv_options_set_fixed_time(raw(), unix_secs));
         return *this;
     }
+    /// Where Vault::open_grant records a grant's first open on this machine, instead of
+    /// the per-user state directory. An override, for tests and homeless jobs.
+    Options &state_dir(const std::string &dir) {
+        detail::check(fv_options_set_state_dir(raw(), dir.c_str()));
+        return *this;
+    }
+    /// The hostname Vault::open_grant checks a grant's host pattern against, instead of
+    /// this machine's. An override, for tests and containers.
+    Options &hostname(const std::string &name) {
+        detail::check(fv_options_set_hostname(raw(), name.c_str()));
+        return *this;
+    }
 
 private:
     static fv_options *make() {
@@ -462,6 +479,19 @@ public:
                                const Options *options = nullptr) {
         fv_vault *out = nullptr;
         detail::check(fv_vault_open_key_file(path.c_str(), key_file.c_str(), opts(options), &out));
+        return Vault(out);
+    }
+    /// Opens the job grant bundle at `bundle` as a read-only Vault, with its token
+    /// (NUL-terminated `fvg1_…` text such as std::getenv("FARMVAULT_GRANT_TOKEN")
+    /// returns; read during the call only, never copied here), with the farm identity
+    /// file at `identity_path`, or with both; either may be nullptr, not both. Throws
+    /// Error with FV_WRONG_KEY, FV_HOST_NOT_ALLOWED, FV_TAMPERED, FV_CORRUPT, FV_IO or
+    /// FV_INVALID_ARGUMENT, and Expired past the grant's claim-by deadline or use window.
+    static Vault open_grant(const std::string &bundle, const char *token,
+                            const char *identity_path = nullptr,
+                            const Options *options = nullptr) {
+        fv_vault *out = nullptr;
+        detail::check(fv_grant_open(bundle.c_str(), token, identity_path, opts(options), &out));
         return Vault(out);
     }
     static Vault create_passphrase(const std::string &path, std::string_view passphrase,

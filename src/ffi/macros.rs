@@ -151,6 +151,17 @@ macro_rules! try_path {
     };
 }
 
+/// Like `try_path!` for a nullable argument: NULL is `None`.
+macro_rules! try_path_opt {
+    ($ptr:ident) => {
+        if $ptr.is_null() {
+            None
+        } else {
+            Some(try_path!($ptr))
+        }
+    };
+}
+
 /// `&[u8]` from a `(ptr, len)` pair: non-NULL, 1 to `FV_MAX_SECRET_LEN` bytes.
 macro_rules! try_slice {
     ($ptr:ident, $len:ident) => {

@@ -55,6 +55,8 @@ pub mod options;
 
 pub mod vault;
 
+pub mod grant;
+
 pub mod credential;
 
 pub mod secret;

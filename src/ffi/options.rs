@@ -1,17 +1,22 @@
-//! `fv_options`: how a vault is opened or created (KDF costs, lock wait, clock).
+//! `fv_options`: how a vault is opened or created (KDF costs, lock wait, clock), and
+//! how a job grant is opened (clock, state directory, hostname).
 
 use super::handle::{self, Castable, OwnedBox};
+use super::result::Failure;
 use crate::clock::{ManualClock, UnixTime};
 use crate::crypto::KdfParams;
+use crate::grant::GrantOpen;
 use crate::vault::Config;
-use std::path::Path;
+use std::ffi::c_char;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Options for opening or creating a vault: an opaque builder. Create it with
-/// `fv_options_new`, set what differs from the defaults, pass it to any
-/// `fv_vault_open_*`/`fv_vault_create_*` (which only read it), free it with
-/// `fv_options_free`. One thread at a time.
+/// Options for opening or creating a vault or opening a job grant: an opaque builder.
+/// Create it with `fv_options_new`, set what differs from the defaults, pass it to any
+/// `fv_vault_open_*`/`fv_vault_create_*` or to `fv_grant_open` (which only read it),
+/// free it with `fv_options_free`. One thread at a time. Each setting says which opens
+/// it applies to; the others ignore it.
 pub struct fv_options {
     _private: [u8; 0],
 }
@@ -22,6 +27,8 @@ pub(crate) struct Options {
     kdf: Option<KdfParams>,
     lock_timeout: Option<Duration>,
     fixed_time: Option<UnixTime>,
+    state_dir: Option<PathBuf>,
+    hostname: Option<String>,
 }
 
 impl Castable for fv_options {
@@ -45,7 +52,25 @@ impl Options {
         }
         config
     }
+
+    /// How a job grant is opened with these options (its material is added by the caller).
+    pub(crate) fn grant_open(&self) -> GrantOpen {
+        let mut how = GrantOpen::new();
+        if let Some(t) = self.fixed_time {
+            how = how.clock(Arc::new(ManualClock::new(t)));
+        }
+        if let Some(dir) = &self.state_dir {
+            how = how.state_dir(dir);
+        }
+        if let Some(name) = &self.hostname {
+            how = how.hostname(name);
+        }
+        how
+    }
 }
+
+/// Longest hostname `fv_options_set_hostname` takes (a DNS name is at most 253 bytes).
+const MAX_HOSTNAME_LEN: usize = 253;
 
 ffi_fn! {
     /// Creates options holding the defaults: Argon2id m=65536 KiB t=3 p=1 for new
@@ -101,12 +126,48 @@ ffi_fn! {
     /// the system clock. Expiry checks, TTLs and timestamps of a handle opened with
     /// these options then use that instant. For tests and dry runs ("is this entry
     /// still valid at the job's start time?"): a TTL is a freshness aid, not an access
-    /// control, so this grants nothing the key does not.
+    /// control, so this grants nothing the key does not. A job grant opened with these
+    /// options measures its claim-by deadline and use window against it too (and
+    /// records a first open at that instant).
     ///
     /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
     fn fv_options_set_fixed_time(opts: *mut fv_options, unix_secs: u64) -> fv_result {
         let opts = try_mut!(opts);
         opts.fixed_time = (unix_secs != 0).then_some(UnixTime(unix_secs));
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// Sets the directory where `fv_grant_open` records a grant's first open on this
+    /// machine (the start of its use window), instead of the per-user default
+    /// (`$XDG_STATE_HOME/farmvault/grants`, else `~/.local/state/farmvault/grants`).
+    /// NULL goes back to the default. An override: for tests, and for jobs whose home
+    /// directory is missing, read-only or shared between machines. Vault opens ignore it.
+    ///
+    /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts` or a bad path.
+    fn fv_options_set_state_dir(opts: *mut fv_options, dir: *const c_char) -> fv_result {
+        let opts = try_mut!(opts);
+        opts.state_dir = try_path_opt!(dir).map(Path::to_path_buf);
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// Sets the hostname `fv_grant_open` checks a grant's host pattern against,
+    /// instead of the one this machine reports (NUL-terminated, 1 to 253 bytes); NULL
+    /// goes back to this machine's. An override: for tests, and for a job in a
+    /// container whose hostname is not the render node's. The host pattern keeps
+    /// honest mistakes out, not whoever holds the grant, so this weakens nothing that
+    /// holds against them. Vault opens ignore it.
+    ///
+    /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts` or a bad hostname.
+    fn fv_options_set_hostname(opts: *mut fv_options, hostname: *const c_char) -> fv_result {
+        let opts = try_mut!(opts);
+        opts.hostname = match try_cstr_opt!(hostname, MAX_HOSTNAME_LEN) {
+            Some("") => return Err(Failure::invalid("hostname is empty")),
+            other => other.map(str::to_owned),
+        };
         Ok(())
     }
 }

@@ -7,18 +7,19 @@ use super::handle::{self, Castable, OwnedArc};
 use super::info::FV_MAX_NAME_LEN;
 use super::options::{fv_options, Options};
 use super::result::Failure;
-use crate::grant::ReadCredentials;
+use crate::grant::{Grant, ReadCredentials};
 use crate::keyslot::{KeyFile, Unlock};
 use crate::secret::SecretString;
 use crate::vault::{PutOptions, RotateOptions, Vault};
-use crate::Result;
+use crate::{Error, Result};
 use std::ffi::c_char;
 use std::time::Duration;
 
-/// An open vault. Thread-safe: one `fv_vault *` may be used from any number of threads
-/// at once, and closing it while calls are in flight on other threads is safe (they
-/// finish; later calls fail with FV_INVALID_ARGUMENT). Functions that only read take a
-/// `const fv_vault *`.
+/// An open vault, or a job grant opened read-only (`fv_grant_open`). Thread-safe: one
+/// `fv_vault *` may be used from any number of threads at once, and closing it while
+/// calls are in flight on other threads is safe (they finish; later calls fail with
+/// FV_INVALID_ARGUMENT). Functions that only read take a `const fv_vault *`; on a
+/// grant, every function that writes returns FV_READ_ONLY.
 pub struct fv_vault {
     _private: [u8; 0],
 }
@@ -27,22 +28,29 @@ pub struct fv_vault {
 pub(crate) enum Handle {
     /// A vault opened with its passphrase or a key file: reads, writes, key management.
     Vault(Vault),
+    /// A job grant opened with its token and/or a farm identity: reads only.
+    Grant(Grant),
 }
 
 impl Handle {
-    /// Where every read goes. A read-only job grant (`crate::grant::Grant`, which also
-    /// implements `ReadCredentials`) becomes one more arm here and in `writer`; the
-    /// read functions below need no change.
+    /// Where every read goes: the read functions below serve a vault and a grant alike.
     pub(crate) fn reader(&self) -> &dyn ReadCredentials {
         match self {
             Handle::Vault(v) => v,
+            Handle::Grant(g) => g,
         }
     }
 
-    /// Where every write goes; a read-only handle will answer `Error::ReadOnly` here.
+    /// Where every write goes; a grant answers `Error::ReadOnly`.
     pub(crate) fn writer(&self) -> Result<&Vault> {
         match self {
             Handle::Vault(v) => Ok(v),
+            Handle::Grant(g) => Err(Error::ReadOnly(format!(
+                "this handle is the job grant {} [{}], which only reads; store, change and \
+                 remove credentials through the vault that issued it",
+                g.info().id,
+                g.info().label
+            ))),
         }
     }
 }

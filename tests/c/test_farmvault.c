@@ -1,12 +1,16 @@
 /*
  * The C ABI from C: every exported function, every bad-input case (NULL handles and
  * out-params, non-UTF-8, unterminated and over-long names, zero and oversized
- * lengths, use after close, double close and free), 8 threads on one handle, and no
- * secret in any error message. Codes and messages are both checked.
+ * lengths, use after close, double close and free), 8 threads on one handle, no
+ * secret in any error message, and job grants opened read-only. Codes and messages
+ * are both checked.
  *
  * Built by scripts/test-c.sh with -std=c99 -Wall -Wextra -Wpedantic -Werror against
  * include/farmvault.h, linked once against the shared and once against the static
- * library, and run under valgrind. Usage: test_farmvault <empty scratch directory>
+ * library, and run under valgrind.
+ * Usage: test_farmvault <empty scratch directory> <grant fixtures directory>
+ * The grant fixtures are issued by scripts/test-c.sh with the farmvault CLI (see
+ * make_grant_fixtures there): bundles, their tokens, and farm identities.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static int passed;
 static int failed;
@@ -55,6 +60,7 @@ static int failed;
 #define U8(s) ((const uint8_t *)(s))
 
 static char dir[FV_MAX_PATH_LEN / 2];
+static char grants[FV_MAX_PATH_LEN / 2];
 
 static const char *path_in(char *buf, const char *leaf) {
     snprintf(buf, FV_MAX_PATH_LEN, "%s/%s", dir, leaf);
@@ -760,6 +766,250 @@ static void test_sgtk(void) {
     fv_vault_close(vault);
 }
 
+/* ---- job grants: read-only fv_vault handles from fv_grant_open ---- */
+
+/* The script key the fixture grants hold (scripts/test-c.sh, GRANT_KEY). */
+#define GRANT_KEY "GRANT-KEY-c0ffee-7d1e5a"
+#define GRANT_ENTRY "shotgun/render_farm"
+
+static const char *grant_file(char *buf, const char *leaf) {
+    snprintf(buf, FV_MAX_PATH_LEN, "%s/%s", grants, leaf);
+    return buf;
+}
+
+/* Reads the token `farmvault grant` printed into the fixture file `leaf`. */
+static const char *read_token(const char *leaf, char *buf, size_t size) {
+    char path[FV_MAX_PATH_LEN];
+    FILE *f = fopen(grant_file(path, leaf), "r");
+    buf[0] = 0;
+    CHECK(f != NULL);
+    if (f != NULL) {
+        CHECK(fgets(buf, (int)size, f) != NULL);
+        fclose(f);
+    }
+    buf[strcspn(buf, "\r\n")] = 0;
+    CHECK(strncmp(buf, "fvg1_", 5) == 0);
+    return buf;
+}
+
+/* Options for opening a grant: first opens recorded under scratch/`state`, the clock
+ * pinned at `fixed_time` (0: the system clock), `hostname` instead of this machine's
+ * (NULL: this machine's). */
+static fv_options *grant_options(const char *state, uint64_t fixed_time, const char *hostname) {
+    char path[FV_MAX_PATH_LEN];
+    fv_options *opts = NULL;
+    CHECK_OK(fv_options_new(&opts));
+    CHECK_OK(fv_options_set_state_dir(opts, path_in(path, state)));
+    CHECK_OK(fv_options_set_fixed_time(opts, fixed_time));
+    CHECK_OK(fv_options_set_hostname(opts, hostname));
+    return opts;
+}
+
+/* Opens grant fixture `leaf` with `token` and/or identity fixture `identity`. */
+static fv_result open_grant(const char *leaf, const char *token, const char *identity,
+                            const fv_options *opts, fv_vault **out) {
+    char bundle[FV_MAX_PATH_LEN], id[FV_MAX_PATH_LEN];
+    return fv_grant_open(grant_file(bundle, leaf), token,
+                         identity != NULL ? grant_file(id, identity) : NULL, opts, out);
+}
+
+/* Whether `vault` reads the fixture's script key in full. */
+static int reads_grant_key(const fv_vault *vault) {
+    fv_entry *entry = NULL;
+    int ok;
+    if (fv_vault_get(vault, GRANT_ENTRY, &entry) != FV_OK) {
+        fprintf(stderr, "get %s: %s\n", GRANT_ENTRY, fv_last_error_message());
+        return 0;
+    }
+    ok = fv_entry_kind(entry) == FV_KIND_SCRIPT_KEY &&
+         field_is(entry, FV_FIELD_HOST, "https://mysite.shotgrid.autodesk.com") &&
+         field_is(entry, FV_FIELD_SCRIPT_NAME, "render_farm") &&
+         field_is(entry, FV_FIELD_API_KEY, GRANT_KEY);
+    fv_entry_free(entry);
+    return ok;
+}
+
+static void test_grant_reads_and_refuses_writes(void) {
+    char token[256], key[FV_MAX_PATH_LEN], home[FV_MAX_PATH_LEN];
+    fv_options *opts = grant_options("state-read", 0, NULL);
+    fv_vault *grant = NULL;
+    fv_entry *entry = NULL;
+    fv_list *list = NULL, *imported = NULL;
+    fv_credential *cred = NULL;
+    fv_batch *batch = NULL;
+    uint64_t n = 99;
+
+    read_token("token.txt", token, sizeof token);
+    CHECK_OK(open_grant("token.fvgrant", token, NULL, opts, &grant));
+    CHECK(grant != NULL);
+    CHECK(reads_grant_key(grant));
+    /* Metadata and lists as on a vault; an entry inside expires with the grant. */
+    CHECK_OK(fv_vault_metadata(grant, GRANT_ENTRY, &entry));
+    CHECK(!fv_entry_has_credential(entry));
+    CHECK(fv_entry_kind(entry) == FV_KIND_SCRIPT_KEY);
+    CHECK(fv_entry_expires(entry) != 0);
+    fv_entry_free(entry);
+    entry = NULL;
+    CHECK_OK(fv_vault_list(grant, NULL, &list));
+    CHECK(fv_list_len(list) == 1);
+    CHECK(strcmp(fv_entry_name(fv_list_get(list, 0)), GRANT_ENTRY) == 0);
+    fv_list_free(list);
+    list = NULL;
+    /* The vault's other entry is not in the grant. */
+    CHECK_FAILS(fv_vault_get(grant, "other", &entry), FV_NOT_FOUND, "\"other\"");
+    CHECK_FAILS(fv_vault_metadata(grant, "other", &entry), FV_NOT_FOUND, "\"other\"");
+    CHECK(entry == NULL);
+
+    /* Every write is FV_READ_ONLY, and says why. */
+    CHECK_OK(fv_credential_new_opaque(U8("x"), 1, &cred));
+    CHECK_OK(fv_batch_new(&batch));
+    CHECK_OK(fv_batch_put(batch, "x", U8("x"), 1, 0));
+    path_in(key, "grant-write.key");
+    CHECK_OK(fv_key_file_generate(key));
+    path_in(home, "grant-shotgun-home");
+    CHECK(mkdir(home, 0700) == 0);
+    CHECK_FAILS(fv_vault_put(grant, "x", U8("x"), 1, 0), FV_READ_ONLY, "only reads");
+    CHECK_FAILS(fv_vault_put_credential(grant, "x", cred, 0), FV_READ_ONLY, "c-test-token");
+    CHECK_FAILS(fv_vault_delete(grant, GRANT_ENTRY), FV_READ_ONLY, "job grant");
+    CHECK_FAILS(fv_vault_renew(grant, GRANT_ENTRY, 60), FV_READ_ONLY, "only reads");
+    CHECK_FAILS(fv_vault_purge_expired(grant, &n), FV_READ_ONLY, "only reads");
+    CHECK_FAILS(fv_vault_apply(grant, batch), FV_READ_ONLY, "only reads");
+    CHECK_FAILS(fv_vault_change_passphrase(grant, U8("pw"), 2), FV_READ_ONLY, "only reads");
+    CHECK_FAILS(fv_vault_add_key_file(grant, key), FV_READ_ONLY, "only reads");
+    CHECK_FAILS(fv_vault_remove_key_file(grant, key), FV_READ_ONLY, "only reads");
+    CHECK_FAILS(fv_vault_rotate(grant, 0, &n), FV_READ_ONLY, "only reads");
+    CHECK_FAILS(fv_sgtk_import_session_cache(grant, home, NULL, 0, 0, &imported, &n),
+                FV_READ_ONLY, "only reads");
+    CHECK(n == 99 && imported == NULL);
+    fv_batch_free(batch);
+    fv_credential_free(cred);
+    /* The refused writes changed nothing. */
+    CHECK(reads_grant_key(grant));
+
+    /* Use after close and double close are detected. */
+    fv_vault_close(grant);
+    CHECK_FAILS(fv_vault_get(grant, GRANT_ENTRY, &entry), FV_INVALID_ARGUMENT,
+                "fv_vault handle is closed or invalid");
+    CHECK_FAILS(fv_vault_put(grant, "x", U8("x"), 1, 0), FV_INVALID_ARGUMENT,
+                "closed or invalid");
+    fv_vault_close(grant);
+    CHECK_MSG("vault: fv_vault handle is closed or invalid");
+    fv_options_free(opts);
+}
+
+static void test_grant_material(void) {
+    char token[256], wrong[256], both_token[256], bundle[FV_MAX_PATH_LEN];
+    fv_options *opts = grant_options("state-material", 0, NULL);
+    fv_vault *grant = NULL;
+    size_t len;
+
+    read_token("token.txt", token, sizeof token);
+    read_token("both.txt", both_token, sizeof both_token);
+    /* The right grant id with a wrong secret: FV_WRONG_KEY, and no token in the message. */
+    memcpy(wrong, token, sizeof token);
+    len = strlen(wrong);
+    wrong[len - 1] = wrong[len - 1] == 'A' ? 'B' : 'A';
+    CHECK_FAILS(open_grant("token.fvgrant", wrong, NULL, opts, &grant), FV_WRONG_KEY,
+                "token.fvgrant");
+    CHECK(strstr(fv_last_error_message(), "fvg1_") == NULL);
+    CHECK_FAILS(open_grant("token.fvgrant", both_token, NULL, opts, &grant), FV_WRONG_KEY,
+                "wrong");
+    /* Malformed and empty tokens, nothing at all, bad paths and out-params. */
+    CHECK_FAILS(open_grant("token.fvgrant", "fvg1_S3CRET-ish-but-malformed", NULL, opts, &grant),
+                FV_INVALID_ARGUMENT, "malformed");
+    CHECK(strstr(fv_last_error_message(), "S3CRET") == NULL);
+    CHECK_FAILS(open_grant("token.fvgrant", "", NULL, opts, &grant), FV_INVALID_ARGUMENT,
+                "token is empty");
+    CHECK_FAILS(open_grant("token.fvgrant", NULL, NULL, opts, &grant), FV_INVALID_ARGUMENT,
+                "both NULL");
+    CHECK_FAILS(fv_grant_open(NULL, token, NULL, opts, &grant), FV_INVALID_ARGUMENT,
+                "bundle_path is NULL");
+    CHECK_FAILS(fv_grant_open(grant_file(bundle, "token.fvgrant"), token, NULL, opts, NULL),
+                FV_INVALID_ARGUMENT, "out is NULL");
+    CHECK_FAILS(open_grant("missing.fvgrant", token, NULL, opts, &grant), FV_IO,
+                "missing.fvgrant");
+    CHECK_FAILS(open_grant("farm.id", token, NULL, opts, &grant), FV_CORRUPT, "farm.id");
+    CHECK(grant == NULL);
+
+    /* A farm identity alone; the wrong one; each half of a --require-both grant. */
+    CHECK_OK(open_grant("rcpt.fvgrant", NULL, "farm.id", opts, &grant));
+    CHECK(reads_grant_key(grant));
+    fv_vault_close(grant);
+    grant = NULL;
+    CHECK_FAILS(open_grant("rcpt.fvgrant", NULL, "other.id", opts, &grant), FV_WRONG_KEY,
+                "rcpt.fvgrant");
+    CHECK_FAILS(open_grant("rcpt.fvgrant", token, NULL, opts, &grant), FV_WRONG_KEY, "wrong");
+    CHECK_FAILS(open_grant("both.fvgrant", both_token, NULL, opts, &grant), FV_WRONG_KEY,
+                "wrong");
+    CHECK_FAILS(open_grant("both.fvgrant", NULL, "farm.id", opts, &grant), FV_WRONG_KEY,
+                "wrong");
+    CHECK_FAILS(open_grant("both.fvgrant", both_token, "other.id", opts, &grant), FV_WRONG_KEY,
+                "wrong");
+    CHECK_FAILS(open_grant("both.fvgrant", both_token, "missing.id", opts, &grant), FV_IO,
+                "missing.id");
+    CHECK(grant == NULL);
+    CHECK_OK(open_grant("both.fvgrant", both_token, "farm.id", opts, &grant));
+    CHECK(reads_grant_key(grant));
+    fv_vault_close(grant);
+    /* NULL options: the defaults (the grants have no host pattern). */
+    fv_options_free(opts);
+}
+
+static void test_grant_clock_and_host(void) {
+    char token[256], hosts_token[256];
+    const uint64_t now = (uint64_t)time(NULL);
+    fv_options *opts = NULL;
+    fv_vault *grant = NULL;
+    fv_entry *entry = NULL;
+
+    read_token("token.txt", token, sizeof token);
+    read_token("hosts.txt", hosts_token, sizeof hosts_token);
+    /* First opened now: reads for the 4 h use window, then every open is FV_EXPIRED. */
+    opts = grant_options("state-clock", now, NULL);
+    CHECK_OK(open_grant("token.fvgrant", token, NULL, opts, &grant));
+    CHECK_OK(fv_vault_metadata(grant, GRANT_ENTRY, &entry));
+    CHECK(fv_entry_expires(entry) == now + 4 * 3600);
+    fv_entry_free(entry);
+    fv_vault_close(grant);
+    fv_options_free(opts);
+    opts = grant_options("state-clock", now + 3 * 3600, NULL);
+    CHECK_OK(open_grant("token.fvgrant", token, NULL, opts, &grant));
+    CHECK(reads_grant_key(grant));
+    fv_vault_close(grant);
+    fv_options_free(opts);
+    grant = NULL;
+    opts = grant_options("state-clock", now + 5 * 3600, NULL);
+    CHECK_FAILS(open_grant("token.fvgrant", token, NULL, opts, &grant), FV_EXPIRED,
+                "c-test-token");
+    fv_options_free(opts);
+    /* Never opened on this "machine" before its 72 h claim-by deadline: FV_EXPIRED. */
+    opts = grant_options("state-late", now + 73 * 3600, NULL);
+    CHECK_FAILS(open_grant("token.fvgrant", token, NULL, opts, &grant), FV_EXPIRED, "expired");
+    fv_options_free(opts);
+    CHECK(grant == NULL);
+
+    /* The host pattern (render*), checked against the hostname the options give. */
+    opts = grant_options("state-host", 0, "comp01.studio");
+    CHECK_FAILS(open_grant("hosts.fvgrant", hosts_token, NULL, opts, &grant),
+                FV_HOST_NOT_ALLOWED, "\"comp01.studio\" does not match");
+    CHECK_MSG("\"render*\"");
+    CHECK(grant == NULL);
+    CHECK_OK(fv_options_set_hostname(opts, "render07.farm.example"));
+    CHECK_OK(open_grant("hosts.fvgrant", hosts_token, NULL, opts, &grant));
+    CHECK(reads_grant_key(grant));
+    fv_vault_close(grant);
+
+    /* The grant options' own bad inputs. */
+    CHECK_FAILS(fv_options_set_hostname(opts, ""), FV_INVALID_ARGUMENT, "hostname is empty");
+    CHECK_FAILS(fv_options_set_state_dir(opts, ""), FV_INVALID_ARGUMENT, "dir is empty");
+    CHECK_OK(fv_options_set_state_dir(opts, NULL));
+    CHECK_OK(fv_options_set_hostname(opts, NULL));
+    CHECK_FAILS(fv_options_set_state_dir(NULL, "/tmp"), FV_INVALID_ARGUMENT, "opts is NULL");
+    CHECK_FAILS(fv_options_set_hostname(NULL, "h"), FV_INVALID_ARGUMENT, "opts is NULL");
+    fv_options_free(opts);
+    CHECK_FAILS(fv_options_set_hostname(opts, "h"), FV_INVALID_ARGUMENT, "closed or invalid");
+}
+
 /* ---- 8 threads on one handle ---- */
 
 #define THREADS 8
@@ -827,15 +1077,17 @@ static void test_threads(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <empty scratch directory>\n", argv[0]);
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s <empty scratch directory> <grant fixtures directory>\n",
+                argv[0]);
         return 2;
     }
-    if (strlen(argv[1]) >= sizeof dir) {
-        fprintf(stderr, "scratch directory path too long\n");
+    if (strlen(argv[1]) >= sizeof dir || strlen(argv[2]) >= sizeof grants) {
+        fprintf(stderr, "directory path too long\n");
         return 2;
     }
     memcpy(dir, argv[1], strlen(argv[1]) + 1);
+    memcpy(grants, argv[2], strlen(argv[2]) + 1);
     test_versions_and_names();
     test_options();
     test_create_open_and_key_files();
@@ -845,6 +1097,9 @@ int main(int argc, char **argv) {
     test_use_after_close_and_double_free();
     test_no_secret_in_messages();
     test_sgtk();
+    test_grant_reads_and_refuses_writes();
+    test_grant_material();
+    test_grant_clock_and_host();
     test_threads();
     printf("test_farmvault (C): %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -3,13 +3,14 @@
 // threads on one Vault. Built by scripts/test-c.sh with -std=c++17 -Wall -Wextra
 // -Werror, against the shared and the static library.
 //
-// Usage: test_farmvault_cpp <empty scratch directory>
-// It leaves <scratch>/plugin-vault, opened by <scratch>/plugin.key and holding the
+// Usage: test_farmvault_cpp <empty scratch directory> <grant fixtures directory>
+// (the grants scripts/test-c.sh issues with the farmvault CLI). It leaves <scratch>/plugin-vault, opened by <scratch>/plugin.key and holding the
 // script key "shotgun/render_farm", for bindings/cpp/examples/farm_plugin.cpp.
 #include "farmvault.hpp"
 
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -250,20 +251,78 @@ void leave_plugin_vault(const std::string &dir) {
                                                 "render_farm", "KEY-0123456789abcdef"));
 }
 
+/// The token `farmvault grant` printed into `file`.
+std::string read_token(const std::string &file) {
+    std::ifstream in(file);
+    std::string token;
+    std::getline(in, token);
+    CHECK(token.rfind("fvg1_", 0) == 0);
+    return token;
+}
+
+void test_grants(const std::string &dir, const std::string &grants) {
+    const std::string token = read_token(grants + "/token.txt");
+    const std::string hosts_token = read_token(grants + "/hosts.txt");
+    farmvault::Options opts;
+    opts.state_dir(dir + "/grant-state");
+
+    // Read as from a vault; entries outside the grant are simply not there.
+    farmvault::Vault grant =
+        farmvault::Vault::open_grant(grants + "/token.fvgrant", token.c_str(), nullptr, &opts);
+    farmvault::ScriptKey key = grant.get("shotgun/render_farm").script_key();
+    CHECK(key.host == "https://mysite.shotgrid.autodesk.com");
+    CHECK(key.script_name == "render_farm");
+    CHECK(key.api_key.view() == "GRANT-KEY-c0ffee-7d1e5a");
+    CHECK(!grant.try_get("other").has_value());
+    CHECK(grant.list().size() == 1);
+    CHECK(grant.metadata("shotgun/render_farm").expires().has_value());
+    THROWS(farmvault::NotFound, FV_NOT_FOUND, "other", grant.get("other"));
+    // Every write throws FV_READ_ONLY.
+    THROWS(farmvault::Error, FV_READ_ONLY, "only reads", grant.put("x", "y"));
+    THROWS(farmvault::Error, FV_READ_ONLY, "only reads", grant.remove("shotgun/render_farm"));
+    THROWS(farmvault::Error, FV_READ_ONLY, "only reads", grant.rotate());
+
+    // Wrong material; a farm identity alone.
+    std::string wrong = token;
+    wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
+    THROWS(farmvault::Error, FV_WRONG_KEY, "token.fvgrant",
+           farmvault::Vault::open_grant(grants + "/token.fvgrant", wrong.c_str(), nullptr, &opts));
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "both NULL",
+           farmvault::Vault::open_grant(grants + "/token.fvgrant", nullptr, nullptr, &opts));
+    const std::string farm_id = grants + "/farm.id";
+    farmvault::Vault by_identity = farmvault::Vault::open_grant(
+        grants + "/rcpt.fvgrant", nullptr, farm_id.c_str(), &opts);
+    CHECK(by_identity.get("shotgun/render_farm").script_key().script_name == "render_farm");
+
+    // The host pattern (render*) against the hostname the options give.
+    opts.hostname("comp01.studio");
+    THROWS(farmvault::Error, FV_HOST_NOT_ALLOWED, "comp01.studio",
+           farmvault::Vault::open_grant(grants + "/hosts.fvgrant", hosts_token.c_str(), nullptr,
+                                        &opts));
+    opts.hostname("render01");
+    CHECK(farmvault::Vault::open_grant(grants + "/hosts.fvgrant", hosts_token.c_str(), nullptr,
+                                       &opts)
+              .list()
+              .size() == 1);
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        std::fprintf(stderr, "usage: %s <empty scratch directory>\n", argv[0]);
+    if (argc != 3) {
+        std::fprintf(stderr, "usage: %s <empty scratch directory> <grant fixtures directory>\n",
+                     argv[0]);
         return 2;
     }
     const std::string dir = argv[1];
+    const std::string grants = argv[2];
     CHECK(farmvault::header_matches_library());
     CHECK(std::string(farmvault::version()).empty() == false);
     try {
         test_vault(dir);
         test_key_files(dir);
         test_threads(dir);
+        test_grants(dir, grants);
         leave_plugin_vault(dir);
     } catch (const farmvault::Error &e) {
         std::fprintf(stderr, "unexpected %s: %s\n", e.code_name(), e.what());

@@ -243,6 +243,16 @@ def fv_options_set_lock_timeout_ms(opts: OptionsP, timeout_ms: int) -> None: ...
 def fv_options_set_fixed_time(opts: OptionsP, unix_secs: int) -> None: ...
 
 
+# fv_result fv_options_set_state_dir(fv_options *opts, const char *dir);
+@_result(OPTIONS, c_char_p)
+def fv_options_set_state_dir(opts: OptionsP, dir: Optional[bytes]) -> None: ...
+
+
+# fv_result fv_options_set_hostname(fv_options *opts, const char *hostname);
+@_result(OPTIONS, c_char_p)
+def fv_options_set_hostname(opts: OptionsP, hostname: Optional[bytes]) -> None: ...
+
+
 # -- vaults -------------------------------------------------------------------------
 
 # fv_result fv_vault_create_passphrase(const char *path, const uint8_t *passphrase, size_t passphrase_len, const fv_options *opts, fv_vault **out);
@@ -346,6 +356,15 @@ def fv_vault_remove_key_file(vault: VaultP, key_file_path: bytes) -> None: ...
 # fv_result fv_vault_rotate(fv_vault *vault, uint32_t flags, uint64_t *reencrypted_out);
 @_result(VAULT, c_uint32, POINTER(c_uint64))
 def fv_vault_rotate(vault: VaultP, flags: int, reencrypted_out: Out) -> None: ...
+
+
+# -- job grants ----------------------------------------------------------------------
+
+# fv_result fv_grant_open(const char *bundle_path, const char *token, const char *identity_path, const fv_options *opts, fv_vault **out);
+@_result(c_char_p, c_void_p, c_char_p, OPTIONS, POINTER(VAULT))
+def fv_grant_open(
+    bundle_path: bytes, token: Optional[InBytes], identity_path: Optional[bytes], opts: Optional[OptionsP], out: Out
+) -> None: ...
 
 
 # -- credentials --------------------------------------------------------------------
