@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Python binding (bindings/python) against the debug build of libfarmvault:
-# builds the library, makes a venv in .venv/ with the package and the pinned test
-# tools from PyPI, type-checks the package with mypy --strict, then runs pytest.
+# builds the library (and the farmvault CLI, with which tests/test_grant.py issues
+# job grants; it is found beside the library), makes a venv in .venv/ with the
+# package and the pinned test tools from PyPI, type-checks the package with
+# mypy --strict, then runs pytest.
 # Usage (from anywhere): bash scripts/test-python.sh [pytest arguments...]
 # Needs: cargo, python3 (3.9+) with venv and pip, PyPI. Idempotent.
 set -euo pipefail
@@ -10,8 +12,8 @@ cd "$(dirname "$0")/.."
 stage() { printf '\n==> %s\n' "$*"; }
 
 # The debug profile, as `cargo test` builds it: after the Rust suites this is a no-op.
-stage "cargo build (debug): libfarmvault"
-cargo build --lib
+stage "cargo build (debug): libfarmvault and the farmvault CLI"
+cargo build --lib --bin farmvault
 
 case "$(uname -s)" in
     Darwin) lib=libfarmvault.dylib ;;

@@ -14,6 +14,12 @@ This package talks to the farmvault shared library through ``ctypes`` only::
         )
         sg = shotgun_api3.Shotgun(**vault.shotgun_kwargs("sg/render_farm"))
 
+A farm job reads through a job grant (``farmvault grant`` on the submit side)
+the same way, opened from whatever its environment names::
+
+    source = farmvault.from_env()   # FARMVAULT_GRANT_FILE + FARMVAULT_GRANT_TOKEN, ...
+    sg = shotgun_api3.Shotgun(**source.shotgun_kwargs("sg/render_farm"))
+
 The library is found on first use (see :func:`load_library`). Errors are
 subclasses of :class:`Error`, one per C result code; a bad argument raises
 :class:`InvalidArgument` before anything reaches C. The Toolkit formats and
@@ -44,9 +50,10 @@ from ._errors import (
     WrongKey,
 )
 from ._ffi import LibraryInfo
+from ._grant import Grant, from_env
 from ._loader import EXPECTED_ABI, PathArg
 from ._secret import Secret, SecretLike
-from ._vault import Batch, Entry, EntryInfo, Kdf, Vault, generate_key_file
+from ._vault import Batch, Entry, EntryInfo, Kdf, ReadCredentials, Vault, generate_key_file
 
 __version__ = "0.1.0"
 
@@ -56,6 +63,9 @@ __all__ = [
     "load_library",
     "LibraryInfo",
     "Vault",
+    "Grant",
+    "ReadCredentials",
+    "from_env",
     "Batch",
     "Entry",
     "EntryInfo",

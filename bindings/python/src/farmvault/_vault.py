@@ -1,4 +1,5 @@
-"""``Vault``: an open farmvault, its entries, and atomic batches."""
+"""``Vault``: an open farmvault, its entries, and atomic batches; ``ReadCredentials``,
+the reads a vault and a job grant (:mod:`farmvault._grant`) share."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ._args import (
     path_arg,
     prefix_arg,
     seconds_arg,
+    text_arg,
     to_datetime,
     ttl_arg,
     unix_time_arg,
@@ -32,7 +34,7 @@ from ._errors import InvalidArgument
 from ._secret import Secret, SecretLike
 from ._loader import PathArg
 
-__all__ = ["Vault", "Batch", "Entry", "EntryInfo", "Kdf", "generate_key_file"]
+__all__ = ["ReadCredentials", "Vault", "Batch", "Entry", "EntryInfo", "Kdf", "generate_key_file"]
 
 
 class Kdf(NamedTuple):
@@ -201,6 +203,9 @@ class _Options:
         kdf: Optional[Union[Kdf, Tuple[int, int, int]]],
         lock_timeout: Optional[TTL],
         fixed_time: Optional[Union[datetime, int, float]],
+        *,
+        state_dir: Optional[PathArg] = None,
+        hostname: Optional[str] = None,
     ) -> None:
         self.kdf: Optional[Tuple[int, int, int]] = None
         if kdf is not None:
@@ -220,10 +225,13 @@ class _Options:
         self.fixed: Optional[int] = None
         if fixed_time is not None:
             self.fixed = unix_time_arg(fixed_time, "fixed_time")
+        self.state_dir = None if state_dir is None else path_arg(state_dir, "state_dir")
+        self.hostname = None if hostname is None else text_arg(hostname, "hostname")
         self.ptr = ctypes.POINTER(_ffi.fv_options)()
 
     def __enter__(self) -> Optional[_ffi.OptionsP]:
-        if self.kdf is None and self.lock_ms is None and self.fixed is None:
+        settings = (self.kdf, self.lock_ms, self.fixed, self.state_dir, self.hostname)
+        if all(x is None for x in settings):
             return None
         _ffi.fv_options_new(ctypes.byref(self.ptr))
         try:
@@ -233,6 +241,10 @@ class _Options:
                 _ffi.fv_options_set_lock_timeout_ms(self.ptr, self.lock_ms)
             if self.fixed is not None:
                 _ffi.fv_options_set_fixed_time(self.ptr, self.fixed)
+            if self.state_dir is not None:
+                _ffi.fv_options_set_state_dir(self.ptr, self.state_dir)
+            if self.hostname is not None:
+                _ffi.fv_options_set_hostname(self.ptr, self.hostname)
         except BaseException:
             self.__exit__()
             raise
@@ -244,7 +256,142 @@ class _Options:
             self.ptr = ctypes.POINTER(_ffi.fv_options)()
 
 
-class Vault(_Handle):
+class ReadCredentials(_Handle):
+    """The reads a :class:`Vault` and a :class:`~farmvault.Grant` share, so plugin code
+    reads the same way from either (type a parameter with it to take both)::
+
+        def connect(source: farmvault.ReadCredentials) -> shotgun_api3.Shotgun:
+            return shotgun_api3.Shotgun(**source.shotgun_kwargs("shotgun/render_farm"))
+
+    Not instantiated itself: :meth:`Vault.open`, :meth:`~farmvault.Grant.open` and
+    :func:`~farmvault.from_env` make one.
+    """
+
+    def get(self, name: str) -> Entry:
+        """Reads the entry ``name`` with its credential.
+
+        Raises :class:`~farmvault.NotFound`; :class:`~farmvault.Expired` when its
+        TTL has run out (in a vault the entry is removed: refresh it and store it
+        again) or, through a grant, when the grant's use window is over;
+        :class:`~farmvault.Tampered` when it fails authentication.
+        """
+        raw = name_arg(name)
+        out = ctypes.POINTER(_ffi.fv_entry)()
+        _ffi.fv_vault_get(self._get(), raw, ctypes.byref(out))
+        try:
+            return _read_entry(out, name)
+        finally:
+            _ffi.fv_entry_free(out)
+
+    def metadata(self, name: str) -> EntryInfo:
+        """The entry's metadata (kind, host, times), without decrypting its secret
+        into Python. Raises the same errors as :meth:`get`."""
+        raw = name_arg(name)
+        out = ctypes.POINTER(_ffi.fv_entry)()
+        _ffi.fv_vault_metadata(self._get(), raw, ctypes.byref(out))
+        try:
+            return EntryInfo(*_entry_info(out, name))
+        finally:
+            _ffi.fv_entry_free(out)
+
+    def list(self, prefix: str = "") -> List[EntryInfo]:
+        """The entries whose name starts with ``prefix``, sorted by name, expired
+        ones included (see :meth:`EntryInfo.is_expired`)."""
+        raw = prefix_arg(prefix)
+        out = ctypes.POINTER(_ffi.fv_list)()
+        _ffi.fv_vault_list(self._get(), raw or None, ctypes.byref(out))
+        return _take_list(out)
+
+    def shotgun_kwargs(self, name: str) -> Dict[str, str]:
+        """The keyword arguments of ``shotgun_api3.Shotgun`` for the credential
+        stored as ``name``: ``base_url`` plus ``script_name``/``api_key``, or
+        ``session_token``, or ``login``/``password``, plus ``http_proxy`` when set::
+
+            sg = shotgun_api3.Shotgun(**vault.shotgun_kwargs("sg/render_farm"))
+
+        The values are ``str`` (``shotgun_api3`` needs them so); the vault's copy of
+        the credential is wiped once they are made.
+        """
+        entry = self.get(name)
+        try:
+            return entry.shotgun_kwargs()
+        finally:
+            entry.wipe()
+
+
+class _Store(ReadCredentials):
+    """The writes of a :class:`Vault`. A :class:`~farmvault.Grant` has them too, so code
+    written for a vault runs on one, and the library refuses each of them there with
+    :class:`~farmvault.ReadOnly`."""
+
+    # -- entries ------------------------------------------------------------------
+
+    def put(self, name: str, secret: SecretLike, ttl: Optional[TTL] = None) -> None:
+        """Stores ``secret`` (1 byte to 1 MiB; a ``str`` is stored as UTF-8) as the
+        opaque entry ``name``, replacing what was there. On disk when it returns."""
+        _put(_ffi.fv_vault_put, self._get, name, secret, ttl)
+
+    def put_credential(self, name: str, credential: Credential, ttl: Optional[TTL] = None) -> None:
+        """Stores a typed credential as the entry ``name``, replacing what was there."""
+        _put_credential(_ffi.fv_vault_put_credential, self._get, name, credential, ttl)
+
+    def delete(self, name: str) -> None:
+        """Deletes the entry ``name``; :class:`~farmvault.NotFound` if there is none."""
+        raw = name_arg(name)
+        _ffi.fv_vault_delete(self._get(), raw)
+
+    def renew(self, name: str, ttl: Optional[TTL]) -> None:
+        """Gives the entry ``name`` a new TTL from now (``None``: never expires).
+        Raises :class:`~farmvault.Expired` if it has already expired."""
+        raw = name_arg(name)
+        secs = ttl_arg(ttl)
+        _ffi.fv_vault_renew(self._get(), raw, secs)
+
+    def purge_expired(self) -> int:
+        """Removes every expired entry, without decrypting any; returns how many."""
+        removed = ctypes.c_uint64()
+        _ffi.fv_vault_purge_expired(self._get(), ctypes.byref(removed))
+        return int(removed.value)
+
+    def batch(self) -> Batch:
+        """A batch of puts and deletes applied atomically (all or none, flushed
+        once) when its ``with`` block ends without an exception::
+
+            with vault.batch() as b:
+                b.put("a", b"...")
+                b.put_credential("sg/farm", key, ttl=3600)
+                b.delete("old")
+
+        Nothing is written if the block raises.
+        """
+        return Batch(self)
+
+    # -- keys ---------------------------------------------------------------------
+
+    def change_passphrase(self, passphrase: SecretLike) -> None:
+        """Rewraps the data key under a new passphrase (entries are untouched)."""
+        with SecretIn(passphrase, "passphrase") as (p, n):
+            _ffi.fv_vault_change_passphrase(self._get(), p, n)
+
+    def add_key_file(self, key_file: PathArg) -> None:
+        """Adds a keyslot so that the key file at ``key_file`` opens the vault too."""
+        _ffi.fv_vault_add_key_file(self._get(), path_arg(key_file, "key_file"))
+
+    def remove_key_file(self, key_file: PathArg) -> None:
+        """Removes the keyslot the key file at ``key_file`` opens."""
+        _ffi.fv_vault_remove_key_file(self._get(), path_arg(key_file, "key_file"))
+
+    def rotate(self, *, drop_other_slots: bool = False) -> int:
+        """Replaces the data key and re-encrypts every entry atomically; returns how
+        many entries were re-encrypted. Other keyslots make it refuse unless
+        ``drop_other_slots``."""
+        count = ctypes.c_uint64()
+        flags = _ffi.FV_ROTATE_DROP_OTHER_SLOTS if drop_other_slots else 0
+        _ffi.fv_vault_rotate(self._get(), flags, ctypes.byref(count))
+        return int(count.value)
+
+
+class Vault(_Store):
     """An open vault. Thread-safe: one ``Vault`` may be used from any number of
     threads at once (the library releases the GIL during each call).
 
@@ -336,129 +483,6 @@ class Vault(_Handle):
         is there."""
         return cls._open(True, path, passphrase, key_file, kdf, lock_timeout, fixed_time)
 
-    # -- entries ------------------------------------------------------------------
-
-    def put(self, name: str, secret: SecretLike, ttl: Optional[TTL] = None) -> None:
-        """Stores ``secret`` (1 byte to 1 MiB; a ``str`` is stored as UTF-8) as the
-        opaque entry ``name``, replacing what was there. On disk when it returns."""
-        _put(_ffi.fv_vault_put, self._get, name, secret, ttl)
-
-    def put_credential(self, name: str, credential: Credential, ttl: Optional[TTL] = None) -> None:
-        """Stores a typed credential as the entry ``name``, replacing what was there."""
-        _put_credential(_ffi.fv_vault_put_credential, self._get, name, credential, ttl)
-
-    def get(self, name: str) -> Entry:
-        """Reads the entry ``name`` with its credential.
-
-        Raises :class:`~farmvault.NotFound`; :class:`~farmvault.Expired` when its
-        TTL has run out (the entry is removed: refresh it and store it again);
-        :class:`~farmvault.Tampered` when it fails authentication.
-        """
-        raw = name_arg(name)
-        out = ctypes.POINTER(_ffi.fv_entry)()
-        _ffi.fv_vault_get(self._get(), raw, ctypes.byref(out))
-        try:
-            return _read_entry(out, name)
-        finally:
-            _ffi.fv_entry_free(out)
-
-    def metadata(self, name: str) -> EntryInfo:
-        """The entry's metadata (kind, host, times), without decrypting its secret
-        into Python. Raises the same errors as :meth:`get`."""
-        raw = name_arg(name)
-        out = ctypes.POINTER(_ffi.fv_entry)()
-        _ffi.fv_vault_metadata(self._get(), raw, ctypes.byref(out))
-        try:
-            return EntryInfo(*_entry_info(out, name))
-        finally:
-            _ffi.fv_entry_free(out)
-
-    def list(self, prefix: str = "") -> List[EntryInfo]:
-        """The entries whose name starts with ``prefix``, sorted by name, expired
-        ones included (see :meth:`EntryInfo.is_expired`)."""
-        raw = prefix_arg(prefix)
-        out = ctypes.POINTER(_ffi.fv_list)()
-        _ffi.fv_vault_list(self._get(), raw or None, ctypes.byref(out))
-        return _take_list(out)
-
-    def delete(self, name: str) -> None:
-        """Deletes the entry ``name``; :class:`~farmvault.NotFound` if there is none."""
-        raw = name_arg(name)
-        _ffi.fv_vault_delete(self._get(), raw)
-
-    def renew(self, name: str, ttl: Optional[TTL]) -> None:
-        """Gives the entry ``name`` a new TTL from now (``None``: never expires).
-        Raises :class:`~farmvault.Expired` if it has already expired."""
-        raw = name_arg(name)
-        secs = ttl_arg(ttl)
-        _ffi.fv_vault_renew(self._get(), raw, secs)
-
-    def purge_expired(self) -> int:
-        """Removes every expired entry, without decrypting any; returns how many."""
-        removed = ctypes.c_uint64()
-        _ffi.fv_vault_purge_expired(self._get(), ctypes.byref(removed))
-        return int(removed.value)
-
-    def batch(self) -> Batch:
-        """A batch of puts and deletes applied atomically (all or none, flushed
-        once) when its ``with`` block ends without an exception::
-
-            with vault.batch() as b:
-                b.put("a", b"...")
-                b.put_credential("sg/farm", key, ttl=3600)
-                b.delete("old")
-
-        Nothing is written if the block raises.
-        """
-        return Batch(self)
-
-    def shotgun_kwargs(self, name: str) -> Dict[str, str]:
-        """The keyword arguments of ``shotgun_api3.Shotgun`` for the credential
-        stored as ``name``: ``base_url`` plus ``script_name``/``api_key``, or
-        ``session_token``, or ``login``/``password``, plus ``http_proxy`` when set::
-
-            sg = shotgun_api3.Shotgun(**vault.shotgun_kwargs("sg/render_farm"))
-
-        The values are ``str`` (``shotgun_api3`` needs them so); the vault's copy of
-        the credential is wiped once they are made.
-        """
-        entry = self.get(name)
-        try:
-            return entry.shotgun_kwargs()
-        finally:
-            entry.wipe()
-
-    # -- keys ---------------------------------------------------------------------
-
-    def change_passphrase(self, passphrase: SecretLike) -> None:
-        """Rewraps the data key under a new passphrase (entries are untouched)."""
-        with SecretIn(passphrase, "passphrase") as (p, n):
-            _ffi.fv_vault_change_passphrase(self._get(), p, n)
-
-    def add_key_file(self, key_file: PathArg) -> None:
-        """Adds a keyslot so that the key file at ``key_file`` opens the vault too."""
-        _ffi.fv_vault_add_key_file(self._get(), path_arg(key_file, "key_file"))
-
-    def remove_key_file(self, key_file: PathArg) -> None:
-        """Removes the keyslot the key file at ``key_file`` opens."""
-        _ffi.fv_vault_remove_key_file(self._get(), path_arg(key_file, "key_file"))
-
-    def rotate(self, *, drop_other_slots: bool = False) -> int:
-        """Replaces the data key and re-encrypts every entry atomically; returns how
-        many entries were re-encrypted. Other keyslots make it refuse unless
-        ``drop_other_slots``."""
-        count = ctypes.c_uint64()
-        flags = _ffi.FV_ROTATE_DROP_OTHER_SLOTS if drop_other_slots else 0
-        _ffi.fv_vault_rotate(self._get(), flags, ctypes.byref(count))
-        return int(count.value)
-
-    # -- job grants ---------------------------------------------------------------
-    # Read-only job grants (farmvault.Grant.open, farmvault.from_env) come later,
-    # with their C functions. src/ffi/vault.rs plans a grant as one more kind of
-    # fv_vault whose writes answer FV_READ_ONLY (farmvault.ReadOnly), so a Grant can be
-    # built on this one from its fv_vault pointer (Vault.__init__ takes any) and
-    # keep get, metadata, list and shotgun_kwargs as they are.
-
 
 def _take_list(out: _ffi.ListP) -> List[EntryInfo]:
     """Reads and frees an owned ``fv_list``."""
@@ -478,7 +502,7 @@ class Batch(_Handle):
 
     _what = "batch"
 
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, vault: _Store) -> None:
         out = ctypes.POINTER(_ffi.fv_batch)()
         vault._get()
         _ffi.fv_batch_new(ctypes.byref(out))

@@ -41,7 +41,8 @@ from ._credentials import (
 from ._errors import InvalidArgument
 from ._loader import PathArg
 from ._secret import Secret
-from ._vault import EntryInfo, Vault, _take_list
+from ._grant import Grant
+from ._vault import EntryInfo, ReadCredentials, Vault, _take_list
 
 __all__ = [
     "FormatError",
@@ -174,7 +175,8 @@ def import_session_cache(
     (one atomic write), they are removed from the YAML files, every other key kept,
     so a token is always in the vault, the cache, or both.
     """
-    if not isinstance(vault, Vault):
+    # A Grant goes through to the library, which refuses the write (farmvault.ReadOnly).
+    if not isinstance(vault, (Vault, Grant)):
         raise InvalidArgument(f"vault must be a farmvault.Vault, not {type(vault).__name__}")
     home = None if shotgun_home is None else path_arg(shotgun_home, "shotgun_home")
     raw_prefix = prefix_arg(prefix)
@@ -212,14 +214,21 @@ class VaultDefaultsManager:
         user = authenticator.get_default_user()
         sgtk.set_authenticated_user(user)
 
+    On a render node, pass the job's grant instead of a vault (any
+    :class:`~farmvault.ReadCredentials`; :func:`~farmvault.from_env` opens either)::
+
+        authenticator = ShotgunAuthenticator(FarmDefaults(farmvault.from_env(), "sg/render_farm"))
+
     An entry that has expired or is missing raises :class:`~farmvault.Expired` /
     :class:`~farmvault.NotFound` rather than letting tk-core fall back to an
     interactive login on a farm node.
     """
 
-    def __init__(self, vault: Vault, name: str, *args: Any, **kwargs: Any) -> None:
-        if not isinstance(vault, Vault):
-            raise InvalidArgument(f"vault must be a farmvault.Vault, not {type(vault).__name__}")
+    def __init__(self, vault: ReadCredentials, name: str, *args: Any, **kwargs: Any) -> None:
+        if not isinstance(vault, ReadCredentials):
+            raise InvalidArgument(
+                f"vault must be a farmvault.Vault or farmvault.Grant, not {type(vault).__name__}"
+            )
         name_arg(name)
         # Cooperative: with DefaultsManager mixed in after this class, its
         # __init__(fixed_host=None) runs too.

@@ -1,0 +1,162 @@
+"""``Grant``: a job grant opened read-only, and ``from_env``: whatever credential
+source a farm job's environment names."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from datetime import datetime
+from typing import Mapping, Optional, Union
+
+from . import _ffi
+from ._args import SecretIn, path_arg
+from ._errors import InvalidArgument
+from ._loader import PathArg
+from ._secret import SecretLike
+from ._vault import ReadCredentials, Vault, _Options, _Store
+
+__all__ = [
+    "Grant",
+    "from_env",
+    "GRANT_FILE_ENV",
+    "GRANT_TOKEN_ENV",
+    "IDENTITY_ENV",
+    "VAULT_PATH_ENV",
+    "KEY_FILE_ENV",
+]
+
+#: The grant bundle a job reads through (what ``farmvault grant --out`` wrote).
+GRANT_FILE_ENV = "FARMVAULT_GRANT_FILE"
+#: The grant's bearer token (``fvg1_…``, what ``farmvault grant`` printed).
+GRANT_TOKEN_ENV = "FARMVAULT_GRANT_TOKEN"
+#: The render node's farm identity file (``farmvault farm-keygen``).
+IDENTITY_ENV = "FARMVAULT_IDENTITY"
+#: A vault directory, for jobs given a vault instead of a grant.
+VAULT_PATH_ENV = "FARMVAULT_PATH"
+#: The key file that opens the vault at ``FARMVAULT_PATH``.
+KEY_FILE_ENV = "FARMVAULT_KEY_FILE"
+
+
+class Grant(_Store):
+    """A job grant opened read-only: the few credentials a submit script granted one
+    farm job (``farmvault grant``), until the grant's use window ends.
+
+    It reads exactly as a :class:`~farmvault.Vault` does (:meth:`get`,
+    :meth:`metadata`, :meth:`list`, :meth:`shotgun_kwargs`; both are
+    :class:`~farmvault.ReadCredentials`); entries outside the grant are
+    :class:`~farmvault.NotFound`, and every read past the use window is
+    :class:`~farmvault.Expired`. It also has every write method of a vault, so code
+    written for a vault runs on it, and each raises :class:`~farmvault.ReadOnly`.
+    Thread-safe, like a vault; close it (or use a ``with`` block) when done.
+    """
+
+    _what = "grant"
+
+    def __init__(self, ptr: _ffi.VaultP, path: str) -> None:
+        """Use :meth:`open` or :func:`~farmvault.from_env`."""
+        super().__init__(ptr, _ffi.fv_vault_close)
+        #: The grant bundle.
+        self.path: str = path
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<farmvault.Grant {self.path!r} ({state})>"
+
+    @classmethod
+    def open(
+        cls,
+        bundle: PathArg,
+        token: Optional[SecretLike] = None,
+        identity: Optional[PathArg] = None,
+        *,
+        state_dir: Optional[PathArg] = None,
+        fixed_time: Optional[Union[datetime, int, float]] = None,
+        hostname: Optional[str] = None,
+    ) -> Grant:
+        """Opens the grant bundle at ``bundle`` with its ``token`` (the ``fvg1_…``
+        text ``farmvault grant`` printed: ``str``, ``bytes``, ``bytearray`` or
+        :class:`~farmvault.Secret`), with the farm ``identity`` file, or with both
+        (a grant issued with ``--require-both`` needs both).
+
+        The token is passed to the library for this call only; any copy made of it
+        here is wiped before this returns, and no message shows it.
+
+        The first open on a machine starts the use window and is recorded in
+        ``state_dir`` (default: the per-user state directory,
+        ``$XDG_STATE_HOME/farmvault/grants`` or ``~/.local/state/farmvault/grants``).
+        ``fixed_time`` pins the clock (an aware ``datetime`` or Unix seconds) and
+        ``hostname`` replaces this machine's for the host-pattern check: both are
+        overrides for tests (and ``hostname`` for containers).
+
+        Raises :class:`~farmvault.WrongKey` (wrong token or identity, or half of a
+        ``--require-both`` grant missing), :class:`~farmvault.Expired` (first opened
+        here after the claim-by deadline, or past the use window),
+        :class:`~farmvault.HostNotAllowed`, :class:`~farmvault.Tampered`,
+        :class:`~farmvault.Corrupt`, :class:`~farmvault.IoError`,
+        :class:`~farmvault.InvalidArgument` (a malformed token; neither given).
+        """
+        raw_bundle = path_arg(bundle, "bundle")
+        if token is None and identity is None:
+            raise InvalidArgument("a grant opens with token=, identity= or both; neither was given")
+        raw_identity = None if identity is None else path_arg(identity, "identity")
+        options = _Options(None, None, fixed_time, state_dir=state_dir, hostname=hostname)
+        secret = None if token is None else SecretIn(token, "token", c_string=True)
+        out = ctypes.POINTER(_ffi.fv_vault)()
+        try:
+            with options as opts:
+                ptr = None if secret is None else secret.pointer()
+                _ffi.fv_grant_open(raw_bundle, ptr, raw_identity, opts, ctypes.byref(out))
+        finally:
+            if secret is not None:
+                secret.wipe()
+        return cls(out, raw_bundle.decode("utf-8", "surrogateescape"))
+
+
+def from_env(environ: Optional[Mapping[str, str]] = None) -> ReadCredentials:
+    """Opens whatever credential source a farm job's environment names
+    (``environ``, default ``os.environ``), first match wins:
+
+    1. ``FARMVAULT_GRANT_FILE`` (a grant bundle) with ``FARMVAULT_GRANT_TOKEN``
+       and/or ``FARMVAULT_IDENTITY`` (a farm identity file): a :class:`Grant`;
+    2. ``FARMVAULT_PATH`` (a vault directory) with ``FARMVAULT_KEY_FILE``: a
+       :class:`~farmvault.Vault`.
+
+    Either reads the same way::
+
+        source = farmvault.from_env()
+        sg = shotgun_api3.Shotgun(**source.shotgun_kwargs("shotgun/render_farm"))
+
+    Empty variables count as unset. When the environment names neither, or only
+    half of one, :class:`~farmvault.InvalidArgument` says what it looked for. The
+    open's own errors (:class:`~farmvault.WrongKey`, :class:`~farmvault.Expired`,
+    ...) pass through.
+    """
+    env = os.environ if environ is None else environ
+
+    def var(name: str) -> Optional[str]:
+        value = env.get(name)
+        return value if value else None
+
+    bundle = var(GRANT_FILE_ENV)
+    if bundle is not None:
+        token, identity = var(GRANT_TOKEN_ENV), var(IDENTITY_ENV)
+        if token is None and identity is None:
+            raise InvalidArgument(
+                f"{GRANT_FILE_ENV} is set, but neither {GRANT_TOKEN_ENV} (the grant's token) "
+                f"nor {IDENTITY_ENV} (a farm identity file) is: the job cannot open its grant"
+            )
+        return Grant.open(bundle, token, identity)
+    vault = var(VAULT_PATH_ENV)
+    if vault is not None:
+        key_file = var(KEY_FILE_ENV)
+        if key_file is None:
+            raise InvalidArgument(
+                f"{VAULT_PATH_ENV} is set, but {KEY_FILE_ENV} (the key file that opens the "
+                "vault) is not"
+            )
+        return Vault.open(vault, key_file=key_file)
+    raise InvalidArgument(
+        "the environment names no credential source: farmvault.from_env looked for "
+        f"{GRANT_FILE_ENV} with {GRANT_TOKEN_ENV} and/or {IDENTITY_ENV} (a job grant), "
+        f"then {VAULT_PATH_ENV} with {KEY_FILE_ENV} (a vault); none is set"
+    )
