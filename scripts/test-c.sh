@@ -12,7 +12,11 @@
 #     grant tests of both programs,
 #   - writes <target>/c-abi/pkgconfig/farmvault.pc from farmvault.pc.in and builds
 #     bindings/cpp/examples/farm_plugin.cpp with it, then runs it on a vault made by the
-#     C++ test, checking it prints the host and script name and never the key.
+#     C++ test, checking it prints the host and script name and never the key,
+#   - end to end: runs farm_plugin as a farm job with only the job environment (env -i:
+#     PATH, LD_LIBRARY_PATH, HOME and the grant variables; no vault, no key file) on a
+#     grant, checking its output and that neither the key nor the token reaches its
+#     output or its argv.
 # Usage (from anywhere): bash scripts/test-c.sh      Idempotent; needs gcc, g++, valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -220,6 +224,41 @@ status=$?
 set -e
 [[ $status == 1 && $plugin_err == *FV_NOT_FOUND* ]] || die "farm_plugin on a missing entry: status $status, $plugin_err"
 ok "farm_plugin reports a missing entry with FV_NOT_FOUND"
+
+stage "end to end: farm_plugin as a farm job, reading through a grant with only the job environment"
+e2e=$(fresh e2e)
+mkdir -p "$e2e/home"
+token=$(<"$grants/token.txt")
+# What the job is started with: no vault path, no key file, nothing else inherited.
+job_env=(PATH="$PATH" LD_LIBRARY_PATH="$LD_LIBRARY_PATH" HOME="$e2e/home"
+    FARMVAULT_GRANT_FILE="$grants/token.fvgrant" FARMVAULT_GRANT_TOKEN="$token")
+job_argv=("$out/bin/farm_plugin" shotgun/render_farm)
+set +e
+env -i "${job_env[@]}" "${job_argv[@]}" >"$e2e/stdout" 2>"$e2e/stderr"
+status=$?
+set -e
+[[ $status == 0 ]] || die "farm_plugin on a grant exited $status: $(cat "$e2e/stdout" "$e2e/stderr")"
+grep -qx 'source: job grant' "$e2e/stdout" || die "farm_plugin printed: $(cat "$e2e/stdout")"
+grep -qx 'host: https://mysite.shotgrid.autodesk.com' "$e2e/stdout" || die "farm_plugin printed: $(cat "$e2e/stdout")"
+grep -qx 'script: render_farm' "$e2e/stdout" || die "farm_plugin printed: $(cat "$e2e/stdout")"
+for secret in "$GRANT_KEY" "$token"; do
+    if grep -qF -e "$secret" "$e2e/stdout" "$e2e/stderr"; then die "the job's output holds a secret"; fi
+    if [[ "${job_argv[*]}" == *"$secret"* ]]; then die "the job's argv holds a secret"; fi
+done
+[[ -n $(ls -A "$e2e/home/.local/state/farmvault/grants") ]] || die "the job's first open was not recorded in its HOME"
+ok "farm_plugin, with only the job environment, reads the script key through the grant and prints host and script, never the key or the token"
+# The same job with a wrong token: FV_WRONG_KEY, and still no secret in its output.
+wrong=${token%?}A
+[[ $wrong != "$token" ]] || wrong=${token%?}B
+set +e
+env -i "${job_env[@]}" FARMVAULT_GRANT_TOKEN="$wrong" "${job_argv[@]}" >"$e2e/stdout" 2>"$e2e/stderr"
+status=$?
+set -e
+[[ $status == 1 ]] && grep -q 'FV_WRONG_KEY' "$e2e/stderr" || die "farm_plugin with a wrong token: status $status, $(cat "$e2e/stderr")"
+for secret in "$GRANT_KEY" "$token" "$wrong"; do
+    if grep -qF -e "$secret" "$e2e/stdout" "$e2e/stderr"; then die "a refused job's output holds a secret"; fi
+done
+ok "farm_plugin with a wrong token fails with FV_WRONG_KEY and shows no secret"
 
 printf '\nC/C++ tests: %d passed, %d failed\n' "$passed" "$failed"
 ((failed == 0))
