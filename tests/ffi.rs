@@ -8,6 +8,8 @@
 //! The per-call overhead of the ABI against the Rust API is measured by an ignored test:
 //! `cargo test --release --test ffi -- --ignored --nocapture per_call_overhead`.
 
+mod ffi_support;
+
 use farmvault::ffi::batch::*;
 use farmvault::ffi::credential::*;
 use farmvault::ffi::entry::*;
@@ -17,30 +19,10 @@ use farmvault::ffi::result::fv_result::{self, *};
 use farmvault::ffi::result::*;
 use farmvault::ffi::secret::*;
 use farmvault::ffi::vault::*;
-use std::ffi::{c_char, CStr, CString};
+use ffi_support::*;
+use std::ffi::CString;
 use std::path::Path;
 use std::ptr::{null, null_mut};
-
-/// This thread's last error message.
-fn msg() -> String {
-    // SAFETY: fv_last_error_message never returns NULL and its text lives until the
-    // next fv_ call on this thread; it is copied out at once.
-    unsafe { CStr::from_ptr(fv_last_error_message()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// Asserts `code` is `expected` and the last error mentions `needle`.
-#[track_caller]
-fn fails(code: fv_result, expected: fv_result, needle: &str) {
-    assert_eq!(code, expected, "message: {}", msg());
-    let m = msg();
-    assert!(m.contains(needle), "{needle:?} not in {m:?}");
-}
-
-fn cpath(p: &Path) -> CString {
-    CString::new(p.to_str().expect("temp paths are UTF-8")).expect("no NUL in temp paths")
-}
 
 /// Cheap-KDF options (Argon2id m=8 KiB t=1 p=1), optionally with a pinned clock.
 fn options(fixed_time: u64) -> *mut fv_options {
@@ -80,38 +62,6 @@ fn vault_at(dir: &Path, fixed_time: u64, new: bool) -> *mut fv_vault {
         fv_options_free(opts);
     }
     vault
-}
-
-/// The bytes of a secret, which is then freed.
-fn take(secret: *mut fv_secret) -> Vec<u8> {
-    // SAFETY: `secret` is a live handle; data is valid for len bytes plus the NUL
-    // until the free below.
-    unsafe {
-        let len = fv_secret_len(secret);
-        let data = fv_secret_data(secret);
-        assert_eq!(*data.add(len), 0, "secrets are NUL-terminated");
-        let out = std::slice::from_raw_parts(data, len).to_vec();
-        fv_secret_free(secret);
-        out
-    }
-}
-
-fn field(entry: *const fv_entry, f: fv_field) -> Result<Vec<u8>, fv_result> {
-    let mut s = null_mut();
-    // SAFETY: `entry` is live; `s` is a live out-param.
-    match unsafe { fv_entry_field(entry, f as u32, &mut s) } {
-        FV_OK => Ok(take(s)),
-        other => {
-            assert!(s.is_null(), "out-params are written only on success");
-            Err(other)
-        }
-    }
-}
-
-fn text(p: *const c_char) -> String {
-    assert!(!p.is_null(), "{}", msg());
-    // SAFETY: a non-NULL string the library lent for the duration of this copy.
-    unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
 }
 
 #[test]

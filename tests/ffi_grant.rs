@@ -6,6 +6,7 @@
 //! `unsafe` block; the pointers passed are NULL, literals, live locals or handles the
 //! library returned. `tests/c/` runs the same ground from C, under valgrind.
 
+mod ffi_support;
 mod grant_support;
 
 use farmvault::ffi::entry::*;
@@ -13,36 +14,15 @@ use farmvault::ffi::grant::*;
 use farmvault::ffi::options::*;
 use farmvault::ffi::result::fv_result::{self, *};
 use farmvault::ffi::result::*;
-use farmvault::ffi::secret::*;
 use farmvault::ffi::sgtk::*;
 use farmvault::ffi::vault::*;
 use farmvault::ffi::{batch::*, credential::*};
 use farmvault::SecretString;
+use ffi_support::*;
 use grant_support::*;
 use std::ffi::{c_char, CStr, CString};
 use std::path::Path;
 use std::ptr::{null, null_mut};
-
-/// This thread's last error message.
-fn msg() -> String {
-    // SAFETY: fv_last_error_message never returns NULL and its text lives until the
-    // next fv_ call on this thread; it is copied out at once.
-    unsafe { CStr::from_ptr(fv_last_error_message()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// Asserts `code` is `expected` and the last error mentions `needle`.
-#[track_caller]
-fn fails(code: fv_result, expected: fv_result, needle: &str) {
-    let m = msg();
-    assert_eq!(code, expected, "message: {m}");
-    assert!(m.contains(needle), "{needle:?} not in {m:?}");
-}
-
-fn cpath(p: &Path) -> CString {
-    CString::new(p.to_str().expect("temp paths are UTF-8")).expect("no NUL in temp paths")
-}
 
 fn ctext(s: &str) -> CString {
     CString::new(s).expect("no NUL")
@@ -113,24 +93,18 @@ fn open_at(
 }
 
 /// One text field of the entry `name` read through `vault`.
-fn read_field(vault: *const fv_vault, name: &str, field: fv_field) -> Result<String, fv_result> {
+fn read_field(vault: *const fv_vault, name: &str, f: fv_field) -> Result<String, fv_result> {
     let name = ctext(name);
     let mut entry = null_mut();
-    // SAFETY: live handle, string and out-params; the entry and secret are freed once.
+    // SAFETY: live handle, string and out-param; the entry is freed once.
     unsafe {
         match fv_vault_get(vault, name.as_ptr(), &mut entry) {
             FV_OK => {}
             other => return Err(other),
         }
-        let mut s = null_mut();
-        let r = fv_entry_field(entry, field as u32, &mut s);
+        let value = field(entry, f);
         fv_entry_free(entry);
-        if r != FV_OK {
-            return Err(r);
-        }
-        let bytes = std::slice::from_raw_parts(fv_secret_data(s), fv_secret_len(s)).to_vec();
-        fv_secret_free(s);
-        Ok(String::from_utf8(bytes).unwrap())
+        Ok(String::from_utf8(value?).unwrap())
     }
 }
 
