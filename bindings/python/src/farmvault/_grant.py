@@ -52,16 +52,6 @@ class Grant(_Store):
 
     _what = "grant"
 
-    def __init__(self, ptr: _ffi.VaultP, path: str) -> None:
-        """Use :meth:`open` or :func:`~farmvault.from_env`."""
-        super().__init__(ptr, _ffi.fv_vault_close)
-        #: The grant bundle.
-        self.path: str = path
-
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else "open"
-        return f"<farmvault.Grant {self.path!r} ({state})>"
-
     @classmethod
     def open(
         cls,

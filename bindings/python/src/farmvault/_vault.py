@@ -267,6 +267,16 @@ class ReadCredentials(_Handle):
     :func:`~farmvault.from_env` make one.
     """
 
+    def __init__(self, ptr: _ffi.VaultP, path: str) -> None:
+        """Use :meth:`Vault.open`, :meth:`~farmvault.Grant.open` or :func:`~farmvault.from_env`."""
+        super().__init__(ptr, _ffi.fv_vault_close)
+        #: The vault directory, or the grant bundle.
+        self.path: str = path
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<farmvault.{type(self).__name__} {self.path!r} ({state})>"
+
     def get(self, name: str) -> Entry:
         """Reads the entry ``name`` with its credential.
 
@@ -404,16 +414,6 @@ class Vault(_Store):
     """
 
     _what = "vault"
-
-    def __init__(self, ptr: _ffi.VaultP, path: str) -> None:
-        """Use :meth:`open` or :meth:`create`."""
-        super().__init__(ptr, _ffi.fv_vault_close)
-        #: The vault directory.
-        self.path: str = path
-
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else "open"
-        return f"<farmvault.Vault {self.path!r} ({state})>"
 
     @classmethod
     def _open(
