@@ -33,6 +33,8 @@ pub mod ffi;
 pub mod format;
 pub mod grant;
 mod keyslot;
+#[doc(hidden)]
+pub mod perms;
 pub mod secret;
 pub mod session_import;
 pub mod sgtk;

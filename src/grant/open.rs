@@ -26,6 +26,7 @@ pub struct GrantOpen {
     state_dir: Option<PathBuf>,
     clock: Arc<dyn Clock>,
     hostname: Option<String>,
+    insecure_permissions: bool,
 }
 
 impl Default for GrantOpen {
@@ -36,6 +37,7 @@ impl Default for GrantOpen {
             state_dir: None,
             clock: Arc::new(SystemClock),
             hostname: None,
+            insecure_permissions: false,
         }
     }
 }
@@ -53,9 +55,16 @@ impl GrantOpen {
     }
 
     /// A farm identity file (age format, `AGE-SECRET-KEY-1…` lines; keep it 0600
-    /// on local disk).
+    /// on local disk: one that group or others can access is refused on open).
     pub fn identity_file(mut self, path: impl Into<PathBuf>) -> GrantOpen {
         self.identity_file = Some(path.into());
+        self
+    }
+
+    /// Opens with an identity file that group or others can access, instead of
+    /// refusing it (the CLI's `--insecure-permissions`).
+    pub fn allow_insecure_permissions(mut self, allow: bool) -> GrantOpen {
+        self.insecure_permissions = allow;
         self
     }
 
@@ -125,6 +134,9 @@ impl Grant {
             ));
         }
         let token = how.token.as_ref().map(Token::decode).transpose()?;
+        if let (Some(id), false) = (&how.identity_file, how.insecure_permissions) {
+            crate::perms::check_private_file(id, "farm identity")?;
+        }
         let identities = how
             .identity_file
             .as_deref()

@@ -15,24 +15,21 @@ pub fn check_private_dir(path: &Path, what: &str, insecure_ok: bool) -> Result<(
     check(path, what, insecure_ok, true)
 }
 
-#[cfg(unix)]
+/// The mode test is the core's (`farmvault::perms`), the one check behind the
+/// library refusing a loose farm identity too; here it gets the CLI's exit code
+/// and the `--insecure-permissions` way out.
 fn check(path: &Path, what: &str, insecure_ok: bool, dir: bool) -> Result<(), CliError> {
-    use std::os::unix::fs::PermissionsExt;
-    let Ok(meta) = std::fs::metadata(path) else {
-        // Missing or unreadable: the read that follows reports it precisely.
+    let Some(mode) = farmvault::perms::loose_mode(path, dir) else {
         return Ok(());
     };
-    let mode = meta.permissions().mode();
-    let kind_matches = if dir { meta.is_dir() } else { meta.is_file() };
-    if !kind_matches || mode & 0o077 == 0 || insecure_ok {
+    if insecure_ok {
         return Ok(());
     }
     Err(CliError::new(
         crate::exit_code::INSECURE,
         format!(
-            "{what} {} is accessible by group or others (mode {:04o})",
+            "{what} {} is accessible by group or others (mode {mode:04o})",
             path.display(),
-            mode & 0o7777
         ),
         format!(
             "run `chmod {} {}`, or pass --insecure-permissions",
@@ -40,11 +37,4 @@ fn check(path: &Path, what: &str, insecure_ok: bool, dir: bool) -> Result<(), Cl
             path.display()
         ),
     ))
-}
-
-/// Elsewhere (Windows) access is governed by ACLs inherited from the parent
-/// folder, which have no portable equivalent of a mode: nothing to check.
-#[cfg(not(unix))]
-fn check(_path: &Path, _what: &str, _insecure_ok: bool, _dir: bool) -> Result<(), CliError> {
-    Ok(())
 }

@@ -112,7 +112,9 @@ pub fn open_grant(g: &Global, bundle: &Path, s: &GrantSource) -> Result<Grant, C
     }
     if let Some(id) = &s.identity {
         perms::check_private_file(id, "farm identity", g.insecure_permissions)?;
-        how = how.identity_file(id);
+        how = how
+            .identity_file(id)
+            .allow_insecure_permissions(g.insecure_permissions);
     }
     Grant::open(bundle, &how).map_err(|e| grant_error(e, bundle, None))
 }

@@ -1,0 +1,47 @@
+//! Owner-only permissions on files that hold keys: the one check behind refusing
+//! a farm identity that other users could read (on grant open) and the CLI's
+//! refusal of loose key files, passphrase files and vault directories, the way
+//! ssh refuses a private key with loose modes.
+
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// The permission bits of `path` when group or others can access it and it is a
+/// regular file (or, with `dir`, a directory); `None` when it is private, missing
+/// (the read that follows reports that precisely), of the other kind (pipes and
+/// devices such as `/dev/stdin` have no lasting contents), or off Unix (where
+/// access is governed by ACLs with no portable equivalent of a mode).
+pub fn loose_mode(path: &Path, dir: bool) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).ok()?;
+        let mode = meta.permissions().mode();
+        let kind_matches = if dir { meta.is_dir() } else { meta.is_file() };
+        (kind_matches && mode & 0o077 != 0).then_some(mode & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, dir);
+        None
+    }
+}
+
+/// The message for a loose file or directory: what, where, and the fix.
+pub fn loose_message(path: &Path, what: &str, mode: u32, dir: bool) -> String {
+    format!(
+        "{what} {} is accessible by group or others (mode {mode:04o}); run `chmod {} {}`",
+        path.display(),
+        if dir { "700" } else { "600" },
+        path.display()
+    )
+}
+
+/// Refuses (`InvalidArgument`, saying how to fix it) a regular file that group or
+/// others can read or write.
+pub fn check_private_file(path: &Path, what: &str) -> Result<()> {
+    match loose_mode(path, false) {
+        Some(mode) => Err(Error::invalid(loose_message(path, what, mode, false))),
+        None => Ok(()),
+    }
+}
