@@ -186,8 +186,8 @@ ffi_fn! {
     fn fv_entry_field(entry: *const fv_entry, field: u32, out: *mut *mut fv_secret) -> fv_result {
         let out = try_out!(out);
         let entry = try_ref!(entry);
-        let owner = format!("entry {:?}", entry.meta.name);
-        let value = credential::field_value(entry.credential()?, field, &owner)?;
+        let owner = || format!("entry {:?}", entry.meta.name);
+        let value = credential::field_value(entry.credential()?, field, owner)?;
         out.write(secret::new_secret(value));
         Ok(())
     }
