@@ -812,19 +812,11 @@ impl Vault {
     pub fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>> {
         let (_guard, keys) = self.keys();
         let mut out = Vec::new();
-        for item in self.store.db.scan_prefix([format::space::ENTRY]) {
-            let (k, v) = item.map_err(|e| self.sled(e))?;
-            let Ok(blind) = <[u8; 32]>::try_from(&k[1..]) else {
-                continue;
-            };
-            if let Ok(opened) = Self::open_record(&keys, "", &blind, &v) {
-                if opened.payload.name.starts_with(prefix)
-                    && keys.blind(&opened.payload.name) == blind
-                {
-                    out.push(Self::meta_of(&opened));
-                }
+        self.for_each_entry(&keys, |_, opened| {
+            if let Some(o) = opened.filter(|o| o.payload.name.starts_with(prefix)) {
+                out.push(Self::meta_of(&o));
             }
-        }
+        })?;
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
@@ -833,17 +825,33 @@ impl Vault {
     pub fn damaged(&self) -> Result<Vec<String>> {
         let (_guard, keys) = self.keys();
         let mut out = Vec::new();
+        self.for_each_entry(&keys, |id, opened| {
+            if opened.is_none() {
+                out.push(hex(id));
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Visits every stored entry with its on-disk id and, when it authenticates under
+    /// the key its name blinds to, the opened record (`None`: damaged). The one rule
+    /// `list` and `damaged` share, so they can never disagree.
+    fn for_each_entry(
+        &self,
+        keys: &Keys,
+        mut visit: impl FnMut(&[u8], Option<Opened>),
+    ) -> Result<()> {
         for item in self.store.db.scan_prefix([format::space::ENTRY]) {
             let (k, v) = item.map_err(|e| self.sled(e))?;
-            let ok = <[u8; 32]>::try_from(&k[1..]).is_ok_and(|blind| {
-                Self::open_record(&keys, "", &blind, &v)
-                    .is_ok_and(|o| keys.blind(&o.payload.name) == blind)
+            let id = &k[1..];
+            let opened = <[u8; 32]>::try_from(id).ok().and_then(|blind| {
+                Self::open_record(keys, "", &blind, &v)
+                    .ok()
+                    .filter(|o| keys.blind(&o.payload.name) == blind)
             });
-            if !ok {
-                out.push(hex(&k[1..]));
-            }
+            visit(id, opened);
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Removes every entry whose expiry has passed, through the expiry index and
