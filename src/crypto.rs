@@ -32,6 +32,7 @@ pub(crate) mod purpose {
     pub const HEADER: &[u8] = b"farmvault/v1/header-mac";
     pub const KEYFILE_KEK: &[u8] = b"farmvault/v1/key-file-kek";
     pub const KEK_CHECK: &[u8] = b"farmvault/v1/kek-check";
+    pub const BACKUP: &[u8] = b"farmvault/v1/backup-mac";
 }
 
 /// 256 bits of key material that wipe themselves on drop.

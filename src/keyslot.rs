@@ -115,6 +115,8 @@ pub(crate) struct Keys {
     pub entry: SealingKey,
     pub name: Prf,
     pub header: Prf,
+    /// MACs the backup snapshot and journal (`backup.rs`).
+    pub backup: Prf,
 }
 
 impl Keys {
@@ -126,6 +128,7 @@ impl Keys {
             entry: SealingKey::new(&sub(purpose::ENTRY)),
             name: Prf::new(&sub(purpose::NAME)),
             header: Prf::new(&sub(purpose::HEADER)),
+            backup: Prf::new(&sub(purpose::BACKUP)),
             dek,
         }
     }
