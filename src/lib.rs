@@ -24,6 +24,7 @@
 //! ```
 #![deny(unsafe_code, missing_docs)]
 
+mod backup;
 pub mod clock;
 pub mod credential;
 pub mod crypto;

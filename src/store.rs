@@ -6,6 +6,7 @@
 //! so handles on the same canonical path share one `Store`; each open still
 //! proves its own passphrase or key file against the header.
 
+use crate::backup::{self, Journal};
 use crate::error::{Error, Result};
 use crate::keyslot::Keys;
 use std::collections::HashMap;
@@ -27,12 +28,61 @@ pub(crate) struct Store {
     /// removal of an expired entry on read), so none acts on a record that a
     /// racing write has replaced. Taken after `keys`; never held across a flush.
     pub(crate) writes: Mutex<()>,
+    /// The backup journal, once a handle has unlocked the vault (its MACs need
+    /// the keys). Taken after `writes`.
+    pub(crate) backup: Mutex<Option<Journal>>,
 }
 
 impl Store {
     /// Takes the entry write lock.
     pub(crate) fn lock_writes(&self) -> std::sync::MutexGuard<'_, ()> {
         self.writes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_backup(&self) -> std::sync::MutexGuard<'_, Option<Journal>> {
+        self.backup.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Finds (or, when missing or stale, rewrites) the backup of a vault just
+    /// unlocked with `keys`; a no-op when another handle already did.
+    pub(crate) fn attach_backup(&self, keys: Arc<Keys>) -> Result<()> {
+        let _writes = self.lock_writes();
+        let mut journal = self.lock_backup();
+        if journal.is_none() {
+            *journal = Some(backup::attach(&self.path, &self.db, keys)?);
+        }
+        Ok(())
+    }
+
+    /// Records `ops`, just applied to sled, in the journal; compacts when the
+    /// journal has outgrown the snapshot. The caller holds `writes`.
+    pub(crate) fn record_backup(&self, ops: &backup::Ops) -> Result<()> {
+        let mut guard = self.lock_backup();
+        let Some(journal) = guard.as_mut() else {
+            return Ok(());
+        };
+        journal.record(ops)?;
+        if journal.wants_compaction() {
+            journal.compact_next(&self.db, None)?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites snapshot and journal now (header changes; `keys` after a rotation).
+    /// The caller holds `writes`.
+    pub(crate) fn compact_backup(&self, keys: Option<Arc<Keys>>) -> Result<()> {
+        match self.lock_backup().as_mut() {
+            Some(journal) => journal.compact_next(&self.db, keys),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes out and fsyncs what the journal holds (after sled's own flush).
+    pub(crate) fn sync_backup(&self) -> Result<()> {
+        match self.lock_backup().as_mut() {
+            Some(journal) => journal.sync(),
+            None => Ok(()),
+        }
     }
 }
 
@@ -78,6 +128,7 @@ pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
                         keys: RwLock::new(None),
                         admin: Mutex::new(()),
                         writes: Mutex::new(()),
+                        backup: Mutex::new(None),
                     });
                     reg.retain(|_, w| w.strong_count() > 0);
                     reg.insert(canonical, Arc::downgrade(&store));
@@ -116,7 +167,12 @@ fn is_lock_error(e: &sled::Error) -> bool {
 pub(crate) fn sled_error(dir: &Path, e: sled::Error) -> Error {
     match e {
         sled::Error::Io(io) => Error::io(format!("vault storage at {}", dir.display()), io),
-        sled::Error::Corruption { .. } => Error::corrupt(dir, format!("storage is damaged: {e}")),
+        sled::Error::Corruption { .. } => Error::corrupt(
+            dir,
+            format!(
+                "storage is damaged: {e}; `farmvault repair` rebuilds it from the vault's backup"
+            ),
+        ),
         other => Error::corrupt(dir, format!("storage error: {other}")),
     }
 }

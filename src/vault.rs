@@ -1,5 +1,6 @@
 //! The vault: open or create, then put, get, list, renew, purge, batch, and key management.
 
+use crate::backup;
 use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::credential::{Credential, Kind};
 use crate::crypto::{fill_random, KdfParams, SymmetricKey};
@@ -118,13 +119,21 @@ impl Config {
             .insert(format::space::HEADER, header)
             .map_err(|e| store::sled_error(&store.path, e))?;
         flush(&store)?;
-        *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(keys));
+        let keys = Arc::new(keys);
+        *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
+        store.attach_backup(keys)?;
         drop(_admin);
         Ok(Vault::new(store, self, kek))
     }
 
     /// Opens the existing vault at the path with `unlock`.
     pub fn open(self, unlock: &Unlock) -> Result<Vault> {
+        if !store::has_store(&self.path) && self.path.join(backup::SNAPSHOT_FILE).is_file() {
+            return Err(Error::corrupt(
+                &self.path,
+                "the storage files are missing but its backup is here; `farmvault repair` rebuilds the vault from it",
+            ));
+        }
         if !store::has_store(&self.path) {
             return Err(Error::NoVault {
                 path: self.path.clone(),
@@ -138,38 +147,47 @@ impl Config {
                 "the header is missing (was creation interrupted? remove the directory and create the vault again)",
             )
         })?;
-        let (body, authed, mac) =
-            format::decode_header(&header).map_err(|what| Error::corrupt(&store.path, what))?;
-        let mut found = None;
-        for slot in &body.slots {
-            match keyslot::try_slot(slot, &body.vault_id, unlock)? {
-                SlotMatch::No => continue,
-                SlotMatch::Damaged => {
-                    return Err(Error::corrupt(
-                        &store.path,
-                        format!("keyslot {} is damaged: the key is right but the wrapped data key does not open", slot.id),
-                    ))
-                }
-                SlotMatch::Yes(dek, kek) => {
-                    found = Some((dek, kek));
-                    break;
-                }
-            }
-        }
-        let (dek, kek) = found.ok_or_else(|| Error::WrongKey {
-            path: store.path.clone(),
-        })?;
-        let keys = Keys::derive(body.vault_id, dek);
-        if !keys.header.verify(&[authed], mac) {
-            return Err(Error::corrupt(
-                &store.path,
-                "the header failed authentication: it was edited or damaged",
-            ));
-        }
-        *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(keys));
+        let (keys, kek) = unlock_header(&store.path, &header, unlock)?;
+        let keys = Arc::new(keys);
+        *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
+        store.attach_backup(keys)?;
         drop(admin);
         Ok(Vault::new(store, self, kek))
     }
+}
+
+/// Finds the keyslot `unlock` opens in the header `bytes` of the vault at `path`,
+/// and authenticates the header: the vault's subkeys and the slot's key.
+pub(crate) fn unlock_header(path: &Path, bytes: &[u8], unlock: &Unlock) -> Result<(Keys, Kek)> {
+    let (body, authed, mac) =
+        format::decode_header(bytes).map_err(|what| Error::corrupt(path, what))?;
+    let mut found = None;
+    for slot in &body.slots {
+        match keyslot::try_slot(slot, &body.vault_id, unlock)? {
+            SlotMatch::No => continue,
+            SlotMatch::Damaged => {
+                return Err(Error::corrupt(
+                    path,
+                    format!("keyslot {} is damaged: the key is right but the wrapped data key does not open", slot.id),
+                ))
+            }
+            SlotMatch::Yes(dek, kek) => {
+                found = Some((dek, kek));
+                break;
+            }
+        }
+    }
+    let (dek, kek) = found.ok_or_else(|| Error::WrongKey {
+        path: path.to_path_buf(),
+    })?;
+    let keys = Keys::derive(body.vault_id, dek);
+    if !keys.header.verify(&[authed], mac) {
+        return Err(Error::corrupt(
+            path,
+            "the header failed authentication: it was edited or damaged",
+        ));
+    }
+    Ok((keys, kek))
 }
 
 /// Opens the vault at `path` with the default config.
@@ -356,12 +374,14 @@ fn seal_header(keys: &Keys, body: &HeaderBody) -> Vec<u8> {
     format::encode_header(body, |authed| keys.header.tag(&[authed]))
 }
 
+/// Flushes sled, then the backup journal: a write is acknowledged only once both
+/// hold it.
 fn flush(store: &Store) -> Result<()> {
     store
         .db
         .flush()
-        .map(|_| ())
-        .map_err(|e| store::sled_error(&store.path, e))
+        .map_err(|e| store::sled_error(&store.path, e))?;
+    store.sync_backup()
 }
 
 /// Checks an entry name: UTF-8 (by type), 1 to 1024 bytes, no control characters.
@@ -433,12 +453,31 @@ struct PreparedPut {
     stale_index: Option<UnixTime>,
 }
 
+/// One atomic change: the sled batch, and the same ops for the backup journal.
+#[derive(Default)]
+struct Changes {
+    sled: sled::Batch,
+    journal: backup::Ops,
+}
+
+impl Changes {
+    fn insert(&mut self, key: &[u8], value: &[u8]) {
+        self.sled.insert(key, value);
+        self.journal.insert(key, value);
+    }
+
+    fn remove(&mut self, key: &[u8]) {
+        self.sled.remove(key);
+        self.journal.remove(key);
+    }
+}
+
 impl PreparedPut {
-    fn stage(self, batch: &mut sled::Batch) {
+    fn stage(self, batch: &mut Changes) {
         if let Some(old) = self.stale_index {
             batch.remove(&expiry_key(old, &self.blind)[..]);
         }
-        batch.insert(&entry_key(&self.blind)[..], self.record);
+        batch.insert(&entry_key(&self.blind)[..], &self.record);
         if let Some(e) = self.expires {
             batch.insert(&expiry_key(e, &self.blind)[..], &[][..]);
         }
@@ -480,6 +519,16 @@ impl Vault {
 
     /// Seals `payload` into a record: one allocation, the payload encoded straight
     /// into the record buffer and encrypted there (no plaintext copy to wipe).
+    /// Applies `changes` to sled atomically and records them in the backup journal.
+    /// Callers hold the entry write lock, so the journal's order is sled's.
+    fn commit(&self, changes: Changes) -> Result<()> {
+        self.store
+            .db
+            .apply_batch(changes.sled)
+            .map_err(|e| self.sled(e))?;
+        self.store.record_backup(&changes.journal)
+    }
+
     fn seal_record(
         keys: &Keys,
         blind: &[u8; 32],
@@ -549,10 +598,10 @@ impl Vault {
             let _writes = (!writes_held).then(|| self.store.lock_writes());
             let current = self.store.db.get(entry_key(&blind));
             if matches!(&current, Ok(Some(r)) if *r == record) {
-                let mut b = sled::Batch::default();
+                let mut b = Changes::default();
                 b.remove(&entry_key(&blind)[..]);
                 b.remove(&expiry_key(exp, &blind)[..]);
-                let _ = self.store.db.apply_batch(b);
+                let _ = self.commit(b);
             }
             return Err(Error::Expired {
                 name: name.to_owned(),
@@ -602,14 +651,19 @@ impl Vault {
             // One key to write, which sled writes atomically on its own: `insert`
             // skips what `apply_batch` adds (a log reservation and a batch marker),
             // about a fifth of a put's instructions.
+            let key = entry_key(&blind);
+            let record = sled::IVec::from(put.record);
             self.store
                 .db
-                .insert(entry_key(&blind), put.record)
+                .insert(key, record.clone())
                 .map_err(|e| self.sled(e))?;
+            let mut ops = backup::Ops::default();
+            ops.insert(&key, &record);
+            self.store.record_backup(&ops)?;
         } else {
-            let mut batch = sled::Batch::default();
+            let mut batch = Changes::default();
             put.stage(&mut batch);
-            self.store.db.apply_batch(batch).map_err(|e| self.sled(e))?;
+            self.commit(batch)?;
         }
         drop(writes);
         if options.durable {
@@ -664,7 +718,7 @@ impl Vault {
     fn stage_put(
         &self,
         keys: &Keys,
-        batch: &mut sled::Batch,
+        batch: &mut Changes,
         staged: &mut Staged,
         name: &str,
         credential: &Credential,
@@ -722,7 +776,7 @@ impl Vault {
         let (_guard, keys) = self.keys();
         let writes = self.store.lock_writes();
         let (opened, blind) = self.read_inner(&keys, name, true)?;
-        let mut batch = sled::Batch::default();
+        let mut batch = Changes::default();
         let mut staged = HashMap::new();
         staged.insert(blind, Some((opened.meta.created, opened.meta.expires)));
         self.stage_put(
@@ -734,7 +788,7 @@ impl Vault {
             now,
             expires,
         )?;
-        self.store.db.apply_batch(batch).map_err(|e| self.sled(e))?;
+        self.commit(batch)?;
         drop(writes);
         flush(&self.store)?;
         let mut meta = Self::meta_of(&opened);
@@ -749,7 +803,7 @@ impl Vault {
         let now = self.now();
         let (_guard, keys) = self.keys();
         let writes = self.store.lock_writes();
-        let mut sled_batch = sled::Batch::default();
+        let mut sled_batch = Changes::default();
         let mut staged = Staged::new();
         for (name, op) in &batch.ops {
             validate_name(name)?;
@@ -793,10 +847,7 @@ impl Vault {
                 }
             }
         }
-        self.store
-            .db
-            .apply_batch(sled_batch)
-            .map_err(|e| self.sled(e))?;
+        self.commit(sled_batch)?;
         drop(writes);
         flush(&self.store)
     }
@@ -863,11 +914,11 @@ impl Vault {
         let db = &self.store.db;
         let start = [format::space::EXPIRY];
         let end = expiry_key(UnixTime(now.secs().saturating_add(1)), &[0; 32]);
-        let mut batch = sled::Batch::default();
+        let mut batch = Changes::default();
         let mut removed = 0;
         for item in db.range(&start[..]..&end[..]) {
             let (k, _) = item.map_err(|e| self.sled(e))?;
-            batch.remove(k.clone());
+            batch.remove(&k);
             let Some((exp, blind)) = decode_expiry_key(&k) else {
                 continue;
             };
@@ -882,7 +933,7 @@ impl Vault {
                 removed += 1;
             }
         }
-        db.apply_batch(batch).map_err(|e| self.sled(e))?;
+        self.commit(batch)?;
         drop(writes);
         flush(&self.store)?;
         Ok(removed)
@@ -902,11 +953,16 @@ impl Vault {
         Ok(body)
     }
 
+    /// Replaces the header, then compacts the backup, so no copy of the old keyslots
+    /// outlives the change there.
     fn write_header(&self, keys: &Keys, body: &HeaderBody) -> Result<()> {
+        let writes = self.store.lock_writes();
         self.store
             .db
             .insert(format::space::HEADER, seal_header(keys, body))
             .map_err(|e| self.sled(e))?;
+        self.store.compact_backup(None)?;
+        drop(writes);
         flush(&self.store)
     }
 
@@ -1108,9 +1164,15 @@ impl Vault {
         body.slots = slots;
         body.dek_generation += 1;
         batch.insert(format::space::HEADER, seal_header(&new, &body));
+        let writes = self.store.lock_writes();
         db.apply_batch(batch).map_err(|e| self.sled(e))?;
         flush(&self.store)?;
-        *guard = Some(Arc::new(new));
+        // The backup is rewritten under the new key before the rotation returns; a
+        // crash before that leaves the old backup, a consistent pre-rotation vault.
+        let new = Arc::new(new);
+        self.store.compact_backup(Some(new.clone()))?;
+        drop(writes);
+        *guard = Some(new);
         Ok(total)
     }
 }
@@ -1141,10 +1203,11 @@ impl Vault {
         let mut sealed = Vec::new();
         keys.entry
             .seal_into(plaintext, &side_aad(&keys.vault_id, key), &mut sealed)?;
-        self.store
-            .db
-            .insert(key, sealed)
-            .map_err(|e| self.sled(e))?;
+        let writes = self.store.lock_writes();
+        let mut change = Changes::default();
+        change.insert(key, &sealed);
+        self.commit(change)?;
+        drop(writes);
         flush(&self.store)
     }
 

@@ -1,0 +1,579 @@
+//! The backup: a copy of the vault that does not depend on sled, so a sled store
+//! that refuses to open after an abrupt stop (sled issues 1509, 1533) loses nothing.
+//!
+//! Two files beside sled's, in the vault directory:
+//! - `backup.fvbk`, a snapshot of every sled item (header, sealed records, expiry
+//!   index, side records), replaced atomically (temporary file, fsync, rename,
+//!   fsync of the directory);
+//! - `journal.fvjl`, the changes made since that snapshot, appended in frames
+//!   and fsynced before a durable write returns.
+//!
+//! Both hold only what sled holds: blinded names and sealed records, so they are
+//! as confidential as the store. Both are authenticated under `backup`, a subkey
+//! of the data key: the snapshot by one MAC, the journal by a chain of MACs that
+//! starts from the snapshot's, so frames can be neither reordered, dropped from
+//! the middle, nor moved onto another snapshot. When the journal outgrows the
+//! snapshot (and on every header change or rotation) both are rewritten:
+//! "compaction". Formats (all integers little-endian):
+//!
+//! ```text
+//! snapshot = "FVBK" ‖ version:u16 ‖ generation:u64 ‖ count:u64 ‖ item* ‖ mac:32
+//!   item   = key_len:u16 ‖ key ‖ value_len:u32 ‖ value
+//!   mac    = HMAC[backup]("farmvault/v1/snapshot" ‖ every byte before mac)
+//! journal = "FVJL" ‖ version:u16 ‖ generation:u64 ‖ anchor:32 ‖ frame*
+//!   anchor = the snapshot's mac (a journal of another generation is ignored)
+//!   frame  = body_len:u32 ‖ body ‖ mac:32, body = op+
+//!   op     = 1 ‖ key_len:u16 ‖ key ‖ value_len:u32 ‖ value   (insert)
+//!          | 2 ‖ key_len:u16 ‖ key                            (remove)
+//!   mac    = HMAC[backup]("farmvault/v1/journal" ‖ previous mac ‖ body_len ‖ body)
+//! ```
+//!
+//! A crash can leave a torn last frame: it was never acknowledged, and opening
+//! the vault cuts it off. Non-durable writes wait in memory and reach the journal
+//! with the next durable write, `Vault::flush` or the last handle's drop.
+
+use crate::error::{Error, Result};
+use crate::keyslot::Keys;
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The snapshot's file name in the vault directory.
+pub const SNAPSHOT_FILE: &str = "backup.fvbk";
+/// The journal's file name in the vault directory.
+pub const JOURNAL_FILE: &str = "journal.fvjl";
+
+const SNAPSHOT_MAGIC: &[u8; 4] = b"FVBK";
+const JOURNAL_MAGIC: &[u8; 4] = b"FVJL";
+const VERSION: u16 = 1;
+const MAC_LEN: usize = 32;
+const SNAPSHOT_HEAD_LEN: usize = 4 + 2 + 8 + 8;
+const JOURNAL_HEAD_LEN: usize = 4 + 2 + 8 + MAC_LEN;
+const SNAPSHOT_LABEL: &[u8] = b"farmvault/v1/snapshot";
+const JOURNAL_LABEL: &[u8] = b"farmvault/v1/journal";
+const OP_INSERT: u8 = 1;
+const OP_REMOVE: u8 = 2;
+/// The journal is compacted once it is larger than this or the snapshot.
+const MIN_COMPACT_LEN: u64 = 1 << 20;
+/// Non-durable changes are written out (not fsynced) once this many bytes wait.
+const MAX_PENDING_LEN: usize = 1 << 20;
+
+/// Journal ops, encoded, for one change (a put, a batch, a purge).
+#[derive(Default)]
+pub(crate) struct Ops(Vec<u8>);
+
+impl Ops {
+    pub fn insert(&mut self, key: &[u8], value: &[u8]) {
+        self.0.push(OP_INSERT);
+        put_key(&mut self.0, key);
+        self.0
+            .extend_from_slice(&(value.len() as u32).to_le_bytes());
+        self.0.extend_from_slice(value);
+    }
+
+    pub fn remove(&mut self, key: &[u8]) {
+        self.0.push(OP_REMOVE);
+        put_key(&mut self.0, key);
+    }
+}
+
+fn put_key(out: &mut Vec<u8>, key: &[u8]) {
+    // Sled keys here are at most 41 bytes (`X ‖ expires ‖ blind`).
+    out.extend_from_slice(&(key.len() as u16).to_le_bytes());
+    out.extend_from_slice(key);
+}
+
+/// The live journal of an unlocked vault: where the next frame goes and what it
+/// chains from. One per store, behind a mutex taken after the entry write lock.
+pub(crate) struct Journal {
+    dir: PathBuf,
+    file: File,
+    keys: Arc<Keys>,
+    generation: u64,
+    chain: [u8; MAC_LEN],
+    len: u64,
+    snapshot_len: u64,
+    pending: Vec<u8>,
+    /// A journal write failed: the next change compacts instead of appending.
+    broken: bool,
+}
+
+impl Journal {
+    /// Queues `ops` (already applied to sled) for the next frame.
+    pub fn record(&mut self, ops: &Ops) -> Result<()> {
+        self.pending.extend_from_slice(&ops.0);
+        if self.pending.len() >= MAX_PENDING_LEN {
+            self.write_pending()?;
+        }
+        Ok(())
+    }
+
+    /// Whether the next change should rewrite snapshot and journal instead.
+    pub fn wants_compaction(&self) -> bool {
+        self.broken || self.len + self.pending.len() as u64 > MIN_COMPACT_LEN.max(self.snapshot_len)
+    }
+
+    /// Writes what is pending as one frame and fsyncs the journal: after this,
+    /// every change recorded so far survives a sled store that will not open.
+    pub fn sync(&mut self) -> Result<()> {
+        if !self.pending.is_empty() {
+            self.write_pending()?;
+        }
+        self.file
+            .sync_data()
+            .map_err(|e| self.fail(e, "syncing the backup journal"))
+    }
+
+    fn write_pending(&mut self) -> Result<()> {
+        let len = (self.pending.len() as u32).to_le_bytes();
+        let mac = self
+            .keys
+            .backup
+            .tag(&[JOURNAL_LABEL, &self.chain, &len, &self.pending]);
+        let mut frame = Vec::with_capacity(4 + self.pending.len() + MAC_LEN);
+        frame.extend_from_slice(&len);
+        frame.extend_from_slice(&self.pending);
+        frame.extend_from_slice(&mac);
+        if let Err(e) = self.file.write_all(&frame) {
+            return Err(self.fail(e, "appending to the backup journal"));
+        }
+        self.chain = mac;
+        self.len += frame.len() as u64;
+        self.pending.clear();
+        Ok(())
+    }
+
+    fn fail(&mut self, e: std::io::Error, doing: &str) -> Error {
+        self.broken = true;
+        Error::io(format!("{doing} in {}", self.dir.display()), e)
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        // The last handle is going: what non-durable writes left waiting goes out.
+        let _ = self.sync();
+    }
+}
+
+/// Rewrites snapshot and journal from the store's current items: the new snapshot
+/// (generation `generation`) first, then an empty journal chained to it. A crash
+/// between the two leaves a journal of the old generation, which is ignored: the
+/// new snapshot already holds everything. Callers hold the entry write lock.
+pub(crate) fn compact(
+    dir: &Path,
+    db: &sled::Db,
+    keys: Arc<Keys>,
+    generation: u64,
+) -> Result<Journal> {
+    let (snapshot_len, anchor) = write_snapshot(db, &keys, generation, &dir.join(SNAPSHOT_FILE))?;
+    let mut head = Vec::with_capacity(JOURNAL_HEAD_LEN);
+    head.extend_from_slice(JOURNAL_MAGIC);
+    head.extend_from_slice(&VERSION.to_le_bytes());
+    head.extend_from_slice(&generation.to_le_bytes());
+    head.extend_from_slice(&anchor);
+    let path = dir.join(JOURNAL_FILE);
+    replace_file(&path, |w| w.write_all(&head))?;
+    let file = open_for_append(&path)?;
+    Ok(Journal {
+        dir: dir.to_path_buf(),
+        file,
+        keys,
+        generation,
+        chain: anchor,
+        len: head.len() as u64,
+        snapshot_len,
+        pending: Vec::new(),
+        broken: false,
+    })
+}
+
+impl Journal {
+    /// Compacts into the next generation, keeping what is pending (already in sled,
+    /// so in the new snapshot). `keys` replaces the MAC key (after a rotation).
+    pub fn compact_next(&mut self, db: &sled::Db, keys: Option<Arc<Keys>>) -> Result<()> {
+        let keys = keys.unwrap_or_else(|| self.keys.clone());
+        let next = compact(&self.dir, db, keys, self.generation.wrapping_add(1))?;
+        self.pending.clear();
+        *self = next;
+        Ok(())
+    }
+}
+
+/// Writes a snapshot of every item of `db` to `dest`, atomically; returns its
+/// length and MAC. Used by compaction and by `Vault::backup_to`.
+pub(crate) fn write_snapshot(
+    db: &sled::Db,
+    keys: &Keys,
+    generation: u64,
+    dest: &Path,
+) -> Result<(u64, [u8; MAC_LEN])> {
+    let items: Vec<(sled::IVec, sled::IVec)> = db
+        .iter()
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| crate::store::sled_error(dest.parent().unwrap_or(dest), e))?;
+    let mut bytes = Vec::with_capacity(
+        SNAPSHOT_HEAD_LEN
+            + MAC_LEN
+            + items
+                .iter()
+                .map(|(k, v)| 6 + k.len() + v.len())
+                .sum::<usize>(),
+    );
+    bytes.extend_from_slice(SNAPSHOT_MAGIC);
+    bytes.extend_from_slice(&VERSION.to_le_bytes());
+    bytes.extend_from_slice(&generation.to_le_bytes());
+    bytes.extend_from_slice(&(items.len() as u64).to_le_bytes());
+    for (k, v) in &items {
+        put_key(&mut bytes, k);
+        bytes.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(v);
+    }
+    let mac = keys.backup.tag(&[SNAPSHOT_LABEL, &bytes]);
+    bytes.extend_from_slice(&mac);
+    replace_file(dest, |w| w.write_all(&bytes))?;
+    Ok((bytes.len() as u64, mac))
+}
+
+/// Finds the journal of an unlocked vault, cutting off a torn last frame; or, when
+/// the backup is missing, of another generation, or unreadable, compacts afresh.
+/// Only the journal's framing and its last frame's MAC are checked here: checking
+/// every frame is the job of a repair, which needs them.
+pub(crate) fn attach(dir: &Path, db: &sled::Db, keys: Arc<Keys>) -> Result<Journal> {
+    match find_journal_end(dir, &keys) {
+        Some(found) => {
+            let path = dir.join(JOURNAL_FILE);
+            let file = open_for_append(&path)?;
+            if file.metadata().map(|m| m.len()).ok() != Some(found.len) {
+                file.set_len(found.len)
+                    .and_then(|()| file.sync_data())
+                    .map_err(|e| {
+                        Error::io(format!("cutting a torn frame off {}", path.display()), e)
+                    })?;
+            }
+            Ok(Journal {
+                dir: dir.to_path_buf(),
+                file,
+                keys,
+                generation: found.generation,
+                chain: found.chain,
+                len: found.len,
+                snapshot_len: found.snapshot_len,
+                pending: Vec::new(),
+                broken: false,
+            })
+        }
+        None => {
+            let generation = read_snapshot_generation(dir).map_or(1, |g| g.wrapping_add(1));
+            compact(dir, db, keys, generation)
+        }
+    }
+}
+
+struct JournalEnd {
+    generation: u64,
+    chain: [u8; MAC_LEN],
+    len: u64,
+    snapshot_len: u64,
+}
+
+fn read_snapshot_generation(dir: &Path) -> Option<u64> {
+    let mut head = [0u8; SNAPSHOT_HEAD_LEN];
+    File::open(dir.join(SNAPSHOT_FILE))
+        .ok()?
+        .read_exact(&mut head)
+        .ok()?;
+    (&head[..4] == SNAPSHOT_MAGIC).then(|| u64::from_le_bytes(head[6..14].try_into().unwrap()))
+}
+
+fn find_journal_end(dir: &Path, keys: &Keys) -> Option<JournalEnd> {
+    let mut snapshot = File::open(dir.join(SNAPSHOT_FILE)).ok()?;
+    let snapshot_len = snapshot.metadata().ok()?.len();
+    if snapshot_len < (SNAPSHOT_HEAD_LEN + MAC_LEN) as u64 {
+        return None;
+    }
+    let generation = read_snapshot_generation(dir)?;
+    let mut anchor = [0u8; MAC_LEN];
+    snapshot.seek(SeekFrom::End(-(MAC_LEN as i64))).ok()?;
+    snapshot.read_exact(&mut anchor).ok()?;
+    let journal = std::fs::read(dir.join(JOURNAL_FILE)).ok()?;
+    let frames = parse_journal(&journal, generation, &anchor).ok()?;
+    // Walk back from the last complete frame to the last one whose MAC holds.
+    let mut end = frames.body_start;
+    let mut chain = anchor;
+    for f in frames.frames.iter().rev() {
+        if keys
+            .backup
+            .verify(&[JOURNAL_LABEL, &f.prev, f.len_and_body], &f.mac)
+        {
+            end = f.end;
+            chain = f.mac;
+            break;
+        }
+    }
+    Some(JournalEnd {
+        generation,
+        chain,
+        len: end as u64,
+        snapshot_len,
+    })
+}
+
+/// A frame as framed, not yet authenticated.
+struct Frame<'a> {
+    /// The MAC it claims to chain from (the stored MAC of the frame before).
+    prev: [u8; MAC_LEN],
+    /// `body_len ‖ body`.
+    len_and_body: &'a [u8],
+    mac: [u8; MAC_LEN],
+    end: usize,
+}
+
+struct JournalFrames<'a> {
+    body_start: usize,
+    frames: Vec<Frame<'a>>,
+}
+
+/// Splits a journal of `generation` anchored at `anchor` into frames; `Err` when
+/// it belongs to another snapshot or is not a journal at all.
+fn parse_journal<'a>(
+    bytes: &'a [u8],
+    generation: u64,
+    anchor: &[u8; MAC_LEN],
+) -> std::result::Result<JournalFrames<'a>, &'static str> {
+    if bytes.len() < JOURNAL_HEAD_LEN || &bytes[..4] != JOURNAL_MAGIC {
+        return Err("it is not a farmvault journal");
+    }
+    if u16::from_le_bytes([bytes[4], bytes[5]]) != VERSION {
+        return Err("its format version is not one this farmvault reads");
+    }
+    if u64::from_le_bytes(bytes[6..14].try_into().unwrap()) != generation
+        || bytes[14..JOURNAL_HEAD_LEN] != anchor[..]
+    {
+        return Err("it belongs to an older snapshot");
+    }
+    let mut frames = Vec::new();
+    let mut at = JOURNAL_HEAD_LEN;
+    let mut prev = *anchor;
+    loop {
+        let rest = &bytes[at..];
+        if rest.len() < 4 {
+            break;
+        }
+        let body_len = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
+        let Some(total) = body_len.checked_add(4 + MAC_LEN) else {
+            break;
+        };
+        if body_len == 0 || rest.len() < total {
+            break;
+        }
+        let mac: [u8; MAC_LEN] = rest[4 + body_len..total].try_into().unwrap();
+        frames.push(Frame {
+            prev,
+            len_and_body: &rest[..4 + body_len],
+            mac,
+            end: at + total,
+        });
+        prev = mac;
+        at += total;
+    }
+    Ok(JournalFrames {
+        body_start: JOURNAL_HEAD_LEN,
+        frames,
+    })
+}
+
+/// Every sled item a backup holds, authenticated, and what reading it found.
+pub(crate) struct Recovered {
+    pub items: BTreeMap<Vec<u8>, Vec<u8>>,
+    pub report: RecoveryReport,
+}
+
+/// What a repair or restore read and applied.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// The snapshot's generation.
+    pub generation: u64,
+    /// Items (header, records, index, side records) in the snapshot.
+    pub snapshot_items: u64,
+    /// Journal frames applied on top of it.
+    pub journal_frames: u64,
+    /// Bytes at the journal's end that did not form a frame that authenticates
+    /// (a write torn by a crash, never acknowledged), ignored.
+    pub ignored_journal_bytes: u64,
+    /// Why the journal was not used at all, when it was not.
+    pub journal_skipped: Option<String>,
+    /// Entries in the recovered vault.
+    pub entries: u64,
+    /// Where the damaged store was moved (repair only).
+    pub moved_aside: Option<PathBuf>,
+}
+
+/// A snapshot parsed but not yet authenticated (its MAC key comes from the header
+/// inside it, which the caller unlocks).
+pub(crate) struct SnapshotView<'a> {
+    pub generation: u64,
+    pub items: Vec<(&'a [u8], &'a [u8])>,
+    authed: &'a [u8],
+    mac: [u8; MAC_LEN],
+}
+
+impl SnapshotView<'_> {
+    /// Checks the snapshot's MAC under `keys`.
+    pub fn authenticates(&self, keys: &Keys) -> bool {
+        keys.backup
+            .verify(&[SNAPSHOT_LABEL, self.authed], &self.mac)
+    }
+
+    /// The snapshot's MAC: the anchor of its journal.
+    pub fn mac(&self) -> [u8; MAC_LEN] {
+        self.mac
+    }
+}
+
+/// Parses a snapshot file's bytes; `Err` names what is wrong.
+pub(crate) fn parse_snapshot(bytes: &[u8]) -> std::result::Result<SnapshotView<'_>, String> {
+    if bytes.len() < SNAPSHOT_HEAD_LEN + MAC_LEN || &bytes[..4] != SNAPSHOT_MAGIC {
+        return Err("it is not a farmvault backup (no FVBK header)".into());
+    }
+    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+    if version != VERSION {
+        return Err(format!(
+            "it is backup format version {version}; this farmvault reads version {VERSION}"
+        ));
+    }
+    let generation = u64::from_le_bytes(bytes[6..14].try_into().unwrap());
+    let count = u64::from_le_bytes(bytes[14..22].try_into().unwrap());
+    let (authed, mac) = bytes.split_at(bytes.len() - MAC_LEN);
+    let mut at = SNAPSHOT_HEAD_LEN;
+    let mut items = Vec::new();
+    for _ in 0..count {
+        let (key, value, next) = take_item(authed, at, true)
+            .ok_or("it is truncated or damaged (an item runs past its end)")?;
+        items.push((key, value));
+        at = next;
+    }
+    if at != authed.len() {
+        return Err("it is damaged (bytes after the last item)".into());
+    }
+    Ok(SnapshotView {
+        generation,
+        items,
+        authed,
+        mac: mac.try_into().unwrap(),
+    })
+}
+
+/// One `key_len ‖ key [‖ value_len ‖ value]` at `at`: (key, value, next offset).
+fn take_item(bytes: &[u8], at: usize, with_value: bool) -> Option<(&[u8], &[u8], usize)> {
+    let key_len = u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?) as usize;
+    let key_end = at + 2 + key_len;
+    let key = bytes.get(at + 2..key_end)?;
+    if !with_value {
+        return Some((key, &[], key_end));
+    }
+    let value_len = u32::from_le_bytes(bytes.get(key_end..key_end + 4)?.try_into().ok()?) as usize;
+    let value_end = key_end.checked_add(4 + value_len)?;
+    Some((key, bytes.get(key_end + 4..value_end)?, value_end))
+}
+
+/// Applies the frames of `journal` that authenticate, in order, to `items`.
+/// Stops at the first frame that does not (reported as ignored bytes).
+pub(crate) fn replay_journal(
+    journal: &[u8],
+    snapshot: &SnapshotView<'_>,
+    keys: &Keys,
+    items: &mut BTreeMap<Vec<u8>, Vec<u8>>,
+    report: &mut RecoveryReport,
+) {
+    let frames = match parse_journal(journal, snapshot.generation, &snapshot.mac) {
+        Ok(f) => f,
+        Err(why) => {
+            report.journal_skipped = Some(format!("the journal was not used: {why}"));
+            return;
+        }
+    };
+    let mut used_to = frames.body_start;
+    for f in &frames.frames {
+        if !keys
+            .backup
+            .verify(&[JOURNAL_LABEL, &f.prev, f.len_and_body], &f.mac)
+            || !apply_ops(&f.len_and_body[4..], items)
+        {
+            break;
+        }
+        used_to = f.end;
+        report.journal_frames += 1;
+    }
+    report.ignored_journal_bytes = (journal.len() - used_to) as u64;
+}
+
+/// Applies one frame's ops; `false` (nothing applied) when they do not parse,
+/// which an authenticated frame never does.
+fn apply_ops(body: &[u8], items: &mut BTreeMap<Vec<u8>, Vec<u8>>) -> bool {
+    let mut parsed = Vec::new();
+    let mut at = 0;
+    while at < body.len() {
+        let op = body[at];
+        let Some((key, value, next)) = take_item(body, at + 1, op == OP_INSERT) else {
+            return false;
+        };
+        match op {
+            OP_INSERT => parsed.push((key, Some(value))),
+            OP_REMOVE => parsed.push((key, None)),
+            _ => return false,
+        }
+        at = next;
+    }
+    for (key, value) in parsed {
+        match value {
+            Some(v) => items.insert(key.to_vec(), v.to_vec()),
+            None => items.remove(key),
+        };
+    }
+    true
+}
+
+/// Writes a file atomically with owner-only permissions: a temporary file in the
+/// same directory, fsynced, renamed over `path`, then the directory fsynced.
+pub(crate) fn replace_file(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let fail = |e: std::io::Error| Error::io(format!("writing {}", path.display()), e);
+    // tempfile creates the file 0600 on Unix.
+    let tmp = tempfile::Builder::new()
+        .prefix(".farmvault-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    {
+        let mut w = BufWriter::new(tmp.as_file());
+        write(&mut w).and_then(|()| w.flush()).map_err(fail)?;
+    }
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    sync_dir(dir).map_err(fail)
+}
+
+fn open_for_append(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(format!("opening {}", path.display()), e))
+}
+
+/// Makes a rename in `dir` durable. Unix only: Windows has no directory handle to
+/// sync, and NTFS journals the rename's metadata itself.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
