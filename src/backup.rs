@@ -36,7 +36,7 @@ use crate::error::{Error, Result};
 use crate::keyslot::Keys;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -238,9 +238,10 @@ pub(crate) fn write_snapshot(
 }
 
 /// Finds the journal of an unlocked vault, cutting off a torn last frame; or, when
-/// the backup is missing, of another generation, or unreadable, compacts afresh.
-/// Only the journal's framing and its last frame's MAC are checked here: checking
-/// every frame is the job of a repair, which needs them.
+/// the backup is missing, of another generation, or fails authentication anywhere,
+/// rewrites it from the store (which just opened, so is the one to trust). Reads
+/// and authenticates both files: a damaged backup is found while the store can
+/// still replace it, not on the day a repair needs it.
 pub(crate) fn attach(dir: &Path, db: &sled::Db, keys: Arc<Keys>) -> Result<Journal> {
     match find_journal_end(dir, &keys) {
         Some(found) => {
@@ -289,35 +290,36 @@ fn read_snapshot_generation(dir: &Path) -> Option<u64> {
 }
 
 fn find_journal_end(dir: &Path, keys: &Keys) -> Option<JournalEnd> {
-    let mut snapshot = File::open(dir.join(SNAPSHOT_FILE)).ok()?;
-    let snapshot_len = snapshot.metadata().ok()?.len();
-    if snapshot_len < (SNAPSHOT_HEAD_LEN + MAC_LEN) as u64 {
+    let bytes = std::fs::read(dir.join(SNAPSHOT_FILE)).ok()?;
+    let snapshot = parse_snapshot(&bytes).ok()?;
+    if !snapshot.authenticates(keys) {
         return None;
     }
-    let generation = read_snapshot_generation(dir)?;
-    let mut anchor = [0u8; MAC_LEN];
-    snapshot.seek(SeekFrom::End(-(MAC_LEN as i64))).ok()?;
-    snapshot.read_exact(&mut anchor).ok()?;
     let journal = std::fs::read(dir.join(JOURNAL_FILE)).ok()?;
-    let frames = parse_journal(&journal, generation, &anchor).ok()?;
-    // Walk back from the last complete frame to the last one whose MAC holds.
+    let frames = parse_journal(&journal, snapshot.generation, &snapshot.mac).ok()?;
     let mut end = frames.body_start;
-    let mut chain = anchor;
-    for f in frames.frames.iter().rev() {
-        if keys
+    let mut chain = snapshot.mac;
+    let last = frames.frames.len().saturating_sub(1);
+    for (i, f) in frames.frames.iter().enumerate() {
+        if !keys
             .backup
             .verify(&[JOURNAL_LABEL, &f.prev, f.len_and_body], &f.mac)
         {
-            end = f.end;
-            chain = f.mac;
-            break;
+            // A last frame that does not authenticate is a torn write (cut off
+            // by the caller); one in the middle is damage: start afresh.
+            if i == last {
+                break;
+            }
+            return None;
         }
+        end = f.end;
+        chain = f.mac;
     }
     Some(JournalEnd {
-        generation,
+        generation: snapshot.generation,
         chain,
         len: end as u64,
-        snapshot_len,
+        snapshot_len: bytes.len() as u64,
     })
 }
 
@@ -385,12 +387,6 @@ fn parse_journal<'a>(
     })
 }
 
-/// Every sled item a backup holds, authenticated, and what reading it found.
-pub(crate) struct Recovered {
-    pub items: BTreeMap<Vec<u8>, Vec<u8>>,
-    pub report: RecoveryReport,
-}
-
 /// What a repair or restore read and applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RecoveryReport {
@@ -425,11 +421,6 @@ impl SnapshotView<'_> {
     pub fn authenticates(&self, keys: &Keys) -> bool {
         keys.backup
             .verify(&[SNAPSHOT_LABEL, self.authed], &self.mac)
-    }
-
-    /// The snapshot's MAC: the anchor of its journal.
-    pub fn mac(&self) -> [u8; MAC_LEN] {
-        self.mac
     }
 }
 

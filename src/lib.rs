@@ -36,12 +36,14 @@ pub mod grant;
 mod keyslot;
 #[doc(hidden)]
 pub mod perms;
+mod recovery;
 pub mod secret;
 pub mod session_import;
 pub mod sgtk;
 mod store;
 mod vault;
 
+pub use backup::RecoveryReport;
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use credential::{Credential, Field, Kind, LoginPassword, ScriptKey, SessionToken};
 pub use crypto::KdfParams;

@@ -99,6 +99,15 @@ fn registry() -> &'static Mutex<HashMap<PathBuf, Weak<Store>>> {
     REGISTRY.get_or_init(Default::default)
 }
 
+/// Whether a handle of this process still holds the store of `dir`.
+pub(crate) fn is_open_in_process(dir: &Path) -> bool {
+    let Ok(canonical) = std::fs::canonicalize(dir) else {
+        return false;
+    };
+    let reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    reg.get(&canonical).is_some_and(|w| w.strong_count() > 0)
+}
+
 /// The sled file whose presence marks a directory as holding a store.
 pub(crate) fn has_store(dir: &Path) -> bool {
     dir.join("db").is_file()

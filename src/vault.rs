@@ -31,9 +31,9 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 /// How to open or create a vault. `farmvault::open` and `farmvault::create` are sugar over it.
 #[derive(Clone, Debug)]
 pub struct Config {
-    path: PathBuf,
+    pub(crate) path: PathBuf,
     kdf: KdfParams,
-    lock_timeout: Duration,
+    pub(crate) lock_timeout: Duration,
     clock: Arc<dyn Clock>,
 }
 
@@ -82,18 +82,7 @@ impl Config {
             }
             self.kdf.check()?;
         }
-        if path.exists() {
-            let non_empty = std::fs::read_dir(path)
-                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?
-                .next()
-                .is_some();
-            if non_empty {
-                return Err(Error::invalid(format!(
-                    "{} exists and is not empty; a vault needs a directory of its own",
-                    path.display()
-                )));
-            }
-        }
+        Config::refuse_non_empty(path)?;
         store::create_private_dir(path)
             .map_err(|e| Error::io(format!("creating vault directory {}", path.display()), e))?;
         let store = store::open_store(path, self.lock_timeout)?;
@@ -124,6 +113,23 @@ impl Config {
         store.attach_backup(keys)?;
         drop(_admin);
         Ok(Vault::new(store, self, kek))
+    }
+
+    /// Refuses a directory that exists and holds anything: a vault needs its own.
+    pub(crate) fn refuse_non_empty(path: &Path) -> Result<()> {
+        if path.exists() {
+            let non_empty = std::fs::read_dir(path)
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?
+                .next()
+                .is_some();
+            if non_empty {
+                return Err(Error::invalid(format!(
+                    "{} exists and is not empty; a vault needs a directory of its own",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Opens the existing vault at the path with `unlock`.
@@ -348,7 +354,7 @@ pub struct RotateOptions {
 /// An open vault. Cheap to share between threads (`&Vault` or `Arc<Vault>`);
 /// every handle on the same directory in a process shares one database.
 pub struct Vault {
-    store: Arc<Store>,
+    pub(crate) store: Arc<Store>,
     clock: Arc<dyn Clock>,
     kdf: KdfParams,
     /// The key-encryption key this handle opened with: a rotation rewraps its slot.
@@ -485,7 +491,7 @@ impl PreparedPut {
 }
 
 impl Vault {
-    fn new(store: Arc<Store>, config: Config, own: Kek) -> Vault {
+    pub(crate) fn new(store: Arc<Store>, config: Config, own: Kek) -> Vault {
         Vault {
             store,
             clock: config.clock,
@@ -504,7 +510,7 @@ impl Vault {
         self.clock.now()
     }
 
-    fn keys(&self) -> (RwLockReadGuard<'_, Option<Arc<Keys>>>, Arc<Keys>) {
+    pub(crate) fn keys(&self) -> (RwLockReadGuard<'_, Option<Arc<Keys>>>, Arc<Keys>) {
         let guard = self.store.keys.read().unwrap_or_else(|e| e.into_inner());
         let keys = guard
             .as_ref()

@@ -1,0 +1,265 @@
+//! Backup, restore and repair: the ways back to a working vault that do not
+//! depend on sled. The files are described in `backup.rs`.
+
+use crate::backup::{self, RecoveryReport};
+use crate::error::{Error, Result};
+use crate::format;
+use crate::keyslot::{Kek, Keys, Unlock};
+use crate::store;
+use crate::vault::{unlock_header, Config, Vault};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A backup read, authenticated and unlocked.
+struct Recovered {
+    items: BTreeMap<Vec<u8>, Vec<u8>>,
+    keys: Keys,
+    kek: Kek,
+    report: RecoveryReport,
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(format!("reading backup {}", path.display()), e))
+}
+
+/// Reads the snapshot at `snapshot_path` (and, for a vault's own backup, its
+/// journal), unlocks its header with `unlock` and authenticates it all.
+fn read_backup(
+    snapshot_path: &Path,
+    journal_path: Option<&Path>,
+    unlock: &Unlock,
+) -> Result<Recovered> {
+    let bytes = read_file(snapshot_path)?;
+    let snapshot = backup::parse_snapshot(&bytes).map_err(|w| Error::corrupt(snapshot_path, w))?;
+    let header = snapshot
+        .items
+        .iter()
+        .find(|(k, _)| *k == format::space::HEADER)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| Error::corrupt(snapshot_path, "the backup holds no vault header"))?;
+    let (keys, kek) = unlock_header(snapshot_path, header, unlock)?;
+    if !snapshot.authenticates(&keys) {
+        return Err(Error::corrupt(
+            snapshot_path,
+            "the backup failed authentication: it was edited or damaged",
+        ));
+    }
+    let mut items: BTreeMap<Vec<u8>, Vec<u8>> = snapshot
+        .items
+        .iter()
+        .map(|(k, v)| (k.to_vec(), v.to_vec()))
+        .collect();
+    let mut report = RecoveryReport {
+        generation: snapshot.generation,
+        snapshot_items: items.len() as u64,
+        ..RecoveryReport::default()
+    };
+    if let Some(path) = journal_path {
+        match std::fs::read(path) {
+            Ok(journal) => {
+                backup::replay_journal(&journal, &snapshot, &keys, &mut items, &mut report)
+            }
+            Err(e) => report.journal_skipped = Some(format!("the journal was not read: {e}")),
+        }
+    }
+    report.entries = items
+        .keys()
+        .filter(|k| k.first() == Some(&format::space::ENTRY))
+        .count() as u64;
+    Ok(Recovered {
+        items,
+        keys,
+        kek,
+        report,
+    })
+}
+
+/// Writes `recovered` into a new sled store in `dir` and opens it as a vault
+/// with a fresh backup.
+fn rebuild(config: Config, recovered: Recovered) -> Result<(Vault, RecoveryReport)> {
+    let dir = config.path.clone();
+    let store = store::open_store(&dir, config.lock_timeout)?;
+    let mut batch = sled::Batch::default();
+    for (k, v) in &recovered.items {
+        batch.insert(&k[..], &v[..]);
+    }
+    store
+        .db
+        .apply_batch(batch)
+        .map_err(|e| store::sled_error(&store.path, e))?;
+    store
+        .db
+        .flush()
+        .map_err(|e| store::sled_error(&store.path, e))?;
+    let keys = Arc::new(recovered.keys);
+    *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
+    {
+        let _writes = store.lock_writes();
+        // A generation past the one read, so the old journal can never chain onto it.
+        let journal = backup::compact(
+            &store.path,
+            &store.db,
+            keys,
+            recovered.report.generation.wrapping_add(1),
+        )?;
+        *store.backup.lock().unwrap_or_else(|e| e.into_inner()) = Some(journal);
+    }
+    Ok((Vault::new(store, config, recovered.kek), recovered.report))
+}
+
+impl Config {
+    /// Rebuilds the vault's sled store from its own backup (snapshot and journal)
+    /// when the store will not open: sled refuses it, or its header is missing or
+    /// damaged. The damaged files are moved, not deleted, into a `damaged-<time>`
+    /// folder of the vault directory (it holds only encrypted data; remove it once
+    /// the vault works). `force` rebuilds even a store that opens (to undo records
+    /// damaged on disk). Returns the opened vault, and what was read, or `None`
+    /// when the store opened and nothing was done. The backup must open with
+    /// `unlock` before anything is moved: a wrong key changes nothing.
+    pub fn repair(self, unlock: &Unlock, force: bool) -> Result<(Vault, Option<RecoveryReport>)> {
+        let dir = self.path.clone();
+        let snapshot_path = dir.join(backup::SNAPSHOT_FILE);
+        if !store::has_store(&dir) && !snapshot_path.is_file() {
+            return Err(Error::NoVault { path: dir });
+        }
+        if store::has_store(&dir) {
+            match self.clone().open(unlock) {
+                Ok(vault) if !force => return Ok((vault, None)),
+                Ok(vault) => {
+                    drop(vault);
+                    if store::is_open_in_process(&dir) {
+                        return Err(Error::invalid(
+                            "other handles on this vault are open in this process; close them before a forced repair",
+                        ));
+                    }
+                }
+                // Only a store that is damaged is rebuilt: a wrong key, another
+                // process holding the vault, or a bad argument are the caller's.
+                Err(
+                    e @ (Error::WrongKey { .. } | Error::Locked { .. } | Error::InvalidArgument(_)),
+                ) => return Err(e),
+                Err(_) => {}
+            }
+        }
+        let recovered = read_backup(
+            &snapshot_path,
+            Some(&dir.join(backup::JOURNAL_FILE)),
+            unlock,
+        )?;
+        let moved = move_store_aside(&dir)?;
+        let (vault, mut report) = rebuild(self, recovered)?;
+        report.moved_aside = Some(moved);
+        Ok((vault, Some(report)))
+    }
+
+    /// Creates the vault at this config's path from a backup file written by
+    /// `Vault::backup_to`, unlocked by a passphrase or key file valid when the
+    /// backup was written. The path must not hold a vault.
+    pub fn restore(self, from: &Path, unlock: &Unlock) -> Result<(Vault, RecoveryReport)> {
+        let dir = self.path.clone();
+        if store::has_store(&dir) || dir.join(backup::SNAPSHOT_FILE).exists() {
+            return Err(Error::AlreadyExists { path: dir });
+        }
+        Config::refuse_non_empty(&dir)?;
+        let recovered = read_backup(from, None, unlock)?;
+        store::create_private_dir(&dir)
+            .map_err(|e| Error::io(format!("creating vault directory {}", dir.display()), e))?;
+        rebuild(self, recovered)
+    }
+}
+
+impl Vault {
+    /// Writes a backup of the whole vault to `dest` (atomically, mode 0600): the
+    /// same authenticated snapshot the vault keeps of itself, as encrypted as the
+    /// vault. `Config::restore` reads it with a passphrase or key file valid now.
+    pub fn backup_to(&self, dest: &Path) -> Result<RecoveryReport> {
+        if dest.is_dir() {
+            return Err(Error::invalid(format!(
+                "{} is a directory; name the backup file to write",
+                dest.display()
+            )));
+        }
+        let (_guard, keys) = self.keys();
+        let store = &self.store;
+        let _writes = store.lock_writes();
+        let (_, _) = backup::write_snapshot(&store.db, &keys, 0, dest)?;
+        let entries = store.db.scan_prefix([format::space::ENTRY]).count() as u64;
+        Ok(RecoveryReport {
+            snapshot_items: store.db.len() as u64,
+            entries,
+            ..RecoveryReport::default()
+        })
+    }
+
+    /// Reads the vault's own backup back as a repair would, and checks it holds
+    /// exactly what the store holds. `Corrupt` (naming the backup file) when not.
+    pub fn verify_backup(&self, unlock: &Unlock) -> Result<RecoveryReport> {
+        let store = &self.store;
+        store.sync_backup()?;
+        let _writes = store.lock_writes();
+        let snapshot_path = store.path.join(backup::SNAPSHOT_FILE);
+        let recovered = read_backup(
+            &snapshot_path,
+            Some(&store.path.join(backup::JOURNAL_FILE)),
+            unlock,
+        )?;
+        let mut live = BTreeMap::new();
+        for item in store.db.iter() {
+            let (k, v) = item.map_err(|e| store::sled_error(&store.path, e))?;
+            live.insert(k.to_vec(), v.to_vec());
+        }
+        if live != recovered.items {
+            let differ = live
+                .iter()
+                .filter(|(k, v)| recovered.items.get(*k) != Some(*v))
+                .count()
+                + recovered
+                    .items
+                    .keys()
+                    .filter(|k| !live.contains_key(*k))
+                    .count();
+            return Err(Error::corrupt(
+                &snapshot_path,
+                format!(
+                    "the backup disagrees with the store on {differ} items; any write rewrites it"
+                ),
+            ));
+        }
+        Ok(recovered.report)
+    }
+}
+
+/// Moves sled's files (everything but the backup and earlier `damaged-*` folders)
+/// into a new `damaged-<unix time>` folder; returns it.
+fn move_store_aside(dir: &Path) -> Result<PathBuf> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut aside = dir.join(format!("damaged-{now}"));
+    let mut n = 1;
+    while aside.exists() {
+        aside = dir.join(format!("damaged-{now}-{n}"));
+        n += 1;
+    }
+    let fail = |e| {
+        Error::io(
+            format!("moving the damaged store aside into {}", aside.display()),
+            e,
+        )
+    };
+    store::create_private_dir(&aside).map_err(fail)?;
+    for entry in std::fs::read_dir(dir).map_err(fail)? {
+        let entry = entry.map_err(fail)?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let keep = name == backup::SNAPSHOT_FILE
+            || name == backup::JOURNAL_FILE
+            || name.starts_with("damaged-")
+            || name.starts_with(".farmvault-");
+        if !keep {
+            std::fs::rename(entry.path(), aside.join(&*name)).map_err(fail)?;
+        }
+    }
+    Ok(aside)
+}
