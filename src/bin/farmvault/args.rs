@@ -153,6 +153,61 @@ pub enum Command {
     Grants(JsonArg),
     /// Create a farm identity file (0600) and print its public key for `grant --to`.
     FarmKeygen(FarmKeygenArgs),
+    /// Write an encrypted backup of the whole vault to FILE (0600, never overwrites); or --verify the vault's own.
+    Backup(BackupArgs),
+    /// Create the vault at --vault from a backup FILE; unlock with a key valid when the backup was written.
+    Restore(RestoreArgs),
+    /// Rebuild a vault whose storage will not open from the backup it keeps of itself.
+    Repair(RepairArgs),
+}
+
+/// `backup`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Every vault also keeps a backup of itself (backup.fvbk and journal.fvjl in the
+vault directory), brought up to date by every durable write; `farmvault repair`
+uses it. `backup FILE` writes a copy elsewhere, for a disk that may fail: it is
+as encrypted as the vault (names blinded, records sealed, the data key wrapped
+by the keyslots of the moment), so it needs a passphrase or key file that opened
+the vault when it was written.")]
+pub struct BackupArgs {
+    /// Where to write the backup.
+    #[arg(required_unless_present = "verify", conflicts_with = "verify")]
+    pub file: Option<PathBuf>,
+    /// Instead: read the vault's own backup as a repair would and check it matches the store.
+    #[arg(long)]
+    pub verify: bool,
+    /// Print a JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `restore`.
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// A backup written by `farmvault backup FILE`.
+    pub file: PathBuf,
+    /// Print a JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `repair`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+When the storage will not open (exit 7, \"storage is damaged\"), repair reads
+the vault's own backup, checks it with your passphrase or key file, moves the
+damaged storage files into a damaged-<time> folder of the vault directory (they
+hold only encrypted data: delete the folder once the vault works) and rebuilds
+the storage. Every write acknowledged before the damage is kept. A vault that
+opens is left alone unless --force.")]
+pub struct RepairArgs {
+    /// Rebuild even when the storage opens (e.g. to restore entries `check` reports damaged).
+    #[arg(long)]
+    pub force: bool,
+    /// Print a JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `init`.

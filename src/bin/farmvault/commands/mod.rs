@@ -4,6 +4,7 @@ mod entries;
 mod exec;
 mod grant;
 mod keys;
+mod recovery;
 mod sgtk;
 
 use crate::args::{Cli, Command, KeyFileCommand};
@@ -35,6 +36,9 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::GrantInfo(a) => grant::grant_info(&a),
         Command::Grants(a) => grant::grants(g, a.json),
         Command::FarmKeygen(a) => grant::farm_keygen(g, &a),
+        Command::Backup(a) => recovery::backup(g, &a),
+        Command::Restore(a) => recovery::restore(g, &a),
+        Command::Repair(a) => recovery::repair(g, &a),
     }
 }
 
