@@ -28,9 +28,12 @@
 //!   mac    = HMAC[backup]("farmvault/v1/journal" ‖ previous mac ‖ body_len ‖ body)
 //! ```
 //!
-//! A crash can leave a torn last frame: it was never acknowledged, and opening
-//! the vault cuts it off. Non-durable writes wait in memory and reach the journal
-//! with the next durable write, `Vault::flush` or the last handle's drop.
+//!   op     | 3                                               (clean close)
+//!
+//! The last handle to close writes the close op once sled has flushed. An open
+//! that does not find it last (a crash; a torn frame, never acknowledged) rewrites
+//! both files from the store. Non-durable writes wait in memory and reach the
+//! journal with the next durable write, `Vault::flush` or the last handle's drop.
 
 use crate::error::{Error, Result};
 use crate::keyslot::Keys;
@@ -53,8 +56,12 @@ const SNAPSHOT_HEAD_LEN: usize = 4 + 2 + 8 + 8;
 const JOURNAL_HEAD_LEN: usize = 4 + 2 + 8 + MAC_LEN;
 const SNAPSHOT_LABEL: &[u8] = b"farmvault/v1/snapshot";
 const JOURNAL_LABEL: &[u8] = b"farmvault/v1/journal";
+/// Prefix of the temporary files `replace_file` writes before its rename.
+pub const TEMP_PREFIX: &str = ".farmvault-";
 const OP_INSERT: u8 = 1;
 const OP_REMOVE: u8 = 2;
+/// The last handle closed after sled's flush: the store and the backup agree.
+const OP_CLOSE: u8 = 3;
 /// The journal is compacted once it is larger than this or the snapshot.
 const MIN_COMPACT_LEN: u64 = 1 << 20;
 /// Non-durable changes are written out (not fsynced) once this many bytes wait.
@@ -151,9 +158,23 @@ impl Journal {
     }
 }
 
+impl Journal {
+    /// Marks a clean close: called once sled has flushed, as the last handle goes.
+    /// An open that does not find this mark last (the process crashed, or exited
+    /// without closing) rewrites the backup from the store, because a write in
+    /// flight at the crash may have reached one and not the other.
+    pub fn close(&mut self) {
+        if self.broken || self.sync().is_err() {
+            return;
+        }
+        self.pending.push(OP_CLOSE);
+        let _ = self.sync();
+    }
+}
+
 impl Drop for Journal {
     fn drop(&mut self) {
-        // The last handle is going: what non-durable writes left waiting goes out.
+        // What non-durable writes left waiting goes out, even without a close.
         let _ = self.sync();
     }
 }
@@ -237,35 +258,27 @@ pub(crate) fn write_snapshot(
     Ok((bytes.len() as u64, mac))
 }
 
-/// Finds the journal of an unlocked vault, cutting off a torn last frame; or, when
-/// the backup is missing, of another generation, or fails authentication anywhere,
-/// rewrites it from the store (which just opened, so is the one to trust). Reads
-/// and authenticates both files: a damaged backup is found while the store can
-/// still replace it, not on the day a repair needs it.
+/// Takes up the journal of a vault that just opened when the last process to
+/// hold it closed cleanly (the journal ends with its close mark, and snapshot and
+/// journal authenticate throughout); otherwise rewrites both from the store.
+/// After a crash the store, which sled has just opened, is the one to trust: a
+/// write in flight may have reached sled and not the journal, or the reverse.
+/// Reading and authenticating both files at every open also finds a damaged
+/// backup while the store can still replace it, not on the day a repair needs it.
 pub(crate) fn attach(dir: &Path, db: &sled::Db, keys: Arc<Keys>) -> Result<Journal> {
-    match find_journal_end(dir, &keys) {
-        Some(found) => {
-            let path = dir.join(JOURNAL_FILE);
-            let file = open_for_append(&path)?;
-            if file.metadata().map(|m| m.len()).ok() != Some(found.len) {
-                file.set_len(found.len)
-                    .and_then(|()| file.sync_data())
-                    .map_err(|e| {
-                        Error::io(format!("cutting a torn frame off {}", path.display()), e)
-                    })?;
-            }
-            Ok(Journal {
-                dir: dir.to_path_buf(),
-                file,
-                keys,
-                generation: found.generation,
-                chain: found.chain,
-                len: found.len,
-                snapshot_len: found.snapshot_len,
-                pending: Vec::new(),
-                broken: false,
-            })
-        }
+    remove_stale_temporaries(dir);
+    match find_clean_journal(dir, &keys) {
+        Some(found) => Ok(Journal {
+            dir: dir.to_path_buf(),
+            file: open_for_append(&dir.join(JOURNAL_FILE))?,
+            keys,
+            generation: found.generation,
+            chain: found.chain,
+            len: found.len,
+            snapshot_len: found.snapshot_len,
+            pending: Vec::new(),
+            broken: false,
+        }),
         None => {
             let generation = read_snapshot_generation(dir).map_or(1, |g| g.wrapping_add(1));
             compact(dir, db, keys, generation)
@@ -289,7 +302,7 @@ fn read_snapshot_generation(dir: &Path) -> Option<u64> {
     (&head[..4] == SNAPSHOT_MAGIC).then(|| u64::from_le_bytes(head[6..14].try_into().unwrap()))
 }
 
-fn find_journal_end(dir: &Path, keys: &Keys) -> Option<JournalEnd> {
+fn find_clean_journal(dir: &Path, keys: &Keys) -> Option<JournalEnd> {
     let bytes = std::fs::read(dir.join(SNAPSHOT_FILE)).ok()?;
     let snapshot = parse_snapshot(&bytes).ok()?;
     if !snapshot.authenticates(keys) {
@@ -297,28 +310,16 @@ fn find_journal_end(dir: &Path, keys: &Keys) -> Option<JournalEnd> {
     }
     let journal = std::fs::read(dir.join(JOURNAL_FILE)).ok()?;
     let frames = parse_journal(&journal, snapshot.generation, &snapshot.mac).ok()?;
-    let mut end = frames.body_start;
-    let mut chain = snapshot.mac;
-    let last = frames.frames.len().saturating_sub(1);
-    for (i, f) in frames.frames.iter().enumerate() {
-        if !keys
-            .backup
+    let last = frames.frames.last()?;
+    let all_authentic = frames.frames.iter().all(|f| {
+        keys.backup
             .verify(&[JOURNAL_LABEL, &f.prev, f.len_and_body], &f.mac)
-        {
-            // A last frame that does not authenticate is a torn write (cut off
-            // by the caller); one in the middle is damage: start afresh.
-            if i == last {
-                break;
-            }
-            return None;
-        }
-        end = f.end;
-        chain = f.mac;
-    }
-    Some(JournalEnd {
+    });
+    let closed = last.len_and_body[4..] == [OP_CLOSE] && last.end == journal.len();
+    (all_authentic && closed).then(|| JournalEnd {
         generation: snapshot.generation,
-        chain,
-        len: end as u64,
+        chain: last.mac,
+        len: journal.len() as u64,
         snapshot_len: bytes.len() as u64,
     })
 }
@@ -508,6 +509,10 @@ fn apply_ops(body: &[u8], items: &mut BTreeMap<Vec<u8>, Vec<u8>>) -> bool {
     let mut at = 0;
     while at < body.len() {
         let op = body[at];
+        if op == OP_CLOSE {
+            at += 1;
+            continue;
+        }
         let Some((key, value, next)) = take_item(body, at + 1, op == OP_INSERT) else {
             return false;
         };
@@ -537,7 +542,7 @@ pub(crate) fn replace_file(
     let fail = |e: std::io::Error| Error::io(format!("writing {}", path.display()), e);
     // tempfile creates the file 0600 on Unix.
     let tmp = tempfile::Builder::new()
-        .prefix(".farmvault-")
+        .prefix(TEMP_PREFIX)
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(fail)?;
@@ -548,6 +553,21 @@ pub(crate) fn replace_file(
     tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
     sync_dir(dir).map_err(fail)
+}
+
+/// Removes what a crash mid-`replace_file` left. Safe: this process holds the
+/// store's lock, so no other writer is at work in the directory.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(TEMP_PREFIX) && name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn open_for_append(path: &Path) -> Result<File> {

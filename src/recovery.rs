@@ -256,7 +256,7 @@ fn move_store_aside(dir: &Path) -> Result<PathBuf> {
         let keep = name == backup::SNAPSHOT_FILE
             || name == backup::JOURNAL_FILE
             || name.starts_with("damaged-")
-            || name.starts_with(".farmvault-");
+            || name.starts_with(backup::TEMP_PREFIX);
         if !keep {
             std::fs::rename(entry.path(), aside.join(&*name)).map_err(fail)?;
         }

@@ -86,6 +86,18 @@ impl Store {
     }
 }
 
+impl Drop for Store {
+    /// The last handle is gone: flush sled, then mark the journal cleanly closed,
+    /// so the next open can take it up instead of rewriting the backup.
+    fn drop(&mut self) {
+        if self.db.flush().is_ok() {
+            if let Some(journal) = self.lock_backup().as_mut() {
+                journal.close();
+            }
+        }
+    }
+}
+
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
