@@ -14,7 +14,7 @@
 //! starts from the snapshot's, so frames can be neither reordered, dropped from
 //! the middle, nor moved onto another snapshot. When the journal outgrows the
 //! snapshot (and on every header change or rotation) both are rewritten:
-//! "compaction". Formats (all integers little-endian):
+//! "compaction". Formats (integers big-endian, as in the store):
 //!
 //! ```text
 //! snapshot = "FVBK" ‖ version:u16 ‖ generation:u64 ‖ count:u64 ‖ item* ‖ mac:32
@@ -76,7 +76,7 @@ impl Ops {
         self.0.push(OP_INSERT);
         put_key(&mut self.0, key);
         self.0
-            .extend_from_slice(&(value.len() as u32).to_le_bytes());
+            .extend_from_slice(&(value.len() as u32).to_be_bytes());
         self.0.extend_from_slice(value);
     }
 
@@ -88,7 +88,7 @@ impl Ops {
 
 fn put_key(out: &mut Vec<u8>, key: &[u8]) {
     // Sled keys here are at most 41 bytes (`X ‖ expires ‖ blind`).
-    out.extend_from_slice(&(key.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(key.len() as u16).to_be_bytes());
     out.extend_from_slice(key);
 }
 
@@ -134,7 +134,7 @@ impl Journal {
     }
 
     fn write_pending(&mut self) -> Result<()> {
-        let len = (self.pending.len() as u32).to_le_bytes();
+        let len = (self.pending.len() as u32).to_be_bytes();
         let mac = self
             .keys
             .backup
@@ -192,8 +192,8 @@ pub(crate) fn compact(
     let (snapshot_len, anchor) = write_snapshot(db, &keys, generation, &dir.join(SNAPSHOT_FILE))?;
     let mut head = Vec::with_capacity(JOURNAL_HEAD_LEN);
     head.extend_from_slice(JOURNAL_MAGIC);
-    head.extend_from_slice(&VERSION.to_le_bytes());
-    head.extend_from_slice(&generation.to_le_bytes());
+    head.extend_from_slice(&VERSION.to_be_bytes());
+    head.extend_from_slice(&generation.to_be_bytes());
     head.extend_from_slice(&anchor);
     let path = dir.join(JOURNAL_FILE);
     replace_file(&path, |w| w.write_all(&head))?;
@@ -244,12 +244,12 @@ pub(crate) fn write_snapshot(
                 .sum::<usize>(),
     );
     bytes.extend_from_slice(SNAPSHOT_MAGIC);
-    bytes.extend_from_slice(&VERSION.to_le_bytes());
-    bytes.extend_from_slice(&generation.to_le_bytes());
-    bytes.extend_from_slice(&(items.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&VERSION.to_be_bytes());
+    bytes.extend_from_slice(&generation.to_be_bytes());
+    bytes.extend_from_slice(&(items.len() as u64).to_be_bytes());
     for (k, v) in &items {
         put_key(&mut bytes, k);
-        bytes.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&(v.len() as u32).to_be_bytes());
         bytes.extend_from_slice(v);
     }
     let mac = keys.backup.tag(&[SNAPSHOT_LABEL, &bytes]);
@@ -299,7 +299,7 @@ fn read_snapshot_generation(dir: &Path) -> Option<u64> {
         .ok()?
         .read_exact(&mut head)
         .ok()?;
-    (&head[..4] == SNAPSHOT_MAGIC).then(|| u64::from_le_bytes(head[6..14].try_into().unwrap()))
+    (&head[..4] == SNAPSHOT_MAGIC).then(|| u64::from_be_bytes(head[6..14].try_into().unwrap()))
 }
 
 fn find_clean_journal(dir: &Path, keys: &Keys) -> Option<JournalEnd> {
@@ -349,10 +349,10 @@ fn parse_journal<'a>(
     if bytes.len() < JOURNAL_HEAD_LEN || &bytes[..4] != JOURNAL_MAGIC {
         return Err("it is not a farmvault journal");
     }
-    if u16::from_le_bytes([bytes[4], bytes[5]]) != VERSION {
+    if u16::from_be_bytes([bytes[4], bytes[5]]) != VERSION {
         return Err("its format version is not one this farmvault reads");
     }
-    if u64::from_le_bytes(bytes[6..14].try_into().unwrap()) != generation
+    if u64::from_be_bytes(bytes[6..14].try_into().unwrap()) != generation
         || bytes[14..JOURNAL_HEAD_LEN] != anchor[..]
     {
         return Err("it belongs to an older snapshot");
@@ -365,7 +365,7 @@ fn parse_journal<'a>(
         if rest.len() < 4 {
             break;
         }
-        let body_len = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
+        let body_len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
         let Some(total) = body_len.checked_add(4 + MAC_LEN) else {
             break;
         };
@@ -430,14 +430,14 @@ pub(crate) fn parse_snapshot(bytes: &[u8]) -> std::result::Result<SnapshotView<'
     if bytes.len() < SNAPSHOT_HEAD_LEN + MAC_LEN || &bytes[..4] != SNAPSHOT_MAGIC {
         return Err("it is not a farmvault backup (no FVBK header)".into());
     }
-    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+    let version = u16::from_be_bytes([bytes[4], bytes[5]]);
     if version != VERSION {
         return Err(format!(
             "it is backup format version {version}; this farmvault reads version {VERSION}"
         ));
     }
-    let generation = u64::from_le_bytes(bytes[6..14].try_into().unwrap());
-    let count = u64::from_le_bytes(bytes[14..22].try_into().unwrap());
+    let generation = u64::from_be_bytes(bytes[6..14].try_into().unwrap());
+    let count = u64::from_be_bytes(bytes[14..22].try_into().unwrap());
     let (authed, mac) = bytes.split_at(bytes.len() - MAC_LEN);
     let mut at = SNAPSHOT_HEAD_LEN;
     let mut items = Vec::new();
@@ -460,13 +460,13 @@ pub(crate) fn parse_snapshot(bytes: &[u8]) -> std::result::Result<SnapshotView<'
 
 /// One `key_len ‖ key [‖ value_len ‖ value]` at `at`: (key, value, next offset).
 fn take_item(bytes: &[u8], at: usize, with_value: bool) -> Option<(&[u8], &[u8], usize)> {
-    let key_len = u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?) as usize;
+    let key_len = u16::from_be_bytes(bytes.get(at..at + 2)?.try_into().ok()?) as usize;
     let key_end = at + 2 + key_len;
     let key = bytes.get(at + 2..key_end)?;
     if !with_value {
         return Some((key, &[], key_end));
     }
-    let value_len = u32::from_le_bytes(bytes.get(key_end..key_end + 4)?.try_into().ok()?) as usize;
+    let value_len = u32::from_be_bytes(bytes.get(key_end..key_end + 4)?.try_into().ok()?) as usize;
     let value_end = key_end.checked_add(4 + value_len)?;
     Some((key, bytes.get(key_end + 4..value_end)?, value_end))
 }

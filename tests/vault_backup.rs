@@ -234,7 +234,7 @@ fn a_damaged_journal_frame_stops_the_replay_there_and_never_yields_wrong_bytes()
     let journal = fx.path.join(JOURNAL);
     let mut bytes = std::fs::read(&journal).unwrap();
     // The journal's head is 46 bytes; flip a byte inside the second frame.
-    let first_len = u32::from_le_bytes(bytes[46..50].try_into().unwrap()) as usize;
+    let first_len = u32::from_be_bytes(bytes[46..50].try_into().unwrap()) as usize;
     let second = 46 + 4 + first_len + 32;
     bytes[second + 10] ^= 0x40;
     std::fs::write(&journal, &bytes).unwrap();
