@@ -5,12 +5,13 @@
 //! Each function takes arbitrary bytes and must never panic (beyond the property
 //! asserts here, each of which is a bug in farmvault if it fires), hang, or read
 //! out of bounds. The fixtures (a vault with one entry, a grant bundle and its
-//! token) are made once per process in a temporary directory.
+//! token; a vault's backup) are made once per process in a temporary directory.
 
 use farmvault::format::{self, RecordMeta};
 use farmvault::grant::{self, Grant, GrantOpen, GrantSpec};
 use farmvault::{sgtk, Config, Credential, Error, KdfParams, ManualClock, UnixTime, Unlock};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -25,6 +26,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("token", token),
     ("sgtk", sgtk_import),
     ("ffi", ffi),
+    ("backup", backup),
 ];
 
 const T0: u64 = 1_700_000_000;
@@ -364,6 +366,352 @@ pub fn ffi(data: &[u8]) {
                     fv_credential_new_session_token(c(0), l, b"t".as_ptr(), 1, null(), l, &mut out);
                 assert_eq!(r, FV_INVALID_ARGUMENT);
                 done(r, out);
+            }
+        }
+    }
+}
+
+/// What a vault holds: entry name -> secret.
+pub type Contents = BTreeMap<String, Vec<u8>>;
+
+/// A vault's backup files, made by [`backup_sample`].
+pub struct BackupSample {
+    /// `backup.fvbk`: the entries of `states[0]`.
+    pub snapshot: Vec<u8>,
+    /// `journal.fvjl`: one frame per step of the recipe, then the close mark.
+    pub journal: Vec<u8>,
+    /// Where each journal frame ends (the head is `JOURNAL_HEAD_LEN` bytes).
+    pub frame_ends: Vec<usize>,
+    /// `Vault::backup_to` of the final state.
+    pub exported: Vec<u8>,
+    /// The vault directory's other files (sled's, bar `db`), by relative path.
+    pub others: Vec<(PathBuf, Vec<u8>)>,
+    /// `states[k]`: the entries once the snapshot and `k` frames are applied.
+    pub states: Vec<Contents>,
+}
+
+const JOURNAL_HEAD_LEN: usize = 4 + 2 + 8 + 32;
+const BACKUP_PW: &str = "fuzz backup passphrase";
+
+/// A vault made by a fixed recipe (passphrase `BACKUP_PW`, so the samples of any
+/// process restore in any other): two entries in its snapshot, then a journal of
+/// overwrites, deletes, a batch, a non-durable put and the close mark.
+pub fn backup_sample(dir: &Path) -> BackupSample {
+    let path = dir.join("vault");
+    let v = cfg(&path).create(&Unlock::passphrase(BACKUP_PW)).unwrap();
+    let opts = farmvault::PutOptions::new();
+    let mut now = Contents::new();
+    let put = |now: &mut Contents, name: &str, secret: &[u8], o: &farmvault::PutOptions| {
+        v.put(name, secret, o).unwrap();
+        now.insert(name.to_owned(), secret.to_vec());
+    };
+    put(&mut now, "a", b"secret a1", &opts);
+    put(&mut now, "b/x", b"secret b1", &opts);
+    // A header change compacts: the snapshot now holds a and b/x.
+    v.set_grant_policy(format::GrantPolicy {
+        max_claim_secs: 600,
+        max_use_secs: 600,
+    })
+    .unwrap();
+    let mut states = vec![now.clone()];
+    put(
+        &mut now,
+        "c",
+        b"secret c1",
+        &farmvault::PutOptions::new().ttl(Duration::from_secs(3600)),
+    );
+    states.push(now.clone());
+    put(&mut now, "a", b"secret a2", &opts);
+    states.push(now.clone());
+    v.delete("b/x").unwrap();
+    now.remove("b/x");
+    states.push(now.clone());
+    let mut batch = farmvault::Batch::new();
+    batch.put("d", b"secret d1", None);
+    batch.delete("c");
+    v.apply(batch).unwrap();
+    now.insert("d".into(), b"secret d1".to_vec());
+    now.remove("c");
+    states.push(now.clone());
+    put(
+        &mut now,
+        "e",
+        b"secret e1 (lazy)",
+        &farmvault::PutOptions::new().durable(false),
+    );
+    v.flush().unwrap();
+    states.push(now.clone());
+    let exported = dir.join("exported.fvbk");
+    v.backup_to(&exported).unwrap();
+    drop(v);
+    // The close mark changes nothing.
+    states.push(now);
+    let read = |name: &str| std::fs::read(path.join(name)).unwrap();
+    let journal = read("journal.fvjl");
+    let mut frame_ends = Vec::new();
+    let mut at = JOURNAL_HEAD_LEN;
+    while at < journal.len() {
+        let len = u32::from_be_bytes(journal[at..at + 4].try_into().unwrap()) as usize;
+        at += 4 + len + 32;
+        frame_ends.push(at);
+    }
+    assert_eq!(
+        at,
+        journal.len(),
+        "the sample journal ends with a whole frame"
+    );
+    assert_eq!(frame_ends.len() + 1, states.len(), "one frame per step");
+    let mut others = Vec::new();
+    let mut todo = vec![PathBuf::new()];
+    while let Some(rel) = todo.pop() {
+        for e in std::fs::read_dir(path.join(&rel)).unwrap() {
+            let e = e.unwrap();
+            let rel = rel.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                todo.push(rel);
+            } else if !["db", "backup.fvbk", "journal.fvjl"].contains(&&*rel.to_string_lossy()) {
+                others.push((rel.clone(), std::fs::read(path.join(&rel)).unwrap()));
+            }
+        }
+    }
+    BackupSample {
+        snapshot: read("backup.fvbk"),
+        journal,
+        frame_ends,
+        exported: std::fs::read(exported).unwrap(),
+        others,
+        states,
+    }
+}
+
+struct BackupFixture {
+    dir: tempfile::TempDir,
+    sample: BackupSample,
+    lock: Mutex<()>,
+}
+
+fn backup_fixture() -> (&'static BackupFixture, MutexGuard<'static, ()>) {
+    static F: OnceLock<BackupFixture> = OnceLock::new();
+    let f = F.get_or_init(|| {
+        // Every exec fsyncs a few files: on tmpfs where there is one.
+        let shm = Path::new("/dev/shm");
+        let dir = if shm.is_dir() {
+            tempfile::tempdir_in(shm).unwrap()
+        } else {
+            tempfile::tempdir().unwrap()
+        };
+        let sample = backup_sample(&dir.path().join("sample"));
+        BackupFixture {
+            dir,
+            sample,
+            lock: Mutex::new(()),
+        }
+    });
+    (f, f.lock.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Every entry of a vault, read back (each must read: it was authenticated).
+fn contents(v: &farmvault::Vault) -> Contents {
+    assert!(
+        v.damaged().unwrap().is_empty(),
+        "a recovered record is damaged"
+    );
+    v.list("")
+        .unwrap()
+        .into_iter()
+        .map(|m| {
+            let e = v
+                .get(&m.name)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", m.name));
+            (m.name, e.credential.secret().to_vec())
+        })
+        .collect()
+}
+
+/// Whether a restore of `snapshot` costs at most a cheap Argon2id: a header
+/// inside may ask for up to 4 GiB x 64 passes per passphrase slot (the bound
+/// `KdfParams` accepts), which unlocking pays before the MAC can refuse it. Walks
+/// the items as the format documents them; any header item counts.
+fn cheap_to_unlock(snapshot: &[u8]) -> bool {
+    let Some(count) = snapshot.get(14..22) else {
+        return true;
+    };
+    let count = u64::from_be_bytes(count.try_into().unwrap());
+    let mut at = 22usize;
+    let mut cost = 0u64;
+    for _ in 0..count {
+        let Some(k) = snapshot.get(at..at + 2) else {
+            break;
+        };
+        let key_end = at + 2 + u16::from_be_bytes([k[0], k[1]]) as usize;
+        let Some(v) = snapshot.get(key_end..key_end + 4) else {
+            break;
+        };
+        let value_end = key_end + 4 + u32::from_be_bytes(v.try_into().unwrap()) as usize;
+        let Some(value) = snapshot.get(key_end + 4..value_end) else {
+            break;
+        };
+        if &snapshot[at + 2..key_end] == format::space::HEADER {
+            if let Ok((body, _, _)) = format::decode_header(value) {
+                for slot in &body.slots {
+                    if let format::SlotKind::Passphrase { kdf, .. } = &slot.kind {
+                        cost += u64::from(kdf.m_kib) * u64::from(kdf.t);
+                    }
+                }
+            }
+        }
+        at = value_end;
+    }
+    cost <= 4096
+}
+
+/// A journal edited by a little program over the sample's frames: 3-byte steps
+/// `op, arg:u16`. Frame steps (drop, duplicate, swap with the next, move to the
+/// end) come first, byte steps (truncate, flip bits, append) on the joined result.
+fn edit_journal(s: &BackupSample, program: &[u8]) -> Vec<u8> {
+    let mut frames: Vec<&[u8]> = std::iter::once(JOURNAL_HEAD_LEN)
+        .chain(s.frame_ends.iter().copied())
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|w| &s.journal[w[0]..w[1]])
+        .collect();
+    let steps: Vec<(u8, usize)> = program
+        .chunks_exact(3)
+        .map(|c| (c[0], usize::from(u16::from_be_bytes([c[1], c[2]]))))
+        .collect();
+    for &(op, arg) in &steps {
+        let n = frames.len();
+        if n == 0 {
+            break;
+        }
+        let i = arg % n;
+        match op & 7 {
+            0 => {
+                frames.remove(i);
+            }
+            1 => frames.insert(i, frames[i]),
+            2 if i + 1 < n => frames.swap(i, i + 1),
+            3 => {
+                let f = frames.remove(i);
+                frames.push(f);
+            }
+            _ => {}
+        }
+    }
+    let mut out = [&s.journal[..JOURNAL_HEAD_LEN]]
+        .into_iter()
+        .chain(frames)
+        .collect::<Vec<_>>()
+        .concat();
+    for &(op, arg) in &steps {
+        match op & 7 {
+            4 => out.truncate(arg % (out.len() + 1)),
+            5 if !out.is_empty() => {
+                let at = arg % out.len();
+                out[at] ^= (op >> 3).max(1);
+            }
+            6 => out.extend_from_slice(&(arg as u16).to_be_bytes()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Restore and repair, which parse a backup before they can authenticate it (the
+/// MAC key is in the header inside). The first byte picks the mode:
+/// - 0: the rest is a backup file for `Config::restore`. It restores to one of
+///   the sample's states or is refused; the sample's own snapshot and export
+///   always restore, to their state.
+/// - 1, 2, 3: `repair` of a copy of the sample vault without its `db`, the real
+///   snapshot kept and the journal replaced by: the rest (1); the real journal
+///   head then the rest (2); the real journal edited by the rest (3, see
+///   `edit_journal`). The repair always succeeds, with exactly the snapshot and
+///   the frames the new journal shares whole with the real one, in order.
+pub fn backup(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let (f, _guard) = backup_fixture();
+    let s = &f.sample;
+    let scratch = f.dir.path().join("scratch");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir(&scratch).unwrap();
+    let unlock = Unlock::passphrase(BACKUP_PW);
+    match mode % 4 {
+        0 => {
+            if !cheap_to_unlock(rest) {
+                return;
+            }
+            let from = scratch.join("in.fvbk");
+            std::fs::write(&from, rest).unwrap();
+            let exact = if rest == s.snapshot {
+                Some(&s.states[0])
+            } else if rest == s.exported {
+                s.states.last()
+            } else {
+                None
+            };
+            match cfg(&scratch.join("restored")).restore(&from, &unlock) {
+                Ok((v, report)) => {
+                    let got = contents(&v);
+                    assert!(
+                        s.states.contains(&got),
+                        "a restore read wrong entries: {got:?}"
+                    );
+                    assert_eq!(report.entries, got.len() as u64);
+                    if let Some(want) = exact {
+                        assert_eq!(&got, want);
+                    }
+                }
+                Err(e) => assert!(exact.is_none(), "a real backup fails to restore: {e:?}"),
+            }
+        }
+        m => {
+            let journal = match m {
+                1 => rest.to_vec(),
+                2 => [&s.journal[..JOURNAL_HEAD_LEN], rest].concat(),
+                _ => edit_journal(s, rest),
+            };
+            let vault = scratch.join("vault");
+            for (rel, bytes) in &s.others {
+                let p = vault.join(rel);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, bytes).unwrap();
+            }
+            std::fs::write(vault.join("backup.fvbk"), &s.snapshot).unwrap();
+            std::fs::write(vault.join("journal.fvjl"), &journal).unwrap();
+            // What must apply: the frames the journal shares whole with the real one.
+            let same = journal
+                .iter()
+                .zip(&s.journal)
+                .take_while(|(a, b)| a == b)
+                .count();
+            let (frames, used) = if same < JOURNAL_HEAD_LEN {
+                (0, None)
+            } else {
+                let k = s.frame_ends.iter().take_while(|&&e| e <= same).count();
+                (
+                    k,
+                    Some(
+                        k.checked_sub(1)
+                            .map_or(JOURNAL_HEAD_LEN, |i| s.frame_ends[i]),
+                    ),
+                )
+            };
+            let (v, report) = match cfg(&vault).repair(&unlock, false) {
+                Ok((v, Some(report))) => (v, report),
+                Ok((_, None)) => panic!("a vault without its db opened"),
+                Err(e) => panic!("repair from a sound snapshot failed: {e:?}"),
+            };
+            let got = contents(&v);
+            assert_eq!(got, s.states[frames], "repair applied the wrong frames");
+            assert_eq!(report.journal_frames, frames as u64);
+            match used {
+                None => assert!(report.journal_skipped.is_some()),
+                Some(used) => {
+                    assert!(report.journal_skipped.is_none(), "{report:?}");
+                    assert_eq!(report.ignored_journal_bytes, (journal.len() - used) as u64);
+                }
             }
         }
     }

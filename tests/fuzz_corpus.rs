@@ -4,7 +4,8 @@
 //!
 //! `cargo test --test fuzz_corpus -- --ignored write_seed_corpus` regenerates the
 //! seed files from real samples (a vault's header and record, a grant bundle and
-//! its token, Toolkit serialized users); the fuzzers add theirs beside them.
+//! its token, Toolkit serialized users, a vault's backup); the fuzzers add theirs
+//! beside them.
 
 #[allow(dead_code)]
 #[path = "../fuzz/targets.rs"]
@@ -187,4 +188,38 @@ fn write_seed_corpus() {
     write("ffi", "5-login", &with(5, b"https://site\0render\0\0\0pw"));
     write("ffi", "6-long-length", &with(6, b"\x01\x02"));
     write("ffi", "7-unterminated", &with(7, b"host"));
+
+    // The backup target: a sample vault made by the target's own recipe (same
+    // passphrase, so its snapshot restores in any process). Its journal chains to
+    // its own snapshot, not the fixture's: the journal seeds feed the parser, and
+    // mode 3 edits the fixture's real journal instead.
+    let b = targets::backup_sample(&tmp.path().join("backup"));
+    write("backup", "0-snapshot", &with(0, &b.snapshot));
+    write("backup", "0-exported", &with(0, &b.exported));
+    write(
+        "backup",
+        "0-truncated",
+        &with(0, &b.exported[..b.exported.len() / 2]),
+    );
+    write("backup", "1-journal", &with(1, &b.journal));
+    write("backup", "1-head-only", &with(1, &b.journal[..46]));
+    write("backup", "2-frames", &with(2, &b.journal[46..]));
+    // Mode 3 programs (op, arg:u16): none; drop frame 2; swap frames 1 and 2;
+    // duplicate the last frame; cut in the middle of frame 3; flip a MAC bit.
+    write("backup", "3-intact", &with(3, b""));
+    write("backup", "3-drop", &with(3, &[0, 0, 2]));
+    write("backup", "3-swap", &with(3, &[2, 0, 1]));
+    write("backup", "3-duplicate", &with(3, &[1, 0, 5]));
+    let mid = (b.frame_ends[2] + b.frame_ends[3]) / 2;
+    write(
+        "backup",
+        "3-torn",
+        &with(3, &[4, (mid >> 8) as u8, mid as u8]),
+    );
+    let mac = b.frame_ends[1] - 1;
+    write(
+        "backup",
+        "3-flip",
+        &with(3, &[5, (mac >> 8) as u8, mac as u8]),
+    );
 }
