@@ -7,9 +7,11 @@
 //! - `kek = argon2id(passphrase, salt, m, t, p)` (RFC 9106) and
 //!   `kek = derive[key_file](KEYFILE_KEK)` wrap the data key in keyslots.
 //!
-//! Keys live in types that wipe themselves on drop; nothing here logs or prints.
+//! Keys live in types that wipe themselves on drop, each in its own allocation
+//! locked in memory where the OS allows (`crate::memlock`); nothing here logs or prints.
 
 use crate::error::{Error, Result};
+use crate::memlock::{Locked, Wipe};
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
@@ -35,27 +37,41 @@ pub(crate) mod purpose {
     pub const BACKUP: &[u8] = b"farmvault/v1/backup-mac";
 }
 
-/// 256 bits of key material that wipe themselves on drop.
-#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
-pub struct SymmetricKey([u8; KEY_LEN]);
+/// 256 bits of key material in their own allocation, locked in memory while
+/// they live (best effort, see [`crate::memlock`]) and wiped on drop.
+#[derive(Clone)]
+pub struct SymmetricKey(Locked<Zeroizing<[u8; KEY_LEN]>>);
+
+impl Wipe for Zeroizing<[u8; KEY_LEN]> {
+    fn blank() -> Self {
+        Zeroizing::new([0; KEY_LEN])
+    }
+}
 
 impl SymmetricKey {
+    /// All zeros, in a locked allocation, for the caller to fill in place.
+    fn zeroed() -> Self {
+        SymmetricKey(Locked::blank())
+    }
+
     /// A fresh key from the operating system's CSPRNG.
     pub fn generate() -> Result<Self> {
-        let mut k = SymmetricKey([0; KEY_LEN]);
-        fill_random(&mut k.0)?;
+        let mut k = SymmetricKey::zeroed();
+        fill_random(&mut k.0[..])?;
         Ok(k)
     }
 
     /// Takes 32 bytes; anything else is an error naming `what`.
     pub fn from_slice(bytes: &[u8], what: &str) -> Result<Self> {
-        let arr: [u8; KEY_LEN] = bytes.try_into().map_err(|_| {
-            Error::invalid(format!(
+        if bytes.len() != KEY_LEN {
+            return Err(Error::invalid(format!(
                 "{what} must be exactly {KEY_LEN} bytes, got {}",
                 bytes.len()
-            ))
-        })?;
-        Ok(SymmetricKey(arr))
+            )));
+        }
+        let mut k = SymmetricKey::zeroed();
+        k.0.copy_from_slice(bytes);
+        Ok(k)
     }
 
     /// The raw bytes (only for wrapping into a keyslot or writing a key file).
@@ -65,13 +81,30 @@ impl SymmetricKey {
 
     /// `derive[self](purpose)`: HKDF-SHA256 with the vault id as salt.
     pub fn derive(&self, salt: &[u8], info: &[u8]) -> SymmetricKey {
-        let hk = hkdf::Hkdf::<Sha256>::new(Some(salt), &self.0);
-        let mut out = SymmetricKey([0; KEY_LEN]);
-        hk.expand(info, &mut out.0)
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(salt), &self.0[..]);
+        let mut out = SymmetricKey::zeroed();
+        hk.expand(info, &mut out.0[..])
             .expect("32 bytes is far below HKDF-SHA256's 8160-byte limit");
         out
     }
 }
+
+impl Zeroize for SymmetricKey {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// The bytes are wiped in place when the key is dropped (`Zeroizing`, inside `Locked`).
+impl ZeroizeOnDrop for SymmetricKey {}
+
+impl PartialEq for SymmetricKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for SymmetricKey {}
 
 impl std::fmt::Debug for SymmetricKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -102,15 +135,23 @@ pub fn fill_random(buf: &mut [u8]) -> Result<()> {
     })
 }
 
-/// An AEAD key ready to seal and open: XChaCha20-Poly1305 under one subkey.
-/// The cipher state wipes its key on drop (crate feature `zeroize`).
+/// An AEAD key ready to seal and open: XChaCha20-Poly1305 under one subkey, in
+/// a locked allocation. The cipher state wipes its key on drop (crate feature `zeroize`).
 #[derive(Clone)]
-pub struct SealingKey(XChaCha20Poly1305);
+pub struct SealingKey(Locked<XChaCha20Poly1305>);
+
+impl Wipe for XChaCha20Poly1305 {
+    fn blank() -> Self {
+        XChaCha20Poly1305::new(&Key::default())
+    }
+}
 
 impl SealingKey {
     /// Builds the cipher for `key`.
     pub fn new(key: &SymmetricKey) -> Self {
-        SealingKey(XChaCha20Poly1305::new(&Key::from(*key.expose())))
+        let cipher = XChaCha20Poly1305::new_from_slice(key.expose())
+            .expect("XChaCha20-Poly1305 takes a 32-byte key");
+        SealingKey(Locked::new(cipher))
     }
 
     /// `seal[k](plaintext, aad)` -> `nonce || ciphertext || tag`, appended to `out`.
@@ -175,19 +216,29 @@ pub const fn sealed_len(len: usize) -> usize {
     NONCE_LEN + len + TAG_LEN
 }
 
-/// A keyed PRF: `blind[k](name)` for entry names, and header MACs.
+/// A keyed PRF: `blind[k](name)` for entry names, and header MACs. The keyed
+/// HMAC state lives in a locked allocation; it and its per-use copies wipe
+/// themselves on drop (`sha2`'s `zeroize` feature).
 #[derive(Clone)]
-pub struct Prf(Hmac<Sha256>);
+pub struct Prf(Locked<Hmac<Sha256>>);
+
+impl Wipe for Hmac<Sha256> {
+    fn blank() -> Self {
+        Hmac::<Sha256>::new_from_slice(&[]).expect("HMAC takes any key length")
+    }
+}
 
 impl Prf {
     /// The PRF keyed with `key`; the keyed state is cloned per use.
     pub fn new(key: &SymmetricKey) -> Self {
-        Prf(Hmac::<Sha256>::new_from_slice(key.expose()).expect("HMAC takes any key length"))
+        Prf(Locked::new(
+            Hmac::<Sha256>::new_from_slice(key.expose()).expect("HMAC takes any key length"),
+        ))
     }
 
     /// HMAC-SHA256 of the concatenation of `parts`.
     pub fn tag(&self, parts: &[&[u8]]) -> [u8; BLIND_LEN] {
-        let mut mac = self.0.clone();
+        let mut mac = Hmac::<Sha256>::clone(&self.0);
         for p in parts {
             mac.update(p);
         }
@@ -196,7 +247,7 @@ impl Prf {
 
     /// Constant-time check of `tag` against HMAC-SHA256 of `parts`.
     pub fn verify(&self, parts: &[&[u8]], tag: &[u8]) -> bool {
-        let mut mac = self.0.clone();
+        let mut mac = Hmac::<Sha256>::clone(&self.0);
         for p in parts {
             mac.update(p);
         }
@@ -261,9 +312,9 @@ impl KdfParams {
             .map_err(|e| Error::invalid(format!("Argon2id parameters: {e}")))?;
         let argon =
             argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-        let mut out = SymmetricKey([0; KEY_LEN]);
+        let mut out = SymmetricKey::zeroed();
         argon
-            .hash_password_into(passphrase, salt, &mut out.0)
+            .hash_password_into(passphrase, salt, &mut out.0[..])
             .map_err(|e| Error::invalid(format!("Argon2id: {e}")))?;
         Ok(out)
     }

@@ -34,6 +34,7 @@ pub mod ffi;
 pub mod format;
 pub mod grant;
 mod keyslot;
+pub mod memlock;
 #[doc(hidden)]
 pub mod perms;
 mod recovery;
