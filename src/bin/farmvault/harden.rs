@@ -1,5 +1,6 @@
 //! Process hardening done first thing, before anything is unlocked: no core
-//! dump may carry a passphrase, a data key or a secret.
+//! dump may carry a passphrase, a data key or a secret. And the warning when
+//! the library could not lock keys in memory.
 
 /// Sets the soft core-file limit to 0 and, on Linux, marks the process
 /// non-dumpable (which also keeps other processes of the same user from
@@ -30,4 +31,14 @@ pub fn disable_core_dumps() -> Result<(), String> {
 #[cfg(not(unix))]
 pub fn disable_core_dumps() -> Result<(), String> {
     Ok(())
+}
+
+/// Prints the library's warning that key material could not be locked in
+/// memory (so it may reach swap), once per process: the first call after a
+/// failure prints it, every other call nothing. It names the OS error and the
+/// fix, never a secret.
+pub fn warn_memory_lock() {
+    if let Some(w) = farmvault::memlock::take_warning() {
+        eprintln!("farmvault: warning: {w}");
+    }
 }

@@ -4,7 +4,7 @@
 //! `duration` (human durations), `output` (times, table, JSON shapes),
 //! `exit_code` (statuses and the one-line error), `unlock` (vault path and
 //! unlock), `source` (the vault or a job grant, for reads), `perms` (file-mode
-//! checks), `prompt` (hidden input), `harden` (no core dumps).
+//! checks), `prompt` (hidden input), `harden` (no core dumps; the memory-lock warning).
 #![forbid(unsafe_code)]
 
 mod args;
@@ -29,7 +29,10 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => clap_exit(&e),
     };
-    let code = match unlock::refuse_plain_passphrase_env().and_then(|()| commands::run(cli)) {
+    let result = unlock::refuse_plain_passphrase_env().and_then(|()| commands::run(cli));
+    // Unless an open already printed it (`exec` replaces the process after its open).
+    harden::warn_memory_lock();
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{e}");

@@ -116,7 +116,9 @@ pub fn open_grant(g: &Global, bundle: &Path, s: &GrantSource) -> Result<Grant, C
             .identity_file(id)
             .allow_insecure_permissions(g.insecure_permissions);
     }
-    Grant::open(bundle, &how).map_err(|e| grant_error(e, bundle, None))
+    let grant = Grant::open(bundle, &how);
+    crate::harden::warn_memory_lock();
+    grant.map_err(|e| grant_error(e, bundle, None))
 }
 
 /// The one-line error for a failure to open or read the grant at `bundle`;

@@ -133,5 +133,7 @@ pub fn open(g: &Global) -> Result<Vault, CliError> {
     }
     check_private_dir(&path, "vault directory", g.insecure_permissions)?;
     let unlock = unlock_existing(g, &path)?;
-    Ok(config(g, &path).open(&unlock)?)
+    let vault = config(g, &path).open(&unlock);
+    crate::harden::warn_memory_lock();
+    Ok(vault?)
 }
