@@ -1,5 +1,8 @@
-//! Refuses key files, passphrase files and vault directories that other users
-//! could read or write, the way ssh refuses a private key with loose modes.
+//! Refuses passphrase files, farm identities and vault directories that other
+//! users could read or write, the way ssh refuses a private key with loose
+//! modes. Key files are refused by the library itself (`KeyFile::read`), so the
+//! C ABI and Python refuse them too; `unlock::read_key_file` gives that refusal
+//! this module's exit status.
 
 use crate::exit_code::CliError;
 use std::path::Path;

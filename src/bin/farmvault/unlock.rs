@@ -93,10 +93,20 @@ pub fn config(g: &Global, path: &Path) -> Config {
     Config::new(path).kdf(kdf(g)).lock_timeout(g.lock_timeout)
 }
 
-/// Reads a key file after checking its mode.
+/// Reads a key file. The library refuses one that group or others can access
+/// (here exit 8, like the CLI's other mode checks) unless `--insecure-permissions`.
 pub fn read_key_file(g: &Global, path: &Path) -> Result<KeyFile, CliError> {
-    check_private_file(path, "key file", g.insecure_permissions)?;
-    Ok(KeyFile::read(path)?)
+    if g.insecure_permissions {
+        return Ok(KeyFile::read_insecure_permissions(path)?);
+    }
+    KeyFile::read(path).map_err(|e| match e {
+        farmvault::Error::InvalidArgument(msg)
+            if farmvault::perms::is_loose_refusal(&msg, path, "key file") =>
+        {
+            CliError::new(INSECURE, msg, "or pass --insecure-permissions")
+        }
+        e => e.into(),
+    })
 }
 
 /// Reads a passphrase file after checking its mode.
