@@ -25,21 +25,22 @@
 //!   frame  = body_len:u32 ‖ body ‖ mac:32, body = op+
 //!   op     = 1 ‖ key_len:u16 ‖ key ‖ value_len:u32 ‖ value   (insert)
 //!          | 2 ‖ key_len:u16 ‖ key                            (remove)
+//!          | 3                                                (clean close)
+//!          | 4                                                (reopened for writing)
 //!   mac    = HMAC[backup]("farmvault/v1/journal" ‖ previous mac ‖ body_len ‖ body)
 //! ```
 //!
-//!   op     | 3                                               (clean close)
-//!
-//! The last handle to close writes the close op once sled has flushed. An open
-//! that does not find it last (a crash; a torn frame, never acknowledged) rewrites
-//! both files from the store. Non-durable writes wait in memory and reach the
+//! The last handle to close writes the close op once sled has flushed; a session
+//! that takes up a closed journal writes the open op (and fsyncs) before its first
+//! change to sled. An open that does not find the close op last (a crash; a torn
+//! frame, never acknowledged) rewrites both files from the store. Non-durable writes wait in memory and reach the
 //! journal with the next durable write, `Vault::flush` or the last handle's drop.
 
 use crate::error::{Error, Result};
 use crate::keyslot::Keys;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -62,8 +63,12 @@ const OP_INSERT: u8 = 1;
 const OP_REMOVE: u8 = 2;
 /// The last handle closed after sled's flush: the store and the backup agree.
 const OP_CLOSE: u8 = 3;
+/// A session took up a cleanly closed journal and is about to write.
+const OP_OPEN: u8 = 4;
 /// The journal is compacted once it is larger than this or the snapshot.
 const MIN_COMPACT_LEN: u64 = 1 << 20;
+/// Backups up to this size are read and authenticated whole at every open.
+const FULL_CHECK_MAX: u64 = 1 << 20;
 /// Non-durable changes are written out (not fsynced) once this many bytes wait.
 const MAX_PENDING_LEN: usize = 1 << 20;
 
@@ -105,6 +110,10 @@ pub(crate) struct Journal {
     pending: Vec<u8>,
     /// A journal write failed: the next change compacts instead of appending.
     broken: bool,
+    /// The journal on disk ends with a close mark: the first change of this
+    /// session must first write an open mark, or a crash would leave a journal
+    /// that looks clean beside a store that changed.
+    ends_closed: bool,
 }
 
 impl Journal {
@@ -113,6 +122,17 @@ impl Journal {
         self.pending.extend_from_slice(&ops.0);
         if self.pending.len() >= MAX_PENDING_LEN {
             self.write_pending()?;
+        }
+        Ok(())
+    }
+
+    /// Called before sled is changed: makes sure the journal on disk no longer
+    /// ends with a close mark (one fsync, on a session's first change).
+    pub fn mark_open(&mut self) -> Result<()> {
+        if self.ends_closed {
+            self.pending.push(OP_OPEN);
+            self.sync()?;
+            self.ends_closed = false;
         }
         Ok(())
     }
@@ -168,7 +188,7 @@ impl Journal {
             return;
         }
         self.pending.push(OP_CLOSE);
-        let _ = self.sync();
+        self.ends_closed = self.sync().is_ok();
     }
 }
 
@@ -208,6 +228,7 @@ pub(crate) fn compact(
         snapshot_len,
         pending: Vec::new(),
         broken: false,
+        ends_closed: false,
     })
 }
 
@@ -259,12 +280,12 @@ pub(crate) fn write_snapshot(
 }
 
 /// Takes up the journal of a vault that just opened when the last process to
-/// hold it closed cleanly (the journal ends with its close mark, and snapshot and
-/// journal authenticate throughout); otherwise rewrites both from the store.
-/// After a crash the store, which sled has just opened, is the one to trust: a
-/// write in flight may have reached sled and not the journal, or the reverse.
-/// Reading and authenticating both files at every open also finds a damaged
-/// backup while the store can still replace it, not on the day a repair needs it.
+/// hold it closed cleanly (the journal ends with its close mark, and the backup
+/// authenticates); otherwise rewrites both files from the store. After a crash
+/// the store, which sled has just opened, is the one to trust: a write in flight
+/// may have reached sled and not the journal, or the reverse. A backup up to
+/// `FULL_CHECK_MAX` is authenticated whole, so damage is found while the store
+/// can still replace it; a larger one only at its ends (see `check_backup_ends`).
 pub(crate) fn attach(dir: &Path, db: &sled::Db, keys: Arc<Keys>) -> Result<Journal> {
     remove_stale_temporaries(dir);
     match find_clean_journal(dir, &keys) {
@@ -278,6 +299,7 @@ pub(crate) fn attach(dir: &Path, db: &sled::Db, keys: Arc<Keys>) -> Result<Journ
             snapshot_len: found.snapshot_len,
             pending: Vec::new(),
             broken: false,
+            ends_closed: true,
         }),
         None => {
             let generation = read_snapshot_generation(dir).map_or(1, |g| g.wrapping_add(1));
@@ -303,6 +325,18 @@ fn read_snapshot_generation(dir: &Path) -> Option<u64> {
 }
 
 fn find_clean_journal(dir: &Path, keys: &Keys) -> Option<JournalEnd> {
+    let snapshot_len = std::fs::metadata(dir.join(SNAPSHOT_FILE)).ok()?.len();
+    let journal_len = std::fs::metadata(dir.join(JOURNAL_FILE)).ok()?.len();
+    if snapshot_len.saturating_add(journal_len) <= FULL_CHECK_MAX {
+        check_whole_backup(dir, keys)
+    } else {
+        check_backup_ends(dir, keys, snapshot_len, journal_len)
+    }
+}
+
+/// Reads and authenticates all of snapshot and journal (small backups: well
+/// under a millisecond), so damage is found while the store can replace it.
+fn check_whole_backup(dir: &Path, keys: &Keys) -> Option<JournalEnd> {
     let bytes = std::fs::read(dir.join(SNAPSHOT_FILE)).ok()?;
     let snapshot = parse_snapshot(&bytes).ok()?;
     if !snapshot.authenticates(keys) {
@@ -321,6 +355,61 @@ fn find_clean_journal(dir: &Path, keys: &Keys) -> Option<JournalEnd> {
         chain: last.mac,
         len: journal.len() as u64,
         snapshot_len: bytes.len() as u64,
+    })
+}
+
+/// For large backups, what an open can afford (a key-file open of a 100,000-entry
+/// vault takes about 4 ms): the journal's head names the snapshot's generation
+/// and MAC, and it ends with a close frame that authenticates. The bytes between
+/// are checked by `Vault::verify_backup` and by every repair.
+fn check_backup_ends(
+    dir: &Path,
+    keys: &Keys,
+    snapshot_len: u64,
+    journal_len: u64,
+) -> Option<JournalEnd> {
+    const CLOSE_FRAME_LEN: u64 = 4 + 1 + MAC_LEN as u64;
+    let mut snapshot = File::open(dir.join(SNAPSHOT_FILE)).ok()?;
+    let mut head = [0u8; SNAPSHOT_HEAD_LEN];
+    snapshot.read_exact(&mut head).ok()?;
+    let mut anchor = [0u8; MAC_LEN];
+    snapshot
+        .seek(SeekFrom::Start(snapshot_len.checked_sub(MAC_LEN as u64)?))
+        .ok()?;
+    snapshot.read_exact(&mut anchor).ok()?;
+    if &head[..4] != SNAPSHOT_MAGIC || head[4..6] != VERSION.to_be_bytes() {
+        return None;
+    }
+    let generation = u64::from_be_bytes(head[6..14].try_into().unwrap());
+
+    let mut journal = File::open(dir.join(JOURNAL_FILE)).ok()?;
+    let mut jhead = [0u8; JOURNAL_HEAD_LEN];
+    journal.read_exact(&mut jhead).ok()?;
+    parse_journal(&jhead, generation, &anchor).ok()?;
+    let close_at = journal_len.checked_sub(CLOSE_FRAME_LEN)?;
+    let prev = if close_at == JOURNAL_HEAD_LEN as u64 {
+        anchor
+    } else {
+        let mut prev = [0u8; MAC_LEN];
+        journal
+            .seek(SeekFrom::Start(close_at.checked_sub(MAC_LEN as u64)?))
+            .ok()?;
+        journal.read_exact(&mut prev).ok()?;
+        prev
+    };
+    let mut close = [0u8; CLOSE_FRAME_LEN as usize];
+    journal.seek(SeekFrom::Start(close_at)).ok()?;
+    journal.read_exact(&mut close).ok()?;
+    let (len_and_body, mac) = close.split_at(5);
+    let closed = len_and_body == [0, 0, 0, 1, OP_CLOSE]
+        && keys
+            .backup
+            .verify(&[JOURNAL_LABEL, &prev, len_and_body], mac);
+    closed.then(|| JournalEnd {
+        generation,
+        chain: mac.try_into().unwrap(),
+        len: journal_len,
+        snapshot_len,
     })
 }
 
@@ -509,7 +598,7 @@ fn apply_ops(body: &[u8], items: &mut BTreeMap<Vec<u8>, Vec<u8>>) -> bool {
     let mut at = 0;
     while at < body.len() {
         let op = body[at];
-        if op == OP_CLOSE {
+        if op == OP_CLOSE || op == OP_OPEN {
             at += 1;
             continue;
         }

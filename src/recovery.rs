@@ -110,9 +110,9 @@ fn rebuild(config: Config, recovered: Recovered) -> Result<(Vault, RecoveryRepor
 
 impl Config {
     /// Rebuilds the vault's sled store from its own backup (snapshot and journal)
-    /// when the store will not open: sled refuses it, or its header is missing or
-    /// damaged. The damaged files are moved, not deleted, into a `damaged-<time>`
-    /// folder of the vault directory (it holds only encrypted data; remove it once
+    /// when the store will not open or read whole: sled refuses it or fails on an
+    /// item, or its header is missing or damaged. The damaged files are moved, not
+    /// deleted, into a `damaged-<time>` folder of the vault directory (it holds only encrypted data; remove it once
     /// the vault works). `force` rebuilds even a store that opens (to undo records
     /// damaged on disk). Returns the opened vault, and what was read, or `None`
     /// when the store opened and nothing was done. The backup must open with
@@ -125,12 +125,13 @@ impl Config {
         }
         if store::has_store(&dir) {
             match self.clone().open(unlock) {
-                Ok(vault) if !force => return Ok((vault, None)),
+                // sled opens lazily: a store is healthy only if it reads whole.
+                Ok(vault) if !force && reads_whole(&vault) => return Ok((vault, None)),
                 Ok(vault) => {
                     drop(vault);
                     if store::is_open_in_process(&dir) {
                         return Err(Error::invalid(
-                            "other handles on this vault are open in this process; close them before a forced repair",
+                            "other handles on this vault are open in this process; close them before a repair",
                         ));
                     }
                 }
@@ -228,6 +229,11 @@ impl Vault {
         }
         Ok(recovered.report)
     }
+}
+
+/// Whether sled reads every item of the vault's store without an error.
+fn reads_whole(vault: &Vault) -> bool {
+    vault.store.db.iter().all(|item| item.is_ok())
 }
 
 /// Moves sled's files (everything but the backup and earlier `damaged-*` folders)

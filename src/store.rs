@@ -54,6 +54,14 @@ impl Store {
         Ok(())
     }
 
+    /// Called before any change to sled, with `writes` held: see `Journal::mark_open`.
+    pub(crate) fn prepare_backup(&self) -> Result<()> {
+        match self.lock_backup().as_mut() {
+            Some(journal) => journal.mark_open(),
+            None => Ok(()),
+        }
+    }
+
     /// Records `ops`, just applied to sled, in the journal; compacts when the
     /// journal has outgrown the snapshot. The caller holds `writes`.
     pub(crate) fn record_backup(&self, ops: &backup::Ops) -> Result<()> {

@@ -528,6 +528,7 @@ impl Vault {
     /// Applies `changes` to sled atomically and records them in the backup journal.
     /// Callers hold the entry write lock, so the journal's order is sled's.
     fn commit(&self, changes: Changes) -> Result<()> {
+        self.store.prepare_backup()?;
         self.store
             .db
             .apply_batch(changes.sled)
@@ -659,6 +660,7 @@ impl Vault {
             // about a fifth of a put's instructions.
             let key = entry_key(&blind);
             let record = sled::IVec::from(put.record);
+            self.store.prepare_backup()?;
             self.store
                 .db
                 .insert(key, record.clone())
@@ -963,6 +965,7 @@ impl Vault {
     /// outlives the change there.
     fn write_header(&self, keys: &Keys, body: &HeaderBody) -> Result<()> {
         let writes = self.store.lock_writes();
+        self.store.prepare_backup()?;
         self.store
             .db
             .insert(format::space::HEADER, seal_header(keys, body))
@@ -1171,6 +1174,7 @@ impl Vault {
         body.dek_generation += 1;
         batch.insert(format::space::HEADER, seal_header(&new, &body));
         let writes = self.store.lock_writes();
+        self.store.prepare_backup()?;
         db.apply_batch(batch).map_err(|e| self.sled(e))?;
         flush(&self.store)?;
         // The backup is rewritten under the new key before the rotation returns; a

@@ -16,6 +16,11 @@
 //! positions of a file over 1 MiB; `FARMVAULT_TAMPER_MAX=N` caps that at N
 //! evenly spread positions per file (sled's `db` file is 512 KiB, so every byte of
 //! it is half a million reopen-and-read-all rounds, hours even in release).
+//!
+//! The vault's backup files (`backup.fvbk`, `journal.fvjl`) are swept twice: as
+//! an open reads them (a damaged backup is rewritten from the store, so reads
+//! are unchanged), and as a repair reads them, with sled's data file removed so
+//! the vault must be rebuilt from the flipped backup or refused.
 
 mod common;
 
@@ -75,6 +80,24 @@ fn restore_dir(dir: &Path, snap: &BTreeMap<PathBuf, Vec<u8>>) {
         let p = dir.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, bytes).unwrap();
+    }
+}
+
+const BACKUP_SNAPSHOT: &str = "backup.fvbk";
+const BACKUP_JOURNAL: &str = "journal.fvjl";
+
+/// Removes the `damaged-*` folders a repair moved sled's files into.
+fn remove_damaged_dirs(dir: &Path) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir()
+            && p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("damaged-")
+        {
+            std::fs::remove_dir_all(&p).unwrap();
+        }
     }
 }
 
@@ -338,6 +361,48 @@ fn tamper_child() {
         }
         say(&format!(
             "RESULT {} {} bytes: {} tried in {:.1} s {:?}",
+            rel.display(),
+            bytes.len(),
+            counts.tried,
+            started.elapsed().as_secs_f64(),
+            counts.by_outcome
+        ));
+    }
+    // The backup files again, this time as a repair reads them: sled's data file
+    // is gone, so the vault must be rebuilt from the flipped backup or refused.
+    for rel in [BACKUP_SNAPSHOT, BACKUP_JOURNAL].map(PathBuf::from) {
+        let bytes = &snap[&rel];
+        let started = Instant::now();
+        let mut counts = Counts::default();
+        for pos in positions(bytes.len(), full, 60) {
+            let mut m = bytes.clone();
+            m[pos] ^= mask(pos);
+            std::fs::write(path.join(&rel), &m).unwrap();
+            std::fs::remove_file(path.join("db")).unwrap();
+            let mut o = Outcome::default();
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                match cfg(&path).repair(&pw(), false) {
+                    Ok((v, _)) => {
+                        drop(v);
+                        read_vault(&path, &mut o);
+                    }
+                    Err(e) => o.err("repair", &e),
+                }
+            }));
+            if r.is_err() {
+                o.first = Some("PANIC".into());
+            }
+            wrong.extend(
+                o.wrong
+                    .iter()
+                    .map(|w| format!("repair from {} byte {pos}: {w}", rel.display())),
+            );
+            counts.add(&o);
+            restore_dir(&path, &snap);
+            remove_damaged_dirs(&path);
+        }
+        say(&format!(
+            "RESULT repair-from-{} {} bytes: {} tried in {:.1} s {:?}",
             rel.display(),
             bytes.len(),
             counts.tried,
