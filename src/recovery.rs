@@ -112,9 +112,9 @@ impl Config {
     /// Rebuilds the vault's sled store from its own backup (snapshot and journal)
     /// when the store will not open or read whole: sled refuses it or fails on an
     /// item, or its header is missing or damaged. The damaged files are moved, not
-    /// deleted, into a `damaged-<time>` folder of the vault directory (it holds only encrypted data; remove it once
-    /// the vault works). `force` rebuilds even a store that opens (to undo records
-    /// damaged on disk). Returns the opened vault, and what was read, or `None`
+    /// deleted, into a `damaged-<time>` folder of the vault directory (it holds
+    /// only encrypted data; remove it once the vault works). `force` rebuilds even
+    /// a store that opens (to undo records damaged on disk). Returns the opened vault, and what was read, or `None`
     /// when the store opened and nothing was done. The backup must open with
     /// `unlock` before anything is moved: a wrong key changes nothing.
     pub fn repair(self, unlock: &Unlock, force: bool) -> Result<(Vault, Option<RecoveryReport>)> {
