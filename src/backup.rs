@@ -321,7 +321,7 @@ fn read_snapshot_generation(dir: &Path) -> Option<u64> {
         .ok()?
         .read_exact(&mut head)
         .ok()?;
-    (&head[..4] == SNAPSHOT_MAGIC).then(|| u64::from_be_bytes(head[6..14].try_into().unwrap()))
+    (&head[..4] == SNAPSHOT_MAGIC).then_some(u64::from_be_bytes(head[6..14].try_into().unwrap()))
 }
 
 fn find_clean_journal(dir: &Path, keys: &Keys) -> Option<JournalEnd> {
@@ -350,7 +350,7 @@ fn check_whole_backup(dir: &Path, keys: &Keys) -> Option<JournalEnd> {
             .verify(&[JOURNAL_LABEL, &f.prev, f.len_and_body], &f.mac)
     });
     let closed = last.len_and_body[4..] == [OP_CLOSE] && last.end == journal.len();
-    (all_authentic && closed).then(|| JournalEnd {
+    (all_authentic && closed).then_some(JournalEnd {
         generation: snapshot.generation,
         chain: last.mac,
         len: journal.len() as u64,
@@ -405,7 +405,7 @@ fn check_backup_ends(
         && keys
             .backup
             .verify(&[JOURNAL_LABEL, &prev, len_and_body], mac);
-    closed.then(|| JournalEnd {
+    closed.then_some(JournalEnd {
         generation,
         chain: mac.try_into().unwrap(),
         len: journal_len,
