@@ -113,10 +113,20 @@ show farmvault import-session-cache --shotgun-home "$home" --remove
 show cat "$home/mysite/authentication.yml"
 cat "$home/mysite/authentication.yml"
 
+step "Survive storage damage: a copy elsewhere, and a repair from the vault's own backup"
+show farmvault backup "$demo/vault-copy.fvbk"
+"$fv" backup "$demo/vault-copy.fvbk"
+show "rm \"\$FARMVAULT_PATH/db\"   # stand-in for a store sled will not open after a crash"
+rm "$FARMVAULT_PATH/db"
+show farmvault repair
+"$fv" repair
+show farmvault backup --verify
+"$fv" backup --verify
+
 step "Final state"
 show farmvault list
 "$fv" list
-if grep -rqa -e "$api_key" -e "$token" -e demo-cached-token-77 "$FARMVAULT_PATH"; then
+if grep -rqa -e "$api_key" -e "$token" -e demo-cached-token-77 "$FARMVAULT_PATH" "$demo/vault-copy.fvbk"; then
   echo "a secret was found in clear under $FARMVAULT_PATH" >&2
   exit 1
 fi
