@@ -282,6 +282,10 @@ impl KdfParams {
         p: 64,
     };
 
+    /// Upper bound of m x t (16 GiB-passes: e.g. 4 GiB with t = 4, or 1 GiB with
+    /// t = 16), about 85 times the default's work.
+    const MAX_WORK_KIB_PASSES: u64 = 16 * 1024 * 1024;
+
     /// Validated parameters. Anything weaker than `DEFAULT` is allowed (tests and
     /// benchmarks use cheap ones) but never chosen by farmvault itself.
     pub fn new(m_kib: u32, t: u32, p: u32) -> Result<Self> {
@@ -295,6 +299,14 @@ impl KdfParams {
             return Err(Error::invalid(format!(
                 "Argon2id parameters m={} KiB, t={}, p={} exceed the limits m<={} KiB, t<={}, p<={}",
                 self.m_kib, self.t, self.p, Self::MAX.m_kib, Self::MAX.t, Self::MAX.p
+            )));
+        }
+        // Memory times passes is the work an open does: a tampered header or an
+        // untrusted backup must not buy minutes of it (the default is 192 MiB).
+        if u64::from(self.m_kib) * u64::from(self.t) > Self::MAX_WORK_KIB_PASSES {
+            return Err(Error::invalid(format!(
+                "Argon2id parameters m={} KiB, t={} ask for more work than the limit of m x t <= {} KiB",
+                self.m_kib, self.t, Self::MAX_WORK_KIB_PASSES
             )));
         }
         argon2::Params::new(self.m_kib, self.t, self.p, Some(KEY_LEN)).map_err(|e| {
@@ -368,6 +380,10 @@ mod tests {
     fn kdf_params_are_bounded() {
         assert!(KdfParams::new(8, 1, 1).is_ok());
         assert!(KdfParams::new(u32::MAX, 1, 1).is_err());
+        // Each bound alone is fine; together they are minutes of work per open.
+        assert!(KdfParams::new(4 * 1024 * 1024, 4, 1).is_ok());
+        assert!(KdfParams::new(4 * 1024 * 1024, 64, 1).is_err());
+        assert!(KdfParams::new(1024 * 1024, 17, 1).is_err());
         assert!(KdfParams::new(8, 0, 1).is_err());
         let p = KdfParams::new(8, 1, 1).unwrap();
         let a = p.derive_kek(b"pw", b"saltsalt").unwrap();
