@@ -364,6 +364,33 @@ fn no_error_message_or_debug_output_carries_a_secret() {
             .kdf(cheap())
             .create(&Unlock::passphrase("")),
     );
+    // Backup, restore and repair: their reports and every refusal.
+    let pass = || Unlock::passphrase(PASS);
+    let wrong = || Unlock::passphrase(WRONG_PASS);
+    let v = cfg().open(&pass()).unwrap();
+    let copy = dir.join("copy.fvbk");
+    p.debug("backup_to", &v.backup_to(&copy).unwrap());
+    p.debug("verify_backup", &v.verify_backup(&pass()).unwrap());
+    p.err("verify_backup wrong key", v.verify_backup(&wrong()));
+    p.err("backup_to a directory", v.backup_to(dir));
+    drop(v);
+    let restored = || Config::new(dir.join("restored")).kdf(cheap());
+    p.err("restore wrong key", restored().restore(&copy, &wrong()));
+    let mut cut = std::fs::read(&copy).unwrap();
+    cut.truncate(cut.len() / 2);
+    let cut_path = dir.join("cut.fvbk");
+    std::fs::write(&cut_path, &cut).unwrap();
+    p.err("restore truncated", restored().restore(&cut_path, &pass()));
+    let (r, report) = restored().restore(&copy, &pass()).unwrap();
+    p.debug("restore report", &report);
+    drop(r);
+    p.err("restore over a vault", restored().restore(&copy, &pass()));
+    std::fs::remove_file(dir.join("restored").join("db")).unwrap();
+    p.err("repair wrong key", restored().repair(&wrong(), false));
+    let (r, report) = restored().repair(&pass(), false).unwrap();
+    p.debug("repair report", &report);
+    drop(r);
+
     let record_key = raw_edit(&fx.path, |db| {
         let (k, mut rec) = db
             .scan_prefix(b"E")
