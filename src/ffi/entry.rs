@@ -7,6 +7,7 @@ use super::secret::{self, fv_secret};
 use crate::credential::Credential;
 use crate::vault::{Entry, EntryMeta};
 use std::ffi::{c_char, CString};
+use std::sync::OnceLock;
 
 /// An entry read back: its name, kind, host and times, and, when it came from
 /// `fv_vault_get`, its credential. Owned entries (from `fv_vault_get`,
@@ -16,13 +17,18 @@ pub struct fv_entry {
     _private: [u8; 0],
 }
 
-/// The Rust side of `fv_entry`, with the C strings its accessors lend out.
+/// The Rust side of `fv_entry`.
 pub(crate) struct EntryData {
     meta: EntryMeta,
-    name: CString,
-    host: Option<CString>,
     /// `None` for metadata only (`fv_vault_metadata`, `fv_list`).
     credential: Option<Credential>,
+    /// The C strings `fv_entry_name` and `fv_entry_host` lend out, made on their first
+    /// call: most entries are read through `fv_entry_field` and never need them
+    /// (building them on every get was a cost of the ABI, issue 6).
+    /// `OnceLock` rather than `OnceCell` so two threads reading one list by mistake
+    /// cannot race.
+    c_name: OnceLock<CString>,
+    c_host: OnceLock<Option<CString>>,
 }
 
 impl Castable for fv_entry {
@@ -41,10 +47,10 @@ fn c_text(s: &str) -> CString {
 impl EntryData {
     fn new(meta: EntryMeta, credential: Option<Credential>) -> EntryData {
         EntryData {
-            name: c_text(&meta.name),
-            host: meta.host.as_deref().map(c_text),
             meta,
             credential,
+            c_name: OnceLock::new(),
+            c_host: OnceLock::new(),
         }
     }
 
@@ -121,7 +127,8 @@ ffi_fn! {
     /// Returns a pointer borrowed from `entry`, valid until it is freed (or its list
     /// is); NULL (with a message) if `entry` is NULL or freed.
     fn fv_entry_name(entry: *const fv_entry) -> *const c_char {
-        Ok(try_ref!(entry).name.as_ptr())
+        let entry = try_ref!(entry);
+        Ok(entry.c_name.get_or_init(|| c_text(&entry.meta.name)).as_ptr())
     }
 }
 
@@ -132,7 +139,9 @@ ffi_fn! {
     /// Returns a pointer borrowed from `entry`, valid until it is freed (or its list
     /// is); NULL for an opaque entry, and NULL with a message if `entry` is NULL or freed.
     fn fv_entry_host(entry: *const fv_entry) -> *const c_char {
-        Ok(try_ref!(entry).host.as_ref().map_or(std::ptr::null(), |h| h.as_ptr()))
+        let entry = try_ref!(entry);
+        let host = entry.c_host.get_or_init(|| entry.meta.host.as_deref().map(c_text));
+        Ok(host.as_ref().map_or(std::ptr::null(), |h| h.as_ptr()))
     }
 }
 
