@@ -1,7 +1,7 @@
 //! `fv_batch`: puts and deletes applied atomically by `fv_vault_apply`.
 
 use super::credential::fv_credential;
-use super::handle::{self, Castable, OwnedBox};
+use super::handle::{self, Castable, HandleType, OwnedBox};
 use super::info::FV_MAX_NAME_LEN;
 use super::vault::ttl;
 use crate::credential::Credential;
@@ -39,7 +39,7 @@ pub(crate) struct BatchData {
 impl Castable for fv_batch {
     type Ownership = OwnedBox;
     type Rust = BatchData;
-    const NAME: &'static str = "fv_batch";
+    const TYPE: HandleType = HandleType::Batch;
 }
 
 impl BatchData {

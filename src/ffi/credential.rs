@@ -1,6 +1,6 @@
 //! `fv_credential`: typed credentials built from C, and the kind and field numbers.
 
-use super::handle::{self, Castable, OwnedBox};
+use super::handle::{self, Castable, HandleType, OwnedBox};
 use super::info::FV_MAX_TEXT_LEN;
 use super::result::Failure;
 use super::secret::{self, fv_secret};
@@ -101,7 +101,7 @@ pub struct fv_credential {
 impl Castable for fv_credential {
     type Ownership = OwnedBox;
     type Rust = Credential;
-    const NAME: &'static str = "fv_credential";
+    const TYPE: HandleType = HandleType::Credential;
 }
 
 /// The value of `field` (a C number) of `credential`; `owner` names it in messages.

@@ -1,7 +1,7 @@
 //! `fv_entry` (an entry read back, with or without its credential) and `fv_list`.
 
 use super::credential::{self, fv_credential, FV_KIND_INVALID};
-use super::handle::{self, Castable, OwnedBox};
+use super::handle::{self, Castable, HandleType, OwnedBox};
 use super::result::Failure;
 use super::secret::{self, fv_secret};
 use crate::credential::Credential;
@@ -34,7 +34,7 @@ pub(crate) struct EntryData {
 impl Castable for fv_entry {
     type Ownership = OwnedBox;
     type Rust = EntryData;
-    const NAME: &'static str = "fv_entry";
+    const TYPE: HandleType = HandleType::Entry;
 }
 
 /// Text for a C accessor: up to its first NUL (names cannot hold one; a host stored
@@ -108,7 +108,7 @@ pub struct fv_list {
 impl Castable for fv_list {
     type Ownership = OwnedBox;
     type Rust = ListData;
-    const NAME: &'static str = "fv_list";
+    const TYPE: HandleType = HandleType::List;
 }
 
 ffi_fn! {

@@ -1,7 +1,7 @@
 //! `fv_options`: how a vault is opened or created (KDF costs, lock wait, clock), and
 //! how a job grant is opened (clock, state directory, hostname).
 
-use super::handle::{self, Castable, OwnedBox};
+use super::handle::{self, Castable, HandleType, OwnedBox};
 use super::result::Failure;
 use crate::clock::{ManualClock, UnixTime};
 use crate::crypto::KdfParams;
@@ -34,7 +34,7 @@ pub(crate) struct Options {
 impl Castable for fv_options {
     type Ownership = OwnedBox;
     type Rust = Options;
-    const NAME: &'static str = "fv_options";
+    const TYPE: HandleType = HandleType::Options;
 }
 
 impl Options {

@@ -1,6 +1,6 @@
 //! `fv_secret`: how every variable-length secret leaves the library.
 
-use super::handle::{self, Castable, OwnedBox};
+use super::handle::{self, Castable, HandleType, OwnedBox};
 use zeroize::Zeroizing;
 
 /// Secret bytes owned by the library: a field of a credential, an opaque entry's
@@ -17,7 +17,7 @@ pub(crate) struct SecretData(Zeroizing<Vec<u8>>);
 impl Castable for fv_secret {
     type Ownership = OwnedBox;
     type Rust = SecretData;
-    const NAME: &'static str = "fv_secret";
+    const TYPE: HandleType = HandleType::Secret;
 }
 
 impl SecretData {

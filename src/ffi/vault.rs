@@ -3,7 +3,7 @@
 use super::batch::fv_batch;
 use super::credential::fv_credential;
 use super::entry::{fv_entry, fv_list, EntryData, ListData};
-use super::handle::{self, Castable, OwnedArc};
+use super::handle::{self, Castable, HandleType, OwnedArc};
 use super::info::FV_MAX_NAME_LEN;
 use super::options::{fv_options, Options};
 use super::result::Failure;
@@ -58,7 +58,7 @@ impl Handle {
 impl Castable for fv_vault {
     type Ownership = OwnedArc;
     type Rust = Handle;
-    const NAME: &'static str = "fv_vault";
+    const TYPE: HandleType = HandleType::Vault;
 }
 
 /// Flag of `fv_vault_rotate`: drop the keyslots this handle cannot rewrap (every slot
