@@ -8,31 +8,60 @@ use std::ffi::c_char;
 use std::path::Path;
 use std::ptr::NonNull;
 
-/// The bytes of a NUL-terminated argument, without the NUL, at most `max` of them.
+/// The bytes of a NUL-terminated argument, without the NUL, at most `max` of them,
+/// and whether they are all ASCII.
 ///
 /// # Safety
 /// `ptr` is NULL or readable up to its NUL or `max` + 1 bytes, whichever comes first,
 /// and not written during the call.
-unsafe fn bounded<'a>(ptr: *const c_char, arg: &str, max: usize) -> Result<&'a [u8], Failure> {
+unsafe fn bounded<'a>(
+    ptr: *const c_char,
+    arg: &str,
+    max: usize,
+) -> Result<(&'a [u8], bool), Failure> {
     if ptr.is_null() {
         return Err(Failure::invalid(format!("{arg} is NULL")));
     }
+    let bytes = ptr.cast::<u8>();
+    // The bitwise OR of every byte: below 0x80 when all are ASCII (then valid UTF-8,
+    // and `cstr` skips the decoder: most names are ASCII).
+    let mut seen = 0u8;
     let mut len = 0;
-    loop {
-        if len > max {
-            return Err(Failure::invalid(format!(
-                "{arg} is longer than {max} bytes or not NUL-terminated"
-            )));
+    // Four bytes a round while all four are within the limit: each is read only after
+    // the one before it was found not to be the NUL (the caller's promise covers
+    // bytes up to the NUL), but the bound is checked once a round. A name is scanned
+    // on every get; this loop costs about half of a one-byte one.
+    'scan: {
+        while len + 3 <= max {
+            for k in 0..4 {
+                // SAFETY: bytes len..len + k are not NUL and len + k <= max.
+                let b = unsafe { bytes.add(len + k).read() };
+                if b == 0 {
+                    len += k;
+                    break 'scan;
+                }
+                seen |= b;
+            }
+            len += 4;
         }
-        // SAFETY: no NUL was seen at 0..len and len <= max, so the caller's promise
-        // covers this byte.
-        if unsafe { ptr.add(len).read() } == 0 {
-            break;
+        loop {
+            if len > max {
+                return Err(Failure::invalid(format!(
+                    "{arg} is longer than {max} bytes or not NUL-terminated"
+                )));
+            }
+            // SAFETY: no NUL at 0..len and len <= max: the caller's promise covers it.
+            let b = unsafe { bytes.add(len).read() };
+            if b == 0 {
+                break;
+            }
+            seen |= b;
+            len += 1;
         }
-        len += 1;
     }
     // SAFETY: the loop just read these `len` bytes (len <= max, far below isize::MAX).
-    Ok(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) })
+    let slice = unsafe { std::slice::from_raw_parts(bytes, len) };
+    Ok((slice, seen < 0x80))
 }
 
 /// A NUL-terminated UTF-8 argument of at most `max` bytes.
@@ -45,7 +74,11 @@ pub(crate) unsafe fn cstr<'a>(
     max: usize,
 ) -> Result<&'a str, Failure> {
     // SAFETY: the caller's promise is the one `bounded` needs.
-    let bytes = unsafe { bounded(ptr, arg, max) }?;
+    let (bytes, ascii) = unsafe { bounded(ptr, arg, max) }?;
+    if ascii {
+        // SAFETY: every byte is below 0x80, and ASCII is valid UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
     std::str::from_utf8(bytes).map_err(|e| {
         Failure::invalid(format!(
             "{arg} is not valid UTF-8 (invalid byte at offset {})",
@@ -64,7 +97,7 @@ pub(crate) unsafe fn path<'a>(ptr: *const c_char, arg: &str) -> Result<&'a Path,
     {
         use std::os::unix::ffi::OsStrExt;
         // SAFETY: the caller's promise is the one `bounded` needs.
-        let bytes = unsafe { bounded(ptr, arg, FV_MAX_PATH_LEN) }?;
+        let (bytes, _) = unsafe { bounded(ptr, arg, FV_MAX_PATH_LEN) }?;
         if bytes.is_empty() {
             return Err(Failure::invalid(format!("{arg} is empty")));
         }
