@@ -347,6 +347,117 @@ typedef struct fv_secret fv_secret;
  */
 typedef struct fv_vault fv_vault;
 
+/**
+ * Bytes borrowed from the library: `len` bytes at `data`, NOT NUL-terminated.
+ * `data` is NULL (and `len` 0) when there is no value; a value that is present but
+ * empty has a non-NULL `data` and `len` 0.
+ */
+typedef struct {
+    /**
+     * The first byte, or NULL for no value.
+     */
+    const uint8_t *data;
+    /**
+     * The number of bytes at `data`.
+     */
+    size_t len;
+} fv_bytes;
+
+/**
+ * Everything an entry holds, in one struct the caller provides, filled by
+ * `fv_entry_get_view` or `fv_vault_get_view`: the kind, the times, and every field
+ * of the credential as an `fv_bytes` borrowed from the entry.
+ *
+ * The pointers are valid until the entry is freed (`fv_entry_free`, or
+ * `fv_list_free` for an entry of a list) and are not NUL-terminated; the secret
+ * fields are wiped when the entry is freed. Copy out only what you must, and wipe
+ * your copy too. A field the kind does not have, or an optional one that is unset
+ * (a proxy), is `{NULL, 0}`; an entry holding metadata only (`fv_vault_metadata`,
+ * `fv_vault_list`) has its name and host, and every other field `{NULL, 0}`.
+ *
+ * The struct may grow at its end in later versions; the function filling it is
+ * told `sizeof(fv_entry_view)` as the caller knows it, and `size` says how many
+ * bytes the library filled in (members past it, from a newer header than the
+ * library, are set to zero).
+ *
+ * ```c
+ * fv_entry *entry = NULL;
+ * fv_entry_view view;
+ * if (fv_vault_get_view(vault, "sg/render_farm", &entry, &view, sizeof view) == FV_OK) {
+ *     use_key(view.api_key.data, view.api_key.len);
+ * }
+ * fv_entry_free(entry);                 // wipes the key the view pointed at
+ * ```
+ */
+typedef struct {
+    /**
+     * The number of bytes of this struct the library filled in: the size of the
+     * `fv_entry_view` it was built with, at most the size the caller passed.
+     */
+    size_t size;
+    /**
+     * The kind (an `fv_kind` value).
+     */
+    uint32_t kind;
+    /**
+     * Whether the entry holds its credential (see `fv_entry_has_credential`).
+     */
+    bool has_credential;
+    /**
+     * When the entry was first stored, in seconds since 1970 (UTC).
+     */
+    uint64_t created;
+    /**
+     * When the entry was last written (put or renew), in seconds since 1970 (UTC).
+     */
+    uint64_t updated;
+    /**
+     * When the entry expires, in seconds since 1970 (UTC); 0 if it never does.
+     */
+    uint64_t expires;
+    /**
+     * The entry's name (UTF-8).
+     */
+    fv_bytes name;
+    /**
+     * FV_FIELD_HOST: the site URL (UTF-8); {NULL, 0} for an opaque entry.
+     */
+    fv_bytes host;
+    /**
+     * FV_FIELD_LOGIN (session token, login/password).
+     */
+    fv_bytes login;
+    /**
+     * FV_FIELD_SCRIPT_NAME (script key).
+     */
+    fv_bytes script_name;
+    /**
+     * FV_FIELD_API_KEY (script key). Secret.
+     */
+    fv_bytes api_key;
+    /**
+     * FV_FIELD_SESSION_TOKEN (session token). Secret.
+     */
+    fv_bytes session_token;
+    /**
+     * FV_FIELD_SESSION_METADATA (session token; often unset). Secret.
+     */
+    fv_bytes session_metadata;
+    /**
+     * FV_FIELD_HTTP_PROXY (any typed kind; often unset). Secret.
+     */
+    fv_bytes http_proxy;
+    /**
+     * FV_FIELD_PASSWORD (login/password). Secret.
+     */
+    fv_bytes password;
+    /**
+     * FV_FIELD_SECRET: the main secret of any kind (the opaque bytes, API key,
+     * token or password; the same bytes as the kind's own field). Secret.
+     */
+    fv_bytes secret;
+} fv_entry_view;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -597,6 +708,24 @@ fv_result fv_vault_put_credential(fv_vault *vault,
  * authentication; FV_INVALID_ARGUMENT, FV_IO.
  */
 FV_MUST_USE fv_result fv_vault_get(const fv_vault *vault, const char *name, fv_entry **out);
+
+/**
+ * Reads the entry `name` with its credential, as `fv_vault_get` does, and fills
+ * `*view_out` with its view, as `fv_entry_get_view` does: a whole get in one call.
+ *
+ * `entry_out`: receives an own `fv_entry *`, which owns what the view points at;
+ * free it with `fv_entry_free` once done with the view (that wipes the secrets).
+ * `view_out`: receives the view; `view_size` is `sizeof(fv_entry_view)`.
+ * Returns the codes of `fv_vault_get`; FV_INVALID_ARGUMENT also for a NULL
+ * out-parameter or a `view_size` out of range, checked before anything is read.
+ * Neither out-parameter is written on failure.
+ */
+FV_MUST_USE
+fv_result fv_vault_get_view(const fv_vault *vault,
+                            const char *name,
+                            fv_entry **entry_out,
+                            fv_entry_view *view_out,
+                            size_t view_size);
 
 /**
  * Reads the metadata of the entry `name` (kind, host, times), not its secret: the
@@ -916,6 +1045,23 @@ FV_MUST_USE fv_result fv_entry_field(const fv_entry *entry, uint32_t field, fv_s
  * freed argument.
  */
 FV_MUST_USE fv_result fv_entry_credential(const fv_entry *entry, fv_credential **out);
+
+/**
+ * Fills `*view_out` with everything the entry holds: kind, times, name, and every
+ * field of its credential, borrowed from `entry` (see `fv_entry_view`). One call
+ * instead of one per field: what bindings that pay per call (Python's ctypes) use.
+ * Works on every entry: one from `fv_vault_get` has its fields, one holding
+ * metadata only has its name and host.
+ *
+ * `view_size` is `sizeof(fv_entry_view)` (at least the size of this library's
+ * struct, at most 4096). `view_out` receives the view; its pointers are valid
+ * until the entry (or its list) is freed. Returns FV_INVALID_ARGUMENT for a NULL,
+ * closed or freed argument or a `view_size` out of range.
+ */
+FV_MUST_USE
+fv_result fv_entry_get_view(const fv_entry *entry,
+                            fv_entry_view *view_out,
+                            size_t view_size);
 
 /**
  * Wipes the entry's credential, then frees it. NULL is a no-op. An entry of an

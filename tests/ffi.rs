@@ -987,3 +987,299 @@ fn per_call_overhead() {
     // SAFETY: closed once.
     unsafe { fv_vault_close(c) };
 }
+
+/// The fields of a view, as bytes, for comparing two views of one entry.
+fn view_bytes(v: &fv_entry_view) -> Vec<(fv_field, Option<Vec<u8>>)> {
+    view_fields(v).into_iter().collect()
+}
+
+#[test]
+fn entry_views_of_every_kind_match_the_accessors() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = create(dir.path(), 1_000_000);
+    let size = std::mem::size_of::<fv_entry_view>();
+    // SAFETY: literals, live locals and live handles; every handle is freed once, and
+    // the views are read before their entries are freed.
+    unsafe {
+        let put = |name: &std::ffi::CStr, cred: *mut fv_credential, ttl: u64| {
+            assert_eq!(
+                fv_vault_put_credential(vault, name.as_ptr(), cred, ttl),
+                FV_OK,
+                "{}",
+                msg()
+            );
+            fv_credential_free(cred);
+        };
+        assert_eq!(
+            fv_vault_put(vault, c"blob".as_ptr(), b"\x00\x01\xff".as_ptr(), 3, 0),
+            FV_OK
+        );
+        let mut c = null_mut();
+        let r = fv_credential_new_script_key(
+            c"https://site.example".as_ptr(),
+            c"render_farm".as_ptr(),
+            b"0123456789abcdef".as_ptr(),
+            16,
+            c"user:pw@proxy:3128".as_ptr(),
+            &mut c,
+        );
+        assert_eq!(r, FV_OK);
+        put(c"sk", c, 3600);
+        let r = fv_credential_new_session_token(
+            c"https://site.example".as_ptr(),
+            c"jdoe".as_ptr(),
+            b"tok-123".as_ptr(),
+            7,
+            c"proxy:8080".as_ptr(),
+            c"c2Vzc2lvbg==".as_ptr(),
+            &mut c,
+        );
+        assert_eq!(r, FV_OK);
+        put(c"st", c, 0);
+        let r = fv_credential_new_session_token(
+            c"https://site.example".as_ptr(),
+            c"jdoe".as_ptr(),
+            b"tok-456".as_ptr(),
+            7,
+            null(),
+            null(),
+            &mut c,
+        );
+        assert_eq!(r, FV_OK);
+        put(c"st-bare", c, 0);
+        let r = fv_credential_new_login_password(
+            c"https://site.example".as_ptr(),
+            c"jdoe".as_ptr(),
+            b"hunter2".as_ptr(),
+            7,
+            null(),
+            &mut c,
+        );
+        assert_eq!(r, FV_OK);
+        put(c"lp", c, 60);
+
+        let expected: [(&std::ffi::CStr, fv_kind, &[u8], u64); 5] = [
+            (c"blob", fv_kind::Opaque, b"\x00\x01\xff", 0),
+            (c"sk", fv_kind::ScriptKey, b"0123456789abcdef", 1_003_600),
+            (c"st", fv_kind::SessionToken, b"tok-123", 0),
+            (c"st-bare", fv_kind::SessionToken, b"tok-456", 0),
+            (c"lp", fv_kind::LoginPassword, b"hunter2", 1_000_060),
+        ];
+        for (name, kind, secret, expires) in expected {
+            let mut entry = null_mut();
+            assert_eq!(fv_vault_get(vault, name.as_ptr(), &mut entry), FV_OK);
+            let v = checked_view(entry);
+            assert_eq!(v.kind, kind as u32);
+            assert!(v.has_credential);
+            assert_eq!(bytes_of(v.name).unwrap(), name.to_bytes());
+            assert_eq!(bytes_of(v.secret).unwrap(), secret);
+            assert_eq!(
+                (v.created, v.updated, v.expires),
+                (1_000_000, 1_000_000, expires)
+            );
+
+            // The one-call get: the same view, of a new entry of its own.
+            let mut again = null_mut();
+            let mut v2 = std::mem::MaybeUninit::<fv_entry_view>::uninit();
+            let r = fv_vault_get_view(vault, name.as_ptr(), &mut again, v2.as_mut_ptr(), size);
+            assert_eq!(r, FV_OK, "{}", msg());
+            let v2 = v2.assume_init();
+            assert!(!again.is_null() && again != entry);
+            assert_eq!(v2.secret.data, fv_entry_get_secret_data(again));
+            assert_eq!(view_bytes(&v2), view_bytes(&checked_view(again)));
+            assert_eq!(view_bytes(&v2), view_bytes(&v));
+            assert_eq!(
+                (v2.kind, v2.created, v2.expires),
+                (v.kind, v.created, v.expires)
+            );
+            fv_entry_free(again);
+            fv_entry_free(entry);
+        }
+        // Spot checks of fields the loop compares only with the accessors.
+        let mut entry = null_mut();
+        assert_eq!(fv_vault_get(vault, c"st".as_ptr(), &mut entry), FV_OK);
+        let v = checked_view(entry);
+        assert_eq!(bytes_of(v.session_metadata).unwrap(), b"c2Vzc2lvbg==");
+        assert_eq!(bytes_of(v.http_proxy).unwrap(), b"proxy:8080");
+        assert_eq!(bytes_of(v.login).unwrap(), b"jdoe");
+        assert_eq!(bytes_of(v.api_key), None);
+        assert_eq!(bytes_of(v.password), None);
+        fv_entry_free(entry);
+        let mut entry = null_mut();
+        assert_eq!(fv_vault_get(vault, c"blob".as_ptr(), &mut entry), FV_OK);
+        let v = checked_view(entry);
+        assert_eq!(bytes_of(v.host), None);
+        assert!(view_fields(&v)
+            .iter()
+            .all(|(f, b)| (*f == fv_field::Secret) == b.is_some()));
+        fv_entry_free(entry);
+
+        // Metadata only: name, host and times, no field.
+        let mut meta = null_mut();
+        assert_eq!(fv_vault_metadata(vault, c"sk".as_ptr(), &mut meta), FV_OK);
+        let v = checked_view(meta);
+        assert!(!v.has_credential);
+        assert_eq!(v.kind, fv_kind::ScriptKey as u32);
+        assert_eq!(bytes_of(v.host).unwrap(), b"https://site.example");
+        assert!(view_fields(&v)
+            .iter()
+            .all(|(f, b)| (*f == fv_field::Host) == b.is_some()));
+        fv_entry_free(meta);
+
+        // Entries of a list, borrowed from it.
+        let mut list = null_mut();
+        assert_eq!(fv_vault_list(vault, null(), &mut list), FV_OK);
+        let names: Vec<Vec<u8>> = (0..fv_list_len(list))
+            .map(|i| bytes_of(checked_view(fv_list_get(list, i)).name).unwrap())
+            .collect();
+        assert_eq!(names, [&b"blob"[..], b"lp", b"sk", b"st", b"st-bare"]);
+        fv_list_free(list);
+        fv_vault_close(vault);
+    }
+}
+
+/// The address of the secret as `fv_entry_field` does not show it: through a view.
+unsafe fn fv_entry_get_secret_data(entry: *const fv_entry) -> *const u8 {
+    let mut v = std::mem::MaybeUninit::<fv_entry_view>::uninit();
+    let size = std::mem::size_of::<fv_entry_view>();
+    // SAFETY: the caller's live entry; a local of the size passed.
+    unsafe {
+        assert_eq!(fv_entry_get_view(entry, v.as_mut_ptr(), size), FV_OK);
+        v.assume_init().secret.data
+    }
+}
+
+#[test]
+fn entry_view_arguments_are_checked_and_outputs_untouched_on_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = 3_000_000;
+    let vault = create(dir.path(), t0);
+    let size = std::mem::size_of::<fv_entry_view>();
+    // A buffer larger than the view, aligned for it, to see what is written where.
+    #[repr(C, align(8))]
+    struct Buf([u8; 512]);
+    let inv = FV_INVALID_ARGUMENT;
+    // SAFETY: NULLs, literals, live locals and live handles; the closed and foreign
+    // handles passed below are never dereferenced by a correct library.
+    unsafe {
+        assert_eq!(
+            fv_vault_put(vault, c"a".as_ptr(), b"secret".as_ptr(), 6, 10),
+            FV_OK
+        );
+        let mut entry = null_mut();
+        assert_eq!(fv_vault_get(vault, c"a".as_ptr(), &mut entry), FV_OK);
+        let mut buf = Buf([0xaa; 512]);
+        let view = buf.0.as_mut_ptr().cast::<fv_entry_view>();
+        let untouched = |buf: &Buf| buf.0.iter().all(|&b| b == 0xaa);
+
+        fails(fv_entry_get_view(null(), view, size), inv, "entry is NULL");
+        fails(
+            fv_entry_get_view(entry, null_mut(), size),
+            inv,
+            "view_out is NULL",
+        );
+        for bad in [0, 8, size - 1, 4097, usize::MAX] {
+            fails(
+                fv_entry_get_view(entry, view, bad),
+                inv,
+                &format!("view_size is {bad}"),
+            );
+        }
+        fails(
+            fv_entry_get_view(entry, buf.0.as_mut_ptr().add(1).cast(), size),
+            inv,
+            "view_out is not aligned",
+        );
+        fails(
+            fv_entry_get_view(vault.cast(), view, size),
+            inv,
+            "expected an fv_entry, got an fv_vault",
+        );
+        assert!(untouched(&buf), "out-params are written only on success");
+
+        // A caller whose header has a larger view: the library fills its own and
+        // zeroes the rest, and says how much it filled.
+        assert_eq!(fv_entry_get_view(entry, view, size + 40), FV_OK);
+        assert_eq!((*view).size, size);
+        assert_eq!(bytes_of((*view).secret).unwrap(), b"secret");
+        assert!(
+            buf.0[size..size + 40].iter().all(|&b| b == 0),
+            "the tail is zeroed"
+        );
+        assert!(
+            buf.0[size + 40..].iter().all(|&b| b == 0xaa),
+            "nothing past view_size"
+        );
+        assert_eq!(
+            fv_entry_get_view(entry, view, 512),
+            FV_OK,
+            "the whole buffer"
+        );
+
+        fv_entry_free(entry);
+        let mut buf = Buf([0xaa; 512]);
+        let view = buf.0.as_mut_ptr().cast::<fv_entry_view>();
+        fails(
+            fv_entry_get_view(entry, view, size),
+            inv,
+            "entry: fv_entry handle is closed or invalid",
+        );
+
+        // fv_vault_get_view: the arguments are checked before anything is read.
+        let mut e = null_mut();
+        fails(
+            fv_vault_get_view(null(), c"a".as_ptr(), &mut e, view, size),
+            inv,
+            "vault is NULL",
+        );
+        fails(
+            fv_vault_get_view(vault, null(), &mut e, view, size),
+            inv,
+            "name is NULL",
+        );
+        fails(
+            fv_vault_get_view(vault, c"a".as_ptr(), null_mut(), view, size),
+            inv,
+            "entry_out is NULL",
+        );
+        fails(
+            fv_vault_get_view(vault, c"a".as_ptr(), &mut e, null_mut(), size),
+            inv,
+            "view_out is NULL",
+        );
+        fails(
+            fv_vault_get_view(vault, c"a".as_ptr(), &mut e, view, size - 8),
+            inv,
+            "view_size is",
+        );
+        fails(
+            fv_vault_get_view(vault, c"missing".as_ptr(), &mut e, view, size),
+            FV_NOT_FOUND,
+            "\"missing\"",
+        );
+        fails(
+            fv_vault_get_view(entry.cast(), c"a".as_ptr(), &mut e, view, size),
+            inv,
+            "closed or invalid",
+        );
+        // Expired, through a second handle whose clock is later.
+        let later = open(dir.path(), t0 + 11);
+        fails(
+            fv_vault_get_view(later, c"a".as_ptr(), &mut e, view, size),
+            FV_EXPIRED,
+            "\"a\"",
+        );
+        fv_vault_close(later);
+        assert!(
+            e.is_null() && untouched(&buf),
+            "out-params are written only on success"
+        );
+        fv_vault_close(vault);
+        fails(
+            fv_vault_get_view(vault, c"a".as_ptr(), &mut e, view, size),
+            inv,
+            "vault: fv_vault handle is closed or invalid",
+        );
+        assert!(e.is_null() && untouched(&buf));
+    }
+}

@@ -146,6 +146,28 @@ fn a_token_grant_reads_like_a_vault() {
         assert_eq!(fv_entry_expires(entry), at_hours(1.0 + 4.0).0);
         assert_eq!(fv_entry_created(entry), T0);
         fv_entry_free(entry);
+        // The one-call read, as the Python package makes it: the same fields, and the
+        // same expiry at the end of the use window.
+        let mut entry = null_mut();
+        let mut view = std::mem::MaybeUninit::<fv_entry_view>::uninit();
+        let size = std::mem::size_of::<fv_entry_view>();
+        let r = fv_vault_get_view(g, render.as_ptr(), &mut entry, view.as_mut_ptr(), size);
+        assert_eq!(r, FV_OK, "{}", msg());
+        let view = view.assume_init();
+        assert_eq!(bytes_of(view.api_key).unwrap(), RENDER_KEY.as_bytes());
+        assert_eq!(bytes_of(view.host).unwrap(), SITE.as_bytes());
+        assert_eq!(view.expires, at_hours(1.0 + 4.0).0);
+        let checked = checked_view(entry);
+        assert_eq!(view_fields(&checked), view_fields(&view));
+        fv_entry_free(entry);
+        let mut entry = null_mut();
+        let mut view = std::mem::MaybeUninit::<fv_entry_view>::uninit();
+        fails(
+            fv_vault_get_view(g, other.as_ptr(), &mut entry, view.as_mut_ptr(), size),
+            FV_NOT_FOUND,
+            OTHER,
+        );
+        assert!(entry.is_null());
         let mut entry = null_mut();
         fails(
             fv_vault_metadata(g, other.as_ptr(), &mut entry),

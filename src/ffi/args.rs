@@ -180,3 +180,66 @@ impl<T> Out<T> {
         unsafe { self.ptr.as_ptr().write(value) }
     }
 }
+
+/// Largest `view_size` (or other struct size) a caller may pass: far more than any
+/// version of a growable struct will need, so a size that is not a `sizeof` (an
+/// uninitialised or wrong variable) is refused instead of zeroing caller memory.
+pub(crate) const MAX_STRUCT_SIZE: usize = 4096;
+
+/// An out-param of a struct that may grow in later versions (`fv_entry_view`): the
+/// caller passes the struct's size as its header has it. At least this library's
+/// size (so every member it writes is the caller's), at most [`MAX_STRUCT_SIZE`];
+/// the bytes past this library's struct, members of a newer header, are zeroed.
+pub(crate) struct SizedOut<T> {
+    ptr: NonNull<T>,
+    size: usize,
+}
+
+impl<T> SizedOut<T> {
+    /// Checks `ptr` for NULL and alignment and `size` for its range (`arg` and
+    /// `size_arg` name them in messages).
+    ///
+    /// # Safety
+    /// `ptr` is NULL or valid for writes of `size` bytes until [`SizedOut::write`]
+    /// returns.
+    pub(crate) unsafe fn new(
+        ptr: *mut T,
+        size: usize,
+        arg: &str,
+        size_arg: &str,
+    ) -> Result<SizedOut<T>, Failure> {
+        let ours = std::mem::size_of::<T>();
+        let ptr = NonNull::new(ptr).ok_or_else(|| Failure::invalid(format!("{arg} is NULL")))?;
+        if !ptr.as_ptr().is_aligned() {
+            return Err(Failure::invalid(format!(
+                "{arg} is not aligned for its type ({} bytes)",
+                std::mem::align_of::<T>()
+            )));
+        }
+        if size < ours || size > MAX_STRUCT_SIZE {
+            return Err(Failure::invalid(format!(
+                "{size_arg} is {size}; pass the struct's sizeof ({ours} bytes in this library, \
+                 and never more than {MAX_STRUCT_SIZE})"
+            )));
+        }
+        Ok(SizedOut { ptr, size })
+    }
+
+    /// Writes the result, then zeroes the caller's bytes past it.
+    pub(crate) fn write(self, value: T) {
+        let ours = std::mem::size_of::<T>();
+        // SAFETY: `new`'s caller promised `size` writable bytes at the pointer, which
+        // is non-NULL and aligned for T, and `size >= size_of::<T>()`; the tail
+        // `ours..size` is inside those bytes (u8 needs no alignment).
+        unsafe {
+            self.ptr.as_ptr().write(value);
+            if self.size > ours {
+                self.ptr
+                    .as_ptr()
+                    .cast::<u8>()
+                    .add(ours)
+                    .write_bytes(0, self.size - ours);
+            }
+        }
+    }
+}

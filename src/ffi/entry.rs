@@ -1,10 +1,12 @@
-//! `fv_entry` (an entry read back, with or without its credential) and `fv_list`.
+//! `fv_entry` (an entry read back, with or without its credential), its borrowed
+//! view `fv_entry_view`, and `fv_list`.
 
 use super::credential::{self, fv_credential, FV_KIND_INVALID};
 use super::handle::{self, Castable, HandleType, OwnedBox};
 use super::result::Failure;
 use super::secret::{self, fv_secret};
 use crate::credential::Credential;
+use crate::secret::SecretString;
 use crate::vault::{Entry, EntryMeta};
 use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
@@ -23,8 +25,8 @@ pub(crate) struct EntryData {
     /// `None` for metadata only (`fv_vault_metadata`, `fv_list`).
     credential: Option<Credential>,
     /// The C strings `fv_entry_name` and `fv_entry_host` lend out, made on their first
-    /// call: most entries are read through `fv_entry_field` and never need them
-    /// (building them on every get was a cost of the ABI, issue 6).
+    /// call: most entries are read through `fv_entry_field` or `fv_entry_get_view` and
+    /// never need them (building them on every get was a cost of the ABI, issue 6).
     /// `OnceLock` rather than `OnceCell` so two threads reading one list by mistake
     /// cannot race.
     c_name: OnceLock<CString>,
@@ -74,6 +76,152 @@ impl EntryData {
             ))
         })
     }
+
+    /// The view of this entry: every pointer borrows from `self`.
+    pub(crate) fn view(&self) -> fv_entry_view {
+        let meta = &self.meta;
+        let mut v = fv_entry_view {
+            size: std::mem::size_of::<fv_entry_view>(),
+            kind: meta.kind as u32,
+            has_credential: self.credential.is_some(),
+            created: meta.created.secs(),
+            updated: meta.updated.secs(),
+            expires: meta.expires.map_or(0, |t| t.secs()),
+            name: fv_bytes::of(meta.name.as_bytes()),
+            // The metadata's host: the credential's own, and there without it too.
+            host: meta
+                .host
+                .as_deref()
+                .map_or(fv_bytes::NONE, |h| fv_bytes::of(h.as_bytes())),
+            login: fv_bytes::NONE,
+            script_name: fv_bytes::NONE,
+            api_key: fv_bytes::NONE,
+            session_token: fv_bytes::NONE,
+            session_metadata: fv_bytes::NONE,
+            http_proxy: fv_bytes::NONE,
+            password: fv_bytes::NONE,
+            secret: fv_bytes::NONE,
+        };
+        // One match instead of one `Credential::field` per member; `fv_entry_field`
+        // answers the same (tests/ffi.rs compares the two for every kind).
+        let text = |s: &str| fv_bytes::of(s.as_bytes());
+        let secret = |s: &SecretString| fv_bytes::of(s.expose().as_bytes());
+        let optional = |s: &Option<SecretString>| s.as_ref().map_or(fv_bytes::NONE, secret);
+        match &self.credential {
+            None => {}
+            Some(Credential::Opaque(b)) => v.secret = fv_bytes::of(b.expose()),
+            Some(Credential::ScriptKey(c)) => {
+                v.script_name = text(&c.script_name);
+                v.api_key = secret(&c.api_key);
+                v.secret = v.api_key;
+                v.http_proxy = optional(&c.http_proxy);
+            }
+            Some(Credential::SessionToken(c)) => {
+                v.login = text(&c.login);
+                v.session_token = secret(&c.session_token);
+                v.secret = v.session_token;
+                v.http_proxy = optional(&c.http_proxy);
+                v.session_metadata = optional(&c.session_metadata);
+            }
+            Some(Credential::LoginPassword(c)) => {
+                v.login = text(&c.login);
+                v.password = secret(&c.password);
+                v.secret = v.password;
+                v.http_proxy = optional(&c.http_proxy);
+            }
+        }
+        v
+    }
+}
+
+/// Bytes borrowed from the library: `len` bytes at `data`, NOT NUL-terminated.
+/// `data` is NULL (and `len` 0) when there is no value; a value that is present but
+/// empty has a non-NULL `data` and `len` 0.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct fv_bytes {
+    /// The first byte, or NULL for no value.
+    pub data: *const u8,
+    /// The number of bytes at `data`.
+    pub len: usize,
+}
+
+impl fv_bytes {
+    /// No value.
+    const NONE: fv_bytes = fv_bytes {
+        data: std::ptr::null(),
+        len: 0,
+    };
+
+    fn of(bytes: &[u8]) -> fv_bytes {
+        fv_bytes {
+            data: bytes.as_ptr(),
+            len: bytes.len(),
+        }
+    }
+}
+
+/// Everything an entry holds, in one struct the caller provides, filled by
+/// `fv_entry_get_view` or `fv_vault_get_view`: the kind, the times, and every field
+/// of the credential as an `fv_bytes` borrowed from the entry.
+///
+/// The pointers are valid until the entry is freed (`fv_entry_free`, or
+/// `fv_list_free` for an entry of a list) and are not NUL-terminated; the secret
+/// fields are wiped when the entry is freed. Copy out only what you must, and wipe
+/// your copy too. A field the kind does not have, or an optional one that is unset
+/// (a proxy), is `{NULL, 0}`; an entry holding metadata only (`fv_vault_metadata`,
+/// `fv_vault_list`) has its name and host, and every other field `{NULL, 0}`.
+///
+/// The struct may grow at its end in later versions; the function filling it is
+/// told `sizeof(fv_entry_view)` as the caller knows it, and `size` says how many
+/// bytes the library filled in (members past it, from a newer header than the
+/// library, are set to zero).
+///
+/// ```c
+/// fv_entry *entry = NULL;
+/// fv_entry_view view;
+/// if (fv_vault_get_view(vault, "sg/render_farm", &entry, &view, sizeof view) == FV_OK) {
+///     use_key(view.api_key.data, view.api_key.len);
+/// }
+/// fv_entry_free(entry);                 // wipes the key the view pointed at
+/// ```
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct fv_entry_view {
+    /// The number of bytes of this struct the library filled in: the size of the
+    /// `fv_entry_view` it was built with, at most the size the caller passed.
+    pub size: usize,
+    /// The kind (an `fv_kind` value).
+    pub kind: u32,
+    /// Whether the entry holds its credential (see `fv_entry_has_credential`).
+    pub has_credential: bool,
+    /// When the entry was first stored, in seconds since 1970 (UTC).
+    pub created: u64,
+    /// When the entry was last written (put or renew), in seconds since 1970 (UTC).
+    pub updated: u64,
+    /// When the entry expires, in seconds since 1970 (UTC); 0 if it never does.
+    pub expires: u64,
+    /// The entry's name (UTF-8).
+    pub name: fv_bytes,
+    /// FV_FIELD_HOST: the site URL (UTF-8); {NULL, 0} for an opaque entry.
+    pub host: fv_bytes,
+    /// FV_FIELD_LOGIN (session token, login/password).
+    pub login: fv_bytes,
+    /// FV_FIELD_SCRIPT_NAME (script key).
+    pub script_name: fv_bytes,
+    /// FV_FIELD_API_KEY (script key). Secret.
+    pub api_key: fv_bytes,
+    /// FV_FIELD_SESSION_TOKEN (session token). Secret.
+    pub session_token: fv_bytes,
+    /// FV_FIELD_SESSION_METADATA (session token; often unset). Secret.
+    pub session_metadata: fv_bytes,
+    /// FV_FIELD_HTTP_PROXY (any typed kind; often unset). Secret.
+    pub http_proxy: fv_bytes,
+    /// FV_FIELD_PASSWORD (login/password). Secret.
+    pub password: fv_bytes,
+    /// FV_FIELD_SECRET: the main secret of any kind (the opaque bytes, API key,
+    /// token or password; the same bytes as the kind's own field). Secret.
+    pub secret: fv_bytes,
 }
 
 /// Entries of a listing; each is lent to C as a borrowed `fv_entry` until the list
@@ -213,6 +361,28 @@ ffi_fn! {
         let out = try_out!(out);
         let credential = try_ref!(entry).credential()?.clone();
         out.write(handle::new_box::<fv_credential>(credential));
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// Fills `*view_out` with everything the entry holds: kind, times, name, and every
+    /// field of its credential, borrowed from `entry` (see `fv_entry_view`). One call
+    /// instead of one per field: what bindings that pay per call (Python's ctypes) use.
+    /// Works on every entry: one from `fv_vault_get` has its fields, one holding
+    /// metadata only has its name and host.
+    ///
+    /// `view_size` is `sizeof(fv_entry_view)` (at least the size of this library's
+    /// struct, at most 4096). `view_out` receives the view; its pointers are valid
+    /// until the entry (or its list) is freed. Returns FV_INVALID_ARGUMENT for a NULL,
+    /// closed or freed argument or a `view_size` out of range.
+    fn fv_entry_get_view(
+        entry: *const fv_entry,
+        view_out: *mut fv_entry_view,
+        view_size: usize,
+    ) -> fv_result {
+        let out = try_view_out!(view_out, view_size);
+        out.write(try_ref!(entry).view());
         Ok(())
     }
 }

@@ -282,6 +282,17 @@ fn register<C: Castable<Ownership = OwnedBox>>(value: Box<C::Rust>) -> *mut C {
     ptr
 }
 
+/// Like [`new_box`], and also returns `f` of the value (a view borrowing from it)
+/// computed before it is handed over.
+pub(crate) fn new_box_with<C: Castable<Ownership = OwnedBox>, R>(
+    value: C::Rust,
+    f: impl FnOnce(&C::Rust) -> R,
+) -> (*mut C, R) {
+    let boxed = Box::new(value);
+    let r = f(&boxed);
+    (register(boxed), r)
+}
+
 /// Records `value` (owned by its parent, which outlives this record) as a borrowed `C`.
 pub(crate) fn lend<C: Castable<Ownership = OwnedBox>>(value: &C::Rust) -> *const C {
     let ptr = std::ptr::from_ref(value).cast::<C>();

@@ -187,3 +187,15 @@ macro_rules! try_out {
         unsafe { $crate::ffi::args::Out::new($ptr, stringify!($ptr)) }?
     };
 }
+
+/// A checked out-param of a growable struct and the size the caller passed for it
+/// (see `args::SizedOut`), written only on success.
+macro_rules! try_view_out {
+    ($ptr:ident, $size:ident) => {
+        // SAFETY: only used in `ffi_fn!` bodies, whose callers promise that an
+        // out-param is NULL or valid for writes of the size they pass with it.
+        unsafe {
+            $crate::ffi::args::SizedOut::new($ptr, $size, stringify!($ptr), stringify!($size))
+        }?
+    };
+}

@@ -2,7 +2,7 @@
 
 use super::batch::fv_batch;
 use super::credential::fv_credential;
-use super::entry::{fv_entry, fv_list, EntryData, ListData};
+use super::entry::{fv_entry, fv_entry_view, fv_list, EntryData, ListData};
 use super::handle::{self, Castable, HandleType, OwnedArc};
 use super::info::FV_MAX_NAME_LEN;
 use super::options::{fv_options, Options};
@@ -250,6 +250,35 @@ ffi_fn! {
         let vault = try_arc!(vault);
         let entry = vault.reader().get(try_cstr!(name, FV_MAX_NAME_LEN))?;
         out.write(handle::new_box::<fv_entry>(EntryData::full(entry)));
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// Reads the entry `name` with its credential, as `fv_vault_get` does, and fills
+    /// `*view_out` with its view, as `fv_entry_get_view` does: a whole get in one call.
+    ///
+    /// `entry_out`: receives an own `fv_entry *`, which owns what the view points at;
+    /// free it with `fv_entry_free` once done with the view (that wipes the secrets).
+    /// `view_out`: receives the view; `view_size` is `sizeof(fv_entry_view)`.
+    /// Returns the codes of `fv_vault_get`; FV_INVALID_ARGUMENT also for a NULL
+    /// out-parameter or a `view_size` out of range, checked before anything is read.
+    /// Neither out-parameter is written on failure.
+    fn fv_vault_get_view(
+        vault: *const fv_vault,
+        name: *const c_char,
+        entry_out: *mut *mut fv_entry,
+        view_out: *mut fv_entry_view,
+        view_size: usize,
+    ) -> fv_result {
+        let entry_out = try_out!(entry_out);
+        let view_out = try_view_out!(view_out, view_size);
+        let vault = try_arc!(vault);
+        let entry = vault.reader().get(try_cstr!(name, FV_MAX_NAME_LEN))?;
+        // Nothing can fail past the read: both out-params are written, or neither.
+        let (entry, ()) =
+            handle::new_box_with::<fv_entry, _>(EntryData::full(entry), |e| view_out.write(e.view()));
+        entry_out.write(entry);
         Ok(())
     }
 }

@@ -322,6 +322,152 @@ static void test_put_get_and_fields(void) {
     fv_vault_close(vault);
 }
 
+/* Whether the view bytes `b` are exactly the text `expected`; NULL: unset ({NULL, 0}). */
+static int bytes_is(fv_bytes b, const char *expected) {
+    if (expected == NULL) {
+        return b.data == NULL && b.len == 0;
+    }
+    return b.data != NULL && b.len == strlen(expected) && memcmp(b.data, expected, b.len) == 0;
+}
+
+/* Entry views: every kind in one call, metadata and list entries, a newer header's
+ * larger view, and bad arguments (with the outputs left as they were). */
+static void test_entry_views(void) {
+    fv_vault *vault = open_vault("views", 1, 2000000);
+    fv_credential *cred = NULL;
+    fv_entry *entry = NULL;
+    fv_list *list = NULL;
+    fv_entry_view view, again;
+    unsigned char before[sizeof view];
+    struct {
+        fv_entry_view view;
+        unsigned char tail[32];
+    } newer;
+    static const uint8_t blob[] = {0, 1, 2, 255};
+    size_t i;
+    int zeroed = 1;
+
+    /* Opaque bytes, NUL included: the length is the length. */
+    CHECK_OK(fv_vault_put(vault, "blob", blob, sizeof blob, 60));
+    CHECK_OK(fv_vault_get_view(vault, "blob", &entry, &view, sizeof view));
+    CHECK(entry != NULL);
+    CHECK(view.size == sizeof view);
+    CHECK(view.kind == FV_KIND_OPAQUE && view.has_credential);
+    CHECK(view.created == 2000000 && view.updated == 2000000 && view.expires == 2000060);
+    CHECK(bytes_is(view.name, "blob"));
+    CHECK(bytes_is(view.host, NULL));
+    CHECK(view.secret.len == sizeof blob && memcmp(view.secret.data, blob, sizeof blob) == 0);
+    CHECK(bytes_is(view.api_key, NULL) && bytes_is(view.login, NULL) &&
+          bytes_is(view.password, NULL) && bytes_is(view.http_proxy, NULL));
+    fv_entry_free(entry); /* wipes what the view pointed at */
+    entry = NULL;
+
+    /* A script key with a proxy, as a farm plugin reads it. */
+    CHECK_OK(fv_credential_new_script_key("https://site.example", "render_farm",
+                                          U8("0123456789abcdef"), 16, "user:pw@proxy:3128", &cred));
+    CHECK_OK(fv_vault_put_credential(vault, "sk", cred, 0));
+    fv_credential_free(cred);
+    cred = NULL;
+    CHECK_OK(fv_vault_get_view(vault, "sk", &entry, &view, sizeof view));
+    CHECK(view.kind == FV_KIND_SCRIPT_KEY && view.expires == 0);
+    CHECK(bytes_is(view.host, "https://site.example"));
+    CHECK(bytes_is(view.script_name, "render_farm"));
+    CHECK(bytes_is(view.api_key, "0123456789abcdef"));
+    CHECK(view.secret.data == view.api_key.data && view.secret.len == view.api_key.len);
+    CHECK(bytes_is(view.http_proxy, "user:pw@proxy:3128"));
+    CHECK(bytes_is(view.login, NULL) && bytes_is(view.session_token, NULL) &&
+          bytes_is(view.password, NULL) && bytes_is(view.session_metadata, NULL));
+    /* The same entry's view again: the same borrowed bytes. */
+    CHECK_OK(fv_entry_get_view(entry, &again, sizeof again));
+    CHECK(again.api_key.data == view.api_key.data && again.name.data == view.name.data);
+    fv_entry_free(entry);
+    entry = NULL;
+
+    /* A session token with metadata, and a login/password. */
+    CHECK_OK(fv_credential_new_session_token("https://site.example", "jdoe", U8("tok123"), 6,
+                                             NULL, "c2Vzc2lvbg==", &cred));
+    CHECK_OK(fv_vault_put_credential(vault, "st", cred, 0));
+    fv_credential_free(cred);
+    cred = NULL;
+    CHECK_OK(fv_vault_get(vault, "st", &entry));
+    CHECK_OK(fv_entry_get_view(entry, &view, sizeof view));
+    CHECK(view.kind == FV_KIND_SESSION_TOKEN);
+    CHECK(bytes_is(view.login, "jdoe") && bytes_is(view.session_token, "tok123") &&
+          bytes_is(view.secret, "tok123") && bytes_is(view.session_metadata, "c2Vzc2lvbg==") &&
+          bytes_is(view.http_proxy, NULL) && bytes_is(view.api_key, NULL));
+    fv_entry_free(entry);
+    entry = NULL;
+    CHECK_OK(fv_credential_new_login_password("https://site.example", "jdoe", U8("hunter2"), 7,
+                                              NULL, &cred));
+    CHECK_OK(fv_vault_put_credential(vault, "lp", cred, 0));
+    fv_credential_free(cred);
+    cred = NULL;
+    CHECK_OK(fv_vault_get_view(vault, "lp", &entry, &view, sizeof view));
+    CHECK(view.kind == FV_KIND_LOGIN_PASSWORD);
+    CHECK(bytes_is(view.login, "jdoe") && bytes_is(view.password, "hunter2") &&
+          bytes_is(view.secret, "hunter2") && bytes_is(view.session_token, NULL));
+    fv_entry_free(entry);
+    entry = NULL;
+
+    /* Metadata only, and an entry of a list: name, host and times, no field. */
+    CHECK_OK(fv_vault_metadata(vault, "sk", &entry));
+    CHECK_OK(fv_entry_get_view(entry, &view, sizeof view));
+    CHECK(!view.has_credential && view.kind == FV_KIND_SCRIPT_KEY);
+    CHECK(bytes_is(view.name, "sk") && bytes_is(view.host, "https://site.example"));
+    CHECK(bytes_is(view.api_key, NULL) && bytes_is(view.secret, NULL));
+    fv_entry_free(entry);
+    entry = NULL;
+    CHECK_OK(fv_vault_list(vault, "s", &list));
+    CHECK(fv_list_len(list) == 2);
+    CHECK_OK(fv_entry_get_view(fv_list_get(list, 1), &view, sizeof view));
+    CHECK(bytes_is(view.name, "st") && !view.has_credential && bytes_is(view.login, NULL));
+    fv_list_free(list);
+
+    /* A program built with a newer header, whose view is larger: this library fills
+     * the part it knows, says so in `size`, and zeroes the rest. */
+    memset(&newer, 0xaa, sizeof newer);
+    CHECK_OK(fv_vault_get_view(vault, "blob", &entry, &newer.view, sizeof newer));
+    CHECK(newer.view.size == sizeof(fv_entry_view));
+    CHECK(newer.view.secret.len == sizeof blob);
+    for (i = 0; i < sizeof newer.tail; i++) {
+        zeroed &= newer.tail[i] == 0;
+    }
+    CHECK(zeroed);
+    fv_entry_free(entry);
+    entry = NULL;
+
+    /* Bad arguments: an error naming the argument, and nothing written. */
+    memset(&view, 0xaa, sizeof view);
+    memcpy(before, &view, sizeof view);
+    CHECK_FAILS(fv_vault_get_view(NULL, "blob", &entry, &view, sizeof view), FV_INVALID_ARGUMENT,
+                "vault is NULL");
+    CHECK_FAILS(fv_vault_get_view(vault, NULL, &entry, &view, sizeof view), FV_INVALID_ARGUMENT,
+                "name is NULL");
+    CHECK_FAILS(fv_vault_get_view(vault, "blob", NULL, &view, sizeof view), FV_INVALID_ARGUMENT,
+                "entry_out is NULL");
+    CHECK_FAILS(fv_vault_get_view(vault, "blob", &entry, NULL, sizeof view), FV_INVALID_ARGUMENT,
+                "view_out is NULL");
+    CHECK_FAILS(fv_vault_get_view(vault, "blob", &entry, &view, sizeof view - 1),
+                FV_INVALID_ARGUMENT, "view_size is");
+    CHECK_FAILS(fv_vault_get_view(vault, "blob", &entry, &view, 0), FV_INVALID_ARGUMENT,
+                "view_size is 0");
+    CHECK_FAILS(fv_vault_get_view(vault, "missing", &entry, &view, sizeof view), FV_NOT_FOUND,
+                "\"missing\"");
+    CHECK_FAILS(fv_entry_get_view(NULL, &view, sizeof view), FV_INVALID_ARGUMENT, "entry is NULL");
+    CHECK(entry == NULL && memcmp(before, &view, sizeof view) == 0);
+    CHECK_OK(fv_vault_get(vault, "blob", &entry));
+    CHECK_FAILS(fv_entry_get_view(entry, NULL, sizeof view), FV_INVALID_ARGUMENT,
+                "view_out is NULL");
+    CHECK_FAILS(fv_entry_get_view(entry, &view, 8), FV_INVALID_ARGUMENT, "view_size is 8");
+    CHECK_FAILS(fv_entry_get_view((const fv_entry *)vault, &view, sizeof view),
+                FV_INVALID_ARGUMENT, "expected an fv_entry, got an fv_vault");
+    fv_entry_free(entry);
+    CHECK_FAILS(fv_entry_get_view(entry, &view, sizeof view), FV_INVALID_ARGUMENT,
+                "entry: fv_entry handle is closed or invalid");
+    CHECK(memcmp(before, &view, sizeof view) == 0);
+    fv_vault_close(vault);
+}
+
 static void test_list_batch_expiry(void) {
     const uint64_t t0 = 2000000;
     fv_vault *vault = open_vault("ttl", 1, t0), *later = NULL, *much_later = NULL;
@@ -813,6 +959,22 @@ static fv_result open_grant(const char *leaf, const char *token, const char *ide
                          identity != NULL ? grant_file(id, identity) : NULL, opts, out);
 }
 
+/* Whether `vault` reads the fixture's script key in full through one fv_vault_get_view. */
+static int reads_grant_key_view(const fv_vault *vault) {
+    fv_entry *entry = NULL;
+    fv_entry_view view;
+    int ok;
+    if (fv_vault_get_view(vault, GRANT_ENTRY, &entry, &view, sizeof view) != FV_OK) {
+        fprintf(stderr, "get_view %s: %s\n", GRANT_ENTRY, fv_last_error_message());
+        return 0;
+    }
+    ok = view.kind == FV_KIND_SCRIPT_KEY && view.has_credential && view.expires != 0 &&
+         bytes_is(view.host, "https://mysite.shotgrid.autodesk.com") &&
+         bytes_is(view.script_name, "render_farm") && bytes_is(view.api_key, GRANT_KEY);
+    fv_entry_free(entry);
+    return ok;
+}
+
 /* Whether `vault` reads the fixture's script key in full. */
 static int reads_grant_key(const fv_vault *vault) {
     fv_entry *entry = NULL;
@@ -826,7 +988,7 @@ static int reads_grant_key(const fv_vault *vault) {
          field_is(entry, FV_FIELD_SCRIPT_NAME, "render_farm") &&
          field_is(entry, FV_FIELD_API_KEY, GRANT_KEY);
     fv_entry_free(entry);
-    return ok;
+    return ok && reads_grant_key_view(vault);
 }
 
 static void test_grant_reads_and_refuses_writes(void) {
@@ -1092,6 +1254,7 @@ int main(int argc, char **argv) {
     test_options();
     test_create_open_and_key_files();
     test_put_get_and_fields();
+    test_entry_views();
     test_list_batch_expiry();
     test_bad_inputs();
     test_use_after_close_and_double_free();
