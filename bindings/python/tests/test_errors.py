@@ -239,6 +239,8 @@ def test_bad_python_arguments_raise_invalid_argument_before_c(
     for name in (
         "fv_vault_put",
         "fv_vault_get",
+        "fv_vault_get_view",
+        "unchecked_vault_get_view",
         "fv_vault_metadata",
         "fv_vault_delete",
         "fv_vault_renew",

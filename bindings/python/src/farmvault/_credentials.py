@@ -1,13 +1,14 @@
 """Typed credentials: what a render-farm job needs to reach the production-tracking
 server, as dataclasses whose ``repr`` never shows a secret, and their way across
-the C ABI (built with ``fv_credential_new_*``, read with ``fv_*_field``)."""
+the C ABI (built with ``fv_credential_new_*``, read from an entry's view,
+``fv_entry_view``, or one field at a time with ``fv_*_field``)."""
 
 from __future__ import annotations
 
 import ctypes
 import enum
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Dict, Iterator, Optional, Type, TypeVar, Union
+from typing import Any, Callable, ClassVar, Dict, Iterator, Optional, Sequence, Type, TypeVar, Union
 
 from . import _ffi
 from ._args import SecretIn, optional_secret_arg, text_arg
@@ -267,10 +268,14 @@ class Opaque:
     def shotgun_kwargs(self) -> Dict[str, str]:
         """Always raises :class:`~farmvault.InvalidArgument`: opaque bytes are not a
         ``shotgun_api3`` credential."""
-        raise InvalidArgument(
-            "an opaque entry is not a Shotgun credential; store a ScriptKey, SessionToken or "
-            "LoginPassword to get shotgun_api3 keyword arguments"
-        )
+        raise _not_shotgun()
+
+
+def _not_shotgun() -> InvalidArgument:
+    return InvalidArgument(
+        "an opaque entry is not a Shotgun credential; store a ScriptKey, SessionToken or "
+        "LoginPassword to get shotgun_api3 keyword arguments"
+    )
 
 
 #: Any stored credential.
@@ -330,9 +335,15 @@ _C = TypeVar("_C")
 
 def _trusted(cls: Type[_C], **fields: object) -> _C:
     """A credential from fields the library has already checked (no re-validation)."""
+    return of_fields(cls, fields)
+
+
+def of_fields(cls: Type[_C], fields: Dict[str, Any]) -> _C:
+    """An instance of the frozen dataclass ``cls`` whose ``__dict__`` is ``fields``
+    (which it takes over): the state its ``__init__`` would make, field by field at
+    about ten times the cost."""
     obj = cls.__new__(cls)
-    for k, v in fields.items():
-        object.__setattr__(obj, k, v)
+    object.__setattr__(obj, "__dict__", fields)
     return obj
 
 
@@ -369,6 +380,128 @@ def read_credential(kind: int, read: _FieldReader, host: Optional[str] = None) -
             http_proxy=_secret(read, Field.HTTP_PROXY),
         )
     raise InvalidArgument(f"the library returned credential kind {kind}, unknown to this package")
+
+
+# -- from an entry's view (fv_entry_view, read with struct.unpack_from) -------------
+
+#: Positions in the tuple ``_ffi.VIEW_LAYOUT`` unpacks to: the scalars, then a
+#: (data, len) pair per field.
+V_KIND, V_HAS_CREDENTIAL, V_CREATED, V_UPDATED, V_EXPIRES = 1, 2, 3, 4, 5
+V_NAME, V_HOST, V_LOGIN, V_SCRIPT_NAME, V_API_KEY = 6, 8, 10, 12, 14
+V_SESSION_TOKEN, V_SESSION_METADATA, V_HTTP_PROXY, V_PASSWORD, V_SECRET = 16, 18, 20, 22, 24
+
+_c_char = ctypes.c_char
+_c_ubyte = ctypes.c_ubyte
+
+
+def view_text(v: Sequence[int], at: int) -> Optional[str]:
+    """A non-secret text field of the view (``None`` when unset): host, login,
+    script name, entry name."""
+    ptr, n = v[at], v[at + 1]
+    if not ptr:
+        return None
+    return (_c_char * n).from_address(ptr).raw.decode("utf-8") if n else ""
+
+
+def view_secret(v: Sequence[int], at: int) -> Optional[Secret]:
+    """A secret field of the view, copied straight from the library's memory into the
+    ``bytearray`` of a new :class:`Secret` (no immutable copy on the way); ``None``
+    when unset."""
+    ptr, n = v[at], v[at + 1]
+    if not ptr:
+        return None
+    return Secret._adopt(bytearray((_c_ubyte * n).from_address(ptr)) if n else bytearray())
+
+
+def _view_secret_text(v: Sequence[int], at: int) -> Optional[str]:
+    """A secret field decoded straight from the library's memory into a ``str`` (what
+    ``shotgun_api3`` takes), with no ``bytes`` or ``bytearray`` copy on the way."""
+    ptr, n = v[at], v[at + 1]
+    if not ptr:
+        return None
+    return str((_c_char * n).from_address(ptr), "utf-8") if n else ""
+
+
+_T = TypeVar("_T")
+
+
+def _present(value: Optional[_T], what: str) -> _T:
+    if value is None:  # pragma: no cover - the library guarantees required fields
+        raise NotFound(f"the credential has no {what}")
+    return value
+
+
+# The kinds as plain ints: comparing with them is cheaper than looking up Kind's
+# members (a descriptor since Python 3.11) on every read.
+_OPAQUE, _SCRIPT_KEY, _SESSION_TOKEN, _LOGIN_PASSWORD = (int(k) for k in Kind)
+
+
+def credential_from_view(v: Sequence[int], host: Optional[str]) -> Credential:
+    """The credential of an entry's view (``host``: the view's host, already read)."""
+    kind = v[V_KIND]
+    if kind == _OPAQUE:
+        return of_fields(Opaque, {"secret": _present(view_secret(v, V_SECRET), "secret")})
+    host = _present(host, "host")
+    proxy = view_secret(v, V_HTTP_PROXY)
+    if kind == _SCRIPT_KEY:
+        return of_fields(
+            ScriptKey,
+            {
+                "host": host,
+                "script_name": _present(view_text(v, V_SCRIPT_NAME), "script_name"),
+                "api_key": _present(view_secret(v, V_API_KEY), "api_key"),
+                "http_proxy": proxy,
+            },
+        )
+    if kind == _SESSION_TOKEN:
+        return of_fields(
+            SessionToken,
+            {
+                "host": host,
+                "login": _present(view_text(v, V_LOGIN), "login"),
+                "session_token": _present(view_secret(v, V_SESSION_TOKEN), "session_token"),
+                "http_proxy": proxy,
+                "session_metadata": view_secret(v, V_SESSION_METADATA),
+            },
+        )
+    if kind == _LOGIN_PASSWORD:
+        return of_fields(
+            LoginPassword,
+            {
+                "host": host,
+                "login": _present(view_text(v, V_LOGIN), "login"),
+                "password": _present(view_secret(v, V_PASSWORD), "password"),
+                "http_proxy": proxy,
+            },
+        )
+    raise InvalidArgument(f"the library returned credential kind {kind}, unknown to this package")
+
+
+def shotgun_kwargs_from_view(v: Sequence[int]) -> Dict[str, str]:
+    """What ``credential_from_view(v, host).shotgun_kwargs()`` returns, made straight
+    from the view: the secrets become the ``str`` values ``shotgun_api3`` needs
+    without a wipeable copy in between that would only be wiped again."""
+    kind = v[V_KIND]
+    if kind == _OPAQUE:
+        raise _not_shotgun()
+    if kind not in _TYPED_KINDS:
+        raise InvalidArgument(f"the library returned credential kind {kind}, unknown to this package")
+    kwargs = {"base_url": _present(view_text(v, V_HOST), "host")}
+    if kind == _SCRIPT_KEY:
+        kwargs["script_name"] = _present(view_text(v, V_SCRIPT_NAME), "script_name")
+        kwargs["api_key"] = _present(_view_secret_text(v, V_API_KEY), "api_key")
+    elif kind == _SESSION_TOKEN:
+        kwargs["session_token"] = _present(_view_secret_text(v, V_SESSION_TOKEN), "session_token")
+    else:
+        kwargs["login"] = _present(view_text(v, V_LOGIN), "login")
+        kwargs["password"] = _present(_view_secret_text(v, V_PASSWORD), "password")
+    proxy = _view_secret_text(v, V_HTTP_PROXY)
+    if proxy is not None:
+        kwargs["http_proxy"] = proxy
+    return kwargs
+
+
+_TYPED_KINDS = frozenset((_SCRIPT_KEY, _SESSION_TOKEN, _LOGIN_PASSWORD))
 
 
 def credential_from_handle(handle: _ffi.CredentialP) -> Credential:

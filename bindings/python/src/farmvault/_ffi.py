@@ -20,16 +20,20 @@ name.
 
 ctypes calls release the GIL and ``errcheck`` runs on the calling thread right after
 the call, so the thread-local last-error message read there is the call's own.
+
+The two calls of a get are also bound a second time without argtypes
+(``unchecked_vault_get_view``, ``unchecked_entry_free``): see the comment above them.
 """
 
 from __future__ import annotations
 
 import ctypes
+import struct
 import threading
 from ctypes import POINTER, c_bool, c_char_p, c_size_t, c_uint32, c_uint64, c_void_p
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Callable, List, NoReturn, Optional, Tuple, TypeVar, cast
 
 from . import _loader
 from ._errors import InvalidArgument, LibraryError, error_for_code
@@ -74,6 +78,47 @@ class fv_batch(ctypes.Structure):
     """``fv_batch`` (opaque)."""
 
 
+class fv_bytes(ctypes.Structure):
+    """``fv_bytes``: ``len`` bytes at ``data`` (NULL for no value), borrowed from an entry."""
+
+    _fields_ = [("data", c_void_p), ("len", c_size_t)]
+
+
+class fv_entry_view(ctypes.Structure):
+    """``fv_entry_view``: everything an entry holds, borrowed from it
+    (``fv_entry_get_view``, ``fv_vault_get_view``). ``VIEW_LAYOUT`` reads it in one
+    ``struct.unpack_from``."""
+
+    _fields_ = [
+        ("size", c_size_t),
+        ("kind", c_uint32),
+        ("has_credential", c_bool),
+        ("created", c_uint64),
+        ("updated", c_uint64),
+        ("expires", c_uint64),
+        ("name", fv_bytes),
+        ("host", fv_bytes),
+        ("login", fv_bytes),
+        ("script_name", fv_bytes),
+        ("api_key", fv_bytes),
+        ("session_token", fv_bytes),
+        ("session_metadata", fv_bytes),
+        ("http_proxy", fv_bytes),
+        ("password", fv_bytes),
+        ("secret", fv_bytes),
+    ]
+
+
+#: ``sizeof(fv_entry_view)`` of this package: what it passes as ``view_size``.
+VIEW_SIZE = ctypes.sizeof(fv_entry_view)
+#: The ``struct`` layout of ``fv_entry_view`` (native alignment, like the C struct):
+#: size, kind, has_credential, created, updated, expires, then a (data, len) pair
+#: for each of name, host, login, script_name, api_key, session_token,
+#: session_metadata, http_proxy, password, secret.
+VIEW_LAYOUT = "@NI?QQQ" + "PN" * 10
+assert struct.calcsize(VIEW_LAYOUT) == VIEW_SIZE, "fv_entry_view and VIEW_LAYOUT disagree"
+
+
 VAULT = POINTER(fv_vault)
 OPTIONS = POINTER(fv_options)
 CREDENTIAL = POINTER(fv_credential)
@@ -101,6 +146,11 @@ if TYPE_CHECKING:
     Out = _CArgObject
     #: Bytes for a ``const uint8_t *``: ``bytes`` or a ctypes view of a ``bytearray``.
     InBytes = bytes | ctypes.Array[ctypes.c_char]
+    #: An ``fv_entry **`` out-parameter: ``byref(local)``, or the local itself (ctypes
+    #: passes an instance of the pointed-to type by reference).
+    EntryOut = _CArgObject | EntryP
+    #: An ``fv_entry_view *`` out-parameter: ``byref(view)`` or the view itself.
+    ViewOut = _CArgObject | fv_entry_view
 
 
 # ---------------------------------------------------------------------------------
@@ -308,6 +358,13 @@ def fv_vault_put_credential(vault: VaultP, name: bytes, credential: CredentialP,
 def fv_vault_get(vault: VaultP, name: bytes, out: Out) -> None: ...
 
 
+# fv_result fv_vault_get_view(const fv_vault *vault, const char *name, fv_entry **entry_out, fv_entry_view *view_out, size_t view_size);
+@_result(VAULT, c_char_p, POINTER(ENTRY), POINTER(fv_entry_view), c_size_t)
+def fv_vault_get_view(
+    vault: VaultP, name: bytes, entry_out: EntryOut, view_out: ViewOut, view_size: int
+) -> None: ...
+
+
 # fv_result fv_vault_metadata(const fv_vault *vault, const char *name, fv_entry **out);
 @_result(VAULT, c_char_p, POINTER(ENTRY))
 def fv_vault_metadata(vault: VaultP, name: bytes, out: Out) -> None: ...
@@ -490,6 +547,11 @@ def fv_entry_field(entry: EntryP, field: int, out: Out) -> None: ...
 def fv_entry_credential(entry: EntryP, out: Out) -> None: ...
 
 
+# fv_result fv_entry_get_view(const fv_entry *entry, fv_entry_view *view_out, size_t view_size);
+@_result(ENTRY, POINTER(fv_entry_view), c_size_t)
+def fv_entry_get_view(entry: EntryP, view_out: ViewOut, view_size: int) -> None: ...
+
+
 # void fv_entry_free(fv_entry *entry);
 @_declare(None, ENTRY)
 def fv_entry_free(entry: EntryP) -> None: ...
@@ -583,6 +645,52 @@ def fv_sgtk_import_session_cache(
 
 
 # ---------------------------------------------------------------------------------
+# The get path, bound a second time without argtypes
+# ---------------------------------------------------------------------------------
+#
+# ctypes calls a Python-level converter (``argtypes[i].from_param``) for every
+# argument of a declared function, then the ``errcheck`` function: for the five
+# arguments of fv_vault_get_view and the one of fv_entry_free, about 0.8 us of the
+# 2.4 us that the two calls of a get cost on top of the library's own work (issue 6).
+# Bound without argtypes, ctypes passes each ctypes object as what it is instead.
+#
+# So these two take ctypes objects only, and check nothing: ``unchecked_get_view(
+# vault, name, byref(entry), byref(view), VIEW_SIZE_ARG)`` with the handle of an
+# open vault (a ``POINTER(fv_vault)``), a name that ``name_arg`` accepted
+# (``bytes``), ``byref`` of an ``ENTRY`` and of an ``fv_entry_view``, and returns
+# the ``fv_result`` (``raise_for(result)`` turns it into the exception);
+# ``unchecked_entry_free(entry)`` takes the ``ENTRY``. A wrong argument is not caught
+# here (a Python int would go as a C int): only ReadCredentials.get and
+# shotgun_kwargs use them, with arguments they made; everything else uses the
+# declared functions.
+
+#: ``view_size`` as the unchecked call takes it.
+VIEW_SIZE_ARG = c_size_t(VIEW_SIZE)
+
+
+def _unchecked(name: str) -> Callable[..., Any]:
+    def first_call(*args: Any) -> Any:
+        load()
+        return globals()[f"unchecked_{name[3:]}"](*args)
+
+    first_call.__name__ = f"unchecked_{name[3:]}"
+    return first_call
+
+
+#: fv_vault_get_view without argtypes or errcheck (see above); returns the fv_result.
+unchecked_vault_get_view: Callable[..., int] = _unchecked("fv_vault_get_view")
+#: fv_entry_free without argtypes (see above).
+unchecked_entry_free: Callable[..., None] = _unchecked("fv_entry_free")
+_UNCHECKED = ("fv_vault_get_view", "fv_entry_free")
+
+
+def raise_for(result: int) -> NoReturn:
+    """Raises the exception of a failed call's ``fv_result`` (what ``errcheck`` does
+    for the declared functions), with this thread's last error message."""
+    raise error_for_code(result, _last_error())
+
+
+# ---------------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------------
 
@@ -611,6 +719,11 @@ def _bind(cdll: ctypes.CDLL) -> None:
         if d.errcheck is not None:
             fn.errcheck = d.errcheck
         bound[d.name] = fn
+        if d.name in _UNCHECKED:
+            # cdll[name] is a new function object; getattr returns a cached one.
+            raw = cdll[d.name]
+            raw.restype = d.restype
+            bound[f"unchecked_{d.name[3:]}"] = raw
     globals().update(bound)
 
 

@@ -4,6 +4,7 @@ the reads a vault and a job grant (:mod:`farmvault._grant`) share."""
 from __future__ import annotations
 
 import ctypes
+import struct
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,11 +25,20 @@ from ._args import (
     unix_time_arg,
 )
 from ._credentials import (
+    V_CREATED,
+    V_EXPIRES,
+    V_HOST,
+    V_KIND,
+    V_NAME,
+    V_UPDATED,
     Credential,
     CredentialHandle,
     Kind,
     check_credential,
-    read_credential,
+    credential_from_view,
+    of_fields,
+    shotgun_kwargs_from_view,
+    view_text,
 )
 from ._errors import InvalidArgument
 from ._secret import Secret, SecretLike
@@ -95,28 +105,54 @@ class Entry(EntryInfo):
         self.credential.wipe()
 
 
-def _entry_info(
-    entry: _ffi.EntryP, name: Optional[str] = None
-) -> Tuple[str, Kind, Optional[str], datetime, datetime, Optional[datetime]]:
-    """The metadata of an entry (``name``: the name it was read by, if known)."""
-    host = _ffi.fv_entry_host(entry)
-    expires = _ffi.fv_entry_expires(entry)
-    return (
-        name if name is not None else _ffi.fv_entry_name(entry).decode("utf-8"),
-        Kind(_ffi.fv_entry_kind(entry)),
-        None if host is None else host.decode("utf-8"),
-        to_datetime(_ffi.fv_entry_created(entry)),
-        to_datetime(_ffi.fv_entry_updated(entry)),
-        to_datetime(expires) if expires else None,
-    )
+#: Reads a whole ``fv_entry_view`` into a tuple of ints (see ``_ffi.VIEW_LAYOUT``)
+#: in one call, where reading its members through ctypes costs a call each.
+_unpack_view = struct.Struct(_ffi.VIEW_LAYOUT).unpack_from
+_byref = ctypes.byref
+_KINDS: Dict[int, Kind] = {int(k): k for k in Kind}
+_times: Dict[int, datetime] = {}
 
 
-def _read_entry(entry: _ffi.EntryP, name: str) -> Entry:
-    def read(field: int, out: _ffi.Out) -> None:
-        _ffi.fv_entry_field(entry, field, out)
+def _time(unix_secs: int) -> datetime:
+    """``to_datetime``, memoised: a ``datetime`` is immutable and costs about a
+    microsecond to make, and an entry's created and updated times are often the
+    same second (so are those of entries stored together, or of one entry read
+    again and again by a job)."""
+    t = _times.get(unix_secs)
+    if t is None:
+        if len(_times) >= 256:
+            _times.clear()
+        t = _times[unix_secs] = to_datetime(unix_secs)
+    return t
 
-    info = _entry_info(entry, name)
-    return Entry(*info, credential=read_credential(int(info[1]), read, info[2]))
+
+def _info_fields(v: Tuple[int, ...], name: Optional[str]) -> Dict[str, Any]:
+    """The ``EntryInfo`` fields of an entry's view (``name``: the name it was read
+    by, if known)."""
+    kind = _KINDS.get(v[V_KIND])
+    if kind is None:
+        raise InvalidArgument(f"the library returned credential kind {v[V_KIND]}, unknown to this package")
+    times = _times
+    created, updated, expires = v[V_CREATED], v[V_UPDATED], v[V_EXPIRES]
+    return {
+        "name": name if name is not None else view_text(v, V_NAME),
+        "kind": kind,
+        "host": view_text(v, V_HOST) if v[V_HOST] else None,
+        "created": times.get(created) or _time(created),
+        "updated": times.get(updated) or _time(updated),
+        "expires": (times.get(expires) or _time(expires)) if expires else None,
+    }
+
+
+def _view(entry: _ffi.EntryP) -> Tuple[int, ...]:
+    """The view of an entry, unpacked (one C call for every member)."""
+    view = _ffi.fv_entry_view()
+    _ffi.fv_entry_get_view(entry, view, _ffi.VIEW_SIZE)
+    return _unpack_view(view)
+
+
+def _entry_info(v: Tuple[int, ...], name: Optional[str] = None) -> EntryInfo:
+    return of_fields(EntryInfo, _info_fields(v, name))
 
 
 def _put(call: Callable[..., None], handle: Callable[[], Any], name: str, secret: SecretLike, ttl: Optional[TTL]) -> None:
@@ -285,22 +321,45 @@ class ReadCredentials(_Handle):
         again) or, through a grant, when the grant's use window is over;
         :class:`~farmvault.Tampered` when it fails authentication.
         """
+        # _get_view, inlined: a Python call is a tenth of what the package adds to the
+        # library's get.
         raw = name_arg(name)
-        out = ctypes.POINTER(_ffi.fv_entry)()
-        _ffi.fv_vault_get(self._get(), raw, ctypes.byref(out))
+        out = _ffi.ENTRY()
+        view = _ffi.fv_entry_view()
+        result = _ffi.unchecked_vault_get_view(self._get(), raw, _byref(out), _byref(view), _ffi.VIEW_SIZE_ARG)
+        if result:
+            _ffi.raise_for(result)
         try:
-            return _read_entry(out, name)
+            v = _unpack_view(view)
+            fields = _info_fields(v, name)
+            fields["credential"] = credential_from_view(v, fields["host"])
+            return of_fields(Entry, fields)
         finally:
-            _ffi.fv_entry_free(out)
+            _ffi.unchecked_entry_free(out)
+
+    def _get_view(self, name: str) -> Tuple[Tuple[int, ...], _ffi.EntryP]:
+        """Reads ``name``: its view, unpacked, and the entry that owns what the view
+        points at (the caller frees it with ``_ffi.unchecked_entry_free``).
+
+        One C call reads the entry and fills its view, one frees it: each ctypes call
+        costs about a microsecond, as much as the library spends outside the read
+        itself, so a get makes two (see the unchecked functions in ``_ffi``)."""
+        raw = name_arg(name)
+        out = _ffi.ENTRY()
+        view = _ffi.fv_entry_view()
+        result = _ffi.unchecked_vault_get_view(self._get(), raw, _byref(out), _byref(view), _ffi.VIEW_SIZE_ARG)
+        if result:
+            _ffi.raise_for(result)
+        return _unpack_view(view), out
 
     def metadata(self, name: str) -> EntryInfo:
         """The entry's metadata (kind, host, times), without decrypting its secret
         into Python. Raises the same errors as :meth:`get`."""
         raw = name_arg(name)
-        out = ctypes.POINTER(_ffi.fv_entry)()
+        out = _ffi.ENTRY()
         _ffi.fv_vault_metadata(self._get(), raw, ctypes.byref(out))
         try:
-            return EntryInfo(*_entry_info(out, name))
+            return _entry_info(_view(out), name)
         finally:
             _ffi.fv_entry_free(out)
 
@@ -322,11 +381,13 @@ class ReadCredentials(_Handle):
         The values are ``str`` (``shotgun_api3`` needs them so); the vault's copy of
         the credential is wiped once they are made.
         """
-        entry = self.get(name)
+        v, out = self._get_view(name)
         try:
-            return entry.shotgun_kwargs()
+            # The secrets go from the library's memory straight into the str values
+            # (no Secret in between to wipe); the library wipes its copy on free.
+            return shotgun_kwargs_from_view(v)
         finally:
-            entry.wipe()
+            _ffi.unchecked_entry_free(out)
 
 
 class _Store(ReadCredentials):
@@ -487,7 +548,7 @@ class Vault(_Store):
 def _take_list(out: _ffi.ListP) -> List[EntryInfo]:
     """Reads and frees an owned ``fv_list``."""
     try:
-        return [EntryInfo(*_entry_info(_ffi.fv_list_get(out, i))) for i in range(_ffi.fv_list_len(out))]
+        return [_entry_info(_view(_ffi.fv_list_get(out, i))) for i in range(_ffi.fv_list_len(out))]
     finally:
         _ffi.fv_list_free(out)
 
