@@ -94,6 +94,20 @@ def test_wiping_a_credential_zeroes_its_buffers(vault: farmvault.Vault) -> None:
     assert all(not any(b) for b in buffers)
 
 
+def test_a_wipe_zeroes_the_secret_s_own_storage() -> None:
+    # A memoryview pins the bytearray's storage: what it shows after the wipe is what
+    # the wipe did to that memory, not to a copy (the same for a collected secret).
+    s = farmvault.Secret(KEY)
+    pinned = memoryview(s.buffer())
+    s.wipe()
+    assert len(pinned) == len(KEY) and not any(pinned)
+    pinned.release()
+    t = farmvault.Secret(TOKEN)
+    pinned = memoryview(t.buffer())
+    del t
+    assert len(pinned) == len(TOKEN) and not any(pinned)
+
+
 def test_error_messages_of_bad_payloads_hold_no_secret() -> None:
     payloads = [
         f'{{"type": "ScriptUser", "data": {{"host": "h", "api_script": "s", "api_key": 5, "x": "{KEY}"}}}}',
