@@ -197,6 +197,11 @@ BAD_CALLS: List[Callable[[farmvault.Vault], Any]] = [
     lambda v: v.put("a", b"x", ttl="1h"),  # type: ignore[arg-type]
     lambda v: v.put("a", b"x", ttl=2**70),
     lambda v: v.get(None),  # type: ignore[arg-type]
+    lambda v: v.get(""),
+    lambda v: v.get("a\0b"),
+    lambda v: v.get("\ud800"),
+    lambda v: v.get("n" * 1025),
+    lambda v: v.shotgun_kwargs("a\0b"),
     lambda v: v.metadata(b"a"),  # type: ignore[arg-type]
     lambda v: v.delete(""),
     lambda v: v.renew("a", 0),
