@@ -44,8 +44,23 @@ def main() -> None:
                 _ffi.fv_vault_get(raw, b"bench", ctypes.byref(out))
                 _ffi.fv_entry_free(out)
 
+            def view_declared() -> None:
+                out, view = _ffi.ENTRY(), _ffi.fv_entry_view()
+                _ffi.fv_vault_get_view(raw, b"bench", out, view, _ffi.VIEW_SIZE)
+                _ffi.fv_entry_free(out)
+
+            def view_unchecked() -> None:
+                out, view = _ffi.ENTRY(), _ffi.fv_entry_view()
+                r = _ffi.unchecked_vault_get_view(
+                    raw, b"bench", ctypes.byref(out), ctypes.byref(view), _ffi.VIEW_SIZE_ARG
+                )
+                assert r == 0
+                _ffi.unchecked_entry_free(out)
+
             rows = [
                 ("fv_vault_get + fv_entry_free through ctypes", per_call_us(bare)),
+                ("fv_vault_get_view + fv_entry_free, declared argtypes", per_call_us(view_declared)),
+                ("the same, unchecked (what Vault.get calls)", per_call_us(view_unchecked)),
                 ("Vault.get (opaque, 32 B)", per_call_us(lambda: v.get("bench"))),
                 ("Vault.get (script key)", per_call_us(lambda: v.get("sg"))),
                 ("Vault.shotgun_kwargs (script key)", per_call_us(lambda: v.shotgun_kwargs("sg"))),
