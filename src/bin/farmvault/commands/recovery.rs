@@ -5,7 +5,8 @@ use crate::args::{BackupArgs, Global, RepairArgs, RestoreArgs};
 use crate::exit_code::{CliError, OK};
 use crate::perms::check_private_dir;
 use crate::unlock;
-use farmvault::RecoveryReport;
+use farmvault::{RecoveryReport, Unlock};
+use std::path::PathBuf;
 
 fn report_json(r: &RecoveryReport) -> serde_json::Value {
     serde_json::json!({
@@ -22,15 +23,22 @@ fn entries(n: u64) -> String {
     format!("{n} entr{}", if n == 1 { "y" } else { "ies" })
 }
 
+/// The vault directory the options name (it must exist and be private) and what
+/// unlocks it: `unlock::open` without the open, for commands that open it their way.
+fn existing_vault(g: &Global) -> Result<(PathBuf, Unlock), CliError> {
+    let path = unlock::vault_path(g)?;
+    if !path.exists() {
+        return Err(farmvault::Error::NoVault { path }.into());
+    }
+    check_private_dir(&path, "vault directory", g.insecure_permissions)?;
+    let how = unlock::unlock_existing(g, &path)?;
+    Ok((path, how))
+}
+
 /// `backup FILE` or `backup --verify`.
 pub fn backup(g: &Global, a: &BackupArgs) -> Result<i32, CliError> {
     let Some(file) = &a.file else {
-        let path = unlock::vault_path(g)?;
-        if !path.exists() {
-            return Err(farmvault::Error::NoVault { path }.into());
-        }
-        check_private_dir(&path, "vault directory", g.insecure_permissions)?;
-        let how = unlock::unlock_existing(g, &path)?;
+        let (path, how) = existing_vault(g)?;
         let vault = unlock::config(g, &path).open(&how)?;
         let r = vault.verify_backup(&how)?;
         if a.json {
@@ -96,12 +104,7 @@ pub fn restore(g: &Global, a: &RestoreArgs) -> Result<i32, CliError> {
 
 /// `repair [--force]`.
 pub fn repair(g: &Global, a: &RepairArgs) -> Result<i32, CliError> {
-    let path = unlock::vault_path(g)?;
-    if !path.exists() {
-        return Err(farmvault::Error::NoVault { path }.into());
-    }
-    check_private_dir(&path, "vault directory", g.insecure_permissions)?;
-    let how = unlock::unlock_existing(g, &path)?;
+    let (path, how) = existing_vault(g)?;
     let (vault, report) = unlock::config(g, &path).repair(&how, a.force)?;
     match (report, a.json) {
         (None, true) => emit(serde_json::json!({ "repaired": false }).to_string())?,
