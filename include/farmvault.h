@@ -618,7 +618,8 @@ fv_result fv_vault_create_passphrase(const char *path,
  *
  * `out`: receives an own `fv_vault *`; close it with `fv_vault_close`.
  * Returns FV_ALREADY_EXISTS if a vault is there, FV_INVALID_ARGUMENT for a bad
- * argument or a key file that is not FV_KEY_FILE_LEN bytes, FV_IO, FV_LOCKED.
+ * argument, a key file that is not FV_KEY_FILE_LEN bytes, or one that group or
+ * others can access (the message says the `chmod 600` to run), FV_IO, FV_LOCKED.
  */
 FV_MUST_USE
 fv_result fv_vault_create_key_file(const char *path,
@@ -646,8 +647,10 @@ fv_result fv_vault_open_passphrase(const char *path,
  * `opts` may be NULL for the defaults.
  *
  * `out`: receives an own `fv_vault *`; close it with `fv_vault_close`.
- * Returns FV_WRONG_KEY, FV_NO_VAULT, FV_LOCKED, FV_CORRUPT, FV_IO (an unreadable
- * key file), FV_INVALID_ARGUMENT.
+ * Returns FV_WRONG_KEY, FV_NO_VAULT, FV_LOCKED, FV_CORRUPT (also when the storage
+ * is damaged: `farmvault repair` rebuilds it from the vault's backup), FV_IO (an
+ * unreadable key file), FV_INVALID_ARGUMENT (also a key file that group or others
+ * can access: the message says the `chmod 600` to run).
  */
 FV_MUST_USE
 fv_result fv_vault_open_key_file(const char *path,
