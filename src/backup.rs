@@ -226,8 +226,11 @@ impl Journal {
 
 impl Drop for Journal {
     fn drop(&mut self) {
-        // What non-durable writes left waiting goes out, even without a close.
-        let _ = self.sync();
+        // What non-durable writes left waiting goes out, even without a close
+        // (after a close everything is out and synced already).
+        if !self.ends_closed {
+            let _ = self.sync();
+        }
     }
 }
 
