@@ -226,9 +226,10 @@ impl Journal {
 
 impl Drop for Journal {
     fn drop(&mut self) {
-        // What non-durable writes left waiting goes out, even without a close
-        // (after a close everything is out and synced already).
-        if !self.ends_closed {
+        // What non-durable writes left waiting goes out, even without a close.
+        // Nothing waiting means nothing to sync: a close synced already, and a
+        // journal replaced by compaction is covered by the snapshot.
+        if !self.pending.is_empty() {
             let _ = self.sync();
         }
     }
@@ -244,7 +245,8 @@ pub(crate) fn compact(
     keys: Arc<Keys>,
     generation: u64,
 ) -> Result<Journal> {
-    let (snapshot_len, anchor) = write_snapshot(db, &keys, generation, &dir.join(SNAPSHOT_FILE))?;
+    let snapshot = write_snapshot(db, &keys, generation, &dir.join(SNAPSHOT_FILE))?;
+    let anchor = snapshot.mac;
     let mut head = Vec::with_capacity(JOURNAL_HEAD_LEN);
     head.extend_from_slice(JOURNAL_MAGIC);
     head.extend_from_slice(&VERSION.to_be_bytes());
@@ -261,7 +263,7 @@ pub(crate) fn compact(
         chain: anchor,
         len: head.len() as u64,
         capacity: head.len() as u64,
-        snapshot_len,
+        snapshot_len: snapshot.len,
         pending: Vec::new(),
         broken: false,
         ends_closed: false,
@@ -280,14 +282,26 @@ impl Journal {
     }
 }
 
-/// Writes a snapshot of every item of `db` to `dest`, atomically; returns its
-/// length and MAC. Used by compaction and by `Vault::backup_to`.
+/// What `write_snapshot` wrote.
+pub(crate) struct SnapshotWritten {
+    /// The file's length.
+    pub len: u64,
+    /// Its MAC: the anchor of the journal that follows it.
+    pub mac: [u8; MAC_LEN],
+    /// Sled items in it.
+    pub items: u64,
+    /// Entries among them.
+    pub entries: u64,
+}
+
+/// Writes a snapshot of every item of `db` to `dest`, atomically. Used by
+/// compaction and by `Vault::backup_to`.
 pub(crate) fn write_snapshot(
     db: &sled::Db,
     keys: &Keys,
     generation: u64,
     dest: &Path,
-) -> Result<(u64, [u8; MAC_LEN])> {
+) -> Result<SnapshotWritten> {
     let items: Vec<(sled::IVec, sled::IVec)> = db
         .iter()
         .collect::<std::result::Result<_, _>>()
@@ -312,7 +326,18 @@ pub(crate) fn write_snapshot(
     let mac = keys.backup.tag(&[SNAPSHOT_LABEL, &bytes]);
     bytes.extend_from_slice(&mac);
     replace_file(dest, |w| w.write_all(&bytes))?;
-    Ok((bytes.len() as u64, mac))
+    Ok(SnapshotWritten {
+        len: bytes.len() as u64,
+        mac,
+        items: items.len() as u64,
+        entries: count_entries(items.iter().map(|(k, _)| &k[..])),
+    })
+}
+
+/// How many of these sled keys are entry records.
+pub(crate) fn count_entries<'a>(keys: impl Iterator<Item = &'a [u8]>) -> u64 {
+    keys.filter(|k| k.first() == Some(&crate::format::space::ENTRY))
+        .count() as u64
 }
 
 /// Takes up the journal of a vault that just opened when the last process to

@@ -63,10 +63,7 @@ fn read_backup(
             Err(e) => report.journal_skipped = Some(format!("the journal was not read: {e}")),
         }
     }
-    report.entries = items
-        .keys()
-        .filter(|k| k.first() == Some(&format::space::ENTRY))
-        .count() as u64;
+    report.entries = backup::count_entries(items.keys().map(Vec::as_slice));
     Ok(Recovered {
         items,
         keys,
@@ -184,11 +181,10 @@ impl Vault {
         let (_guard, keys) = self.keys();
         let store = &self.store;
         let _writes = store.lock_writes();
-        let (_, _) = backup::write_snapshot(&store.db, &keys, 0, dest)?;
-        let entries = store.db.scan_prefix([format::space::ENTRY]).count() as u64;
+        let written = backup::write_snapshot(&store.db, &keys, 0, dest)?;
         Ok(RecoveryReport {
-            snapshot_items: store.db.len() as u64,
-            entries,
+            snapshot_items: written.items,
+            entries: written.entries,
             ..RecoveryReport::default()
         })
     }
