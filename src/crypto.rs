@@ -117,7 +117,14 @@ impl std::fmt::Debug for SymmetricKey {
 pub struct Nonce(pub [u8; NONCE_LEN]);
 
 impl Nonce {
-    /// A fresh random nonce.
+    /// A fresh random nonce, straight from the OS for every seal. That costs a
+    /// system call (about 0.4 us of a 7 us put on glibc 2.36; glibc 2.41 on
+    /// Linux 6.11+ answers from the vDSO), and it is kept on purpose: a nonce
+    /// pool or seeded generator in process memory is copied into a forked child
+    /// (Python's multiprocessing forks), and the two would then seal under the
+    /// same nonces and key, which gives up both the secrecy of those records and
+    /// Poly1305's forgery bound. Guarding a pool against fork needs
+    /// `pthread_atfork` or `MADV_WIPEONFORK`, unsafe calls outside the FFI module.
     pub fn random() -> Result<Self> {
         let mut n = [0u8; NONCE_LEN];
         fill_random(&mut n)?;

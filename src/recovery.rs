@@ -178,7 +178,7 @@ impl Vault {
                 dest.display()
             )));
         }
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let store = &self.store;
         let _writes = store.lock_writes();
         let written = backup::write_snapshot(&store.db, &keys, 0, dest)?;

@@ -440,6 +440,18 @@ fn expiry_for(now: UnixTime, ttl: Option<Duration>) -> Result<Option<UnixTime>> 
 /// `None` once deleted.
 type Staged = HashMap<[u8; 32], Option<(UnixTime, Option<UnixTime>)>>;
 
+/// The vault's keys under the read lock that keeps a rotation out (`Vault::keys`).
+pub(crate) struct KeysGuard<'a>(RwLockReadGuard<'a, Option<Arc<Keys>>>);
+
+impl std::ops::Deref for KeysGuard<'_> {
+    type Target = Keys;
+    fn deref(&self) -> &Keys {
+        self.0
+            .as_ref()
+            .expect("a Vault exists only after its store was unlocked")
+    }
+}
+
 /// A record opened and authenticated.
 struct Opened {
     meta: RecordMeta,
@@ -510,13 +522,12 @@ impl Vault {
         self.clock.now()
     }
 
-    pub(crate) fn keys(&self) -> (RwLockReadGuard<'_, Option<Arc<Keys>>>, Arc<Keys>) {
-        let guard = self.store.keys.read().unwrap_or_else(|e| e.into_inner());
-        let keys = guard
-            .as_ref()
-            .expect("a Vault exists only after its store was unlocked")
-            .clone();
-        (guard, keys)
+    /// The vault's keys, read-locked: a rotation waits until the guard is dropped.
+    /// Borrowed through the guard, not cloned out of its `Arc`: a get then
+    /// touches one shared counter (the lock's), not two, which is what threads
+    /// sharing a handle contend on.
+    pub(crate) fn keys(&self) -> KeysGuard<'_> {
+        KeysGuard(self.store.keys.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn sled(&self, e: sled::Error) -> Error {
@@ -649,7 +660,7 @@ impl Vault {
         validate_credential(name, credential)?;
         let now = self.now();
         let expires = expiry_for(now, options.ttl)?;
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let blind = keys.blind(name);
         let writes = self.store.lock_writes();
         let previous = self.previous_times(&blind)?;
@@ -746,7 +757,7 @@ impl Vault {
 
     /// Reads `name`. An expired entry is removed and reported as `Expired`.
     pub fn get(&self, name: &str) -> Result<Entry> {
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let (opened, _) = self.read(&keys, name)?;
         let credential = opened.payload.credential;
         Ok(Entry {
@@ -764,7 +775,7 @@ impl Vault {
 
     /// Metadata of `name` (kind, host, times), never the secret.
     pub fn metadata(&self, name: &str) -> Result<EntryMeta> {
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let (opened, _) = self.read(&keys, name)?;
         Ok(Self::meta_of(&opened))
     }
@@ -781,7 +792,7 @@ impl Vault {
     pub fn renew(&self, name: &str, ttl: Option<Duration>) -> Result<EntryMeta> {
         let now = self.now();
         let expires = expiry_for(now, ttl)?;
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let writes = self.store.lock_writes();
         let (opened, blind) = self.read_inner(&keys, name, true)?;
         let mut batch = Changes::default();
@@ -809,7 +820,7 @@ impl Vault {
     /// written if any operation is invalid or deletes a missing entry.
     pub fn apply(&self, batch: Batch) -> Result<()> {
         let now = self.now();
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let writes = self.store.lock_writes();
         let mut sled_batch = Changes::default();
         let mut staged = Staged::new();
@@ -869,7 +880,7 @@ impl Vault {
     /// expired ones included (check `EntryMeta::is_expired_at`). Entries that fail
     /// authentication are left out: `damaged()` lists them.
     pub fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>> {
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let mut out = Vec::new();
         self.for_each_entry(&keys, |_, opened| {
             if let Some(o) = opened.filter(|o| o.payload.name.starts_with(prefix)) {
@@ -882,7 +893,7 @@ impl Vault {
 
     /// On-disk ids (hex of the blinded name) of entries that fail authentication.
     pub fn damaged(&self) -> Result<Vec<String>> {
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let mut out = Vec::new();
         self.for_each_entry(&keys, |id, opened| {
             if opened.is_none() {
@@ -917,7 +928,7 @@ impl Vault {
     /// without decrypting; returns how many entries it removed.
     pub fn purge_expired(&self) -> Result<usize> {
         let now = self.now();
-        let (_guard, _keys) = self.keys();
+        let _keys = self.keys();
         let writes = self.store.lock_writes();
         let db = &self.store.db;
         let start = [format::space::EXPIRY];
@@ -977,7 +988,7 @@ impl Vault {
 
     /// The vault-wide caps on job grants.
     pub fn grant_policy(&self) -> Result<format::GrantPolicy> {
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         Ok(self.read_header(&keys)?.grant_policy)
     }
 
@@ -989,7 +1000,7 @@ impl Vault {
             ));
         }
         let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let mut body = self.read_header(&keys)?;
         body.grant_policy = policy;
         self.write_header(&keys, &body)
@@ -997,7 +1008,7 @@ impl Vault {
 
     /// The keyslots (no key material).
     pub fn keyslots(&self) -> Result<Vec<SlotInfo>> {
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let body = self.read_header(&keys)?;
         Ok(body
             .slots
@@ -1033,7 +1044,7 @@ impl Vault {
 
     fn add_slot(&self, unlock: &Unlock, replace_same_kind: bool) -> Result<()> {
         let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let mut body = self.read_header(&keys)?;
         for slot in &body.slots {
             if let SlotMatch::Yes(..) = keyslot::try_slot(slot, &body.vault_id, unlock)? {
@@ -1064,7 +1075,7 @@ impl Vault {
     /// Removes the slot `key_file` opens. The last slot cannot be removed.
     pub fn remove_key_file(&self, key_file: &keyslot::KeyFile) -> Result<()> {
         let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let mut body = self.read_header(&keys)?;
         let unlock = Unlock::KeyFile(key_file.clone());
         let mut found = None;
@@ -1202,14 +1213,14 @@ fn side_aad(vault_id: &[u8; VAULT_ID_LEN], key: &[u8]) -> Vec<u8> {
 impl Vault {
     /// This vault's random id (the issuer id a grant bundle names).
     pub(crate) fn vault_id(&self) -> [u8; VAULT_ID_LEN] {
-        self.keys().1.vault_id
+        self.keys().vault_id
     }
 
     /// Stores `plaintext` sealed under the entry key at sled key `key` (whose first
     /// byte is a keyspace of `format::space` other than entries), flushed. Side
     /// records are re-sealed by a data-key rotation like entries are.
     pub(crate) fn put_side_record(&self, key: &[u8], plaintext: &[u8]) -> Result<()> {
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let mut sealed = Vec::new();
         keys.entry
             .seal_into(plaintext, &side_aad(&keys.vault_id, key), &mut sealed)?;
@@ -1224,7 +1235,7 @@ impl Vault {
     /// Every side record under keyspace `space`, opened; one that fails
     /// authentication is an error naming its key.
     pub(crate) fn side_records(&self, space: u8) -> Result<Vec<SideRecord>> {
-        let (_guard, keys) = self.keys();
+        let keys = self.keys();
         let mut out = Vec::new();
         for item in self.store.db.scan_prefix([space]) {
             let (k, v) = item.map_err(|e| self.sled(e))?;
