@@ -3,9 +3,12 @@
 //! `cargo bench --bench vault -- get` runs one.
 //!
 //! - `get`: a 100,000-entry vault, values of 64 B, 1 KiB and 64 KiB, random key
-//!   order, against raw sled gets of the same names and value sizes.
-//! - `put`: non-durable put vs raw insert; durable put vs insert + flush; a durable
-//!   batch of 1,000 vs a raw batch + flush.
+//!   order, against raw sled gets of the same names and value sizes; and
+//!   `sled_records`, sled alone on the vault's own blinded keys and sealed
+//!   records (what sled costs on the bytes farmvault stores).
+//! - `put`: non-durable put vs raw insert (and `sled_records/insert`, a raw insert
+//!   of a sealed record's length under a blinded key); durable put vs insert +
+//!   flush; a durable batch of 1,000 vs a raw batch + flush.
 //! - `open`: key-file open of the 100,000-entry vault vs raw sled open of the same
 //!   directory; passphrase open with the default Argon2id costs on its own.
 //! - `purge`: 100,000 expired entries vs removing the same sled keys raw.
@@ -26,6 +29,7 @@ fn get(c: &mut Criterion) {
     let fx = big();
     let vault = fx.open();
     let raw = fx.open_raw();
+    let records = fx.open_records();
     let mut g = c.benchmark_group("get");
     g.warm_up_time(Duration::from_millis(700))
         .measurement_time(Duration::from_secs(3))
@@ -44,6 +48,15 @@ fn get(c: &mut Criterion) {
             b.iter(|| {
                 i = (i + 1) % names.len();
                 black_box(raw.get(names[i].as_bytes()).unwrap().unwrap())
+            })
+        });
+        // Not a floor: sled alone on farmvault's own keys and sealed records.
+        let keys = shuffled_record_keys(&records, size, 0x7265_6373 + size as u64);
+        let mut i = 0;
+        g.bench_function(format!("sled_records/{size}"), |b| {
+            b.iter(|| {
+                i = (i + 1) % keys.len();
+                black_box(records.get(&keys[i]).unwrap().unwrap())
             })
         });
     }
@@ -79,6 +92,30 @@ fn put(c: &mut Criterion) {
     }
     vault.apply(batch).unwrap();
     raw.flush().unwrap();
+    // sled alone on farmvault's bytes: 10,000 blinded keys taken from the big
+    // fixture, each set to a record of the length a 64 B put seals.
+    let (record_keys, record_len) = {
+        let fx = big();
+        let records = fx.open_records();
+        let keys: Vec<sled::IVec> = shuffled_record_keys(&records, 64, 0x72_6563)
+            .into_iter()
+            .take(KEYS)
+            .collect();
+        let len = records.get(&keys[0]).unwrap().unwrap().len();
+        (keys, len)
+    };
+    let raw_records = raw_open(&dir.path().join("records"));
+    let mut m = 0u64;
+    let mut fresh_record = move || {
+        m += 1;
+        let mut v = vec![0x5a; record_len];
+        v[..8].copy_from_slice(&m.to_le_bytes());
+        v
+    };
+    for k in &record_keys {
+        raw_records.insert(k, fresh_record()).unwrap();
+    }
+    raw_records.flush().unwrap();
 
     let lazy = PutOptions::new().durable(false);
     let durable = PutOptions::new();
@@ -96,6 +133,13 @@ fn put(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % KEYS;
             raw.insert(names[i].as_bytes(), fresh()).unwrap()
+        })
+    });
+    let mut j = 0;
+    g.bench_function("sled_records/insert", |b| {
+        b.iter(|| {
+            j = (j + 1) % KEYS;
+            raw_records.insert(&record_keys[j], fresh_record()).unwrap()
         })
     });
     // fsync-bound: milliseconds each.

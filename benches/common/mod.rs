@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Bump when the fixture's contents change: old caches are then rebuilt.
-const FIXTURE_VERSION: u32 = 2;
+const FIXTURE_VERSION: u32 = 3;
 
 /// The sled cache farmvault configures (src/store.rs).
 pub const RAW_CACHE: u64 = 64 * 1024 * 1024;
@@ -123,6 +123,10 @@ pub struct Fixture {
     pub vault: PathBuf,
     /// The raw sled directory: name -> secret.
     pub raw: PathBuf,
+    /// A raw sled holding farmvault's own entry items, blinded key -> sealed
+    /// record, copied out of the vault: sled's cost on the bytes farmvault
+    /// stores, the part of a get only a record-format change could make cheaper.
+    pub records: PathBuf,
     /// The key file that opens the vault.
     pub key: KeyFile,
 }
@@ -144,6 +148,11 @@ impl Fixture {
             .clock(Arc::new(clock.clone()))
             .open(&self.unlock())
             .unwrap()
+    }
+
+    /// Opens the raw sled of the vault's own entry items (`records`).
+    pub fn open_records(&self) -> sled::Db {
+        raw_open(&self.records)
     }
 
     /// Opens the raw twin.
@@ -171,6 +180,7 @@ fn cached(label: &str, ttl: impl Fn(usize) -> Option<Duration>) -> Fixture {
     let fx = Fixture {
         vault: root.join("vault"),
         raw: root.join("raw"),
+        records: root.join("records"),
         key: KeyFile::from_bytes(&[0x5a; 32]).unwrap(),
     };
     let done = root.join("complete");
@@ -201,6 +211,7 @@ fn cached(label: &str, ttl: impl Fn(usize) -> Option<Duration>) -> Fixture {
     }
     raw.flush().unwrap();
     drop((vault, raw));
+    copy_entry_items(&fx.vault, &fx.records, &root.join("vault-copy"));
     std::fs::write(&done, b"ok").unwrap();
     eprintln!(
         "built the {label} fixture ({ENTRIES} entries) in {:.1} s under {}",
@@ -208,6 +219,47 @@ fn cached(label: &str, ttl: impl Fn(usize) -> Option<Duration>) -> Fixture {
         root.display()
     );
     fx
+}
+
+/// Writes the entry items (sealed records under blinded keys) of the closed
+/// vault at `vault` into a new raw sled at `to`. Read from a copy (`scratch`):
+/// the vault's own files are never opened by anything but farmvault.
+fn copy_entry_items(vault: &Path, to: &Path, scratch: &Path) {
+    copy_dir(vault, scratch);
+    let source = raw_open(scratch);
+    let dest = raw_open(to);
+    let mut batch = sled::Batch::default();
+    for item in source.scan_prefix([farmvault::format::space::ENTRY]) {
+        let (k, v) = item.unwrap();
+        batch.insert(k, v);
+    }
+    dest.apply_batch(batch).unwrap();
+    dest.flush().unwrap();
+    drop(source);
+    std::fs::remove_dir_all(scratch).unwrap();
+}
+
+/// The keys of the entry records in `records` whose secret is of `size` bytes
+/// (told by the record's length: the names are all of one length), in a
+/// random (fixed) order.
+pub fn shuffled_record_keys(records: &sled::Db, size: usize, seed: u64) -> Vec<sled::IVec> {
+    let class = |len: usize| {
+        SIZES
+            .iter()
+            .map(|(s, _)| *s)
+            .find(|s| len < s + 512)
+            .unwrap()
+    };
+    let keys: Vec<sled::IVec> = records
+        .iter()
+        .map(|item| item.unwrap())
+        .filter(|(_, v)| class(v.len()) == size)
+        .map(|(k, _)| k)
+        .collect();
+    shuffled(keys.len(), seed)
+        .into_iter()
+        .map(|i| keys[i].clone())
+        .collect()
 }
 
 /// Copies a directory tree (sled's files) to `to`.
