@@ -36,6 +36,7 @@ ROWS = [
     ("open/farmvault/passphrase_default_kdf", None, None, None),
     ("purge/farmvault/100k_expired", "purge/raw_sled/remove_same_keys", "abs_s", 1.0),
     ("ffi/c_abi/get_free", "ffi/rust/get", "plus_ns", 100),
+    ("ffi/c_abi/get_view_free", "ffi/rust/get", "plus_ns", 100),
     ("ffi/c_abi/get_field_free", "ffi/rust/get", "plus_ns", 100),
     ("threads/farmvault/2", "threads/farmvault/1", "scale", None),
     ("threads/raw_sled/2", "threads/raw_sled/1", "scale", None),
