@@ -31,6 +31,7 @@ Job grants: `grant` issues one (the token on stdout, nothing else there);
 FARMVAULT_GRANT_FILE names a bundle, opened by the token in FARMVAULT_GRANT_TOKEN
 (or the variable --token-env names; never an argument) and/or the farm identity
 --identity / FARMVAULT_IDENTITY (mode 0600, checked like key files).
+`grant-policy` shows or changes the vault's caps on a grant's two windows.
 
 JSON (--json): stable shapes, fields only ever added; times as unix seconds
 (`expires`) and RFC 3339 UTC (`expires_at`); absent values are null.
@@ -48,6 +49,7 @@ JSON (--json): stable shapes, fields only ever added; times as unix seconds
           entry_count, entries}   (entries: null from a bundle's header)
   grant:  grant record + {path, token}    grant-info: grant record + {path, authenticated}
   grants: {now, now_at, grants: [grant record...]}
+  grant-policy: {max_claim_secs, max_use_secs}
   farm-keygen: {identity, public_key}
 
 Testing only: FARMVAULT_INSECURE_KDF_FOR_TESTS=1 (or --insecure-kdf-for-tests)
@@ -151,6 +153,8 @@ pub enum Command {
     GrantInfo(GrantInfoArgs),
     /// List the grants this vault issued (never their tokens).
     Grants(JsonArg),
+    /// Show or change the vault's caps on grant windows (default: claim within 7d, use for 24h).
+    GrantPolicy(GrantPolicyArgs),
     /// Create a farm identity file (0600) and print its public key for `grant --to`.
     FarmKeygen(FarmKeygenArgs),
     /// Write an encrypted backup of the whole vault to FILE (0600, never overwrites); or --verify the vault's own.
@@ -496,6 +500,50 @@ pub struct GrantInfoArgs {
     pub json: bool,
 }
 
+/// `grant-policy`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+The grant policy is stored in the vault and caps the two clocks of every job
+grant the vault issues: `grant --claim-within` may ask for at most the max
+claim-by window, `grant --use-for` at most the max use window. Defaults: 7d to
+claim, 24h of use. Grants cannot be recalled, so keep the limits no longer than
+your longest jobs need.
+
+With no option, prints the policy. --max-claim and/or --max-use set one or both
+(the other is kept) and print the new policy. Either way the vault is unlocked,
+like other admin commands. A change affects only grants issued after it: grants
+already issued keep the windows they were issued with.
+
+Example, for weekend-long renders:
+  farmvault grant-policy --max-use 72h
+  farmvault grant shotgun/render_farm --claim-within 72h --use-for 60h --label job-4711")]
+pub struct GrantPolicyArgs {
+    /// Set the longest claim-by window `grant --claim-within` may ask for (e.g. 14d).
+    #[arg(long, value_name = "DUR", value_parser = parse_limit)]
+    pub max_claim: Option<Duration>,
+    /// Set the longest use window `grant --use-for` may ask for (e.g. 72h).
+    #[arg(long, value_name = "DUR", value_parser = parse_limit)]
+    pub max_use: Option<Duration>,
+    /// Print JSON: {"max_claim_secs", "max_use_secs"}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A grant-policy limit: a duration, as `grant` parses its windows, of whole
+/// seconds (the vault stores seconds) and above zero (an unusable limit).
+fn parse_limit(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d.is_zero() {
+        return Err("a limit must be longer than zero: it would refuse every grant".into());
+    }
+    if d.subsec_nanos() != 0 {
+        return Err(format!(
+            "{text:?} is not a whole number of seconds: limits are kept in seconds"
+        ));
+    }
+    Ok(d)
+}
+
 /// `farm-keygen`.
 #[derive(Args, Debug)]
 pub struct FarmKeygenArgs {
@@ -565,6 +613,14 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn policy_limits_are_whole_nonzero_seconds() {
+        assert_eq!(parse_limit("72h").unwrap(), Duration::from_secs(259_200));
+        for bad in ["0s", "0h", "1500ms", "500ms", "banana", "72"] {
+            assert!(parse_limit(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

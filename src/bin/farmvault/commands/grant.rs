@@ -83,14 +83,23 @@ fn default_out(label: &str) -> Result<PathBuf, CliError> {
     ))
 }
 
-/// Errors of issuing: a prefix with nothing live under it is said as such.
-fn issue_error(e: Error) -> CliError {
+/// Errors of issuing: a prefix with nothing live under it is said as such, and
+/// a window over the vault's policy names the command that raises the limit
+/// (the core's message cannot: it does not know the CLI).
+fn issue_error(e: Error, vault: &farmvault::Vault, a: &GrantArgs) -> CliError {
     match e {
         Error::NotFound { name } if name.ends_with('/') => CliError::new(
             NOT_FOUND,
             format!("no live entry under {name:?}"),
             "check the prefix with `farmvault list PREFIX`",
         ),
+        // The core checks the label first: only a message about a window is the policy's.
+        Error::InvalidArgument(msg) if msg.contains("window") => {
+            match super::grant_policy::raise_hint(vault, a) {
+                Some(hint) => CliError::usage(msg, hint),
+                None => Error::InvalidArgument(msg).into(),
+            }
+        }
         other => other.into(),
     }
 }
@@ -128,7 +137,7 @@ pub fn grant(g: &Global, a: &GrantArgs) -> Result<i32, CliError> {
         spec = spec.recipient(r);
     }
     let vault = unlock::open(g)?;
-    let issued = vault.grant(&spec).map_err(issue_error)?;
+    let issued = vault.grant(&spec).map_err(|e| issue_error(e, &vault, a))?;
     let now = vault.now();
     drop(vault);
     // Absolute: the submit script hands it to a job that runs elsewhere.

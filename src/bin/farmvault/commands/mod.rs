@@ -3,6 +3,7 @@
 mod entries;
 mod exec;
 mod grant;
+mod grant_policy;
 mod keys;
 mod recovery;
 mod sgtk;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Grant(a) => grant::grant(g, &a),
         Command::GrantInfo(a) => grant::grant_info(&a),
         Command::Grants(a) => grant::grants(g, a.json),
+        Command::GrantPolicy(a) => grant_policy::grant_policy(g, &a),
         Command::FarmKeygen(a) => grant::farm_keygen(g, &a),
         Command::Backup(a) => recovery::backup(g, &a),
         Command::Restore(a) => recovery::restore(g, &a),

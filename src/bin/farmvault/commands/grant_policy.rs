@@ -1,0 +1,183 @@
+//! grant-policy: the vault's caps on the two clocks of every job grant.
+//!
+//! stdout is the policy and nothing else, in the same shape whether it was
+//! only read or just changed, so a script can parse either; the note that a
+//! change reaches only later grants goes to stderr (unless --quiet), like
+//! `grant`'s summary.
+
+use super::write_out;
+use crate::args::{Global, GrantArgs, GrantPolicyArgs};
+use crate::exit_code::{CliError, OK};
+use crate::unlock;
+use farmvault::{GrantPolicy, Vault};
+use std::time::Duration;
+
+/// `grant-policy [--max-claim DUR] [--max-use DUR] [--json]`.
+pub fn grant_policy(g: &Global, a: &GrantPolicyArgs) -> Result<i32, CliError> {
+    let vault = unlock::open(g)?;
+    let old = vault.grant_policy()?;
+    let new = GrantPolicy {
+        max_claim_secs: a.max_claim.map_or(old.max_claim_secs, |d| d.as_secs()),
+        max_use_secs: a.max_use.map_or(old.max_use_secs, |d| d.as_secs()),
+    };
+    let setting = a.max_claim.is_some() || a.max_use.is_some();
+    if setting && new != old {
+        vault.set_grant_policy(new)?;
+    }
+    drop(vault);
+    if a.json {
+        let v = serde_json::json!({
+            "max_claim_secs": new.max_claim_secs,
+            "max_use_secs": new.max_use_secs,
+        });
+        write_out(v.to_string().as_bytes(), false)?;
+    } else {
+        write_out(policy_text(&new).as_bytes(), true)?;
+    }
+    if setting && !g.quiet {
+        eprintln!("{}", change_note(&old, &new));
+    }
+    Ok(OK)
+}
+
+/// The two lines `grant-policy` prints.
+fn policy_text(p: &GrantPolicy) -> String {
+    format!(
+        "max claim-by window: {:<18} caps `grant --claim-within`\n\
+         max use window:      {:<18} caps `grant --use-for`\n",
+        with_secs(p.max_claim_secs),
+        with_secs(p.max_use_secs),
+    )
+}
+
+/// `72h (259200 s)`.
+fn with_secs(secs: u64) -> String {
+    format!("{} ({secs} s)", exact(secs))
+}
+
+/// What a change did, on stderr.
+fn change_note(old: &GrantPolicy, new: &GrantPolicy) -> String {
+    if old == new {
+        return "grant policy unchanged (it already had these limits)".into();
+    }
+    let mut was = Vec::new();
+    if old.max_claim_secs != new.max_claim_secs {
+        was.push(format!(
+            "max claim-by window was {}",
+            exact(old.max_claim_secs)
+        ));
+    }
+    if old.max_use_secs != new.max_use_secs {
+        was.push(format!("max use window was {}", exact(old.max_use_secs)));
+    }
+    format!(
+        "grant policy changed ({}). It applies to grants issued from now on; \
+         grants already issued keep their windows.",
+        was.join(", ")
+    )
+}
+
+/// A duration as `grant` and `grant-policy` parse it, exact to the second:
+/// `7d`, `24h`, `36h`, `2d12h`, `1h30m`. Days only from two days up, because a
+/// use window reads better as `24h` than `1d`.
+pub fn exact(secs: u64) -> String {
+    if secs == 0 {
+        return "0s".into();
+    }
+    let (days, rest) = if secs >= 2 * 86_400 {
+        (secs / 86_400, secs % 86_400)
+    } else {
+        (0, secs)
+    };
+    [
+        (days, "d"),
+        (rest / 3_600, "h"),
+        (rest % 3_600 / 60, "m"),
+        (rest % 60, "s"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, unit)| format!("{n}{unit}"))
+    .collect()
+}
+
+/// Whole seconds, rounded up, as the core measures a requested window.
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
+}
+
+/// When `grant` was refused because a window is over the policy, the command
+/// that would raise the limit; `None` when the policy is not why (or unreadable).
+pub fn raise_hint(vault: &Vault, a: &GrantArgs) -> Option<String> {
+    let p = vault.grant_policy().ok()?;
+    let claim = ceil_secs(a.claim_within);
+    let use_for = ceil_secs(a.use_for);
+    let mut flags = String::new();
+    if claim > p.max_claim_secs {
+        flags += &format!(" --max-claim {}", exact(claim));
+    }
+    if use_for > p.max_use_secs {
+        flags += &format!(" --max-use {}", exact(use_for));
+    }
+    (!flags.is_empty()).then(|| {
+        format!(
+            "`farmvault grant-policy{flags}` raises the limit for grants issued from then on; \
+             `farmvault grant-policy` shows it"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duration::parse_duration;
+
+    #[test]
+    fn exact_reads_back_as_the_same_duration() {
+        for (secs, text) in [
+            (604_800, "7d"),
+            (86_400, "24h"),
+            (259_200, "3d"),
+            (129_600, "36h"),
+            (216_000, "2d12h"),
+            (5_400, "1h30m"),
+            (90_061, "25h1m1s"),
+            (59, "59s"),
+        ] {
+            assert_eq!(exact(secs), text);
+            assert_eq!(
+                parse_duration(text).unwrap(),
+                Duration::from_secs(secs),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_names_both_limits_and_the_flags_they_cap() {
+        let t = policy_text(&GrantPolicy::default());
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 2, "{t}");
+        assert!(lines[0].starts_with("max claim-by window: 7d (604800 s)"));
+        assert!(lines[0].ends_with("`grant --claim-within`"));
+        assert!(lines[1].starts_with("max use window:      24h (86400 s)"));
+        assert!(lines[1].ends_with("`grant --use-for`"));
+    }
+
+    #[test]
+    fn the_change_note_says_what_it_was_and_that_issued_grants_keep_theirs() {
+        let old = GrantPolicy::default();
+        let new = GrantPolicy {
+            max_use_secs: 259_200,
+            ..old
+        };
+        let n = change_note(&old, &new);
+        assert!(n.contains("max use window was 24h"), "{n}");
+        assert!(!n.contains("claim-by"), "{n}");
+        assert!(
+            n.contains("grants already issued keep their windows"),
+            "{n}"
+        );
+        assert!(change_note(&old, &old).contains("unchanged"));
+    }
+}
