@@ -50,6 +50,8 @@
 //! `"authenticated": false` (a header read without a key proves nothing).
 //!
 //! `farm-keygen --json`: `{"identity": "<path>", "public_key": "age1..."}`
+//!
+//! `grant-policy --json`: `{"max_claim_secs": 604800, "max_use_secs": 86400}`
 
 use crate::duration::human;
 use base64ct::Encoding;
