@@ -120,6 +120,12 @@ impl Default for GrantPolicy {
     }
 }
 
+impl GrantPolicy {
+    /// The longest either limit may be set to: 366 days. A grant is a bearer
+    /// credential that cannot be recalled, so the caps on it have a ceiling too.
+    pub const MAX_LIMIT_SECS: u64 = 366 * 24 * 3600;
+}
+
 /// Why a header could not be decoded (becomes `Error::Corrupt`).
 pub type FormatError = String;
 

@@ -992,12 +992,19 @@ impl Vault {
         Ok(self.read_header(&keys)?.grant_policy)
     }
 
-    /// Sets the vault-wide caps on job grants (both must be non-zero).
+    /// Sets the vault-wide caps on job grants (both non-zero and at most
+    /// `GrantPolicy::MAX_LIMIT_SECS`). Grants already issued keep their windows.
     pub fn set_grant_policy(&self, policy: format::GrantPolicy) -> Result<()> {
         if policy.max_claim_secs == 0 || policy.max_use_secs == 0 {
             return Err(Error::invalid(
                 "grant limits must be longer than zero: a grant cannot be unbounded, nor useless",
             ));
+        }
+        let ceiling = format::GrantPolicy::MAX_LIMIT_SECS;
+        if policy.max_claim_secs > ceiling || policy.max_use_secs > ceiling {
+            return Err(Error::invalid(format!(
+                "grant limits may be at most 366 days ({ceiling} s): a grant cannot be recalled"
+            )));
         }
         let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
         let keys = self.keys();

@@ -845,6 +845,7 @@ fn zero_or_unparsable_limits_name_the_option_and_change_nothing() {
             "--max-use",
             "whole number of seconds",
         ),
+        (&["--max-use", "367d"][..], "--max-use", "at most 366d"),
         // A valid option does not go through beside an invalid one.
         (
             &["--max-claim", "14d", "--max-use", "0s"][..],

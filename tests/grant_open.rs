@@ -457,6 +457,29 @@ fn issuing_is_all_or_nothing_and_bounded_by_the_policy() {
     assert!(!f.path("j.fvg").exists());
     assert_eq!(f.vault.list_grants().unwrap().len(), 1);
 
+    // The policy itself has a ceiling (a year), and a refused one changes nothing.
+    let before = f.vault.grant_policy().unwrap();
+    for (claim, use_for) in [
+        (367 * 86_400, 3600),
+        (3600, GrantPolicy::MAX_LIMIT_SECS + 1),
+    ] {
+        let r = f.vault.set_grant_policy(GrantPolicy {
+            max_claim_secs: claim,
+            max_use_secs: use_for,
+        });
+        assert!(
+            matches!(&r, Err(Error::InvalidArgument(m)) if m.contains("366 days")),
+            "{r:?}"
+        );
+        assert_eq!(f.vault.grant_policy().unwrap(), before);
+    }
+    f.vault
+        .set_grant_policy(GrantPolicy {
+            max_claim_secs: GrantPolicy::MAX_LIMIT_SECS,
+            max_use_secs: GrantPolicy::MAX_LIMIT_SECS,
+        })
+        .unwrap();
+
     // Both clocks are required, non-zero, and within the vault's policy.
     f.vault
         .set_grant_policy(GrantPolicy {

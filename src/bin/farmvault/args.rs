@@ -507,7 +507,7 @@ The grant policy is stored in the vault and caps the two clocks of every job
 grant the vault issues: `grant --claim-within` may ask for at most the max
 claim-by window, `grant --use-for` at most the max use window. Defaults: 7d to
 claim, 24h of use. Grants cannot be recalled, so keep the limits no longer than
-your longest jobs need.
+your longest jobs need; neither may be over 366d.
 
 With no option, prints the policy. --max-claim and/or --max-use set one or both
 (the other is kept) and print the new policy. Either way the vault is unlocked,
@@ -540,6 +540,9 @@ fn parse_limit(text: &str) -> Result<Duration, String> {
         return Err(format!(
             "{text:?} is not a whole number of seconds: limits are kept in seconds"
         ));
+    }
+    if d.as_secs() > farmvault::GrantPolicy::MAX_LIMIT_SECS {
+        return Err("a limit may be at most 366d: a grant cannot be recalled".into());
     }
     Ok(d)
 }
