@@ -152,7 +152,8 @@ enum fv_result
      */
     FV_EXPIRED = 2,
     /**
-     * The passphrase or key file does not open this vault.
+     * The passphrase or key file does not open this vault; for a grant, the
+     * token or farm identity does not open it.
      */
     FV_WRONG_KEY = 3,
     /**

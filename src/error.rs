@@ -29,10 +29,17 @@ pub enum Error {
         /// When it expired, in seconds since the Unix epoch.
         expired_at: u64,
     },
-    /// The passphrase or key file does not open this vault (or grant).
+    /// The passphrase or key file does not open this vault.
     #[error("wrong passphrase or key file for {path}")]
     WrongKey {
-        /// The vault or grant that refused the key.
+        /// The vault that refused the key.
+        path: PathBuf,
+    },
+    /// The token or farm identity given does not open this job grant (its
+    /// `WrongKey`; the same code, FV_WRONG_KEY, through the C ABI).
+    #[error("the token or farm identity given does not open the grant {path}")]
+    WrongGrantKey {
+        /// The grant bundle that refused them.
         path: PathBuf,
     },
     /// An entry failed authentication: it was modified on disk or damaged.

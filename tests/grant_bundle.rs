@@ -2,7 +2,7 @@
 //! in the clear, and the vault's records of issued grants.
 //!
 //! Which error a flipped byte may give: `Tampered` (authentication failed) or
-//! `Corrupt` (the bytes do not even parse) anywhere. `WrongKey` only inside the
+//! `Corrupt` (the bytes do not even parse) anywhere. `WrongGrantKey` only inside the
 //! locks section, where the bytes are the key wrap itself: the token lock's
 //! 16-byte check (whose job is to recognise the right token) and the age stanzas
 //! of the recipient lock (an X25519 stanza that no longer opens is, to age,
@@ -27,7 +27,7 @@ fn locks_range(bytes: &[u8]) -> Range<usize> {
 }
 
 /// Flips every byte of the bundle (two ways) and opens each copy with `how`.
-/// Returns how many flips were reported as `WrongKey`.
+/// Returns how many flips were reported as `WrongGrantKey`.
 fn flip_every_byte(f: &Fixture, bundle: &Path, how: &GrantOpen) -> usize {
     let original = std::fs::read(bundle).unwrap();
     assert!(original.starts_with(b"FVGR"));
@@ -41,7 +41,7 @@ fn flip_every_byte(f: &Fixture, bundle: &Path, how: &GrantOpen) -> usize {
             std::fs::write(&copy, &bytes).unwrap();
             match Grant::open(&copy, how) {
                 Err(Error::Tampered { .. } | Error::Corrupt { .. }) => {}
-                Err(Error::WrongKey { .. }) if locks.contains(&i) => wrong_key += 1,
+                Err(Error::WrongGrantKey { .. }) if locks.contains(&i) => wrong_key += 1,
                 Err(e) => panic!("flip {mask:#04x} at byte {i} (locks {locks:?}): {e:?}"),
                 Ok(g) => panic!(
                     "flip {mask:#04x} at byte {i} opened: {:?}",
@@ -77,7 +77,7 @@ fn every_flipped_byte_is_refused() {
     let wrong = flip_every_byte(&f, &token_only.path, &how);
     assert!(
         wrong <= 2 * 16,
-        "only the token check may say WrongKey: {wrong}"
+        "only the token check may say WrongGrantKey: {wrong}"
     );
     std::fs::remove_dir_all(f.path("state-a")).unwrap();
 

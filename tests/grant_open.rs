@@ -16,7 +16,7 @@ fn script_key(r: &dyn ReadCredentials, name: &str) -> String {
 }
 
 fn is_wrong_key<T: std::fmt::Debug>(r: Result<T>) -> bool {
-    matches!(r, Err(Error::WrongKey { .. }))
+    matches!(r, Err(Error::WrongGrantKey { .. }))
 }
 
 #[test]
@@ -63,9 +63,16 @@ fn token_only_opens_with_its_token_and_reads_like_a_vault() {
     assert!(matches!(g.get(""), Err(Error::InvalidArgument(_))));
 
     // Wrong token (same grant id, other secret), a token of another grant, no token.
-    assert!(is_wrong_key(
-        f.open(&issued.path, &f.how("a").token(altered_token(&token)))
-    ));
+    // The error speaks of the grant's token and identity, not of a passphrase.
+    let wrong = f.open(&issued.path, &f.how("a").token(altered_token(&token)));
+    let said = wrong.as_ref().map(|_| ()).unwrap_err().to_string();
+    assert!(
+        said.contains("token or farm identity")
+            && said.contains(&issued.path.display().to_string())
+            && !said.contains("passphrase"),
+        "{said}"
+    );
+    assert!(is_wrong_key(wrong));
     let other = f.issue(&f.spec("other.fvg").entry(RENDER));
     assert!(is_wrong_key(
         f.open(&issued.path, &f.how("a").token(other.token.unwrap()))

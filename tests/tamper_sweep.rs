@@ -106,6 +106,7 @@ fn variant(e: &Error) -> &'static str {
         Error::NotFound { .. } => "NotFound",
         Error::Expired { .. } => "Expired",
         Error::WrongKey { .. } => "WrongKey",
+        Error::WrongGrantKey { .. } => "WrongGrantKey",
         Error::Tampered { .. } => "Tampered",
         Error::Corrupt { .. } => "Corrupt",
         Error::Locked { .. } => "Locked",

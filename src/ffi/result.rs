@@ -21,7 +21,8 @@ pub enum fv_result {
     FV_NOT_FOUND = 1,
     /// The entry's TTL has run out; it has been removed. Refresh it and store it again.
     FV_EXPIRED = 2,
-    /// The passphrase or key file does not open this vault.
+    /// The passphrase or key file does not open this vault; for a grant, the
+    /// token or farm identity does not open it.
     FV_WRONG_KEY = 3,
     /// An entry failed authentication: it was modified on disk or damaged.
     FV_TAMPERED = 4,
@@ -105,7 +106,7 @@ pub(crate) fn code_of(e: &Error) -> fv_result {
     match e {
         Error::NotFound { .. } => fv_result::FV_NOT_FOUND,
         Error::Expired { .. } => fv_result::FV_EXPIRED,
-        Error::WrongKey { .. } => fv_result::FV_WRONG_KEY,
+        Error::WrongKey { .. } | Error::WrongGrantKey { .. } => fv_result::FV_WRONG_KEY,
         Error::Tampered { .. } => fv_result::FV_TAMPERED,
         Error::Corrupt { .. } => fv_result::FV_CORRUPT,
         Error::Locked { .. } => fv_result::FV_LOCKED,

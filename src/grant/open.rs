@@ -145,7 +145,7 @@ impl Grant {
         let bytes = read_bundle(path)?;
         let parsed = bundle::parse(&bytes).map_err(|w| Error::corrupt(path, w))?;
         let grant_id = GrantId(parsed.header.grant_id);
-        let wrong = || Error::WrongKey {
+        let wrong = || Error::WrongGrantKey {
             path: path.to_path_buf(),
         };
         let tampered = || Error::Tampered {

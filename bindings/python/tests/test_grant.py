@@ -191,6 +191,7 @@ def test_wrong_or_missing_material(issued: Issued, state: Path) -> None:
     with pytest.raises(farmvault.WrongKey) as e:
         farmvault.Grant.open(issued.token_grant, wrong, state_dir=state)
     assert e.value.code == 3 and "token.fvgrant" in e.value.message
+    assert "token or farm identity" in e.value.message and "passphrase" not in e.value.message
     assert "fvg1_" not in e.value.message and issued.token[5:20] not in e.value.message
     with pytest.raises(farmvault.WrongKey):
         farmvault.Grant.open(issued.token_grant, issued.both_token, state_dir=state)

@@ -135,6 +135,11 @@ impl From<Error> for CliError {
                 format!("wrong passphrase or key file for the vault at {}", path.display()),
                 "check --key-file / FARMVAULT_KEY_FILE or FARMVAULT_PASSPHRASE_FILE, or retype the passphrase",
             ),
+            Error::WrongGrantKey { path } => CliError::new(
+                WRONG_KEY,
+                format!("the token or farm identity given does not open the grant {}", path.display()),
+                "check FARMVAULT_GRANT_TOKEN (or --token-env) and --identity / FARMVAULT_IDENTITY",
+            ),
             Error::Tampered { entry } => CliError::new(
                 CORRUPT,
                 format!("entry {entry:?} failed authentication: it was modified or damaged on disk"),

@@ -71,7 +71,8 @@ class Expired(Error):
 
 
 class WrongKey(Error):
-    """The passphrase or key file does not open this vault (``FV_WRONG_KEY``)."""
+    """The passphrase or key file does not open this vault; for a grant, the token
+    or farm identity does not open it (``FV_WRONG_KEY``)."""
 
     CODE = 3
     NAME = "FV_WRONG_KEY"
