@@ -3,17 +3,17 @@
 //! This is the only module of the crate that may use `unsafe`. Its layout, after
 //! rustls-ffi and hyper (see STYLE.md):
 //!
-//! - [`macros`]: `ffi_fn!`, the one way to define an exported function. It adds
+//! - `macros`: `ffi_fn!`, the one way to define an exported function. It adds
 //!   `#[no_mangle] pub unsafe extern "C"`, catches panics and picks the value returned
 //!   on failure by the return type (`FV_PANIC`/the error code for `fv_result`, `NULL`,
 //!   `0`, `false`); and the `try_*!` helpers that turn C arguments into Rust values.
-//! - [`boundary`]: the panic boundary and the by-type fallback values.
+//! - `boundary`: the panic boundary and the by-type fallback values.
 //! - [`result`]: `fv_result`, the mapping from [`crate::Error`], the thread-local last
 //!   error message.
-//! - [`handle`]: the `Castable` trait tying each opaque C type to its Rust type and its
+//! - `handle`: the `Castable` trait tying each opaque C type to its Rust type and its
 //!   ownership (Box or Arc), and the registry of live handles that turns a use after
 //!   free or a double free into `FV_INVALID_ARGUMENT` instead of undefined behaviour.
-//! - [`args`]: NUL-terminated strings (bounded scan), `(ptr, len)` pairs, out-params.
+//! - `args`: NUL-terminated strings (bounded scan), `(ptr, len)` pairs, out-params.
 //! - the exported functions, one module per C type.
 //!
 //! # The contract every exported function keeps
