@@ -181,7 +181,7 @@ pub fn token(data: &[u8]) {
                 })
                 .collect();
             known.push(
-                Error::WrongKey {
+                Error::WrongGrantKey {
                     path: f.bundle.clone(),
                 }
                 .to_string(),

@@ -1,6 +1,7 @@
 //! The one error type of farmvault.
 //!
-//! Expected outcomes a caller acts on (`NotFound`, `Expired`, `WrongKey`) and
+//! Expected outcomes a caller acts on (`NotFound`, `Expired`, `WrongKey`,
+//! `WrongGrantKey`) and
 //! fail-stop faults (`Corrupt`, `Io`, ...) are distinct variants, so `?` works
 //! for the faults and a `match` still separates the outcomes. Messages name
 //! paths, entries and arguments; they never carry secret bytes, passphrases or
@@ -37,7 +38,7 @@ pub enum Error {
     },
     /// The token or farm identity given does not open this job grant (its
     /// `WrongKey`; the same code, FV_WRONG_KEY, through the C ABI).
-    #[error("the token or farm identity given does not open the grant {path}")]
+    #[error("wrong token or farm identity for the grant {path}")]
     WrongGrantKey {
         /// The grant bundle that refused them.
         path: PathBuf,
@@ -80,7 +81,7 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// This machine's hostname does not match a job grant's host pattern, so the
-    /// grant will not open here. Not `WrongKey` (the token or identity may be
+    /// grant will not open here. Not `WrongGrantKey` (the token or identity may be
     /// right) nor `InvalidArgument` (nothing the caller passed is malformed): run
     /// the job on a matching host, or issue a grant for this one.
     #[error(

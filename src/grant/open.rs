@@ -118,7 +118,7 @@ pub(super) fn open_plaintext(plain: &[u8]) -> Option<Vec<GrantedEntry>> {
 impl Grant {
     /// Opens the grant bundle at `bundle_path` with the material in `how`.
     ///
-    /// Order of checks: the material opens the grant key (`WrongKey` otherwise,
+    /// Order of checks: the material opens the grant key (`WrongGrantKey` otherwise,
     /// including a missing half of a `require_both` grant; `InvalidArgument` when
     /// no material is given or the token is malformed) and the whole bundle
     /// authenticates (`Tampered`, or `Corrupt` when it is not a readable bundle);

@@ -135,11 +135,8 @@ impl From<Error> for CliError {
                 format!("wrong passphrase or key file for the vault at {}", path.display()),
                 "check --key-file / FARMVAULT_KEY_FILE or FARMVAULT_PASSPHRASE_FILE, or retype the passphrase",
             ),
-            Error::WrongGrantKey { path } => CliError::new(
-                WRONG_KEY,
-                format!("the token or farm identity given does not open the grant {}", path.display()),
-                "check FARMVAULT_GRANT_TOKEN (or --token-env) and --identity / FARMVAULT_IDENTITY",
-            ),
+            // Grant opens go through `source::grant_error`; this keeps any other path to the same words.
+            Error::WrongGrantKey { path } => crate::source::grant_error(Error::WrongGrantKey { path: path.clone() }, &path, None),
             Error::Tampered { entry } => CliError::new(
                 CORRUPT,
                 format!("entry {entry:?} failed authentication: it was modified or damaged on disk"),

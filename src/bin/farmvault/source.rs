@@ -126,7 +126,7 @@ pub fn open_grant(g: &Global, bundle: &Path, s: &GrantSource) -> Result<Grant, C
 pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
     let shown = bundle.display();
     match e {
-        Error::WrongKey { .. } | Error::WrongGrantKey { .. } => CliError::new(
+        Error::WrongGrantKey { .. } => CliError::new(
             WRONG_KEY,
             format!("the token or farm identity given does not open the grant {shown}"),
             format!(
