@@ -1001,10 +1001,17 @@ impl Vault {
             ));
         }
         let ceiling = format::GrantPolicy::MAX_LIMIT_SECS;
-        if policy.max_claim_secs > ceiling || policy.max_use_secs > ceiling {
-            return Err(Error::invalid(format!(
-                "grant limits may be at most 366 days ({ceiling} s): a grant cannot be recalled"
-            )));
+        for (what, secs) in [
+            ("max claim-by window", policy.max_claim_secs),
+            ("max use window", policy.max_use_secs),
+        ] {
+            if secs > ceiling {
+                return Err(Error::invalid(format!(
+                    "the {what} of {secs} s is over the most a grant policy allows, {} days \
+                     ({ceiling} s): a grant cannot be recalled",
+                    ceiling / 86_400
+                )));
+            }
         }
         let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
         let keys = self.keys();

@@ -830,6 +830,17 @@ fn a_claim_window_over_the_limit_points_at_max_claim() {
     env.out(&["grant-policy", "--max-claim", "2w", "--max-use", "30h"]);
     assert_eq!(policy(&env), (14 * 86_400, 30 * 3_600));
     env.run(&args, None).expect(code::OK);
+
+    // Over the ceiling no policy can reach: no command is suggested that would be refused.
+    let mut too_long = args;
+    too_long[3] = "400d";
+    let r = env.fails(&too_long, code::USAGE);
+    assert!(
+        r.stderr.contains("no grant window can be longer than 366d")
+            && !r.stderr.contains("--max-claim 400d"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

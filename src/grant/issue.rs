@@ -177,16 +177,19 @@ fn ceil_secs(d: Duration) -> u64 {
     d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
 }
 
-/// `90061` -> `"1d1h1m1s"`, for messages.
+/// `90061` -> `"25h1m1s"`, `216000` -> `"2d12h"`, for messages: days only from
+/// two days up (a use window reads better as `24h`), as the CLI prints them.
 fn human(secs: u64) -> String {
     if secs == 0 {
         return "0s".into();
     }
+    let days = if secs >= 2 * 86_400 { secs / 86_400 } else { 0 };
+    let rest = secs - days * 86_400;
     let parts = [
-        (secs / 86_400, "d"),
-        (secs % 86_400 / 3_600, "h"),
-        (secs % 3_600 / 60, "m"),
-        (secs % 60, "s"),
+        (days, "d"),
+        (rest / 3_600, "h"),
+        (rest % 3_600 / 60, "m"),
+        (rest % 60, "s"),
     ];
     parts
         .iter()
@@ -285,13 +288,20 @@ impl Vault {
         validate_label(&spec.label)?;
         let access = spec.access()?;
         let policy: GrantPolicy = self.grant_policy()?;
+        // A policy stored before the ceiling existed may be over it: the ceiling wins.
+        let ceiling = GrantPolicy::MAX_LIMIT_SECS;
         let claim_secs = check_window(
             "claim-by window",
             spec.claim_within,
-            policy.max_claim_secs,
+            policy.max_claim_secs.min(ceiling),
             "claim_within",
         )?;
-        let use_secs = check_window("use window", spec.use_for, policy.max_use_secs, "use_for")?;
+        let use_secs = check_window(
+            "use window",
+            spec.use_for,
+            policy.max_use_secs.min(ceiling),
+            "use_for",
+        )?;
         if let Some(p) = &spec.hosts {
             host::validate_pattern(p).map_err(Error::InvalidArgument)?;
         }

@@ -153,7 +153,7 @@ pub enum Command {
     GrantInfo(GrantInfoArgs),
     /// List the grants this vault issued (never their tokens).
     Grants(JsonArg),
-    /// Show or change the vault's caps on grant windows (default: claim within 7d, use for 24h).
+    /// Show or change the vault's caps on grant windows (default caps: 7d to claim, 24h of use).
     GrantPolicy(GrantPolicyArgs),
     /// Create a farm identity file (0600) and print its public key for `grant --to`.
     FarmKeygen(FarmKeygenArgs),
@@ -541,8 +541,12 @@ fn parse_limit(text: &str) -> Result<Duration, String> {
             "{text:?} is not a whole number of seconds: limits are kept in seconds"
         ));
     }
-    if d.as_secs() > farmvault::GrantPolicy::MAX_LIMIT_SECS {
-        return Err("a limit may be at most 366d: a grant cannot be recalled".into());
+    let ceiling = farmvault::GrantPolicy::MAX_LIMIT_SECS;
+    if d.as_secs() > ceiling {
+        return Err(format!(
+            "a limit may be at most {}d: a grant cannot be recalled",
+            ceiling / 86_400
+        ));
     }
     Ok(d)
 }

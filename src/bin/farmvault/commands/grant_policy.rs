@@ -112,6 +112,13 @@ pub fn raise_hint(vault: &Vault, a: &GrantArgs) -> Option<String> {
     let p = vault.grant_policy().ok()?;
     let claim = ceil_secs(a.claim_within);
     let use_for = ceil_secs(a.use_for);
+    let ceiling = GrantPolicy::MAX_LIMIT_SECS;
+    if claim > ceiling || use_for > ceiling {
+        return Some(format!(
+            "no grant window can be longer than {}: ask for less",
+            exact(ceiling)
+        ));
+    }
     let mut flags = String::new();
     if claim > p.max_claim_secs {
         flags += &format!(" --max-claim {}", exact(claim));
