@@ -858,6 +858,27 @@ fv_result fv_grant_open(const char *bundle_path,
                         fv_vault **out);
 
 /**
+ * The use window of `grant`, a job grant opened with `fv_grant_open`, in seconds
+ * since 1970 (UTC).
+ *
+ * `first_opened_out`: receives when the window started: at the grant's first open
+ * on this machine, as recorded in the state directory (see
+ * `fv_options_set_state_dir`; later opens report the same time). `use_until_out`:
+ * receives when it ends: every read through the grant from then on is FV_EXPIRED
+ * (an entry whose own TTL ends sooner expires sooner: see `fv_entry_expires`). A
+ * job can check it before a long task, or warn before its credentials end.
+ *
+ * Not a read: it answers after the window is over too, so a job can report when
+ * it ended. Both out-parameters are required; both are written, or neither.
+ * Returns FV_INVALID_ARGUMENT for a NULL out-parameter, a NULL or closed `grant`,
+ * or a handle that is a vault rather than a grant.
+ */
+FV_MUST_USE
+fv_result fv_grant_use_window(const fv_vault *grant,
+                              uint64_t *first_opened_out,
+                              uint64_t *use_until_out);
+
+/**
  * Creates an opaque credential holding a copy of `secret_len` bytes at `secret`
  * (1 to FV_MAX_SECRET_LEN).
  *

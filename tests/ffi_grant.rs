@@ -1,4 +1,5 @@
-//! `fv_grant_open` called directly from Rust: a job grant as a read-only `fv_vault`.
+//! `fv_grant_open` and `fv_grant_use_window` called directly from Rust: a job grant as a
+//! read-only `fv_vault`, and when its use window started and ends.
 //!
 //! Grants are issued with the Rust API on the fixture's driven clock (T0), then opened
 //! through the C ABI with options pinning the time, the state directory and the
@@ -17,7 +18,7 @@ use farmvault::ffi::result::*;
 use farmvault::ffi::sgtk::*;
 use farmvault::ffi::vault::*;
 use farmvault::ffi::{batch::*, credential::*};
-use farmvault::SecretString;
+use farmvault::{Clock, SecretString, SystemClock, UnixTime};
 use ffi_support::*;
 use grant_support::*;
 use std::ffi::{c_char, CStr, CString};
@@ -569,6 +570,179 @@ fn use_after_close_and_threads() {
     // SAFETY: a closed handle: detected by the registry, never dereferenced.
     unsafe { fv_vault_close(g) };
     assert!(msg().contains("closed or invalid"), "{}", msg());
+}
+
+/// `fv_grant_use_window` of `grant`: (first opened, use until), or the failure code
+/// (with both out-params checked untouched).
+fn use_window(grant: *const fv_vault) -> Result<(u64, u64), fv_result> {
+    let (mut first, mut until) = (7u64, 7u64);
+    // SAFETY: a handle the library returned (live or closed, both detected) and live
+    // out-params.
+    match unsafe { fv_grant_use_window(grant, &mut first, &mut until) } {
+        FV_OK => Ok((first, until)),
+        other => {
+            assert_eq!(
+                (first, until),
+                (7, 7),
+                "out-params are written only on success"
+            );
+            Err(other)
+        }
+    }
+}
+
+#[test]
+fn the_use_window_is_the_grants_own() {
+    let f = Fixture::new();
+    let issued = f.issue(&f.spec("job.fvg").entry(RENDER));
+    let token = ctoken(issued.token.as_ref().unwrap());
+    let p = &issued.path;
+
+    // First opened at hour 1 (options pinning the clock): 4 h of use, to hour 5.
+    let g = open_at(&f, p, Some(&token), None, "a", 1.0).unwrap();
+    let window = use_window(g).unwrap();
+    assert_eq!(window, (at_hours(1.0).0, at_hours(5.0).0));
+    close(g);
+    // What the Rust API says of the same grant on the same machine, opened later.
+    f.clock.set(at_hours(2.0));
+    let how = f.how("a").token(issued.token.clone().unwrap());
+    let grant = f.open(p, &how).unwrap();
+    assert_eq!(
+        window,
+        (grant.first_opened().secs(), grant.use_until().secs())
+    );
+    // A later open on this machine reports the window its first open started; the
+    // entries inside expire with it.
+    let g = open_at(&f, p, Some(&token), None, "a", 4.5).unwrap();
+    assert_eq!(use_window(g), Ok(window));
+    let render = ctext(RENDER);
+    // SAFETY: live handle, string and out-param; the entry is freed once.
+    unsafe {
+        let mut entry = null_mut();
+        assert_eq!(fv_vault_metadata(g, render.as_ptr(), &mut entry), FV_OK);
+        assert_eq!(fv_entry_expires(entry), window.1);
+        fv_entry_free(entry);
+    }
+    close(g);
+    // Another machine's window starts at its own first open.
+    let g = open_at(&f, p, Some(&token), None, "b", 30.0).unwrap();
+    assert_eq!(use_window(g), Ok((at_hours(30.0).0, at_hours(34.0).0)));
+    close(g);
+}
+
+#[test]
+fn the_use_window_of_a_vault_null_or_closed_handle_is_refused() {
+    let f = Fixture::new();
+    let issued = f.issue(&f.spec("job.fvg").entry(RENDER));
+    let token = ctoken(issued.token.as_ref().unwrap());
+    let g = open_at(&f, &issued.path, Some(&token), None, "a", 1.0).unwrap();
+    let path = cpath(&f.path("plain-vault"));
+    let mut vault = null_mut();
+    let mut opts = null_mut();
+    let (mut first, mut until) = (7u64, 7u64);
+    // SAFETY: NULLs, live locals and handles the library returned; each freed once.
+    unsafe {
+        assert_eq!(fv_options_new(&mut opts), FV_OK);
+        assert_eq!(fv_options_set_kdf(opts, 8, 1, 1), FV_OK);
+        let r = fv_vault_create_passphrase(path.as_ptr(), b"pw".as_ptr(), 2, opts, &mut vault);
+        assert_eq!(r, FV_OK, "{}", msg());
+        fv_options_free(opts);
+
+        // A vault has no use window.
+        assert_eq!(use_window(vault), Err(FV_INVALID_ARGUMENT));
+        let m = msg();
+        assert!(
+            m.contains("grant: ") && m.contains("not a job grant"),
+            "{m}"
+        );
+        fv_vault_close(vault);
+
+        fails(
+            fv_grant_use_window(g, null_mut(), &mut until),
+            FV_INVALID_ARGUMENT,
+            "first_opened_out is NULL",
+        );
+        fails(
+            fv_grant_use_window(g, &mut first, null_mut()),
+            FV_INVALID_ARGUMENT,
+            "use_until_out is NULL",
+        );
+        assert_eq!(
+            (first, until),
+            (7, 7),
+            "out-params are written only on success"
+        );
+        fails(
+            fv_grant_use_window(null(), &mut first, &mut until),
+            FV_INVALID_ARGUMENT,
+            "grant is NULL",
+        );
+        // Another handle type where the grant belongs: the registry says which.
+        let mut other = null_mut();
+        assert_eq!(fv_options_new(&mut other), FV_OK);
+        fails(
+            fv_grant_use_window(other.cast::<fv_vault>(), &mut first, &mut until),
+            FV_INVALID_ARGUMENT,
+            "grant: expected an fv_vault, got an fv_options",
+        );
+        fv_options_free(other);
+    }
+    assert_eq!(
+        use_window(g),
+        Ok((at_hours(1.0).0, at_hours(5.0).0)),
+        "{}",
+        msg()
+    );
+    close(g);
+    assert_eq!(use_window(g), Err(FV_INVALID_ARGUMENT));
+    assert!(
+        msg().contains("grant: fv_vault handle is closed or invalid"),
+        "{}",
+        msg()
+    );
+}
+
+#[test]
+fn the_use_window_answers_after_it_is_over() {
+    // A handle outlives its window only on the system clock (a pinned clock stands
+    // still), so this grant is issued now, with two seconds of use (one could run out
+    // between the open recording its first open and checking the window).
+    let f = Fixture::new();
+    let wall = || SystemClock.now().secs();
+    f.clock.set(UnixTime(wall()));
+    let spec = f
+        .spec("short.fvg")
+        .entry(RENDER)
+        .use_for(std::time::Duration::from_secs(2));
+    let issued = f.issue(&spec);
+    let token = ctoken(issued.token.as_ref().unwrap());
+    let opts = options(&f, "a", 0.0, "render01.farm.example");
+    // SAFETY: a live options handle. 0: back to the system clock.
+    assert_eq!(unsafe { fv_options_set_fixed_time(opts, 0) }, FV_OK);
+    let before = wall();
+    let g = open(&issued.path, Some(&token), None, opts).unwrap();
+    let after = wall();
+    // SAFETY: a live options handle, freed once.
+    unsafe { fv_options_free(opts) };
+    let (first, until) = use_window(g).unwrap();
+    assert!(
+        (before..=after).contains(&first),
+        "{before} <= {first} <= {after}"
+    );
+    assert_eq!(until, first + 2);
+
+    while wall() < until {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        read_field(g, RENDER, fv_field::ApiKey),
+        Err(FV_EXPIRED),
+        "every read past the window is FV_EXPIRED"
+    );
+    assert!(msg().contains("job-4711"), "{}", msg());
+    // Not a read: the window is still there to report.
+    assert_eq!(use_window(g), Ok((first, until)), "{}", msg());
+    close(g);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `fv_grant_open`: a job grant bundle opened as a read-only `fv_vault`, so plugin code
-//! reads through the same functions whether the farm gave it a vault or a grant.
+//! reads through the same functions whether the farm gave it a vault or a grant; and
+//! `fv_grant_use_window`: when that grant's use window started and when it ends.
 
 use super::handle;
 use super::info::FV_MAX_TEXT_LEN;
@@ -63,6 +64,41 @@ ffi_fn! {
         }
         let grant = Grant::open(path, &how)?;
         out.write(handle::new_arc::<fv_vault>(Handle::Grant(grant)));
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// The use window of `grant`, a job grant opened with `fv_grant_open`, in seconds
+    /// since 1970 (UTC).
+    ///
+    /// `first_opened_out`: receives when the window started: at the grant's first open
+    /// on this machine, as recorded in the state directory (see
+    /// `fv_options_set_state_dir`; later opens report the same time). `use_until_out`:
+    /// receives when it ends: every read through the grant from then on is FV_EXPIRED
+    /// (an entry whose own TTL ends sooner expires sooner: see `fv_entry_expires`). A
+    /// job can check it before a long task, or warn before its credentials end.
+    ///
+    /// Not a read: it answers after the window is over too, so a job can report when
+    /// it ended. Both out-parameters are required; both are written, or neither.
+    /// Returns FV_INVALID_ARGUMENT for a NULL out-parameter, a NULL or closed `grant`,
+    /// or a handle that is a vault rather than a grant.
+    fn fv_grant_use_window(
+        grant: *const fv_vault,
+        first_opened_out: *mut u64,
+        use_until_out: *mut u64,
+    ) -> fv_result {
+        let first_opened_out = try_out!(first_opened_out);
+        let use_until_out = try_out!(use_until_out);
+        let handle = try_arc!(grant);
+        let Handle::Grant(grant) = &*handle else {
+            return Err(Failure::invalid(
+                "grant: this fv_vault is a vault, not a job grant; only a handle from \
+                 fv_grant_open has a use window",
+            ));
+        };
+        first_opened_out.write(grant.first_opened().secs());
+        use_until_out.write(grant.use_until().secs());
         Ok(())
     }
 }

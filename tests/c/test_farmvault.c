@@ -999,7 +999,7 @@ static void test_grant_reads_and_refuses_writes(void) {
     fv_list *list = NULL, *imported = NULL;
     fv_credential *cred = NULL;
     fv_batch *batch = NULL;
-    uint64_t n = 99;
+    uint64_t n = 99, first_opened = 0, use_until = 0;
 
     read_token("token.txt", token, sizeof token);
     CHECK_OK(open_grant("token.fvgrant", token, NULL, opts, &grant));
@@ -1010,6 +1010,12 @@ static void test_grant_reads_and_refuses_writes(void) {
     CHECK(!fv_entry_has_credential(entry));
     CHECK(fv_entry_kind(entry) == FV_KIND_SCRIPT_KEY);
     CHECK(fv_entry_expires(entry) != 0);
+    /* The use window, on the system clock: opened just now, 4 h of use, and the
+     * entry expires with it. */
+    CHECK_OK(fv_grant_use_window(grant, &first_opened, &use_until));
+    CHECK(first_opened <= (uint64_t)time(NULL) && first_opened + 60 > (uint64_t)time(NULL));
+    CHECK(use_until == first_opened + 4 * 3600);
+    CHECK(fv_entry_expires(entry) == use_until);
     fv_entry_free(entry);
     entry = NULL;
     CHECK_OK(fv_vault_list(grant, NULL, &list));
@@ -1054,6 +1060,10 @@ static void test_grant_reads_and_refuses_writes(void) {
                 "fv_vault handle is closed or invalid");
     CHECK_FAILS(fv_vault_put(grant, "x", U8("x"), 1, 0), FV_INVALID_ARGUMENT,
                 "closed or invalid");
+    first_opened = use_until = 7;
+    CHECK_FAILS(fv_grant_use_window(grant, &first_opened, &use_until), FV_INVALID_ARGUMENT,
+                "grant: fv_vault handle is closed or invalid");
+    CHECK(first_opened == 7 && use_until == 7);
     fv_vault_close(grant);
     CHECK_MSG("vault: fv_vault handle is closed or invalid");
     fv_options_free(opts);
@@ -1121,8 +1131,9 @@ static void test_grant_clock_and_host(void) {
     char token[256], hosts_token[256];
     const uint64_t now = (uint64_t)time(NULL);
     fv_options *opts = NULL;
-    fv_vault *grant = NULL;
+    fv_vault *grant = NULL, *vault = NULL;
     fv_entry *entry = NULL;
+    uint64_t first_opened = 0, use_until = 0;
 
     read_token("token.txt", token, sizeof token);
     read_token("hosts.txt", hosts_token, sizeof hosts_token);
@@ -1132,12 +1143,33 @@ static void test_grant_clock_and_host(void) {
     CHECK_OK(fv_vault_metadata(grant, GRANT_ENTRY, &entry));
     CHECK(fv_entry_expires(entry) == now + 4 * 3600);
     fv_entry_free(entry);
+    CHECK_OK(fv_grant_use_window(grant, &first_opened, &use_until));
+    CHECK(first_opened == now && use_until == now + 4 * 3600);
     fv_vault_close(grant);
     fv_options_free(opts);
+    /* A later open on this "machine" keeps the window its first open started. */
     opts = grant_options("state-clock", now + 3 * 3600, NULL);
     CHECK_OK(open_grant("token.fvgrant", token, NULL, opts, &grant));
     CHECK(reads_grant_key(grant));
+    first_opened = use_until = 0;
+    CHECK_OK(fv_grant_use_window(grant, &first_opened, &use_until));
+    CHECK(first_opened == now && use_until == now + 4 * 3600);
+    /* Both out-parameters are required; neither is written on failure. */
+    first_opened = use_until = 7;
+    CHECK_FAILS(fv_grant_use_window(grant, NULL, &use_until), FV_INVALID_ARGUMENT,
+                "first_opened_out is NULL");
+    CHECK_FAILS(fv_grant_use_window(grant, &first_opened, NULL), FV_INVALID_ARGUMENT,
+                "use_until_out is NULL");
+    CHECK_FAILS(fv_grant_use_window(NULL, &first_opened, &use_until), FV_INVALID_ARGUMENT,
+                "grant is NULL");
+    CHECK(first_opened == 7 && use_until == 7);
     fv_vault_close(grant);
+    /* A vault has no use window. */
+    vault = open_vault("not-a-grant", 1, 0);
+    CHECK_FAILS(fv_grant_use_window(vault, &first_opened, &use_until), FV_INVALID_ARGUMENT,
+                "not a job grant");
+    CHECK(first_opened == 7 && use_until == 7);
+    fv_vault_close(vault);
     fv_options_free(opts);
     grant = NULL;
     opts = grant_options("state-clock", now + 5 * 3600, NULL);

@@ -424,6 +424,11 @@ def fv_grant_open(
 ) -> None: ...
 
 
+# fv_result fv_grant_use_window(const fv_vault *grant, uint64_t *first_opened_out, uint64_t *use_until_out);
+@_result(VAULT, POINTER(c_uint64), POINTER(c_uint64))
+def fv_grant_use_window(grant: VaultP, first_opened_out: Out, use_until_out: Out) -> None: ...
+
+
 # -- credentials --------------------------------------------------------------------
 
 # fv_result fv_credential_new_opaque(const uint8_t *secret, size_t secret_len, fv_credential **out);
