@@ -16,7 +16,8 @@
 // Job grants: Vault::open_grant() opens a grant bundle (from `farmvault grant`) with its
 // token and/or a farm identity as a read-only Vault: get/try_get/metadata/list read as
 // on a vault, every write throws Error(FV_READ_ONLY). Plugin code reads the same way
-// whether the farm gave the job a vault or a grant.
+// whether the farm gave the job a vault or a grant. Vault::use_window() says when the
+// grant's use window started and when it ends (after which every read throws Expired).
 //
 // Threads: a farmvault::Vault may be used from any number of threads at once (share it
 // by reference); every other object here belongs to one thread at a time.
@@ -463,6 +464,14 @@ private:
 
 // ---- the vault ----
 
+/// The use window of a job grant (Vault::use_window), in Unix seconds.
+struct UseWindow {
+    /// When it started: the grant's first open on this machine.
+    uint64_t first_opened;
+    /// When it ends: every read through the grant from then on throws Expired.
+    uint64_t use_until;
+};
+
 /// An open vault; closed on destruction. Thread-safe.
 class Vault : public detail::Owned<fv_vault, fv_vault_close> {
 public:
@@ -548,6 +557,15 @@ public:
         fv_list *out = nullptr;
         detail::check(fv_vault_list(raw(), prefix.c_str(), &out));
         return List(out);
+    }
+    /// The use window of a Vault from open_grant(): when it started (the grant's first
+    /// open on this machine) and when it ends (every read from then on throws Expired).
+    /// Not a read: it answers after the window is over too. Throws
+    /// Error(FV_INVALID_ARGUMENT) on a vault.
+    UseWindow use_window() const {
+        UseWindow window{0, 0};
+        detail::check(fv_grant_use_window(raw(), &window.first_opened, &window.use_until));
+        return window;
     }
     /// Deletes an entry; throws NotFound.
     void remove(const std::string &name) { detail::check(fv_vault_delete(raw(), name.c_str())); }

@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -281,6 +282,33 @@ void test_grants(const std::string &dir, const std::string &grants) {
     THROWS(farmvault::Error, FV_READ_ONLY, "only reads", grant.put("x", "y"));
     THROWS(farmvault::Error, FV_READ_ONLY, "only reads", grant.remove("shotgun/render_farm"));
     THROWS(farmvault::Error, FV_READ_ONLY, "only reads", grant.rotate());
+
+    // The use window, on the system clock: opened just now, 4 h of use, and the entry
+    // expires with it.
+    const uint64_t now = static_cast<uint64_t>(std::time(nullptr));
+    const farmvault::UseWindow window = grant.use_window();
+    CHECK(window.first_opened <= now && now < window.first_opened + 60);
+    CHECK(window.use_until == window.first_opened + 4 * 3600);
+    CHECK(grant.metadata("shotgun/render_farm").expires() ==
+          std::optional<uint64_t>(window.use_until));
+    // On a pinned clock: the window starts at the first open on this "machine", and a
+    // later open keeps it.
+    farmvault::Options pinned;
+    pinned.state_dir(dir + "/grant-window-state").fixed_time(now - 3600);
+    farmvault::UseWindow first =
+        farmvault::Vault::open_grant(grants + "/token.fvgrant", token.c_str(), nullptr, &pinned)
+            .use_window();
+    CHECK(first.first_opened == now - 3600 && first.use_until == now + 3 * 3600);
+    pinned.fixed_time(now + 2 * 3600);
+    farmvault::UseWindow later =
+        farmvault::Vault::open_grant(grants + "/token.fvgrant", token.c_str(), nullptr, &pinned)
+            .use_window();
+    CHECK(later.first_opened == first.first_opened && later.use_until == first.use_until);
+    // A vault has none.
+    auto opts_vault = cheap();
+    farmvault::Vault vault =
+        farmvault::Vault::create_passphrase(dir + "/not-a-grant", "pw", &opts_vault);
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "not a job grant", vault.use_window());
 
     // Wrong material; a farm identity alone.
     std::string wrong = token;
