@@ -11,7 +11,7 @@ import sys
 import textwrap
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, Iterator, List
 
@@ -31,7 +31,8 @@ OUTSIDE_SECRET = "PYGRANT-OUTSIDE-0b5f"
 
 @dataclass(frozen=True)
 class Issued:
-    """The grants the CLI issued (72 h to claim, 4 h of use, entries under shotgun/)."""
+    """The grants the CLI issued (72 h to claim, 4 h of use, entries under shotgun/;
+    ``short_grant``: 2 s of use)."""
 
     dir: Path
     vault: Path
@@ -44,6 +45,8 @@ class Issued:
     both_token: str
     hosts_grant: Path
     hosts_token: str
+    short_grant: Path
+    short_token: str
 
 
 def cli_path(library: farmvault.LibraryInfo) -> Path:
@@ -90,6 +93,8 @@ def issued(library: farmvault.LibraryInfo, tmp_path_factory: pytest.TempPathFact
     assert no_token == "", "a --no-token grant printed a token"
     both_token = grant("--label", "py-both", "--to", public, "--require-both", "--out", str(d / "both.fvgrant"))
     hosts_token = grant("--label", "py-hosts", "--hosts", "render*", "--out", str(d / "hosts.fvgrant"))
+    short = ("--label", "py-short", "--out", str(d / "short.fvgrant"))
+    short_token = run("grant", "shotgun/", "--claim-within", "72h", "--use-for", "2s", *short)
     return Issued(
         dir=d,
         vault=d / "vault",
@@ -102,6 +107,8 @@ def issued(library: farmvault.LibraryInfo, tmp_path_factory: pytest.TempPathFact
         both_token=both_token,
         hosts_grant=d / "hosts.fvgrant",
         hosts_token=hosts_token,
+        short_grant=d / "short.fvgrant",
+        short_token=short_token,
     )
 
 
@@ -246,6 +253,42 @@ def test_the_two_clocks(issued: Issued, state: Path, tmp_path: Path) -> None:
     with pytest.raises(farmvault.Expired):
         farmvault.Grant.open(issued.token_grant, issued.token, state_dir=late, fixed_time=t + 73 * 3600)
     assert not late.exists()
+
+
+def test_the_use_window(issued: Issued, state: Path) -> None:
+    t = now()
+    first = datetime.fromtimestamp(t, tz=timezone.utc)
+    with farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, fixed_time=first) as g:
+        assert g.first_opened == first and g.first_opened.tzinfo == timezone.utc
+        assert g.use_until == first + timedelta(hours=4) and g.use_until.tzinfo == timezone.utc
+        assert g.metadata(ENTRY).expires == g.use_until
+    # A later open on this machine reports the window its first open started.
+    with farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, fixed_time=t + 3 * 3600) as g:
+        assert (g.first_opened, g.use_until) == (first, first + timedelta(hours=4))
+        for name in ("first_opened", "use_until"):
+            with pytest.raises(AttributeError):
+                setattr(g, name, first)
+    assert g.closed
+    for name in ("first_opened", "use_until"):
+        with pytest.raises(farmvault.InvalidArgument, match="this grant is closed"):
+            getattr(g, name)
+
+
+def test_the_use_window_answers_after_it_is_over(issued: Issued, state: Path) -> None:
+    # A grant outlives its window only on the system clock (a pinned clock stands
+    # still): this one has 2 s of use from its first open, here.
+    before = now()
+    with farmvault.Grant.open(issued.short_grant, issued.short_token, state_dir=state) as g:
+        after = now()
+        first, until = g.first_opened, g.use_until
+        assert before <= first.timestamp() <= after
+        assert until - first == timedelta(seconds=2)
+        while time.time() < until.timestamp():
+            time.sleep(0.05)
+        with pytest.raises(farmvault.Expired, match="py-short"):
+            g.get(ENTRY)
+        # Not a read: the window is still there to report.
+        assert (g.first_opened, g.use_until) == (first, until)
 
 
 def test_a_host_outside_the_pattern_is_not_allowed(issued: Issued, state: Path) -> None:

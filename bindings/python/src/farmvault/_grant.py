@@ -6,10 +6,10 @@ from __future__ import annotations
 import ctypes
 import os
 from datetime import datetime
-from typing import Mapping, Optional, Union
+from typing import Mapping, Optional, Tuple, Union
 
 from . import _ffi
-from ._args import SecretIn, path_arg
+from ._args import SecretIn, path_arg, to_datetime
 from ._errors import InvalidArgument
 from ._loader import PathArg
 from ._secret import SecretLike
@@ -47,7 +47,9 @@ class Grant(_Store):
     :class:`~farmvault.NotFound`, and every read past the use window is
     :class:`~farmvault.Expired`. It also has every write method of a vault, so code
     written for a vault runs on it, and each raises :class:`~farmvault.ReadOnly`.
-    Thread-safe, like a vault; close it (or use a ``with`` block) when done.
+    :attr:`first_opened` and :attr:`use_until` say when the use window started and
+    when it ends. Thread-safe, like a vault; close it (or use a ``with`` block) when
+    done.
     """
 
     _what = "grant"
@@ -100,6 +102,38 @@ class Grant(_Store):
             if secret is not None:
                 secret.wipe()
         return cls(out, raw_bundle.decode("utf-8", "surrogateescape"))
+
+    @property
+    def first_opened(self) -> datetime:
+        """When the grant's use window started (an aware UTC ``datetime``): at its
+        first open on this machine, as recorded in the state directory, so every
+        later open here reports the same time."""
+        return to_datetime(self._use_window()[0])
+
+    @property
+    def use_until(self) -> datetime:
+        """When the grant's use window ends (an aware UTC ``datetime``): every read
+        from then on raises :class:`~farmvault.Expired`. It still answers after
+        that, so a job can report when its access ended, and before, so it can warn
+        or fail fast::
+
+            left = grant.use_until - datetime.now(timezone.utc)
+            if left < timedelta(minutes=10):
+                log.warning("farm credentials end in %s", left)
+
+        (An entry with a shorter TTL of its own expires sooner: see
+        :attr:`~farmvault.EntryInfo.expires`.)
+        """
+        return to_datetime(self._use_window()[1])
+
+    def _use_window(self) -> Tuple[int, int]:
+        """``fv_grant_use_window``: (first opened, use until) in Unix seconds. Not a
+        read, so it answers past the window too; a closed grant raises
+        :class:`~farmvault.InvalidArgument`."""
+        first = ctypes.c_uint64()
+        until = ctypes.c_uint64()
+        _ffi.fv_grant_use_window(self._get(), ctypes.byref(first), ctypes.byref(until))
+        return int(first.value), int(until.value)
 
 
 def from_env(environ: Optional[Mapping[str, str]] = None) -> ReadCredentials:
