@@ -497,7 +497,10 @@ mod tests {
         assert_eq!(human(59), "59s");
         assert_eq!(human(3600), "1h");
         assert_eq!(human(72 * 3600), "3d");
-        assert_eq!(human(90061), "1d1h1m1s");
+        // Days only from two days up, as grant-policy prints: 24h, not 1d.
+        assert_eq!(human(86_400), "24h");
+        assert_eq!(human(90061), "25h1m1s");
+        assert_eq!(human(2 * 86_400 + 43_200), "2d12h");
     }
 
     #[test]
