@@ -241,12 +241,13 @@ set -e
 grep -qx 'source: job grant' "$e2e/stdout" || die "farm_plugin printed: $(cat "$e2e/stdout")"
 grep -qx 'host: https://mysite.shotgrid.autodesk.com' "$e2e/stdout" || die "farm_plugin printed: $(cat "$e2e/stdout")"
 grep -qx 'script: render_farm' "$e2e/stdout" || die "farm_plugin printed: $(cat "$e2e/stdout")"
+grep -qE '^grant readable until: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' "$e2e/stdout" || die "farm_plugin printed: $(cat "$e2e/stdout")"
 for secret in "$GRANT_KEY" "$token"; do
     if grep -qF -e "$secret" "$e2e/stdout" "$e2e/stderr"; then die "the job's output holds a secret"; fi
     if [[ "${job_argv[*]}" == *"$secret"* ]]; then die "the job's argv holds a secret"; fi
 done
 [[ -n $(ls -A "$e2e/home/.local/state/farmvault/grants") ]] || die "the job's first open was not recorded in its HOME"
-ok "farm_plugin, with only the job environment, reads the script key through the grant and prints host and script, never the key or the token"
+ok "farm_plugin, with only the job environment, reads the script key through the grant and prints host, script and when its reads end, never the key or the token"
 # The same job with a wrong token: FV_WRONG_KEY, and still no secret in its output.
 wrong=${token%?}A
 [[ $wrong != "$token" ]] || wrong=${token%?}B

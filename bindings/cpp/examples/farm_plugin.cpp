@@ -22,6 +22,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <string>
 #include <utility>
 
@@ -95,6 +97,13 @@ int main(int argc, char **argv) {
         ConnectionParams params = connection_params(source, entry);
         std::printf("source: %s\nhost: %s\nscript: %s\n", what, params.base_url.c_str(),
                     params.script_name.c_str());
+        if (std::strcmp(what, "job grant") == 0) {
+            // When the grant's reads end: a long task can check this before it starts.
+            const std::time_t ends = static_cast<std::time_t>(source.use_window().use_until);
+            char when[32];
+            std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&ends));
+            std::printf("grant readable until: %s\n", when);
+        }
         connect(params);
         return 0;
     } catch (const farmvault::Expired &e) {
