@@ -6,34 +6,9 @@
 
 mod cli_common;
 
-use cli_common::{chmod, code, Env};
-use farmvault::{Config, Error, KdfParams, KeyFile, Unlock};
-use std::path::{Path, PathBuf};
-
-struct Fx {
-    _dir: tempfile::TempDir,
-    key: PathBuf,
-    config: Config,
-}
-
-/// A vault whose one slot is the key file `farm.key` (0600, as `write_new` makes it).
-fn fixture() -> Fx {
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("farm.key");
-    KeyFile::generate().unwrap().write_new(&key).unwrap();
-    let config = Config::new(dir.path().join("vault")).kdf(KdfParams::new(8, 1, 1).unwrap());
-    drop(
-        config
-            .clone()
-            .create(&Unlock::key_file_path(&key).unwrap())
-            .unwrap(),
-    );
-    Fx {
-        _dir: dir,
-        key,
-        config,
-    }
-}
+use cli_common::{chmod, code, key_file_vault, Env};
+use farmvault::{Error, KeyFile, Unlock};
+use std::path::Path;
 
 #[track_caller]
 fn assert_refused<T>(r: farmvault::Result<T>, key: &Path, mode: u32) {
@@ -53,7 +28,7 @@ fn assert_refused<T>(r: farmvault::Result<T>, key: &Path, mode: u32) {
 
 #[test]
 fn a_loose_key_file_is_refused_with_the_fix() {
-    let fx = fixture();
+    let fx = key_file_vault();
     for mode in [0o644, 0o640, 0o604, 0o660, 0o602, 0o620] {
         chmod(&fx.key, mode);
         assert_refused(KeyFile::read(&fx.key), &fx.key, mode);
@@ -66,7 +41,7 @@ fn a_loose_key_file_is_refused_with_the_fix() {
 
 #[test]
 fn a_private_key_file_opens() {
-    let fx = fixture();
+    let fx = key_file_vault();
     for mode in [0o600, 0o400] {
         chmod(&fx.key, mode);
         drop(
@@ -82,7 +57,7 @@ fn a_private_key_file_opens() {
 fn a_key_file_of_the_wrong_size_says_so_first() {
     // Not a key file at all: its size is the more useful message, and no byte
     // of it is read.
-    let fx = fixture();
+    let fx = key_file_vault();
     let long = fx.key.with_file_name("long.key");
     std::fs::write(&long, [7u8; 33]).unwrap();
     chmod(&long, 0o644);

@@ -5,9 +5,9 @@
 
 mod cli_common;
 
-use cli_common::{code, Env};
+use cli_common::{code, key_file_vault, Env};
 use farmvault::memlock::{self, Status};
-use farmvault::{Config, KdfParams, KeyFile, Unlock};
+use farmvault::Unlock;
 use std::process::Command;
 
 /// The process's locked memory, in KiB (`VmLck` in /proc/self/status).
@@ -46,20 +46,10 @@ fn an_open_vault_locks_its_keys_in_memory() {
         eprintln!("skipped: RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("farm.key");
-    KeyFile::generate().unwrap().write_new(&key).unwrap();
-    let config = Config::new(dir.path().join("vault")).kdf(KdfParams::new(8, 1, 1).unwrap());
-    drop(
-        config
-            .clone()
-            .create(&Unlock::key_file_path(&key).unwrap())
-            .unwrap(),
-    );
-
+    let fx = key_file_vault();
     let before = vm_lck_kib();
-    let unlock = Unlock::key_file_path(&key).unwrap();
-    let vault = config.open(&unlock).unwrap();
+    let unlock = Unlock::key_file_path(&fx.key).unwrap();
+    let vault = fx.config.clone().open(&unlock).unwrap();
     let open = vm_lck_kib();
     assert_eq!(memlock::status(), Status::Locked);
     assert!(
