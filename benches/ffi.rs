@@ -34,11 +34,11 @@ mod common;
 
 use common::*;
 use criterion::{criterion_group, Criterion, Throughput};
-use farmvault::ffi::credential::fv_field;
-use farmvault::ffi::entry::{fv_entry, fv_entry_field, fv_entry_free, fv_entry_view};
-use farmvault::ffi::result::fv_result;
-use farmvault::ffi::secret::{fv_secret, fv_secret_data, fv_secret_free, fv_secret_len};
-use farmvault::ffi::vault::{
+use farmvault::ffi::fv_field;
+use farmvault::ffi::fv_result;
+use farmvault::ffi::{fv_entry, fv_entry_field, fv_entry_free, fv_entry_view};
+use farmvault::ffi::{fv_secret, fv_secret_data, fv_secret_free, fv_secret_len};
+use farmvault::ffi::{
     fv_vault, fv_vault_close, fv_vault_get, fv_vault_get_view, fv_vault_open_key_file,
 };
 use farmvault::{Field, Vault};

@@ -224,12 +224,8 @@ fn check_round_trip(cred: &Credential) {
 /// constructors with fields cut from the input, lengths past the limits (refused
 /// before anything is read), NULLs, and a string with no NUL within its limit.
 pub fn ffi(data: &[u8]) {
-    use farmvault::ffi::credential::*;
-    use farmvault::ffi::info::*;
-    use farmvault::ffi::result::fv_result::{self, *};
-    use farmvault::ffi::result::*;
-    use farmvault::ffi::secret::*;
-    use farmvault::ffi::sgtk::*;
+    use farmvault::ffi::fv_result::{self, *};
+    use farmvault::ffi::*;
     use std::ffi::{c_char, CStr};
     use std::ptr::{null, null_mut};
 

@@ -10,15 +10,8 @@
 
 mod ffi_support;
 
-use farmvault::ffi::batch::*;
-use farmvault::ffi::credential::*;
-use farmvault::ffi::entry::*;
-use farmvault::ffi::info::*;
-use farmvault::ffi::options::*;
-use farmvault::ffi::result::fv_result::{self, *};
-use farmvault::ffi::result::*;
-use farmvault::ffi::secret::*;
-use farmvault::ffi::vault::*;
+use farmvault::ffi::fv_result::{self, *};
+use farmvault::ffi::*;
 use ffi_support::*;
 use std::ffi::CString;
 use std::path::Path;

@@ -10,14 +10,8 @@
 mod ffi_support;
 mod grant_support;
 
-use farmvault::ffi::entry::*;
-use farmvault::ffi::grant::*;
-use farmvault::ffi::options::*;
-use farmvault::ffi::result::fv_result::{self, *};
-use farmvault::ffi::result::*;
-use farmvault::ffi::sgtk::*;
-use farmvault::ffi::vault::*;
-use farmvault::ffi::{batch::*, credential::*};
+use farmvault::ffi::fv_result::{self, *};
+use farmvault::ffi::*;
 use farmvault::{Clock, SecretString, SystemClock, UnixTime};
 use ffi_support::*;
 use grant_support::*;

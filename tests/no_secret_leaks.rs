@@ -10,13 +10,8 @@
 mod common;
 
 use common::*;
-use farmvault::ffi::credential::*;
-use farmvault::ffi::entry::*;
-use farmvault::ffi::options::*;
-use farmvault::ffi::result::fv_result::{self, *};
-use farmvault::ffi::result::*;
-use farmvault::ffi::sgtk::*;
-use farmvault::ffi::vault::*;
+use farmvault::ffi::fv_result::{self, *};
+use farmvault::ffi::*;
 use farmvault::grant::{self, Grant, GrantOpen, GrantSpec};
 use farmvault::*;
 use std::ffi::{CStr, CString};

@@ -8,7 +8,7 @@
 //!   on failure by the return type (`FV_PANIC`/the error code for `fv_result`, `NULL`,
 //!   `0`, `false`); and the `try_*!` helpers that turn C arguments into Rust values.
 //! - `boundary`: the panic boundary and the by-type fallback values.
-//! - [`result`]: `fv_result`, the mapping from [`crate::Error`], the thread-local last
+//! - `result`: `fv_result`, the mapping from [`crate::Error`], the thread-local last
 //!   error message.
 //! - `handle`: the `Castable` trait tying each opaque C type to its Rust type and its
 //!   ownership (Box or Arc), and the registry of live handles that turns a use after
@@ -47,22 +47,32 @@ mod handle;
 // The exported modules, in the order the header lists them (blank lines keep rustfmt
 // from sorting them: tests/header.rs reads this order).
 
-pub mod result;
+mod result;
+pub use result::*;
 
-pub mod info;
+mod info;
+pub use info::*;
 
-pub mod options;
+mod options;
+pub use options::*;
 
-pub mod vault;
+mod vault;
+pub use vault::*;
 
-pub mod grant;
+mod grant;
+pub use grant::*;
 
-pub mod credential;
+mod credential;
+pub use credential::*;
 
-pub mod secret;
+mod secret;
+pub use secret::*;
 
-pub mod entry;
+mod entry;
+pub use entry::*;
 
-pub mod batch;
+mod batch;
+pub use batch::*;
 
-pub mod sgtk;
+mod sgtk;
+pub use sgtk::*;

@@ -2,11 +2,8 @@
 //! `tests/ffi_grant.rs`): the last error, failure checks, paths, secrets and fields.
 #![allow(dead_code)]
 
-use farmvault::ffi::credential::fv_field;
-use farmvault::ffi::entry::*;
-use farmvault::ffi::result::fv_result::{self, *};
-use farmvault::ffi::result::*;
-use farmvault::ffi::secret::*;
+use farmvault::ffi::fv_result::{self, *};
+use farmvault::ffi::*;
 use std::ffi::{c_char, CStr, CString};
 use std::path::Path;
 use std::ptr::null_mut;
