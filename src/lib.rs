@@ -39,7 +39,7 @@ pub mod memlock;
 pub mod perms;
 mod recovery;
 pub mod secret;
-pub mod session_import;
+mod session_import;
 pub mod sgtk;
 mod store;
 mod vault;

@@ -42,6 +42,11 @@
 //! a dot (`https://<site>`: a self-hosted site or a pre-v0.18 folder), and as an
 //! Autodesk-hosted site otherwise (`https://<site>.shotgrid.autodesk.com`).
 
+pub use crate::session_import::{
+    entry_name, import_session_cache, ImportOptions, ImportReport, RemovedTokens,
+    DEFAULT_SESSION_TTL,
+};
+
 use crate::credential::{Credential, Kind, ScriptKey, SessionToken};
 use crate::error::{Error, Result};
 use crate::secret::SecretString;

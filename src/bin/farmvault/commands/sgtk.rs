@@ -7,7 +7,7 @@ use super::{emit, say, write_out};
 use crate::args::{ExportSgtkArgs, Global, ImportSessionCacheArgs, ImportSgtkArgs};
 use crate::exit_code::{CliError, OK};
 use crate::{prompt, unlock};
-use farmvault::session_import::{import_session_cache as import_cache, ImportOptions};
+use farmvault::sgtk::{import_session_cache as import_cache, ImportOptions};
 use farmvault::{sgtk, PutOptions};
 use serde::Serialize;
 use zeroize::Zeroizing;
