@@ -109,6 +109,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// Maps a sled error to ours, naming the vault.
+    pub(crate) fn sled(dir: &std::path::Path, e: sled::Error) -> Error {
+        match e {
+            sled::Error::Io(io) => Error::io(format!("vault storage at {}", dir.display()), io),
+            sled::Error::Corruption { .. } => Error::corrupt(
+                dir,
+                format!(
+                    "storage is damaged: {e}; `farmvault repair` rebuilds it from the vault's backup"
+                ),
+            ),
+            other => Error::corrupt(dir, format!("storage error: {other}")),
+        }
+    }
+
     pub(crate) fn invalid(msg: impl Into<String>) -> Self {
         Error::InvalidArgument(msg.into())
     }

@@ -296,6 +296,11 @@ pub fn decode_expiry_key(key: &[u8]) -> Option<(UnixTime, [u8; BLIND_LEN])> {
     Some((UnixTime(t), key[9..].try_into().ok()?))
 }
 
+/// Lower-case hex, for on-disk ids in messages.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,34 +24,50 @@
 //! ```
 #![deny(unsafe_code, missing_docs)]
 
-mod backup;
-pub mod clock;
-pub mod credential;
-pub mod crypto;
-pub mod error;
-#[allow(unsafe_code)]
-pub mod ffi;
-pub mod format;
-pub mod grant;
-mod keyslot;
+// The library's layers, from the bottom: values and errors (`error`, `clock`,
+// `secret`, `credential`), primitives and the byte layout (`crypto`, `format`),
+// the key hierarchy (`keys`), the disk (`storage`), the vault itself (`vault`),
+// and what is built on a vault (`grant`, `sgtk`), with the C ABI (`ffi`) on top.
+// docs/DESIGN.md draws them. No module imports from one above it.
+
+mod clock;
+mod credential;
+mod error;
+mod keys;
 pub mod memlock;
-#[doc(hidden)]
-pub mod perms;
-mod recovery;
-pub mod secret;
-mod session_import;
-pub mod sgtk;
-mod store;
+mod secret;
+mod storage;
 mod vault;
 
-pub use backup::RecoveryReport;
+// The primitives and the byte layout are internals. The `internals` feature makes
+// them public for farmvault's own fuzzers and benches only: no promise is made
+// about them, and no other crate should turn it on.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod crypto;
+#[cfg(not(feature = "internals"))]
+mod crypto;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod format;
+#[cfg(not(feature = "internals"))]
+mod format;
+
+pub mod grant;
+pub mod sgtk;
+
+#[allow(unsafe_code)]
+pub mod ffi;
+
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use credential::{Credential, Field, Kind, LoginPassword, ScriptKey, SessionToken};
 pub use crypto::KdfParams;
 pub use error::{Error, Result};
 pub use format::GrantPolicy;
-pub use keyslot::{KeyFile, Unlock};
+pub use keys::{KeyFile, Unlock};
 pub use secret::{SecretBytes, SecretString};
+pub use storage::backup::RecoveryReport;
+pub use storage::perms;
 pub use vault::{
     create, open, validate_name, Batch, Config, Entry, EntryMeta, PutOptions, RotateOptions,
     SlotInfo, Vault, DEFAULT_LOCK_TIMEOUT, MAX_NAME_LEN, MAX_SECRET_LEN, MAX_TTL,

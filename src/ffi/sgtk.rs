@@ -1,6 +1,6 @@
 //! `fv_sgtk_*`: the Toolkit's (tk-core) credential formats and its plaintext session
 //! cache, through the core's one implementation (`crate::sgtk` and
-//! `crate::session_import`, shared with the CLI), for C and the Python binding.
+//! `crate::sgtk::import`, shared with the CLI), for C and the Python binding.
 
 use super::credential::fv_credential;
 use super::entry::{fv_list, ListData};
@@ -9,8 +9,8 @@ use super::info::FV_MAX_NAME_LEN;
 use super::result::Failure;
 use super::secret::{self, fv_secret};
 use super::vault::{fv_vault, ttl};
-use crate::session_import::{self, ImportOptions, DEFAULT_SESSION_TTL};
 use crate::sgtk;
+use crate::sgtk::{ImportOptions, DEFAULT_SESSION_TTL};
 use std::ffi::c_char;
 use zeroize::Zeroizing;
 
@@ -182,7 +182,7 @@ ffi_fn! {
         options.remove_from_cache = flags & FV_SGTK_REMOVE_FROM_CACHE != 0;
         // A read-only handle (a job grant) answers FV_READ_ONLY, as its fv_vault_put does.
         let vault = handle.writer()?;
-        let report = session_import::import_session_cache(vault, &home, &options)?;
+        let report = sgtk::import_session_cache(vault, &home, &options)?;
         // The batch is applied; an entry another thread removed since is left out.
         let metas = report
             .imported

@@ -8,7 +8,7 @@ use super::info::FV_MAX_NAME_LEN;
 use super::options::{fv_options, Options};
 use super::result::Failure;
 use crate::grant::{Grant, ReadCredentials};
-use crate::keyslot::{KeyFile, Unlock};
+use crate::keys::{KeyFile, Unlock};
 use crate::secret::SecretString;
 use crate::vault::{PutOptions, RotateOptions, Vault};
 use crate::{Error, Result};

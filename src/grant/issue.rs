@@ -2,20 +2,18 @@
 //! and the vault's sealed records of issued grants.
 
 use super::lock::{self, Token};
-use super::{
-    bundle, create_private_file, host, temp_sibling, GrantAccess, GrantId, GrantInfo, GRANT_ID_LEN,
-    MAX_LABEL_LEN,
-};
+use super::{bundle, host, GrantAccess, GrantId, GrantInfo, GRANT_ID_LEN, MAX_LABEL_LEN};
 use crate::clock::UnixTime;
 use crate::crypto::{SealingKey, SymmetricKey};
 use crate::error::{Error, Result};
+use crate::format::hex;
 use crate::format::{GrantPolicy, VAULT_ID_LEN};
 use crate::secret::SecretString;
-use crate::vault::{hex, validate_name, Entry, EntryMeta, Vault};
+use crate::storage::fsio::StagedFile;
+use crate::vault::{validate_name, Entry, EntryMeta, Vault};
 use bundle::{GrantedEntry, Header, Locks, Payload};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -236,18 +234,8 @@ fn validate_label(label: &str) -> Result<()> {
     Ok(())
 }
 
-/// Best effort: makes a rename in `dir` durable (Unix; elsewhere a no-op).
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
-/// Writes `bytes` to the new file `path` atomically (temp file, fsync, rename),
-/// 0600, calling `commit` after the data is durable and before it becomes visible.
+/// Writes `bytes` to the new file `path` atomically and privately, calling
+/// `commit` after the data is durable and before it becomes visible.
 fn write_new_atomic(path: &Path, bytes: &[u8], commit: impl FnOnce() -> Result<()>) -> Result<()> {
     let ctx = || format!("writing grant bundle {}", path.display());
     if path.exists() {
@@ -256,25 +244,9 @@ fn write_new_atomic(path: &Path, bytes: &[u8], commit: impl FnOnce() -> Result<(
             path.display()
         )));
     }
-    let tmp = temp_sibling(path)?;
-    let result = (|| {
-        let mut f = create_private_file(&tmp).map_err(|e| Error::io(ctx(), e))?;
-        f.write_all(bytes).map_err(|e| Error::io(ctx(), e))?;
-        f.sync_all().map_err(|e| Error::io(ctx(), e))?;
-        drop(f);
-        commit()?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(ctx(), e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    } else if let Some(dir) = path.parent() {
-        sync_dir(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        });
-    }
-    result
+    let staged = StagedFile::write(path, bytes, ctx)?;
+    commit()?;
+    staged.rename_into_place().map_err(|e| Error::io(ctx(), e))
 }
 
 impl Vault {

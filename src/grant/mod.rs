@@ -112,12 +112,13 @@ pub use state::default_state_dir;
 
 use crate::clock::UnixTime;
 use crate::error::{Error, Result};
+use crate::format::hex;
 use crate::format::VAULT_ID_LEN;
-use crate::vault::{hex, Entry, EntryMeta, Vault};
+use crate::storage::fsio;
+use crate::vault::{Entry, EntryMeta, Vault};
 use bundle::Header;
 use std::fmt;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -312,29 +313,6 @@ impl GrantInfo {
     }
 }
 
-/// A temporary file name beside `path`, in the same directory (so a rename is atomic).
-pub(crate) fn temp_sibling(path: &Path) -> Result<PathBuf> {
-    let mut r = [0u8; 8];
-    crate::crypto::fill_random(&mut r)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(path.with_file_name(format!(".{name}.{}.tmp", hex(&r))))
-}
-
-/// Creates a new file readable only by its owner (0600 on Unix).
-pub(crate) fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)
-}
-
 /// Reads a bundle file, refusing anything implausibly large.
 fn read_bundle(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
@@ -381,11 +359,8 @@ pub fn generate_farm_identity(identity_path: impl AsRef<Path>) -> Result<String>
     text.push('\n');
     text.push_str(secret.expose_secret());
     text.push('\n');
-    let ctx = || format!("writing farm identity {}", path.display());
-    let mut f = create_private_file(path).map_err(|e| Error::io(ctx(), e))?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| Error::io(ctx(), e))?;
-    f.sync_all().map_err(|e| Error::io(ctx(), e))?;
+    fsio::write_new_private(path, text.as_bytes())
+        .map_err(|e| Error::io(format!("writing farm identity {}", path.display()), e))?;
     Ok(public)
 }
 

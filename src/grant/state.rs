@@ -19,7 +19,7 @@
 use crate::clock::UnixTime;
 use crate::error::{Error, Result};
 use crate::grant::GrantId;
-use std::io::Write;
+use crate::storage::fsio::{self, StagedFile};
 use std::path::{Path, PathBuf};
 
 const FIRST_LINE: &str = "farmvault-grant-state 1";
@@ -116,36 +116,26 @@ pub(crate) fn record_first_open(path: &Path, now: UnixTime) -> Result<UnixTime> 
     let dir = path
         .parent()
         .expect("a state path is a file inside the state directory");
-    crate::store::create_private_dir(dir).map_err(|e| {
+    fsio::create_private_dir(dir).map_err(|e| {
         Error::io(
             format!("creating grant state directory {}", dir.display()),
             e,
         )
     })?;
     let ctx = || format!("recording the first open in {}", path.display());
-    let tmp = super::temp_sibling(path)?;
-    let result = (|| {
-        let mut f = super::create_private_file(&tmp).map_err(|e| Error::io(ctx(), e))?;
-        f.write_all(format!("{FIRST_LINE}\nfirst_open {}\n", now.secs()).as_bytes())
-            .map_err(|e| Error::io(ctx(), e))?;
-        f.sync_all().map_err(|e| Error::io(ctx(), e))?;
-        drop(f);
-        match std::fs::hard_link(&tmp, path) {
-            Ok(()) => Ok(now),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                read(path)?.ok_or_else(|| Error::corrupt(path, "the grant state file vanished"))
-            }
-            // Filesystems without hard links: create-if-absent is then best effort.
-            Err(_) if !path.exists() => std::fs::rename(&tmp, path)
-                .map(|()| now)
-                .map_err(|e| Error::io(ctx(), e)),
-            Err(_) => {
-                read(path)?.ok_or_else(|| Error::corrupt(path, "the grant state file vanished"))
-            }
-        }
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    result
+    let line = format!("{FIRST_LINE}\nfirst_open {}\n", now.secs());
+    let staged = StagedFile::write(path, line.as_bytes(), ctx)?;
+    let vanished = || Error::corrupt(path, "the grant state file vanished");
+    match staged.link_into_place() {
+        Ok(()) => Ok(now),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path)?.ok_or_else(vanished),
+        // Filesystems without hard links: create-if-absent is then best effort.
+        Err(_) if !path.exists() => staged
+            .rename_into_place()
+            .map(|()| now)
+            .map_err(|e| Error::io(ctx(), e)),
+        Err(_) => read(path)?.ok_or_else(vanished),
+    }
 }
 
 #[cfg(test)]

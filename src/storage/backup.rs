@@ -1,5 +1,10 @@
 //! The backup: a copy of the vault that does not depend on sled, so a sled store
-//! that refuses to open after an abrupt stop (sled issues 1509, 1533) loses nothing.
+//! that refuses to open after an abrupt stop loses nothing.
+//!
+//! This file is longer than the others on purpose: it holds both formats (snapshot
+//! and journal) and both directions (written while the vault is open, read back by
+//! `attach`, `restore` and `repair`), which share one set of constants and one MAC
+//! chain; kept together, a change to a frame is made in one place.
 //!
 //! Two files beside sled's, in the vault directory:
 //! - `backup.fvbk`, a snapshot of every sled item (header, sealed records, expiry
@@ -36,8 +41,9 @@
 //! frame, never acknowledged) rewrites both files from the store. Non-durable writes wait in memory and reach the
 //! journal with the next durable write, `Vault::flush` or the last handle's drop.
 
+use super::fsio;
 use crate::error::{Error, Result};
-use crate::keyslot::Keys;
+use crate::keys::Keys;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
@@ -305,7 +311,7 @@ pub(crate) fn write_snapshot(
     let items: Vec<(sled::IVec, sled::IVec)> = db
         .iter()
         .collect::<std::result::Result<_, _>>()
-        .map_err(|e| crate::store::sled_error(dest.parent().unwrap_or(dest), e))?;
+        .map_err(|e| Error::sled(dest.parent().unwrap_or(dest), e))?;
     let mut bytes = Vec::with_capacity(
         SNAPSHOT_HEAD_LEN
             + MAC_LEN
@@ -688,27 +694,14 @@ fn apply_ops(body: &[u8], items: &mut BTreeMap<Vec<u8>, Vec<u8>>) -> bool {
     true
 }
 
-/// Writes a file atomically with owner-only permissions: a temporary file in the
-/// same directory, fsynced, renamed over `path`, then the directory fsynced.
-pub(crate) fn replace_file(
+/// Writes a backup file atomically and privately (`fsio::replace_private`);
+/// what a crash leaves behind carries `TEMP_PREFIX`.
+fn replace_file(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
 ) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let fail = |e: std::io::Error| Error::io(format!("writing {}", path.display()), e);
-    // tempfile creates the file 0600 on Unix.
-    let tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(fail)?;
-    {
-        let mut w = BufWriter::new(tmp.as_file());
-        write(&mut w).and_then(|()| w.flush()).map_err(fail)?;
-    }
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    sync_dir(dir).map_err(fail)
+    fsio::replace_private(path, TEMP_PREFIX, write)
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))
 }
 
 /// Removes what a crash mid-`replace_file` left. Safe: this process holds the
@@ -731,16 +724,4 @@ fn open_for_write(path: &Path) -> Result<File> {
         .write(true)
         .open(path)
         .map_err(|e| Error::io(format!("opening {}", path.display()), e))
-}
-
-/// Makes a rename in `dir` durable. Unix only: Windows has no directory handle to
-/// sync, and NTFS journals the rename's metadata itself.
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
-    Ok(())
 }

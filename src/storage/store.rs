@@ -6,9 +6,10 @@
 //! so handles on the same canonical path share one `Store`; each open still
 //! proves its own passphrase or key file against the header.
 
-use crate::backup::{self, Journal};
+use super::backup::{self, Journal};
+use super::fsio;
 use crate::error::{Error, Result};
-use crate::keyslot::Keys;
+use crate::keys::Keys;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
@@ -150,7 +151,7 @@ pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
             }
             match sled_config(&canonical).open() {
                 Ok(db) => {
-                    restrict_permissions(&canonical);
+                    fsio::restrict_permissions(&canonical);
                     let store = Arc::new(Store {
                         path: canonical.clone(),
                         db,
@@ -164,7 +165,7 @@ pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
                     return Ok(store);
                 }
                 Err(e) if is_lock_error(&e) => {}
-                Err(e) => return Err(sled_error(&canonical, e)),
+                Err(e) => return Err(Error::sled(&canonical, e)),
             }
         }
         let waited = start.elapsed();
@@ -190,47 +191,4 @@ fn sled_config(dir: &Path) -> sled::Config {
 
 fn is_lock_error(e: &sled::Error) -> bool {
     matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
-}
-
-/// Maps a sled error to ours, naming the vault.
-pub(crate) fn sled_error(dir: &Path, e: sled::Error) -> Error {
-    match e {
-        sled::Error::Io(io) => Error::io(format!("vault storage at {}", dir.display()), io),
-        sled::Error::Corruption { .. } => Error::corrupt(
-            dir,
-            format!(
-                "storage is damaged: {e}; `farmvault repair` rebuilds it from the vault's backup"
-            ),
-        ),
-        other => Error::corrupt(dir, format!("storage error: {other}")),
-    }
-}
-
-/// Best effort: the directory 0700 and sled's files 0600, whatever the umask was.
-#[cfg(unix)]
-pub(crate) fn restrict_permissions(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let mode = if entry.path().is_dir() { 0o700 } else { 0o600 };
-            let _ = std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode));
-        }
-    }
-}
-
-/// Windows and others: ACLs are inherited from the parent; nothing portable to set.
-#[cfg(not(unix))]
-pub(crate) fn restrict_permissions(_dir: &Path) {}
-
-/// Creates `dir` (and parents) with owner-only permissions where the OS has them.
-pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
 }

@@ -7,9 +7,9 @@
 //! removed from the YAML files. A failure at any point leaves each token in the
 //! vault, in the cache, or in both, never in neither.
 
+use super::session_cache::{read_session_cache, remove_tokens_from_session_cache};
 use crate::credential::Credential;
 use crate::error::{Error, Result};
-use crate::sgtk::{read_session_cache, remove_tokens_from_session_cache};
 use crate::vault::{validate_name, Batch, Vault};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

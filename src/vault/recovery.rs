@@ -1,12 +1,13 @@
 //! Backup, restore and repair: the ways back to a working vault that do not
 //! depend on sled. The files are described in `backup.rs`.
 
-use crate::backup::{self, RecoveryReport};
+use super::config::{unlock_header, Config};
+use super::handle::Vault;
 use crate::error::{Error, Result};
 use crate::format;
-use crate::keyslot::{Kek, Keys, Unlock};
-use crate::store;
-use crate::vault::{unlock_header, Config, Vault};
+use crate::keys::{Kek, Keys, Unlock};
+use crate::storage::backup::{self, RecoveryReport};
+use crate::storage::{fsio, store};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -84,11 +85,8 @@ fn rebuild(config: Config, recovered: Recovered) -> Result<(Vault, RecoveryRepor
     store
         .db
         .apply_batch(batch)
-        .map_err(|e| store::sled_error(&store.path, e))?;
-    store
-        .db
-        .flush()
-        .map_err(|e| store::sled_error(&store.path, e))?;
+        .map_err(|e| Error::sled(&store.path, e))?;
+    store.db.flush().map_err(|e| Error::sled(&store.path, e))?;
     let keys = Arc::new(recovered.keys);
     *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
     {
@@ -102,7 +100,7 @@ fn rebuild(config: Config, recovered: Recovered) -> Result<(Vault, RecoveryRepor
         )?;
         *store.backup.lock().unwrap_or_else(|e| e.into_inner()) = Some(journal);
     }
-    Ok((Vault::new(store, config, recovered.kek), recovered.report))
+    Ok((config.handle(store, recovered.kek), recovered.report))
 }
 
 impl Config {
@@ -161,7 +159,7 @@ impl Config {
         }
         Config::refuse_non_empty(&dir)?;
         let recovered = read_backup(from, None, unlock)?;
-        store::create_private_dir(&dir)
+        fsio::create_private_dir(&dir)
             .map_err(|e| Error::io(format!("creating vault directory {}", dir.display()), e))?;
         rebuild(self, recovered)
     }
@@ -203,7 +201,7 @@ impl Vault {
         )?;
         let mut live = BTreeMap::new();
         for item in store.db.iter() {
-            let (k, v) = item.map_err(|e| store::sled_error(&store.path, e))?;
+            let (k, v) = item.map_err(|e| Error::sled(&store.path, e))?;
             live.insert(k.to_vec(), v.to_vec());
         }
         if live != recovered.items {
@@ -250,7 +248,7 @@ fn move_store_aside(dir: &Path) -> Result<PathBuf> {
             e,
         )
     };
-    store::create_private_dir(&aside).map_err(fail)?;
+    fsio::create_private_dir(&aside).map_err(fail)?;
     for entry in std::fs::read_dir(dir).map_err(fail)? {
         let entry = entry.map_err(fail)?;
         let name = entry.file_name();

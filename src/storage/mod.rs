@@ -1,0 +1,15 @@
+//! Everything below the vault's logic that touches the disk.
+//!
+//! - `fsio`: the one place that writes files (private, durable, atomic);
+//! - `perms`: the owner-only checks on files and directories that hold keys;
+//! - `store`: one sled database per vault directory per process, and the
+//!   cross-process lock wait;
+//! - `backup`: the snapshot and journal beside sled that a damaged store is
+//!   rebuilt from.
+
+pub(crate) mod backup;
+pub(crate) mod fsio;
+pub mod perms;
+pub(crate) mod store;
+
+pub(crate) use store::Store;

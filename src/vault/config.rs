@@ -1,0 +1,201 @@
+//! Opening and creating a vault: `Config`, the builder `farmvault::open` and
+//! `farmvault::create` are sugar over, and the unlock of a header.
+
+use super::handle::{flush, read_header_bytes, seal_header, Vault};
+use crate::clock::{Clock, SystemClock};
+use crate::crypto::{fill_random, KdfParams, SymmetricKey};
+use crate::error::{Error, Result};
+use crate::format::{self, HeaderBody, VAULT_ID_LEN};
+use crate::keys::{self, Kek, Keys, SlotMatch, Unlock};
+use crate::storage::{backup, fsio, store, Store};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long an open waits for another process to release the vault, by default.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How to open or create a vault. `farmvault::open` and `farmvault::create` are sugar over it.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) path: PathBuf,
+    kdf: KdfParams,
+    pub(crate) lock_timeout: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl Config {
+    /// A config for the vault directory at `path`, with safe defaults:
+    /// Argon2id m=64 MiB t=3 p=1, a 10 s lock wait, the system clock.
+    pub fn new(path: impl Into<PathBuf>) -> Config {
+        Config {
+            path: path.into(),
+            kdf: KdfParams::DEFAULT,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Argon2id costs for passphrase slots this handle creates (at create, or on a
+    /// passphrase change). Cheaper than the default only for tests and benchmarks.
+    pub fn kdf(mut self, kdf: KdfParams) -> Config {
+        self.kdf = kdf;
+        self
+    }
+
+    /// How long an open waits for another process holding the vault before `Locked`.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Config {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// The clock expiries are measured against (tests pass a `ManualClock`).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Config {
+        self.clock = clock;
+        self
+    }
+
+    /// Creates a new vault at the path, unlocked by `unlock`. The directory may
+    /// exist if empty; an existing vault is never overwritten.
+    pub fn create(self, unlock: &Unlock) -> Result<Vault> {
+        let path = &self.path;
+        if store::has_store(path) {
+            return Err(Error::AlreadyExists { path: path.clone() });
+        }
+        if let Unlock::Passphrase(p) = unlock {
+            // Before anything is on disk: a refusal must not leave a headerless store.
+            if p.is_empty() {
+                return Err(Error::invalid("the passphrase is empty"));
+            }
+            self.kdf.check()?;
+        }
+        Config::refuse_non_empty(path)?;
+        fsio::create_private_dir(path)
+            .map_err(|e| Error::io(format!("creating vault directory {}", path.display()), e))?;
+        let store = store::open_store(path, self.lock_timeout)?;
+        let _admin = store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        if read_header_bytes(&store)?.is_some() {
+            return Err(Error::AlreadyExists { path: path.clone() });
+        }
+        let mut vault_id = [0u8; VAULT_ID_LEN];
+        fill_random(&mut vault_id)?;
+        let keys = Keys::derive(vault_id, SymmetricKey::generate()?);
+        let (slot, kek) = keys::new_slot(0, &vault_id, &keys.dek, unlock, self.kdf)?;
+        let body = HeaderBody {
+            vault_id,
+            created: self.clock.now().secs(),
+            dek_generation: 0,
+            next_slot_id: 1,
+            slots: vec![slot],
+            grant_policy: format::GrantPolicy::default(),
+        };
+        let header = seal_header(&keys, &body);
+        store
+            .db
+            .insert(format::space::HEADER, header)
+            .map_err(|e| Error::sled(&store.path, e))?;
+        flush(&store)?;
+        let keys = Arc::new(keys);
+        *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
+        store.attach_backup(keys)?;
+        drop(_admin);
+        Ok(self.handle(store, kek))
+    }
+
+    /// Refuses a directory that exists and holds anything: a vault needs its own.
+    pub(crate) fn refuse_non_empty(path: &Path) -> Result<()> {
+        if path.exists() {
+            let non_empty = std::fs::read_dir(path)
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?
+                .next()
+                .is_some();
+            if non_empty {
+                return Err(Error::invalid(format!(
+                    "{} exists and is not empty; a vault needs a directory of its own",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens the existing vault at the path with `unlock`.
+    pub fn open(self, unlock: &Unlock) -> Result<Vault> {
+        if !store::has_store(&self.path) && self.path.join(backup::SNAPSHOT_FILE).is_file() {
+            return Err(Error::corrupt(
+                &self.path,
+                "the storage files are missing but its backup is here; `farmvault repair` rebuilds the vault from it",
+            ));
+        }
+        if !store::has_store(&self.path) {
+            return Err(Error::NoVault {
+                path: self.path.clone(),
+            });
+        }
+        let store = store::open_store(&self.path, self.lock_timeout)?;
+        let admin = store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let header = read_header_bytes(&store)?.ok_or_else(|| {
+            Error::corrupt(
+                &store.path,
+                "the header is missing (was creation interrupted? remove the directory and create the vault again)",
+            )
+        })?;
+        let (keys, kek) = unlock_header(&store.path, &header, unlock)?;
+        let keys = Arc::new(keys);
+        *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
+        store.attach_backup(keys)?;
+        drop(admin);
+        Ok(self.handle(store, kek))
+    }
+}
+
+impl Config {
+    /// The handle this config makes on `store`, unlocked with `own`.
+    pub(super) fn handle(self, store: Arc<Store>, own: Kek) -> Vault {
+        Vault::new(store, self.clock, self.kdf, own)
+    }
+}
+
+/// Finds the keyslot `unlock` opens in the header `bytes` of the vault at `path`,
+/// and authenticates the header: the vault's subkeys and the slot's key.
+pub(crate) fn unlock_header(path: &Path, bytes: &[u8], unlock: &Unlock) -> Result<(Keys, Kek)> {
+    let (body, authed, mac) =
+        format::decode_header(bytes).map_err(|what| Error::corrupt(path, what))?;
+    let mut found = None;
+    for slot in &body.slots {
+        match keys::try_slot(slot, &body.vault_id, unlock)? {
+            SlotMatch::No => continue,
+            SlotMatch::Damaged => {
+                return Err(Error::corrupt(
+                    path,
+                    format!("keyslot {} is damaged: the key is right but the wrapped data key does not open", slot.id),
+                ))
+            }
+            SlotMatch::Yes(dek, kek) => {
+                found = Some((dek, kek));
+                break;
+            }
+        }
+    }
+    let (dek, kek) = found.ok_or_else(|| Error::WrongKey {
+        path: path.to_path_buf(),
+    })?;
+    let keys = Keys::derive(body.vault_id, dek);
+    if !keys.header.verify(&[authed], mac) {
+        return Err(Error::corrupt(
+            path,
+            "the header failed authentication: it was edited or damaged",
+        ));
+    }
+    Ok((keys, kek))
+}
+
+/// Opens the vault at `path` with the default config.
+pub fn open(path: impl Into<PathBuf>, unlock: &Unlock) -> Result<Vault> {
+    Config::new(path).open(unlock)
+}
+
+/// Creates a vault at `path` with the default config.
+pub fn create(path: impl Into<PathBuf>, unlock: &Unlock) -> Result<Vault> {
+    Config::new(path).create(unlock)
+}

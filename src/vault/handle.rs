@@ -1,0 +1,124 @@
+//! The `Vault` handle and what every vault operation shares: the store it reads and
+//! writes, the read-locked keys, and the one way a change reaches sled and the
+//! backup journal.
+
+use crate::clock::{Clock, UnixTime};
+use crate::crypto::KdfParams;
+use crate::error::{Error, Result};
+use crate::format::{self, HeaderBody};
+use crate::keys::{Kek, Keys};
+use crate::storage::{backup, Store};
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLockReadGuard};
+
+/// An open vault. Cheap to share between threads (`&Vault` or `Arc<Vault>`);
+/// every handle on the same directory in a process shares one database.
+pub struct Vault {
+    pub(crate) store: Arc<Store>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) kdf: KdfParams,
+    /// The key-encryption key this handle opened with: a rotation rewraps its slot.
+    pub(super) own: Mutex<Kek>,
+}
+
+impl fmt::Debug for Vault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Vault")
+            .field("path", &self.store.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The vault's keys under the read lock that keeps a rotation out (`Vault::keys`).
+pub(crate) struct KeysGuard<'a>(RwLockReadGuard<'a, Option<Arc<Keys>>>);
+
+impl std::ops::Deref for KeysGuard<'_> {
+    type Target = Keys;
+    fn deref(&self) -> &Keys {
+        self.0
+            .as_ref()
+            .expect("a Vault exists only after its store was unlocked")
+    }
+}
+
+/// One atomic change: the sled batch, and the same ops for the backup journal.
+#[derive(Default)]
+pub(super) struct Changes {
+    pub(super) sled: sled::Batch,
+    pub(super) journal: backup::Ops,
+}
+
+impl Changes {
+    pub(super) fn insert(&mut self, key: &[u8], value: &[u8]) {
+        self.sled.insert(key, value);
+        self.journal.insert(key, value);
+    }
+
+    pub(super) fn remove(&mut self, key: &[u8]) {
+        self.sled.remove(key);
+        self.journal.remove(key);
+    }
+}
+
+pub(super) fn read_header_bytes(store: &Store) -> Result<Option<sled::IVec>> {
+    store
+        .db
+        .get(format::space::HEADER)
+        .map_err(|e| Error::sled(&store.path, e))
+}
+
+pub(super) fn seal_header(keys: &Keys, body: &HeaderBody) -> Vec<u8> {
+    format::encode_header(body, |authed| keys.header.tag(&[authed]))
+}
+
+/// Flushes sled, then the backup journal: a write is acknowledged only once both
+/// hold it.
+pub(super) fn flush(store: &Store) -> Result<()> {
+    store.db.flush().map_err(|e| Error::sled(&store.path, e))?;
+    store.sync_backup()
+}
+
+impl Vault {
+    pub(crate) fn new(store: Arc<Store>, clock: Arc<dyn Clock>, kdf: KdfParams, own: Kek) -> Vault {
+        Vault {
+            store,
+            clock,
+            kdf,
+            own: Mutex::new(own),
+        }
+    }
+
+    /// The canonical path of the vault directory.
+    pub fn path(&self) -> &Path {
+        &self.store.path
+    }
+
+    /// The current time on this vault's clock.
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// The vault's keys, read-locked: a rotation waits until the guard is dropped.
+    /// Borrowed through the guard, not cloned out of its `Arc`: a get then
+    /// touches one shared counter (the lock's), not two, which is what threads
+    /// sharing a handle contend on.
+    pub(crate) fn keys(&self) -> KeysGuard<'_> {
+        KeysGuard(self.store.keys.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub(super) fn sled(&self, e: sled::Error) -> Error {
+        Error::sled(&self.store.path, e)
+    }
+
+    /// Applies `changes` to sled atomically and records them in the backup journal.
+    /// Callers hold the entry write lock, so the journal's order is sled's.
+    pub(super) fn commit(&self, changes: Changes) -> Result<()> {
+        self.store.prepare_backup()?;
+        self.store
+            .db
+            .apply_batch(changes.sled)
+            .map_err(|e| self.sled(e))?;
+        self.store.record_backup(&changes.journal)
+    }
+}

@@ -1,0 +1,266 @@
+//! Key management on an open vault: the header's keyslots (passphrase, key files),
+//! the data-key rotation, and the vault-wide grant policy stored in the header.
+
+use super::handle::{flush, read_header_bytes, seal_header, Vault};
+use super::side::restage_side_records;
+use super::types::{RotateOptions, SlotInfo};
+use crate::crypto::SymmetricKey;
+use crate::error::{Error, Result};
+use crate::format::{self, entry_key, expiry_key, hex, HeaderBody, PayloadRef, SlotKind};
+use crate::keys::{self, Keys, SlotMatch, Unlock};
+use crate::secret::SecretString;
+use std::sync::Arc;
+
+impl Vault {
+    fn read_header(&self, keys: &Keys) -> Result<HeaderBody> {
+        let bytes = read_header_bytes(&self.store)?
+            .ok_or_else(|| Error::corrupt(&self.store.path, "the header is missing"))?;
+        let (body, authed, mac) =
+            format::decode_header(&bytes).map_err(|w| Error::corrupt(&self.store.path, w))?;
+        if !keys.header.verify(&[authed], mac) {
+            return Err(Error::corrupt(
+                &self.store.path,
+                "the header failed authentication: it was edited or damaged",
+            ));
+        }
+        Ok(body)
+    }
+
+    /// Replaces the header, then compacts the backup, so no copy of the old keyslots
+    /// outlives the change there.
+    fn write_header(&self, keys: &Keys, body: &HeaderBody) -> Result<()> {
+        let writes = self.store.lock_writes();
+        self.store.prepare_backup()?;
+        self.store
+            .db
+            .insert(format::space::HEADER, seal_header(keys, body))
+            .map_err(|e| self.sled(e))?;
+        self.store.compact_backup(None)?;
+        drop(writes);
+        flush(&self.store)
+    }
+
+    /// The vault-wide caps on job grants.
+    pub fn grant_policy(&self) -> Result<format::GrantPolicy> {
+        let keys = self.keys();
+        Ok(self.read_header(&keys)?.grant_policy)
+    }
+
+    /// Sets the vault-wide caps on job grants (both non-zero and at most
+    /// `GrantPolicy::MAX_LIMIT_SECS`). Grants already issued keep their windows.
+    pub fn set_grant_policy(&self, policy: format::GrantPolicy) -> Result<()> {
+        if policy.max_claim_secs == 0 || policy.max_use_secs == 0 {
+            return Err(Error::invalid(
+                "grant limits must be longer than zero: a grant cannot be unbounded, nor useless",
+            ));
+        }
+        let ceiling = format::GrantPolicy::MAX_LIMIT_SECS;
+        for (what, secs) in [
+            ("max claim-by window", policy.max_claim_secs),
+            ("max use window", policy.max_use_secs),
+        ] {
+            if secs > ceiling {
+                return Err(Error::invalid(format!(
+                    "the {what} of {secs} s is over the most a grant policy allows, {} days \
+                     ({ceiling} s): a grant cannot be recalled",
+                    ceiling / 86_400
+                )));
+            }
+        }
+        let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let keys = self.keys();
+        let mut body = self.read_header(&keys)?;
+        body.grant_policy = policy;
+        self.write_header(&keys, &body)
+    }
+
+    /// The keyslots (no key material).
+    pub fn keyslots(&self) -> Result<Vec<SlotInfo>> {
+        let keys = self.keys();
+        let body = self.read_header(&keys)?;
+        Ok(body
+            .slots
+            .iter()
+            .map(|s| match &s.kind {
+                SlotKind::Passphrase { kdf, .. } => SlotInfo {
+                    id: s.id,
+                    kind: "passphrase",
+                    kdf: Some(*kdf),
+                },
+                SlotKind::KeyFile { .. } => SlotInfo {
+                    id: s.id,
+                    kind: "key_file",
+                    kdf: None,
+                },
+            })
+            .collect())
+    }
+
+    /// Sets the passphrase: rewraps the data key in a new passphrase slot (with this
+    /// handle's KDF costs) and drops the old passphrase slot. Entries are untouched.
+    pub fn change_passphrase(&self, new: &SecretString) -> Result<()> {
+        if new.is_empty() {
+            return Err(Error::invalid("the new passphrase is empty"));
+        }
+        self.add_slot(&Unlock::Passphrase(new.clone()), true)
+    }
+
+    /// Adds a key-file slot for `key_file`.
+    pub fn add_key_file(&self, key_file: &keys::KeyFile) -> Result<()> {
+        self.add_slot(&Unlock::KeyFile(key_file.clone()), false)
+    }
+
+    fn add_slot(&self, unlock: &Unlock, replace_same_kind: bool) -> Result<()> {
+        let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let keys = self.keys();
+        let mut body = self.read_header(&keys)?;
+        for slot in &body.slots {
+            if let SlotMatch::Yes(..) = keys::try_slot(slot, &body.vault_id, unlock)? {
+                if !replace_same_kind {
+                    return Err(Error::invalid(format!(
+                        "keyslot {} already opens the vault with this key file",
+                        slot.id
+                    )));
+                }
+            }
+        }
+        let id = body.next_slot_id;
+        let (slot, kek) = keys::new_slot(id, &body.vault_id, &keys.dek, unlock, self.kdf)?;
+        if replace_same_kind {
+            body.slots
+                .retain(|s| !matches!(s.kind, SlotKind::Passphrase { .. }));
+        }
+        body.slots.push(slot);
+        body.next_slot_id += 1;
+        self.write_header(&keys, &body)?;
+        let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
+        if !body.slots.iter().any(|s| s.id == own.slot_id) {
+            *own = kek;
+        }
+        Ok(())
+    }
+
+    /// Removes the slot `key_file` opens. The last slot cannot be removed.
+    pub fn remove_key_file(&self, key_file: &keys::KeyFile) -> Result<()> {
+        let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let keys = self.keys();
+        let mut body = self.read_header(&keys)?;
+        let unlock = Unlock::KeyFile(key_file.clone());
+        let mut found = None;
+        for slot in &body.slots {
+            if let SlotMatch::Yes(..) = keys::try_slot(slot, &body.vault_id, &unlock)? {
+                found = Some(slot.id);
+            }
+        }
+        let id = found
+            .ok_or_else(|| Error::invalid("no keyslot of this vault is opened by that key file"))?;
+        if body.slots.len() == 1 {
+            return Err(Error::invalid(
+                "that key file is the vault's only keyslot; add a passphrase or another key file first",
+            ));
+        }
+        body.slots.retain(|s| s.id != id);
+        self.write_header(&keys, &body)
+    }
+
+    /// Replaces the data key and re-encrypts every entry, in one atomic batch: after
+    /// a crash the vault holds either the old key and records or the new ones.
+    /// Keyslots are rewrapped: this handle's own, those in `options.keep`; any
+    /// other slot makes it refuse unless `options.drop_other_slots`. `progress`
+    /// is called with (done, total) as entries are re-encrypted. Returns the count.
+    pub fn rotate_data_key(
+        &self,
+        options: &RotateOptions,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<usize> {
+        let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.store.keys.write().unwrap_or_else(|e| e.into_inner());
+        let old = guard.as_ref().expect("unlocked").clone();
+        let mut body = self.read_header(&old)?;
+        let new = Keys::derive(body.vault_id, SymmetricKey::generate()?);
+
+        // Rewrap first, so a refusal changes nothing.
+        let own = self.own.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slots = Vec::new();
+        for slot in &body.slots {
+            let kek = if slot.id == own.slot_id {
+                Some(own.key.clone())
+            } else {
+                let mut k = None;
+                for unlock in &options.keep {
+                    if let SlotMatch::Yes(_, kek) = keys::try_slot(slot, &body.vault_id, unlock)? {
+                        k = Some(kek.key);
+                        break;
+                    }
+                }
+                k
+            };
+            match kek {
+                Some(kek) => slots.push(keys::wrap(
+                    slot.id,
+                    &body.vault_id,
+                    slot.kind.clone(),
+                    &new.dek,
+                    &kek,
+                )),
+                None if options.drop_other_slots => {}
+                None => {
+                    return Err(Error::invalid(format!(
+                        "keyslot {} cannot be rewrapped without its passphrase or key file; \
+                         pass it to keep the slot, or allow dropping it",
+                        slot.id
+                    )))
+                }
+            }
+        }
+        drop(own);
+        if slots.is_empty() {
+            return Err(Error::invalid(
+                "no keyslot would remain: this handle's own keyslot is gone and the others \
+                 cannot be rewrapped; pass the passphrase or key file of one to keep",
+            ));
+        }
+
+        let db = &self.store.db;
+        let records: Vec<(sled::IVec, sled::IVec)> = db
+            .scan_prefix([format::space::ENTRY])
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.sled(e))?;
+        let total = records.len();
+        let mut batch = sled::Batch::default();
+        for (i, (k, v)) in records.iter().enumerate() {
+            let blind: [u8; 32] = k[1..].try_into().map_err(|_| {
+                Error::corrupt(&self.store.path, "an entry key has the wrong length")
+            })?;
+            let opened = Self::open_record(&old, &hex(&blind), &blind, v)?;
+            let new_blind = new.blind(&opened.payload.name);
+            batch.remove(k.clone());
+            if let Some(e) = opened.meta.expires {
+                batch.remove(&expiry_key(e, &blind)[..]);
+                batch.insert(&expiry_key(e, &new_blind)[..], &[][..]);
+            }
+            let payload = PayloadRef {
+                name: &opened.payload.name,
+                credential: &opened.payload.credential,
+            };
+            let record = Self::seal_record(&new, &new_blind, &opened.meta, &payload)?;
+            batch.insert(&entry_key(&new_blind)[..], record);
+            progress(i + 1, total);
+        }
+        restage_side_records(&self.store.path, db, &old, &new, &mut batch)?;
+        body.slots = slots;
+        body.dek_generation += 1;
+        batch.insert(format::space::HEADER, seal_header(&new, &body));
+        let writes = self.store.lock_writes();
+        self.store.prepare_backup()?;
+        db.apply_batch(batch).map_err(|e| self.sled(e))?;
+        flush(&self.store)?;
+        // The backup is rewritten under the new key before the rotation returns; a
+        // crash before that leaves the old backup, a consistent pre-rotation vault.
+        let new = Arc::new(new);
+        self.store.compact_backup(Some(new.clone()))?;
+        drop(writes);
+        *guard = Some(new);
+        Ok(total)
+    }
+}

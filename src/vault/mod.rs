@@ -1,0 +1,26 @@
+//! The vault: a directory holding one sled store, opened with a passphrase or key
+//! file, whose entries are sealed credentials with TTLs.
+//!
+//! - `config`: `Config`, `open`, `create`, and the unlock of a header;
+//! - `handle`: the `Vault` handle and the commit path every write takes;
+//! - `types`: the values the API takes and returns;
+//! - `entries`: put, get, list, renew, delete, purge, batches;
+//! - `keys`: keyslots, passphrase and key-file changes, rotation, grant policy;
+//! - `side`: sealed records other than entries (issued grants);
+//! - `recovery`: backup, restore and repair.
+//!
+//! Issuing and listing grants (`Vault::grant`, `Vault::list_grants`) live with the
+//! rest of the grant code in `crate::grant`.
+
+mod config;
+mod entries;
+mod handle;
+mod keys;
+mod recovery;
+mod side;
+mod types;
+
+pub use config::{create, open, Config, DEFAULT_LOCK_TIMEOUT};
+pub use entries::{validate_name, MAX_NAME_LEN, MAX_SECRET_LEN, MAX_TTL};
+pub use handle::Vault;
+pub use types::{Batch, Entry, EntryMeta, PutOptions, RotateOptions, SlotInfo};
