@@ -243,3 +243,8 @@ impl<T> SizedOut<T> {
         }
     }
 }
+
+/// A TTL in seconds from C: 0 is "never expires".
+pub(crate) fn ttl(secs: u64) -> Option<std::time::Duration> {
+    (secs != 0).then(|| std::time::Duration::from_secs(secs))
+}

@@ -1,9 +1,9 @@
 //! `fv_batch`: puts and deletes applied atomically by `fv_vault_apply`.
 
+use super::args::ttl;
 use super::credential::fv_credential;
 use super::handle::{self, Castable, HandleType, OwnedBox};
 use super::info::FV_MAX_NAME_LEN;
-use super::vault::ttl;
 use crate::credential::Credential;
 use crate::secret::SecretBytes;
 use crate::vault::{validate_name, Batch};

@@ -2,13 +2,14 @@
 //! cache, through the core's one implementation (`crate::sgtk` and
 //! `crate::sgtk::import`, shared with the CLI), for C and the Python binding.
 
+use super::args::ttl;
 use super::credential::fv_credential;
 use super::entry::{fv_list, ListData};
 use super::handle;
 use super::info::FV_MAX_NAME_LEN;
 use super::result::Failure;
 use super::secret::{self, fv_secret};
-use super::vault::{fv_vault, ttl};
+use super::vault::fv_vault;
 use crate::sgtk;
 use crate::sgtk::{ImportOptions, DEFAULT_SESSION_TTL};
 use std::ffi::c_char;

@@ -1,5 +1,6 @@
 //! `fv_vault`: open, create, close, and everything done through an open vault.
 
+use super::args::ttl;
 use super::batch::fv_batch;
 use super::credential::fv_credential;
 use super::entry::{fv_entry, fv_entry_view, fv_list, EntryData, ListData};
@@ -13,7 +14,6 @@ use crate::secret::SecretString;
 use crate::vault::{PutOptions, RotateOptions, Vault};
 use crate::{Error, Result};
 use std::ffi::c_char;
-use std::time::Duration;
 
 /// An open vault, or a job grant opened read-only (`fv_grant_open`). Thread-safe: one
 /// `fv_vault *` may be used from any number of threads at once, and closing it while
@@ -64,11 +64,6 @@ impl Castable for fv_vault {
 /// Flag of `fv_vault_rotate`: drop the keyslots this handle cannot rewrap (every slot
 /// but the one it was opened with) instead of refusing.
 pub const FV_ROTATE_DROP_OTHER_SLOTS: u32 = 1;
-
-/// A TTL in seconds from C: 0 is "never expires".
-pub(crate) fn ttl(secs: u64) -> Option<Duration> {
-    (secs != 0).then(|| Duration::from_secs(secs))
-}
 
 /// Opens or creates the vault at `path` and hands it over as a new `fv_vault`.
 fn open_into(
