@@ -1,4 +1,4 @@
-"""One `Vault.get` through the Python package, timed with timeit (issue 6).
+"""One `Vault.get` through the Python package, timed with timeit (docs/PERFORMANCE.md).
 
 It reads the 64 B entries of the 100,000-entry vault that `cargo bench` builds
 and caches under target/tmp/farmvault-bench/ (run `cargo bench --bench vault -- get`

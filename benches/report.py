@@ -1,5 +1,5 @@
 """The figures of the last `cargo bench` run as a Markdown table, with each ratio
-to its floor and the issue-6 targets (README "Performance" section).
+to its floor and its target (docs/PERFORMANCE.md reads them).
 
     cargo bench
     python3 benches/report.py            # reads target/criterion/

@@ -1,5 +1,5 @@
 //! farmvault against its floor, raw sled 0.34, side by side in each group so the
-//! ratio holds on a noisy machine (issue 6). `cargo bench` runs every group;
+//! ratio holds on a noisy machine (docs/PERFORMANCE.md reads them). `cargo bench` runs every group;
 //! `cargo bench --bench vault -- get` runs one.
 //!
 //! - `get`: a 100,000-entry vault, values of 64 B, 1 KiB and 64 KiB, random key

@@ -1,5 +1,5 @@
 //! Bytes on disk per entry, farmvault against raw sled 0.34 holding the same
-//! (name, secret) pairs (issue 6's disk-size report).
+//! (name, secret) pairs (the disk-size table of docs/PERFORMANCE.md).
 //!
 //! ```text
 //! cargo run --release --example disk_size            # 100,000 entries, 64 B secrets

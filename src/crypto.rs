@@ -1,4 +1,5 @@
-//! The cryptographic primitives, in one place, written in DESIGN.md's notation.
+//! The cryptographic primitives, in one place, written in the notation of
+//! docs/DESIGN.md.
 //!
 //! - `seal[k](plaintext, aad)` / `open[k](ciphertext, aad)`: XChaCha20-Poly1305
 //!   (draft-irtf-cfrg-xchacha, over RFC 8439) with a random 24-byte nonce per seal.
@@ -118,8 +119,8 @@ pub struct Nonce(pub [u8; NONCE_LEN]);
 
 impl Nonce {
     /// A fresh random nonce, straight from the OS for every seal. That costs a
-    /// system call (about 0.4 us of a 7 us put on glibc 2.36; glibc 2.41 on
-    /// Linux 6.11+ answers from the vDSO), and it is kept on purpose: a nonce
+    /// system call (about 0.4 us of a put; glibc 2.41 on Linux 6.11+ answers it
+    /// from the vDSO), and it is kept on purpose: a nonce
     /// pool or seeded generator in process memory is copied into a forked child
     /// (Python's multiprocessing forks), and the two would then seal under the
     /// same nonces and key, which gives up both the secrecy of those records and
@@ -274,7 +275,7 @@ pub struct KdfParams {
 }
 
 impl KdfParams {
-    /// The default for new vaults: m = 64 MiB, t = 3, p = 1 (OWASP's and DESIGN.md's floor).
+    /// The default for new vaults: m = 64 MiB, t = 3, p = 1 (OWASP's floor, which docs/DESIGN.md adopts).
     pub const DEFAULT: KdfParams = KdfParams {
         m_kib: 64 * 1024,
         t: 3,

@@ -109,7 +109,7 @@ pub(crate) fn field_value(
     credential: &Credential,
     field: u32,
     // Named only when the field is missing: building the text on every successful
-    // read was the largest cost a get paid in the ABI (callgrind, issue 6).
+    // read would be the largest cost of a get through the ABI (docs/PERFORMANCE.md).
     owner: impl FnOnce() -> String,
 ) -> Result<&[u8], Failure> {
     let f = Field::from_u32(field).ok_or_else(|| {

@@ -26,7 +26,7 @@ pub(crate) struct EntryData {
     credential: Option<Credential>,
     /// The C strings `fv_entry_name` and `fv_entry_host` lend out, made on their first
     /// call: most entries are read through `fv_entry_field` or `fv_entry_get_view` and
-    /// never need them (building them on every get was a cost of the ABI, issue 6).
+    /// never need them, and building them on every get would slow every get.
     /// `OnceLock` rather than `OnceCell` so two threads reading one list by mistake
     /// cannot race.
     c_name: OnceLock<CString>,

@@ -108,8 +108,8 @@ const EMPTY: Slot = Slot {
 /// no tombstones and a lookup stops at the first empty slot), at most half full.
 ///
 /// Made for this one job because it is on the path of every get: a `BTreeMap` insert
-/// and remove cost about 290 instructions a handle, hashbrown's about 210 (callgrind,
-/// issue 6), this table well under 100. It also keeps the only pointer to its memory
+/// and remove cost about 290 instructions a handle, hashbrown's about 210, this table
+/// well under 100 (counted with the ffi bench's callgrind loop, docs/PERFORMANCE.md). It also keeps the only pointer to its memory
 /// at the start of the block (a `Vec`), so valgrind sees it as reachable, where
 /// hashbrown's interior pointer reads as "possibly lost".
 struct Table {

@@ -1,7 +1,7 @@
 //! The C ABI: every `fv_*` symbol of `libfarmvault` and `include/farmvault.h`.
 //!
 //! This is the only module of the crate that may use `unsafe`. Its layout, after
-//! rustls-ffi and hyper (see STYLE.md):
+//! rustls-ffi's and hyper's C APIs (docs/DESIGN.md, "The C ABI"):
 //!
 //! - `macros`: `ffi_fn!`, the one way to define an exported function. It adds
 //!   `#[no_mangle] pub unsafe extern "C"`, catches panics and picks the value returned

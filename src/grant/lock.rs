@@ -1,5 +1,6 @@
 //! How the grant key is wrapped: under the bearer token, to farm recipients, or
-//! split between them. Written in DESIGN.md's notation; the primitives are
+//! split between them. Written in the notation of docs/DESIGN.md (the bytes are in
+//! docs/FORMAT.md, "Job grants"); the primitives are
 //! `crate::crypto`'s (XChaCha20-Poly1305, HKDF-SHA256 per RFC 5869, HMAC-SHA256
 //! per RFC 2104) and age's X25519 recipients (<https://c2sp.org/age>).
 //!

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! passphrase --argon2id--> kek --\
-//! key file ----HKDF------> kek ---+-- open(wrapped_dek) --> dek --HKDF--> entry, name, header, audit keys
+//! key file ----HKDF------> kek ---+-- open(wrapped_dek) --> dek --HKDF--> entry, name, header, backup keys
 //! ```
 //!
 //! docs/DESIGN.md draws the whole hierarchy and says what each subkey protects.

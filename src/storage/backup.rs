@@ -427,7 +427,7 @@ fn check_whole_backup(dir: &Path, keys: &Keys) -> Option<JournalEnd> {
 }
 
 /// For large backups, what an open can afford (a key-file open of a 100,000-entry
-/// vault takes about 4 ms): the journal's head names the snapshot's generation
+/// vault takes a few milliseconds; docs/PERFORMANCE.md): the journal's head names the snapshot's generation
 /// and MAC, and it ends with a close frame that authenticates. The bytes between
 /// are checked by `Vault::verify_backup` and by every repair.
 fn check_backup_ends(

@@ -656,7 +656,7 @@ def fv_sgtk_import_session_cache(
 # ctypes calls a Python-level converter (``argtypes[i].from_param``) for every
 # argument of a declared function, then the ``errcheck`` function: for the five
 # arguments of fv_vault_get_view and the one of fv_entry_free, about 0.8 us of the
-# 2.4 us that the two calls of a get cost on top of the library's own work (issue 6).
+# 2.4 us that the two calls of a get cost on top of the library's own work (docs/PERFORMANCE.md).
 # Bound without argtypes, ctypes passes each ctypes object as what it is instead.
 #
 # So these two take ctypes objects only, and check nothing: ``unchecked_get_view(

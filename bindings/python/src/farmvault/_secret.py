@@ -71,7 +71,7 @@ class Secret:
             if _IN_PLACE:
                 # CPython writes an equal-length slice assignment into the bytearray's
                 # own storage (nothing is reallocated), at a tenth of the cost of the
-                # ctypes memset call, which was the largest part of a get (issue 6).
+                # ctypes memset call, which would be the largest part of a get.
                 self._buf[:] = bytes(n)
             else:  # pragma: no cover - other interpreters
                 ctypes.memset((ctypes.c_char * n).from_buffer(self._buf), 0, n)
