@@ -3,6 +3,10 @@
 //! core, so the C ABI and Python refuse them too) and the CLI's refusal of loose
 //! passphrase files and vault directories, the way ssh refuses a private key
 //! with loose modes.
+//!
+//! Public (as `farmvault::perms`) so that a tool built on the library refuses
+//! the files it reads itself (passphrase files, proxies) with the same rule and
+//! the same words as the library does.
 
 use crate::error::{Error, Result};
 use std::path::Path;
