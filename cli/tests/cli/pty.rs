@@ -4,8 +4,7 @@
 //! is missing.
 #![cfg(target_os = "linux")]
 
-mod cli_common;
-use cli_common::{code, sh_quote, Env, PW};
+use crate::common::{self, code, sh_quote, Env, PW};
 use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
@@ -24,7 +23,7 @@ struct Pty {
 impl Pty {
     /// Runs farmvault `args` on a pty, with `env`'s environment minus `remove`.
     fn spawn(env: &Env, args: &[&str], remove: &[&str]) -> Option<Pty> {
-        cli_common::script_binary()?;
+        common::script_binary()?;
         let base = env.cmd();
         let mut line = sh_quote(env!("CARGO_BIN_EXE_farmvault"));
         for a in args {
@@ -217,5 +216,5 @@ fn secrets_are_not_printed_to_a_terminal_without_reveal() {
         .expect("script")
         .finish();
     assert_eq!(status, code::OK);
-    assert!(out.contains(cli_common::HOST), "{out}");
+    assert!(out.contains(common::HOST), "{out}");
 }

@@ -2,8 +2,7 @@
 //! passphrase file, FARMVAULT_PASSPHRASE refused), file-mode checks, and the
 //! wrong-key, locked, no-vault and exists exit codes.
 
-mod cli_common;
-use cli_common::{chmod, code, write_private, Env, PW};
+use crate::common::{self, chmod, code, write_private, Env, PW};
 
 #[test]
 fn init_refuses_to_overwrite_and_reports_missing_vaults() {
@@ -91,7 +90,7 @@ fn unlock_rules_and_file_modes() {
     let env = Env::with_vault();
     env.put("a", "secret-a", &[]).expect(code::OK);
     // A plain passphrase variable is refused, whatever else is set.
-    let r = cli_common::run(
+    let r = common::run(
         env.cmd().env("FARMVAULT_PASSPHRASE", PW).args(["list"]),
         None,
     );
@@ -106,7 +105,7 @@ fn unlock_rules_and_file_modes() {
     // Wrong passphrase: 5.
     let wrong = env.path("wrong");
     write_private(&wrong, b"not it\n");
-    cli_common::run(
+    common::run(
         env.cmd()
             .env("FARMVAULT_PASSPHRASE_FILE", &wrong)
             .args(["get", "a"]),
@@ -128,7 +127,7 @@ fn unlock_rules_and_file_modes() {
     // A passphrase file without a trailing newline works too.
     let bare = env.path("bare");
     write_private(&bare, PW.as_bytes());
-    cli_common::run(
+    common::run(
         env.cmd()
             .env("FARMVAULT_PASSPHRASE_FILE", &bare)
             .args(["get", "a"]),
@@ -137,7 +136,7 @@ fn unlock_rules_and_file_modes() {
     .expect(code::OK);
     // ...and /dev/stdin (a pipe: no mode to check).
     #[cfg(unix)]
-    cli_common::run(
+    common::run(
         env.cmd()
             .env("FARMVAULT_PASSPHRASE_FILE", "/dev/stdin")
             .args(["list"]),
@@ -178,13 +177,13 @@ fn unlock_rules_and_file_modes() {
         )
         .expect(code::OK);
         chmod(&key, 0o604);
-        let r = cli_common::run(
+        let r = common::run(
             env.cmd().env("FARMVAULT_KEY_FILE", &key).args(["list"]),
             None,
         );
         r.expect(code::INSECURE).one_line_error();
         chmod(&key, 0o600);
-        cli_common::run(
+        common::run(
             env.cmd().env("FARMVAULT_KEY_FILE", &key).args(["list"]),
             None,
         )
@@ -198,7 +197,7 @@ fn passwd_changes_the_passphrase_without_touching_entries() {
     env.put("a", "secret-a", &[]).expect(code::OK);
     let new = env.path("new");
     write_private(&new, b"a brand new passphrase\n");
-    let r = cli_common::run(
+    let r = common::run(
         env.cmd()
             .env("FARMVAULT_NEW_PASSPHRASE_FILE", &new)
             .arg("passwd"),
@@ -206,7 +205,7 @@ fn passwd_changes_the_passphrase_without_touching_entries() {
     );
     assert!(r.expect(code::OK).stdout.contains("passphrase changed"));
     env.run(&["get", "a"], None).expect(code::WRONG_KEY);
-    let r = cli_common::run(
+    let r = common::run(
         env.cmd()
             .env("FARMVAULT_PASSPHRASE_FILE", &new)
             .args(["get", "a"]),
@@ -216,7 +215,7 @@ fn passwd_changes_the_passphrase_without_touching_entries() {
     // An empty new passphrase is refused.
     let empty = env.path("empty");
     write_private(&empty, b"");
-    cli_common::run(
+    common::run(
         env.cmd()
             .env("FARMVAULT_PASSPHRASE_FILE", &new)
             .env("FARMVAULT_NEW_PASSPHRASE_FILE", &empty)
@@ -247,7 +246,7 @@ fn key_files_and_rotation() {
         c
     };
     assert_eq!(
-        cli_common::run(with_key().args(["get", "e3"]), None)
+        common::run(with_key().args(["get", "e3"]), None)
             .expect(code::OK)
             .stdout,
         "secret-3\n"
@@ -262,7 +261,7 @@ fn key_files_and_rotation() {
         .expect(code::OK);
     assert!(r.stdout.contains("re-encrypted 5 entries"), "{}", r.stdout);
     assert_eq!(
-        cli_common::run(with_key().args(["get", "e4"]), None)
+        common::run(with_key().args(["get", "e4"]), None)
             .expect(code::OK)
             .stdout,
         "secret-4\n"
@@ -272,7 +271,7 @@ fn key_files_and_rotation() {
     // Opened with the key file, the passphrase slot is kept with --keep-passphrase.
     let keep = env.path("keep");
     write_private(&keep, format!("{PW}\n").as_bytes());
-    cli_common::run(
+    common::run(
         with_key()
             .env("FARMVAULT_KEEP_PASSPHRASE_FILE", &keep)
             .args(["rotate", "--keep-passphrase"]),
@@ -283,14 +282,14 @@ fn key_files_and_rotation() {
 
     // key-file remove, then it no longer opens; the last slot cannot go.
     env.run(&["key-file", "remove", k1s], None).expect(code::OK);
-    cli_common::run(with_key().args(["list"]), None).expect(code::WRONG_KEY);
+    common::run(with_key().args(["list"]), None).expect(code::WRONG_KEY);
     let k2 = env.path("k2.key");
     let k2s = k2.to_str().expect("utf8");
     env.run(&["key-file", "add", k2s, "--generate"], None)
         .expect(code::OK);
     env.run(&["rotate", "--drop-other-slots"], None)
         .expect(code::OK);
-    cli_common::run(
+    common::run(
         env.cmd().env("FARMVAULT_KEY_FILE", &k2).args(["list"]),
         None,
     )
@@ -306,9 +305,7 @@ fn key_files_and_rotation() {
     );
     // Nothing of the secrets on disk after all that.
     for i in 0..5 {
-        assert!(
-            cli_common::files_containing(&env.vault, format!("secret-{i}").as_bytes()).is_empty()
-        );
+        assert!(common::files_containing(&env.vault, format!("secret-{i}").as_bytes()).is_empty());
     }
 }
 
@@ -328,7 +325,7 @@ fn a_vault_held_by_another_process_is_locked() {
 #[test]
 fn empty_variables_are_named() {
     let env = Env::with_vault();
-    let r = cli_common::run(env.cmd().env("FARMVAULT_PATH", "").arg("list"), None);
+    let r = common::run(env.cmd().env("FARMVAULT_PATH", "").arg("list"), None);
     let r = r.expect(code::USAGE);
     r.one_line_error();
     assert!(
@@ -342,7 +339,7 @@ fn empty_variables_are_named() {
 fn io_errors_have_their_own_code() {
     let env = Env::with_vault();
     let missing = env.path("nope");
-    cli_common::run(
+    common::run(
         env.cmd()
             .env("FARMVAULT_PASSPHRASE_FILE", &missing)
             .arg("list"),
@@ -357,7 +354,7 @@ fn io_errors_have_their_own_code() {
 fn the_default_vault_is_under_the_xdg_data_directory() {
     let env = Env::new();
     let xdg = env.path("xdg");
-    let r = cli_common::run(
+    let r = common::run(
         env.cmd()
             .env_remove("FARMVAULT_PATH")
             .env("XDG_DATA_HOME", &xdg)
@@ -367,7 +364,7 @@ fn the_default_vault_is_under_the_xdg_data_directory() {
     r.expect(code::OK);
     assert!(xdg.join("farmvault/vault").is_dir());
     // Without XDG_DATA_HOME: ~/.local/share/farmvault/vault (HOME is the workspace).
-    let r = cli_common::run(env.cmd().env_remove("FARMVAULT_PATH").arg("init"), None);
+    let r = common::run(env.cmd().env_remove("FARMVAULT_PATH").arg("init"), None);
     r.expect(code::OK);
     assert!(env.path(".local/share/farmvault/vault").is_dir());
     // --vault wins over FARMVAULT_PATH.
@@ -433,7 +430,7 @@ fn only_get_and_export_print_secrets() {
     ok(&["key-file", "remove", k.to_str().expect("utf8")], None);
     let new = env.path("new");
     write_private(&new, format!("{PW}\n").as_bytes());
-    let r = cli_common::run(
+    let r = common::run(
         env.cmd()
             .env("FARMVAULT_NEW_PASSPHRASE_FILE", &new)
             .arg("passwd"),
@@ -444,7 +441,7 @@ fn only_get_and_export_print_secrets() {
         assert!(!out.contains(SECRET), "secret printed: {out}");
         assert!(!out.contains(PW), "passphrase printed: {out}");
     }
-    assert!(cli_common::files_containing(env.dir.path(), SECRET.as_bytes()).is_empty());
+    assert!(common::files_containing(env.dir.path(), SECRET.as_bytes()).is_empty());
     // get and export-sgtk do print it (to a pipe).
     assert!(env
         .run(&["get", "s"], None)

@@ -6,8 +6,7 @@
 //! old first-open record stands in for the hours that passed.
 #![cfg(unix)]
 
-mod cli_common;
-use cli_common::{code, files_containing, json, Env, Run, HOST};
+use crate::common::{self, code, files_containing, json, Env, Run, HOST};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -63,7 +62,7 @@ fn job_cmd(env: &Env, vars: &[(&str, &str)]) -> Command {
 
 /// Runs a job command with `args`.
 fn job(env: &Env, vars: &[(&str, &str)], args: &[&str]) -> Run {
-    cli_common::run(job_cmd(env, vars).args(args), None)
+    common::run(job_cmd(env, vars).args(args), None)
 }
 
 /// The job's usual environment: the bundle and the token.
@@ -142,7 +141,7 @@ fn issue_prints_only_the_token_and_the_job_reads_through_its_environment() {
         cmd.get_args().all(|a| !a.to_string_lossy().contains(token)),
         "the token is never an argument"
     );
-    let ran = cli_common::run(&mut cmd, None).expect(code::OK);
+    let ran = common::run(&mut cmd, None).expect(code::OK);
     assert_eq!(
         ran.stdout, "0\n",
         "the child inherits neither the token nor the bundle's path"
@@ -155,10 +154,7 @@ fn issue_prints_only_the_token_and_the_job_reads_through_its_environment() {
         .args(["exec", "--grant", bundle.to_str().unwrap()])
         .args(["--token-env", "MY_TOKEN"])
         .args(run_child);
-    assert_eq!(
-        cli_common::run(&mut cmd, None).expect(code::OK).stdout,
-        "0\n"
-    );
+    assert_eq!(common::run(&mut cmd, None).expect(code::OK).stdout, "0\n");
 
     // Outside the grant: not found, though the vault holds it.
     let r = job(&env, &vars, &["get", "other"]).expect(code::NOT_FOUND);
@@ -319,14 +315,14 @@ fn recipients_require_both_and_identity_permissions() {
     );
 
     // An identity others can read is refused like a key file, unless --insecure-permissions.
-    cli_common::chmod(Path::new(farm), 0o640);
+    common::chmod(Path::new(farm), 0o640);
     let r = job(&env, &right, &get).expect(code::INSECURE);
     r.one_line_error();
     assert!(r.stderr.contains("farm identity") && r.stderr.contains("chmod 600"));
     let mut insecure = get.to_vec();
     insecure.push("--insecure-permissions");
     job(&env, &right, &insecure).expect(code::OK);
-    cli_common::chmod(Path::new(farm), 0o600);
+    common::chmod(Path::new(farm), 0o600);
 
     // Recipient-only (--no-token, a literal key): nothing on stdout; the identity opens it.
     let r = issue(
@@ -642,7 +638,7 @@ fn issuing_refuses_bad_requests_before_writing_anything() {
 
 #[test]
 fn the_token_is_not_printed_to_a_terminal_without_reveal() {
-    let Some(script) = cli_common::script_binary() else {
+    let Some(script) = common::script_binary() else {
         eprintln!("skipped: util-linux `script` is not installed");
         return;
     };
@@ -650,7 +646,7 @@ fn the_token_is_not_printed_to_a_terminal_without_reveal() {
     let on_tty = |extra: &str| {
         let line = format!(
             "{} grant shotgun/render --claim-within 1h --use-for 1h --label tty {extra}",
-            cli_common::sh_quote(env!("CARGO_BIN_EXE_farmvault"))
+            common::sh_quote(env!("CARGO_BIN_EXE_farmvault"))
         );
         let mut cmd = env.cmd();
         cmd.env_remove("XDG_STATE_HOME");
@@ -663,7 +659,7 @@ fn the_token_is_not_printed_to_a_terminal_without_reveal() {
                 None => c.env_remove(k),
             };
         }
-        cli_common::run(&mut c, None)
+        common::run(&mut c, None)
     };
     let r = on_tty("").expect(code::INSECURE);
     assert!(r.all().contains("--reveal"), "{}", r.all());
@@ -881,9 +877,9 @@ fn zero_or_unparsable_limits_name_the_option_and_change_nothing() {
 fn a_wrong_passphrase_or_key_file_changes_no_policy() {
     let env = Env::with_vault();
     let wrong_pass = env.path("wrong-passphrase");
-    cli_common::write_private(&wrong_pass, b"not the passphrase\n");
+    common::write_private(&wrong_pass, b"not the passphrase\n");
     let wrong_key = env.path("wrong.key");
-    cli_common::write_private(&wrong_key, &[7u8; 32]);
+    common::write_private(&wrong_key, &[7u8; 32]);
     for (var, path) in [
         ("FARMVAULT_PASSPHRASE_FILE", &wrong_pass),
         ("FARMVAULT_KEY_FILE", &wrong_key),
@@ -893,8 +889,7 @@ fn a_wrong_passphrase_or_key_file_changes_no_policy() {
             &["grant-policy", "--max-claim", "30d", "--json"][..],
             &["grant-policy"][..],
         ] {
-            let r =
-                cli_common::run(env.cmd().env(var, path).args(args), None).expect(code::WRONG_KEY);
+            let r = common::run(env.cmd().env(var, path).args(args), None).expect(code::WRONG_KEY);
             r.one_line_error();
             assert!(r.stdout.is_empty(), "{var} {args:?}: {}", r.stdout);
         }

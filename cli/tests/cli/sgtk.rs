@@ -1,8 +1,7 @@
 //! `farmvault` import-sgtk / export-sgtk / import-session-cache: tk-core's
 //! formats in and out, and the session cache moved into the vault.
 
-mod cli_common;
-use cli_common::{code, json, Env};
+use crate::common::{self, code, json, Env};
 
 const HOST: &str = "https://mysite.shotgrid.autodesk.com";
 const SESSION_JSON: &str = r#"{"type": "SessionUser", "data": {"http_proxy": null, "host": "https://mysite.shotgrid.autodesk.com", "login": "jdoe", "session_token": "abc123sessiontoken"}}"#;
@@ -126,7 +125,7 @@ users:
 fn shotgun_home(env: &Env) -> std::path::PathBuf {
     let home = env.path("shotgun");
     std::fs::create_dir_all(home.join("mysite")).expect("site");
-    cli_common::write_private(
+    common::write_private(
         &home.join("mysite").join("authentication.yml"),
         SITE_CACHE.as_bytes(),
     );
@@ -162,7 +161,7 @@ fn session_cache_import_keeps_then_removes() {
     assert_eq!(std::fs::read_to_string(&cache).expect("cache"), SITE_CACHE);
 
     // SHOTGUN_HOME is the default root; --remove takes the tokens out; JSON report.
-    let r = cli_common::run(
+    let r = common::run(
         env.cmd().env("SHOTGUN_HOME", &home).args([
             "import-session-cache",
             "--remove",

@@ -261,31 +261,3 @@ pub fn script_binary() -> Option<PathBuf> {
 pub fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
-
-/// A vault made through the library (not the CLI) whose one slot is the key file
-/// `farm.key` (0600, as `KeyFile::write_new` makes it), with a cheap KDF: for the
-/// tests that check the library and the command line side by side.
-pub struct KeyFileVault {
-    /// Holds the vault and the key file; removed on drop.
-    pub dir: tempfile::TempDir,
-    /// The key file.
-    pub key: PathBuf,
-    /// Opens the vault (`config.clone().open(..)`).
-    pub config: farmvault::Config,
-}
-
-/// A new [`KeyFileVault`], closed again.
-pub fn key_file_vault() -> KeyFileVault {
-    use farmvault::{Config, KdfParams, KeyFile, Unlock};
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("farm.key");
-    KeyFile::generate().unwrap().write_new(&key).unwrap();
-    let config = Config::new(dir.path().join("vault")).kdf(KdfParams::new(8, 1, 1).unwrap());
-    drop(
-        config
-            .clone()
-            .create(&Unlock::key_file_path(&key).unwrap())
-            .unwrap(),
-    );
-    KeyFileVault { dir, key, config }
-}

@@ -1,14 +1,13 @@
 //! `farmvault` put / get / list / rm / renew / purge / check, their JSON shapes,
 //! exit codes, and the rule that secrets leave only through `get`.
 
-mod cli_common;
-use cli_common::{code, files_containing, json, Env, HOST};
+use crate::common::{self, code, files_containing, json, Env, HOST};
 use std::time::Duration;
 
 const API_KEY: &str = "apikey-5f1c0e7d9a2b4c6e";
 const TOKEN: &str = "session-tok-3b8d1f0a6c";
 
-fn put_script_key(env: &Env, name: &str) -> cli_common::Run {
+fn put_script_key(env: &Env, name: &str) -> common::Run {
     env.put_script_key(name, &format!("{API_KEY}\n"), &[])
 }
 
@@ -270,7 +269,7 @@ fn put_refuses_secrets_on_argv_and_wrong_flags() {
         .expect(code::INSECURE)
         .one_line_error();
     let proxy = env.path("proxy");
-    cli_common::write_private(&proxy, b"u:pw@proxy:8080\n");
+    common::write_private(&proxy, b"u:pw@proxy:8080\n");
     env.put_script_key(
         "k",
         "x",
@@ -290,7 +289,7 @@ fn put_refuses_secrets_on_argv_and_wrong_flags() {
         .one_line_error();
     // Session metadata from a file.
     let meta = env.path("meta");
-    cli_common::write_private(&meta, b"bWV0YQ==\n");
+    common::write_private(&meta, b"bWV0YQ==\n");
     env.run(
         &[
             "put",

@@ -2,8 +2,7 @@
 //! arguments, farmvault's output or the disk; the child's status is the status.
 #![cfg(unix)]
 
-mod cli_common;
-use cli_common::{code, files_containing, Env, HOST};
+use crate::common::{self, code, files_containing, Env, HOST};
 
 const API_KEY: &str = "exec-apikey-8c2f4e6a1b";
 
@@ -38,7 +37,7 @@ fn the_child_gets_the_secret_in_its_environment() {
     assert!(cmd
         .get_args()
         .all(|a| !a.to_string_lossy().contains(API_KEY)));
-    let r = cli_common::run(&mut cmd, None).expect(code::OK);
+    let r = common::run(&mut cmd, None).expect(code::OK);
     assert_eq!(r.stdout, "child-ok\n");
     assert!(!r.all().contains(API_KEY));
     assert!(files_containing(&env.vault, API_KEY.as_bytes()).is_empty());
@@ -52,7 +51,7 @@ fn the_child_gets_the_secret_in_its_environment() {
     cmd.env("EXPECTED_KEY", "something else")
         .env("EXPECTED_HOST", HOST)
         .args(args);
-    cli_common::run(&mut cmd, None).expect(1);
+    common::run(&mut cmd, None).expect(1);
 }
 
 #[test]
@@ -106,10 +105,7 @@ fn the_secret_is_not_in_the_childs_argv_and_exec_replaces_farmvault() {
 fn exit_statuses_pass_through_and_failures_stop_before_the_child() {
     let env = env_with_key();
     let marker = env.path("ran");
-    let touch = format!(
-        "touch {}",
-        cli_common::sh_quote(marker.to_str().expect("utf8"))
-    );
+    let touch = format!("touch {}", common::sh_quote(marker.to_str().expect("utf8")));
     env.run(
         &[
             "exec",
@@ -128,7 +124,7 @@ fn exit_statuses_pass_through_and_failures_stop_before_the_child() {
         code::EXEC_NOT_FOUND,
     );
     let not_exec = env.path("not-executable");
-    cli_common::write_private(&not_exec, b"#!/bin/sh\n");
+    common::write_private(&not_exec, b"#!/bin/sh\n");
     env.fails(
         &[
             "exec",

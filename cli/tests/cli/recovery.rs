@@ -1,8 +1,7 @@
 //! `farmvault backup`, `restore` and `repair`: exit codes, what they print, and
 //! that no secret appears in their output or in the backup files.
 
-mod cli_common;
-use cli_common::{code, files_containing, json, Env};
+use crate::common::{self, code, files_containing, json, Env};
 
 const SECRET: &str = "s3cr3t-value-for-recovery-tests";
 
@@ -100,13 +99,13 @@ fn backup_and_restore_through_the_command_line() {
     let mut cmd = env.cmd();
     cmd.env("FARMVAULT_PATH", &restored)
         .args(["restore", file_s]);
-    let r = cli_common::run(&mut cmd, None).expect(code::OK);
+    let r = common::run(&mut cmd, None).expect(code::OK);
     assert!(r.stdout.contains("restored 1 entry"), "{}", r.stdout);
     let mut cmd = env.cmd();
     cmd.env("FARMVAULT_PATH", &restored)
         .args(["get", "shotgun/render"]);
     assert_eq!(
-        cli_common::run(&mut cmd, None)
+        common::run(&mut cmd, None)
             .expect(code::OK)
             .stdout
             .trim_end(),
@@ -123,7 +122,7 @@ fn backup_and_restore_through_the_command_line() {
     let mut cmd = env.cmd();
     cmd.env("FARMVAULT_PATH", env.path("elsewhere"))
         .args(["restore", bad_file.to_str().unwrap()]);
-    let r = cli_common::run(&mut cmd, None).expect(code::CORRUPT);
+    let r = common::run(&mut cmd, None).expect(code::CORRUPT);
     r.one_line_error();
     assert!(r.stderr.contains("bad.fvbk"), "{}", r.stderr);
     // backup needs a FILE or --verify.
