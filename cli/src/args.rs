@@ -60,7 +60,7 @@ is for tests; never use it for a vault that holds real credentials.
 /// farmvault: an encrypted, on-disk vault of production-tracking credentials
 /// (script keys, session tokens) with per-entry expiry, for render farms.
 #[derive(Parser, Debug)]
-#[command(name = "farmvault", version, after_help = AFTER_HELP.to_owned() + "\n" + crate::exit_code::HELP_TABLE)]
+#[command(name = "farmvault", version, after_help = AFTER_HELP.to_owned() + "\n" + crate::error::HELP_TABLE)]
 pub struct Cli {
     /// Global options.
     #[command(flatten)]

@@ -2,7 +2,7 @@
 //!
 //! One module per idea: `args` (clap), `commands` (one module per area),
 //! `duration` (human durations), `output` (times, table, JSON shapes),
-//! `exit_code` (statuses and the one-line error), `unlock` (vault path and
+//! `error` (statuses and the one-line error), `unlock` (vault path and
 //! unlock), `source` (the vault or a job grant, for reads), `perms` (file-mode
 //! checks), `prompt` (hidden input), `harden` (no core dumps; the memory-lock warning).
 #![forbid(unsafe_code)]
@@ -10,7 +10,7 @@
 mod args;
 mod commands;
 mod duration;
-mod exit_code;
+mod error;
 mod harden;
 mod output;
 mod perms;
@@ -39,7 +39,7 @@ fn main() {
             e.code
         }
     };
-    exit_code::exit(code)
+    error::exit(code)
 }
 
 /// Help and version print as clap formats them; a usage error becomes one line.
@@ -50,7 +50,7 @@ fn clap_exit(e: &clap::Error) -> ! {
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
-            exit_code::exit(e.exit_code())
+            error::exit(e.exit_code())
         }
         _ => {
             // clap's message, up to its first blank line, flattened to one line
@@ -75,16 +75,16 @@ fn clap_exit(e: &clap::Error) -> ! {
             .into_iter()
             .find(|v| std::env::var_os(v).is_some_and(|x| x.is_empty()));
             if let Some(var) = empty {
-                let err = exit_code::CliError::usage(
+                let err = error::CliError::usage(
                     format!("{var} is set but empty"),
                     "unset it or give it a path",
                 );
                 eprintln!("{err}");
-                exit_code::exit(exit_code::USAGE)
+                error::exit(error::USAGE)
             }
-            let err = exit_code::CliError::usage(what, "see `farmvault --help`");
+            let err = error::CliError::usage(what, "see `farmvault --help`");
             eprintln!("{err}");
-            exit_code::exit(exit_code::USAGE)
+            error::exit(error::USAGE)
         }
     }
 }

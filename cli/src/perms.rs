@@ -4,7 +4,7 @@
 //! C ABI and Python refuse them too; `unlock::read_key_file` gives that refusal
 //! this module's exit status.
 
-use crate::exit_code::CliError;
+use crate::error::CliError;
 use std::path::Path;
 
 /// Refuses a regular file that is readable or writable by group or others.
@@ -29,7 +29,7 @@ fn check(path: &Path, what: &str, insecure_ok: bool, dir: bool) -> Result<(), Cl
         return Ok(());
     }
     Err(CliError::new(
-        crate::exit_code::INSECURE,
+        crate::error::INSECURE,
         format!(
             "{what} {} is accessible by group or others (mode {mode:04o})",
             path.display(),

@@ -1,7 +1,7 @@
 //! Reading secrets: hidden prompts on the terminal, secret files, stdin.
 //! Everything read lands in self-wiping buffers.
 
-use crate::exit_code::{CliError, USAGE};
+use crate::error::{CliError, USAGE};
 use farmvault::SecretString;
 use std::io::{IsTerminal, Read};
 use std::path::Path;

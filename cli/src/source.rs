@@ -9,7 +9,7 @@
 //! when group or others can read it.
 
 use crate::args::{Global, GrantSource};
-use crate::exit_code::{CliError, CORRUPT, EXPIRED, NOT_FOUND, USAGE, WRONG_KEY};
+use crate::error::{grant_error, CliError};
 use crate::{perms, unlock};
 use farmvault::grant::{Grant, GrantOpen, ReadCredentials};
 use farmvault::{Entry, EntryMeta, Error, SecretString, UnixTime, Vault};
@@ -121,64 +121,35 @@ pub fn open_grant(g: &Global, bundle: &Path, s: &GrantSource) -> Result<Grant, C
     grant.map_err(|e| grant_error(e, bundle, None))
 }
 
-/// The one-line error for a failure to open or read the grant at `bundle`;
-/// `name` is the entry being read (`None` while opening).
-pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
-    let shown = bundle.display();
-    match e {
-        Error::WrongGrantKey { .. } => CliError::new(
-            WRONG_KEY,
-            format!("the token or farm identity given does not open the grant {shown}"),
-            format!(
-                "check {TOKEN_ENV} (or --token-env) and --identity / {IDENTITY_ENV}; a grant issued with --require-both needs both"
-            ),
-        ),
-        Error::Expired { name: n, expired_at } if name == Some(n.as_str()) => CliError::new(
-            EXPIRED,
-            format!(
-                "entry {n:?} in the grant {shown} expired at {}, before the grant did",
-                crate::output::rfc3339(expired_at)
-            ),
-            "renew the entry in the vault, then issue a new grant",
-        ),
-        Error::Expired { name: n, expired_at } => CliError::new(
-            EXPIRED,
-            format!(
-                "{n} ({shown}) expired at {}: it was not opened on this machine before its claim-by deadline, or its use window is over",
-                crate::output::rfc3339(expired_at)
-            ),
-            "grants are never extended: issue a new one for the job",
-        ),
-        Error::NotFound { name: n } => CliError::new(
-            NOT_FOUND,
-            format!("the grant {shown} holds no entry named {n:?}"),
-            "a grant reads only the entries it was issued for: `farmvault list --grant FILE` shows them",
-        ),
-        Error::Tampered { .. } => CliError::new(
-            CORRUPT,
-            format!("the grant {shown} failed authentication: it was modified or damaged after it was issued"),
-            "issue the grant again",
-        ),
-        Error::Corrupt { path, what } if path == bundle => CliError::new(
-            CORRUPT,
-            format!("{shown} is not a readable grant bundle: {what}"),
-            format!("check that --grant / {GRANT_FILE_ENV} names the file `farmvault grant` wrote; if it does, issue the grant again"),
-        ),
-        Error::Corrupt { path, what } => CliError::new(
-            CORRUPT,
-            format!("{} is corrupt: {what}", path.display()),
-            "remove it and open the grant again",
-        ),
-        e @ Error::HostNotAllowed { .. } => CliError::new(
-            USAGE,
-            e.to_string(),
-            format!("`farmvault grant-info {shown}` shows the grant's host pattern"),
-        ),
-        Error::InvalidArgument(msg) if name.is_none() => CliError::new(
-            USAGE,
-            format!("cannot open the grant {shown}: {msg}"),
-            format!("set {TOKEN_ENV} to the fvg1_… token `farmvault grant` printed, or give the right farm identity"),
-        ),
-        other => other.into(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// `grant_error` writes the variables out (its module uses no other); they
+    /// are the ones this module reads.
+    #[test]
+    fn grant_errors_name_the_variables_read_here() {
+        let bundle = PathBuf::from("job.fvgrant");
+        let wrong = grant_error(
+            Error::WrongGrantKey {
+                path: bundle.clone(),
+            },
+            &bundle,
+            None,
+        );
+        assert!(wrong.hint.contains(TOKEN_ENV), "{}", wrong.hint);
+        assert!(wrong.hint.contains(IDENTITY_ENV), "{}", wrong.hint);
+        let corrupt = grant_error(
+            Error::Corrupt {
+                path: bundle.clone(),
+                what: "bad magic".into(),
+            },
+            &bundle,
+            None,
+        );
+        assert!(corrupt.hint.contains(GRANT_FILE_ENV), "{}", corrupt.hint);
+        let invalid = grant_error(Error::InvalidArgument("no token".into()), &bundle, None);
+        assert!(invalid.hint.contains(TOKEN_ENV), "{}", invalid.hint);
     }
 }

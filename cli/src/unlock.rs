@@ -1,7 +1,7 @@
 //! Where the vault is and what opens it.
 
 use crate::args::Global;
-use crate::exit_code::{CliError, INSECURE};
+use crate::error::{CliError, INSECURE};
 use crate::perms::{check_private_dir, check_private_file};
 use crate::prompt;
 use farmvault::{Config, KdfParams, KeyFile, Unlock, Vault};

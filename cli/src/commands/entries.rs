@@ -3,7 +3,7 @@
 use super::{emit, say, write_out};
 use crate::args::{CheckArgs, GetArgs, Global, KindArg, ListArgs, PutArgs, RenewArgs};
 use crate::duration::Ttl;
-use crate::exit_code::{CliError, CORRUPT, FAILURE, INSECURE, NOT_FOUND, OK};
+use crate::error::{CliError, CORRUPT, FAILURE, INSECURE, NOT_FOUND, OK};
 use crate::output::{self, CheckJson, ListJson, MetaJson};
 use crate::source::Source;
 use crate::{prompt, unlock};

@@ -19,7 +19,7 @@
 //! command, waits, and exits with its exit code.
 
 use crate::args::{ExecArgs, Global};
-use crate::exit_code::{CliError, EXEC_CANNOT_RUN, EXEC_NOT_FOUND};
+use crate::error::{CliError, EXEC_CANNOT_RUN, EXEC_NOT_FOUND};
 use crate::source::{self, Source};
 use farmvault::Field;
 use std::ffi::OsString;
@@ -122,5 +122,5 @@ fn run(mut cmd: Command, program: &OsString) -> Result<i32, CliError> {
 #[cfg(not(unix))]
 fn run(mut cmd: Command, program: &OsString) -> Result<i32, CliError> {
     let status = cmd.status().map_err(|e| start_error(program, &e))?;
-    Ok(status.code().unwrap_or(crate::exit_code::FAILURE))
+    Ok(status.code().unwrap_or(crate::error::FAILURE))
 }

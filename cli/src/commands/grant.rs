@@ -10,9 +10,9 @@
 use super::entries::guard_terminal;
 use super::{refuse_existing, write_out};
 use crate::args::{FarmKeygenArgs, Global, GrantArgs, GrantInfoArgs};
-use crate::exit_code::{CliError, EXISTS, NOT_FOUND, OK};
+use crate::error::{grant_error, CliError, EXISTS, NOT_FOUND, OK};
 use crate::output::{self, access_phrase, printable, GrantJson, GrantWith, GrantsJson};
-use crate::source::{grant_error, GRANT_FILE_ENV, IDENTITY_ENV, TOKEN_ENV};
+use crate::source::{GRANT_FILE_ENV, IDENTITY_ENV, TOKEN_ENV};
 use crate::unlock;
 use farmvault::grant::{self, GrantInfo, GrantSpec};
 use farmvault::{Error, UnixTime};

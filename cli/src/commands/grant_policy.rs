@@ -7,7 +7,7 @@
 
 use super::write_out;
 use crate::args::{Global, GrantArgs, GrantPolicyArgs};
-use crate::exit_code::{CliError, OK};
+use crate::error::{CliError, OK};
 use crate::unlock;
 use farmvault::{GrantPolicy, Vault};
 use std::time::Duration;

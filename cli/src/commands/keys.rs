@@ -2,7 +2,7 @@
 
 use super::say;
 use crate::args::{Global, InitArgs, RotateArgs};
-use crate::exit_code::{CliError, EXISTS, OK};
+use crate::error::{CliError, EXISTS, OK};
 use crate::unlock::{self, KEEP_PASSPHRASE_FILE_ENV, NEW_PASSPHRASE_FILE_ENV};
 use crate::{perms, prompt};
 use farmvault::{KeyFile, RotateOptions, Unlock};

@@ -9,7 +9,7 @@ mod recovery;
 mod sgtk;
 
 use crate::args::{Cli, Command, KeyFileCommand};
-use crate::exit_code::CliError;
+use crate::error::CliError;
 
 /// Runs the parsed command line; returns the exit status.
 pub fn run(cli: Cli) -> Result<i32, CliError> {
@@ -48,7 +48,7 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
 fn refuse_existing(path: &std::path::Path, hint: &str) -> Result<(), CliError> {
     if path.exists() {
         return Err(CliError::new(
-            crate::exit_code::EXISTS,
+            crate::error::EXISTS,
             format!("{} already exists", path.display()),
             hint,
         ));

@@ -2,7 +2,7 @@
 
 use super::{emit, say};
 use crate::args::{BackupArgs, Global, RepairArgs, RestoreArgs};
-use crate::exit_code::{CliError, OK};
+use crate::error::{CliError, OK};
 use crate::perms::check_private_dir;
 use crate::unlock;
 use farmvault::{RecoveryReport, Unlock};

@@ -5,7 +5,7 @@
 use super::entries::{default_ttl, expiry_phrase, guard_terminal};
 use super::{emit, say, write_out};
 use crate::args::{ExportSgtkArgs, Global, ImportSessionCacheArgs, ImportSgtkArgs};
-use crate::exit_code::{CliError, OK};
+use crate::error::{CliError, OK};
 use crate::{prompt, unlock};
 use farmvault::sgtk::{import_session_cache as import_cache, ImportOptions};
 use farmvault::{sgtk, PutOptions};

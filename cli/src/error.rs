@@ -1,10 +1,17 @@
-//! Exit statuses of `farmvault`, and the one-line error every failure becomes.
+//! Exit statuses of `farmvault`, and the one-line error every failure becomes,
+//! with the status and words each library error maps to.
 //!
 //! The numbers are part of the command line's interface (scripts branch on them):
 //! never renumber, only add.
+//!
+//! Every other module of the command line returns `CliError`, so this one uses
+//! none of them: the variables and flags its messages name are written out, and
+//! the RFC 3339 times they carry are formatted here (`output` prints times with
+//! the same function).
 
 use farmvault::Error;
 use std::fmt;
+use std::path::Path;
 
 /// Success.
 pub const OK: i32 = 0;
@@ -126,7 +133,7 @@ impl From<Error> for CliError {
                 EXPIRED,
                 format!(
                     "entry {name:?} expired at {} and has been removed",
-                    crate::output::rfc3339(expired_at)
+                    rfc3339(expired_at)
                 ),
                 "store a fresh one with `farmvault put` or `farmvault import-sgtk`",
             ),
@@ -135,8 +142,8 @@ impl From<Error> for CliError {
                 format!("wrong passphrase or key file for the vault at {}", path.display()),
                 "check --key-file / FARMVAULT_KEY_FILE or FARMVAULT_PASSPHRASE_FILE, or retype the passphrase",
             ),
-            // Grant opens go through `source::grant_error`; this keeps any other path to the same words.
-            Error::WrongGrantKey { path } => crate::source::grant_error(Error::WrongGrantKey { path: path.clone() }, &path, None),
+            // Grant opens go through `grant_error`; this keeps any other path to the same words.
+            Error::WrongGrantKey { path } => grant_error(Error::WrongGrantKey { path: path.clone() }, &path, None),
             Error::Tampered { entry } => CliError::new(
                 CORRUPT,
                 format!("entry {entry:?} failed authentication: it was modified or damaged on disk"),
@@ -183,9 +190,109 @@ impl From<Error> for CliError {
     }
 }
 
+/// The one-line error for a failure to open or read the grant at `bundle`;
+/// `name` is the entry being read (`None` while opening).
+pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
+    let shown = bundle.display();
+    match e {
+        Error::WrongGrantKey { .. } => CliError::new(
+            WRONG_KEY,
+            format!("the token or farm identity given does not open the grant {shown}"),
+            "check FARMVAULT_GRANT_TOKEN (or --token-env) and --identity / FARMVAULT_IDENTITY; a grant issued with --require-both needs both",
+        ),
+        Error::Expired { name: n, expired_at } if name == Some(n.as_str()) => CliError::new(
+            EXPIRED,
+            format!(
+                "entry {n:?} in the grant {shown} expired at {}, before the grant did",
+                rfc3339(expired_at)
+            ),
+            "renew the entry in the vault, then issue a new grant",
+        ),
+        Error::Expired { name: n, expired_at } => CliError::new(
+            EXPIRED,
+            format!(
+                "{n} ({shown}) expired at {}: it was not opened on this machine before its claim-by deadline, or its use window is over",
+                rfc3339(expired_at)
+            ),
+            "grants are never extended: issue a new one for the job",
+        ),
+        Error::NotFound { name: n } => CliError::new(
+            NOT_FOUND,
+            format!("the grant {shown} holds no entry named {n:?}"),
+            "a grant reads only the entries it was issued for: `farmvault list --grant FILE` shows them",
+        ),
+        Error::Tampered { .. } => CliError::new(
+            CORRUPT,
+            format!("the grant {shown} failed authentication: it was modified or damaged after it was issued"),
+            "issue the grant again",
+        ),
+        Error::Corrupt { path, what } if path == bundle => CliError::new(
+            CORRUPT,
+            format!("{shown} is not a readable grant bundle: {what}"),
+            "check that --grant / FARMVAULT_GRANT_FILE names the file `farmvault grant` wrote; if it does, issue the grant again",
+        ),
+        Error::Corrupt { path, what } => CliError::new(
+            CORRUPT,
+            format!("{} is corrupt: {what}", path.display()),
+            "remove it and open the grant again",
+        ),
+        e @ Error::HostNotAllowed { .. } => CliError::new(
+            USAGE,
+            e.to_string(),
+            format!("`farmvault grant-info {shown}` shows the grant's host pattern"),
+        ),
+        Error::InvalidArgument(msg) if name.is_none() => CliError::new(
+            USAGE,
+            format!("cannot open the grant {shown}: {msg}"),
+            "set FARMVAULT_GRANT_TOKEN to the fvg1_… token `farmvault grant` printed, or give the right farm identity",
+        ),
+        other => other.into(),
+    }
+}
+
+/// RFC 3339 in UTC, to the second: `2023-11-14T22:13:20Z`.
+pub fn rfc3339(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let rem = unix % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
 /// Exits with `code` after flushing stdout.
 pub fn exit(code: i32) -> ! {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     std::process::exit(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
 }
