@@ -1,6 +1,8 @@
 //! Human durations for `--ttl`, `--expiring-within` and `--lock-timeout`:
-//! `90s`, `15m`, `8h`, `7d`, `2w`, `500ms`, and sums such as `1h30m`.
+//! `90s`, `15m`, `8h`, `7d`, `2w`, `500ms`, and sums such as `1h30m`; and the
+//! TTL an entry gets when none is given.
 
+use farmvault::Kind;
 use std::time::Duration;
 
 /// A TTL as given on the command line: a duration, or `none` (never expires).
@@ -96,6 +98,42 @@ pub fn human(secs: u64) -> String {
     "0s".into()
 }
 
+/// Session tokens expire on the server after 24 h of inactivity by default.
+pub const SESSION_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// The TTL a new entry of `kind` gets when none is given.
+pub fn default_ttl(kind: Kind, given: Option<Ttl>) -> Option<Duration> {
+    match given {
+        Some(t) => t.as_option(),
+        None if kind == Kind::SessionToken => Some(SESSION_TOKEN_TTL),
+        None => None,
+    }
+}
+
+/// A duration as `grant` and `grant-policy` parse it, exact to the second:
+/// `7d`, `24h`, `36h`, `2d12h`, `1h30m`. Days only from two days up, because a
+/// use window reads better as `24h` than `1d`.
+pub fn exact(secs: u64) -> String {
+    if secs == 0 {
+        return "0s".into();
+    }
+    let (days, rest) = if secs >= 2 * 86_400 {
+        (secs / 86_400, secs % 86_400)
+    } else {
+        (0, secs)
+    };
+    [
+        (days, "d"),
+        (rest / 3_600, "h"),
+        (rest % 3_600 / 60, "m"),
+        (rest % 60, "s"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, unit)| format!("{n}{unit}"))
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +181,26 @@ mod tests {
         assert_eq!(human(5400), "1h 30m");
         assert_eq!(human(86400 * 7 + 3600 * 5 + 7), "7d 5h");
         assert_eq!(human(86400 + 12), "1d");
+    }
+
+    #[test]
+    fn exact_reads_back_as_the_same_duration() {
+        for (secs, text) in [
+            (604_800, "7d"),
+            (86_400, "24h"),
+            (259_200, "3d"),
+            (129_600, "36h"),
+            (216_000, "2d12h"),
+            (5_400, "1h30m"),
+            (90_061, "25h1m1s"),
+            (59, "59s"),
+        ] {
+            assert_eq!(exact(secs), text);
+            assert_eq!(
+                parse_duration(text).unwrap(),
+                Duration::from_secs(secs),
+                "{text}"
+            );
+        }
     }
 }

@@ -16,6 +16,7 @@ mod output;
 mod perms;
 mod prompt;
 mod source;
+mod stdout;
 mod unlock;
 
 use clap::Parser;

@@ -57,8 +57,9 @@ use crate::duration::human;
 pub use crate::error::rfc3339;
 use base64ct::Encoding;
 use farmvault::grant::GrantInfo;
-use farmvault::{Credential, EntryMeta, UnixTime};
+use farmvault::{Credential, EntryMeta, RecoveryReport, UnixTime};
 use serde::Serialize;
+use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// `in 7h 59m` or `3d 2h ago`.
@@ -82,6 +83,36 @@ pub fn expiry_cell(now: UnixTime, expires: Option<UnixTime>) -> String {
         Some(e) if e <= now => format!("EXPIRED {}", when(now, e)),
         Some(e) => when(now, e),
     }
+}
+
+/// `expires in 8h (2024-...Z)` / `never expires`.
+pub fn expiry_phrase(now: UnixTime, expires: Option<UnixTime>) -> String {
+    match expires {
+        None => "never expires".into(),
+        Some(e) => format!("expires {}", expiry_cell(now, Some(e))),
+    }
+}
+
+/// Whether `m` is expired, or expires within `within` of `now`.
+pub fn expiring(m: &EntryMeta, now: UnixTime, within: Duration) -> bool {
+    m.expires.is_some_and(|e| e <= now.plus(within))
+}
+
+/// What `backup --verify`, `restore` and `repair` report with `--json`.
+pub fn recovery_json(r: &RecoveryReport) -> serde_json::Value {
+    serde_json::json!({
+        "entries": r.entries,
+        "snapshot_items": r.snapshot_items,
+        "journal_frames": r.journal_frames,
+        "ignored_journal_bytes": r.ignored_journal_bytes,
+        "journal_skipped": r.journal_skipped,
+        "moved_aside": r.moved_aside.as_ref().map(|p| p.display().to_string()),
+    })
+}
+
+/// `1 entry`, `3 entries`.
+pub fn entry_count(n: u64) -> String {
+    format!("{n} entr{}", if n == 1 { "y" } else { "ies" })
 }
 
 /// An entry's metadata, as every `--json` shape carries it.

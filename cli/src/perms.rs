@@ -2,10 +2,22 @@
 //! users could read or write, the way ssh refuses a private key with loose
 //! modes. Key files are refused by the library itself (`KeyFile::read`), so the
 //! C ABI and Python refuse them too; `unlock::read_key_file` gives that refusal
-//! this module's exit status.
+//! this module's exit status. And refuses to write over a file that exists.
 
-use crate::error::CliError;
+use crate::error::{CliError, EXISTS, INSECURE};
 use std::path::Path;
+
+/// Refuses a path that already exists (exit 11), with `hint` saying what to do.
+pub fn refuse_existing(path: &Path, hint: &str) -> Result<(), CliError> {
+    if path.exists() {
+        return Err(CliError::new(
+            EXISTS,
+            format!("{} already exists", path.display()),
+            hint,
+        ));
+    }
+    Ok(())
+}
 
 /// Refuses a regular file that is readable or writable by group or others.
 /// Pipes and devices (`/dev/stdin`) are not checked: they have no lasting contents.
@@ -29,7 +41,7 @@ fn check(path: &Path, what: &str, insecure_ok: bool, dir: bool) -> Result<(), Cl
         return Ok(());
     }
     Err(CliError::new(
-        crate::error::INSECURE,
+        INSECURE,
         format!(
             "{what} {} is accessible by group or others (mode {mode:04o})",
             path.display(),

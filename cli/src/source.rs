@@ -1,4 +1,5 @@
-//! What `get`, `list` and `exec` read from: the vault, or a job grant.
+//! What `get`, `list` and `exec` read from: the vault, or a job grant; and the
+//! field of an entry they hand on.
 //!
 //! A grant is chosen by `--grant FILE` or `FARMVAULT_GRANT_FILE`, so the same
 //! command line reads from the vault on a workstation and through the grant in
@@ -9,10 +10,10 @@
 //! when group or others can read it.
 
 use crate::args::{Global, GrantSource};
-use crate::error::{grant_error, CliError};
+use crate::error::{grant_error, CliError, NOT_FOUND};
 use crate::{perms, unlock};
 use farmvault::grant::{Grant, GrantOpen, ReadCredentials};
-use farmvault::{Entry, EntryMeta, Error, SecretString, UnixTime, Vault};
+use farmvault::{Credential, Entry, EntryMeta, Error, Field, Kind, SecretString, UnixTime, Vault};
 use std::path::Path;
 
 /// The variable the grant's token is read from, unless `--token-env` names another.
@@ -119,6 +120,59 @@ pub fn open_grant(g: &Global, bundle: &Path, s: &GrantSource) -> Result<Grant, C
     let grant = Grant::open(bundle, &how);
     crate::harden::warn_memory_lock();
     grant.map_err(|e| grant_error(e, bundle, None))
+}
+
+/// The fields a kind has (whether set or not).
+fn kind_fields(kind: Kind) -> &'static [Field] {
+    match kind {
+        Kind::ScriptKey => &[
+            Field::Host,
+            Field::ScriptName,
+            Field::ApiKey,
+            Field::HttpProxy,
+            Field::Secret,
+        ],
+        Kind::SessionToken => &[
+            Field::Host,
+            Field::Login,
+            Field::SessionToken,
+            Field::SessionMetadata,
+            Field::HttpProxy,
+            Field::Secret,
+        ],
+        Kind::LoginPassword => &[
+            Field::Host,
+            Field::Login,
+            Field::Password,
+            Field::HttpProxy,
+            Field::Secret,
+        ],
+        _ => &[Field::Secret],
+    }
+}
+
+/// The value of `field` of an entry, or a not-found error naming what is missing.
+pub fn field_value<'a>(
+    name: &str,
+    credential: &'a Credential,
+    field: Field,
+) -> Result<&'a [u8], CliError> {
+    let kind = credential.kind();
+    if !kind_fields(kind).contains(&field) {
+        let names: Vec<&str> = kind_fields(kind).iter().map(|f| f.as_str()).collect();
+        return Err(CliError::new(
+            NOT_FOUND,
+            format!("entry {name:?} is a {kind}, which has no {field} field"),
+            format!("ask for one of: {}", names.join(", ")),
+        ));
+    }
+    credential.field(field).ok_or_else(|| {
+        CliError::new(
+            NOT_FOUND,
+            format!("entry {name:?} has no {field} set"),
+            "store it again with that field if it is needed",
+        )
+    })
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
-//! Where the vault is and what opens it.
+//! Where the vault is and what opens it, or will open a new one: key files,
+//! passphrase files, prompts.
 
 use crate::args::Global;
 use crate::error::{CliError, INSECURE};
-use crate::perms::{check_private_dir, check_private_file};
+use crate::perms::{check_private_dir, check_private_file, refuse_existing};
 use crate::prompt;
 use farmvault::{Config, KdfParams, KeyFile, Unlock, Vault};
 use std::path::{Path, PathBuf};
@@ -146,4 +147,45 @@ pub fn open(g: &Global) -> Result<Vault, CliError> {
     let vault = config(g, &path).open(&unlock);
     crate::harden::warn_memory_lock();
     Ok(vault?)
+}
+
+/// The vault directory the options name (it must exist and be private) and what
+/// unlocks it: `open` without the open, for commands that open it their way.
+pub fn existing_vault(g: &Global) -> Result<(PathBuf, Unlock), CliError> {
+    let path = vault_path(g)?;
+    if !path.exists() {
+        return Err(farmvault::Error::NoVault { path }.into());
+    }
+    check_private_dir(&path, "vault directory", g.insecure_permissions)?;
+    let how = unlock_existing(g, &path)?;
+    Ok((path, how))
+}
+
+/// Generates a key file at `path` (0600, never overwriting).
+pub fn generate_key_file(path: &Path) -> Result<KeyFile, CliError> {
+    refuse_existing(
+        path,
+        "farmvault never overwrites a key file: choose another path, or drop --generate to use it",
+    )?;
+    let kf = KeyFile::generate()?;
+    kf.write_new(path)?;
+    Ok(kf)
+}
+
+/// Warns that this run gives new passphrase slots the test-only weak costs.
+pub fn weak_kdf_warning(g: &Global) {
+    if g.insecure_kdf_for_tests {
+        eprintln!("farmvault: warning: test-only weak Argon2id costs (FARMVAULT_INSECURE_KDF_FOR_TESTS); never use this for real credentials");
+    }
+}
+
+/// A new passphrase: from `file` (after checking its mode) if set, else prompted twice.
+pub fn new_passphrase(
+    g: &Global,
+    file: Option<PathBuf>,
+) -> Result<farmvault::SecretString, CliError> {
+    if let Some(f) = &file {
+        check_private_file(f, "passphrase file", g.insecure_permissions)?;
+    }
+    prompt::new_passphrase(file.as_deref(), "passphrase")
 }

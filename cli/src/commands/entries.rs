@@ -1,39 +1,18 @@
 //! put, get, list, rm, renew, purge, check.
 
-use super::{emit, say, write_out};
 use crate::args::{CheckArgs, GetArgs, Global, KindArg, ListArgs, PutArgs, RenewArgs};
-use crate::duration::Ttl;
-use crate::error::{CliError, CORRUPT, FAILURE, INSECURE, NOT_FOUND, OK};
+use crate::duration::default_ttl;
+use crate::error::{CliError, CORRUPT, FAILURE, INSECURE, OK};
 use crate::output::{self, CheckJson, ListJson, MetaJson};
-use crate::source::Source;
+use crate::source::{field_value, Source};
+use crate::stdout::{emit, guard_terminal, say, write_out};
 use crate::{prompt, unlock};
 use farmvault::{
     Credential, EntryMeta, Field, Kind, LoginPassword, PutOptions, ScriptKey, SecretBytes,
-    SecretString, SessionToken, UnixTime,
+    SecretString, SessionToken,
 };
-use std::io::IsTerminal;
 use std::time::Duration;
 use zeroize::Zeroizing;
-
-/// Session tokens expire on the server after 24 h of inactivity by default.
-pub const SESSION_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
-
-/// The TTL a new entry of `kind` gets when none is given.
-pub fn default_ttl(kind: Kind, given: Option<Ttl>) -> Option<Duration> {
-    match given {
-        Some(t) => t.as_option(),
-        None if kind == Kind::SessionToken => Some(SESSION_TOKEN_TTL),
-        None => None,
-    }
-}
-
-/// `expires in 8h (2024-...Z)` / `never expires`.
-pub fn expiry_phrase(now: UnixTime, expires: Option<UnixTime>) -> String {
-    match expires {
-        None => "never expires".into(),
-        Some(e) => format!("expires {}", output::expiry_cell(now, Some(e))),
-    }
-}
 
 fn kind_of(k: KindArg) -> Kind {
     match k {
@@ -170,75 +149,10 @@ pub fn put(g: &Global, a: PutArgs) -> Result<i32, CliError> {
         format!(
             "stored {} ({kind}); it {}",
             a.name,
-            expiry_phrase(vault.now(), meta.expires)
+            output::expiry_phrase(vault.now(), meta.expires)
         ),
     )?;
     Ok(OK)
-}
-
-/// The fields a kind has (whether set or not).
-fn kind_fields(kind: Kind) -> &'static [Field] {
-    match kind {
-        Kind::ScriptKey => &[
-            Field::Host,
-            Field::ScriptName,
-            Field::ApiKey,
-            Field::HttpProxy,
-            Field::Secret,
-        ],
-        Kind::SessionToken => &[
-            Field::Host,
-            Field::Login,
-            Field::SessionToken,
-            Field::SessionMetadata,
-            Field::HttpProxy,
-            Field::Secret,
-        ],
-        Kind::LoginPassword => &[
-            Field::Host,
-            Field::Login,
-            Field::Password,
-            Field::HttpProxy,
-            Field::Secret,
-        ],
-        _ => &[Field::Secret],
-    }
-}
-
-/// The value of `field` of an entry, or a not-found error naming what is missing.
-pub fn field_value<'a>(
-    name: &str,
-    credential: &'a Credential,
-    field: Field,
-) -> Result<&'a [u8], CliError> {
-    let kind = credential.kind();
-    if !kind_fields(kind).contains(&field) {
-        let names: Vec<&str> = kind_fields(kind).iter().map(|f| f.as_str()).collect();
-        return Err(CliError::new(
-            NOT_FOUND,
-            format!("entry {name:?} is a {kind}, which has no {field} field"),
-            format!("ask for one of: {}", names.join(", ")),
-        ));
-    }
-    credential.field(field).ok_or_else(|| {
-        CliError::new(
-            NOT_FOUND,
-            format!("entry {name:?} has no {field} set"),
-            "store it again with that field if it is needed",
-        )
-    })
-}
-
-/// Refuses to print a secret to a terminal unless `--reveal`.
-pub fn guard_terminal(reveal: bool, what: &str) -> Result<(), CliError> {
-    if !reveal && std::io::stdout().is_terminal() {
-        return Err(CliError::new(
-            INSECURE,
-            format!("refusing to print {what} to a terminal"),
-            "pipe it into the program that needs it, or pass --reveal",
-        ));
-    }
-    Ok(())
 }
 
 /// `get NAME`, from the vault or through a grant.
@@ -291,17 +205,13 @@ fn warn_damaged(vault: &farmvault::Vault) -> Result<(), CliError> {
     Ok(())
 }
 
-fn expiring(m: &EntryMeta, now: UnixTime, within: Duration) -> bool {
-    m.expires.is_some_and(|e| e <= now.plus(within))
-}
-
 /// `list [PREFIX]`, of the vault or of a grant.
 pub fn list(g: &Global, a: &ListArgs) -> Result<i32, CliError> {
     let source = Source::open(g, &a.source)?;
     let now = source.now();
     let mut entries = source.list(a.prefix.as_deref().unwrap_or(""))?;
     if let Some(within) = a.expiring_within {
-        entries.retain(|m| expiring(m, now, within));
+        entries.retain(|m| output::expiring(m, now, within));
     }
     if a.json {
         let out = ListJson {
@@ -346,7 +256,7 @@ pub fn renew(g: &Global, a: &RenewArgs) -> Result<i32, CliError> {
             format!(
                 "renewed {}; it {}",
                 a.name,
-                expiry_phrase(now, meta.expires)
+                output::expiry_phrase(now, meta.expires)
             ),
         )?;
     }
@@ -377,7 +287,7 @@ pub fn check(g: &Global, a: &CheckArgs) -> Result<i32, CliError> {
     let entries = vault.list("")?;
     let (expired, expiring): (Vec<&EntryMeta>, Vec<&EntryMeta>) = entries
         .iter()
-        .filter(|m| expiring(m, now, within) || m.is_expired_at(now))
+        .filter(|m| output::expiring(m, now, within) || m.is_expired_at(now))
         .partition(|m| m.is_expired_at(now));
     let damaged = vault.damaged()?;
     let ok = expired.is_empty() && expiring.is_empty() && damaged.is_empty();

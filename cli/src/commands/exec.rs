@@ -43,7 +43,7 @@ pub fn exec(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
         for spec in &a.env {
             let entry = source.get(&spec.name)?;
             let field = spec.field.unwrap_or(Field::Secret);
-            let value = super::entries::field_value(&spec.name, &entry.credential, field)?;
+            let value = source::field_value(&spec.name, &entry.credential, field)?;
             if value.contains(&0) {
                 return Err(CliError::usage(
                     format!(

@@ -7,17 +7,19 @@
 //! print it to a terminal unless --reveal, and checks that before issuing, so
 //! a refusal leaves no grant behind.
 
-use super::entries::guard_terminal;
-use super::{refuse_existing, write_out};
 use crate::args::{FarmKeygenArgs, Global, GrantArgs, GrantInfoArgs};
+use crate::duration::exact;
 use crate::error::{grant_error, CliError, EXISTS, NOT_FOUND, OK};
 use crate::output::{self, access_phrase, printable, GrantJson, GrantWith, GrantsJson};
+use crate::perms::refuse_existing;
 use crate::source::{GRANT_FILE_ENV, IDENTITY_ENV, TOKEN_ENV};
+use crate::stdout::{guard_terminal, write_out};
 use crate::unlock;
 use farmvault::grant::{self, GrantInfo, GrantSpec};
-use farmvault::{Error, UnixTime};
+use farmvault::{Error, GrantPolicy, UnixTime, Vault};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// The extension of the bundles `grant` names by default.
@@ -86,7 +88,7 @@ fn default_out(label: &str) -> Result<PathBuf, CliError> {
 /// Errors of issuing: a prefix with nothing live under it is said as such, and
 /// a window over the vault's policy names the command that raises the limit
 /// (the core's message cannot: it does not know the CLI).
-fn issue_error(e: Error, vault: &farmvault::Vault, a: &GrantArgs) -> CliError {
+fn issue_error(e: Error, vault: &Vault, a: &GrantArgs) -> CliError {
     match e {
         Error::NotFound { name } if name.ends_with('/') => CliError::new(
             NOT_FOUND,
@@ -94,14 +96,45 @@ fn issue_error(e: Error, vault: &farmvault::Vault, a: &GrantArgs) -> CliError {
             "check the prefix with `farmvault list PREFIX`",
         ),
         // The core checks the label first: only a message about a window is the policy's.
-        Error::InvalidArgument(msg) if msg.contains("window") => {
-            match super::grant_policy::raise_hint(vault, a) {
-                Some(hint) => CliError::usage(msg, hint),
-                None => Error::InvalidArgument(msg).into(),
-            }
-        }
+        Error::InvalidArgument(msg) if msg.contains("window") => match raise_hint(vault, a) {
+            Some(hint) => CliError::usage(msg, hint),
+            None => Error::InvalidArgument(msg).into(),
+        },
         other => other.into(),
     }
+}
+
+/// Whole seconds, rounded up, as the core measures a requested window.
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
+}
+
+/// When `grant` was refused because a window is over the policy, the command
+/// that would raise the limit; `None` when the policy is not why (or unreadable).
+fn raise_hint(vault: &Vault, a: &GrantArgs) -> Option<String> {
+    let p = vault.grant_policy().ok()?;
+    let claim = ceil_secs(a.claim_within);
+    let use_for = ceil_secs(a.use_for);
+    let ceiling = GrantPolicy::MAX_LIMIT_SECS;
+    if claim > ceiling || use_for > ceiling {
+        return Some(format!(
+            "no grant window can be longer than {}: ask for less",
+            exact(ceiling)
+        ));
+    }
+    let mut flags = String::new();
+    if claim > p.max_claim_secs {
+        flags += &format!(" --max-claim {}", exact(claim));
+    }
+    if use_for > p.max_use_secs {
+        flags += &format!(" --max-use {}", exact(use_for));
+    }
+    (!flags.is_empty()).then(|| {
+        format!(
+            "`farmvault grant-policy{flags}` raises the limit for grants issued from then on; \
+             `farmvault grant-policy` shows it"
+        )
+    })
 }
 
 /// `grant NAME|PREFIX/... --claim-within DUR --use-for DUR --label JOB`.

@@ -5,12 +5,12 @@
 //! change reaches only later grants goes to stderr (unless --quiet), like
 //! `grant`'s summary.
 
-use super::write_out;
-use crate::args::{Global, GrantArgs, GrantPolicyArgs};
+use crate::args::{Global, GrantPolicyArgs};
+use crate::duration::exact;
 use crate::error::{CliError, OK};
+use crate::stdout::write_out;
 use crate::unlock;
-use farmvault::{GrantPolicy, Vault};
-use std::time::Duration;
+use farmvault::GrantPolicy;
 
 /// `grant-policy [--max-claim DUR] [--max-use DUR] [--json]`.
 pub fn grant_policy(g: &Global, a: &GrantPolicyArgs) -> Result<i32, CliError> {
@@ -77,88 +77,9 @@ fn change_note(old: &GrantPolicy, new: &GrantPolicy) -> String {
     )
 }
 
-/// A duration as `grant` and `grant-policy` parse it, exact to the second:
-/// `7d`, `24h`, `36h`, `2d12h`, `1h30m`. Days only from two days up, because a
-/// use window reads better as `24h` than `1d`.
-pub fn exact(secs: u64) -> String {
-    if secs == 0 {
-        return "0s".into();
-    }
-    let (days, rest) = if secs >= 2 * 86_400 {
-        (secs / 86_400, secs % 86_400)
-    } else {
-        (0, secs)
-    };
-    [
-        (days, "d"),
-        (rest / 3_600, "h"),
-        (rest % 3_600 / 60, "m"),
-        (rest % 60, "s"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, unit)| format!("{n}{unit}"))
-    .collect()
-}
-
-/// Whole seconds, rounded up, as the core measures a requested window.
-fn ceil_secs(d: Duration) -> u64 {
-    d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
-}
-
-/// When `grant` was refused because a window is over the policy, the command
-/// that would raise the limit; `None` when the policy is not why (or unreadable).
-pub fn raise_hint(vault: &Vault, a: &GrantArgs) -> Option<String> {
-    let p = vault.grant_policy().ok()?;
-    let claim = ceil_secs(a.claim_within);
-    let use_for = ceil_secs(a.use_for);
-    let ceiling = GrantPolicy::MAX_LIMIT_SECS;
-    if claim > ceiling || use_for > ceiling {
-        return Some(format!(
-            "no grant window can be longer than {}: ask for less",
-            exact(ceiling)
-        ));
-    }
-    let mut flags = String::new();
-    if claim > p.max_claim_secs {
-        flags += &format!(" --max-claim {}", exact(claim));
-    }
-    if use_for > p.max_use_secs {
-        flags += &format!(" --max-use {}", exact(use_for));
-    }
-    (!flags.is_empty()).then(|| {
-        format!(
-            "`farmvault grant-policy{flags}` raises the limit for grants issued from then on; \
-             `farmvault grant-policy` shows it"
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::duration::parse_duration;
-
-    #[test]
-    fn exact_reads_back_as_the_same_duration() {
-        for (secs, text) in [
-            (604_800, "7d"),
-            (86_400, "24h"),
-            (259_200, "3d"),
-            (129_600, "36h"),
-            (216_000, "2d12h"),
-            (5_400, "1h30m"),
-            (90_061, "25h1m1s"),
-            (59, "59s"),
-        ] {
-            assert_eq!(exact(secs), text);
-            assert_eq!(
-                parse_duration(text).unwrap(),
-                Duration::from_secs(secs),
-                "{text}"
-            );
-        }
-    }
 
     #[test]
     fn text_names_both_limits_and_the_flags_they_cap() {

@@ -1,40 +1,19 @@
 //! init, passwd, key-file add/remove, rotate.
 
-use super::say;
 use crate::args::{Global, InitArgs, RotateArgs};
 use crate::error::{CliError, EXISTS, OK};
-use crate::unlock::{self, KEEP_PASSPHRASE_FILE_ENV, NEW_PASSPHRASE_FILE_ENV};
-use crate::{perms, prompt};
-use farmvault::{KeyFile, RotateOptions, Unlock};
+use crate::prompt;
+use crate::stdout::say;
+use crate::unlock::{
+    self, generate_key_file, new_passphrase, weak_kdf_warning, KEEP_PASSPHRASE_FILE_ENV,
+    NEW_PASSPHRASE_FILE_ENV,
+};
+use farmvault::{RotateOptions, Unlock};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// Rotations of fewer entries than this finish too fast for a progress bar.
 const PROGRESS_MIN_ENTRIES: usize = 200;
-
-/// Generates a key file at `path` (0600, never overwriting).
-fn generate_key_file(path: &Path) -> Result<KeyFile, CliError> {
-    super::refuse_existing(
-        path,
-        "farmvault never overwrites a key file: choose another path, or drop --generate to use it",
-    )?;
-    let kf = KeyFile::generate()?;
-    kf.write_new(path)?;
-    Ok(kf)
-}
-
-fn weak_kdf_warning(g: &Global) {
-    if g.insecure_kdf_for_tests {
-        eprintln!("farmvault: warning: test-only weak Argon2id costs (FARMVAULT_INSECURE_KDF_FOR_TESTS); never use this for real credentials");
-    }
-}
-
-fn new_passphrase(g: &Global, file: Option<PathBuf>) -> Result<farmvault::SecretString, CliError> {
-    if let Some(f) = &file {
-        perms::check_private_file(f, "passphrase file", g.insecure_permissions)?;
-    }
-    prompt::new_passphrase(file.as_deref(), "passphrase")
-}
 
 /// `init`.
 pub fn init(g: &Global, a: &InitArgs) -> Result<i32, CliError> {

@@ -1,39 +1,11 @@
 //! backup, restore, repair.
 
-use super::{emit, say};
 use crate::args::{BackupArgs, Global, RepairArgs, RestoreArgs};
 use crate::error::{CliError, OK};
-use crate::perms::check_private_dir;
-use crate::unlock;
-use farmvault::{RecoveryReport, Unlock};
-use std::path::PathBuf;
-
-fn report_json(r: &RecoveryReport) -> serde_json::Value {
-    serde_json::json!({
-        "entries": r.entries,
-        "snapshot_items": r.snapshot_items,
-        "journal_frames": r.journal_frames,
-        "ignored_journal_bytes": r.ignored_journal_bytes,
-        "journal_skipped": r.journal_skipped,
-        "moved_aside": r.moved_aside.as_ref().map(|p| p.display().to_string()),
-    })
-}
-
-fn entries(n: u64) -> String {
-    format!("{n} entr{}", if n == 1 { "y" } else { "ies" })
-}
-
-/// The vault directory the options name (it must exist and be private) and what
-/// unlocks it: `unlock::open` without the open, for commands that open it their way.
-fn existing_vault(g: &Global) -> Result<(PathBuf, Unlock), CliError> {
-    let path = unlock::vault_path(g)?;
-    if !path.exists() {
-        return Err(farmvault::Error::NoVault { path }.into());
-    }
-    check_private_dir(&path, "vault directory", g.insecure_permissions)?;
-    let how = unlock::unlock_existing(g, &path)?;
-    Ok((path, how))
-}
+use crate::output;
+use crate::perms::refuse_existing;
+use crate::stdout::{emit, say};
+use crate::unlock::{self, existing_vault};
 
 /// `backup FILE` or `backup --verify`.
 pub fn backup(g: &Global, a: &BackupArgs) -> Result<i32, CliError> {
@@ -42,21 +14,21 @@ pub fn backup(g: &Global, a: &BackupArgs) -> Result<i32, CliError> {
         let vault = unlock::config(g, &path).open(&how)?;
         let r = vault.verify_backup(&how)?;
         if a.json {
-            emit(report_json(&r).to_string())?;
+            emit(output::recovery_json(&r).to_string())?;
         } else {
             say(
                 g,
                 format!(
                     "the backup of {} matches the vault: {}, {} journal frame(s) on the snapshot",
                     vault.path().display(),
-                    entries(r.entries),
+                    output::entry_count(r.entries),
                     r.journal_frames
                 ),
             )?;
         }
         return Ok(OK);
     };
-    super::refuse_existing(
+    refuse_existing(
         file,
         "farmvault never overwrites a backup: choose another path",
     )?;
@@ -73,7 +45,7 @@ pub fn backup(g: &Global, a: &BackupArgs) -> Result<i32, CliError> {
             format!(
                 "wrote a backup of {} ({}) to {}; restore it with `farmvault restore`",
                 vault.path().display(),
-                entries(r.entries),
+                output::entry_count(r.entries),
                 file.display()
             ),
         )?;
@@ -87,13 +59,13 @@ pub fn restore(g: &Global, a: &RestoreArgs) -> Result<i32, CliError> {
     let how = unlock::unlock_existing(g, &a.file)?;
     let (vault, r) = unlock::config(g, &path).restore(&a.file, &how)?;
     if a.json {
-        emit(report_json(&r).to_string())?;
+        emit(output::recovery_json(&r).to_string())?;
     } else {
         say(
             g,
             format!(
                 "restored {} from {} into {}",
-                entries(r.entries),
+                output::entry_count(r.entries),
                 a.file.display(),
                 vault.path().display()
             ),
@@ -113,7 +85,7 @@ pub fn repair(g: &Global, a: &RepairArgs) -> Result<i32, CliError> {
             vault.path().display()
         ))?,
         (Some(r), true) => {
-            let mut v = report_json(&r);
+            let mut v = output::recovery_json(&r);
             v["repaired"] = true.into();
             emit(v.to_string())?;
         }
@@ -121,7 +93,7 @@ pub fn repair(g: &Global, a: &RepairArgs) -> Result<i32, CliError> {
             emit(format!(
                 "rebuilt {} from its backup: {} ({} journal frame(s) on the snapshot)",
                 vault.path().display(),
-                entries(r.entries),
+                output::entry_count(r.entries),
                 r.journal_frames
             ))?;
             if let Some(why) = &r.journal_skipped {

@@ -2,10 +2,11 @@
 //! The parsing and writing live in the core (`farmvault::sgtk`), shared with the
 //! C ABI and Python.
 
-use super::entries::{default_ttl, expiry_phrase, guard_terminal};
-use super::{emit, say, write_out};
 use crate::args::{ExportSgtkArgs, Global, ImportSessionCacheArgs, ImportSgtkArgs};
+use crate::duration::default_ttl;
 use crate::error::{CliError, OK};
+use crate::output::expiry_phrase;
+use crate::stdout::{emit, guard_terminal, say, write_out};
 use crate::{prompt, unlock};
 use farmvault::sgtk::{import_session_cache as import_cache, ImportOptions};
 use farmvault::{sgtk, PutOptions};
