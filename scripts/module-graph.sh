@@ -101,7 +101,7 @@ for m, path in modules.items():
 
 for m in sorted(modules):
     uses = ", ".join(name(t) for t in sorted(edges[m])) or "-"
-    print(f"{name(m):<34} {modules[m].relative_to(src)!s:<28} -> {uses}")
+    print(f"{name(m):<40} {modules[m].relative_to(src)!s:<34} -> {uses}")
 
 # Tarjan's strongly connected components: a component of more than one
 # module is an import cycle.
