@@ -1,10 +1,17 @@
 //! `farmvault`: the command line of the farmvault credential vault.
 //!
-//! One module per idea: `args` (clap), `commands` (one module per area),
-//! `duration` (human durations), `output` (times, table, JSON shapes),
-//! `error` (statuses and the one-line error), `unlock` (vault path and
-//! unlock), `source` (the vault or a job grant, for reads), `perms` (file-mode
-//! checks), `prompt` (hidden input), `harden` (no core dumps; the memory-lock warning).
+//! `commands/` holds the subcommands, one file each with its options. The
+//! modules beside it are what the commands share, each using only modules
+//! listed before it:
+//! - `error`: exit statuses and the one-line error every failure becomes;
+//! - `duration`: human durations and TTLs; `harden`: no core dumps, and the
+//!   memory-lock warning;
+//! - `args`: the options every command takes, and the help text;
+//! - `output`: times, tables and JSON shapes; `stdout`: what reaches stdout;
+//! - `perms`: file-mode checks and no overwrites; `prompt`: hidden input,
+//!   secret files, stdin;
+//! - `unlock`: where the vault is and what opens it; `source`: the vault or a
+//!   job grant, for reads.
 #![forbid(unsafe_code)]
 
 mod args;
@@ -21,16 +28,30 @@ mod unlock;
 
 use clap::Parser;
 
+/// farmvault: an encrypted, on-disk vault of production-tracking credentials
+/// (script keys, session tokens) with per-entry expiry, for render farms.
+#[derive(Parser, Debug)]
+#[command(name = "farmvault", version, after_help = args::AFTER_HELP.to_owned() + "\n" + error::HELP_TABLE)]
+struct Cli {
+    /// Global options.
+    #[command(flatten)]
+    global: args::Global,
+    /// What to do.
+    #[command(subcommand)]
+    command: commands::Command,
+}
+
 fn main() {
     // Before anything is read or unlocked.
     if let Err(w) = harden::disable_core_dumps() {
         eprintln!("farmvault: warning: {w}");
     }
-    let cli = match args::Cli::try_parse() {
+    let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => clap_exit(&e),
     };
-    let result = unlock::refuse_plain_passphrase_env().and_then(|()| commands::run(cli));
+    let result = unlock::refuse_plain_passphrase_env()
+        .and_then(|()| commands::run(&cli.global, cli.command));
     // Unless an open already printed it (`exec` replaces the process after its open).
     harden::warn_memory_lock();
     let code = match result {
@@ -87,5 +108,16 @@ fn clap_exit(e: &clap::Error) -> ! {
             eprintln!("{err}");
             error::exit(error::USAGE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

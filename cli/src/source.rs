@@ -9,12 +9,27 @@
 //! farm identity `--identity` / `FARMVAULT_IDENTITY`, refused like a key file
 //! when group or others can read it.
 
-use crate::args::{Global, GrantSource};
+use crate::args::Global;
 use crate::error::{grant_error, CliError, NOT_FOUND};
 use crate::{perms, unlock};
+use clap::Args;
 use farmvault::grant::{Grant, GrantOpen, ReadCredentials};
 use farmvault::{Credential, Entry, EntryMeta, Error, Field, Kind, SecretString, UnixTime, Vault};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Where `get`, `list` and `exec` read from instead of the vault: a job grant.
+#[derive(Args, Debug, Clone)]
+pub struct GrantSource {
+    /// Read through this grant bundle instead of the vault.
+    #[arg(long = "grant", env = "FARMVAULT_GRANT_FILE", value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// The environment variable holding the grant's token (never the token itself).
+    #[arg(long, value_name = "VAR", requires = "bundle")]
+    pub token_env: Option<String>,
+    /// A farm identity file that opens the grant (mode 0600).
+    #[arg(long, env = "FARMVAULT_IDENTITY", value_name = "PATH")]
+    pub identity: Option<PathBuf>,
+}
 
 /// The variable the grant's token is read from, unless `--token-env` names another.
 pub const TOKEN_ENV: &str = "FARMVAULT_GRANT_TOKEN";

@@ -18,13 +18,71 @@
 //! soft core-file limit of 0 (it may raise it). Elsewhere farmvault spawns the
 //! command, waits, and exits with its exit code.
 
-use crate::args::{ExecArgs, Global};
+use crate::args::Global;
 use crate::error::{CliError, EXEC_CANNOT_RUN, EXEC_NOT_FOUND};
-use crate::source::{self, Source};
+use crate::source::{self, GrantSource, Source};
+use clap::Args;
 use farmvault::Field;
 use std::ffi::OsString;
 use std::process::Command;
 use zeroize::Zeroizing;
+
+/// `exec`.
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// VAR=NAME[:field]: put entry NAME's field (default: its main secret) in VAR. Repeatable.
+    #[arg(long = "env", value_name = "VAR=NAME[:field]", value_parser = parse_env_spec, required = true)]
+    pub env: Vec<EnvSpec>,
+    /// Read through a job grant.
+    #[command(flatten)]
+    pub source: GrantSource,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+/// One `--env` of `exec`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvSpec {
+    /// The variable.
+    pub var: String,
+    /// The entry.
+    pub name: String,
+    /// The field; `None` for the main secret.
+    pub field: Option<Field>,
+}
+
+/// `VAR=NAME[:field]`. A `:suffix` that is not a field name belongs to the entry name.
+pub fn parse_env_spec(s: &str) -> Result<EnvSpec, String> {
+    let (var, target) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not VAR=NAME[:field]"))?;
+    let valid_var = var
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid_var {
+        return Err(format!(
+            "{var:?} is not an environment variable name (letters, digits, _)"
+        ));
+    }
+    let (name, field) = match target.rsplit_once(':') {
+        Some((name, f)) if !name.is_empty() => match f.parse::<Field>() {
+            Ok(field) => (name, Some(field)),
+            Err(_) => (target, None),
+        },
+        _ => (target, None),
+    };
+    if name.is_empty() {
+        return Err(format!("{s:?} names no entry"));
+    }
+    Ok(EnvSpec {
+        var: var.to_owned(),
+        name: name.to_owned(),
+        field,
+    })
+}
 
 /// Variables the child does not inherit (besides the `--token-env` one).
 const UNLOCK_VARS: [&str; 5] = [
@@ -36,7 +94,7 @@ const UNLOCK_VARS: [&str; 5] = [
 ];
 
 /// Runs the command; returns only on failure to start it (Unix) or with its status.
-pub fn exec(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
+pub fn run(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
     let mut values: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::with_capacity(a.env.len());
     {
         let source = Source::open(g, &a.source)?;
@@ -73,7 +131,7 @@ pub fn exec(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
     for (var, value) in &values {
         cmd.env(var, os_string(value)?);
     }
-    run(cmd, program)
+    start(cmd, program)
 }
 
 #[cfg(unix)]
@@ -110,7 +168,7 @@ fn start_error(program: &OsString, e: &std::io::Error) -> CliError {
 }
 
 #[cfg(unix)]
-fn run(mut cmd: Command, program: &OsString) -> Result<i32, CliError> {
+fn start(mut cmd: Command, program: &OsString) -> Result<i32, CliError> {
     use std::io::Write;
     use std::os::unix::process::CommandExt;
     let _ = std::io::stdout().flush();
@@ -120,7 +178,30 @@ fn run(mut cmd: Command, program: &OsString) -> Result<i32, CliError> {
 }
 
 #[cfg(not(unix))]
-fn run(mut cmd: Command, program: &OsString) -> Result<i32, CliError> {
+fn start(mut cmd: Command, program: &OsString) -> Result<i32, CliError> {
     let status = cmd.status().map_err(|e| start_error(program, &e))?;
     Ok(status.code().unwrap_or(crate::error::FAILURE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_specs() {
+        let e = parse_env_spec("SG_KEY=shotgun/farm:api_key").unwrap();
+        assert_eq!(
+            (e.var.as_str(), e.name.as_str(), e.field),
+            ("SG_KEY", "shotgun/farm", Some(Field::ApiKey))
+        );
+        let e = parse_env_spec("X=a:b:host").unwrap();
+        assert_eq!((e.name.as_str(), e.field), ("a:b", Some(Field::Host)));
+        let e = parse_env_spec("X=tok").unwrap();
+        assert_eq!((e.name.as_str(), e.field), ("tok", None));
+        let e = parse_env_spec("X=ns:thing").unwrap();
+        assert_eq!((e.name.as_str(), e.field), ("ns:thing", None));
+        for bad in ["X", "=a", "1X=a", "X-Y=a", "X="] {
+            assert!(parse_env_spec(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! grant, grant-info, grants, farm-keygen: job grants from the issuing side.
-//! (The job side reads through `get`, `list` and `exec` with `--grant`; see `source`.)
+//! `farmvault grant`: issues a job grant, a bundle file of the named entries,
+//! read-only and expiring. (The job side reads through `get`, `list` and `exec`
+//! with `--grant`; see `source`.)
 //!
 //! `grant` prints the token, and only the token, on stdout, so a submit script
 //! can take it with `TOKEN=$(farmvault grant …)`; the bundle's path and a
@@ -7,20 +8,59 @@
 //! print it to a terminal unless --reveal, and checks that before issuing, so
 //! a refusal leaves no grant behind.
 
-use crate::args::{FarmKeygenArgs, Global, GrantArgs, GrantInfoArgs};
-use crate::duration::exact;
-use crate::error::{grant_error, CliError, EXISTS, NOT_FOUND, OK};
-use crate::output::{self, access_phrase, printable, GrantJson, GrantWith, GrantsJson};
+use crate::args::Global;
+use crate::duration::{exact, parse_duration};
+use crate::error::{CliError, EXISTS, NOT_FOUND, OK};
+use crate::output::{self, access_phrase, GrantJson, GrantWith};
 use crate::perms::refuse_existing;
 use crate::source::{GRANT_FILE_ENV, IDENTITY_ENV, TOKEN_ENV};
 use crate::stdout::{guard_terminal, write_out};
 use crate::unlock;
+use clap::Args;
 use farmvault::grant::{self, GrantInfo, GrantSpec};
 use farmvault::{Error, GrantPolicy, UnixTime, Vault};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zeroize::Zeroizing;
+
+/// `grant`.
+#[derive(Args, Debug)]
+pub struct GrantArgs {
+    /// Entries to grant: exact names, or prefixes ending in `/` for every live entry under them.
+    #[arg(required = true, value_name = "NAME|PREFIX/")]
+    pub entries: Vec<String>,
+    /// The job must first open the grant within this (e.g. 72h: its time in the queue).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub claim_within: Duration,
+    /// How long it reads after its first open on a machine (e.g. 4h).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub use_for: Duration,
+    /// The job's name or id (stored in the clear: no secrets in it).
+    #[arg(long, value_name = "JOB")]
+    pub label: String,
+    /// Only machines whose hostname matches this glob (`render*`; `*` and `?`) may open it.
+    #[arg(long, value_name = "PATTERN")]
+    pub hosts: Option<String>,
+    /// A farm public key (age1…) or a file of them, one a line; repeatable.
+    #[arg(long = "to", value_name = "FILE|age1…")]
+    pub to: Vec<String>,
+    /// Need the token and a farm identity together to open it.
+    #[arg(long, requires = "to")]
+    pub require_both: bool,
+    /// Issue no token: only a farm identity opens it.
+    #[arg(long, requires = "to", conflicts_with = "require_both")]
+    pub no_token: bool,
+    /// Where to write the bundle; never overwritten. Default: ./<label>.fvgrant.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print JSON (with the token) on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Allow printing the token to a terminal.
+    #[arg(long)]
+    pub reveal: bool,
+}
 
 /// The extension of the bundles `grant` names by default.
 const BUNDLE_EXT: &str = "fvgrant";
@@ -138,7 +178,7 @@ fn raise_hint(vault: &Vault, a: &GrantArgs) -> Option<String> {
 }
 
 /// `grant NAME|PREFIX/... --claim-within DUR --use-for DUR --label JOB`.
-pub fn grant(g: &Global, a: &GrantArgs) -> Result<i32, CliError> {
+pub fn run(g: &Global, a: &GrantArgs) -> Result<i32, CliError> {
     if !a.no_token {
         // Before anything is issued: a refused token must not leave a grant behind.
         guard_terminal(a.reveal, "a grant token")?;
@@ -233,122 +273,4 @@ fn issue_summary(i: &GrantInfo, path: &Path, now: UnixTime) -> String {
     }
     s += "Grants cannot be recalled: to cut one off early, revoke the credential at the site.";
     s
-}
-
-/// `grant-info FILE`: the clear header, no key needed.
-pub fn grant_info(a: &GrantInfoArgs) -> Result<i32, CliError> {
-    let info = grant::read_info(&a.file).map_err(|e| grant_error(e, &a.file, None))?;
-    if a.json {
-        #[derive(Serialize)]
-        struct Header {
-            path: String,
-            authenticated: bool,
-        }
-        let out = GrantWith {
-            grant: GrantJson::new(&info),
-            extra: Header {
-                path: a.file.display().to_string(),
-                authenticated: false,
-            },
-        };
-        write_out(
-            serde_json::to_string(&out)
-                .expect("a grant serialises")
-                .as_bytes(),
-            false,
-        )?;
-        return Ok(OK);
-    }
-    let now = farmvault::Clock::now(&farmvault::SystemClock);
-    let rows = [
-        ("grant", info.id.to_hex()),
-        ("label", printable(&info.label)),
-        (
-            "issuer vault",
-            info.issuer.iter().map(|b| format!("{b:02x}")).collect(),
-        ),
-        ("created", output::when(now, info.created)),
-        ("claim by", output::when(now, info.claim_by)),
-        (
-            "use window",
-            format!(
-                "{} from the first open on a machine",
-                crate::duration::human(info.use_window.as_secs())
-            ),
-        ),
-        (
-            "ends by",
-            format!("{} at the latest", output::when(now, info.latest_end())),
-        ),
-        (
-            "hosts",
-            info.host_pattern.clone().unwrap_or_else(|| "any".into()),
-        ),
-        ("opens with", access_phrase(&info)),
-        (
-            "entries",
-            format!("{} (names are sealed in the bundle)", info.entry_count),
-        ),
-        (
-            "authenticated",
-            "no: this is the bundle's clear header, read without a key; opening the grant checks it"
-                .into(),
-        ),
-    ];
-    let text: String = rows.iter().map(|(k, v)| format!("{k:<14} {v}\n")).collect();
-    write_out(text.as_bytes(), true)?;
-    Ok(OK)
-}
-
-/// `grants`: what this vault issued, never a token.
-pub fn grants(g: &Global, json: bool) -> Result<i32, CliError> {
-    let vault = unlock::open(g)?;
-    let now = vault.now();
-    let list = vault.list_grants()?;
-    if json {
-        let out = GrantsJson {
-            now: now.0,
-            now_at: output::rfc3339(now.0),
-            grants: list.iter().map(GrantJson::new).collect(),
-        };
-        write_out(
-            serde_json::to_string(&out)
-                .expect("grants serialise")
-                .as_bytes(),
-            false,
-        )?;
-    } else if list.is_empty() {
-        if !g.quiet {
-            eprintln!("no grants");
-        }
-    } else {
-        write_out(output::grants_table(&list, now).as_bytes(), true)?;
-    }
-    Ok(OK)
-}
-
-/// `farm-keygen --identity PATH`: a new farm identity (0600), its public key on stdout.
-pub fn farm_keygen(g: &Global, a: &FarmKeygenArgs) -> Result<i32, CliError> {
-    refuse_existing(
-        &a.identity,
-        "farmvault never overwrites a farm identity: choose another --identity path",
-    )?;
-    let public = grant::generate_farm_identity(&a.identity)?;
-    if a.json {
-        let v = serde_json::json!({
-            "identity": a.identity.display().to_string(),
-            "public_key": public,
-        });
-        write_out(v.to_string().as_bytes(), false)?;
-    } else {
-        write_out(public.as_bytes(), false)?;
-    }
-    if !g.quiet {
-        eprintln!(
-            "wrote farm identity {} (mode 0600): put it on each render node's local disk, keep it 0600 and point {IDENTITY_ENV} at it; \
-             the public key (stdout) goes to `farmvault grant --to`",
-            a.identity.display()
-        );
-    }
-    Ok(OK)
 }

@@ -1,19 +1,72 @@
-//! grant-policy: the vault's caps on the two clocks of every job grant.
+//! `farmvault grant-policy`: the vault's caps on the two clocks of every job grant.
 //!
 //! stdout is the policy and nothing else, in the same shape whether it was
 //! only read or just changed, so a script can parse either; the note that a
 //! change reaches only later grants goes to stderr (unless --quiet), like
 //! `grant`'s summary.
 
-use crate::args::{Global, GrantPolicyArgs};
-use crate::duration::exact;
+use crate::args::Global;
+use crate::duration::{exact, parse_duration};
 use crate::error::{CliError, OK};
 use crate::stdout::write_out;
 use crate::unlock;
+use clap::Args;
 use farmvault::GrantPolicy;
+use std::time::Duration;
+
+/// `grant-policy`.
+#[derive(Args, Debug)]
+#[command(after_help = "\
+The grant policy is stored in the vault and caps the two clocks of every job
+grant the vault issues: `grant --claim-within` may ask for at most the max
+claim-by window, `grant --use-for` at most the max use window. Defaults: 7d to
+claim, 24h of use. Grants cannot be recalled, so keep the limits no longer than
+your longest jobs need; neither may be over 366d.
+
+With no option, prints the policy. --max-claim and/or --max-use set one or both
+(the other is kept) and print the new policy. Either way the vault is unlocked,
+like other admin commands. A change affects only grants issued after it: grants
+already issued keep the windows they were issued with.
+
+Example, for weekend-long renders:
+  farmvault grant-policy --max-use 72h
+  farmvault grant shotgun/render_farm --claim-within 72h --use-for 60h --label job-4711")]
+pub struct GrantPolicyArgs {
+    /// Set the longest claim-by window `grant --claim-within` may ask for (e.g. 14d).
+    #[arg(long, value_name = "DUR", value_parser = parse_limit)]
+    pub max_claim: Option<Duration>,
+    /// Set the longest use window `grant --use-for` may ask for (e.g. 72h).
+    #[arg(long, value_name = "DUR", value_parser = parse_limit)]
+    pub max_use: Option<Duration>,
+    /// Print JSON: {"max_claim_secs", "max_use_secs"}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A grant-policy limit: a duration, as `grant` parses its windows, of whole
+/// seconds (the vault stores seconds) and above zero (an unusable limit).
+fn parse_limit(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d.is_zero() {
+        return Err("a limit must be longer than zero: it would refuse every grant".into());
+    }
+    if d.subsec_nanos() != 0 {
+        return Err(format!(
+            "{text:?} is not a whole number of seconds: limits are kept in seconds"
+        ));
+    }
+    let ceiling = farmvault::GrantPolicy::MAX_LIMIT_SECS;
+    if d.as_secs() > ceiling {
+        return Err(format!(
+            "a limit may be at most {}d: a grant cannot be recalled",
+            ceiling / 86_400
+        ));
+    }
+    Ok(d)
+}
 
 /// `grant-policy [--max-claim DUR] [--max-use DUR] [--json]`.
-pub fn grant_policy(g: &Global, a: &GrantPolicyArgs) -> Result<i32, CliError> {
+pub fn run(g: &Global, a: &GrantPolicyArgs) -> Result<i32, CliError> {
     let vault = unlock::open(g)?;
     let old = vault.grant_policy()?;
     let new = GrantPolicy {
@@ -80,6 +133,14 @@ fn change_note(old: &GrantPolicy, new: &GrantPolicy) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_limits_are_whole_nonzero_seconds() {
+        assert_eq!(parse_limit("72h").unwrap(), Duration::from_secs(259_200));
+        for bad in ["0s", "0h", "1500ms", "500ms", "banana", "72"] {
+            assert!(parse_limit(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn text_names_both_limits_and_the_flags_they_cap() {
