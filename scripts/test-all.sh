@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test farmvault has, in the order a failure is cheapest to read:
-# formatting and lints, the Rust suites (unit, integration, doc, header check)
-# of both packages (the library and cli/, the command line),
+# formatting, lints and the command line's module graph (no import cycles),
+# the Rust suites (unit, integration, doc, header check) of both packages
+# (the library and cli/, the command line),
 # the C ABI from C and C++ (shared and static, under valgrind), the Python
 # package (mypy --strict, pytest, in its own .venv), then the benches compiled
 # (not run) so they never rot.
@@ -19,6 +20,9 @@ cargo fmt --all -- --check
 # default members are (fuzz/ is a workspace of its own and needs nightly).
 stage "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+
+stage "module graph of cli/src (no import cycles)"
+bash scripts/module-graph.sh cli/src | sed -n '/^$/,$p'
 
 stage "Rust tests (unit, integration, doc, header check)"
 cargo test --workspace
