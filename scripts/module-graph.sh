@@ -4,7 +4,8 @@
 # one. An edge is a `mod x;` declaration (the parent uses its child) or a path
 # through `crate::`, `super::` or `self::` in code (comments and the inline
 # `#[cfg(test)] mod tests` block left out); a path ending in an item counts
-# as a use of the module that holds the item. Files over 600 lines are named
+# as a use of the module that holds the item (an item the crate root
+# re-exports counts as its defining module's). Files over 600 lines are named
 # too (a file that long says why at its top).
 # Usage (from anywhere): bash scripts/module-graph.sh [SRC_DIR]   (default: cli/src)
 # Needs: python3.
@@ -71,16 +72,54 @@ def resolve(base: tuple, segments: list) -> tuple:
     return best
 
 
+# Items the crate root re-exports (`pub use store::Store;`): a path to one of
+# them is a use of the module that defines it, not of the root.
+reexports = {}
+if () in modules:
+    root_code = code_of(modules[()].read_text(encoding="utf-8"))
+    for path, group in re.findall(r"^\s*pub use (?:crate::)?([\w:]+?)::\{([^}]*)\};", root_code, re.M):
+        for item in group.split(","):
+            item = item.strip().split(" as ")[-1].strip()
+            if item and item != "self":
+                reexports[item] = resolve((), path.split("::"))
+    for path, item, alias in re.findall(r"^\s*pub use (?:crate::)?([\w:]+)::(\w+)(?: as (\w+))?;", root_code, re.M):
+        reexports[alias or item] = resolve((), path.split("::"))
+
+
+def target(base: tuple, segments: list) -> tuple:
+    t = resolve(base, segments)
+    if t == () and segments and segments[0] in reexports:
+        return reexports[segments[0]]
+    return t
+
+
+def with_inline_depth(text: str):
+    """(line, how many inline `mod x { }` blocks it is in) for each line."""
+    out, stack, depth = [], [], 0
+    for line in text.split("\n"):
+        bare = re.sub(r"'(?:\\.|[^'\\])'|\"(?:\\.|[^\"\\])*\"", "", line)
+        if re.match(r"\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{", bare):
+            stack.append(depth)
+        out.append((line, len(stack)))
+        depth += bare.count("{") - bare.count("}")
+        while stack and depth <= stack[-1]:
+            stack.pop()
+    return out
+
+
 edges = {m: set() for m in modules}
 for m, path in modules.items():
     text = code_of(path.read_text(encoding="utf-8"))
     for child in re.findall(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", text, re.M):
         edges[m].add(m + (child,))
-    # `crate::a::b`, `super::a`, `self::a`, and groups `crate::{a, b::c}`.
-    for anchor, rest in re.findall(r"\b(crate|super|self)((?:::(?:\w+|\{[^}]*\}))+)", text):
+    # `crate::a::b`, `super::a`, `self::a`, and groups `crate::{a, b::c}`;
+    # inside an inline `mod x { }` the first `super` is this file's module.
+    refs = [(a, r, k) for line, k in with_inline_depth(text)
+            for a, r in re.findall(r"\b(crate|super|self)((?:::(?:\w+|\{[^}]*\}))+)", line)]
+    for anchor, rest, inline in refs:
         if anchor == "crate":
             base = ()
-        elif anchor == "self":
+        elif anchor == "self" or inline:
             base = m
         else:
             base = m[:-1]
@@ -91,8 +130,8 @@ for m, path in modules.items():
         if segs and segs[-1].startswith("{"):
             tail, segs = segs[-1][1:-1], segs[:-1]
         groups = [g.strip() for g in tail.rstrip("}").split(",") if g.strip()] if tail else []
-        prefix = resolve(base, segs) if segs else base
-        targets = [resolve(prefix, g.split("::")) for g in groups] or [prefix]
+        prefix = target(base, segs) if segs else base
+        targets = [target(prefix, g.split("::")) for g in groups] or [prefix]
         if segs and groups and prefix != base + tuple(segs):
             targets = [prefix]
         for t in targets:
