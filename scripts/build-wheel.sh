@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A wheel of the Python binding (bindings/python) that carries its own libfarmvault,
 # for machines without a farmvault checkout (render nodes):
-#   - builds the library (cargo build --release --lib),
+#   - builds the library (cargo build --release -p farmvault --lib),
 #   - copies the package sources into a scratch directory and the library into its
 #     farmvault/_lib/ (the file name the loader looks for there: libfarmvault.so,
 #     libfarmvault.dylib or farmvault.dll), so neither the library nor a setuptools
@@ -39,8 +39,8 @@ case "$(uname -s)" in
     *) lib=libfarmvault.so ;;
 esac
 
-stage "cargo build --release --lib"
-cargo build --release --lib
+stage "cargo build --release -p farmvault --lib"
+cargo build --release -p farmvault --lib
 target_dir=${CARGO_TARGET_DIR:-target}
 built="$target_dir/release/$lib"
 [[ -f $built ]] || die "no library at $built"

@@ -17,8 +17,8 @@ step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$plain"; }
 show() { printf '$ %s\n' "$*"; }
 
 step "Build the farmvault binary (release)"
-show cargo build --release --bin farmvault
-cargo build --release --bin farmvault
+show cargo build --release -p farmvault-cli --bin farmvault
+cargo build --release -p farmvault-cli --bin farmvault
 target_dir=$(cargo metadata --format-version 1 --no-deps 2>/dev/null \
   | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 fv="${target_dir:-target}/release/farmvault"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every test farmvault has, in the order a failure is cheapest to read:
-# formatting and lints, the Rust suites (unit, integration, doc, header check),
+# formatting, lints and the command line's module graph (no import cycles),
+# the Rust suites (unit, integration, doc, header check) of both packages
+# (the library and cli/, the command line),
 # the C ABI from C and C++ (shared and static, under valgrind), the Python
 # package (mypy --strict, pytest, in its own .venv), then the benches compiled
 # (not run) so they never rot.
@@ -14,11 +16,16 @@ stage() { printf '\n==> %s  [%ds]\n' "$*" "$((SECONDS - started))"; }
 stage "rustfmt"
 cargo fmt --all -- --check
 
+# --workspace: the library and the command line, whatever the workspace's
+# default members are (fuzz/ is a workspace of its own and needs nightly).
 stage "clippy"
-cargo clippy --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
+
+stage "module graph of cli/src (no import cycles)"
+bash scripts/module-graph.sh cli/src | sed -n '/^$/,$p'
 
 stage "Rust tests (unit, integration, doc, header check)"
-cargo test
+cargo test --workspace
 
 stage "C and C++ against include/farmvault.h"
 bash scripts/test-c.sh
@@ -30,6 +37,7 @@ stage "benches compile"
 # Only to catch rot: the benches are type-checked by clippy above and linked
 # here. Optimisation would double the suite's time for nothing this stage
 # reads, so it is off; `cargo bench` itself uses the full bench profile.
-CARGO_PROFILE_BENCH_OPT_LEVEL=0 cargo bench --no-run
+# The benches are the library's.
+CARGO_PROFILE_BENCH_OPT_LEVEL=0 cargo bench -p farmvault --no-run
 
 printf '\nAll farmvault test stages passed in %ds.\n' "$((SECONDS - started))"

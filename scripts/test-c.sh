@@ -46,8 +46,9 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
 fi
 
-stage "cargo build --lib --bin farmvault (debug: the same profile as cargo test)"
-cargo build --lib --bin farmvault
+# The library from the root package, the CLI (grant fixtures) from cli/.
+stage "cargo build -p farmvault -p farmvault-cli --lib --bin farmvault (debug: the same profile as cargo test)"
+cargo build -p farmvault -p farmvault-cli --lib --bin farmvault
 if [[ -n ${CARGO_TARGET_DIR:-} ]]; then
     target=$CARGO_TARGET_DIR
 else

@@ -18,7 +18,7 @@ stage() { printf '\n==> %s\n' "$*"; }
 
 # The debug profile, as `cargo test` builds it: after the Rust suites this is a no-op.
 stage "cargo build (debug): libfarmvault and the farmvault CLI"
-cargo build --lib --bin farmvault
+cargo build -p farmvault -p farmvault-cli --lib --bin farmvault
 
 case "$(uname -s)" in
     Darwin) lib=libfarmvault.dylib ;;

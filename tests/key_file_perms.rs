@@ -1,14 +1,20 @@
 //! A key file that group or others can access is refused by the library itself
 //! (so the C ABI and Python refuse it too) with a message naming the path and
-//! the fix; a private one opens; the explicit escape (the CLI's
-//! `--insecure-permissions`, `KeyFile::read_insecure_permissions`) still opens it.
+//! the fix; a private one opens; the explicit escape
+//! (`KeyFile::read_insecure_permissions`) still opens it. The command line's
+//! `--insecure-permissions` is tested in its own tests (cli/tests/cli/).
 #![cfg(unix)]
 
-mod cli_common;
+mod common;
 
-use cli_common::{chmod, code, key_file_vault, Env};
+use common::key_file_vault;
 use farmvault::{Error, KeyFile, Unlock};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+
+fn chmod(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
 
 #[track_caller]
 fn assert_refused<T>(r: farmvault::Result<T>, key: &Path, mode: u32) {
@@ -72,36 +78,4 @@ fn a_key_file_of_the_wrong_size_says_so_first() {
         Err(e @ Error::Io { .. }) => assert!(e.to_string().contains("missing.key"), "{e}"),
         other => panic!("{:?}", other.map(|_| ())),
     }
-}
-
-#[test]
-fn the_cli_refuses_a_loose_key_file_unless_told_otherwise() {
-    let env = Env::with_vault();
-    let key = env.path("k.key");
-    let key_arg = key.to_str().expect("utf8");
-    env.run(&["key-file", "add", key_arg, "--generate"], None)
-        .expect(code::OK);
-    chmod(&key, 0o644);
-    let list = |extra: &[&str]| {
-        let mut args = vec!["--key-file", key_arg, "list"];
-        args.extend_from_slice(extra);
-        env.run(&args, None)
-    };
-    let r = list(&[]).expect(code::INSECURE);
-    r.one_line_error();
-    assert!(r.stderr.contains("key file"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!("chmod 600 {}", key.display())),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("--insecure-permissions"), "{}", r.stderr);
-    list(&["--insecure-permissions"]).expect(code::OK);
-    // The same for the commands that read a key file to change the slots.
-    let r = env
-        .run(&["key-file", "remove", key_arg], None)
-        .expect(code::INSECURE);
-    r.one_line_error();
-    chmod(&key, 0o600);
-    list(&[]).expect(code::OK);
 }

@@ -251,3 +251,30 @@ pub fn assert_tampered<T: std::fmt::Debug>(r: Result<T>, entry: &str) {
 pub fn names(list: &[EntryMeta]) -> Vec<String> {
     list.iter().map(|m| m.name.clone()).collect()
 }
+
+/// A vault whose one slot is the key file `farm.key` (0600, as
+/// `KeyFile::write_new` makes it), with a cheap KDF: for the key-file and
+/// memory-lock tests.
+pub struct KeyFileVault {
+    /// Holds the vault and the key file; removed on drop.
+    pub dir: tempfile::TempDir,
+    /// The key file.
+    pub key: PathBuf,
+    /// Opens the vault (`config.clone().open(..)`).
+    pub config: Config,
+}
+
+/// A new [`KeyFileVault`], closed again.
+pub fn key_file_vault() -> KeyFileVault {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("farm.key");
+    KeyFile::generate().unwrap().write_new(&key).unwrap();
+    let config = Config::new(dir.path().join("vault")).kdf(KdfParams::new(8, 1, 1).unwrap());
+    drop(
+        config
+            .clone()
+            .create(&Unlock::key_file_path(&key).unwrap())
+            .unwrap(),
+    );
+    KeyFileVault { dir, key, config }
+}

@@ -55,7 +55,7 @@ def cli_path(library: farmvault.LibraryInfo) -> Path:
     beside = library.path.parent / ("farmvault.exe" if os.name == "nt" else "farmvault")
     found = Path(os.environ.get("FARMVAULT_CLI", beside))
     if not found.is_file():
-        pytest.fail(f"no farmvault binary at {found}: run `cargo build --bin farmvault` (scripts/test-python.sh does)")
+        pytest.fail(f"no farmvault binary at {found}: run `cargo build -p farmvault-cli` (scripts/test-python.sh does)")
     return found
 
 

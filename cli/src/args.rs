@@ -1,0 +1,109 @@
+//! The options every command takes (`Global`), the `--json`-only options two
+//! commands share, and the text `farmvault --help` ends with. Each command's
+//! own options are in its file under `commands/`.
+
+use crate::duration::parse_duration;
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const AFTER_HELP: &str = "\
+Vault path: --vault, else FARMVAULT_PATH, else the per-user data directory
+($XDG_DATA_HOME/farmvault/vault or ~/.local/share/farmvault/vault; macOS:
+~/Library/Application Support/farmvault/vault; Windows: %APPDATA%\\farmvault\\vault).
+
+Unlock: --key-file / FARMVAULT_KEY_FILE (32 random bytes), else
+--passphrase-file / FARMVAULT_PASSPHRASE_FILE (a file holding the passphrase; one
+trailing newline is stripped), else a hidden prompt on the terminal. A passphrase
+is never taken from the command line or from a plain environment variable:
+FARMVAULT_PASSPHRASE is refused. Key files, passphrase files, farm identities
+and the vault directory must not be accessible by group or others (chmod 600 /
+chmod 700), unless --insecure-permissions. Without a terminal, `passwd` reads the new
+passphrase from FARMVAULT_NEW_PASSPHRASE_FILE and `rotate --keep-passphrase` the
+passphrase to keep from FARMVAULT_KEEP_PASSPHRASE_FILE.
+
+Secrets are read from stdin or a hidden prompt, never from arguments. `get`,
+`export-sgtk` and `grant` refuse to print a secret (or a grant token) to a
+terminal unless --reveal; pipes are fine.
+
+Job grants: `grant` issues one (the token on stdout, nothing else there);
+`get`, `list` and `exec` read through one instead of the vault when --grant /
+FARMVAULT_GRANT_FILE names a bundle, opened by the token in FARMVAULT_GRANT_TOKEN
+(or the variable --token-env names; never an argument) and/or the farm identity
+--identity / FARMVAULT_IDENTITY (mode 0600, checked like key files).
+`grant-policy` shows or changes the vault's caps on a grant's two windows.
+
+JSON (--json): stable shapes, fields only ever added; times as unix seconds
+(`expires`) and RFC 3339 UTC (`expires_at`); absent values are null.
+  entry metadata: {name, kind, host, created, created_at, updated, updated_at,
+                   expires, expires_at, expired}
+  list:   {now, now_at, entries: [metadata...]}
+  get:    metadata + {fields: {host, api_script, api_key, login, session_token,
+          session_metadata, password, http_proxy | secret, secret_encoding}} by kind;
+          with --field: {name, field, value, encoding}
+  check:  {now, now_at, ok, expired: [...], expiring: [...], damaged: [ids]}
+  renew:  metadata          purge: {purged}
+  import-session-cache: {imported: [names], removed: [{site, tokens}]}
+  grant record: {id, label, issuer, created, created_at, claim_by, claim_by_at,
+          use_window_secs, ends_by, ends_by_at, host_pattern, access, recipients,
+          entry_count, entries}   (entries: null from a bundle's header)
+  grant:  grant record + {path, token}    grant-info: grant record + {path, authenticated}
+  grants: {now, now_at, grants: [grant record...]}
+  grant-policy: {max_claim_secs, max_use_secs}
+  farm-keygen: {identity, public_key}
+
+Testing only: FARMVAULT_INSECURE_KDF_FOR_TESTS=1 (or --insecure-kdf-for-tests)
+makes init/passwd use trivially weak Argon2id costs so test suites run fast. It
+is for tests; never use it for a vault that holds real credentials.
+";
+
+/// Options every command takes.
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// The vault directory.
+    #[arg(long, global = true, env = "FARMVAULT_PATH", value_name = "DIR")]
+    pub vault: Option<PathBuf>,
+
+    /// Unlock with this key file (32 bytes) instead of a passphrase.
+    #[arg(long, global = true, env = "FARMVAULT_KEY_FILE", value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+
+    /// Read the passphrase from this file (one trailing newline stripped).
+    #[arg(
+        long,
+        global = true,
+        env = "FARMVAULT_PASSPHRASE_FILE",
+        value_name = "PATH"
+    )]
+    pub passphrase_file: Option<PathBuf>,
+
+    /// Accept key files, passphrase files, farm identities and vault directories that group or others can access.
+    #[arg(long, global = true)]
+    pub insecure_permissions: bool,
+
+    /// How long to wait for another process holding the vault.
+    #[arg(long, global = true, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+
+    /// FOR TESTS ONLY: weak Argon2id costs for new passphrase slots, so test suites are fast.
+    #[arg(
+        long,
+        global = true,
+        env = "FARMVAULT_INSECURE_KDF_FOR_TESTS",
+        value_parser = clap::builder::FalseyValueParser::new(),
+        hide_short_help = true
+    )]
+    pub insecure_kdf_for_tests: bool,
+
+    /// Print only data and errors, no confirmations.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// Commands whose only option is `--json`.
+#[derive(Args, Debug)]
+pub struct JsonArg {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}

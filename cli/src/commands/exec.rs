@@ -1,0 +1,207 @@
+//! `exec --env VAR=NAME[:field] ... -- COMMAND ARGS`: secrets into a child's
+//! environment only, the way `op run` and `vault agent` do it.
+//!
+//! Every secret is read (and the vault closed) before the command starts; an
+//! expired or missing entry stops here, before the job runs half-equipped.
+//! Secrets go into the child's environment block only: never its arguments,
+//! never a file. The child does not inherit FARMVAULT_KEY_FILE,
+//! FARMVAULT_PASSPHRASE_FILE, nor a grant's FARMVAULT_GRANT_FILE,
+//! FARMVAULT_GRANT_TOKEN (or the `--token-env` variable) and FARMVAULT_IDENTITY:
+//! it gets the secrets it was given, not the means to open the vault or grant.
+//!
+//! With `--grant` / FARMVAULT_GRANT_FILE the values come from a job grant
+//! instead of the vault (see `source`): what a farm job runs.
+//!
+//! On Unix farmvault replaces itself with the command (execvp): the child has
+//! farmvault's pid, receives signals directly, and its exit status is the
+//! status; no farmvault process stays around holding secrets. It inherits the
+//! soft core-file limit of 0 (it may raise it). Elsewhere farmvault spawns the
+//! command, waits, and exits with its exit code.
+
+use crate::args::Global;
+use crate::error::{CliError, EXEC_CANNOT_RUN, EXEC_NOT_FOUND};
+use crate::source::{self, GrantSource, Source};
+use clap::Args;
+use farmvault::Field;
+use std::ffi::OsString;
+use std::process::Command;
+use zeroize::Zeroizing;
+
+/// `exec`.
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// VAR=NAME[:field]: put entry NAME's field (default: its main secret) in VAR. Repeatable.
+    #[arg(long = "env", value_name = "VAR=NAME[:field]", value_parser = parse_env_spec, required = true)]
+    pub env: Vec<EnvSpec>,
+    /// Read through a job grant.
+    #[command(flatten)]
+    pub source: GrantSource,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+/// One `--env` of `exec`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvSpec {
+    /// The variable.
+    pub var: String,
+    /// The entry.
+    pub name: String,
+    /// The field; `None` for the main secret.
+    pub field: Option<Field>,
+}
+
+/// `VAR=NAME[:field]`. A `:suffix` that is not a field name belongs to the entry name.
+pub fn parse_env_spec(s: &str) -> Result<EnvSpec, String> {
+    let (var, target) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not VAR=NAME[:field]"))?;
+    let valid_var = var
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid_var {
+        return Err(format!(
+            "{var:?} is not an environment variable name (letters, digits, _)"
+        ));
+    }
+    let (name, field) = match target.rsplit_once(':') {
+        Some((name, f)) if !name.is_empty() => match f.parse::<Field>() {
+            Ok(field) => (name, Some(field)),
+            Err(_) => (target, None),
+        },
+        _ => (target, None),
+    };
+    if name.is_empty() {
+        return Err(format!("{s:?} names no entry"));
+    }
+    Ok(EnvSpec {
+        var: var.to_owned(),
+        name: name.to_owned(),
+        field,
+    })
+}
+
+/// Variables the child does not inherit (besides the `--token-env` one).
+const UNLOCK_VARS: [&str; 5] = [
+    "FARMVAULT_KEY_FILE",
+    "FARMVAULT_PASSPHRASE_FILE",
+    source::GRANT_FILE_ENV,
+    source::TOKEN_ENV,
+    source::IDENTITY_ENV,
+];
+
+/// Runs the command; returns only on failure to start it (Unix) or with its status.
+pub fn run(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
+    let mut values: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::with_capacity(a.env.len());
+    {
+        let source = Source::open(g, &a.source)?;
+        for spec in &a.env {
+            let entry = source.get(&spec.name)?;
+            let field = spec.field.unwrap_or(Field::Secret);
+            let value = source::field_value(&spec.name, &entry.credential, field)?;
+            if value.contains(&0) {
+                return Err(CliError::usage(
+                    format!(
+                        "entry {:?} field {field} holds a NUL byte, which an environment variable cannot carry",
+                        spec.name
+                    ),
+                    "pass it to the program another way",
+                ));
+            }
+            values.push((spec.var.clone(), Zeroizing::new(value.to_vec())));
+        }
+        // The vault (and its lock) or the grant is released before the command starts.
+    }
+    let (program, args) = a
+        .command
+        .split_first()
+        .ok_or_else(|| CliError::usage("no command to run", "add `-- COMMAND ARGS`"))?;
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    for var in UNLOCK_VARS
+        .iter()
+        .copied()
+        .chain(a.source.token_env.as_deref())
+    {
+        cmd.env_remove(var);
+    }
+    for (var, value) in &values {
+        cmd.env(var, os_string(value)?);
+    }
+    start(cmd, program)
+}
+
+#[cfg(unix)]
+fn os_string(bytes: &[u8]) -> Result<OsString, CliError> {
+    use std::os::unix::ffi::OsStringExt;
+    Ok(OsString::from_vec(bytes.to_vec()))
+}
+
+#[cfg(not(unix))]
+fn os_string(bytes: &[u8]) -> Result<OsString, CliError> {
+    std::str::from_utf8(bytes).map(OsString::from).map_err(|_| {
+        CliError::usage(
+            "a secret is not valid UTF-8 and cannot go into an environment variable here",
+            "store it as text",
+        )
+    })
+}
+
+fn start_error(program: &OsString, e: &std::io::Error) -> CliError {
+    let name = program.to_string_lossy();
+    if e.kind() == std::io::ErrorKind::NotFound {
+        CliError::new(
+            EXEC_NOT_FOUND,
+            format!("command {name:?} not found"),
+            "check its spelling and PATH",
+        )
+    } else {
+        CliError::new(
+            EXEC_CANNOT_RUN,
+            format!("cannot run {name:?}: {e}"),
+            "check that it is an executable you may run",
+        )
+    }
+}
+
+#[cfg(unix)]
+fn start(mut cmd: Command, program: &OsString) -> Result<i32, CliError> {
+    use std::io::Write;
+    use std::os::unix::process::CommandExt;
+    let _ = std::io::stdout().flush();
+    // Only returns on failure.
+    let e = cmd.exec();
+    Err(start_error(program, &e))
+}
+
+#[cfg(not(unix))]
+fn start(mut cmd: Command, program: &OsString) -> Result<i32, CliError> {
+    let status = cmd.status().map_err(|e| start_error(program, &e))?;
+    Ok(status.code().unwrap_or(crate::error::FAILURE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_specs() {
+        let e = parse_env_spec("SG_KEY=shotgun/farm:api_key").unwrap();
+        assert_eq!(
+            (e.var.as_str(), e.name.as_str(), e.field),
+            ("SG_KEY", "shotgun/farm", Some(Field::ApiKey))
+        );
+        let e = parse_env_spec("X=a:b:host").unwrap();
+        assert_eq!((e.name.as_str(), e.field), ("a:b", Some(Field::Host)));
+        let e = parse_env_spec("X=tok").unwrap();
+        assert_eq!((e.name.as_str(), e.field), ("tok", None));
+        let e = parse_env_spec("X=ns:thing").unwrap();
+        assert_eq!((e.name.as_str(), e.field), ("ns:thing", None));
+        for bad in ["X", "=a", "1X=a", "X-Y=a", "X="] {
+            assert!(parse_env_spec(bad).is_err(), "{bad}");
+        }
+    }
+}

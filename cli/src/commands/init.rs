@@ -1,0 +1,69 @@
+//! `farmvault init`: creates a vault opened by a passphrase (prompted twice),
+//! a key file, or a key file it generates; never over an existing one.
+
+use crate::args::Global;
+use crate::error::{CliError, EXISTS, OK};
+use crate::stdout::say;
+use crate::unlock::{self, generate_key_file, new_passphrase, weak_kdf_warning};
+use clap::Args;
+use farmvault::Unlock;
+
+/// `init`.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Generate the --key-file (32 random bytes, mode 0600) instead of reading it; never overwrites.
+    #[arg(long, requires = "key_file")]
+    pub generate_key_file: bool,
+}
+
+/// `init`.
+pub fn run(g: &Global, a: &InitArgs) -> Result<i32, CliError> {
+    let path = unlock::vault_path(g)?;
+    let non_empty = std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_some());
+    if non_empty {
+        return Err(CliError::new(
+            EXISTS,
+            format!("{} already exists and is not empty", path.display()),
+            "farmvault never overwrites a vault: choose another --vault path",
+        ));
+    }
+    let mut generated = None;
+    let (unlock, how) = match (&g.key_file, a.generate_key_file) {
+        (Some(kf), true) => {
+            let key = generate_key_file(kf)?;
+            generated = Some(kf.clone());
+            (
+                Unlock::KeyFile(key),
+                format!("the new key file {}", kf.display()),
+            )
+        }
+        (Some(kf), false) => (
+            Unlock::KeyFile(unlock::read_key_file(g, kf)?),
+            format!("the key file {}", kf.display()),
+        ),
+        (None, _) => {
+            let p = new_passphrase(g, g.passphrase_file.clone())?;
+            (Unlock::Passphrase(p), "a passphrase".to_owned())
+        }
+    };
+    weak_kdf_warning(g);
+    match unlock::config(g, &path).create(&unlock) {
+        Ok(vault) => {
+            say(
+                g,
+                format!(
+                    "created a vault at {}, opened by {how}",
+                    vault.path().display()
+                ),
+            )?;
+            Ok(OK)
+        }
+        Err(e) => {
+            if let Some(kf) = generated {
+                // The key opens nothing: do not leave it lying around.
+                let _ = std::fs::remove_file(kf);
+            }
+            Err(e.into())
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The subcommands, one file each. `Command` is their table, in the order
+//! `farmvault --help` lists them; `run` hands each to its file.
+
+mod backup;
+mod check;
+mod exec;
+mod export_sgtk;
+mod farm_keygen;
+mod get;
+mod grant;
+mod grant_info;
+mod grant_policy;
+mod grants;
+mod import_session_cache;
+mod import_sgtk;
+mod init;
+mod key_file;
+mod list;
+mod passwd;
+mod purge;
+mod put;
+mod renew;
+mod repair;
+mod restore;
+mod rm;
+mod rotate;
+
+use crate::args::{Global, JsonArg};
+use crate::error::CliError;
+use clap::Subcommand;
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a vault (passphrase prompted twice, or --key-file); never overwrites one.
+    Init(init::InitArgs),
+    /// Store a secret read from stdin or a hidden prompt (never from arguments).
+    Put(put::PutArgs),
+    /// Print an entry's secret or one field to stdout (not to a terminal unless --reveal).
+    Get(get::GetArgs),
+    /// List entries: name, kind, host, created, expiry. Never secrets.
+    List(list::ListArgs),
+    /// Remove an entry.
+    Rm(rm::NameArg),
+    /// Set a new TTL on an entry, counted from now.
+    Renew(renew::RenewArgs),
+    /// Remove every expired entry; prints how many.
+    Purge(JsonArg),
+    /// Change the passphrase (new one prompted twice, or FARMVAULT_NEW_PASSPHRASE_FILE).
+    Passwd,
+    /// Add or remove a key-file keyslot.
+    #[command(subcommand)]
+    KeyFile(key_file::KeyFileCommand),
+    /// Replace the data key and re-encrypt every entry.
+    Rotate(rotate::RotateArgs),
+    /// Store what tk-core's serialize_user writes (JSON or pickle), or a TANK_CONTEXT, read from stdin.
+    ImportSgtk(import_sgtk::ImportSgtkArgs),
+    /// Print an entry as the JSON tk-core's deserialize_user accepts (not to a terminal unless --reveal).
+    ExportSgtk(export_sgtk::ExportSgtkArgs),
+    /// Move session tokens out of tk-core's plaintext authentication.yml files into the vault.
+    ImportSessionCache(import_session_cache::ImportSessionCacheArgs),
+    /// Run a command with secrets in its environment only; exits with its status.
+    Exec(exec::ExecArgs),
+    /// Exit 0 when no entry is expired or expiring, 1 otherwise (list on stderr).
+    Check(check::CheckArgs),
+    /// Issue a job grant: a bundle file of the named entries, read-only and expiring; prints its token.
+    Grant(grant::GrantArgs),
+    /// Show a grant bundle's clear header (no key needed, no secrets; not authenticated).
+    GrantInfo(grant_info::GrantInfoArgs),
+    /// List the grants this vault issued (never their tokens).
+    Grants(JsonArg),
+    /// Show or change the vault's caps on grant windows (default caps: 7d to claim, 24h of use).
+    GrantPolicy(grant_policy::GrantPolicyArgs),
+    /// Create a farm identity file (0600) and print its public key for `grant --to`.
+    FarmKeygen(farm_keygen::FarmKeygenArgs),
+    /// Write an encrypted backup of the whole vault to FILE (0600, never overwrites); or --verify the vault's own.
+    Backup(backup::BackupArgs),
+    /// Create the vault at --vault from a backup FILE; unlock with a key valid when the backup was written.
+    Restore(restore::RestoreArgs),
+    /// Rebuild a vault whose storage will not open from the backup it keeps of itself.
+    Repair(repair::RepairArgs),
+}
+
+/// Runs `command`; returns the exit status.
+pub fn run(g: &Global, command: Command) -> Result<i32, CliError> {
+    match command {
+        Command::Init(a) => init::run(g, &a),
+        Command::Put(a) => put::run(g, a),
+        Command::Get(a) => get::run(g, &a),
+        Command::List(a) => list::run(g, &a),
+        Command::Rm(a) => rm::run(g, &a.name),
+        Command::Renew(a) => renew::run(g, &a),
+        Command::Purge(a) => purge::run(g, a.json),
+        Command::Check(a) => check::run(g, &a),
+        Command::Passwd => passwd::run(g),
+        Command::KeyFile(c) => key_file::run(g, c),
+        Command::Rotate(a) => rotate::run(g, &a),
+        Command::ImportSgtk(a) => import_sgtk::run(g, &a),
+        Command::ExportSgtk(a) => export_sgtk::run(g, &a),
+        Command::ImportSessionCache(a) => import_session_cache::run(g, &a),
+        Command::Exec(a) => exec::run(g, a),
+        Command::Grant(a) => grant::run(g, &a),
+        Command::GrantInfo(a) => grant_info::run(&a),
+        Command::Grants(a) => grants::run(g, a.json),
+        Command::GrantPolicy(a) => grant_policy::run(g, &a),
+        Command::FarmKeygen(a) => farm_keygen::run(g, &a),
+        Command::Backup(a) => backup::run(g, &a),
+        Command::Restore(a) => restore::run(g, &a),
+        Command::Repair(a) => repair::run(g, &a),
+    }
+}

@@ -1,0 +1,21 @@
+//! `farmvault passwd`: changes the passphrase (the new one prompted twice, or
+//! read from FARMVAULT_NEW_PASSPHRASE_FILE without a terminal).
+
+use crate::args::Global;
+use crate::error::{CliError, OK};
+use crate::stdout::say;
+use crate::unlock::{self, new_passphrase, weak_kdf_warning, NEW_PASSPHRASE_FILE_ENV};
+use std::path::PathBuf;
+
+/// `passwd`.
+pub fn run(g: &Global) -> Result<i32, CliError> {
+    let vault = unlock::open(g)?;
+    let file = std::env::var_os(NEW_PASSPHRASE_FILE_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let new = new_passphrase(g, file)?;
+    weak_kdf_warning(g);
+    vault.change_passphrase(&new)?;
+    say(g, "passphrase changed")?;
+    Ok(OK)
+}

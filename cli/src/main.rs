@@ -1,0 +1,123 @@
+//! `farmvault`: the command line of the farmvault credential vault.
+//!
+//! `commands/` holds the subcommands, one file each with its options. The
+//! modules beside it are what the commands share, each using only modules
+//! listed before it:
+//! - `error`: exit statuses and the one-line error every failure becomes;
+//! - `duration`: human durations and TTLs; `harden`: no core dumps, and the
+//!   memory-lock warning;
+//! - `args`: the options every command takes, and the help text;
+//! - `output`: times, tables and JSON shapes; `stdout`: what reaches stdout;
+//! - `perms`: file-mode checks and no overwrites; `prompt`: hidden input,
+//!   secret files, stdin;
+//! - `unlock`: where the vault is and what opens it; `source`: the vault or a
+//!   job grant, for reads.
+#![forbid(unsafe_code)]
+
+mod args;
+mod commands;
+mod duration;
+mod error;
+mod harden;
+mod output;
+mod perms;
+mod prompt;
+mod source;
+mod stdout;
+mod unlock;
+
+use clap::Parser;
+
+/// farmvault: an encrypted, on-disk vault of production-tracking credentials
+/// (script keys, session tokens) with per-entry expiry, for render farms.
+#[derive(Parser, Debug)]
+#[command(name = "farmvault", version, after_help = args::AFTER_HELP.to_owned() + "\n" + error::HELP_TABLE)]
+struct Cli {
+    /// Global options.
+    #[command(flatten)]
+    global: args::Global,
+    /// What to do.
+    #[command(subcommand)]
+    command: commands::Command,
+}
+
+fn main() {
+    // Before anything is read or unlocked.
+    if let Err(w) = harden::disable_core_dumps() {
+        eprintln!("farmvault: warning: {w}");
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => clap_exit(&e),
+    };
+    let result = unlock::refuse_plain_passphrase_env()
+        .and_then(|()| commands::run(&cli.global, cli.command));
+    // Unless an open already printed it (`exec` replaces the process after its open).
+    harden::warn_memory_lock();
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            e.code
+        }
+    };
+    error::exit(code)
+}
+
+/// Help and version print as clap formats them; a usage error becomes one line.
+fn clap_exit(e: &clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            error::exit(e.exit_code())
+        }
+        _ => {
+            // clap's message, up to its first blank line, flattened to one line
+            // (e.g. "the following required arguments were not provided: <NAME>").
+            let rendered = e.render().to_string();
+            let what = rendered
+                .lines()
+                .skip_while(|l| l.trim().is_empty())
+                .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let what = what.strip_prefix("error: ").unwrap_or(&what);
+            // An empty variable reaches clap as an empty value of its flag: name the variable.
+            let empty = [
+                "FARMVAULT_PATH",
+                "FARMVAULT_KEY_FILE",
+                "FARMVAULT_PASSPHRASE_FILE",
+                source::GRANT_FILE_ENV,
+                source::IDENTITY_ENV,
+            ]
+            .into_iter()
+            .find(|v| std::env::var_os(v).is_some_and(|x| x.is_empty()));
+            if let Some(var) = empty {
+                let err = error::CliError::usage(
+                    format!("{var} is set but empty"),
+                    "unset it or give it a path",
+                );
+                eprintln!("{err}");
+                error::exit(error::USAGE)
+            }
+            let err = error::CliError::usage(what, "see `farmvault --help`");
+            eprintln!("{err}");
+            error::exit(error::USAGE)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

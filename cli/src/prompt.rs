@@ -1,0 +1,124 @@
+//! Reading secrets: hidden prompts on the terminal, secret files, stdin.
+//! Everything read lands in self-wiping buffers.
+
+use crate::error::{CliError, USAGE};
+use farmvault::SecretString;
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+use zeroize::Zeroizing;
+
+/// Strips one trailing newline (`\n` or `\r\n`).
+pub fn strip_newline(bytes: &mut Zeroizing<Vec<u8>>) {
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+    }
+}
+
+fn into_text(bytes: Zeroizing<Vec<u8>>, what: &str) -> Result<SecretString, CliError> {
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        CliError::usage(
+            format!("{what} is not valid UTF-8"),
+            "store it as UTF-8 text",
+        )
+    })?;
+    Ok(SecretString::new(text.to_owned()))
+}
+
+/// Reads a secret text file (a passphrase, a proxy URL), stripping one trailing newline.
+pub fn read_secret_file(path: &Path, what: &str) -> Result<SecretString, CliError> {
+    let mut bytes = Zeroizing::new(
+        std::fs::read(path)
+            .map_err(|e| CliError::io(format!("reading {what} {}", path.display()), &e))?,
+    );
+    strip_newline(&mut bytes);
+    into_text(bytes, &format!("{what} {}", path.display()))
+}
+
+/// A hidden prompt on the terminal (rpassword reads /dev/tty, so stdin may carry data).
+pub fn hidden(prompt: &str) -> Result<SecretString, CliError> {
+    match rpassword::prompt_password(prompt) {
+        Ok(s) => Ok(SecretString::new(s)),
+        Err(e) => Err(CliError::usage(
+            format!("cannot prompt on a terminal: {e}"),
+            "set FARMVAULT_KEY_FILE or FARMVAULT_PASSPHRASE_FILE, or run on a terminal",
+        )),
+    }
+}
+
+/// A new passphrase: from `env_file` if set, else prompted twice.
+pub fn new_passphrase(env_file: Option<&Path>, what: &str) -> Result<SecretString, CliError> {
+    let p = match env_file {
+        Some(path) => read_secret_file(path, what)?,
+        None => {
+            let first = hidden(&format!("New {what}: "))?;
+            let again = hidden(&format!("Repeat the {what}: "))?;
+            if first != again {
+                return Err(CliError::usage(
+                    format!("the two {what}s differ"),
+                    "run the command again and type the same one twice",
+                ));
+            }
+            first
+        }
+    };
+    if p.is_empty() {
+        return Err(CliError::usage(
+            format!("the {what} is empty"),
+            "choose a non-empty one",
+        ));
+    }
+    Ok(p)
+}
+
+/// Reads the secret of `put`: all of stdin when it is not a terminal (one trailing
+/// newline stripped unless `keep_newline`), else a hidden prompt.
+pub fn secret_input(prompt: &str, keep_newline: bool) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    let stdin = std::io::stdin();
+    let bytes = if stdin.is_terminal() {
+        let s = hidden(prompt)?;
+        Zeroizing::new(s.expose().as_bytes().to_vec())
+    } else {
+        let mut buf = Zeroizing::new(Vec::new());
+        stdin
+            .lock()
+            .read_to_end(&mut buf)
+            .map_err(|e| CliError::io("reading the secret from stdin", &e))?;
+        if !keep_newline {
+            strip_newline(&mut buf);
+        }
+        buf
+    };
+    if bytes.is_empty() {
+        return Err(CliError::new(
+            USAGE,
+            "the secret is empty",
+            "pipe it on stdin (printf %s \"$X\" | farmvault put NAME) or type it at the prompt",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// All of stdin, for the import commands.
+pub fn stdin_all(what: &str) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(CliError::usage(
+            format!("{what} is read from stdin, which is a terminal"),
+            "pipe it in, e.g. `python -c ... | farmvault import-sgtk NAME`",
+        ));
+    }
+    let mut buf = Zeroizing::new(Vec::new());
+    stdin
+        .lock()
+        .read_to_end(&mut buf)
+        .map_err(|e| CliError::io(format!("reading {what} from stdin"), &e))?;
+    Ok(buf)
+}
+
+/// Text of a secret read elsewhere.
+pub fn text(bytes: Zeroizing<Vec<u8>>, what: &str) -> Result<SecretString, CliError> {
+    into_text(bytes, what)
+}

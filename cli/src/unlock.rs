@@ -1,0 +1,191 @@
+//! Where the vault is and what opens it, or will open a new one: key files,
+//! passphrase files, prompts.
+
+use crate::args::Global;
+use crate::error::{CliError, INSECURE};
+use crate::perms::{check_private_dir, check_private_file, refuse_existing};
+use crate::prompt;
+use farmvault::{Config, KdfParams, KeyFile, Unlock, Vault};
+use std::path::{Path, PathBuf};
+
+/// The environment variable farmvault refuses to read a passphrase from.
+pub const PLAIN_PASSPHRASE_ENV: &str = "FARMVAULT_PASSPHRASE";
+/// A file holding the new passphrase, for `passwd` without a terminal.
+pub const NEW_PASSPHRASE_FILE_ENV: &str = "FARMVAULT_NEW_PASSPHRASE_FILE";
+/// A file holding the passphrase to keep, for `rotate --keep-passphrase`.
+pub const KEEP_PASSPHRASE_FILE_ENV: &str = "FARMVAULT_KEEP_PASSPHRASE_FILE";
+
+/// Refuses to run with a passphrase in a plain environment variable: other
+/// processes of the user can read it (/proc/PID/environ) and every child inherits it.
+pub fn refuse_plain_passphrase_env() -> Result<(), CliError> {
+    if std::env::var_os(PLAIN_PASSPHRASE_ENV).is_some() {
+        return Err(CliError::new(
+            INSECURE,
+            format!("{PLAIN_PASSPHRASE_ENV} is set; farmvault never reads a passphrase from a plain environment variable"),
+            "unset it, put the passphrase in a file only you can read (chmod 600) and set FARMVAULT_PASSPHRASE_FILE to its path",
+        ));
+    }
+    Ok(())
+}
+
+/// `--vault`, else `FARMVAULT_PATH` (both through clap), else the per-user default.
+pub fn vault_path(g: &Global) -> Result<PathBuf, CliError> {
+    if let Some(p) = &g.vault {
+        return Ok(p.clone());
+    }
+    default_vault_path().ok_or_else(|| {
+        CliError::usage(
+            "cannot find a home directory for the default vault",
+            "pass --vault DIR or set FARMVAULT_PATH",
+        )
+    })
+}
+
+fn non_empty_env(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// `$XDG_DATA_HOME/farmvault/vault`, else `~/.local/share/farmvault/vault`.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn default_vault_path() -> Option<PathBuf> {
+    let base = non_empty_env("XDG_DATA_HOME")
+        .filter(|p| p.is_absolute())
+        .or_else(|| non_empty_env("HOME").map(|h| h.join(".local").join("share")))?;
+    Some(base.join("farmvault").join("vault"))
+}
+
+/// `~/Library/Application Support/farmvault/vault`.
+#[cfg(target_os = "macos")]
+fn default_vault_path() -> Option<PathBuf> {
+    let home = non_empty_env("HOME")?;
+    Some(
+        home.join("Library")
+            .join("Application Support")
+            .join("farmvault")
+            .join("vault"),
+    )
+}
+
+/// `%APPDATA%\farmvault\vault`.
+#[cfg(windows)]
+fn default_vault_path() -> Option<PathBuf> {
+    Some(non_empty_env("APPDATA")?.join("farmvault").join("vault"))
+}
+
+/// Other platforms: no convention; `--vault` is required.
+#[cfg(not(any(unix, windows)))]
+fn default_vault_path() -> Option<PathBuf> {
+    None
+}
+
+/// The Argon2id costs for passphrase slots this run creates.
+pub fn kdf(g: &Global) -> KdfParams {
+    if g.insecure_kdf_for_tests {
+        KdfParams::new(8, 1, 1).expect("8 KiB, t=1, p=1 are valid Argon2id parameters")
+    } else {
+        KdfParams::DEFAULT
+    }
+}
+
+/// The vault's config from the global options.
+pub fn config(g: &Global, path: &Path) -> Config {
+    Config::new(path).kdf(kdf(g)).lock_timeout(g.lock_timeout)
+}
+
+/// Reads a key file. The library refuses one that group or others can access
+/// (here exit 8, like the CLI's other mode checks) unless `--insecure-permissions`.
+pub fn read_key_file(g: &Global, path: &Path) -> Result<KeyFile, CliError> {
+    if g.insecure_permissions {
+        return Ok(KeyFile::read_insecure_permissions(path)?);
+    }
+    KeyFile::read(path).map_err(|e| match e {
+        farmvault::Error::InvalidArgument(msg)
+            if farmvault::perms::is_loose_refusal(&msg, path, "key file") =>
+        {
+            CliError::new(INSECURE, msg, "or pass --insecure-permissions")
+        }
+        e => e.into(),
+    })
+}
+
+/// Reads a passphrase file after checking its mode.
+pub fn read_passphrase_file(g: &Global, path: &Path) -> Result<farmvault::SecretString, CliError> {
+    check_private_file(path, "passphrase file", g.insecure_permissions)?;
+    let p = prompt::read_secret_file(path, "passphrase file")?;
+    if p.is_empty() {
+        return Err(CliError::usage(
+            format!("passphrase file {} is empty", path.display()),
+            "write the passphrase into it",
+        ));
+    }
+    Ok(p)
+}
+
+/// What opens an existing vault: key file, else passphrase file, else a prompt.
+pub fn unlock_existing(g: &Global, vault: &Path) -> Result<Unlock, CliError> {
+    if let Some(kf) = &g.key_file {
+        return Ok(Unlock::KeyFile(read_key_file(g, kf)?));
+    }
+    if let Some(pf) = &g.passphrase_file {
+        return Ok(Unlock::Passphrase(read_passphrase_file(g, pf)?));
+    }
+    let p = prompt::hidden(&format!("Passphrase for {}: ", vault.display()))?;
+    Ok(Unlock::Passphrase(p))
+}
+
+/// Opens the vault the options name, after checking the directory's mode.
+pub fn open(g: &Global) -> Result<Vault, CliError> {
+    let path = vault_path(g)?;
+    if !path.exists() {
+        // Say "no vault" before asking for a passphrase it could not use.
+        return Err(farmvault::Error::NoVault { path }.into());
+    }
+    check_private_dir(&path, "vault directory", g.insecure_permissions)?;
+    let unlock = unlock_existing(g, &path)?;
+    let vault = config(g, &path).open(&unlock);
+    crate::harden::warn_memory_lock();
+    Ok(vault?)
+}
+
+/// The vault directory the options name (it must exist and be private) and what
+/// unlocks it: `open` without the open, for commands that open it their way.
+pub fn existing_vault(g: &Global) -> Result<(PathBuf, Unlock), CliError> {
+    let path = vault_path(g)?;
+    if !path.exists() {
+        return Err(farmvault::Error::NoVault { path }.into());
+    }
+    check_private_dir(&path, "vault directory", g.insecure_permissions)?;
+    let how = unlock_existing(g, &path)?;
+    Ok((path, how))
+}
+
+/// Generates a key file at `path` (0600, never overwriting).
+pub fn generate_key_file(path: &Path) -> Result<KeyFile, CliError> {
+    refuse_existing(
+        path,
+        "farmvault never overwrites a key file: choose another path, or drop --generate to use it",
+    )?;
+    let kf = KeyFile::generate()?;
+    kf.write_new(path)?;
+    Ok(kf)
+}
+
+/// Warns that this run gives new passphrase slots the test-only weak costs.
+pub fn weak_kdf_warning(g: &Global) {
+    if g.insecure_kdf_for_tests {
+        eprintln!("farmvault: warning: test-only weak Argon2id costs (FARMVAULT_INSECURE_KDF_FOR_TESTS); never use this for real credentials");
+    }
+}
+
+/// A new passphrase: from `file` (after checking its mode) if set, else prompted twice.
+pub fn new_passphrase(
+    g: &Global,
+    file: Option<PathBuf>,
+) -> Result<farmvault::SecretString, CliError> {
+    if let Some(f) = &file {
+        check_private_file(f, "passphrase file", g.insecure_permissions)?;
+    }
+    prompt::new_passphrase(file.as_deref(), "passphrase")
+}

@@ -1,0 +1,16 @@
+//! The command line's integration tests, one test binary: every module runs
+//! the built `farmvault` (`CARGO_BIN_EXE_farmvault`) in a private temporary
+//! directory of its own, so the tests share no files, working directory or
+//! environment variables and run in parallel.
+
+mod common;
+
+mod entries;
+mod exec;
+mod grant;
+mod key_file_perms;
+mod keys;
+mod memory_lock;
+mod pty;
+mod recovery;
+mod sgtk;
