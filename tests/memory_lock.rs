@@ -1,14 +1,12 @@
 //! Key material is locked in memory while a vault is open (Linux: the
-//! process's `VmLck` grows, and `memlock::status` says so), and a process that
-//! may not lock memory still opens the vault and warns once, without a secret.
+//! process's `VmLck` grows, and `memlock::status` says so).
 #![cfg(target_os = "linux")]
 
-mod cli_common;
+mod common;
 
-use cli_common::{code, key_file_vault, Env};
+use common::Fx;
 use farmvault::memlock::{self, Status};
 use farmvault::Unlock;
-use std::process::Command;
 
 /// The process's locked memory, in KiB (`VmLck` in /proc/self/status).
 fn vm_lck_kib() -> u64 {
@@ -46,10 +44,11 @@ fn an_open_vault_locks_its_keys_in_memory() {
         eprintln!("skipped: RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK");
         return;
     }
-    let fx = key_file_vault();
+    let fx = Fx::empty();
+    let key = fx.create_with_key_file();
     let before = vm_lck_kib();
-    let unlock = Unlock::key_file_path(&fx.key).unwrap();
-    let vault = fx.config.clone().open(&unlock).unwrap();
+    let unlock = Unlock::key_file_path(&key).unwrap();
+    let vault = fx.open_with(&unlock).unwrap();
     let open = vm_lck_kib();
     assert_eq!(memlock::status(), Status::Locked);
     assert!(
@@ -64,127 +63,4 @@ fn an_open_vault_locks_its_keys_in_memory() {
         after < open,
         "VmLck {open} KiB with the vault open, {after} KiB once it and its key are dropped"
     );
-}
-
-/// `env`'s command line for `args`, run with a locked-memory limit of 0 (and,
-/// when this process has CAP_IPC_LOCK, which ignores the limit, without it:
-/// `setpriv` drops it from the bounding set). `None` when that needs `setpriv`
-/// and it is missing.
-fn without_mlock(env: &Env, args: &[&str]) -> Option<Command> {
-    let base = env.cmd();
-    let mut c = if cap_ipc_lock() {
-        let ok = Command::new("setpriv").arg("--version").output().is_ok();
-        if !ok {
-            return None;
-        }
-        let mut c = Command::new("setpriv");
-        c.args([
-            "--bounding-set=-ipc_lock",
-            "--inh-caps=-ipc_lock",
-            "--",
-            "sh",
-        ]);
-        c
-    } else {
-        Command::new("sh")
-    };
-    c.args(["-c", r#"ulimit -l 0 && exec "$0" "$@""#])
-        .arg(base.get_program())
-        .args(args);
-    for (k, v) in base.get_envs() {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
-    }
-    if let Some(d) = base.get_current_dir() {
-        c.current_dir(d);
-    }
-    Some(c)
-}
-
-const SECRET: &str = "s3cret-api-key-0123456789";
-const WARNING_START: &str = "farmvault: warning: could not lock key material in memory: ";
-const WARNING_END: &str = ". The keys work, but the operating system may write them to swap; \
-     to keep them in RAM, raise the locked-memory limit (`ulimit -l`, or LimitMEMLOCK= for a \
-     systemd service)";
-
-/// Exactly one memory-lock warning, and it is the fixed text around the OS's error.
-#[track_caller]
-fn warned_once(stderr: &str) {
-    let warnings: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains("could not lock"))
-        .collect();
-    assert_eq!(warnings.len(), 1, "stderr: {stderr}");
-    let reason = warnings[0]
-        .strip_prefix(WARNING_START)
-        .and_then(|r| r.strip_suffix(WARNING_END))
-        .unwrap_or_else(|| panic!("not the fixed warning: {}", warnings[0]));
-    // "Operation not permitted (os error 1)", "Cannot allocate memory (os error 12)".
-    assert!(
-        reason.ends_with(" (os error 1)") || reason.ends_with(" (os error 12)"),
-        "{reason}"
-    );
-    for secret in [SECRET, cli_common::PW] {
-        assert!(!stderr.contains(secret), "stderr: {stderr}");
-    }
-}
-
-#[test]
-fn a_process_that_may_not_lock_memory_still_opens_and_warns_once() {
-    let env = Env::with_vault();
-    env.put("shotgun/render", SECRET, &[]).expect(code::OK);
-    let key = env.path("farm.key");
-    let key_arg = key.to_str().expect("utf8");
-    env.run(&["key-file", "add", key_arg, "--generate"], None)
-        .expect(code::OK);
-    let run = |args: &[&str]| {
-        let mut c = without_mlock(&env, args)?;
-        Some(cli_common::run(&mut c, None))
-    };
-
-    // A read by passphrase, one by key file (the key file's key is locked too),
-    // a read through `exec` (which warns before the command replaces it), and a
-    // new vault (created, not opened): each opens, and warns exactly once.
-    let Some(r) = run(&["get", "shotgun/render"]) else {
-        eprintln!("skipped: this process has CAP_IPC_LOCK and there is no setpriv to drop it");
-        return;
-    };
-    let r = r.expect(code::OK);
-    assert_eq!(r.stdout.trim_end(), SECRET);
-    warned_once(&r.stderr);
-
-    let r = run(&["--key-file", key_arg, "list"])
-        .unwrap()
-        .expect(code::OK);
-    assert!(r.stdout.contains("shotgun/render"), "{}", r.stdout);
-    warned_once(&r.stderr);
-
-    let r = run(&[
-        "exec",
-        "--env",
-        "RENDER_KEY=shotgun/render",
-        "--",
-        "sh",
-        "-c",
-        r#"test "$RENDER_KEY" = "$0""#,
-        SECRET,
-    ])
-    .unwrap()
-    .expect(code::OK);
-    warned_once(&r.stderr);
-
-    let other = env.path("other-vault");
-    let r = run(&["--vault", other.to_str().expect("utf8"), "init"])
-        .unwrap()
-        .expect(code::OK);
-    warned_once(&r.stderr);
-
-    // A failure still warns once, before its one-line error.
-    let r = run(&["get", "no/such/entry"])
-        .unwrap()
-        .expect(code::NOT_FOUND);
-    r.one_line_error();
-    warned_once(&r.stderr);
 }

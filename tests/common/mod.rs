@@ -87,6 +87,27 @@ impl Fx {
     pub fn canonical(&self) -> PathBuf {
         std::fs::canonicalize(&self.path).unwrap()
     }
+
+    /// Creates the vault with a new key file as its one slot, `farm.key` beside it
+    /// (0600, as `KeyFile::write_new` makes it), closes it again, and returns the
+    /// key file's path.
+    pub fn create_with_key_file(&self) -> PathBuf {
+        let key = self.dir.path().join("farm.key");
+        KeyFile::generate().unwrap().write_new(&key).unwrap();
+        drop(
+            self.cfg()
+                .create(&Unlock::key_file_path(&key).unwrap())
+                .unwrap(),
+        );
+        key
+    }
+}
+
+/// Sets a file's Unix mode.
+#[cfg(unix)]
+pub fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 /// Opens the vault directory with sled directly. Every `Vault` handle on it
