@@ -1,11 +1,22 @@
-//! `default_shotgun_home`: its own test binary, because it changes the process
-//! environment, which no other thread may be reading at the same time.
+//! `default_shotgun_home`. The test runs in a process of its own, because it
+//! changes the process environment, which no other thread may be reading at the
+//! same time.
 
+use crate::rerun::in_own_process;
 use farmvault::sgtk::default_shotgun_home;
 use std::path::PathBuf;
 
 #[test]
 fn shotgun_home_follows_tk_core() {
+    in_own_process(
+        module_path!(),
+        "shotgun_home_follows_tk_core",
+        shotgun_home_follows_tk_core_alone,
+    );
+}
+
+/// The test itself, run where no other test shares the environment.
+fn shotgun_home_follows_tk_core_alone() {
     // $SHOTGUN_HOME wins, with variables and ~ expanded as Python's expandvars and
     // expanduser do (unset variables stay as written).
     std::env::set_var("FARMVAULT_SGTK_TEST_VAR", "/opt/sg");
