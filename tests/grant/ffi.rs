@@ -7,14 +7,11 @@
 //! `unsafe` block; the pointers passed are NULL, literals, live locals or handles the
 //! library returned. `tests/c/` runs the same ground from C, under valgrind.
 
-mod ffi_support;
-mod grant_support;
-
+use crate::ffi_support::*;
+use crate::support::*;
 use farmvault::ffi::fv_result::{self, *};
 use farmvault::ffi::*;
 use farmvault::{Clock, SecretString, SystemClock, UnixTime};
-use ffi_support::*;
-use grant_support::*;
 use std::ffi::{c_char, CStr, CString};
 use std::path::Path;
 use std::ptr::{null, null_mut};

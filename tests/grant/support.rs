@@ -1,6 +1,5 @@
 //! Shared fixtures of the grant tests: a cheap-KDF vault on a driven clock,
 //! holding distinctive names and secrets that must never reach a bundle in the clear.
-#![allow(dead_code)]
 
 use farmvault::grant::{Grant, GrantOpen, GrantSpec, IssuedGrant};
 use farmvault::*;

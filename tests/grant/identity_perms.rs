@@ -3,11 +3,9 @@
 //! (the CLI's `--insecure-permissions`) opens it.
 #![cfg(unix)]
 
-mod grant_support;
-
+use crate::support::*;
 use farmvault::grant::Grant;
 use farmvault::Error;
-use grant_support::*;
 use std::os::unix::fs::PermissionsExt;
 
 #[test]

@@ -8,12 +8,10 @@
 //! of the recipient lock (an X25519 stanza that no longer opens is, to age,
 //! "not for this identity"). Never `Ok`, never a panic.
 
-mod grant_support;
-
+use crate::support::*;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use farmvault::grant::{Grant, GrantAccess, GrantOpen};
 use farmvault::*;
-use grant_support::*;
 use std::ops::Range;
 use std::path::Path;
 

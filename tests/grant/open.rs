@@ -1,11 +1,9 @@
 //! Job grants: issuing, the three ways of opening, the two clocks, the host
 //! pattern, and reading through the same trait as a vault.
 
-mod grant_support;
-
+use crate::support::*;
 use farmvault::grant::{self, Grant, GrantAccess, GrantOpen, GrantSpec, ReadCredentials};
 use farmvault::*;
-use grant_support::*;
 use std::time::Duration;
 
 fn script_key(r: &dyn ReadCredentials, name: &str) -> String {
