@@ -2,7 +2,7 @@
 //! C ABI (`farmvault::grant`, `fv_grant_*`).
 
 /// The C ABI helpers, shared with the `ffi` tests.
-#[path = "../ffi_support/mod.rs"]
+#[path = "../ffi/support.rs"]
 mod ffi_support;
 /// The fixture vault and the names and secrets it holds.
 mod support;

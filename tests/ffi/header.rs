@@ -11,7 +11,7 @@
 //! Regenerate the header after changing `src/ffi`:
 //!
 //! ```text
-//! FARMVAULT_BLESS=1 cargo test --test header
+//! FARMVAULT_BLESS=1 cargo test --test ffi header::
 //! ```
 
 use quote::quote;
@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use syn::parse::{ParseStream, Parser};
 use syn::{parse_quote, Item, ItemFn, ReturnType, Visibility};
 
-const REGENERATE: &str = "FARMVAULT_BLESS=1 cargo test --test header";
+const REGENERATE: &str = "FARMVAULT_BLESS=1 cargo test --test ffi header::";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

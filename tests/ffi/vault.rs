@@ -8,11 +8,9 @@
 //! The per-call overhead of the ABI against the Rust API is measured by an ignored test:
 //! `cargo test --release --test ffi -- --ignored --nocapture per_call_overhead`.
 
-mod ffi_support;
-
+use crate::support::*;
 use farmvault::ffi::fv_result::{self, *};
 use farmvault::ffi::*;
-use ffi_support::*;
 use std::ffi::CString;
 use std::path::Path;
 use std::ptr::{null, null_mut};

@@ -1,6 +1,5 @@
-//! Helpers shared by the tests that call the C ABI from Rust (`tests/ffi.rs`,
-//! `tests/ffi_grant.rs`): the last error, failure checks, paths, secrets and fields.
-#![allow(dead_code)]
+//! Helpers of the tests that call the C ABI from Rust (these, and the grant
+//! tests' `ffi` module): the last error, failure checks, paths, secrets and fields.
 
 use farmvault::ffi::fv_result::{self, *};
 use farmvault::ffi::*;
