@@ -4,7 +4,7 @@
 //! opens the vault and warns once, without a secret.
 //!
 //! These run the `farmvault` binary; the library's own checks of the same
-//! safeguards are the `key_file_perms` and `memory_lock` tests.
+//! safeguards are in `tests/vault/` (`key_file_perms`, `memory_lock`).
 #![cfg(unix)]
 
 mod cli_common;

@@ -7,16 +7,15 @@
 //! token's secret.
 #![cfg(unix)]
 
-mod common;
-
-use common::*;
+use crate::rerun::alone;
+use crate::support::*;
 use farmvault::ffi::fv_result::{self, *};
 use farmvault::ffi::*;
 use farmvault::grant::{self, Grant, GrantOpen, GrantSpec};
 use farmvault::*;
 use std::ffi::{CStr, CString};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::ptr::{null, null_mut};
 use std::sync::Arc;
 
@@ -424,13 +423,7 @@ fn no_error_message_or_debug_output_carries_a_secret() {
     raw_edit(&fx.path, |db| db.remove(&record_key).unwrap());
 
     // Locked: another process holds the vault.
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "leak_child_holds_the_vault",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let mut child = alone(module_path!(), "leak_child_holds_the_vault")
         .env(CHILD, &fx.path)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

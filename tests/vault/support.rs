@@ -1,7 +1,6 @@
 //! Shared helpers of the vault integration tests: cheap vaults on a driven
 //! clock, sample credentials, and raw access to the sled directory for the
 //! corruption and tampering tests.
-#![allow(dead_code)]
 
 use farmvault::*;
 use std::collections::BTreeMap;

@@ -1,9 +1,7 @@
 //! Keys: wrong passphrase / key file, the default KDF costs, passphrase change
 //! without touching entries, key-file slots, data-key rotation and its refusal.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use farmvault::*;
 use std::collections::BTreeMap;
 

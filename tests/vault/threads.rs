@@ -2,9 +2,7 @@
 //! nothing, and the read-modify-write operations (purge, the removal of an
 //! expired entry on read, renew) never undo a write that raced with them.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use farmvault::*;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,9 +1,7 @@
 //! TTLs on a driven clock: live before the expiry, `Expired` at and after it
 //! (and then gone), and purge counting exactly the expired entries.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use farmvault::*;
 use std::time::Duration;
 

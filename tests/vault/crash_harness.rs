@@ -27,14 +27,13 @@
 //! left it is what the vault is rebuilt from ("forced" repairs).
 #![cfg(unix)]
 
-mod common;
-
-use common::*;
+use crate::rerun::alone;
+use crate::support::*;
 use farmvault::*;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -380,9 +379,8 @@ fn one_kill(
     rng: &mut Rng,
     open_est: Duration,
 ) -> Run {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-        .env(CHILD, kind)
+    let mut cmd = alone(module_path!(), "crash_child");
+    cmd.env(CHILD, kind)
         .env("FARMVAULT_CRASH_DIR", path)
         .env("FARMVAULT_CRASH_ROUND", round.to_string())
         .env("FARMVAULT_CRASH_SEED", (rng.next() | 1).to_string())

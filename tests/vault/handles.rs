@@ -2,9 +2,7 @@
 //! session): all read and write, each proves its own key, and key changes made
 //! through one are seen by the others.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use farmvault::*;
 use std::time::Duration;
 

@@ -1,9 +1,7 @@
 //! Invalid arguments are `InvalidArgument` with a message naming the problem,
 //! on every call that takes them; none panics and none writes anything.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use farmvault::*;
 
 #[test]

@@ -1,9 +1,7 @@
 //! The backup every vault keeps of itself (snapshot + journal), `repair` from
 //! it when the sled store will not open, and `backup_to` / `restore`.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use farmvault::*;
 use std::collections::BTreeMap;
 use std::path::Path;

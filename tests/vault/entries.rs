@@ -1,9 +1,7 @@
 //! Entries: every credential kind round-trips, list/prefix/metadata, delete,
 //! renew, overwrite, batches, and that nothing returned prints a secret.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use farmvault::*;
 
 fn all_kinds() -> Vec<(&'static str, Credential)> {

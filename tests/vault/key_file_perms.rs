@@ -5,9 +5,7 @@
 //! still opens it.
 #![cfg(unix)]
 
-mod common;
-
-use common::{chmod, Fx};
+use crate::support::{chmod, Fx};
 use farmvault::{Error, KeyFile, Unlock};
 use std::path::Path;
 

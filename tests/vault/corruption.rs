@@ -6,9 +6,7 @@
 //! Raw edits close every `Vault` handle first, edit with sled directly, flush,
 //! close, and reopen with farmvault.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use farmvault::*;
 use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -1,10 +1,13 @@
 //! Key material is locked in memory while a vault is open (Linux: the
 //! process's `VmLck` grows, and `memlock::status` says so).
+//!
+//! The test runs in a process of its own: the other tests of this binary lock
+//! and unlock keys of their own, which would move `VmLck` and `memlock::status`
+//! under it.
 #![cfg(target_os = "linux")]
 
-mod common;
-
-use common::Fx;
+use crate::rerun::in_own_process;
+use crate::support::Fx;
 use farmvault::memlock::{self, Status};
 use farmvault::Unlock;
 
@@ -40,6 +43,15 @@ fn may_lock() -> bool {
 
 #[test]
 fn an_open_vault_locks_its_keys_in_memory() {
+    in_own_process(
+        module_path!(),
+        "an_open_vault_locks_its_keys_in_memory",
+        an_open_vault_locks_its_keys_in_memory_alone,
+    );
+}
+
+/// The test itself, run where no other test holds keys.
+fn an_open_vault_locks_its_keys_in_memory_alone() {
     if !may_lock() {
         eprintln!("skipped: RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK");
         return;

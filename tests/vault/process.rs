@@ -6,13 +6,12 @@
 //! `child_process`, which does nothing unless `FARMVAULT_TEST_CHILD` is set.
 #![cfg(unix)]
 
-mod common;
-
-use common::*;
+use crate::rerun::alone;
+use crate::support::*;
 use farmvault::*;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{ChildStdout, Command, Stdio};
+use std::process::{ChildStdout, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -88,17 +87,11 @@ struct Child {
 
 impl Child {
     fn spawn(mode: &str, env: &[(&str, String)]) -> Child {
-        let mut cmd = Command::new(std::env::current_exe().unwrap());
-        cmd.args([
-            "--exact",
-            "child_process",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD, mode)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        let mut cmd = alone(module_path!(), "child_process");
+        cmd.env(CHILD, mode)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(format!("FARMVAULT_TEST_{k}"), v);
         }

@@ -2,9 +2,7 @@
 //! them appears in any file under the vault directory, after a flush and after
 //! close (and after the operations that rewrite records).
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use farmvault::*;
 use std::collections::HashMap;
 use std::path::Path;

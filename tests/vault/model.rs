@@ -3,9 +3,7 @@
 //! (expired when now >= expires; a read of an expired entry is `Expired` and
 //! removes it; purge removes every expired entry and returns how many).
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use farmvault::*;
 use proptest::prelude::*;
 use std::collections::BTreeMap;

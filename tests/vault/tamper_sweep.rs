@@ -22,15 +22,14 @@
 //! are unchanged), and as a repair reads them, with sled's data file removed so
 //! the vault must be rebuilt from the flipped backup or refused.
 
-mod common;
-
-use common::*;
+use crate::rerun::alone;
+use crate::support::*;
 use farmvault::grant::{Grant, GrantOpen, GrantSpec};
 use farmvault::*;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -436,8 +435,7 @@ fn every_flip_reads_back_original_or_an_error() {
         Duration::from_secs(240)
     };
     let started = Instant::now();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "tamper_child", "--nocapture", "--test-threads=1"])
+    let mut child = alone(module_path!(), "tamper_child")
         .env(CHILD, "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
