@@ -8,6 +8,7 @@
 //! of the recipient lock (an X25519 stanza that no longer opens is, to age,
 //! "not for this identity"). Never `Ok`, never a panic.
 
+use crate::files::files_under;
 use crate::support::*;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use farmvault::grant::{Grant, GrantAccess, GrantOpen};

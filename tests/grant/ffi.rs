@@ -8,6 +8,7 @@
 //! library returned. `tests/c/` runs the same ground from C, under valgrind.
 
 use crate::ffi_support::*;
+use crate::files::files_under;
 use crate::support::*;
 use farmvault::ffi::fv_result::{self, *};
 use farmvault::ffi::*;

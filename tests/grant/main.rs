@@ -4,6 +4,9 @@
 /// The C ABI helpers, shared with the `ffi` tests.
 #[path = "../ffi/support.rs"]
 mod ffi_support;
+/// Every file under a folder.
+#[path = "../shared/files.rs"]
+mod files;
 /// The fixture vault and the names and secrets it holds.
 mod support;
 

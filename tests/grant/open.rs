@@ -1,6 +1,7 @@
 //! Job grants: issuing, the three ways of opening, the two clocks, the host
 //! pattern, and reading through the same trait as a vault.
 
+use crate::files::files_under;
 use crate::support::*;
 use farmvault::grant::{self, Grant, GrantAccess, GrantOpen, GrantSpec, ReadCredentials};
 use farmvault::*;

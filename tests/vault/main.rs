@@ -2,6 +2,9 @@
 //! what it stores, what it refuses, what it leaves on disk, and what survives
 //! other threads, other processes, crashes and damage.
 
+/// Every file under a folder.
+#[path = "../shared/files.rs"]
+mod files;
 /// This binary run again on one test, in a process of its own.
 #[path = "../shared/rerun.rs"]
 #[cfg_attr(

@@ -2,6 +2,7 @@
 //! them appears in any file under the vault directory, after a flush and after
 //! close (and after the operations that rewrite records).
 
+use crate::files::files_under;
 use crate::support::*;
 use farmvault::*;
 use std::collections::HashMap;

@@ -4,6 +4,7 @@
 
 use farmvault::*;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -158,22 +159,24 @@ pub fn space(dump: &BTreeMap<Vec<u8>, Vec<u8>>, prefix: u8) -> BTreeMap<Vec<u8>,
         .collect()
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Prints `line` for the parent process after `tag`, which tells it from
+/// libtest's own output, and flushes it at once: a kill right after loses none.
+pub fn say(tag: &str, line: &str) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{tag} {line}").unwrap();
+    out.flush().unwrap();
 }
 
-/// Every file under `dir`, recursively.
-pub fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
+/// What [`say`] printed after `tag`, if `line` holds it (libtest may have
+/// printed the test's name before it on the same line).
+pub fn heard<'a>(tag: &str, line: &'a str) -> Option<&'a str> {
+    let marker = format!("{tag} ");
+    let at = line.find(&marker)?;
+    Some(&line[at + marker.len()..])
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn script_key(proxy: bool) -> Credential {

@@ -22,18 +22,21 @@
 //! are unchanged), and as a repair reads them, with sled's data file removed so
 //! the vault must be rebuilt from the flipped backup or refused.
 
+use crate::files::files_under;
 use crate::rerun::alone;
 use crate::support::*;
 use farmvault::grant::{Grant, GrantOpen, GrantSpec};
 use farmvault::*;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const CHILD: &str = "FARMVAULT_TAMPER_CHILD";
+/// Marks the child's lines among libtest's own output.
+const TAG: &str = "FVTS";
 const ENTRIES: usize = 300;
 const GRANTED: usize = 40;
 
@@ -238,12 +241,6 @@ impl Counts {
     }
 }
 
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "FVTS {line}").unwrap();
-    out.flush().unwrap();
-}
-
 /// The child: builds the vault and bundle, sweeps, prints counts.
 #[test]
 fn tamper_child() {
@@ -326,12 +323,15 @@ fn tamper_child() {
         counts.add(&o);
     }
     std::fs::write(&bundle, &original).unwrap();
-    say(&format!(
-        "RESULT bundle {} bytes: {} tried {:?}",
-        original.len(),
-        counts.tried,
-        counts.by_outcome
-    ));
+    say(
+        TAG,
+        &format!(
+            "RESULT bundle {} bytes: {} tried {:?}",
+            original.len(),
+            counts.tried,
+            counts.by_outcome
+        ),
+    );
 
     // The sled files.
     let snap = snapshot_dir(&path);
@@ -359,14 +359,17 @@ fn tamper_child() {
             counts.add(&o);
             restore_dir(&path, &snap);
         }
-        say(&format!(
-            "RESULT {} {} bytes: {} tried in {:.1} s {:?}",
-            rel.display(),
-            bytes.len(),
-            counts.tried,
-            started.elapsed().as_secs_f64(),
-            counts.by_outcome
-        ));
+        say(
+            TAG,
+            &format!(
+                "RESULT {} {} bytes: {} tried in {:.1} s {:?}",
+                rel.display(),
+                bytes.len(),
+                counts.tried,
+                started.elapsed().as_secs_f64(),
+                counts.by_outcome
+            ),
+        );
     }
     // The backup files again, this time as a repair reads them: sled's data file
     // is gone, so the vault must be rebuilt from the flipped backup or refused.
@@ -401,27 +404,29 @@ fn tamper_child() {
             restore_dir(&path, &snap);
             remove_damaged_dirs(&path);
         }
-        say(&format!(
-            "RESULT repair-from-{} {} bytes: {} tried in {:.1} s {:?}",
-            rel.display(),
-            bytes.len(),
-            counts.tried,
-            started.elapsed().as_secs_f64(),
-            counts.by_outcome
-        ));
+        say(
+            TAG,
+            &format!(
+                "RESULT repair-from-{} {} bytes: {} tried in {:.1} s {:?}",
+                rel.display(),
+                bytes.len(),
+                counts.tried,
+                started.elapsed().as_secs_f64(),
+                counts.by_outcome
+            ),
+        );
     }
     let panics = panics.lock().unwrap().clone();
     for p in panics.iter().take(20) {
-        say(&format!("PANIC {}", p.replace('\n', " ")));
+        say(TAG, &format!("PANIC {}", p.replace('\n', " ")));
     }
     for w in wrong.iter().take(50) {
-        say(&format!("WRONG {w}"));
+        say(TAG, &format!("WRONG {w}"));
     }
-    say(&format!(
-        "DONE panics={} wrong={}",
-        panics.len(),
-        wrong.len()
-    ));
+    say(
+        TAG,
+        &format!("DONE panics={} wrong={}", panics.len(), wrong.len()),
+    );
 }
 
 #[test]
@@ -458,8 +463,8 @@ fn every_flip_reads_back_original_or_an_error() {
         let left = limit.saturating_sub(started.elapsed());
         match rx.recv_timeout(left) {
             Ok(l) => {
-                if let Some(i) = l.find("FVTS ") {
-                    let msg = l[i + 5..].to_string();
+                if let Some(msg) = heard(TAG, &l) {
+                    let msg = msg.to_string();
                     eprintln!("{msg}");
                     if msg.starts_with("DONE") {
                         done = Some(msg.clone());
