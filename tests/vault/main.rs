@@ -48,7 +48,5 @@ mod no_secret_leaks;
 /// No name or secret reaches the disk in the clear; the directory is private.
 mod privacy;
 
-/// SIGKILL at random points of every kind of write loses nothing acknowledged.
-mod crash_harness;
 /// Every flipped byte of the files reads back as the original or an error.
 mod tamper_sweep;

@@ -25,7 +25,28 @@
 //! nothing acknowledged may be missing. Since sled rarely refuses, every fourth
 //! kill also deletes sled's data file before the check, so the backup as a crash
 //! left it is what the vault is rebuilt from ("forced" repairs).
+//!
+//! The harness is a test binary of its own, not a module of `tests/vault/`: its
+//! kill delays are sized for a child that has the machine to itself. The vault
+//! tests running beside it in one binary slow the child down enough that a slow
+//! kind (a rotation) may never be acknowledged before its kill, and the check
+//! below that every kind was fails.
 #![cfg(unix)]
+
+/// This binary run again on the child test.
+#[allow(
+    dead_code,
+    reason = "the harness starts its child with `alone` and needs no `in_own_process`"
+)]
+#[path = "shared/rerun.rs"]
+mod rerun;
+/// The vault tests' fixture (cheap KDF, `PW`, `T0`) and their child-line protocol.
+#[allow(
+    dead_code,
+    reason = "the harness uses a few of the vault tests' helpers"
+)]
+#[path = "vault/support.rs"]
+mod support;
 
 use crate::rerun::alone;
 use crate::support::*;
