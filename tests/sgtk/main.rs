@@ -1,5 +1,6 @@
 //! The Toolkit (tk-core) conversions: `farmvault::sgtk`.
 
+/// This binary run again on one test, in a process of its own.
 #[path = "../shared/rerun.rs"]
 mod rerun;
 
