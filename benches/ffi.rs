@@ -28,7 +28,7 @@
 //! difference from `rust` (see `paired`).
 //!
 //! The `fv_*` functions are `unsafe extern "C"`, as from C: this file, like
-//! `tests/ffi.rs`, calls them in `unsafe` blocks with pointers it owns.
+//! `tests/ffi/vault.rs`, calls them in `unsafe` blocks with pointers it owns.
 
 mod common;
 

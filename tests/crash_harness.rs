@@ -25,20 +25,42 @@
 //! nothing acknowledged may be missing. Since sled rarely refuses, every fourth
 //! kill also deletes sled's data file before the check, so the backup as a crash
 //! left it is what the vault is rebuilt from ("forced" repairs).
+//!
+//! The harness is a test binary of its own, not a module of `tests/vault/`: its
+//! kill delays are sized for a child that has the machine to itself. The vault
+//! tests running beside it in one binary slow the child down enough that a slow
+//! kind (a rotation) may never be acknowledged before its kill, and the check
+//! below that every kind was fails.
 #![cfg(unix)]
 
-mod common;
+/// This binary run again on the child test.
+#[allow(
+    dead_code,
+    reason = "the harness starts its child with `alone` and needs no `in_own_process`"
+)]
+#[path = "shared/rerun.rs"]
+mod rerun;
+/// The vault tests' fixture (cheap KDF, `PW`, `T0`) and their child-line protocol.
+#[allow(
+    dead_code,
+    reason = "the harness uses a few of the vault tests' helpers"
+)]
+#[path = "vault/support.rs"]
+mod support;
 
-use common::*;
+use crate::rerun::alone;
+use crate::support::*;
 use farmvault::*;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const CHILD: &str = "FARMVAULT_CRASH_CHILD";
+/// Marks the child's lines among libtest's own output.
+const TAG: &str = "FVCH";
 /// The child's clock: far after the parent's `T0`, so the parent never sees an
 /// entry as expired (a parent read would then remove it) while the child purges.
 const CHILD_T: u64 = T0 + 10_000_000;
@@ -78,12 +100,6 @@ fn value_for(rng: &mut Rng, tag: &str) -> String {
     format!("{tag}|{}", "v".repeat(pad))
 }
 
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "FVCH {line}").unwrap();
-    out.flush().unwrap();
-}
-
 /// The child side. A no-op in a normal test run.
 #[test]
 fn crash_child() {
@@ -108,7 +124,7 @@ fn crash_child() {
         .into_iter()
         .map(|m| (m.name, m.expires.map(UnixTime::secs)))
         .collect();
-    say("READY");
+    say(TAG, "READY");
     let mut seq = 0u64;
     let mut kf_next: u64 = env("KF_NEXT").parse().unwrap_or(0);
     let mut kf_present: Vec<u64> = env("KF")
@@ -127,7 +143,7 @@ fn crash_child() {
                 let value = value_for(&mut rng, &tag);
                 let ttl = (rng.below(2) == 0).then(|| 1_000_000 + rng.below(1000));
                 let exp = ttl.map_or(0, |t| now + t);
-                say(&format!("BEGIN P {name} {exp} {value}"));
+                say(TAG, &format!("BEGIN P {name} {exp} {value}"));
                 let opts = PutOptions {
                     ttl: ttl.map(secs),
                     durable: true,
@@ -139,13 +155,13 @@ fn crash_child() {
                 if names.len() < 8 || rng.below(2) == 0 {
                     let name = format!("d{}", rng.below(1000));
                     let value = value_for(&mut rng, &tag);
-                    say(&format!("BEGIN P {name} 0 {value}"));
+                    say(TAG, &format!("BEGIN P {name} 0 {value}"));
                     v.put(&name, value.as_bytes(), &PutOptions::new()).unwrap();
                     names.insert(name, None);
                 } else {
                     let i = rng.below(names.len() as u64) as usize;
                     let name = names.keys().nth(i).unwrap().clone();
-                    say(&format!("BEGIN D {name}"));
+                    say(TAG, &format!("BEGIN D {name}"));
                     v.delete(&name).unwrap();
                     names.remove(&name);
                 }
@@ -175,14 +191,14 @@ fn crash_child() {
                         names.remove(&name);
                     }
                 }
-                say(&format!("BEGIN B {}", desc.join(",")));
+                say(TAG, &format!("BEGIN B {}", desc.join(",")));
                 v.apply(b).unwrap();
             }
             "renew" => {
                 let i = rng.below(names.len() as u64) as usize;
                 let name = names.keys().nth(i).unwrap().clone();
                 let ttl = 1_000_000 + rng.below(1_000_000);
-                say(&format!("BEGIN R {name} {}", now + ttl));
+                say(TAG, &format!("BEGIN R {name} {}", now + ttl));
                 v.renew(&name, Some(secs(ttl))).unwrap();
             }
             "purge" => {
@@ -190,43 +206,43 @@ fn crash_child() {
                     let name = format!("u{}", rng.below(200));
                     let value = value_for(&mut rng, &tag);
                     let ttl = 1 + rng.below(60);
-                    say(&format!("BEGIN P {name} {} {value}", now + ttl));
+                    say(TAG, &format!("BEGIN P {name} {} {value}", now + ttl));
                     v.put(&name, value.as_bytes(), &PutOptions::new().ttl(secs(ttl)))
                         .unwrap();
                 } else {
                     clock.advance(secs(rng.below(40)));
                     let now = clock.now().secs();
-                    say(&format!("BEGIN U {now}"));
+                    say(TAG, &format!("BEGIN U {now}"));
                     v.purge_expired().unwrap();
                 }
             }
             "passphrase" => {
                 pw_next += 1;
                 let new = format!("pw-{pw_next}");
-                say(&format!("BEGIN C {new}"));
+                say(TAG, &format!("BEGIN C {new}"));
                 v.change_passphrase(&SecretString::new(new)).unwrap();
             }
             "keyfile" => {
                 if kf_present.is_empty() || (kf_present.len() < 3 && rng.below(2) == 0) {
                     kf_next += 1;
-                    say(&format!("BEGIN KA {kf_next}"));
+                    say(TAG, &format!("BEGIN KA {kf_next}"));
                     v.add_key_file(&key_file(kf_next)).unwrap();
                     kf_present.push(kf_next);
                 } else {
                     let i = rng.below(kf_present.len() as u64) as usize;
                     let n = kf_present.remove(i);
-                    say(&format!("BEGIN KR {n}"));
+                    say(TAG, &format!("BEGIN KR {n}"));
                     v.remove_key_file(&key_file(n)).unwrap();
                 }
             }
             "rotate" => {
-                say("BEGIN T");
+                say(TAG, "BEGIN T");
                 v.rotate_data_key(&RotateOptions::default(), &mut |_, _| {})
                     .unwrap();
             }
             other => panic!("unknown kind {other}"),
         }
-        say("ACK");
+        say(TAG, "ACK");
         if seq > 100_000 {
             std::thread::sleep(Duration::from_secs(60));
         }
@@ -380,9 +396,8 @@ fn one_kill(
     rng: &mut Rng,
     open_est: Duration,
 ) -> Run {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-        .env(CHILD, kind)
+    let mut cmd = alone(module_path!(), "crash_child");
+    cmd.env(CHILD, kind)
         .env("FARMVAULT_CRASH_DIR", path)
         .env("FARMVAULT_CRASH_ROUND", round.to_string())
         .env("FARMVAULT_CRASH_SEED", (rng.next() | 1).to_string())
@@ -426,7 +441,7 @@ fn one_kill(
         loop {
             match rx.recv_timeout(Duration::from_secs(60)) {
                 Ok((l, t)) => {
-                    let ready = l.contains("FVCH READY");
+                    let ready = heard(TAG, &l) == Some("READY");
                     lines.push(l);
                     if ready {
                         to_ready = Some(t - start);
@@ -461,8 +476,7 @@ fn one_kill(
         to_ready,
     };
     for l in &lines {
-        let Some(i) = l.find("FVCH ") else { continue };
-        let msg = &l[i + 5..];
+        let Some(msg) = heard(TAG, l) else { continue };
         if msg == "READY" {
             run.ready = true;
         } else if msg == "ACK" {

@@ -7,7 +7,6 @@
 //! its token, Toolkit serialized users, a vault's backup); the fuzzers add theirs
 //! beside them.
 
-#[allow(dead_code)]
 #[path = "../fuzz/targets.rs"]
 mod targets;
 

@@ -103,7 +103,7 @@ impl EntryData {
             secret: fv_bytes::NONE,
         };
         // One match instead of one `Credential::field` per member; `fv_entry_field`
-        // answers the same (tests/ffi.rs compares the two for every kind).
+        // answers the same (tests/ffi/vault.rs compares the two for every kind).
         let text = |s: &str| fv_bytes::of(s.as_bytes());
         let secret = |s: &SecretString| fv_bytes::of(s.expose().as_bytes());
         let optional = |s: &Option<SecretString>| s.as_ref().map_or(fv_bytes::NONE, secret);

@@ -218,7 +218,7 @@ impl Table {
 }
 
 /// Live handles by (complemented) address, in shards so that threads working on
-/// different handles do not contend for one lock (`tests/ffi.rs` measures the cost).
+/// different handles do not contend for one lock (`tests/ffi/vault.rs` measures the cost).
 /// Lookups take a shard's read lock; registering a handle and releasing it take its
 /// write lock, once each.
 static LIVE: [Shard; SHARDS] = [const { Shard(RwLock::new(Table::new())) }; SHARDS];

@@ -51,7 +51,7 @@ const _: () = {
             && FV_VERSION_MINOR == parse_decimal(env!("CARGO_PKG_VERSION_MINOR"))
             && FV_VERSION_PATCH == parse_decimal(env!("CARGO_PKG_VERSION_PATCH")),
         "src/ffi/info.rs: FV_VERSION_* differ from Cargo.toml's version; update them and \
-         regenerate include/farmvault.h (FARMVAULT_BLESS=1 cargo test --test header)"
+         regenerate include/farmvault.h (FARMVAULT_BLESS=1 cargo test --test ffi header::)"
     );
     assert!(FV_VERSION_MINOR < 1000 && FV_VERSION_PATCH < 1000);
     assert!(FV_MAX_NAME_LEN == crate::vault::MAX_NAME_LEN);

@@ -23,7 +23,7 @@
 //! `fv_result` is `#[must_use]` in Rust; in the header, functions returning it carry
 //! `FV_MUST_USE` (`[[nodiscard]]` / `warn_unused_result`).
 //!
-//! `tests/header.rs` expands this macro itself for cbindgen (which does not expand
+//! `tests/ffi/header.rs` expands this macro itself for cbindgen (which does not expand
 //! macros on stable): keep the two in step when the grammar below changes.
 
 macro_rules! ffi_fn {

@@ -25,11 +25,11 @@
 //! are written only on success. A panic never unwinds into C.
 //!
 //! The exported functions are `unsafe extern "C"`: from Rust they are as unsafe to
-//! call as from C (a dangling `const char *` cannot be detected), so `tests/ffi.rs`
+//! call as from C (a dangling `const char *` cannot be detected), so `tests/ffi/vault.rs`
 //! calls them in `unsafe` blocks. The shared safety contract is the one above, stated
 //! once here and in the header's preamble rather than in a `# Safety` section on each.
 //!
-//! The header is generated from these sources by `tests/header.rs` (cbindgen, pinned;
+//! The header is generated from these sources by `tests/ffi/header.rs` (cbindgen, pinned;
 //! it expands `ffi_fn!` itself because cbindgen does not expand macros on stable).
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![allow(
@@ -45,7 +45,7 @@ mod boundary;
 mod handle;
 
 // The exported modules, in the order the header lists them (blank lines keep rustfmt
-// from sorting them: tests/header.rs reads this order).
+// from sorting them: tests/ffi/header.rs reads this order).
 
 mod result;
 pub use result::*;

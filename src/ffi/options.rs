@@ -126,9 +126,10 @@ ffi_fn! {
     /// the system clock. Expiry checks, TTLs and timestamps of a handle opened with
     /// these options then use that instant. For tests and dry runs ("is this entry
     /// still valid at the job's start time?"): a TTL is a freshness aid, not an access
-    /// control, so this grants nothing the key does not. A job grant opened with these
-    /// options measures its claim-by deadline and use window against it too (and
-    /// records a first open at that instant).
+    /// control, so on a vault this grants nothing the key does not. A job grant opened
+    /// with these options measures its claim-by deadline and use window against it too
+    /// (and records a first open at that instant): a grant's windows hold only against
+    /// callers that leave the clock alone (docs/SECURITY.md).
     ///
     /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
     fn fv_options_set_fixed_time(opts: *mut fv_options, unix_secs: u64) -> fv_result {

@@ -1,4 +1,4 @@
-"""farmvault.sgtk: tk-core's formats (from the literal samples of sgtk-formats.md and
+"""farmvault.sgtk: tk-core's formats (from the literal samples of docs/TOOLKIT.md and
 from what tk-core's own code writes), the session-cache import and the
 DefaultsManager adapter."""
 
@@ -18,11 +18,11 @@ from conftest import T0, at, login_password, open_vault, script_key, session_tok
 
 HOST = "https://mysite.shotgrid.autodesk.com"
 
-# The literal output of serialize_user(user, use_json=True), from sgtk-formats.md.
+# The literal output of serialize_user(user, use_json=True), from docs/TOOLKIT.md.
 SESSION_JSON = '{"type": "SessionUser", "data": {"http_proxy": null, "host": "https://mysite.shotgrid.autodesk.com", "login": "jdoe", "session_token": "abc123sessiontoken"}}'
 SESSION_FULL_JSON = '{"type": "SessionUser", "data": {"http_proxy": "user:pass@proxy.local:8080", "host": "https://mysite.shotgrid.autodesk.com", "login": "jdoe", "session_token": "abc123sessiontoken", "session_metadata": "c2hvdGd1bl9jdXJyZW50X3Nlc3Npb25fZXhwaXJhdGlvbj0xNzAwMDAwMDAw"}}'
 SCRIPT_JSON = '{"type": "ScriptUser", "data": {"http_proxy": null, "host": "https://mysite.shotgrid.autodesk.com", "api_script": "render_farm", "api_key": "0123456789abcdef"}}'
-# The literal default (pickle) output, from sgtk-formats.md.
+# The literal default (pickle) output, from docs/TOOLKIT.md.
 SCRIPT_PICKLE = "(dp0\nVtype\np1\nVScriptUser\np2\nsVdata\np3\n(dp4\nVhttp_proxy\np5\nNsVhost\np6\nVhttps://mysite.shotgrid.autodesk.com\np7\nsVapi_script\np8\nVrender_farm\np9\nsVapi_key\np10\nV0123456789abcdef\np11\nss."
 
 

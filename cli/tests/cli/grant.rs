@@ -2,7 +2,7 @@
 //! (`get`, `list`, `exec` through `--grant` / FARMVAULT_GRANT_FILE): the token
 //! goes to stdout only and never to stderr, the disk or a listing; the job reads
 //! with only its environment; each failure has its exit status. Grant expiry by
-//! the clock is tested in the core (tests/grant_open.rs, driven clock); here an
+//! the clock is tested in the core (tests/grant/open.rs, driven clock); here an
 //! old first-open record stands in for the hours that passed.
 #![cfg(unix)]
 

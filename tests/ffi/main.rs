@@ -1,0 +1,10 @@
+//! The C ABI (`farmvault::ffi`, `include/farmvault.h`) as Rust sees it; its
+//! grant functions are tested with the grants, and `tests/c/` runs it from C.
+
+/// The last error, failure checks, secrets and fields.
+mod support;
+
+/// The committed header is what cbindgen makes of `src/ffi`.
+mod header;
+/// Vaults, entries, credentials and options through the `fv_*` functions.
+mod vault;

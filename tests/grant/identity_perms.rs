@@ -1,0 +1,53 @@
+//! A farm identity that group or others can access is refused when a grant is
+//! opened with it, with a message that says how to fix it; the explicit opt-out
+//! (the CLI's `--insecure-permissions`) opens it.
+#![cfg(unix)]
+
+use crate::support::*;
+use farmvault::grant::Grant;
+use farmvault::Error;
+use std::os::unix::fs::PermissionsExt;
+
+#[test]
+fn a_loose_identity_is_refused_with_the_fix() {
+    let f = Fixture::new();
+    let (farm, public) = f.identity("farm.key");
+    let issued = f.issue(
+        &f.spec("job.fvg")
+            .entry(RENDER)
+            .token(false)
+            .recipient(public),
+    );
+    let chmod =
+        |mode| std::fs::set_permissions(&farm, std::fs::Permissions::from_mode(mode)).unwrap();
+    for mode in [0o640, 0o604, 0o660, 0o644] {
+        chmod(mode);
+        match Grant::open(&issued.path, &f.how("a").identity_file(&farm)) {
+            Err(Error::InvalidArgument(msg)) => {
+                assert!(msg.contains("farm identity"), "{msg}");
+                assert!(msg.contains(&format!("{mode:04o}")), "{msg}");
+                assert!(
+                    msg.contains(&format!("chmod 600 {}", farm.display())),
+                    "{msg}"
+                );
+            }
+            other => panic!("mode {mode:o}: {:?}", other.map(|g| g.info().label.clone())),
+        }
+        // Nothing recorded: the refusal came before the first open.
+        assert!(!f.path("state-a").exists());
+        let g = Grant::open(
+            &issued.path,
+            &f.how("a")
+                .identity_file(&farm)
+                .allow_insecure_permissions(true),
+        )
+        .unwrap();
+        assert_eq!(
+            g.credential(RENDER).unwrap().secret(),
+            RENDER_KEY.as_bytes()
+        );
+        std::fs::remove_dir_all(f.path("state-a")).unwrap();
+    }
+    chmod(0o600);
+    Grant::open(&issued.path, &f.how("a").identity_file(&farm)).unwrap();
+}

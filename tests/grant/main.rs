@@ -1,0 +1,20 @@
+//! Job grants: issuing, the bundle on disk, opening from Rust and through the
+//! C ABI (`farmvault::grant`, `fv_grant_*`).
+
+/// The C ABI helpers, shared with the `ffi` tests.
+#[path = "../ffi/support.rs"]
+mod ffi_support;
+/// Every file under a folder.
+#[path = "../shared/files.rs"]
+mod files;
+/// The fixture vault and the names and secrets it holds.
+mod support;
+
+/// Flipped bytes, splicing, nothing in the clear, the vault's records.
+mod bundle;
+/// `fv_grant_open` and `fv_grant_use_window` called from Rust.
+mod ffi;
+/// A farm identity that others can read is refused.
+mod identity_perms;
+/// Issuing, the ways of opening, the two clocks, the host pattern.
+mod open;

@@ -1,0 +1,52 @@
+//! The vault through the public Rust API (`farmvault::Vault`, `Config`, `Unlock`):
+//! what it stores, what it refuses, what it leaves on disk, and what survives
+//! other threads, other processes, crashes and damage.
+
+/// Every file under a folder.
+#[path = "../shared/files.rs"]
+mod files;
+/// This binary run again on one test, in a process of its own.
+#[path = "../shared/rerun.rs"]
+#[cfg_attr(
+    not(target_os = "linux"),
+    allow(
+        dead_code,
+        reason = "only memory_lock, on Linux, runs in a process of its own"
+    )
+)]
+mod rerun;
+/// Fixture vaults on a driven clock, sample credentials, raw sled access.
+mod support;
+
+/// Bad names, sizes, TTLs and fields are refused by every call.
+mod args;
+/// Entries of every kind, listing, delete, renew, overwrite, batches.
+mod entries;
+/// Several handles on one vault in one process.
+mod handles;
+/// Passphrases, key-file slots, data-key rotation.
+mod keys;
+/// Random operations against a model of the expiry rules.
+mod model;
+/// Other processes: waiting for the lock, SIGKILL after a write.
+mod process;
+/// One handle shared by threads.
+mod threads;
+/// Expiry on a driven clock, and purge.
+mod ttl;
+
+/// The backup every vault keeps, repair, backup and restore.
+mod backup;
+/// Damaged and tampered files are refused, entry by entry where they can be.
+mod corruption;
+/// A key file that others can read is refused.
+mod key_file_perms;
+/// Key material is locked in memory.
+mod memory_lock;
+/// No secret in errors, `Debug` output or the C ABI's messages.
+mod no_secret_leaks;
+/// No name or secret reaches the disk in the clear; the directory is private.
+mod privacy;
+
+/// Every flipped byte of the files reads back as the original or an error.
+mod tamper_sweep;
