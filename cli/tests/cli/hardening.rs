@@ -1,0 +1,78 @@
+//! Input that would cost memory without bound is refused at its limit.
+#![cfg(unix)]
+
+use crate::common::{self, code, Env, HOST};
+use std::process::Command;
+
+/// `script` run by sh with `$FV` the binary, in `env`'s environment, under
+/// a 768 MiB address-space limit and a 60 s timeout: reading an endless input
+/// whole fails (or is killed) instead of passing.
+fn limited(env: &Env, script: &str) -> common::Run {
+    let base = env.cmd();
+    let mut cmd = Command::new("timeout");
+    cmd.args(["60", "sh", "-c", &format!("ulimit -v 786432; {script}")])
+        .env("FV", env!("CARGO_BIN_EXE_farmvault"))
+        .current_dir(env.dir.path());
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    common::run(&mut cmd, None)
+}
+
+#[test]
+fn endless_stdin_stops_at_the_limit() {
+    let env = Env::with_vault();
+    let r = limited(&env, r#"exec "$FV" put big < /dev/zero"#).expect(code::USAGE);
+    r.one_line_error();
+    assert!(r.stderr.contains("limit of 1048576 bytes"), "{}", r.stderr);
+    let r = limited(&env, r#"exec "$FV" import-sgtk big --ttl 1h < /dev/zero"#).expect(code::USAGE);
+    assert!(r.stderr.contains("limit of 1048576 bytes"), "{}", r.stderr);
+    // Exactly the limit, with the newline `print` adds, is fine.
+    let mut max = vec![b'x'; farmvault::MAX_SECRET_LEN];
+    max.push(b'\n');
+    env.run(&["put", "max"], Some(&max)).expect(code::OK);
+    assert_eq!(
+        env.run(&["get", "max"], None).expect(code::OK).stdout.len(),
+        farmvault::MAX_SECRET_LEN + 1
+    );
+    max.truncate(farmvault::MAX_SECRET_LEN);
+    max.push(b'y');
+    let r = env.run(&["put", "over"], Some(&max)).expect(code::USAGE);
+    assert!(r.stderr.contains("limit of 1048576 bytes"), "{}", r.stderr);
+    assert_eq!(env.out(&["list", "--json"]).matches("\"name\"").count(), 1);
+}
+
+#[test]
+fn restore_reads_no_endless_or_oversized_file() {
+    let env = Env::new();
+    let target = env.path("restored");
+    let t = target.to_str().expect("utf8");
+    let r = limited(
+        &env,
+        &format!(
+            r#"exec "$FV" --vault {} restore /dev/zero"#,
+            common::sh_quote(t)
+        ),
+    )
+    .expect(code::CORRUPT);
+    assert!(r.stderr.contains("not a farmvault backup"), "{}", r.stderr);
+    // A (sparse) file past the cap is refused from its size, unread.
+    let big = env.path("big.fvbk");
+    let f = std::fs::File::create(&big).expect("create");
+    std::io::Write::write_all(&mut &f, b"FVBK").expect("write");
+    f.set_len(farmvault::MAX_RESTORE_LEN + 1).expect("sparse");
+    let r = limited(
+        &env,
+        &format!(
+            r#"exec "$FV" --vault {} restore {}"#,
+            common::sh_quote(t),
+            common::sh_quote(big.to_str().expect("utf8"))
+        ),
+    )
+    .expect(code::USAGE);
+    assert!(r.stderr.contains("larger than the limit"), "{}", r.stderr);
+    assert!(!target.exists());
+}
