@@ -60,7 +60,9 @@ pub mod sgtk;
 pub mod ffi;
 
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
-pub use credential::{Credential, Field, Kind, LoginPassword, ScriptKey, SessionToken};
+pub use credential::{
+    check_host, is_control_or_bidi, Credential, Field, Kind, LoginPassword, ScriptKey, SessionToken,
+};
 pub use crypto::KdfParams;
 pub use error::{Error, Result};
 pub use format::GrantPolicy;

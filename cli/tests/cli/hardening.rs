@@ -1,4 +1,5 @@
-//! Input that would cost memory without bound is refused at its limit.
+//! Input that would cost memory, mislead a terminal or leak a password is
+//! refused or escaped.
 #![cfg(unix)]
 
 use crate::common::{self, code, Env, HOST};
@@ -75,4 +76,93 @@ fn restore_reads_no_endless_or_oversized_file() {
     .expect(code::USAGE);
     assert!(r.stderr.contains("larger than the limit"), "{}", r.stderr);
     assert!(!target.exists());
+}
+
+#[test]
+fn names_hosts_and_logins_with_control_or_bidi_characters_are_refused() {
+    let env = Env::with_vault();
+    for name in [
+        "invoice\u{202e}fdp.exe",
+        "a\u{2066}b",
+        "a\u{200f}b",
+        "a\u{061c}b",
+    ] {
+        let r = env.put(name, "s", &[]).expect(code::USAGE);
+        assert!(r.stderr.contains("bidi control character"), "{}", r.stderr);
+        assert!(!r.stderr.contains(name), "raw: {}", r.stderr);
+    }
+    let host = format!("{HOST}\u{1b}[2J");
+    let r = env
+        .run(
+            &[
+                "put",
+                "k",
+                "--kind",
+                "script_key",
+                "--host",
+                &host,
+                "--script-name",
+                "s",
+            ],
+            Some(b"key"),
+        )
+        .expect(code::USAGE);
+    assert!(r.stderr.contains("U+001B"), "{}", r.stderr);
+    assert!(!r.stderr.contains('\u{1b}'), "raw ESC: {:?}", r.stderr);
+    let r = env
+        .run(
+            &[
+                "put",
+                "k",
+                "--kind",
+                "session_token",
+                "--host",
+                HOST,
+                "--login",
+                "jdoe\u{202e}",
+            ],
+            Some(b"token"),
+        )
+        .expect(code::USAGE);
+    assert!(r.stderr.contains("login contains"), "{}", r.stderr);
+    assert_eq!(env.out(&["list", "--json"]).matches("\"name\"").count(), 0);
+}
+
+#[test]
+fn hosts_must_be_https_urls_without_credentials() {
+    let env = Env::with_vault();
+    let put = |host: &str, extra: &[&str]| {
+        let mut args = vec![
+            "put",
+            "k",
+            "--kind",
+            "script_key",
+            "--host",
+            host,
+            "--script-name",
+            "s",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args, Some(b"key"))
+    };
+    for (host, needle) in [
+        ("https://jdoe:hunter2-PW@site.example", "holds credentials"),
+        ("site.example", "not a URL"),
+        ("http://sg.internal.studio", "in clear"),
+    ] {
+        let r = put(host, &[]).expect(code::USAGE);
+        r.one_line_error();
+        assert!(r.stderr.contains(needle), "{host}: {}", r.stderr);
+        assert!(!r.all().contains("hunter2-PW"), "{}", r.all());
+    }
+    assert!(!env.out(&["list"]).contains("hunter2-PW"));
+    // --allow-http is the explicit way to store an http:// host; credentials
+    // in the URL stay refused with it.
+    put("http://sg.internal.studio", &["--allow-http"]).expect(code::OK);
+    assert!(env.out(&["list"]).contains("http://sg.internal.studio"));
+    put(
+        "http://jdoe:hunter2-PW@sg.internal.studio",
+        &["--allow-http"],
+    )
+    .expect(code::USAGE);
 }
