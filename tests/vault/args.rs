@@ -294,3 +294,22 @@ fn hosts_and_logins_that_would_mislead_or_leak_are_refused() {
     check_host("http://sg.internal.studio", true).unwrap();
     check_host("https://site.example:8443/sub", false).unwrap();
 }
+
+#[test]
+fn weak_kdf_costs_are_reported() {
+    assert!(!KdfParams::DEFAULT.is_weak());
+    assert!(KdfParams::new(8, 1, 1).unwrap().is_weak());
+    assert!(KdfParams::new(64 * 1024, 2, 1).unwrap().is_weak());
+    assert!(KdfParams::new(32 * 1024, 3, 4).unwrap().is_weak());
+    assert!(!KdfParams::new(256 * 1024, 3, 1).unwrap().is_weak());
+    let fx = Fx::empty();
+    let v = fx.create();
+    let slots = v.keyslots().unwrap();
+    assert!(slots.iter().any(SlotInfo::is_weak), "{slots:?}");
+    let kf = SlotInfo {
+        id: 9,
+        kind: "key_file",
+        kdf: None,
+    };
+    assert!(!kf.is_weak());
+}

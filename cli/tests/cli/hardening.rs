@@ -1,5 +1,5 @@
 //! Input that would cost memory, mislead a terminal or leak a password is
-//! refused or escaped.
+//! refused or escaped, and a vault that is cheap to attack says so.
 #![cfg(unix)]
 
 use crate::common::{self, code, Env, HOST};
@@ -165,4 +165,31 @@ fn hosts_must_be_https_urls_without_credentials() {
         &["--allow-http"],
     )
     .expect(code::USAGE);
+}
+
+#[test]
+fn weak_kdf_slots_are_reported_once_per_run() {
+    let env = Env::with_vault();
+    env.put("a", "s", &[]).expect(code::OK);
+    for args in [&["list"][..], &["check"], &["get", "a"]] {
+        let r = env.run(args, None).expect(code::OK);
+        assert_eq!(
+            r.stderr.matches("weak Argon2id costs").count(),
+            1,
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("passphrase slot 0 "), "{}", r.stderr);
+    }
+    // A vault with the default costs says nothing.
+    let strong = Env::new();
+    let mut init = strong.cmd();
+    init.env_remove("FARMVAULT_INSECURE_KDF_FOR_TESTS")
+        .arg("init");
+    common::run(&mut init, None).expect(code::OK);
+    let mut list = strong.cmd();
+    list.env_remove("FARMVAULT_INSECURE_KDF_FOR_TESTS")
+        .arg("list");
+    let r = common::run(&mut list, None).expect(code::OK);
+    assert!(!r.stderr.contains("weak"), "{}", r.stderr);
 }
