@@ -296,12 +296,86 @@ impl Credential {
                 ("password", c.password.expose()),
             ],
         };
-        match required.iter().find(|(_, v)| v.is_empty()) {
-            Some((field, _)) => Err(Error::invalid(format!(
+        if let Some((field, _)) = required.iter().find(|(_, v)| v.is_empty()) {
+            return Err(Error::invalid(format!(
                 "a {} credential needs a non-empty {field}",
                 self.kind()
-            ))),
-            None => Ok(()),
+            )));
         }
+        let (host, login) = match self {
+            Credential::Opaque(_) => return Ok(()),
+            Credential::ScriptKey(c) => (&c.host, None),
+            Credential::SessionToken(c) => (&c.host, Some(&c.login)),
+            Credential::LoginPassword(c) => (&c.host, Some(&c.login)),
+        };
+        if let Some(login) = login {
+            check_printable("login", login)?;
+        }
+        check_host(host, true)
     }
+}
+
+/// True for characters that must never reach a terminal from a stored value:
+/// control characters (ESC starts terminal escape sequences) and the Unicode
+/// bidirectional controls (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069),
+/// which make text display in another order than it is stored.
+pub fn is_control_or_bidi(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Refuses a field that `farmvault list` and error messages would print with
+/// a control or bidi character in it.
+fn check_printable(field: &str, value: &str) -> Result<()> {
+    match value.chars().find(|c| is_control_or_bidi(*c)) {
+        Some(c) => Err(Error::invalid(format!(
+            "the {field} contains the control or bidi character U+{:04X}",
+            u32::from(c)
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Checks a credential's host: an `https://` URL (or `http://` when
+/// `allow_http`) with a server name, no `user:password@` (a password there
+/// would be stored, listed and exported as a plain, non-secret field) and no
+/// control or bidi character. `Credential::validate`, and so every put from
+/// any language, checks with `allow_http` set, since on-site servers without
+/// TLS exist; callers that want the safe default (the command line, unless
+/// `--allow-http`) check again without it.
+pub fn check_host(host: &str, allow_http: bool) -> Result<()> {
+    check_printable("host", host)?;
+    let after_scheme = host.split_once("://").map_or(host, |(_, rest)| rest);
+    let authority = after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    // Before anything echoes the host: the part before `@` may be a password.
+    if authority.contains('@') {
+        return Err(Error::invalid(
+            "the host URL holds credentials (user:password@); give the host without them",
+        ));
+    }
+    let Some((scheme, _)) = host.split_once("://") else {
+        return Err(Error::invalid(format!(
+            "host {host:?} is not a URL: write it as https://{host}"
+        )));
+    };
+    let http = scheme.eq_ignore_ascii_case("http");
+    if !(scheme.eq_ignore_ascii_case("https") || http && allow_http) {
+        return Err(Error::invalid(format!(
+            "host {host:?} is not an https:// URL{}",
+            if http {
+                ": the credential would cross the network in clear"
+            } else {
+                ""
+            }
+        )));
+    }
+    if authority.is_empty() || authority.chars().any(char::is_whitespace) {
+        return Err(Error::invalid(format!(
+            "host {host:?} names no server: write it as https://NAME"
+        )));
+    }
+    Ok(())
 }

@@ -326,6 +326,14 @@ impl KdfParams {
         Ok(())
     }
 
+    /// True when these costs are below `DEFAULT` in memory or in passes: the
+    /// test-only costs (`Config::kdf`, `FARMVAULT_INSECURE_KDF_FOR_TESTS`) and
+    /// anything else that makes a passphrase guess cheaper than farmvault's own
+    /// choice. Lanes do not count: more lanes do not make a guess dearer.
+    pub fn is_weak(&self) -> bool {
+        self.m_kib < Self::DEFAULT.m_kib || self.t < Self::DEFAULT.t
+    }
+
     /// `kek = argon2id(passphrase, salt)`.
     pub fn derive_kek(&self, passphrase: &[u8], salt: &[u8]) -> Result<SymmetricKey> {
         let params = argon2::Params::new(self.m_kib, self.t, self.p, Some(KEY_LEN))

@@ -60,7 +60,9 @@ pub mod sgtk;
 pub mod ffi;
 
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
-pub use credential::{Credential, Field, Kind, LoginPassword, ScriptKey, SessionToken};
+pub use credential::{
+    check_host, is_control_or_bidi, Credential, Field, Kind, LoginPassword, ScriptKey, SessionToken,
+};
 pub use crypto::KdfParams;
 pub use error::{Error, Result};
 pub use format::GrantPolicy;
@@ -70,5 +72,5 @@ pub use storage::backup::RecoveryReport;
 pub use storage::perms;
 pub use vault::{
     create, open, validate_name, Batch, Config, Entry, EntryMeta, PutOptions, RotateOptions,
-    SlotInfo, Vault, DEFAULT_LOCK_TIMEOUT, MAX_NAME_LEN, MAX_SECRET_LEN, MAX_TTL,
+    SlotInfo, Vault, DEFAULT_LOCK_TIMEOUT, MAX_NAME_LEN, MAX_RESTORE_LEN, MAX_SECRET_LEN, MAX_TTL,
 };

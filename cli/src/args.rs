@@ -22,9 +22,15 @@ chmod 700), unless --insecure-permissions. Without a terminal, `passwd` reads th
 passphrase from FARMVAULT_NEW_PASSPHRASE_FILE and `rotate --keep-passphrase` the
 passphrase to keep from FARMVAULT_KEEP_PASSPHRASE_FILE.
 
-Secrets are read from stdin or a hidden prompt, never from arguments. `get`,
+Secrets are read from stdin or a hidden prompt, never from arguments: at most
+1 MiB (plus one trailing newline), refused at once beyond that. `get`,
 `export-sgtk` and `grant` refuse to print a secret (or a grant token) to a
-terminal unless --reveal; pipes are fine.
+terminal unless --reveal (before asking for a passphrase); pipes are fine.
+Names, hosts and logins may not hold control or bidi characters; text output
+escapes them in entries stored earlier, --json keeps them exact. `put --host`
+takes an https:// URL without user:password@ (http:// with --allow-http).
+`exec` removes every variable that unlocks a vault or a grant from the child's
+environment unless `--pass-env VAR` names it.
 
 Job grants: `grant` issues one (the token on stdout, nothing else there);
 `get`, `list` and `exec` read through one instead of the vault when --grant /
@@ -54,7 +60,8 @@ JSON (--json): stable shapes, fields only ever added; times as unix seconds
 
 Testing only: FARMVAULT_INSECURE_KDF_FOR_TESTS=1 (or --insecure-kdf-for-tests)
 makes init/passwd use trivially weak Argon2id costs so test suites run fast. It
-is for tests; never use it for a vault that holds real credentials.
+is for tests; never use it for a vault that holds real credentials. Every
+command that opens a vault with such a passphrase slot warns once on stderr.
 ";
 
 /// Options every command takes.

@@ -265,9 +265,9 @@ pub fn wipe_value(mut v: serde_json::Value) {
 pub fn table(entries: &[EntryMeta], now: UnixTime) -> String {
     let rows = entries.iter().map(|m| {
         [
-            m.name.clone(),
+            printable(&m.name),
             m.kind.as_str().to_owned(),
-            m.host.clone().unwrap_or_else(|| "-".into()),
+            m.host.as_deref().map_or_else(|| "-".into(), printable),
             rfc3339(m.created.0),
             expiry_cell(now, m.expires),
         ]
@@ -288,7 +288,7 @@ pub fn grants_table(grants: &[GrantInfo], now: UnixTime) -> String {
             when(now, i.latest_end()),
             i.host_pattern.clone().unwrap_or_else(|| "any".into()),
             access_phrase(i),
-            i.entries.as_deref().unwrap_or_default().join(","),
+            printable(&i.entries.as_deref().unwrap_or_default().join(",")),
         ]
     });
     columns(
@@ -332,12 +332,14 @@ fn columns<const N: usize>(
     out
 }
 
-/// `s` with control characters escaped: a bundle's header is read before anything
-/// authenticates it, so its label must not be able to drive the terminal.
+/// `s` with control and bidi characters escaped (`\u{1b}`, `\u{202e}`): a
+/// bundle's header is read before anything authenticates it, and entries stored
+/// before farmvault refused such names and hosts still hold them, so no value
+/// printed for a human may drive the terminal or reorder what it shows.
 pub fn printable(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_control() {
+            if farmvault::is_control_or_bidi(c) {
                 c.escape_default().to_string()
             } else {
                 c.to_string()
@@ -446,6 +448,30 @@ mod tests {
     fn labels_cannot_drive_the_terminal() {
         assert_eq!(printable("job-4711"), "job-4711");
         assert_eq!(printable("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
+    }
+
+    #[test]
+    fn stored_names_and_hosts_cannot_drive_or_reorder_the_terminal() {
+        let m = EntryMeta {
+            name: "invoice\u{202e}fdp.exe".into(),
+            kind: farmvault::Kind::ScriptKey,
+            host: Some("https://site\u{1b}]0;owned\u{7}".into()),
+            created: UnixTime(0),
+            updated: UnixTime(0),
+            expires: None,
+        };
+        let t = table(std::slice::from_ref(&m), UnixTime(0));
+        assert!(
+            t.chars()
+                .all(|c| c == '\n' || !farmvault::is_control_or_bidi(c)),
+            "{t:?}"
+        );
+        assert!(t.contains("invoice\\u{202e}fdp.exe"), "{t:?}");
+        assert!(t.contains("https://site\\u{1b}]0;owned\\u{7}"), "{t:?}");
+        // JSON keeps the exact value.
+        let j = serde_json::to_value(MetaJson::new(&m, UnixTime(0))).expect("json");
+        assert_eq!(j["name"], m.name.as_str());
+        assert_eq!(j["host"], "https://site\u{1b}]0;owned\u{7}");
     }
 
     #[test]

@@ -27,14 +27,51 @@ fn into_text(bytes: Zeroizing<Vec<u8>>, what: &str) -> Result<SecretString, CliE
     Ok(SecretString::new(text.to_owned()))
 }
 
+/// Room for the one trailing newline (`\r\n`) stripped from what is read.
+const NEWLINE_ROOM: usize = 2;
+
+/// Reads at most `limit` bytes (plus a trailing newline) from `r` into a buffer
+/// allocated once, up front: a growing `Vec` would leave unwiped copies of the
+/// secret behind in freed memory, and an endless input (`< /dev/zero`) must stop
+/// at the limit rather than fill memory. More than that is refused, naming the limit.
+pub fn read_bounded(
+    r: &mut impl Read,
+    limit: usize,
+    what: &str,
+    keep_newline: bool,
+) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    // One byte past the limit (and the newline room) tells "too long" from "exactly".
+    let cap = limit + NEWLINE_ROOM + 1;
+    let mut buf = Zeroizing::new(vec![0u8; cap]);
+    let mut len = 0;
+    while len < cap {
+        match r.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(CliError::io(format!("reading {what}"), &e)),
+        }
+    }
+    buf.truncate(len);
+    if !keep_newline {
+        strip_newline(&mut buf);
+    }
+    if len == cap || buf.len() > limit {
+        return Err(CliError::usage(
+            format!("{what} is longer than the limit of {limit} bytes"),
+            "farmvault stopped reading there; store something shorter",
+        ));
+    }
+    Ok(buf)
+}
+
 /// Reads a secret text file (a passphrase, a proxy URL), stripping one trailing newline.
 pub fn read_secret_file(path: &Path, what: &str) -> Result<SecretString, CliError> {
-    let mut bytes = Zeroizing::new(
-        std::fs::read(path)
-            .map_err(|e| CliError::io(format!("reading {what} {}", path.display()), &e))?,
-    );
-    strip_newline(&mut bytes);
-    into_text(bytes, &format!("{what} {}", path.display()))
+    let ctx = || format!("{what} {}", path.display());
+    let mut f =
+        std::fs::File::open(path).map_err(|e| CliError::io(format!("reading {}", ctx()), &e))?;
+    let bytes = read_bounded(&mut f, farmvault::MAX_SECRET_LEN, &ctx(), false)?;
+    into_text(bytes, &ctx())
 }
 
 /// A hidden prompt on the terminal (rpassword reads /dev/tty, so stdin may carry data).
@@ -73,23 +110,21 @@ pub fn new_passphrase(env_file: Option<&Path>, what: &str) -> Result<SecretStrin
     Ok(p)
 }
 
-/// Reads the secret of `put`: all of stdin when it is not a terminal (one trailing
-/// newline stripped unless `keep_newline`), else a hidden prompt.
+/// Reads the secret of `put`: stdin when it is not a terminal, up to
+/// `MAX_SECRET_LEN` bytes (one trailing newline stripped unless `keep_newline`),
+/// else a hidden prompt.
 pub fn secret_input(prompt: &str, keep_newline: bool) -> Result<Zeroizing<Vec<u8>>, CliError> {
     let stdin = std::io::stdin();
     let bytes = if stdin.is_terminal() {
         let s = hidden(prompt)?;
         Zeroizing::new(s.expose().as_bytes().to_vec())
     } else {
-        let mut buf = Zeroizing::new(Vec::new());
-        stdin
-            .lock()
-            .read_to_end(&mut buf)
-            .map_err(|e| CliError::io("reading the secret from stdin", &e))?;
-        if !keep_newline {
-            strip_newline(&mut buf);
-        }
-        buf
+        read_bounded(
+            &mut stdin.lock(),
+            farmvault::MAX_SECRET_LEN,
+            "the secret on stdin",
+            keep_newline,
+        )?
     };
     if bytes.is_empty() {
         return Err(CliError::new(
@@ -101,8 +136,8 @@ pub fn secret_input(prompt: &str, keep_newline: bool) -> Result<Zeroizing<Vec<u8
     Ok(bytes)
 }
 
-/// All of stdin, for the import commands.
-pub fn stdin_all(what: &str) -> Result<Zeroizing<Vec<u8>>, CliError> {
+/// Stdin, up to `limit` bytes and one trailing newline (stripped), for the import commands.
+pub fn stdin_bounded(what: &str, limit: usize) -> Result<Zeroizing<Vec<u8>>, CliError> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         return Err(CliError::usage(
@@ -110,12 +145,7 @@ pub fn stdin_all(what: &str) -> Result<Zeroizing<Vec<u8>>, CliError> {
             "pipe it in, e.g. `python -c ... | farmvault import-sgtk NAME`",
         ));
     }
-    let mut buf = Zeroizing::new(Vec::new());
-    stdin
-        .lock()
-        .read_to_end(&mut buf)
-        .map_err(|e| CliError::io(format!("reading {what} from stdin"), &e))?;
-    Ok(buf)
+    read_bounded(&mut stdin.lock(), limit, &format!("{what} on stdin"), false)
 }
 
 /// Text of a secret read elsewhere.

@@ -146,7 +146,34 @@ pub fn open(g: &Global) -> Result<Vault, CliError> {
     let unlock = unlock_existing(g, &path)?;
     let vault = config(g, &path).open(&unlock);
     crate::harden::warn_memory_lock();
-    Ok(vault?)
+    let vault = vault?;
+    warn_weak_slots(&vault);
+    Ok(vault)
+}
+
+/// Warns on stderr, once per run, when a passphrase slot has Argon2id costs
+/// below the default: whoever copies the vault can then guess that passphrase
+/// cheaply, and nothing else would ever say so.
+pub fn warn_weak_slots(vault: &Vault) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    // A header that cannot be read here fails the command's own reads with a better message.
+    let weak: Vec<u32> = match vault.keyslots() {
+        Ok(slots) => slots.iter().filter(|s| s.is_weak()).map(|s| s.id).collect(),
+        Err(_) => return,
+    };
+    if weak.is_empty() || WARNED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let d = KdfParams::DEFAULT;
+    eprintln!(
+        "farmvault: warning: passphrase slot{} {} of this vault use{} test-only weak Argon2id costs (below m={} KiB, t={}); run `farmvault passwd` without FARMVAULT_INSECURE_KDF_FOR_TESTS to replace it",
+        if weak.len() == 1 { "" } else { "s" },
+        weak.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
+        if weak.len() == 1 { "s" } else { "" },
+        d.m_kib,
+        d.t,
+    );
 }
 
 /// The vault directory the options name (it must exist and be private) and what

@@ -25,7 +25,9 @@ pub const MAX_SECRET_LEN: usize = 1024 * 1024;
 /// Longest TTL accepted (100 years): anything longer is a unit mistake.
 pub const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
-/// Checks an entry name: UTF-8 (by type), 1 to 1024 bytes, no control characters.
+/// Checks an entry name: UTF-8 (by type), 1 to 1024 bytes, no control characters
+/// and no bidirectional controls (`is_control_or_bidi`), since names are printed
+/// to terminals and a bidi control makes one name display as another.
 pub fn validate_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
         return Err(Error::invalid(format!(
@@ -37,6 +39,16 @@ pub fn validate_name(name: &str) -> Result<()> {
         return Err(Error::invalid(format!(
             "entry name {:?} contains a control character",
             name.escape_debug().to_string()
+        )));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| crate::credential::is_control_or_bidi(*c))
+    {
+        return Err(Error::invalid(format!(
+            "entry name {:?} contains the bidi control character U+{:04X}",
+            name.escape_debug().to_string(),
+            u32::from(c)
         )));
     }
     Ok(())

@@ -23,4 +23,5 @@ mod types;
 pub use config::{create, open, Config, DEFAULT_LOCK_TIMEOUT};
 pub use entries::{validate_name, MAX_NAME_LEN, MAX_SECRET_LEN, MAX_TTL};
 pub use handle::Vault;
+pub use recovery::MAX_RESTORE_LEN;
 pub use types::{Batch, Entry, EntryMeta, PutOptions, RotateOptions, SlotInfo};

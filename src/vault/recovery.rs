@@ -20,8 +20,44 @@ struct Recovered {
     report: RecoveryReport,
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(format!("reading backup {}", path.display()), e))
+/// Largest backup file `Config::restore` reads (1 GiB). A backup comes from
+/// elsewhere and its header declares an item count, not a size, so the cap is
+/// what keeps a huge or endless file (`/dev/zero`) from filling memory; the
+/// vault's own backup, which it wrote itself, is read whole.
+pub const MAX_RESTORE_LEN: u64 = 1 << 30;
+
+/// Reads a backup file, refusing one longer than `limit` bytes without reading
+/// past the limit, and one that does not start as a backup before reading on.
+fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io = |e| Error::io(format!("reading backup {}", path.display()), e);
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let too_long = || {
+        Error::invalid(format!(
+            "backup {} is larger than the limit of {limit} bytes a restore reads",
+            path.display()
+        ))
+    };
+    // A regular file says its size: refuse before reading any of it.
+    if f.metadata().map_err(io)?.len() > limit {
+        return Err(too_long());
+    }
+    let mut bytes = Vec::new();
+    (&mut f).take(4).read_to_end(&mut bytes).map_err(io)?;
+    if bytes != b"FVBK" {
+        return Err(Error::corrupt(
+            path,
+            "it is not a farmvault backup (no FVBK header)",
+        ));
+    }
+    f.take(limit.saturating_sub(4).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    // A pipe or a device does not: stop one byte past the limit.
+    if bytes.len() as u64 > limit {
+        return Err(too_long());
+    }
+    Ok(bytes)
 }
 
 /// Reads the snapshot at `snapshot_path` (and, for a vault's own backup, its
@@ -30,8 +66,9 @@ fn read_backup(
     snapshot_path: &Path,
     journal_path: Option<&Path>,
     unlock: &Unlock,
+    limit: u64,
 ) -> Result<Recovered> {
-    let bytes = read_file(snapshot_path)?;
+    let bytes = read_file(snapshot_path, limit)?;
     let snapshot = backup::parse_snapshot(&bytes).map_err(|w| Error::corrupt(snapshot_path, w))?;
     let header = snapshot
         .items
@@ -142,6 +179,7 @@ impl Config {
             &snapshot_path,
             Some(&dir.join(backup::JOURNAL_FILE)),
             unlock,
+            u64::MAX,
         )?;
         let moved = move_store_aside(&dir)?;
         let (vault, mut report) = rebuild(self, recovered)?;
@@ -158,7 +196,7 @@ impl Config {
             return Err(Error::AlreadyExists { path: dir });
         }
         Config::refuse_non_empty(&dir)?;
-        let recovered = read_backup(from, None, unlock)?;
+        let recovered = read_backup(from, None, unlock, MAX_RESTORE_LEN)?;
         fsio::create_private_dir(&dir)
             .map_err(|e| Error::io(format!("creating vault directory {}", dir.display()), e))?;
         rebuild(self, recovered)
@@ -198,6 +236,7 @@ impl Vault {
             &snapshot_path,
             Some(&store.path.join(backup::JOURNAL_FILE)),
             unlock,
+            u64::MAX,
         )?;
         let mut live = BTreeMap::new();
         for item in store.db.iter() {

@@ -144,6 +144,15 @@ pub struct SlotInfo {
     pub kdf: Option<KdfParams>,
 }
 
+impl SlotInfo {
+    /// True for a passphrase slot whose Argon2id costs are below the default
+    /// (`KdfParams::is_weak`): its passphrase is cheap to guess offline from a
+    /// copy of the vault. Key-file slots are never weak.
+    pub fn is_weak(&self) -> bool {
+        self.kdf.is_some_and(|k| k.is_weak())
+    }
+}
+
 /// Options of a data-key rotation.
 #[derive(Clone, Debug, Default)]
 pub struct RotateOptions {

@@ -636,9 +636,15 @@ fn tricky_cases() -> Vec<Case> {
             "tok \" \\ € 😀 \u{2028} </script>",
             Some(""),
         ),
-        script(Some(""), "h", "h", "ÿ\u{80}\u{a0}Ã©"),
+        script(Some(""), "https://h", "h", "ÿ\u{80}\u{a0}Ã©"),
         script(None, HOST, "Ã©", "0123456789abcdef"),
-        session(None, "x", "😀", "\u{ffff}\u{10ffff}", Some("\\u0041")),
+        session(
+            None,
+            "https://x",
+            "😀",
+            "\u{ffff}\u{10ffff}",
+            Some("\\u0041"),
+        ),
     ]
 }
 

@@ -21,6 +21,13 @@ fn bad_names_are_refused_by_every_call() {
         ("del\u{7f}", "control character"),
         ("c1\u{85}next-line", "control character"),
         ("\u{1b}[31mred", "control character"),
+        ("invoice\u{202e}fdp.exe", "bidi control character U+202E"),
+        ("a\u{202a}b", "U+202A"),
+        ("a\u{2066}b", "U+2066"),
+        ("a\u{2069}b", "U+2069"),
+        ("a\u{200e}b", "U+200E"),
+        ("a\u{200f}b", "U+200F"),
+        ("a\u{061c}b", "U+061C"),
     ];
     for (name, needle) in &cases {
         assert_invalid(v.put(name, b"x", &PutOptions::new()), needle);
@@ -225,4 +232,84 @@ fn a_create_refused_for_bad_kdf_costs_leaves_the_place_usable() {
     ));
     drop(v);
     assert_eq!(bytes_of(&fx.open(), "a"), b"x");
+}
+
+#[test]
+fn hosts_and_logins_that_would_mislead_or_leak_are_refused() {
+    let fx = Fx::empty();
+    let v = fx.create();
+    let sk = |host: &str| {
+        Credential::ScriptKey(ScriptKey {
+            host: host.into(),
+            script_name: "s".into(),
+            api_key: "k".into(),
+            http_proxy: None,
+        })
+    };
+    let st = |login: &str| {
+        Credential::SessionToken(SessionToken {
+            host: "https://site.example".into(),
+            login: login.into(),
+            session_token: "t".into(),
+            http_proxy: None,
+            session_metadata: None,
+        })
+    };
+    let cases = [
+        (
+            sk("https://jdoe:hunter2-PW@site.example"),
+            "holds credentials",
+        ),
+        (sk("https://jdoe@site.example/path"), "holds credentials"),
+        (sk("jdoe:hunter2-PW@site.example"), "holds credentials"),
+        (sk("site.example"), "not a URL"),
+        (sk("ftp://site.example"), "not an https:// URL"),
+        (sk("https://"), "names no server"),
+        (
+            sk("https://site\u{1b}[2J.example"),
+            "control or bidi character U+001B",
+        ),
+        (sk("https://site\u{202e}elpmaxe."), "U+202E"),
+        (st("jdoe\u{1b}]0;owned\u{7}"), "login contains the control"),
+        (st("jdoe\u{2067}"), "U+2067"),
+    ];
+    for (c, needle) in &cases {
+        let r = v.put_credential("c", c, &PutOptions::new());
+        if let Err(Error::InvalidArgument(m)) = &r {
+            assert!(!m.contains("hunter2-PW"), "the password is echoed: {m}");
+            assert!(!m.contains('\u{1b}'), "raw ESC: {m:?}");
+        }
+        assert_invalid(r, needle);
+    }
+    assert!(v.list("").unwrap().is_empty());
+    // http:// passes the library's check (on-site servers exist); the strict
+    // check refuses it unless asked, as the command line does.
+    v.put_credential(
+        "plain",
+        &sk("http://sg.internal.studio"),
+        &PutOptions::new(),
+    )
+    .unwrap();
+    assert_invalid(check_host("http://sg.internal.studio", false), "in clear");
+    check_host("http://sg.internal.studio", true).unwrap();
+    check_host("https://site.example:8443/sub", false).unwrap();
+}
+
+#[test]
+fn weak_kdf_costs_are_reported() {
+    assert!(!KdfParams::DEFAULT.is_weak());
+    assert!(KdfParams::new(8, 1, 1).unwrap().is_weak());
+    assert!(KdfParams::new(64 * 1024, 2, 1).unwrap().is_weak());
+    assert!(KdfParams::new(32 * 1024, 3, 4).unwrap().is_weak());
+    assert!(!KdfParams::new(256 * 1024, 3, 1).unwrap().is_weak());
+    let fx = Fx::empty();
+    let v = fx.create();
+    let slots = v.keyslots().unwrap();
+    assert!(slots.iter().any(SlotInfo::is_weak), "{slots:?}");
+    let kf = SlotInfo {
+        id: 9,
+        kind: "key_file",
+        kdf: None,
+    };
+    assert!(!kf.is_weak());
 }

@@ -270,3 +270,26 @@ def test_fixed_time_takes_aware_datetimes_only(tmp_path: Path) -> None:
     with farmvault.Vault.create(tmp_path / "v", passphrase=PW, kdf=CHEAP, fixed_time=when) as v:
         v.put("a", b"x")
         assert v.metadata("a").created == when
+
+
+def test_the_library_refuses_names_hosts_and_logins_that_mislead_or_leak(vault: farmvault.Vault) -> None:
+    # Refused by the library itself, so Python gets the same answers as the CLI.
+    for name in ["invoice\u202efdp.exe", "a\u2066b", "a\u200fb", "a\u061cb"]:
+        with pytest.raises(farmvault.InvalidArgument, match="bidi control character"):
+            vault.put(name, b"x")
+    bad_hosts = {
+        "https://jdoe:hunter2-PW@mysite.shotgrid.autodesk.com": "holds credentials",
+        "mysite.shotgrid.autodesk.com": "not a URL",
+        "https://mysite\x1b[2J.shotgrid.autodesk.com": "U\\+001B",
+    }
+    for host, needle in bad_hosts.items():
+        with pytest.raises(farmvault.InvalidArgument, match=needle) as e:
+            cred = farmvault.ScriptKey(host=host, script_name="render_farm", api_key="k", http_proxy=None)
+            vault.put_credential("k", cred)
+        assert "hunter2-PW" not in str(e.value)
+    with pytest.raises(farmvault.InvalidArgument, match="login contains"):
+        cred = farmvault.SessionToken(
+            host="https://mysite.shotgrid.autodesk.com", login="jdoe\x1b]0;x\x07", session_token="t"
+        )
+        vault.put_credential("s", cred)
+    assert vault.list() == []

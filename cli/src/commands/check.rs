@@ -49,7 +49,11 @@ pub fn run(g: &Global, a: &CheckArgs) -> Result<i32, CliError> {
     for (label, list) in [("expired", &expired), ("expiring", &expiring)] {
         for m in list {
             let when = output::expiry_cell(now, m.expires);
-            eprintln!("{label}: {} ({}, {when})", m.name, m.kind);
+            eprintln!(
+                "{label}: {} ({}, {when})",
+                output::printable(&m.name),
+                m.kind
+            );
         }
     }
     for id in &damaged {

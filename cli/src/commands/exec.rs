@@ -4,9 +4,9 @@
 //! Every secret is read (and the vault closed) before the command starts; an
 //! expired or missing entry stops here, before the job runs half-equipped.
 //! Secrets go into the child's environment block only: never its arguments,
-//! never a file. The child does not inherit FARMVAULT_KEY_FILE,
-//! FARMVAULT_PASSPHRASE_FILE, nor a grant's FARMVAULT_GRANT_FILE,
-//! FARMVAULT_GRANT_TOKEN (or the `--token-env` variable) and FARMVAULT_IDENTITY:
+//! never a file. The child inherits no variable that unlocks anything
+//! (`UNLOCK_VARS`: key file, passphrase files, a grant's bundle, token and farm
+//! identity, and the `--token-env` variable) unless `--pass-env VAR` names it:
 //! it gets the secrets it was given, not the means to open the vault or grant.
 //!
 //! With `--grant` / FARMVAULT_GRANT_FILE the values come from a job grant
@@ -21,6 +21,7 @@
 use crate::args::Global;
 use crate::error::{CliError, EXEC_CANNOT_RUN, EXEC_NOT_FOUND};
 use crate::source::{self, GrantSource, Source};
+use crate::unlock;
 use clap::Args;
 use farmvault::Field;
 use std::ffi::OsString;
@@ -36,6 +37,12 @@ pub struct ExecArgs {
     /// Read through a job grant.
     #[command(flatten)]
     pub source: GrantSource,
+    /// Let the child inherit VAR, one of the variables that unlock a vault or a
+    /// grant (FARMVAULT_KEY_FILE, FARMVAULT_PASSPHRASE_FILE, FARMVAULT_NEW_PASSPHRASE_FILE,
+    /// FARMVAULT_KEEP_PASSPHRASE_FILE, FARMVAULT_GRANT_FILE, FARMVAULT_GRANT_TOKEN,
+    /// FARMVAULT_IDENTITY, the --token-env variable), which are otherwise removed. Repeatable.
+    #[arg(long = "pass-env", value_name = "VAR")]
+    pub pass_env: Vec<String>,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -84,10 +91,14 @@ pub fn parse_env_spec(s: &str) -> Result<EnvSpec, String> {
     })
 }
 
-/// Variables the child does not inherit (besides the `--token-env` one).
-const UNLOCK_VARS: [&str; 5] = [
+/// Variables the child does not inherit (besides the `--token-env` one): every
+/// one that unlocks a vault or a grant, or names what does.
+const UNLOCK_VARS: [&str; 8] = [
     "FARMVAULT_KEY_FILE",
     "FARMVAULT_PASSPHRASE_FILE",
+    unlock::PLAIN_PASSPHRASE_ENV,
+    unlock::NEW_PASSPHRASE_FILE_ENV,
+    unlock::KEEP_PASSPHRASE_FILE_ENV,
     source::GRANT_FILE_ENV,
     source::TOKEN_ENV,
     source::IDENTITY_ENV,
@@ -95,6 +106,18 @@ const UNLOCK_VARS: [&str; 5] = [
 
 /// Runs the command; returns only on failure to start it (Unix) or with its status.
 pub fn run(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
+    let stripped: Vec<&str> = UNLOCK_VARS
+        .iter()
+        .copied()
+        .chain(a.source.token_env.as_deref())
+        .collect();
+    // A name that is not stripped anyway is most likely a typo of one that is.
+    if let Some(other) = a.pass_env.iter().find(|v| !stripped.contains(&v.as_str())) {
+        return Err(CliError::usage(
+            format!("--pass-env {other:?} is not a variable that exec removes"),
+            format!("name one of {}", stripped.join(", ")),
+        ));
+    }
     let mut values: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::with_capacity(a.env.len());
     {
         let source = Source::open(g, &a.source)?;
@@ -121,10 +144,9 @@ pub fn run(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
         .ok_or_else(|| CliError::usage("no command to run", "add `-- COMMAND ARGS`"))?;
     let mut cmd = Command::new(program);
     cmd.args(args);
-    for var in UNLOCK_VARS
-        .iter()
-        .copied()
-        .chain(a.source.token_env.as_deref())
+    for var in stripped
+        .into_iter()
+        .filter(|v| !a.pass_env.iter().any(|p| p == v))
     {
         cmd.env_remove(var);
     }

@@ -43,21 +43,26 @@ fn parse_field(s: &str) -> Result<Field, String> {
 /// `get NAME`, from the vault or through a grant.
 pub fn run(g: &Global, a: &GetArgs) -> Result<i32, CliError> {
     farmvault::validate_name(&a.name)?;
+    // Refuse a terminal before any prompt: a passphrase typed for a secret that
+    // will not be printed is a passphrase typed for nothing.
+    let prints_secret = match (a.json, a.field) {
+        (true, None) => true,
+        (_, field) => field.unwrap_or(Field::Secret).is_secret(),
+    };
+    if prints_secret {
+        guard_terminal(a.reveal, "a secret")?;
+    }
     let source = Source::open(g, &a.source)?;
     let entry = source.get(&a.name)?;
     let now = source.now();
     match (a.json, a.field) {
         (true, None) => {
-            guard_terminal(a.reveal, "a secret")?;
             let text = output::entry_json(&entry.meta, &entry.credential, now);
             write_out(text.as_bytes(), a.no_newline)?;
         }
         (json, field) => {
             let field = field.unwrap_or(Field::Secret);
             let value = field_value(&a.name, &entry.credential, field)?;
-            if field.is_secret() {
-                guard_terminal(a.reveal, "a secret")?;
-            }
             if json {
                 let (text, encoding) = output::text_of(value);
                 let v = serde_json::json!({

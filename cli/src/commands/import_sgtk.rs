@@ -26,9 +26,9 @@ pub struct ImportSgtkArgs {
 /// protocol-0 pickle) or a `TANK_CONTEXT` (JSON with `_current_user`).
 pub fn run(g: &Global, a: &ImportSgtkArgs) -> Result<i32, CliError> {
     farmvault::validate_name(&a.name)?;
-    let mut bytes = prompt::stdin_all("the serialized user")?;
-    // `print(serialize_user(user))` adds a newline that is not part of the payload.
-    prompt::strip_newline(&mut bytes);
+    // `print(serialize_user(user))` adds a newline that is not part of the
+    // payload: `stdin_bounded` strips it.
+    let bytes = prompt::stdin_bounded("the serialized user", sgtk::MAX_INPUT_LEN)?;
     let text = prompt::text(bytes, "the serialized user")?;
     let credential = if text.expose().contains("\"_current_user\"") {
         sgtk::parse_tank_context(text.expose())?

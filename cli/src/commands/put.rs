@@ -41,9 +41,12 @@ pub struct PutArgs {
     /// Credential kind.
     #[arg(long, value_enum, default_value = "opaque")]
     pub kind: KindArg,
-    /// Site URL (script_key, session_token, login_password).
+    /// Site URL (script_key, session_token, login_password): https://, without user:password@.
     #[arg(long)]
     pub host: Option<String>,
+    /// Accept an http:// --host, whose credential then crosses the network in clear.
+    #[arg(long, requires = "host")]
+    pub allow_http: bool,
     /// User login (session_token, login_password).
     #[arg(long)]
     pub login: Option<String>,
@@ -148,6 +151,9 @@ pub fn run(g: &Global, a: PutArgs) -> Result<i32, CliError> {
     let kind = kind_of(a.kind);
     // Check the flags before asking for anything.
     check_flags(&a, kind)?;
+    if let Some(host) = a.host.as_deref().filter(|h| !h.is_empty()) {
+        farmvault::check_host(host, a.allow_http)?;
+    }
     let proxy = proxy_of(g, &a)?;
     let metadata = match &a.session_metadata_file {
         Some(path) => {

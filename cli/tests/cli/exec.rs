@@ -179,3 +179,55 @@ fn exit_statuses_pass_through_and_failures_stop_before_the_child() {
         .expect(code::OK);
     env.fails(&["exec", "--env", "K=nul", "--", "true"], code::USAGE);
 }
+
+/// The FARMVAULT_ variables an exec child sees, sorted, one per line.
+fn unlock_vars_seen(env: &Env, extra: &[&str]) -> crate::common::Run {
+    let mut cmd = env.cmd();
+    for var in [
+        "FARMVAULT_NEW_PASSPHRASE_FILE",
+        "FARMVAULT_KEEP_PASSPHRASE_FILE",
+        "FARMVAULT_GRANT_TOKEN",
+    ] {
+        cmd.env(var, env.path("unused"));
+    }
+    cmd.args(["exec", "--env", "SG_KEY=shotgun/farm:api_key"])
+        .args(extra)
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "env | grep '^FARMVAULT_' | cut -d= -f1 | grep -v -e '^FARMVAULT_PATH$' -e '^FARMVAULT_INSECURE_KDF_FOR_TESTS$' | sort",
+        ]);
+    common::run(&mut cmd, None)
+}
+
+#[test]
+fn the_child_inherits_no_unlocking_variable_unless_passed_by_name() {
+    let env = env_with_key();
+    let r = unlock_vars_seen(&env, &[]).expect(code::OK);
+    assert_eq!(r.stdout, "", "the child inherits the means to unlock");
+
+    let r = unlock_vars_seen(
+        &env,
+        &[
+            "--pass-env",
+            "FARMVAULT_PASSPHRASE_FILE",
+            "--pass-env",
+            "FARMVAULT_KEEP_PASSPHRASE_FILE",
+        ],
+    )
+    .expect(code::OK);
+    assert_eq!(
+        r.stdout,
+        "FARMVAULT_KEEP_PASSPHRASE_FILE\nFARMVAULT_PASSPHRASE_FILE\n"
+    );
+
+    // A variable exec does not remove is refused, so a typo is not silently ignored.
+    let r =
+        unlock_vars_seen(&env, &["--pass-env", "FARMVAULT_PASSPHRASE_FIEL"]).expect(code::USAGE);
+    assert!(
+        r.stderr.contains("FARMVAULT_PASSPHRASE_FIEL"),
+        "{}",
+        r.stderr
+    );
+}

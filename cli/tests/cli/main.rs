@@ -8,6 +8,7 @@ mod common;
 mod entries;
 mod exec;
 mod grant;
+mod hardening;
 mod key_file_perms;
 mod keys;
 mod memory_lock;

@@ -218,3 +218,27 @@ fn secrets_are_not_printed_to_a_terminal_without_reveal() {
     assert_eq!(status, code::OK);
     assert!(out.contains(common::HOST), "{out}");
 }
+
+#[test]
+fn get_refuses_a_terminal_before_asking_for_the_passphrase() {
+    let env = Env::with_vault();
+    env.put_script_key("k", "terminal-secret-6", &[])
+        .expect(code::OK);
+    let Some(mut t) = Pty::spawn(&env, &["get", "k"], NO_PASSPHRASE_FILE) else {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    };
+    // A build that prompts first waits at the prompt: answer it, so the test
+    // ends either way and then fails on what the terminal showed.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while t.child.try_wait().expect("try_wait").is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if t.child.try_wait().expect("try_wait").is_none() {
+        t.type_line(PW);
+    }
+    let (status, out) = t.finish();
+    assert_eq!(status, code::INSECURE, "{out}");
+    assert!(!out.contains("Passphrase for"), "prompted first: {out}");
+    assert!(!out.contains("terminal-secret-6"), "{out}");
+}
