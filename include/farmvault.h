@@ -148,7 +148,8 @@ enum fv_result
      */
     FV_NOT_FOUND = 1,
     /**
-     * The entry's TTL has run out; it has been removed. Refresh it and store it again.
+     * The entry's TTL has run out (it stays stored, and every read says so, until a
+     * purge removes it or a put replaces it). Refresh it and store it again.
      */
     FV_EXPIRED = 2,
     /**
@@ -565,7 +566,11 @@ FV_MUST_USE fv_result fv_options_set_lock_timeout_ms(fv_options *opts, uint64_t 
  * the system clock. Expiry checks, TTLs and timestamps of a handle opened with
  * these options then use that instant. For tests and dry runs ("is this entry
  * still valid at the job's start time?"): a TTL is a freshness aid, not an access
- * control, so on a vault this grants nothing the key does not. A job grant opened
+ * control, so on a vault this grants nothing the key does not. The pinned time
+ * changes what the handle answers, never what is stored: reads never remove an
+ * entry, and `fv_vault_purge_expired` removes only what is expired at the
+ * system's time too; puts and renewals count their TTL from the pinned instant,
+ * as the caller asked. A job grant opened
  * with these options measures its claim-by deadline and use window against it too
  * (and records a first open at that instant): a grant's windows hold only against
  * callers that leave the clock alone (docs/SECURITY.md).
@@ -708,9 +713,11 @@ fv_result fv_vault_put_credential(fv_vault *vault,
  * Reads the entry `name` with its credential.
  *
  * `out`: receives an own `fv_entry *`; free it with `fv_entry_free`.
- * Returns FV_NOT_FOUND; FV_EXPIRED if its TTL has run out (the entry is removed:
- * refresh the credential and store it again); FV_TAMPERED if it fails
- * authentication; FV_INVALID_ARGUMENT, FV_IO.
+ * Returns FV_NOT_FOUND; FV_EXPIRED if its TTL has run out on the handle's clock
+ * (refresh the credential and store it again; a read never removes an entry, so
+ * every reader is told FV_EXPIRED until `fv_vault_purge_expired` or a put
+ * removes or replaces it); FV_TAMPERED if it fails authentication;
+ * FV_INVALID_ARGUMENT, FV_IO.
  */
 FV_MUST_USE fv_result fv_vault_get(const fv_vault *vault, const char *name, fv_entry **out);
 
@@ -743,7 +750,8 @@ FV_MUST_USE fv_result fv_vault_metadata(const fv_vault *vault, const char *name,
 
 /**
  * Lists the entries whose name starts with `prefix` (NULL or "": all), sorted by
- * name, metadata only, expired ones included (check `fv_entry_expires`).
+ * name, metadata only, expired ones included until a purge removes them (check
+ * `fv_entry_expires`: those a get answers FV_EXPIRED).
  *
  * `out`: receives an own `fv_list *`; free it with `fv_list_free`.
  * Returns FV_INVALID_ARGUMENT, FV_IO.
@@ -758,15 +766,20 @@ FV_MUST_USE fv_result fv_vault_list(const fv_vault *vault, const char *prefix, f
 FV_MUST_USE fv_result fv_vault_delete(fv_vault *vault, const char *name);
 
 /**
- * Gives the entry `name` a new TTL of `ttl_secs` from now (0: never expires).
+ * Gives the entry `name` a new TTL of `ttl_secs` from now (0: never expires). An
+ * entry that has already expired is not revived: renewal extends a live
+ * credential, and one whose TTL ran out needs a fresh value (put it again).
  *
- * Returns FV_NOT_FOUND; FV_EXPIRED if it has already expired (store it again);
- * FV_INVALID_ARGUMENT, FV_IO, FV_READ_ONLY.
+ * Returns FV_NOT_FOUND; FV_EXPIRED if it has already expired (nothing is
+ * written; store it again); FV_INVALID_ARGUMENT, FV_IO, FV_READ_ONLY.
  */
 FV_MUST_USE fv_result fv_vault_renew(fv_vault *vault, const char *name, uint64_t ttl_secs);
 
 /**
- * Removes every expired entry, without decrypting any.
+ * Removes every expired entry, without decrypting any: the only call that removes
+ * an entry because it expired. On a handle opened with `fv_options_set_fixed_time`
+ * it removes only entries expired at both that instant and the system's time, so
+ * a pinned clock never removes an entry other users still read as live.
  *
  * `removed_out`: receives the number of entries removed.
  * Returns FV_IO, FV_INVALID_ARGUMENT, FV_READ_ONLY.
@@ -1036,7 +1049,8 @@ uint64_t fv_entry_updated(const fv_entry *entry);
 
 /**
  * When the entry expires, in seconds since 1970 (UTC); 0 if it never does.
- * Entries of a list may already have expired (a read would remove them).
+ * Entries of a list may already have expired (a read of one answers FV_EXPIRED;
+ * `fv_vault_purge_expired` removes them).
  *
  * Returns 0 (with a message) if `entry` is NULL or freed.
  */

@@ -22,7 +22,8 @@ pub enum Error {
         /// The entry name that was asked for.
         name: String,
     },
-    /// The entry existed but its TTL has run out; it has been removed. Refresh it.
+    /// The entry exists but its TTL has run out; every read says so until a purge,
+    /// put or delete removes or replaces it. Refresh it.
     #[error("entry {name:?} expired at {expired_at} (unix seconds); refresh it")]
     Expired {
         /// The entry (or grant) that expired.

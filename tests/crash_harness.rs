@@ -61,8 +61,9 @@ use std::time::{Duration, Instant};
 const CHILD: &str = "FARMVAULT_CRASH_CHILD";
 /// Marks the child's lines among libtest's own output.
 const TAG: &str = "FVCH";
-/// The child's clock: far after the parent's `T0`, so the parent never sees an
-/// entry as expired (a parent read would then remove it) while the child purges.
+/// The child's clock: far after the parent's `T0`, so the parent, whose snapshot
+/// reads every entry and wants each read clean, never sees an entry as expired
+/// while the child purges.
 const CHILD_T: u64 = T0 + 10_000_000;
 
 /// A tiny xorshift; the seed is printed so a failure can be replayed.

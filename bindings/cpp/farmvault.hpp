@@ -65,7 +65,7 @@ public:
     explicit NotFound(const std::string &message) : Error(FV_NOT_FOUND, message) {}
 };
 
-/// The entry's TTL ran out (FV_EXPIRED); it has been removed. Refresh the credential.
+/// The entry's TTL ran out (FV_EXPIRED); it stays stored until a purge. Refresh the credential.
 class Expired : public Error {
 public:
     explicit Expired(const std::string &message) : Error(FV_EXPIRED, message) {}

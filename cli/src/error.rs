@@ -23,7 +23,7 @@ pub const FAILURE: i32 = 1;
 pub const USAGE: i32 = 2;
 /// No entry of that name, or the entry has no such field.
 pub const NOT_FOUND: i32 = 3;
-/// The entry's TTL has run out (it has been removed): refresh it. Also a job
+/// The entry's TTL has run out (it stays until a purge; every read says so): refresh it. Also a job
 /// grant past its claim-by deadline or use window.
 pub const EXPIRED: i32 = 4;
 /// The passphrase or key file does not open this vault; or the token or farm
@@ -56,7 +56,7 @@ Exit status:
   2    usage: bad flag, argument, duration, field or entry name;
        or this host does not match the grant's host pattern
   3    no such entry, or the entry has no such field
-  4    the entry has expired (and was removed): store a fresh one;
+  4    the entry has expired (it stays until `purge`): store a fresh one;
        or the grant is past its claim-by deadline or use window
   5    wrong passphrase or key file; or the grant's token / farm identity
   6    the vault is locked by another process (see --lock-timeout)
@@ -131,11 +131,8 @@ impl From<Error> for CliError {
             ),
             Error::Expired { name, expired_at } => CliError::new(
                 EXPIRED,
-                format!(
-                    "entry {name:?} expired at {} and has been removed",
-                    rfc3339(expired_at)
-                ),
-                "store a fresh one with `farmvault put` or `farmvault import-sgtk`",
+                format!("entry {name:?} expired at {}", rfc3339(expired_at)),
+                "store a fresh one with `farmvault put` or `farmvault import-sgtk`; `farmvault purge` removes expired entries",
             ),
             Error::WrongKey { path } => CliError::new(
                 WRONG_KEY,

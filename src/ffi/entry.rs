@@ -313,7 +313,8 @@ ffi_fn! {
 
 ffi_fn! {
     /// When the entry expires, in seconds since 1970 (UTC); 0 if it never does.
-    /// Entries of a list may already have expired (a read would remove them).
+    /// Entries of a list may already have expired (a read of one answers FV_EXPIRED;
+    /// `fv_vault_purge_expired` removes them).
     ///
     /// Returns 0 (with a message) if `entry` is NULL or freed.
     fn fv_entry_expires(entry: *const fv_entry) -> u64 {

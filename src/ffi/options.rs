@@ -126,7 +126,11 @@ ffi_fn! {
     /// the system clock. Expiry checks, TTLs and timestamps of a handle opened with
     /// these options then use that instant. For tests and dry runs ("is this entry
     /// still valid at the job's start time?"): a TTL is a freshness aid, not an access
-    /// control, so on a vault this grants nothing the key does not. A job grant opened
+    /// control, so on a vault this grants nothing the key does not. The pinned time
+    /// changes what the handle answers, never what is stored: reads never remove an
+    /// entry, and `fv_vault_purge_expired` removes only what is expired at the
+    /// system's time too; puts and renewals count their TTL from the pinned instant,
+    /// as the caller asked. A job grant opened
     /// with these options measures its claim-by deadline and use window against it too
     /// (and records a first open at that instant): a grant's windows hold only against
     /// callers that leave the clock alone (docs/SECURITY.md).

@@ -19,7 +19,8 @@ pub enum fv_result {
     FV_OK = 0,
     /// No entry of that name, or the credential has no value for the field asked for.
     FV_NOT_FOUND = 1,
-    /// The entry's TTL has run out; it has been removed. Refresh it and store it again.
+    /// The entry's TTL has run out (it stays stored, and every read says so, until a
+    /// purge removes it or a put replaces it). Refresh it and store it again.
     FV_EXPIRED = 2,
     /// The passphrase or key file does not open this vault; for a grant, the
     /// token or farm identity does not open it.

@@ -240,9 +240,11 @@ ffi_fn! {
     /// Reads the entry `name` with its credential.
     ///
     /// `out`: receives an own `fv_entry *`; free it with `fv_entry_free`.
-    /// Returns FV_NOT_FOUND; FV_EXPIRED if its TTL has run out (the entry is removed:
-    /// refresh the credential and store it again); FV_TAMPERED if it fails
-    /// authentication; FV_INVALID_ARGUMENT, FV_IO.
+    /// Returns FV_NOT_FOUND; FV_EXPIRED if its TTL has run out on the handle's clock
+    /// (refresh the credential and store it again; a read never removes an entry, so
+    /// every reader is told FV_EXPIRED until `fv_vault_purge_expired` or a put
+    /// removes or replaces it); FV_TAMPERED if it fails authentication;
+    /// FV_INVALID_ARGUMENT, FV_IO.
     fn fv_vault_get(vault: *const fv_vault, name: *const c_char, out: *mut *mut fv_entry) -> fv_result {
         let out = try_out!(out);
         let vault = try_arc!(vault);
@@ -298,7 +300,8 @@ ffi_fn! {
 
 ffi_fn! {
     /// Lists the entries whose name starts with `prefix` (NULL or "": all), sorted by
-    /// name, metadata only, expired ones included (check `fv_entry_expires`).
+    /// name, metadata only, expired ones included until a purge removes them (check
+    /// `fv_entry_expires`: those a get answers FV_EXPIRED).
     ///
     /// `out`: receives an own `fv_list *`; free it with `fv_list_free`.
     /// Returns FV_INVALID_ARGUMENT, FV_IO.
@@ -324,10 +327,12 @@ ffi_fn! {
 }
 
 ffi_fn! {
-    /// Gives the entry `name` a new TTL of `ttl_secs` from now (0: never expires).
+    /// Gives the entry `name` a new TTL of `ttl_secs` from now (0: never expires). An
+    /// entry that has already expired is not revived: renewal extends a live
+    /// credential, and one whose TTL ran out needs a fresh value (put it again).
     ///
-    /// Returns FV_NOT_FOUND; FV_EXPIRED if it has already expired (store it again);
-    /// FV_INVALID_ARGUMENT, FV_IO, FV_READ_ONLY.
+    /// Returns FV_NOT_FOUND; FV_EXPIRED if it has already expired (nothing is
+    /// written; store it again); FV_INVALID_ARGUMENT, FV_IO, FV_READ_ONLY.
     fn fv_vault_renew(vault: *mut fv_vault, name: *const c_char, ttl_secs: u64) -> fv_result {
         let vault = try_arc!(vault);
         vault.writer()?.renew(try_cstr!(name, FV_MAX_NAME_LEN), ttl(ttl_secs))?;
@@ -336,7 +341,10 @@ ffi_fn! {
 }
 
 ffi_fn! {
-    /// Removes every expired entry, without decrypting any.
+    /// Removes every expired entry, without decrypting any: the only call that removes
+    /// an entry because it expired. On a handle opened with `fv_options_set_fixed_time`
+    /// it removes only entries expired at both that instant and the system's time, so
+    /// a pinned clock never removes an entry other users still read as live.
     ///
     /// `removed_out`: receives the number of entries removed.
     /// Returns FV_IO, FV_INVALID_ARGUMENT, FV_READ_ONLY.

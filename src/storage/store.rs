@@ -25,9 +25,8 @@ pub(crate) struct Store {
     pub(crate) keys: RwLock<Option<Arc<Keys>>>,
     /// Serialises header changes (passphrase, key files, rotation, grants).
     pub(crate) admin: Mutex<()>,
-    /// Serialises the read-modify-writes of entries (put, batch, renew, purge,
-    /// removal of an expired entry on read), so none acts on a record that a
-    /// racing write has replaced. Taken after `keys`; never held across a flush.
+    /// Serialises the read-modify-writes of entries (put, batch, renew, purge), so
+    /// none acts on a record that a racing write has replaced. Taken after `keys`; never held across a flush.
     pub(crate) writes: Mutex<()>,
     /// The backup journal, once a handle has unlocked the vault (its MACs need
     /// the keys). Taken after `writes`.

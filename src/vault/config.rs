@@ -49,7 +49,11 @@ impl Config {
         self
     }
 
-    /// The clock expiries are measured against (tests pass a `ManualClock`).
+    /// The clock expiries are measured against (tests pass a `ManualClock`). A
+    /// simulated clock changes what this handle's caller is told, never what is
+    /// stored: reads never remove an entry, and `Vault::purge_expired` removes only
+    /// what is expired on the system clock too. TTLs of this handle's puts and
+    /// renewals count from this clock, which is the caller's choice.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Config {
         self.clock = clock;
         self

@@ -6,7 +6,7 @@
 
 use super::handle::{flush, Changes, Vault};
 use super::types::{Batch, Entry, EntryMeta, PutOptions};
-use crate::clock::UnixTime;
+use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::credential::Credential;
 use crate::error::{Error, Result};
 use crate::format::{
@@ -165,13 +165,11 @@ impl Vault {
         Ok(Opened { meta, payload })
     }
 
-    /// Reads and authenticates `name`; `Expired` removes it.
+    /// Reads and authenticates `name`; `Expired` if its expiry has passed on this
+    /// handle's clock. Never writes: every reader of an expired entry is told
+    /// `Expired` until a purge, put or delete removes or replaces it, and a handle
+    /// on a simulated clock changes what its caller is told, never what is stored.
     fn read(&self, keys: &Keys, name: &str) -> Result<(Opened, [u8; 32])> {
-        self.read_inner(keys, name, false)
-    }
-
-    /// `read`, for callers that may hold the entry write lock (`writes_held`).
-    fn read_inner(&self, keys: &Keys, name: &str, writes_held: bool) -> Result<(Opened, [u8; 32])> {
         validate_name(name)?;
         let blind = keys.blind(name);
         let record = self
@@ -189,17 +187,6 @@ impl Vault {
             });
         }
         if let Some(exp) = opened.meta.expires.filter(|e| self.now() >= *e) {
-            // Best effort: a purge catches what this misses. Not flushed: losing the
-            // removal in a crash only means the next read removes it again. Only
-            // if the record is still the one read: a racing put must not be lost.
-            let _writes = (!writes_held).then(|| self.store.lock_writes());
-            let current = self.store.db.get(entry_key(&blind));
-            if matches!(&current, Ok(Some(r)) if *r == record) {
-                let mut b = Changes::default();
-                b.remove(&entry_key(&blind)[..]);
-                b.remove(&expiry_key(exp, &blind)[..]);
-                let _ = self.commit(b);
-            }
             return Err(Error::Expired {
                 name: name.to_owned(),
                 expired_at: exp.secs(),
@@ -219,7 +206,10 @@ impl Vault {
         }
     }
 
-    /// Stores opaque bytes under `name`, replacing what was there.
+    /// Stores opaque bytes under `name`, replacing what was there (an expired entry
+    /// included). The TTL counts from this handle's clock: on a simulated clock
+    /// (`Config::clock`) the stored expiry is relative to that instant, which is the
+    /// caller's explicit choice.
     pub fn put(&self, name: &str, secret: &[u8], options: &PutOptions) -> Result<()> {
         self.put_credential(
             name,
@@ -334,7 +324,10 @@ impl Vault {
         Ok(())
     }
 
-    /// Reads `name`. An expired entry is removed and reported as `Expired`.
+    /// Reads `name`. An entry whose expiry has passed on this handle's clock is
+    /// `Expired` (naming when it expired) for every reader, and stays in the store
+    /// until `purge_expired`, a put or a delete removes or replaces it: a read never
+    /// writes.
     pub fn get(&self, name: &str) -> Result<Entry> {
         let keys = self.keys();
         let (opened, _) = self.read(&keys, name)?;
@@ -352,7 +345,8 @@ impl Vault {
         })
     }
 
-    /// Metadata of `name` (kind, host, times), never the secret.
+    /// Metadata of `name` (kind, host, times), never the secret. Follows `get`'s
+    /// rule: an expired entry is `Expired`, and the read leaves it in place.
     pub fn metadata(&self, name: &str) -> Result<EntryMeta> {
         let keys = self.keys();
         let (opened, _) = self.read(&keys, name)?;
@@ -367,13 +361,17 @@ impl Vault {
     }
 
     /// Sets a new TTL on `name` from now (`None`: never expires). An entry that has
-    /// already expired cannot be renewed: it is `Expired`; store it again.
+    /// already expired on this handle's clock cannot be renewed: it is `Expired`, as
+    /// `get` says, and stays as it was; store a fresh one with a put. Renewal extends
+    /// a live credential; reviving one whose TTL ran out (a session the server may
+    /// already have ended) would hand jobs a stale secret as fresh. On a handle with
+    /// a simulated clock the new expiry counts from that clock: the caller's choice.
     pub fn renew(&self, name: &str, ttl: Option<Duration>) -> Result<EntryMeta> {
         let now = self.now();
         let expires = expiry_for(now, ttl)?;
         let keys = self.keys();
         let writes = self.store.lock_writes();
-        let (opened, blind) = self.read_inner(&keys, name, true)?;
+        let (opened, blind) = self.read(&keys, name)?;
         let mut batch = Changes::default();
         let mut staged = HashMap::new();
         staged.insert(blind, Some((opened.meta.created, opened.meta.expires)));
@@ -456,8 +454,10 @@ impl Vault {
     }
 
     /// Entries whose name starts with `prefix` (`""` for all), sorted by name,
-    /// expired ones included (check `EntryMeta::is_expired_at`). Entries that fail
-    /// authentication are left out: `damaged()` lists them.
+    /// expired ones included until a purge removes them (check
+    /// `EntryMeta::is_expired_at` against `now()`: the entries `get` would call
+    /// `Expired`). Entries that fail authentication are left out: `damaged()` lists
+    /// them.
     pub fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>> {
         let keys = self.keys();
         let mut out = Vec::new();
@@ -504,9 +504,16 @@ impl Vault {
     }
 
     /// Removes every entry whose expiry has passed, through the expiry index and
-    /// without decrypting; returns how many entries it removed.
+    /// without decrypting; returns how many entries it removed. The only operation
+    /// that removes an entry because it expired (reads report `Expired` and leave it).
+    ///
+    /// "Passed" means on both this handle's clock and the system clock: a handle on
+    /// a simulated clock (`Config::clock`) purges only what is expired at the real
+    /// time too, so a clock pinned in the future never removes an entry other users
+    /// of the vault still read as live, and a clock pinned in the past never removes
+    /// one its own caller is told is live. On the system clock both are the same.
     pub fn purge_expired(&self) -> Result<usize> {
-        let now = self.now();
+        let now = self.now().min(SystemClock.now());
         let _keys = self.keys();
         let writes = self.store.lock_writes();
         let db = &self.store.db;

@@ -659,15 +659,21 @@ fn list_batch_renew_expiry_and_purge() {
         assert_eq!(fv_vault_get(later, c"job/b".as_ptr(), &mut e), FV_OK);
         fv_entry_free(e);
         let much_later = open(dir.path(), t0 + 101);
-        let mut e = null_mut();
-        fails(
-            fv_vault_get(much_later, c"job/b".as_ptr(), &mut e),
-            FV_EXPIRED,
-            "job/b",
-        );
+        for _ in 0..2 {
+            let mut e = null_mut();
+            fails(
+                fv_vault_get(much_later, c"job/b".as_ptr(), &mut e),
+                FV_EXPIRED,
+                "job/b",
+            );
+            assert!(e.is_null());
+        }
         let mut removed = 99;
         assert_eq!(fv_vault_purge_expired(much_later, &mut removed), FV_OK);
-        assert_eq!(removed, 1, "job/a (job/b was removed by the read)");
+        assert_eq!(
+            removed, 2,
+            "job/a and job/b: the reads left job/b for the purge"
+        );
         fails(
             fv_vault_renew(much_later, c"job/a".as_ptr(), 5),
             FV_NOT_FOUND,
@@ -687,6 +693,106 @@ fn list_batch_renew_expiry_and_purge() {
         for v in [vault, later, much_later] {
             fv_vault_close(v);
         }
+    }
+}
+
+/// Every way the C ABI reads `name` answers FV_EXPIRED, and writes no out-param.
+///
+/// # Safety
+/// `vault` is a live handle.
+unsafe fn every_read_is_expired(vault: *const fv_vault, name: &std::ffi::CStr) {
+    // SAFETY: the caller's live handle; live C string and locals.
+    unsafe {
+        let mut e = null_mut();
+        fails(
+            fv_vault_get(vault, name.as_ptr(), &mut e),
+            FV_EXPIRED,
+            "expired",
+        );
+        assert!(e.is_null());
+        let mut view = std::mem::MaybeUninit::<fv_entry_view>::uninit();
+        let size = std::mem::size_of::<fv_entry_view>();
+        let r = fv_vault_get_view(vault, name.as_ptr(), &mut e, view.as_mut_ptr(), size);
+        fails(r, FV_EXPIRED, "expired");
+        assert!(e.is_null());
+        fails(
+            fv_vault_metadata(vault, name.as_ptr(), &mut e),
+            FV_EXPIRED,
+            "expired",
+        );
+        assert!(e.is_null());
+    }
+}
+
+#[test]
+fn two_handles_reading_one_expired_entry_are_both_told_expired() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = 2_000_000;
+    let writer = create(dir.path(), t0);
+    // SAFETY: literals, live locals and live handles.
+    unsafe {
+        assert_eq!(
+            fv_vault_put(writer, c"tok".as_ptr(), b"t".as_ptr(), 1, 10),
+            FV_OK
+        );
+        let a = open(dir.path(), t0 + 10);
+        let b = open(dir.path(), t0 + 10);
+        for _ in 0..2 {
+            every_read_is_expired(a, c"tok");
+            every_read_is_expired(b, c"tok");
+        }
+        // Still stored: listed, and removed by a purge only.
+        let mut list = null_mut();
+        assert_eq!(fv_vault_list(b, null(), &mut list), FV_OK);
+        assert_eq!(fv_list_len(list), 1);
+        assert_eq!(fv_entry_expires(fv_list_get(list, 0)), t0 + 10);
+        fv_list_free(list);
+        let mut removed = 0;
+        assert_eq!(fv_vault_purge_expired(a, &mut removed), FV_OK);
+        assert_eq!(removed, 1);
+        let mut e = null_mut();
+        fails(
+            fv_vault_get(b, c"tok".as_ptr(), &mut e),
+            FV_NOT_FOUND,
+            "tok",
+        );
+        for v in [writer, a, b] {
+            fv_vault_close(v);
+        }
+    }
+}
+
+#[test]
+fn a_fixed_time_handle_never_removes_entries_live_at_the_system_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let real_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // 0: the system clock.
+    let real = create(dir.path(), 0);
+    // SAFETY: literals, live locals and live handles.
+    unsafe {
+        assert_eq!(
+            fv_vault_put(real, c"job/a".as_ptr(), b"a".as_ptr(), 1, 3600),
+            FV_OK
+        );
+        let ahead = open(dir.path(), real_now + 7200);
+        every_read_is_expired(ahead, c"job/a");
+        let mut removed = 99;
+        assert_eq!(fv_vault_purge_expired(ahead, &mut removed), FV_OK);
+        assert_eq!(removed, 0, "live on the system clock: kept");
+        fv_vault_close(ahead);
+        let mut e = null_mut();
+        assert_eq!(
+            fv_vault_get(real, c"job/a".as_ptr(), &mut e),
+            FV_OK,
+            "{}",
+            msg()
+        );
+        assert_eq!(field(e, fv_field::Secret).unwrap(), b"a");
+        fv_entry_free(e);
+        fv_vault_close(real);
     }
 }
 

@@ -1,6 +1,6 @@
 //! One handle shared by threads: mixed puts and gets lose nothing and tear
-//! nothing, and the read-modify-write operations (purge, the removal of an
-//! expired entry on read, renew) never undo a write that raced with them.
+//! nothing, reads of an expired entry never disturb a write that races with them,
+//! and the read-modify-write operations (purge, renew) never undo one.
 
 use crate::support::*;
 use farmvault::*;
@@ -208,7 +208,7 @@ fn a_purge_never_removes_a_write_that_raced_with_it() {
 }
 
 #[test]
-fn removing_an_expired_entry_on_read_never_removes_a_write_that_raced_with_it() {
+fn reading_an_expired_entry_never_removes_a_write_that_raced_with_it() {
     let fx = Fx::empty();
     let v = fx.create();
     let quick = PutOptions::new().durable(false).ttl(secs(1));

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -152,18 +153,55 @@ def test_expiry_renew_and_purge_on_a_pinned_clock(vault_path: Path) -> None:
         with pytest.raises(farmvault.Expired, match="short") as e:
             v.get("short")
         assert e.value.code == 2
-        with pytest.raises(farmvault.NotFound):  # an expired read removes it
+        with pytest.raises(farmvault.Expired, match="short"):  # a read removes nothing
             v.get("short")
         with pytest.raises(farmvault.Expired):
             v.renew("purged", 60)
+        with pytest.raises(farmvault.Expired):  # the refused renew left it as it was
+            v.metadata("purged")
         assert v.get("renewed").secret == b"x"
         v.renew("renewed", None)
         assert v.metadata("renewed").expires is None
         v.put("late", b"x", ttl=1)
     with open_vault(vault_path, T0 + 200) as v:
-        assert v.purge_expired() == 1  # "late"; "purged" went at its failed renew
+        assert v.purge_expired() == 3  # "short", "purged" and "late"
         assert v.purge_expired() == 0
+        with pytest.raises(farmvault.NotFound):
+            v.get("short")
         assert [e.name for e in v.list()] == ["forever", "renewed"]
+
+
+def test_two_handles_reading_one_expired_entry_are_both_told_expired(vault_path: Path) -> None:
+    with open_vault(vault_path, T0) as v:
+        v.put("shotgun/tok", b"t", ttl=60)
+    with open_vault(vault_path, T0 + 60) as a, open_vault(vault_path, T0 + 60) as b:
+        for _ in range(2):
+            for reader in (a, b):
+                with pytest.raises(farmvault.Expired, match="shotgun/tok"):
+                    reader.get("shotgun/tok")
+                with pytest.raises(farmvault.Expired, match="shotgun/tok"):
+                    reader.metadata("shotgun/tok")
+        listed = b.list()
+        assert [e.name for e in listed] == ["shotgun/tok"]
+        assert listed[0].is_expired(at(T0 + 60))
+    # The reads changed nothing: on a clock before its expiry it still reads.
+    with open_vault(vault_path, T0 + 59) as v:
+        assert v.get("shotgun/tok").secret == b"t"
+
+
+def test_a_fixed_time_handle_never_removes_entries_live_at_the_system_time(tmp_path: Path) -> None:
+    path = tmp_path / "v"
+    with farmvault.Vault.create(path, passphrase=PW, kdf=CHEAP) as real:
+        real.put("job/a", b"a", ttl=3600)
+    ahead = int(time.time()) + 7200
+    with open_vault(path, ahead) as dry_run:
+        with pytest.raises(farmvault.Expired):
+            dry_run.get("job/a")
+        with pytest.raises(farmvault.Expired):
+            dry_run.get("job/a")
+        assert dry_run.purge_expired() == 0  # live on the system clock: kept
+    with farmvault.Vault.open(path, passphrase=PW, kdf=CHEAP) as real:
+        assert real.get("job/a").secret == b"a"
 
 
 def test_batch_applies_atomically_on_exit(vault: farmvault.Vault) -> None:

@@ -37,14 +37,26 @@ pub enum Command {
     /// Store a secret read from stdin or a hidden prompt (never from arguments).
     Put(put::PutArgs),
     /// Print an entry's secret or one field to stdout (not to a terminal unless --reveal).
+    ///
+    /// An expired entry exits 4 for every reader and stays in the vault (a read never
+    /// removes anything) until `purge` removes it or `put` replaces it.
     Get(get::GetArgs),
     /// List entries: name, kind, host, created, expiry. Never secrets.
+    ///
+    /// Expired entries are listed, marked EXPIRED ("expired": true in JSON), until
+    /// `purge` removes them; `get` of one exits 4.
     List(list::ListArgs),
     /// Remove an entry.
     Rm(rm::NameArg),
     /// Set a new TTL on an entry, counted from now.
+    ///
+    /// Extends a live entry only: an expired one exits 4 and is left as it was
+    /// (its secret is stale; store a fresh one with `put`).
     Renew(renew::RenewArgs),
     /// Remove every expired entry; prints how many.
+    ///
+    /// The only command that removes entries because they expired: reads report
+    /// them (exit 4) and leave them in place.
     Purge(JsonArg),
     /// Change the passphrase (new one prompted twice, or FARMVAULT_NEW_PASSPHRASE_FILE).
     Passwd,

@@ -378,13 +378,16 @@ fn expired_entries_renew_purge_and_check() {
         .collect();
     assert_eq!(names, ["old1", "old2", "old3", "soon"]);
 
-    // get of an expired entry: 4, and it is removed; renew of one: 4.
+    // get of an expired entry: 4, every time (a read removes nothing); renew of
+    // one: 4, and it is left as it was.
     env.fails(&["get", "old1"], code::EXPIRED);
-    env.run(&["get", "old1"], None).expect(code::NOT_FOUND);
+    env.fails(&["get", "old1"], code::EXPIRED);
     env.fails(&["renew", "old2", "--ttl", "1h"], code::EXPIRED);
-    // purge removes what is left and says how many.
+    env.fails(&["get", "old2"], code::EXPIRED);
+    // purge removes all three and says how many.
     let p = env.run(&["purge"], None).expect(code::OK);
-    assert_eq!(p.stdout.trim(), "purged 1 expired entry");
+    assert_eq!(p.stdout.trim(), "purged 3 expired entries");
+    env.run(&["get", "old1"], None).expect(code::NOT_FOUND);
     // renew the one expiring soon; check passes with a window that excludes it.
     env.run(&["check", "--expiring-within", "1h"], None)
         .expect(code::FAILURE);
@@ -459,4 +462,44 @@ fn usage_errors_are_one_line_with_code_2() {
     ] {
         assert!(help.stdout.contains(needle), "help lacks {needle}");
     }
+}
+
+#[test]
+fn every_process_reading_an_expired_entry_is_told_it_expired() {
+    let env = Env::with_vault();
+    // Written on a clock two hours behind with a one-hour TTL: expired now.
+    {
+        let v = env.open_in_process(-7200);
+        let opts = farmvault::PutOptions::new().ttl(Duration::from_secs(3600));
+        v.put("shotgun/tok", b"t", &opts).expect("put");
+        v.put_credential(
+            "shotgun/farm",
+            &farmvault::Credential::ScriptKey(farmvault::ScriptKey {
+                host: HOST.into(),
+                script_name: "render_farm".into(),
+                api_key: "key-1".into(),
+                http_proxy: None,
+            }),
+            &opts,
+        )
+        .expect("put");
+    }
+    // A farm of jobs, each its own process: one answer for all of them.
+    for _ in 0..3 {
+        let r = env.fails(&["get", "shotgun/tok"], code::EXPIRED);
+        assert!(r.stderr.contains("expired at"), "{}", r.stderr);
+        assert!(!r.stderr.contains("removed"), "{}", r.stderr);
+        env.fails(&["export-sgtk", "shotgun/farm"], code::EXPIRED);
+    }
+    // list and export leave them too: still listed, still expired.
+    let l = json(&env.out(&["list", "--json"]));
+    let entries = l["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2, "{l}");
+    assert!(entries.iter().all(|e| e["expired"] == true), "{l}");
+    // The store is as it was: on the writer's clock the entries still read.
+    let v = env.open_in_process(-7200);
+    assert_eq!(
+        v.get("shotgun/tok").expect("unchanged").credential.secret(),
+        b"t"
+    );
 }

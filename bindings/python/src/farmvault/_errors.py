@@ -64,7 +64,8 @@ class NotFound(Error):
 
 
 class Expired(Error):
-    """The entry's TTL ran out; it has been removed. Refresh it (``FV_EXPIRED``)."""
+    """The entry's TTL ran out (it stays stored, and every read raises this, until a
+    purge removes it or a put replaces it). Refresh it (``FV_EXPIRED``)."""
 
     CODE = 2
     NAME = "FV_EXPIRED"

@@ -317,8 +317,10 @@ class ReadCredentials(_Handle):
         """Reads the entry ``name`` with its credential.
 
         Raises :class:`~farmvault.NotFound`; :class:`~farmvault.Expired` when its
-        TTL has run out (in a vault the entry is removed: refresh it and store it
-        again) or, through a grant, when the grant's use window is over;
+        TTL has run out (refresh it and store it again; a read never removes an
+        entry, so every reader gets :class:`~farmvault.Expired` until
+        :meth:`purge_expired` or a put removes or replaces it) or, through a grant,
+        when the grant's use window is over;
         :class:`~farmvault.Tampered` when it fails authentication.
         """
         # _get_view, inlined: a Python call is a tenth of what the package adds to the
@@ -365,7 +367,9 @@ class ReadCredentials(_Handle):
 
     def list(self, prefix: str = "") -> List[EntryInfo]:
         """The entries whose name starts with ``prefix``, sorted by name, expired
-        ones included (see :meth:`EntryInfo.is_expired`)."""
+        ones included until :meth:`purge_expired` removes them (see
+        :meth:`EntryInfo.is_expired`: those :meth:`get` raises
+        :class:`~farmvault.Expired` for)."""
         raw = prefix_arg(prefix)
         out = ctypes.POINTER(_ffi.fv_list)()
         _ffi.fv_vault_list(self._get(), raw or None, ctypes.byref(out))
@@ -413,13 +417,18 @@ class _Store(ReadCredentials):
 
     def renew(self, name: str, ttl: Optional[TTL]) -> None:
         """Gives the entry ``name`` a new TTL from now (``None``: never expires).
-        Raises :class:`~farmvault.Expired` if it has already expired."""
+        Raises :class:`~farmvault.Expired` if it has already expired, and leaves it
+        as it was: renewal extends a live credential, one whose TTL ran out needs a
+        fresh value (:meth:`put` it again)."""
         raw = name_arg(name)
         secs = ttl_arg(ttl)
         _ffi.fv_vault_renew(self._get(), raw, secs)
 
     def purge_expired(self) -> int:
-        """Removes every expired entry, without decrypting any; returns how many."""
+        """Removes every expired entry, without decrypting any; returns how many.
+        The only call that removes an entry because it expired. On a handle opened
+        with ``fixed_time`` it removes only entries expired at both that time and
+        the system's, so a pinned clock never removes what others still read."""
         removed = ctypes.c_uint64()
         _ffi.fv_vault_purge_expired(self._get(), ctypes.byref(removed))
         return int(removed.value)
@@ -519,7 +528,10 @@ class Vault(_Store):
         process holding the vault (default 10 s) before :class:`~farmvault.Locked`.
         ``fixed_time``: pins the handle's clock (an aware ``datetime`` or Unix
         seconds) for tests and dry runs ("is this entry still valid at the job's
-        start time?").
+        start time?"). It changes what the handle answers, never what is stored:
+        reads never remove an entry, and :meth:`purge_expired` removes only what is
+        expired at the system's time too; TTLs of its puts and renewals count from
+        the pinned time.
 
         Raises :class:`~farmvault.WrongKey`, :class:`~farmvault.NoVault`,
         :class:`~farmvault.Locked`, :class:`~farmvault.Corrupt`,
