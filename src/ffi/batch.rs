@@ -6,7 +6,7 @@ use super::handle::{self, Castable, HandleType, OwnedBox};
 use super::info::FV_MAX_NAME_LEN;
 use crate::credential::Credential;
 use crate::secret::SecretBytes;
-use crate::vault::{validate_name, Batch};
+use crate::vault::{validate_lookup_name, validate_name, Batch};
 use std::ffi::c_char;
 use std::time::Duration;
 
@@ -130,7 +130,7 @@ ffi_fn! {
     fn fv_batch_delete(batch: *mut fv_batch, name: *const c_char) -> fv_result {
         let batch = try_mut!(batch);
         let name = try_cstr!(name, FV_MAX_NAME_LEN);
-        validate_name(name)?;
+        validate_lookup_name(name)?;
         batch.ops.push(Op::Delete {
             name: name.to_owned(),
         });

@@ -10,7 +10,7 @@ use crate::format::hex;
 use crate::format::{GrantPolicy, VAULT_ID_LEN};
 use crate::secret::SecretString;
 use crate::storage::fsio::StagedFile;
-use crate::vault::{validate_name, Entry, EntryMeta, Vault};
+use crate::vault::{validate_lookup_name, Entry, EntryMeta, Vault};
 use bundle::{GrantedEntry, Header, Locks, Payload};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -377,7 +377,7 @@ impl Vault {
     fn select(&self, selectors: &[String], now: UnixTime) -> Result<BTreeMap<String, Entry>> {
         let mut out = BTreeMap::new();
         for sel in selectors {
-            validate_name(sel)?;
+            validate_lookup_name(sel)?;
             if sel.ends_with('/') {
                 let live: Vec<EntryMeta> = Vault::list(self, sel)?
                     .into_iter()

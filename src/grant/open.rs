@@ -10,7 +10,7 @@ use crate::credential::Credential;
 use crate::crypto::SealingKey;
 use crate::error::{Error, Result};
 use crate::secret::SecretString;
-use crate::vault::{validate_name, Entry, EntryMeta};
+use crate::vault::{validate_lookup_name, Entry, EntryMeta};
 use bundle::{GrantedEntry, Payload};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -297,7 +297,7 @@ impl Grant {
 
     fn entry(&self, name: &str) -> Result<&Entry> {
         let now = self.check_window()?;
-        validate_name(name)?;
+        validate_lookup_name(name)?;
         let e = self.entries.get(name).ok_or_else(|| Error::NotFound {
             name: name.to_owned(),
         })?;

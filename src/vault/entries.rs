@@ -29,6 +29,26 @@ pub const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// and no bidirectional controls (`is_control_or_bidi`), since names are printed
 /// to terminals and a bidi control makes one name display as another.
 pub fn validate_name(name: &str) -> Result<()> {
+    validate_lookup_name(name)?;
+    if let Some(c) = name
+        .chars()
+        .find(|c| crate::credential::is_control_or_bidi(*c))
+    {
+        return Err(Error::invalid(format!(
+            "entry name {:?} contains the bidi control character U+{:04X}",
+            name.escape_debug().to_string(),
+            u32::from(c)
+        )));
+    }
+    Ok(())
+}
+
+/// The rule for naming an entry that may already exist (get, metadata, renew,
+/// delete): 1 to `MAX_NAME_LEN` bytes and no control character, what every
+/// earlier version refused at put too. Bidi controls are refused only when a
+/// name is written, so an entry stored under one before that rule can still be
+/// read, renewed and deleted by its name.
+pub(crate) fn validate_lookup_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
         return Err(Error::invalid(format!(
             "entry names are 1 to {MAX_NAME_LEN} bytes, got {}",
@@ -39,16 +59,6 @@ pub fn validate_name(name: &str) -> Result<()> {
         return Err(Error::invalid(format!(
             "entry name {:?} contains a control character",
             name.escape_debug().to_string()
-        )));
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| crate::credential::is_control_or_bidi(*c))
-    {
-        return Err(Error::invalid(format!(
-            "entry name {:?} contains the bidi control character U+{:04X}",
-            name.escape_debug().to_string(),
-            u32::from(c)
         )));
     }
     Ok(())
@@ -170,7 +180,7 @@ impl Vault {
     /// `Expired` until a purge, put or delete removes or replaces it, and a handle
     /// on a simulated clock changes what its caller is told, never what is stored.
     fn read(&self, keys: &Keys, name: &str) -> Result<(Opened, [u8; 32])> {
-        validate_name(name)?;
+        validate_lookup_name(name)?;
         let blind = keys.blind(name);
         let record = self
             .store
@@ -402,7 +412,11 @@ impl Vault {
         let mut sled_batch = Changes::default();
         let mut staged = Staged::new();
         for (name, op) in &batch.ops {
-            validate_name(name)?;
+            if op.is_some() {
+                validate_name(name)?;
+            } else {
+                validate_lookup_name(name)?;
+            }
             match op {
                 Some((credential, ttl)) => {
                     validate_credential(name, credential)?;

@@ -21,6 +21,7 @@ mod side;
 mod types;
 
 pub use config::{create, open, Config, DEFAULT_LOCK_TIMEOUT};
+pub(crate) use entries::validate_lookup_name;
 pub use entries::{validate_name, MAX_NAME_LEN, MAX_SECRET_LEN, MAX_TTL};
 pub use handle::Vault;
 pub use recovery::MAX_RESTORE_LEN;
