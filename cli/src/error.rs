@@ -203,7 +203,7 @@ pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
                 "entry {n:?} in the grant {shown} expired at {}, before the grant did",
                 rfc3339(expired_at)
             ),
-            "renew the entry in the vault, then issue a new grant",
+            "store a fresh value in the vault (or renew it there while it is live), then issue a new grant",
         ),
         Error::Expired { name: n, expired_at } => CliError::new(
             EXPIRED,
