@@ -290,9 +290,12 @@ impl KdfParams {
         p: 64,
     };
 
-    /// Upper bound of m x t (16 GiB-passes: e.g. 4 GiB with t = 4, or 1 GiB with
-    /// t = 16), about 85 times the default's work.
-    const MAX_WORK_KIB_PASSES: u64 = 16 * 1024 * 1024;
+    /// The most Argon2id work (m x t, in KiB-passes) one open may spend across every
+    /// passphrase slot of a header: 16 times the default's, about 3 s where the
+    /// default takes 0.2 s. One slot may use all of it (e.g. 1 GiB with t = 3).
+    /// A header that asks for more is refused before any KDF runs, so a crafted
+    /// header or backup cannot buy minutes of work with a passphrase guess.
+    pub const MAX_OPEN_WORK: u64 = 16 * Self::DEFAULT.work();
 
     /// Validated parameters. Anything weaker than `DEFAULT` is allowed (tests and
     /// benchmarks use cheap ones) but never chosen by farmvault itself.
@@ -310,11 +313,11 @@ impl KdfParams {
             )));
         }
         // Memory times passes is the work an open does: a tampered header or an
-        // untrusted backup must not buy minutes of it (the default is 192 MiB).
-        if u64::from(self.m_kib) * u64::from(self.t) > Self::MAX_WORK_KIB_PASSES {
+        // untrusted backup must not buy minutes of it.
+        if self.work() > Self::MAX_OPEN_WORK {
             return Err(Error::invalid(format!(
                 "Argon2id parameters m={} KiB, t={} ask for more work than the limit of m x t <= {} KiB",
-                self.m_kib, self.t, Self::MAX_WORK_KIB_PASSES
+                self.m_kib, self.t, Self::MAX_OPEN_WORK
             )));
         }
         argon2::Params::new(self.m_kib, self.t, self.p, Some(KEY_LEN)).map_err(|e| {
@@ -324,6 +327,12 @@ impl KdfParams {
             ))
         })?;
         Ok(())
+    }
+
+    /// The work one derivation costs: memory times passes, in KiB-passes (the
+    /// default's is 192 Mi). Lanes share the memory, so they add none.
+    pub const fn work(&self) -> u64 {
+        self.m_kib as u64 * self.t as u64
     }
 
     /// True when these costs are below `DEFAULT` in memory or in passes: the
@@ -397,9 +406,12 @@ mod tests {
         assert!(KdfParams::new(8, 1, 1).is_ok());
         assert!(KdfParams::new(u32::MAX, 1, 1).is_err());
         // Each bound alone is fine; together they are minutes of work per open.
-        assert!(KdfParams::new(4 * 1024 * 1024, 4, 1).is_ok());
+        assert!(KdfParams::new(1024 * 1024, 3, 1).is_ok());
+        assert!(KdfParams::new(64 * 1024, 48, 1).is_ok());
+        assert!(KdfParams::new(64 * 1024, 49, 1).is_err());
+        assert!(KdfParams::new(4 * 1024 * 1024, 1, 1).is_err());
         assert!(KdfParams::new(4 * 1024 * 1024, 64, 1).is_err());
-        assert!(KdfParams::new(1024 * 1024, 17, 1).is_err());
+        assert_eq!(KdfParams::MAX_OPEN_WORK, 16 * KdfParams::DEFAULT.work());
         assert!(KdfParams::new(8, 0, 1).is_err());
         let p = KdfParams::new(8, 1, 1).unwrap();
         let a = p.derive_kek(b"pw", b"saltsalt").unwrap();

@@ -50,8 +50,11 @@ pub mod space {
 pub const RECORD_META_LEN: usize = 1 + 8 + 8 + 8;
 const HEADER_FIXED_LEN: usize = 4 + 2 + 4;
 const HEADER_MAC_LEN: usize = 32;
-/// Largest header accepted (a few hundred keyslots); larger means corrupt.
+/// Largest header accepted; larger means corrupt.
 const MAX_HEADER_LEN: usize = 64 * 1024;
+/// Most keyslots a header may hold: a passphrase and a few dozen key files. Each
+/// slot tried costs an open some work, so their number is capped like their costs.
+pub const MAX_KEYSLOTS: usize = 32;
 
 /// How a keyslot derives the key that wraps the data key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,13 +166,36 @@ pub fn decode_header(bytes: &[u8]) -> Result<(HeaderBody, &[u8], &[u8]), FormatE
     if body.slots.is_empty() {
         return Err("header has no keyslots".into());
     }
-    for slot in &body.slots {
+    check_slot_caps(&body.slots)?;
+    Ok((body, authed, mac))
+}
+
+/// The bounds on the work an open spends before anything is authenticated: each
+/// passphrase slot's Argon2id costs, the number of slots, and the costs of all
+/// passphrase slots together (`KdfParams::MAX_OPEN_WORK`). Checked on every
+/// header read, before any KDF runs, and before a header with a new slot is written.
+pub fn check_slot_caps(slots: &[Keyslot]) -> Result<(), FormatError> {
+    if slots.len() > MAX_KEYSLOTS {
+        return Err(format!(
+            "header field keyslots holds {} slots; at most {MAX_KEYSLOTS} are accepted",
+            slots.len()
+        ));
+    }
+    let mut work = 0u64;
+    for slot in slots {
         if let SlotKind::Passphrase { kdf, .. } = &slot.kind {
             kdf.check()
                 .map_err(|e| format!("keyslot {}: {e}", slot.id))?;
+            work += kdf.work();
         }
     }
-    Ok((body, authed, mac))
+    if work > KdfParams::MAX_OPEN_WORK {
+        return Err(format!(
+            "header field keyslots asks for {work} KiB-passes of Argon2id across its passphrase slots; one open spends at most {}",
+            KdfParams::MAX_OPEN_WORK
+        ));
+    }
+    Ok(())
 }
 
 /// Encodes a header body; `mac` computes the MAC over the returned prefix.

@@ -132,6 +132,9 @@ impl Vault {
         }
         body.slots.push(slot);
         body.next_slot_id += 1;
+        format::check_slot_caps(&body.slots).map_err(|why| {
+            Error::invalid(format!("the vault cannot take another keyslot: {why}"))
+        })?;
         self.write_header(&keys, &body)?;
         let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
         if !body.slots.iter().any(|s| s.id == own.slot_id) {

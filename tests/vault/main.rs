@@ -47,6 +47,8 @@ mod memory_lock;
 mod no_secret_leaks;
 /// No name or secret reaches the disk in the clear; the directory is private.
 mod privacy;
+/// The work an open spends before authentication is bounded.
+mod unlock_work;
 
 /// Every flipped byte of the files reads back as the original or an error.
 mod tamper_sweep;
