@@ -148,6 +148,7 @@ pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
             if let Some(store) = reg.get(&canonical).and_then(Weak::upgrade) {
                 return Ok(store);
             }
+            remove_stale_snapshot_temps(&canonical);
             match sled_config(&canonical).open() {
                 Ok(db) => {
                     fsio::restrict_permissions(&canonical);
@@ -179,6 +180,57 @@ pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
     }
 }
 
+/// Removes the snapshot temp files (`snap.<16 hex digits>.generating`) that an
+/// abrupt stop of sled left behind, when no process has the store open.
+///
+/// sled 0.34 writes a snapshot to such a file, syncs it, then renames it to
+/// `snap.<16 hex digits>`; at open it reads the name that sorts last, which is
+/// the temp file when one is left over (`.generating` sorts after the bare
+/// name). A 0-byte or half-written one, left by SIGKILL, power loss or a full
+/// disk, then makes every open fail until it is deleted. sled writes these files
+/// only while it holds the exclusive lock on `db`, so taking that same lock
+/// first proves that any such file is stale; when another process holds it, its
+/// temp file may be live, and nothing is touched. Only the exact names sled makes
+/// are removed. Failures are ignored: sled's own open then reports the damage.
+fn remove_stale_snapshot_temps(dir: &Path) {
+    let Ok(db) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.join("db"))
+    else {
+        return;
+    };
+    // The same advisory lock sled takes (flock on Unix, LockFileEx on Windows).
+    if db.try_lock().is_err() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut removed = false;
+    for entry in entries.flatten() {
+        if is_snapshot_temp(&entry.file_name().to_string_lossy())
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            removed = true;
+        }
+    }
+    if removed {
+        let _ = fsio::sync_dir(dir);
+    }
+    // Dropping `db` releases the lock before sled takes it.
+}
+
+/// `snap.` + 16 upper-case hex digits + `.generating`: the temp name sled 0.34
+/// gives a snapshot it has not finished.
+fn is_snapshot_temp(name: &str) -> bool {
+    name.strip_prefix("snap.")
+        .and_then(|rest| rest.strip_suffix(".generating"))
+        .is_some_and(|lsn| {
+            lsn.len() == 16 && lsn.bytes().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'))
+        })
+}
+
 fn sled_config(dir: &Path) -> sled::Config {
     sled::Config::new()
         .path(dir)
@@ -190,4 +242,25 @@ fn sled_config(dir: &Path) -> sled::Config {
 
 fn is_lock_error(e: &sled::Error) -> bool {
     matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_snapshot_temp;
+
+    #[test]
+    fn only_the_temp_names_sled_makes_are_snapshot_temps() {
+        assert!(is_snapshot_temp("snap.00000000000A2F10.generating"));
+        for other in [
+            "snap.00000000000A2F10",
+            "snap.00000000000a2f10.generating",
+            "snap.0A2F10.generating",
+            "snap.00000000000A2F10.generating.bak",
+            "xsnap.00000000000A2F10.generating",
+            "db",
+            "conf",
+        ] {
+            assert!(!is_snapshot_temp(other), "{other}");
+        }
+    }
 }

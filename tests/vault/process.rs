@@ -313,3 +313,50 @@ fn waiting_for_a_locked_vault_holds_up_no_other_vault() {
         assert!(matches!(waiter.join().unwrap(), Err(Error::Locked { .. })));
     });
 }
+
+/// The temp name sled 0.34 gives an unfinished snapshot, sorting after every real one.
+const STALE_SNAPSHOT: &str = "snap.FFFFFFFFFFFFFFFF.generating";
+
+#[test]
+fn an_open_removes_a_snapshot_temp_file_left_by_an_abrupt_stop() {
+    let fx = Fx::empty();
+    let v = fx.create();
+    v.put("a", b"alpha", &PutOptions::new()).unwrap();
+    drop(v);
+    // What SIGKILL or power loss leaves between sled creating the file and
+    // renaming it: sled would take it for its newest snapshot.
+    let stale = fx.path.join(STALE_SNAPSHOT);
+    std::fs::write(&stale, b"").unwrap();
+    let v = fx.open();
+    assert_eq!(bytes_of(&v, "a"), b"alpha");
+    assert!(!stale.exists(), "the stale temp file is still there");
+}
+
+#[test]
+fn a_snapshot_temp_file_is_left_alone_while_another_process_holds_the_vault() {
+    let fx = Fx::empty();
+    drop(fx.create());
+    let mut child = Child::spawn(
+        "hold",
+        &[
+            ("DIR", fx.path.display().to_string()),
+            ("NOW", T0.to_string()),
+            ("NAME", "from-child".into()),
+            ("VALUE", "held".into()),
+        ],
+    );
+    child.wait_for(READY);
+    // The holder may be writing this very file: an open that cannot take the
+    // lock must not remove it.
+    let live = fx.path.join(STALE_SNAPSHOT);
+    std::fs::write(&live, b"being written").unwrap();
+    let r = fx
+        .cfg()
+        .lock_timeout(Duration::from_millis(100))
+        .open(&pw());
+    assert!(matches!(r, Err(Error::Locked { .. })), "{r:?}");
+    assert!(live.exists(), "a live snapshot temp file was removed");
+    std::fs::remove_file(&live).unwrap();
+    drop(child.child.stdin.take());
+    child.wait_for(DONE);
+}
