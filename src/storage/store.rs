@@ -200,8 +200,8 @@ fn remove_stale_snapshot_temps(dir: &Path) {
     else {
         return;
     };
-    // The same advisory lock sled takes (flock on Unix, LockFileEx on Windows).
-    if db.try_lock().is_err() {
+    // The lock sled takes, through the crate sled takes it with.
+    if fs2::FileExt::try_lock_exclusive(&db).is_err() {
         return;
     }
     let Ok(entries) = std::fs::read_dir(dir) else {
