@@ -11,8 +11,15 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// Creates `dir` (and its parents) with owner-only permissions where the OS has them.
+/// Creates `dir` (and its parents) with owner-only permissions where the OS has
+/// them, durably: the directory that holds each one created is fsynced, so a
+/// power cut after this returns cannot take a new vault's directory with it
+/// (POSIX makes a new directory entry durable only by a sync of its parent).
 pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let created: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|p| !p.as_os_str().is_empty() && !p.exists())
+        .collect();
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
@@ -20,7 +27,11 @@ pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         b.mode(0o700);
     }
-    b.create(dir)
+    b.create(dir)?;
+    for new in created {
+        sync_dir(parent_dir(new))?;
+    }
+    Ok(())
 }
 
 /// Best effort: `dir` 0700 and what it holds 0600 (subdirectories 0700), whatever
@@ -53,12 +64,14 @@ pub(crate) fn create_private_file(path: &Path) -> std::io::Result<File> {
     opts.open(path)
 }
 
-/// Writes `bytes` to the new private file `path` and fsyncs it; refuses to
-/// overwrite anything already there.
+/// Writes `bytes` to the new private file `path` and fsyncs it, then its
+/// directory (so the new name survives a power cut too); refuses to overwrite
+/// anything already there.
 pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = create_private_file(path)?;
     f.write_all(bytes)?;
-    f.sync_all()
+    f.sync_all()?;
+    sync_dir(parent_dir(path))
 }
 
 /// Makes a rename or link in `dir` durable (Unix; elsewhere there is nothing to sync).

@@ -3,6 +3,7 @@
 //! wrong-key, locked, no-vault and exists exit codes.
 
 use crate::common::{self, chmod, code, write_private, Env, PW};
+use std::path::PathBuf;
 
 #[test]
 fn init_refuses_to_overwrite_and_reports_missing_vaults() {
@@ -83,6 +84,80 @@ fn init_with_a_generated_key_file() {
         .run(&["init", "--key-file", short.to_str().expect("utf8")], None)
         .expect(code::USAGE)
         .one_line_error();
+}
+
+/// The directories whose entries `cmd` fsynced, read off `strace -y`; `None` (with
+/// the reason printed) where strace is missing or may not trace here.
+#[cfg(target_os = "linux")]
+fn directories_fsynced(env: &Env, cmd: &mut std::process::Command) -> Option<Vec<PathBuf>> {
+    let probe = std::process::Command::new("strace")
+        .args(["-qq", "-o", "/dev/null", "true"])
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: strace is missing or cannot trace on this machine");
+        return None;
+    }
+    let log = env.path("strace.log");
+    let program = cmd.get_program().to_owned();
+    let mut traced = std::process::Command::new("strace");
+    traced
+        .args(["-f", "-qq", "-y", "-e", "trace=fsync,fdatasync", "-o"])
+        .arg(&log)
+        .arg(program)
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => traced.env(k, v),
+            None => traced.env_remove(k),
+        };
+    }
+    traced.current_dir(env.path(""));
+    common::run(&mut traced, None).expect(code::OK);
+    let text = std::fs::read_to_string(&log).expect("strace log");
+    // Lines look like `1234 fsync(3</tmp/x/a>)      = 0`.
+    Some(
+        text.lines()
+            .filter(|l| l.trim_end().ends_with("= 0"))
+            .filter_map(|l| {
+                let inside = l.split_once('<')?.1;
+                let path = PathBuf::from(inside.split_once(">)")?.0);
+                path.is_dir().then_some(path)
+            })
+            .collect(),
+    )
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn init_syncs_every_directory_it_creates_an_entry_in() {
+    let env = Env::new();
+    let keys = env.path("keys");
+    std::fs::create_dir(&keys).expect("mkdir keys");
+    let key = keys.join("farm.key");
+    let vault = env.path("a").join("b").join("vault");
+    let mut cmd = env.cmd();
+    cmd.env("FARMVAULT_PATH", &vault)
+        .args(["init", "--key-file"])
+        .arg(&key)
+        .arg("--generate-key-file");
+    let Some(synced) = directories_fsynced(&env, &mut cmd) else {
+        return;
+    };
+    let root = std::fs::canonicalize(env.path("")).expect("root");
+    // A new name is durable only once the directory holding it is synced: the
+    // vault directory and each parent init made, and the key file's directory.
+    for dir in [
+        root.clone(),
+        root.join("a"),
+        root.join("a").join("b"),
+        root.join("keys"),
+    ] {
+        assert!(
+            synced.contains(&dir),
+            "{} was never fsynced; fsynced: {synced:?}",
+            dir.display()
+        );
+    }
 }
 
 #[test]
