@@ -5,11 +5,13 @@
 //! - `store`: one sled database per vault directory per process, and the
 //!   cross-process lock wait;
 //! - `backup`: the snapshot and journal beside sled that a damaged store is
-//!   rebuilt from.
+//!   rebuilt from;
+//! - `sled_guard`: the boundary that keeps sled's panics from reaching a caller.
 
 pub(crate) mod backup;
 pub(crate) mod fsio;
 pub mod perms;
+pub(crate) mod sled_guard;
 pub(crate) mod store;
 
 pub(crate) use store::Store;

@@ -8,6 +8,7 @@
 
 use super::backup::{self, Journal};
 use super::fsio;
+use super::sled_guard::{self, GuardedDb};
 use crate::error::{Error, Result};
 use crate::keys::Keys;
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 /// A vault's sled database, shared by every handle on it in this process.
 pub(crate) struct Store {
     pub(crate) path: PathBuf,
-    pub(crate) db: sled::Db,
+    pub(crate) db: GuardedDb,
     /// The unlocked subkeys, once any handle has proved a key. Writers hold the
     /// read side across seal and insert, a rotation holds the write side, so no
     /// record is ever sealed under a key that is being replaced.
@@ -31,6 +32,12 @@ pub(crate) struct Store {
     /// The backup journal, once a handle has unlocked the vault (its MACs need
     /// the keys). Taken after `writes`.
     pub(crate) backup: Mutex<Option<Journal>>,
+    /// The first durable flush of this store that failed, as its error said.
+    /// After a failed fsync the kernel may have dropped the dirty pages and a
+    /// later fsync can succeed without writing them, so a later success proves
+    /// nothing: from then on this process refuses every write to the store, and
+    /// the next open (with every handle closed) recovers the vault from disk.
+    sync_failed: OnceLock<String>,
 }
 
 impl Store {
@@ -54,12 +61,31 @@ impl Store {
         Ok(())
     }
 
-    /// Called before any change to sled, with `writes` held: see `Journal::mark_open`.
+    /// Called before any change to sled, with `writes` held: refuses every change
+    /// once a sync has failed, then see `Journal::mark_open`.
     pub(crate) fn prepare_backup(&self) -> Result<()> {
-        match self.lock_backup().as_mut() {
+        if let Some(why) = self.sync_failed.get() {
+            return Err(Error::io(
+                format!("writing to the vault at {}", self.path.display()),
+                std::io::Error::other(format!(
+                    "an earlier write failed to reach the disk ({why}), so this process \
+                     writes no more to it: close every handle on the vault and open it again"
+                )),
+            ));
+        }
+        let marked = match self.lock_backup().as_mut() {
             Some(journal) => journal.mark_open(),
             None => Ok(()),
+        };
+        self.remember_failure(marked)
+    }
+
+    /// Remembers the first failed sync, which refuses every later write.
+    fn remember_failure(&self, result: Result<()>) -> Result<()> {
+        if let Err(e) = &result {
+            let _ = self.sync_failed.set(e.to_string());
         }
+        result
     }
 
     /// Records `ops`, just applied to sled, in the journal; compacts when the
@@ -85,20 +111,30 @@ impl Store {
         }
     }
 
-    /// Writes out and fsyncs what the journal holds (after sled's own flush).
+    /// Writes out and fsyncs what the journal holds.
     pub(crate) fn sync_backup(&self) -> Result<()> {
         match self.lock_backup().as_mut() {
             Some(journal) => journal.sync(),
             None => Ok(()),
         }
     }
+
+    /// Makes every change so far durable: sled's flush, then the journal's
+    /// fsync. A failure is remembered and refuses every later write.
+    pub(crate) fn flush(&self) -> Result<()> {
+        self.remember_failure(
+            sled_guard::flush(&self.db, &self.path).and_then(|()| self.sync_backup()),
+        )
+    }
 }
 
 impl Drop for Store {
     /// The last handle is gone: flush sled, then mark the journal cleanly closed,
-    /// so the next open can take it up instead of rewriting the backup.
+    /// so the next open can take it up instead of rewriting the backup. After a
+    /// failed sync there is no clean close: the next open rebuilds the backup
+    /// from the store as it finds it.
     fn drop(&mut self) {
-        if self.db.flush().is_ok() {
+        if self.sync_failed.get().is_none() && sled_guard::flush(&self.db, &self.path).is_ok() {
             if let Some(journal) = self.lock_backup().as_mut() {
                 journal.close();
             }
@@ -154,11 +190,12 @@ pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
                     fsio::restrict_permissions(&canonical);
                     let store = Arc::new(Store {
                         path: canonical.clone(),
-                        db,
+                        db: GuardedDb::new(db),
                         keys: RwLock::new(None),
                         admin: Mutex::new(()),
                         writes: Mutex::new(()),
                         backup: Mutex::new(None),
+                        sync_failed: OnceLock::new(),
                     });
                     reg.retain(|_, w| w.strong_count() > 0);
                     reg.insert(canonical, Arc::downgrade(&store));

@@ -1,7 +1,7 @@
 //! Opening and creating a vault: `Config`, the builder `farmvault::open` and
 //! `farmvault::create` are sugar over, and the unlock of a header.
 
-use super::handle::{flush, read_header_bytes, seal_header, Vault};
+use super::handle::{read_header_bytes, seal_header, Vault};
 use crate::clock::{Clock, SystemClock};
 use crate::crypto::{fill_random, KdfParams, SymmetricKey};
 use crate::error::{Error, Result};
@@ -98,7 +98,7 @@ impl Config {
             .db
             .insert(format::space::HEADER, header)
             .map_err(|e| Error::sled(&store.path, e))?;
-        flush(&store)?;
+        store.flush()?;
         let keys = Arc::new(keys);
         *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
         store.attach_backup(keys)?;

@@ -4,7 +4,7 @@
 //! when it has a TTL (docs/FORMAT.md). Writers hold the store's entry write lock
 //! across read-modify-write, so no write acts on a record a racing write replaced.
 
-use super::handle::{flush, Changes, Vault};
+use super::handle::{Changes, Vault};
 use super::types::{Batch, Entry, EntryMeta, PutOptions};
 use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::credential::Credential;
@@ -265,7 +265,7 @@ impl Vault {
         }
         drop(writes);
         if options.durable {
-            flush(&self.store)?;
+            self.store.flush()?;
         }
         Ok(())
     }
@@ -396,7 +396,7 @@ impl Vault {
         )?;
         self.commit(batch)?;
         drop(writes);
-        flush(&self.store)?;
+        self.store.flush()?;
         let mut meta = Self::meta_of(&opened);
         meta.updated = now;
         meta.expires = expires;
@@ -459,12 +459,12 @@ impl Vault {
         }
         self.commit(sled_batch)?;
         drop(writes);
-        flush(&self.store)
+        self.store.flush()
     }
 
     /// Flushes every write made so far to disk.
     pub fn flush(&self) -> Result<()> {
-        flush(&self.store)
+        self.store.flush()
     }
 
     /// Entries whose name starts with `prefix` (`""` for all), sorted by name,
@@ -554,7 +554,7 @@ impl Vault {
         }
         self.commit(batch)?;
         drop(writes);
-        flush(&self.store)?;
+        self.store.flush()?;
         Ok(removed)
     }
 }

@@ -72,13 +72,6 @@ pub(super) fn seal_header(keys: &Keys, body: &HeaderBody) -> Vec<u8> {
     format::encode_header(body, |authed| keys.header.tag(&[authed]))
 }
 
-/// Flushes sled, then the backup journal: a write is acknowledged only once both
-/// hold it.
-pub(super) fn flush(store: &Store) -> Result<()> {
-    store.db.flush().map_err(|e| Error::sled(&store.path, e))?;
-    store.sync_backup()
-}
-
 impl Vault {
     pub(crate) fn new(store: Arc<Store>, clock: Arc<dyn Clock>, kdf: KdfParams, own: Kek) -> Vault {
         Vault {

@@ -1,7 +1,7 @@
 //! Key management on an open vault: the header's keyslots (passphrase, key files),
 //! the data-key rotation, and the vault-wide grant policy stored in the header.
 
-use super::handle::{flush, read_header_bytes, seal_header, Vault};
+use super::handle::{read_header_bytes, seal_header, Vault};
 use super::side::restage_side_records;
 use super::types::{RotateOptions, SlotInfo};
 use crate::crypto::SymmetricKey;
@@ -37,7 +37,7 @@ impl Vault {
             .map_err(|e| self.sled(e))?;
         self.store.compact_backup(None)?;
         drop(writes);
-        flush(&self.store)
+        self.store.flush()
     }
 
     /// The vault-wide caps on job grants.
@@ -257,7 +257,7 @@ impl Vault {
         let writes = self.store.lock_writes();
         self.store.prepare_backup()?;
         db.apply_batch(batch).map_err(|e| self.sled(e))?;
-        flush(&self.store)?;
+        self.store.flush()?;
         // The backup is rewritten under the new key before the rotation returns; a
         // crash before that leaves the old backup, a consistent pre-rotation vault.
         let new = Arc::new(new);

@@ -123,7 +123,7 @@ fn rebuild(config: Config, recovered: Recovered) -> Result<(Vault, RecoveryRepor
         .db
         .apply_batch(batch)
         .map_err(|e| Error::sled(&store.path, e))?;
-    store.db.flush().map_err(|e| Error::sled(&store.path, e))?;
+    store.flush()?;
     let keys = Arc::new(recovered.keys);
     *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
     {

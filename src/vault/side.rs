@@ -1,7 +1,7 @@
 //! Side records: sealed records other than entries (an issued grant's record), kept
 //! in their own keyspaces and re-sealed by a data-key rotation like entries are.
 
-use super::handle::{flush, Changes, Vault};
+use super::handle::{Changes, Vault};
 use crate::error::{Error, Result};
 use crate::format::{self, hex, VAULT_ID_LEN};
 use crate::keys::Keys;
@@ -39,7 +39,7 @@ impl Vault {
         change.insert(key, &sealed);
         self.commit(change)?;
         drop(writes);
-        flush(&self.store)
+        self.store.flush()
     }
 
     /// Every side record under keyspace `space`, opened; one that fails

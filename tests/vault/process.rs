@@ -360,3 +360,94 @@ fn a_snapshot_temp_file_is_left_alone_while_another_process_holds_the_vault() {
     drop(child.child.stdin.take());
     child.wait_for(DONE);
 }
+
+const SYNC_CHILD: &str = "FARMVAULT_TEST_SYNC_CHILD";
+
+/// The child of `after_a_failed_sync_this_process_writes_no_more`: opens the vault
+/// and makes two durable puts, printing how each went. A no-op in a normal run.
+#[test]
+fn sync_child() {
+    let Ok(dir) = std::env::var(SYNC_CHILD) else {
+        return;
+    };
+    let v = match Config::new(dir).kdf(cheap()).open(&pw()) {
+        Ok(v) => v,
+        Err(e) => return println!("open: err {e}"),
+    };
+    for step in ["first", "second"] {
+        match v.put(step, b"value", &PutOptions::new()) {
+            Ok(()) => println!("{step}: ok"),
+            Err(e) => println!("{step}: err {e}"),
+        }
+    }
+}
+
+/// After a failed sync the kernel may have dropped the dirty pages, and a later
+/// sync can succeed without writing them: a later write that "succeeds" proves
+/// nothing. So once a durable write failed, the process makes no more (the
+/// rule PostgreSQL adopted after "fsyncgate"). The Nth call of each sync a put
+/// makes (sled's `sync_file_range` of its log, the journal's `fdatasync`) fails
+/// for real in a child, through strace's fault injection, for every N reached.
+#[test]
+#[cfg(target_os = "linux")]
+fn after_a_failed_sync_this_process_writes_no_more() {
+    let probe = std::process::Command::new("strace")
+        .args(["-qq", "-o", "/dev/null", "true"])
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: strace is missing or cannot trace on this machine");
+        return;
+    }
+    let fx = Fx::empty();
+    drop(fx.create());
+    let log = fx.dir.path().join("strace.log");
+    for syscall in ["sync_file_range", "fdatasync"] {
+        let mut first_failed = 0;
+        for n in 1..=8 {
+            let child = alone(module_path!(), "sync_child");
+            let mut cmd = std::process::Command::new("strace");
+            cmd.args(["-f", "-qq", "-o"])
+                .arg(&log)
+                .args(["-e", &format!("trace={syscall}"), "-e"])
+                .arg(format!("inject={syscall}:error=EIO:when={n}"))
+                .arg(child.get_program())
+                .args(child.get_args())
+                .env(SYNC_CHILD, &fx.path);
+            let out = cmd.output().unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let said = |step: &str| {
+                let tag = format!("{step}: ");
+                stdout
+                    .lines()
+                    .find_map(|l| l.split_once(tag.as_str()).map(|(_, s)| s.to_owned()))
+            };
+            let ctx = format!("{syscall} #{n}");
+            let (Some(first), Some(second)) = (said("first"), said("second")) else {
+                continue; // The open itself failed: nothing was written.
+            };
+            if first.starts_with("err") {
+                first_failed += 1;
+                assert!(first.contains("Input/output error"), "{ctx}: {first}");
+                assert!(
+                    second.starts_with("err") && second.contains("failed to reach the disk"),
+                    "{ctx}: after a failed sync, a second write was made: {second}"
+                );
+            }
+            // Whatever the child was told, the vault opens, and every write it
+            // was told succeeded reads back.
+            let v = fx.open();
+            for (step, said) in [("first", &first), ("second", &second)] {
+                if said == "ok" {
+                    assert_eq!(bytes_of(&v, step), b"value", "{ctx}: {step}");
+                }
+            }
+            for step in ["first", "second"] {
+                let _ = v.delete(step);
+            }
+        }
+        assert!(
+            first_failed > 0,
+            "no {syscall} of a first put was ever reached"
+        );
+    }
+}

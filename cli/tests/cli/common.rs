@@ -261,3 +261,34 @@ pub fn script_binary() -> Option<PathBuf> {
 pub fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
+
+/// Whether strace runs and may trace here (it is missing, or ptrace is refused,
+/// on some machines); prints why not, for the test that then skips.
+pub fn strace_works() -> bool {
+    let ok = Command::new("strace")
+        .args(["-qq", "-o", "/dev/null", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: strace is missing or cannot trace on this machine");
+    }
+    ok
+}
+
+/// `cmd` (program, arguments, environment, directory) run under
+/// `strace -f -qq -o log <strace_args>`.
+pub fn under_strace(cmd: &Command, strace_args: &[&str], log: &Path) -> Command {
+    let mut traced = Command::new("strace");
+    traced.args(["-f", "-qq", "-o"]).arg(log).args(strace_args);
+    traced.arg(cmd.get_program()).args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => traced.env(k, v),
+            None => traced.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        traced.current_dir(dir);
+    }
+    traced
+}

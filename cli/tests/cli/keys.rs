@@ -86,32 +86,15 @@ fn init_with_a_generated_key_file() {
         .one_line_error();
 }
 
-/// The directories whose entries `cmd` fsynced, read off `strace -y`; `None` (with
-/// the reason printed) where strace is missing or may not trace here.
+/// The directories whose entries `cmd` fsynced, read off `strace -y`; `None`
+/// where strace cannot trace here.
 #[cfg(target_os = "linux")]
-fn directories_fsynced(env: &Env, cmd: &mut std::process::Command) -> Option<Vec<PathBuf>> {
-    let probe = std::process::Command::new("strace")
-        .args(["-qq", "-o", "/dev/null", "true"])
-        .status();
-    if !probe.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: strace is missing or cannot trace on this machine");
+fn directories_fsynced(env: &Env, cmd: &std::process::Command) -> Option<Vec<PathBuf>> {
+    if !common::strace_works() {
         return None;
     }
     let log = env.path("strace.log");
-    let program = cmd.get_program().to_owned();
-    let mut traced = std::process::Command::new("strace");
-    traced
-        .args(["-f", "-qq", "-y", "-e", "trace=fsync,fdatasync", "-o"])
-        .arg(&log)
-        .arg(program)
-        .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => traced.env(k, v),
-            None => traced.env_remove(k),
-        };
-    }
-    traced.current_dir(env.path(""));
+    let mut traced = common::under_strace(cmd, &["-y", "-e", "trace=fsync,fdatasync"], &log);
     common::run(&mut traced, None).expect(code::OK);
     let text = std::fs::read_to_string(&log).expect("strace log");
     // Lines look like `1234 fsync(3</tmp/x/a>)      = 0`.
@@ -140,7 +123,7 @@ fn init_syncs_every_directory_it_creates_an_entry_in() {
         .args(["init", "--key-file"])
         .arg(&key)
         .arg("--generate-key-file");
-    let Some(synced) = directories_fsynced(&env, &mut cmd) else {
+    let Some(synced) = directories_fsynced(&env, &cmd) else {
         return;
     };
     let root = std::fs::canonicalize(env.path("")).expect("root");

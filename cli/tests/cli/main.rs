@@ -15,3 +15,4 @@ mod memory_lock;
 mod pty;
 mod recovery;
 mod sgtk;
+mod sync_errors;
