@@ -105,11 +105,15 @@ impl CliError {
         } else {
             IO
         };
-        CliError::new(
-            code,
-            format!("{context}: {e}"),
-            "check that the path exists and that you may read and write it",
-        )
+        let hint = match e.kind() {
+            // A full disk refuses a write before it changes anything stored;
+            // sled's open writes too, so a read can meet it as well.
+            std::io::ErrorKind::StorageFull => {
+                "the disk is full: free some space and run the command again; what was stored before is kept"
+            }
+            _ => "check that the path exists and that you may read and write it",
+        };
+        CliError::new(code, format!("{context}: {e}"), hint)
     }
 }
 

@@ -7,6 +7,7 @@ mod common;
 
 mod entries;
 mod exec;
+mod full_disk;
 mod grant;
 mod hardening;
 mod key_file_perms;
