@@ -133,6 +133,19 @@ impl Nonce {
     }
 }
 
+/// `SHA-256(label ‖ parts…)`: an unkeyed checksum, which anyone can compute.
+/// It tells damage from a wrong key before any key is known; it authenticates
+/// nothing (the MACs do that).
+pub fn checksum(label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = Sha256::new();
+    h.update(label);
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
 /// Fills `buf` from the OS CSPRNG.
 pub fn fill_random(buf: &mut [u8]) -> Result<()> {
     getrandom::fill(buf).map_err(|e| {

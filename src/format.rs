@@ -6,7 +6,7 @@
 //!
 //! | sled key | value |
 //! | --- | --- |
-//! | `H` | header: `"FVLT" ‖ version:u16 ‖ body_len:u32 ‖ body ‖ mac:32` |
+//! | `H` | header: `"FVLT" ‖ version:u16 ‖ body_len:u32 ‖ body ‖ sum:32 ‖ mac:32` (version 2; version 1 has no `sum`) |
 //! | `E ‖ blind(name):32` | record: `version:u8 ‖ created:u64 ‖ updated:u64 ‖ expires:u64 ‖ nonce:24 ‖ ciphertext ‖ tag:16` |
 //! | `X ‖ expires:u64 ‖ blind(name):32` | empty: the expiry index, scanned in time order by purge |
 //! | `G ‖ grant_id:16` | a sealed record of an issued job grant |
@@ -14,7 +14,11 @@
 //! Integers are big-endian; times are Unix seconds; `expires = 0` means never.
 //! `blind(name) = HMAC-SHA256[name_key](name)`, so names never reach the disk in
 //! the clear: the name is inside the ciphertext. The header `body` is postcard
-//! (`HeaderBody`); `mac = HMAC-SHA256[header_key]("FVLT" ‖ version ‖ body_len ‖ body)`.
+//! (`HeaderBody`, then one 16-byte checksum per keyslot);
+//! `sum = SHA-256("farmvault/v2/header-sum" ‖ "FVLT" ‖ version ‖ body_len ‖ body)`
+//! tells a damaged header (and which keyslot) from a wrong key before any key
+//! is known; `mac = HMAC-SHA256[header_key]("FVLT" ‖ version ‖ body_len ‖ body)`
+//! authenticates it. docs/FORMAT.md has every field and the upgrade from version 1.
 //! A record's plaintext is postcard(`Payload`), sealed with
 //! `aad = "farmvault/v1/entry" ‖ vault_id:16 ‖ blind(name):32 ‖ record[0..25]`,
 //! which binds the vault, the name, the format version and the times: moving a
@@ -22,13 +26,16 @@
 
 use crate::clock::UnixTime;
 use crate::credential::Credential;
-use crate::crypto::{KdfParams, BLIND_LEN, NONCE_LEN, TAG_LEN};
+use crate::crypto::{checksum, KdfParams, BLIND_LEN, NONCE_LEN, TAG_LEN};
 use serde::{Deserialize, Serialize};
 
 /// Magic bytes at the start of the header.
 pub const MAGIC: &[u8; 4] = b"FVLT";
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The header format version this build writes.
+pub const FORMAT_VERSION: u16 = 2;
+/// The oldest header format version this build reads; an open by a key holder
+/// rewrites it as `FORMAT_VERSION`.
+pub const OLDEST_FORMAT_VERSION: u16 = 1;
 /// The record layout version this build writes and reads.
 pub const RECORD_VERSION: u8 = 1;
 /// Length of a vault id.
@@ -49,7 +56,12 @@ pub mod space {
 /// Length of the clear prefix of a record (version and the three times).
 pub const RECORD_META_LEN: usize = 1 + 8 + 8 + 8;
 const HEADER_FIXED_LEN: usize = 4 + 2 + 4;
+const HEADER_SUM_LEN: usize = 32;
 const HEADER_MAC_LEN: usize = 32;
+/// Length of each keyslot's checksum in a version-2 header body.
+const SLOT_SUM_LEN: usize = 16;
+const HEADER_SUM_LABEL: &[u8] = b"farmvault/v2/header-sum";
+const SLOT_SUM_LABEL: &[u8] = b"farmvault/v2/keyslot-sum";
 /// Largest header accepted; larger means corrupt.
 const MAX_HEADER_LEN: usize = 64 * 1024;
 /// Most keyslots a header may hold: a passphrase and a few dozen key files. Each
@@ -132,8 +144,23 @@ impl GrantPolicy {
 /// Why a header could not be decoded (becomes `Error::Corrupt`).
 pub type FormatError = String;
 
-/// Splits a stored header into (authenticated bytes, body, mac), checking magic,
-/// version and lengths. The MAC is checked later, once the data key is known.
+/// The format version a stored header says it is, if it is long enough to say.
+pub fn header_version(bytes: &[u8]) -> Option<u16> {
+    Some(u16::from_be_bytes(bytes.get(4..6)?.try_into().ok()?))
+}
+
+/// A keyslot's checksum in a version-2 header.
+fn slot_sum(slot: &Keyslot) -> [u8; SLOT_SUM_LEN] {
+    let encoded = postcard::to_allocvec(slot).expect("a keyslot always serialises");
+    checksum(SLOT_SUM_LABEL, &[&encoded])[..SLOT_SUM_LEN]
+        .try_into()
+        .expect("16 of 32 bytes")
+}
+
+/// Splits a stored header into (body, authenticated bytes, mac), checking magic,
+/// version, lengths, the checksum (version 2) and the caps on keyslots. The MAC
+/// is checked later, once the data key is known. Reads versions
+/// `OLDEST_FORMAT_VERSION` to `FORMAT_VERSION`.
 pub fn decode_header(bytes: &[u8]) -> Result<(HeaderBody, &[u8], &[u8]), FormatError> {
     if bytes.len() < HEADER_FIXED_LEN + HEADER_MAC_LEN {
         return Err(format!("header is truncated ({} bytes)", bytes.len()));
@@ -148,26 +175,79 @@ pub fn decode_header(bytes: &[u8]) -> Result<(HeaderBody, &[u8], &[u8]), FormatE
         return Err("header magic is not FVLT: not a farmvault vault, or damaged".into());
     }
     let version = u16::from_be_bytes([bytes[4], bytes[5]]);
-    if version != FORMAT_VERSION {
-        return Err(format!(
-            "format version {version} is not supported by this build (it reads version {FORMAT_VERSION})"
-        ));
-    }
+    let sum_len = match version {
+        1 => 0,
+        2 => HEADER_SUM_LEN,
+        v if v > FORMAT_VERSION => {
+            return Err(format!(
+                "the vault is format version {v}, newer than this build of farmvault reads \
+                 (versions {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}): upgrade farmvault to open it"
+            ))
+        }
+        v => {
+            return Err(format!(
+                "format version {v} is not supported by this build (it reads versions \
+                 {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION})"
+            ))
+        }
+    };
     let body_len = u32::from_be_bytes(bytes[6..10].try_into().expect("4 bytes")) as usize;
-    if HEADER_FIXED_LEN + body_len + HEADER_MAC_LEN != bytes.len() {
+    if HEADER_FIXED_LEN + body_len + sum_len + HEADER_MAC_LEN != bytes.len() {
         return Err(format!(
             "header length mismatch: body says {body_len} bytes, file holds {}",
-            bytes.len() - HEADER_FIXED_LEN - HEADER_MAC_LEN
+            bytes
+                .len()
+                .saturating_sub(HEADER_FIXED_LEN + sum_len + HEADER_MAC_LEN)
         ));
     }
-    let (authed, mac) = bytes.split_at(HEADER_FIXED_LEN + body_len);
-    let body: HeaderBody = postcard::from_bytes(&authed[HEADER_FIXED_LEN..])
-        .map_err(|e| format!("header body is unreadable: {e}"))?;
+    let (authed, rest) = bytes.split_at(HEADER_FIXED_LEN + body_len);
+    let (sum, mac) = rest.split_at(sum_len);
+    let body_bytes = &authed[HEADER_FIXED_LEN..];
+    let body = if version == 1 {
+        postcard::from_bytes::<HeaderBody>(body_bytes)
+            .map_err(|e| format!("header body is unreadable: {e}"))?
+    } else {
+        let decoded = postcard::from_bytes::<(HeaderBody, Vec<[u8; SLOT_SUM_LEN]>)>(body_bytes);
+        if checksum(HEADER_SUM_LABEL, &[authed]) != sum {
+            return Err(damage_in(decoded.ok()));
+        }
+        let (body, sums) = decoded.map_err(|e| format!("header body is unreadable: {e}"))?;
+        if sums.len() != body.slots.len() {
+            return Err(format!(
+                "header holds {} keyslot checksums for {} keyslots",
+                sums.len(),
+                body.slots.len()
+            ));
+        }
+        body
+    };
     if body.slots.is_empty() {
         return Err("header has no keyslots".into());
     }
     check_slot_caps(&body.slots)?;
     Ok((body, authed, mac))
+}
+
+/// What a header whose checksum does not match says about where it is damaged:
+/// the keyslot whose own checksum no longer matches, when the body still decodes.
+fn damage_in(decoded: Option<(HeaderBody, Vec<[u8; SLOT_SUM_LEN]>)>) -> FormatError {
+    const NOT_A_KEY: &str =
+        "the file changed on disk; a wrong passphrase or key file would not do this";
+    if let Some((body, sums)) = decoded {
+        if let Some(slot) = body
+            .slots
+            .iter()
+            .zip(&sums)
+            .find(|(slot, sum)| slot_sum(slot) != **sum)
+            .map(|(slot, _)| slot)
+        {
+            return format!(
+                "keyslot {} is damaged: its checksum does not match ({NOT_A_KEY})",
+                slot.id
+            );
+        }
+    }
+    format!("the header is damaged: its checksum does not match ({NOT_A_KEY})")
 }
 
 /// The bounds on the work an open spends before anything is authenticated: each
@@ -198,15 +278,20 @@ pub fn check_slot_caps(slots: &[Keyslot]) -> Result<(), FormatError> {
     Ok(())
 }
 
-/// Encodes a header body; `mac` computes the MAC over the returned prefix.
+/// Encodes a header body as `FORMAT_VERSION`; `mac` computes the MAC over the
+/// authenticated prefix (`"FVLT"` to the end of the body).
 pub fn encode_header(body: &HeaderBody, mac: impl FnOnce(&[u8]) -> [u8; 32]) -> Vec<u8> {
-    let encoded = postcard::to_allocvec(body).expect("a header always serialises");
-    let mut out = Vec::with_capacity(HEADER_FIXED_LEN + encoded.len() + HEADER_MAC_LEN);
+    let sums: Vec<[u8; SLOT_SUM_LEN]> = body.slots.iter().map(slot_sum).collect();
+    let encoded = postcard::to_allocvec(&(body, sums)).expect("a header always serialises");
+    let mut out =
+        Vec::with_capacity(HEADER_FIXED_LEN + encoded.len() + HEADER_SUM_LEN + HEADER_MAC_LEN);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_be_bytes());
     out.extend_from_slice(&(encoded.len() as u32).to_be_bytes());
     out.extend_from_slice(&encoded);
+    let sum = checksum(HEADER_SUM_LABEL, &[&out]);
     let tag = mac(&out);
+    out.extend_from_slice(&sum);
     out.extend_from_slice(&tag);
     out
 }
@@ -353,7 +438,7 @@ mod tests {
         let (b, authed, mac) = decode_header(&bytes).unwrap();
         assert_eq!(b, body());
         assert_eq!(mac, &[7; 32]);
-        assert_eq!(authed.len() + 32, bytes.len());
+        assert_eq!(authed.len() + 32 + 32, bytes.len());
         for cut in [0, 5, 20, bytes.len() - 1] {
             assert!(decode_header(&bytes[..cut]).is_err(), "cut {cut}");
         }
@@ -363,6 +448,54 @@ mod tests {
         let mut newer = bytes.clone();
         newer[5] = 9;
         assert!(decode_header(&newer).unwrap_err().contains("version 9"));
+    }
+
+    /// A version-1 header, as farmvault 0.1.0 wrote it: no checksums.
+    fn v1_header(body: &HeaderBody) -> Vec<u8> {
+        let encoded = postcard::to_allocvec(body).unwrap();
+        let mut out = b"FVLT".to_vec();
+        out.extend_from_slice(&1u16.to_be_bytes());
+        out.extend_from_slice(&(encoded.len() as u32).to_be_bytes());
+        out.extend_from_slice(&encoded);
+        out.extend_from_slice(&[7; 32]);
+        out
+    }
+
+    #[test]
+    fn version_1_headers_still_decode_and_version_2_is_written() {
+        let old = v1_header(&body());
+        assert_eq!(header_version(&old), Some(1));
+        let (b, authed, mac) = decode_header(&old).unwrap();
+        assert_eq!(b, body());
+        assert_eq!(authed.len() + 32, old.len());
+        assert_eq!(mac, &[7; 32]);
+        let new = encode_header(&body(), |_| [7; 32]);
+        assert_eq!(header_version(&new), Some(FORMAT_VERSION));
+    }
+
+    #[test]
+    fn a_flipped_byte_names_the_damage_before_any_key_is_known() {
+        let bytes = encode_header(&body(), |_| [7; 32]);
+        let body_len = u32::from_be_bytes(bytes[6..10].try_into().unwrap()) as usize;
+        // The last byte of the keyslot's wrapped key: the body still decodes.
+        let wrapped_end = 10 + postcard::to_allocvec(&body()).unwrap().len() - 17;
+        let mut in_slot = bytes.clone();
+        in_slot[wrapped_end] ^= 1;
+        let why = decode_header(&in_slot).unwrap_err();
+        assert!(why.contains("keyslot 0 is damaged"), "{why}");
+        // The vault id, outside every keyslot.
+        let mut outside = bytes.clone();
+        outside[11] ^= 1;
+        let why = decode_header(&outside).unwrap_err();
+        assert!(why.starts_with("the header is damaged"), "{why}");
+        // The checksum itself.
+        let mut in_sum = bytes.clone();
+        in_sum[10 + body_len] ^= 1;
+        assert!(decode_header(&in_sum).unwrap_err().contains("damaged"));
+        // The MAC is not covered by the checksum: a flip there is for the key to find.
+        let mut in_mac = bytes.clone();
+        *in_mac.last_mut().unwrap() ^= 1;
+        assert!(decode_header(&in_mac).is_ok());
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub use credential::{
 };
 pub use crypto::KdfParams;
 pub use error::{Error, Result};
-pub use format::GrantPolicy;
+pub use format::{GrantPolicy, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use keys::{KeyFile, Unlock};
 pub use secret::{SecretBytes, SecretString};
 pub use storage::backup::RecoveryReport;

@@ -147,14 +147,27 @@ pub fn open(g: &Global) -> Result<Vault, CliError> {
     let vault = config(g, &path).open(&unlock);
     crate::harden::warn_memory_lock();
     let vault = vault?;
-    warn_weak_slots(&vault);
+    after_open(&vault);
     Ok(vault)
+}
+
+/// What every command that opened a vault says on stderr about it: an upgrade
+/// of its format just made, and passphrase slots with weak costs.
+pub fn after_open(vault: &Vault) {
+    if let Some(from) = vault.upgraded_from() {
+        eprintln!(
+            "farmvault: upgraded the vault at {} from format version {from} to {}; farmvault 0.1 can no longer open it",
+            vault.path().display(),
+            farmvault::FORMAT_VERSION,
+        );
+    }
+    warn_weak_slots(vault);
 }
 
 /// Warns on stderr, once per run, when a passphrase slot has Argon2id costs
 /// below the default: whoever copies the vault can then guess that passphrase
 /// cheaply, and nothing else would ever say so.
-pub fn warn_weak_slots(vault: &Vault) {
+fn warn_weak_slots(vault: &Vault) {
     use std::sync::atomic::{AtomicBool, Ordering};
     static WARNED: AtomicBool = AtomicBool::new(false);
     // A header that cannot be read here fails the command's own reads with a better message.

@@ -149,7 +149,9 @@ impl Config {
         *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
         store.attach_backup(keys)?;
         drop(admin);
-        Ok(self.handle(store, kek))
+        let mut vault = self.handle(store, kek);
+        vault.upgrade_header()?;
+        Ok(vault)
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Vault {
     pub(super) kdf: KdfParams,
     /// The key-encryption key this handle opened with: a rotation rewraps its slot.
     pub(super) own: Mutex<Kek>,
+    /// The header format version this handle's open upgraded the vault from.
+    pub(super) upgraded_from: Option<u16>,
 }
 
 impl fmt::Debug for Vault {
@@ -79,7 +81,15 @@ impl Vault {
             clock,
             kdf,
             own: Mutex::new(own),
+            upgraded_from: None,
         }
+    }
+
+    /// The format version this handle's open upgraded the vault from, when the
+    /// vault was written by an older farmvault (docs/FORMAT.md lists which
+    /// versions read which). Older builds cannot open it once upgraded.
+    pub fn upgraded_from(&self) -> Option<u16> {
+        self.upgraded_from
     }
 
     /// The canonical path of the vault directory.

@@ -40,6 +40,27 @@ impl Vault {
         self.store.flush()
     }
 
+    /// Rewrites a header older than `format::FORMAT_VERSION` in the current
+    /// format, and records the version it was on this handle. Crash-safe: the
+    /// header is one sled item, replaced and flushed in one write, and the
+    /// backup is compacted with it; a crash leaves the old header or the new.
+    pub(super) fn upgrade_header(&mut self) -> Result<()> {
+        let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let bytes = read_header_bytes(&self.store)?
+            .ok_or_else(|| Error::corrupt(&self.store.path, "the header is missing"))?;
+        let version = format::header_version(&bytes).unwrap_or(format::FORMAT_VERSION);
+        if version >= format::FORMAT_VERSION {
+            return Ok(());
+        }
+        {
+            let keys = self.keys();
+            let body = self.read_header(&keys)?;
+            self.write_header(&keys, &body)?;
+        }
+        self.upgraded_from = Some(version);
+        Ok(())
+    }
+
     /// The vault-wide caps on job grants.
     pub fn grant_policy(&self) -> Result<format::GrantPolicy> {
         let keys = self.keys();

@@ -137,7 +137,9 @@ fn rebuild(config: Config, recovered: Recovered) -> Result<(Vault, RecoveryRepor
         )?;
         *store.backup.lock().unwrap_or_else(|e| e.into_inner()) = Some(journal);
     }
-    Ok((config.handle(store, recovered.kek), recovered.report))
+    let mut vault = config.handle(store, recovered.kek);
+    vault.upgrade_header()?;
+    Ok((vault, recovered.report))
 }
 
 impl Config {

@@ -34,6 +34,8 @@ mod process;
 mod threads;
 /// Expiry on a driven clock, and purge.
 mod ttl;
+/// Vaults and backups written by farmvault 0.1.0 open and are upgraded.
+mod upgrade;
 
 /// The backup every vault keeps, repair, backup and restore.
 mod backup;

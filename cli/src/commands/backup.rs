@@ -37,6 +37,7 @@ pub fn run(g: &Global, a: &BackupArgs) -> Result<i32, CliError> {
     let Some(file) = &a.file else {
         let (path, how) = existing_vault(g)?;
         let vault = unlock::config(g, &path).open(&how)?;
+        unlock::after_open(&vault);
         let r = vault.verify_backup(&how)?;
         if a.json {
             emit(output::recovery_json(&r).to_string())?;

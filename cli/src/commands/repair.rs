@@ -30,7 +30,7 @@ pub struct RepairArgs {
 pub fn run(g: &Global, a: &RepairArgs) -> Result<i32, CliError> {
     let (path, how) = existing_vault(g)?;
     let (vault, report) = unlock::config(g, &path).repair(&how, a.force)?;
-    unlock::warn_weak_slots(&vault);
+    unlock::after_open(&vault);
     match (report, a.json) {
         (None, true) => emit(serde_json::json!({ "repaired": false }).to_string())?,
         (None, false) => emit(format!(

@@ -24,7 +24,7 @@ pub fn run(g: &Global, a: &RestoreArgs) -> Result<i32, CliError> {
     let path = unlock::vault_path(g)?;
     let how = unlock::unlock_existing(g, &a.file)?;
     let (vault, r) = unlock::config(g, &path).restore(&a.file, &how)?;
-    unlock::warn_weak_slots(&vault);
+    unlock::after_open(&vault);
     if a.json {
         emit(output::recovery_json(&r).to_string())?;
     } else {

@@ -17,3 +17,4 @@ mod pty;
 mod recovery;
 mod sgtk;
 mod sync_errors;
+mod upgrade;
