@@ -24,8 +24,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 stage "module graphs of src and cli/src (no import cycles between files)"
 python3 scripts/module-graph.py src cli/src
 
-# strace: a CLI test reads off it which directories `init` fsyncs.
-bash scripts/need-tools.sh strace
+# strace: CLI tests read off it which directories `init` fsyncs, and make
+# syncs fail with its fault injection; faketime moves a command's clock.
+bash scripts/need-tools.sh strace faketime
 
 stage "Rust tests (unit, integration, doc, header check)"
 cargo test --workspace

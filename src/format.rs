@@ -10,6 +10,7 @@
 //! | `E ‖ blind(name):32` | record: `version:u8 ‖ created:u64 ‖ updated:u64 ‖ expires:u64 ‖ nonce:24 ‖ ciphertext ‖ tag:16` |
 //! | `X ‖ expires:u64 ‖ blind(name):32` | empty: the expiry index, scanned in time order by purge |
 //! | `G ‖ grant_id:16` | a sealed record of an issued job grant |
+//! | `T` | clock record: `latest_seen:u64 ‖ mac:32` (version 2) |
 //!
 //! Integers are big-endian; times are Unix seconds; `expires = 0` means never.
 //! `blind(name) = HMAC-SHA256[name_key](name)`, so names never reach the disk in
@@ -51,6 +52,8 @@ pub mod space {
     pub const EXPIRY: u8 = b'X';
     /// Issued grants.
     pub const GRANT: u8 = b'G';
+    /// The clock record: the latest time the vault has seen (format version 2).
+    pub const CLOCK: &[u8] = b"T";
 }
 
 /// Length of the clear prefix of a record (version and the three times).
@@ -294,6 +297,29 @@ pub fn encode_header(body: &HeaderBody, mac: impl FnOnce(&[u8]) -> [u8; 32]) -> 
     out.extend_from_slice(&sum);
     out.extend_from_slice(&tag);
     out
+}
+
+const CLOCK_LABEL: &[u8] = b"farmvault/v2/clock";
+const CLOCK_LEN: usize = 8 + 32;
+
+/// The clock record `T`: `latest_seen:u64 ‖ mac:32`, where `mac` is computed by
+/// `mac` over `("farmvault/v2/clock", latest_seen)` (the header key's HMAC).
+pub fn encode_clock(latest_seen: u64, mac: impl FnOnce(&[&[u8]]) -> [u8; 32]) -> Vec<u8> {
+    let secs = latest_seen.to_be_bytes();
+    let mut out = secs.to_vec();
+    out.extend_from_slice(&mac(&[CLOCK_LABEL, &secs]));
+    out
+}
+
+/// Splits a clock record into its time and the MAC to verify with `verify`,
+/// which is handed the same parts `encode_clock` MACs. `None` when it is not
+/// a well-formed, authentic record.
+pub fn decode_clock(bytes: &[u8], verify: impl FnOnce(&[&[u8]], &[u8]) -> bool) -> Option<u64> {
+    if bytes.len() != CLOCK_LEN {
+        return None;
+    }
+    let (secs, mac) = bytes.split_at(8);
+    verify(&[CLOCK_LABEL, secs], mac).then(|| u64::from_be_bytes(secs.try_into().expect("8 bytes")))
 }
 
 /// AAD binding a keyslot's wrapped key to its vault and slot id.

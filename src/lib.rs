@@ -72,5 +72,6 @@ pub use storage::backup::RecoveryReport;
 pub use storage::perms;
 pub use vault::{
     create, open, validate_name, Batch, Config, Entry, EntryMeta, PutOptions, RotateOptions,
-    SlotInfo, Vault, DEFAULT_LOCK_TIMEOUT, MAX_NAME_LEN, MAX_RESTORE_LEN, MAX_SECRET_LEN, MAX_TTL,
+    SlotInfo, Vault, CLOCK_BEHIND_TOLERANCE, DEFAULT_LOCK_TIMEOUT, MAX_NAME_LEN, MAX_RESTORE_LEN,
+    MAX_SECRET_LEN, MAX_TTL,
 };

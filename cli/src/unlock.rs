@@ -161,6 +161,12 @@ pub fn after_open(vault: &Vault) {
             farmvault::FORMAT_VERSION,
         );
     }
+    if let Some(behind) = vault.clock_behind() {
+        eprintln!(
+            "farmvault: warning: the system clock is {} behind the latest time this vault has seen; expiry is judged at that later time (check the clock and its time sync)",
+            crate::duration::human(behind.as_secs()),
+        );
+    }
     warn_weak_slots(vault);
 }
 

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::keys::Keys;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -38,6 +39,11 @@ pub(crate) struct Store {
     /// nothing: from then on this process refuses every write to the store, and
     /// the next open (with every handle closed) recovers the vault from disk.
     sync_failed: OnceLock<String>,
+    /// The latest time (Unix seconds) any handle of this process has seen the
+    /// vault at: its clock record, or a later write's (`vault::time_seen`).
+    pub(crate) time_seen: AtomicU64,
+    /// The time the clock record on disk holds, as far as this process knows.
+    pub(crate) time_recorded: AtomicU64,
 }
 
 impl Store {
@@ -196,6 +202,8 @@ pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
                         writes: Mutex::new(()),
                         backup: Mutex::new(None),
                         sync_failed: OnceLock::new(),
+                        time_seen: AtomicU64::new(0),
+                        time_recorded: AtomicU64::new(0),
                     });
                     reg.retain(|_, w| w.strong_count() > 0);
                     reg.insert(canonical, Arc::downgrade(&store));

@@ -22,6 +22,7 @@ pub struct Config {
     kdf: KdfParams,
     pub(crate) lock_timeout: Duration,
     clock: Arc<dyn Clock>,
+    simulated_clock: bool,
 }
 
 impl Config {
@@ -33,6 +34,7 @@ impl Config {
             kdf: KdfParams::DEFAULT,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             clock: Arc::new(SystemClock),
+            simulated_clock: false,
         }
     }
 
@@ -56,6 +58,7 @@ impl Config {
     /// renewals count from this clock, which is the caller's choice.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Config {
         self.clock = clock;
+        self.simulated_clock = true;
         self
     }
 
@@ -103,7 +106,9 @@ impl Config {
         *store.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(keys.clone());
         store.attach_backup(keys)?;
         drop(_admin);
-        Ok(self.handle(store, kek))
+        let mut vault = self.handle(store, kek);
+        vault.after_unlock()?;
+        Ok(vault)
     }
 
     /// Refuses a directory that exists and holds anything: a vault needs its own.
@@ -150,15 +155,25 @@ impl Config {
         store.attach_backup(keys)?;
         drop(admin);
         let mut vault = self.handle(store, kek);
-        vault.upgrade_header()?;
+        vault.after_unlock()?;
         Ok(vault)
+    }
+}
+
+impl Vault {
+    /// What every open does once a key is proved: upgrades an older header, and
+    /// reads the latest time the vault has seen.
+    pub(super) fn after_unlock(&mut self) -> Result<()> {
+        let body = self.upgrade_header()?;
+        let keys = self.keys();
+        self.load_time_seen(&keys, body.created)
     }
 }
 
 impl Config {
     /// The handle this config makes on `store`, unlocked with `own`.
     pub(super) fn handle(self, store: Arc<Store>, own: Kek) -> Vault {
-        Vault::new(store, self.clock, self.kdf, own)
+        Vault::new(store, self.clock, self.simulated_clock, self.kdf, own)
     }
 }
 

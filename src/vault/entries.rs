@@ -6,7 +6,7 @@
 
 use super::handle::{Changes, Vault};
 use super::types::{Batch, Entry, EntryMeta, PutOptions};
-use crate::clock::{Clock, SystemClock, UnixTime};
+use crate::clock::UnixTime;
 use crate::credential::Credential;
 use crate::error::{Error, Result};
 use crate::format::{
@@ -244,7 +244,7 @@ impl Vault {
         let writes = self.store.lock_writes();
         let previous = self.previous_times(&blind)?;
         let put = Self::prepare_put(&keys, blind, previous, name, credential, now, expires)?;
-        if put.stale_index.is_none() && put.expires.is_none() {
+        if put.stale_index.is_none() && put.expires.is_none() && !self.time_seen_due() {
             // One key to write, which sled writes atomically on its own: `insert`
             // skips what `apply_batch` adds (a log reservation and a batch marker),
             // about a fifth of a put's instructions.
@@ -261,7 +261,7 @@ impl Vault {
         } else {
             let mut batch = Changes::default();
             put.stage(&mut batch);
-            self.commit(batch)?;
+            self.commit(&keys, batch)?;
         }
         drop(writes);
         if options.durable {
@@ -394,7 +394,7 @@ impl Vault {
             now,
             expires,
         )?;
-        self.commit(batch)?;
+        self.commit(&keys, batch)?;
         drop(writes);
         self.store.flush()?;
         let mut meta = Self::meta_of(&opened);
@@ -457,7 +457,7 @@ impl Vault {
                 }
             }
         }
-        self.commit(sled_batch)?;
+        self.commit(&keys, sled_batch)?;
         drop(writes);
         self.store.flush()
     }
@@ -527,8 +527,8 @@ impl Vault {
     /// of the vault still read as live, and a clock pinned in the past never removes
     /// one its own caller is told is live. On the system clock both are the same.
     pub fn purge_expired(&self) -> Result<usize> {
-        let now = self.now().min(SystemClock.now());
-        let _keys = self.keys();
+        let now = self.now().min(self.system_now());
+        let keys = self.keys();
         let writes = self.store.lock_writes();
         let db = &self.store.db;
         let start = [format::space::EXPIRY];
@@ -552,7 +552,7 @@ impl Vault {
                 removed += 1;
             }
         }
-        self.commit(batch)?;
+        self.commit(&keys, batch)?;
         drop(writes);
         self.store.flush()?;
         Ok(removed)

@@ -2,7 +2,7 @@
 //! writes, the read-locked keys, and the one way a change reaches sled and the
 //! backup journal.
 
-use crate::clock::{Clock, UnixTime};
+use crate::clock::Clock;
 use crate::crypto::KdfParams;
 use crate::error::{Error, Result};
 use crate::format::{self, HeaderBody};
@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex, RwLockReadGuard};
 pub struct Vault {
     pub(crate) store: Arc<Store>,
     pub(super) clock: Arc<dyn Clock>,
+    /// The clock was given by the caller (`Config::clock`), not the system's.
+    pub(super) simulated_clock: bool,
     pub(super) kdf: KdfParams,
     /// The key-encryption key this handle opened with: a rotation rewraps its slot.
     pub(super) own: Mutex<Kek>,
@@ -75,10 +77,17 @@ pub(super) fn seal_header(keys: &Keys, body: &HeaderBody) -> Vec<u8> {
 }
 
 impl Vault {
-    pub(crate) fn new(store: Arc<Store>, clock: Arc<dyn Clock>, kdf: KdfParams, own: Kek) -> Vault {
+    pub(crate) fn new(
+        store: Arc<Store>,
+        clock: Arc<dyn Clock>,
+        simulated_clock: bool,
+        kdf: KdfParams,
+        own: Kek,
+    ) -> Vault {
         Vault {
             store,
             clock,
+            simulated_clock,
             kdf,
             own: Mutex::new(own),
             upgraded_from: None,
@@ -97,11 +106,6 @@ impl Vault {
         &self.store.path
     }
 
-    /// The current time on this vault's clock.
-    pub fn now(&self) -> UnixTime {
-        self.clock.now()
-    }
-
     /// The vault's keys, read-locked: a rotation waits until the guard is dropped.
     /// Borrowed through the guard, not cloned out of its `Arc`: a get then
     /// touches one shared counter (the lock's), not two, which is what threads
@@ -116,12 +120,18 @@ impl Vault {
 
     /// Applies `changes` to sled atomically and records them in the backup journal.
     /// Callers hold the entry write lock, so the journal's order is sled's.
-    pub(super) fn commit(&self, changes: Changes) -> Result<()> {
+    /// A clock record rides along when one is due (`vault::time_seen`).
+    pub(super) fn commit(&self, keys: &Keys, mut changes: Changes) -> Result<()> {
+        let time_seen = self.stage_time_seen(keys, &mut changes);
         self.store.prepare_backup()?;
         self.store
             .db
             .apply_batch(changes.sled)
             .map_err(|e| self.sled(e))?;
-        self.store.record_backup(&changes.journal)
+        self.store.record_backup(&changes.journal)?;
+        if let Some(secs) = time_seen {
+            self.recorded_time_seen(secs);
+        }
+        Ok(())
     }
 }

@@ -12,7 +12,7 @@ use crate::secret::SecretString;
 use std::sync::Arc;
 
 impl Vault {
-    fn read_header(&self, keys: &Keys) -> Result<HeaderBody> {
+    pub(super) fn read_header(&self, keys: &Keys) -> Result<HeaderBody> {
         let bytes = read_header_bytes(&self.store)?
             .ok_or_else(|| Error::corrupt(&self.store.path, "the header is missing"))?;
         let (body, authed, mac) =
@@ -44,21 +44,20 @@ impl Vault {
     /// format, and records the version it was on this handle. Crash-safe: the
     /// header is one sled item, replaced and flushed in one write, and the
     /// backup is compacted with it; a crash leaves the old header or the new.
-    pub(super) fn upgrade_header(&mut self) -> Result<()> {
+    /// Returns the header as read.
+    pub(super) fn upgrade_header(&mut self) -> Result<HeaderBody> {
         let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
         let bytes = read_header_bytes(&self.store)?
             .ok_or_else(|| Error::corrupt(&self.store.path, "the header is missing"))?;
         let version = format::header_version(&bytes).unwrap_or(format::FORMAT_VERSION);
-        if version >= format::FORMAT_VERSION {
-            return Ok(());
-        }
-        {
-            let keys = self.keys();
-            let body = self.read_header(&keys)?;
+        let keys = self.keys();
+        let body = self.read_header(&keys)?;
+        if version < format::FORMAT_VERSION {
             self.write_header(&keys, &body)?;
+            drop(keys);
+            self.upgraded_from = Some(version);
         }
-        self.upgraded_from = Some(version);
-        Ok(())
+        Ok(body)
     }
 
     /// The vault-wide caps on job grants.
@@ -272,6 +271,7 @@ impl Vault {
             progress(i + 1, total);
         }
         restage_side_records(&self.store.path, db, &old, &new, &mut batch)?;
+        self.restage_time_seen(&new, &mut batch);
         body.slots = slots;
         body.dek_generation += 1;
         batch.insert(format::space::HEADER, seal_header(&new, &body));

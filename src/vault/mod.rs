@@ -7,6 +7,8 @@
 //! - `entries`: put, get, list, renew, delete, purge, batches;
 //! - `keys`: keyslots, passphrase and key-file changes, rotation, grant policy;
 //! - `side`: sealed records other than entries (issued grants);
+//! - `time_seen`: the latest time the vault has seen, a floor under the system
+//!   clock for expiry;
 //! - `recovery`: backup, restore and repair.
 //!
 //! Issuing and listing grants (`Vault::grant`, `Vault::list_grants`) live with the
@@ -18,6 +20,7 @@ mod handle;
 mod keys;
 mod recovery;
 mod side;
+mod time_seen;
 mod types;
 
 pub use config::{create, open, Config, DEFAULT_LOCK_TIMEOUT};
@@ -25,4 +28,5 @@ pub(crate) use entries::validate_lookup_name;
 pub use entries::{validate_name, MAX_NAME_LEN, MAX_SECRET_LEN, MAX_TTL};
 pub use handle::Vault;
 pub use recovery::MAX_RESTORE_LEN;
+pub use time_seen::CLOCK_BEHIND_TOLERANCE;
 pub use types::{Batch, Entry, EntryMeta, PutOptions, RotateOptions, SlotInfo};

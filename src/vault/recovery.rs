@@ -138,7 +138,7 @@ fn rebuild(config: Config, recovered: Recovered) -> Result<(Vault, RecoveryRepor
         *store.backup.lock().unwrap_or_else(|e| e.into_inner()) = Some(journal);
     }
     let mut vault = config.handle(store, recovered.kek);
-    vault.upgrade_header()?;
+    vault.after_unlock()?;
     Ok((vault, recovered.report))
 }
 

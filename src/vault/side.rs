@@ -37,7 +37,7 @@ impl Vault {
         let writes = self.store.lock_writes();
         let mut change = Changes::default();
         change.insert(key, &sealed);
-        self.commit(change)?;
+        self.commit(&keys, change)?;
         drop(writes);
         self.store.flush()
     }

@@ -32,6 +32,8 @@ mod model;
 mod process;
 /// One handle shared by threads.
 mod threads;
+/// The latest time the vault has seen, a floor under the system clock.
+mod time_seen;
 /// Expiry on a driven clock, and purge.
 mod ttl;
 /// Vaults and backups written by farmvault 0.1.0 open and are upgraded.

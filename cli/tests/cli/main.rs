@@ -5,6 +5,7 @@
 
 mod common;
 
+mod clock;
 mod entries;
 mod exec;
 mod full_disk;
