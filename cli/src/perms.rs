@@ -2,14 +2,18 @@
 //! users could read or write, the way ssh refuses a private key with loose
 //! modes. Key files are refused by the library itself (`KeyFile::read`), so the
 //! C ABI and Python refuse them too; `unlock::read_key_file` gives that refusal
-//! this module's exit status. And refuses to write over a file that exists.
+//! this module's exit status. And refuses to write over a path where something
+//! exists.
 
 use crate::error::{CliError, EXISTS, INSECURE};
 use std::path::Path;
 
-/// Refuses a path that already exists (exit 11), with `hint` saying what to do.
+/// Refuses a path where anything exists, a symbolic link included (exit 11),
+/// with `hint` saying what to do. An early, friendlier word only: what writes
+/// the file creates it exclusively, so something put there after this check is
+/// refused too.
 pub fn refuse_existing(path: &Path, hint: &str) -> Result<(), CliError> {
-    if path.exists() {
+    if std::fs::symlink_metadata(path).is_ok() {
         return Err(CliError::new(
             EXISTS,
             format!("{} already exists", path.display()),

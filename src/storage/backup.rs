@@ -251,7 +251,7 @@ pub(crate) fn compact(
     keys: Arc<Keys>,
     generation: u64,
 ) -> Result<Journal> {
-    let snapshot = write_snapshot(db, &keys, generation, &dir.join(SNAPSHOT_FILE))?;
+    let snapshot = write_snapshot(db, &keys, generation, &dir.join(SNAPSHOT_FILE), false)?;
     let anchor = snapshot.mac;
     let mut head = Vec::with_capacity(JOURNAL_HEAD_LEN);
     head.extend_from_slice(JOURNAL_MAGIC);
@@ -300,13 +300,16 @@ pub(crate) struct SnapshotWritten {
     pub entries: u64,
 }
 
-/// Writes a snapshot of every item of `db` to `dest`, atomically. Used by
-/// compaction and by `Vault::backup_to`.
+/// Writes a snapshot of every item of `db` to `dest`: replacing the vault's own
+/// atomically (compaction), or, with `new`, into a file that must not exist
+/// (`Vault::backup_to`, which never overwrites or follows what is at a path
+/// the caller named: the exclusive create refuses it, with no check before).
 pub(crate) fn write_snapshot(
     db: &sled::Db,
     keys: &Keys,
     generation: u64,
     dest: &Path,
+    new: bool,
 ) -> Result<SnapshotWritten> {
     let items: Vec<(sled::IVec, sled::IVec)> = db
         .iter()
@@ -331,7 +334,12 @@ pub(crate) fn write_snapshot(
     }
     let mac = keys.backup.tag(&[SNAPSHOT_LABEL, &bytes]);
     bytes.extend_from_slice(&mac);
-    replace_file(dest, |w| w.write_all(&bytes))?;
+    if new {
+        fsio::write_new_private(dest, &bytes)
+            .map_err(|e| Error::io(format!("writing {}", dest.display()), e))?;
+    } else {
+        replace_file(dest, |w| w.write_all(&bytes))?;
+    }
     Ok(SnapshotWritten {
         len: bytes.len() as u64,
         mac,

@@ -52,7 +52,11 @@ pub(crate) fn restrict_permissions(dir: &Path) {
 #[cfg(not(unix))]
 pub(crate) fn restrict_permissions(_dir: &Path) {}
 
-/// Creates the new file `path` readable only by its owner; fails if it exists.
+/// Creates the new file `path` readable only by its owner; fails
+/// (`AlreadyExists`) if anything is there, a symbolic link included, even one
+/// pointing nowhere: `create_new` is `O_CREAT | O_EXCL`, which never follows a
+/// link, and it is the create itself that refuses, so no check comes before it
+/// for another process to race.
 pub(crate) fn create_private_file(path: &Path) -> std::io::Result<File> {
     let mut opts = OpenOptions::new();
     opts.write(true).create_new(true);
@@ -66,11 +70,16 @@ pub(crate) fn create_private_file(path: &Path) -> std::io::Result<File> {
 
 /// Writes `bytes` to the new private file `path` and fsyncs it, then its
 /// directory (so the new name survives a power cut too); refuses to overwrite
-/// anything already there.
+/// or follow anything already there ([`create_private_file`]). A write that
+/// fails removes the partial file it created, so a half-written key or backup
+/// is never left to be mistaken for a whole one.
 pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = create_private_file(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
+    if let Err(e) = f.write_all(bytes).and_then(|()| f.sync_all()) {
+        drop(f);
+        let _ = std::fs::remove_file(path);
+        return Err(e);
+    }
     sync_dir(parent_dir(path))
 }
 

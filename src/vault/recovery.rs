@@ -206,9 +206,12 @@ impl Config {
 }
 
 impl Vault {
-    /// Writes a backup of the whole vault to `dest` (atomically, mode 0600): the
-    /// same authenticated snapshot the vault keeps of itself, as encrypted as the
-    /// vault. `Config::restore` reads it with a passphrase or key file valid now.
+    /// Writes a backup of the whole vault to the new file `dest` (mode 0600,
+    /// fsynced): the same authenticated snapshot the vault keeps of itself, as
+    /// encrypted as the vault. `Config::restore` reads it with a passphrase or
+    /// key file valid now. Never overwrites: anything at `dest`, a symbolic link
+    /// included, is refused (`Io` of kind `AlreadyExists`) by the create itself,
+    /// and left as it was; a failed write removes the partial file.
     pub fn backup_to(&self, dest: &Path) -> Result<RecoveryReport> {
         if dest.is_dir() {
             return Err(Error::invalid(format!(
@@ -219,7 +222,7 @@ impl Vault {
         let keys = self.keys();
         let store = &self.store;
         let _writes = store.lock_writes();
-        let written = backup::write_snapshot(&store.db, &keys, 0, dest)?;
+        let written = backup::write_snapshot(&store.db, &keys, 0, dest, true)?;
         Ok(RecoveryReport {
             snapshot_items: written.items,
             entries: written.entries,

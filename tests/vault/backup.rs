@@ -364,3 +364,44 @@ fn backup_to_and_restore() {
         Err(Error::Io { .. })
     ));
 }
+
+/// `backup_to` creates its file exclusively: whatever is at the path (a file,
+/// or a link planted there by whoever can write the folder, pointing at a file
+/// they want overwritten, or at one they want created) is refused by the create
+/// itself, with no check before it to race, and left as it was.
+#[cfg(unix)]
+#[test]
+fn backup_to_never_overwrites_or_follows_what_is_at_the_path() {
+    let fx = Fx::empty();
+    busy_vault(&fx);
+    let v = fx.open();
+    let exists = |r: Result<RecoveryReport>, what: &str| match r {
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {}
+        other => panic!("{what}: {other:?}"),
+    };
+    let existing = fx.dir.path().join("existing.fvbk");
+    std::fs::write(&existing, b"precious").unwrap();
+    exists(v.backup_to(&existing), "an existing file");
+    assert_eq!(std::fs::read(&existing).unwrap(), b"precious");
+
+    let victim = fx.dir.path().join("victim");
+    std::fs::write(&victim, b"the victim's file").unwrap();
+    let planted = fx.dir.path().join("planted.fvbk");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    exists(v.backup_to(&planted), "a link to a file");
+    assert_eq!(std::fs::read(&victim).unwrap(), b"the victim's file");
+    assert_eq!(std::fs::read_link(&planted).unwrap(), victim);
+
+    let elsewhere = fx.dir.path().join("made-through-the-link");
+    let dangling = fx.dir.path().join("dangling.fvbk");
+    std::os::unix::fs::symlink(&elsewhere, &dangling).unwrap();
+    exists(v.backup_to(&dangling), "a link to nothing");
+    assert!(!elsewhere.exists());
+
+    // A new path is written, private.
+    use std::os::unix::fs::PermissionsExt;
+    let fresh = fx.dir.path().join("fresh.fvbk");
+    v.backup_to(&fresh).unwrap();
+    let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

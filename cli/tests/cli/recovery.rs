@@ -128,3 +128,29 @@ fn backup_and_restore_through_the_command_line() {
     // backup needs a FILE or --verify.
     env.run(&["backup"], None).expect(code::USAGE);
 }
+
+/// `backup FILE` never writes through a link planted at FILE: one to a file
+/// someone wants overwritten, or to a path they want created. The library's
+/// exclusive create refuses it (exit 11) and leaves everything as it was.
+#[cfg(unix)]
+#[test]
+fn backup_never_writes_through_a_link_planted_at_its_path() {
+    let env = Env::with_vault();
+    env.put("a", SECRET, &[]).expect(code::OK);
+    let victim = env.path("victim");
+    std::fs::write(&victim, b"the victim's file").unwrap();
+    let planted = env.path("planted.fvbk");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    env.fails(&["backup", planted.to_str().unwrap()], code::EXISTS);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"the victim's file");
+
+    let elsewhere = env.path("made-through-the-link");
+    let dangling = env.path("dangling.fvbk");
+    std::os::unix::fs::symlink(&elsewhere, &dangling).unwrap();
+    env.fails(&["backup", dangling.to_str().unwrap()], code::EXISTS);
+    assert!(!elsewhere.exists());
+    assert!(std::fs::symlink_metadata(&dangling)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
