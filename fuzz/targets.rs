@@ -676,6 +676,12 @@ pub fn backup(data: &[u8]) {
             }
             std::fs::write(vault.join("backup.fvbk"), &s.snapshot).unwrap();
             std::fs::write(vault.join("journal.fvjl"), &journal).unwrap();
+            // Private, as farmvault makes a vault directory: a looser one is refused.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&vault, std::fs::Permissions::from_mode(0o700)).unwrap();
+            }
             // What must apply: the frames the journal shares whole with the real one.
             let same = journal
                 .iter()

@@ -170,7 +170,10 @@ enum fv_result
      */
     FV_LOCKED = 6,
     /**
-     * An argument is invalid: NULL, closed handle, bad UTF-8, too long, wrong length.
+     * An argument is invalid: NULL, closed handle, bad UTF-8, too long, wrong length;
+     * or a vault directory, key file or farm identity refused as insecure (another
+     * user's, open to group or others, or a symbolic link: the message says which
+     * and the fix; see `fv_options_set_allow_insecure_permissions`).
      */
     FV_INVALID_ARGUMENT = 7,
     /**
@@ -603,13 +606,31 @@ FV_MUST_USE fv_result fv_options_set_state_dir(fv_options *opts, const char *dir
 FV_MUST_USE fv_result fv_options_set_hostname(fv_options *opts, const char *hostname);
 
 /**
+ * With `allow` true, accepts what is refused by default as insecure: a vault
+ * directory that is not the caller's, that group or others can access, that is
+ * a symbolic link, or that is in a folder every user may write to without the
+ * sticky bit (at `fv_vault_open_*` and `fv_vault_create_*`); a key file
+ * (`fv_vault_*_key_file`) or a farm identity (`fv_grant_open`) that is not the
+ * caller's, that group or others can access, or that is a symbolic link. Each
+ * refusal is FV_INVALID_ARGUMENT with a message naming the path, what is wrong
+ * and the fix; this is the explicit way past it (the CLI's
+ * `--insecure-permissions`), for callers that have their own reason to trust
+ * those files. false (the default) goes back to refusing. Off Unix nothing is
+ * checked either way.
+ *
+ * Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
+ */
+FV_MUST_USE fv_result fv_options_set_allow_insecure_permissions(fv_options *opts, bool allow);
+
+/**
  * Creates a vault in the directory `path` (which must not exist or be empty),
  * unlocked by a passphrase of `passphrase_len` UTF-8 bytes at `passphrase`.
  * `opts` may be NULL for the defaults.
  *
  * `out`: receives an own `fv_vault *`; close it with `fv_vault_close`.
  * Returns FV_ALREADY_EXISTS if a vault is there, FV_INVALID_ARGUMENT for a bad
- * argument or a non-empty directory, FV_IO, FV_LOCKED.
+ * argument, a non-empty directory or one refused as insecure (see
+ * `fv_options_set_allow_insecure_permissions`), FV_IO, FV_LOCKED.
  */
 FV_MUST_USE
 fv_result fv_vault_create_passphrase(const char *path,
@@ -625,8 +646,10 @@ fv_result fv_vault_create_passphrase(const char *path,
  *
  * `out`: receives an own `fv_vault *`; close it with `fv_vault_close`.
  * Returns FV_ALREADY_EXISTS if a vault is there, FV_INVALID_ARGUMENT for a bad
- * argument, a key file that is not FV_KEY_FILE_LEN bytes, or one that group or
- * others can access (the message says the `chmod 600` to run), FV_IO, FV_LOCKED.
+ * argument, a key file that is not FV_KEY_FILE_LEN bytes, one that group or
+ * others can access (the message says the `chmod 600` to run), or a key file or
+ * directory refused as insecure (see `fv_options_set_allow_insecure_permissions`),
+ * FV_IO, FV_LOCKED.
  */
 FV_MUST_USE
 fv_result fv_vault_create_key_file(const char *path,
@@ -640,7 +663,8 @@ fv_result fv_vault_create_key_file(const char *path,
  *
  * `out`: receives an own `fv_vault *`; close it with `fv_vault_close`.
  * Returns FV_WRONG_KEY, FV_NO_VAULT, FV_LOCKED (another process holds it past the
- * lock timeout), FV_CORRUPT, FV_IO, FV_INVALID_ARGUMENT.
+ * lock timeout), FV_CORRUPT, FV_IO, FV_INVALID_ARGUMENT (also a vault directory
+ * refused as insecure: see `fv_options_set_allow_insecure_permissions`).
  */
 FV_MUST_USE
 fv_result fv_vault_open_passphrase(const char *path,
@@ -657,7 +681,8 @@ fv_result fv_vault_open_passphrase(const char *path,
  * Returns FV_WRONG_KEY, FV_NO_VAULT, FV_LOCKED, FV_CORRUPT (also when the storage
  * is damaged: `farmvault repair` rebuilds it from the vault's backup), FV_IO (an
  * unreadable key file), FV_INVALID_ARGUMENT (also a key file that group or others
- * can access: the message says the `chmod 600` to run).
+ * can access: the message says the `chmod 600` to run; and a key file or vault
+ * directory refused as insecure: see `fv_options_set_allow_insecure_permissions`).
  */
 FV_MUST_USE
 fv_result fv_vault_open_key_file(const char *path,
@@ -844,7 +869,7 @@ FV_MUST_USE fv_result fv_vault_rotate(fv_vault *vault, uint32_t flags, uint64_t 
  * identity file at `identity_path` (usually FARMVAULT_IDENTITY), or with both;
  * either may be NULL, not both. A grant issued with `--require-both` needs both.
  * `opts` may be NULL for the defaults; a grant uses its fixed time, state
- * directory and hostname settings and ignores the rest.
+ * directory, hostname and insecure-permissions settings and ignores the rest.
  *
  * The token is a secret: it is read during the call only, its copy is wiped
  * before the call returns, and no message ever shows it.
@@ -862,7 +887,10 @@ FV_MUST_USE fv_result fv_vault_rotate(fv_vault *vault, uint32_t flags, uint64_t 
  * deadline, or its use window is over; FV_HOST_NOT_ALLOWED when this machine's
  * hostname does not match the grant's host pattern; FV_TAMPERED or FV_CORRUPT for
  * a damaged bundle; FV_IO (a missing bundle or identity file); FV_INVALID_ARGUMENT
- * (a malformed token, both NULL). Nothing is recorded when the open fails.
+ * (a malformed token, both NULL, or a farm identity refused as insecure: another
+ * user's, open to group or others, or a symbolic link; see
+ * `fv_options_set_allow_insecure_permissions`). Nothing is recorded when the open
+ * fails.
  */
 FV_MUST_USE
 fv_result fv_grant_open(const char *bundle_path,

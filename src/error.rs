@@ -81,6 +81,24 @@ pub enum Error {
     /// A caller passed something invalid; the message says what.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A file or directory farmvault was asked to trust could be read, replaced or
+    /// re-pointed by another user: a vault directory, key file or farm identity
+    /// that is not the caller's, that group or others can access, or that is a
+    /// symbolic link (see `farmvault::perms`). Refused unless insecure permissions
+    /// are allowed explicitly (`Config::allow_insecure_permissions`,
+    /// `KeyFile::read_insecure_permissions`, `GrantOpen::allow_insecure_permissions`).
+    /// Through the C ABI it is `FV_INVALID_ARGUMENT`, the code a loose key file has
+    /// always had.
+    #[error("{what}; {fix}")]
+    Insecure {
+        /// The file or directory refused, as the caller named it.
+        path: PathBuf,
+        /// What is wrong, naming the path (the owner's uid and the caller's, the
+        /// mode, or the link).
+        what: String,
+        /// How to fix it.
+        fix: String,
+    },
     /// This machine's hostname does not match a job grant's host pattern, so the
     /// grant will not open here. Not `WrongGrantKey` (the token or identity may be
     /// right) nor `InvalidArgument` (nothing the caller passed is malformed): run

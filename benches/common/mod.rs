@@ -265,9 +265,14 @@ pub fn shuffled_record_keys(records: &sled::Db, size: usize, seed: u64) -> Vec<s
         .collect()
 }
 
-/// Copies a directory tree (sled's files) to `to`.
+/// Copies a directory tree (sled's files) to `to`, its directories private as
+/// farmvault makes them (a vault directory others can access is refused).
 pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
+    let mut dirs = std::fs::DirBuilder::new();
+    dirs.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut dirs, 0o700);
+    dirs.create(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());

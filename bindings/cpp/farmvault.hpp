@@ -422,6 +422,14 @@ public:
         detail::check(fv_options_set_hostname(raw(), name.c_str()));
         return *this;
     }
+    /// Accepts a vault directory, key file or farm identity that another user could
+    /// read or replace (another user's, open to group or others, a symbolic link),
+    /// instead of refusing it (farmvault::Error, FV_INVALID_ARGUMENT). The explicit
+    /// way past, for callers with their own reason to trust those files.
+    Options &allow_insecure_permissions(bool allow) {
+        detail::check(fv_options_set_allow_insecure_permissions(raw(), allow));
+        return *this;
+    }
 
 private:
     static fv_options *make() {

@@ -34,8 +34,10 @@ pub const LOCKED: i32 = 6;
 /// An entry or the vault failed authentication: tampered with or damaged
 /// (`check` returns it when an entry is damaged).
 pub const CORRUPT: i32 = 7;
-/// Refused as insecure: loose file modes, a passphrase in a plain environment
-/// variable, a secret about to be printed to a terminal.
+/// Refused as insecure: a key, passphrase or identity file or a vault directory
+/// another user could read or replace (`Error::Insecure`: its owner, its mode, a
+/// symbolic link), a passphrase in a plain environment variable, a secret about
+/// to be printed to a terminal.
 pub const INSECURE: i32 = 8;
 /// An operating-system I/O error (missing file, no space, no permission).
 pub const IO: i32 = 9;
@@ -61,7 +63,8 @@ Exit status:
   5    wrong passphrase or key file; or the grant's token / farm identity
   6    the vault is locked by another process (see --lock-timeout)
   7    tampered or corrupt entry, vault or grant bundle (check: a damaged entry)
-  8    refused as insecure (file modes, FARMVAULT_PASSPHRASE, secret to a terminal)
+  8    refused as insecure (another user's file or directory, loose modes, a
+       symbolic link, FARMVAULT_PASSPHRASE, secret to a terminal)
   9    I/O error
   10   no vault at the path (farmvault init)
   11   refused to overwrite an existing vault, key file, grant bundle or identity
@@ -175,6 +178,9 @@ impl From<Error> for CliError {
             ),
             Error::InvalidArgument(msg) => {
                 CliError::usage(msg, "see `farmvault <command> --help`")
+            }
+            Error::Insecure { what, fix, .. } => {
+                CliError::new(INSECURE, what, format!("{fix}, or pass --insecure-permissions"))
             }
             e @ Error::HostNotAllowed { .. } => CliError::usage(
                 e.to_string(),

@@ -1,11 +1,11 @@
-//! Refuses passphrase files, farm identities and vault directories that other
-//! users could read or write, the way ssh refuses a private key with loose
-//! modes. Key files are refused by the library itself (`KeyFile::read`), so the
-//! C ABI and Python refuse them too; `unlock::read_key_file` gives that refusal
-//! this module's exit status. And refuses to write over a path where something
-//! exists.
+//! Refuses passphrase files and farm identities that other users could read or
+//! write, the way ssh refuses a private key with loose modes. Key files and
+//! vault directories are refused by the library itself (`KeyFile::read`,
+//! `farmvault::perms::check_vault_dir`), so the C ABI and Python refuse them
+//! too; their `Error::Insecure` gets this module's exit status 8 (in `error`).
+//! And refuses to write over a path where something exists.
 
-use crate::error::{CliError, EXISTS, INSECURE};
+use crate::error::{CliError, EXISTS};
 use std::path::Path;
 
 /// Refuses a path where anything exists, a symbolic link included (exit 11),
@@ -23,37 +23,24 @@ pub fn refuse_existing(path: &Path, hint: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Refuses a regular file that is readable or writable by group or others.
-/// Pipes and devices (`/dev/stdin`) are not checked: they have no lasting contents.
+/// Refuses a regular file that group or others can read or write (the
+/// library's rule, `farmvault::perms::check_private_file`), unless
+/// `insecure_ok`. Pipes and devices (`/dev/stdin`) are not checked: they have no
+/// lasting contents.
 pub fn check_private_file(path: &Path, what: &str, insecure_ok: bool) -> Result<(), CliError> {
-    check(path, what, insecure_ok, false)
-}
-
-/// Refuses a directory that is readable, writable or searchable by group or others.
-pub fn check_private_dir(path: &Path, what: &str, insecure_ok: bool) -> Result<(), CliError> {
-    check(path, what, insecure_ok, true)
-}
-
-/// The mode test is the core's (`farmvault::perms`), the one check behind the
-/// library refusing a loose farm identity too; here it gets the CLI's exit code
-/// and the `--insecure-permissions` way out.
-fn check(path: &Path, what: &str, insecure_ok: bool, dir: bool) -> Result<(), CliError> {
-    let Some(mode) = farmvault::perms::loose_mode(path, dir) else {
-        return Ok(());
-    };
     if insecure_ok {
         return Ok(());
     }
-    Err(CliError::new(
-        INSECURE,
-        format!(
-            "{what} {} is accessible by group or others (mode {mode:04o})",
-            path.display(),
-        ),
-        format!(
-            "run `chmod {} {}`, or pass --insecure-permissions",
-            if dir { "700" } else { "600" },
-            path.display()
-        ),
-    ))
+    Ok(farmvault::perms::check_private_file(path, what)?)
+}
+
+/// Refuses a vault directory the library would refuse to open or create there
+/// (another user's, open to group or others, a symbolic link, in a folder
+/// everyone may write to without the sticky bit), unless `insecure_ok`: called
+/// before any passphrase is asked for, so the refusal comes first.
+pub fn check_vault_dir(path: &Path, insecure_ok: bool) -> Result<(), CliError> {
+    if insecure_ok {
+        return Ok(());
+    }
+    Ok(farmvault::perms::check_vault_dir(path)?)
 }

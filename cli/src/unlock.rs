@@ -3,7 +3,7 @@
 
 use crate::args::Global;
 use crate::error::{CliError, INSECURE};
-use crate::perms::{check_private_dir, check_private_file, refuse_existing};
+use crate::perms::{check_private_file, check_vault_dir, refuse_existing};
 use crate::prompt;
 use farmvault::{Config, KdfParams, KeyFile, Unlock, Vault};
 use std::path::{Path, PathBuf};
@@ -89,25 +89,23 @@ pub fn kdf(g: &Global) -> KdfParams {
     }
 }
 
-/// The vault's config from the global options.
+/// The vault's config from the global options: `--insecure-permissions` lets
+/// the library open or create a vault directory it would refuse.
 pub fn config(g: &Global, path: &Path) -> Config {
-    Config::new(path).kdf(kdf(g)).lock_timeout(g.lock_timeout)
+    Config::new(path)
+        .kdf(kdf(g))
+        .lock_timeout(g.lock_timeout)
+        .allow_insecure_permissions(g.insecure_permissions)
 }
 
 /// Reads a key file. The library refuses one that group or others can access
-/// (here exit 8, like the CLI's other mode checks) unless `--insecure-permissions`.
+/// (`Error::Insecure`: exit 8, like the CLI's other such checks) unless
+/// `--insecure-permissions`.
 pub fn read_key_file(g: &Global, path: &Path) -> Result<KeyFile, CliError> {
     if g.insecure_permissions {
         return Ok(KeyFile::read_insecure_permissions(path)?);
     }
-    KeyFile::read(path).map_err(|e| match e {
-        farmvault::Error::InvalidArgument(msg)
-            if farmvault::perms::is_loose_refusal(&msg, path, "key file") =>
-        {
-            CliError::new(INSECURE, msg, "or pass --insecure-permissions")
-        }
-        e => e.into(),
-    })
+    Ok(KeyFile::read(path)?)
 }
 
 /// Reads a passphrase file after checking its mode.
@@ -135,14 +133,15 @@ pub fn unlock_existing(g: &Global, vault: &Path) -> Result<Unlock, CliError> {
     Ok(Unlock::Passphrase(p))
 }
 
-/// Opens the vault the options name, after checking the directory's mode.
+/// Opens the vault the options name, after checking the directory (the
+/// library checks it again on the open itself).
 pub fn open(g: &Global) -> Result<Vault, CliError> {
     let path = vault_path(g)?;
-    if !path.exists() {
-        // Say "no vault" before asking for a passphrase it could not use.
+    // Say "no vault", or why it is refused, before asking for a passphrase.
+    if std::fs::symlink_metadata(&path).is_err() {
         return Err(farmvault::Error::NoVault { path }.into());
     }
-    check_private_dir(&path, "vault directory", g.insecure_permissions)?;
+    check_vault_dir(&path, g.insecure_permissions)?;
     let unlock = unlock_existing(g, &path)?;
     let vault = config(g, &path).open(&unlock);
     crate::harden::warn_memory_lock();
@@ -199,10 +198,10 @@ fn warn_weak_slots(vault: &Vault) {
 /// unlocks it: `open` without the open, for commands that open it their way.
 pub fn existing_vault(g: &Global) -> Result<(PathBuf, Unlock), CliError> {
     let path = vault_path(g)?;
-    if !path.exists() {
+    if std::fs::symlink_metadata(&path).is_err() {
         return Err(farmvault::Error::NoVault { path }.into());
     }
-    check_private_dir(&path, "vault directory", g.insecure_permissions)?;
+    check_vault_dir(&path, g.insecure_permissions)?;
     let how = unlock_existing(g, &path)?;
     Ok((path, how))
 }

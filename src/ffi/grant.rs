@@ -18,7 +18,7 @@ ffi_fn! {
     /// identity file at `identity_path` (usually FARMVAULT_IDENTITY), or with both;
     /// either may be NULL, not both. A grant issued with `--require-both` needs both.
     /// `opts` may be NULL for the defaults; a grant uses its fixed time, state
-    /// directory and hostname settings and ignores the rest.
+    /// directory, hostname and insecure-permissions settings and ignores the rest.
     ///
     /// The token is a secret: it is read during the call only, its copy is wiped
     /// before the call returns, and no message ever shows it.
@@ -36,7 +36,10 @@ ffi_fn! {
     /// deadline, or its use window is over; FV_HOST_NOT_ALLOWED when this machine's
     /// hostname does not match the grant's host pattern; FV_TAMPERED or FV_CORRUPT for
     /// a damaged bundle; FV_IO (a missing bundle or identity file); FV_INVALID_ARGUMENT
-    /// (a malformed token, both NULL). Nothing is recorded when the open fails.
+    /// (a malformed token, both NULL, or a farm identity refused as insecure: another
+    /// user's, open to group or others, or a symbolic link; see
+    /// `fv_options_set_allow_insecure_permissions`). Nothing is recorded when the open
+    /// fails.
     fn fv_grant_open(
         bundle_path: *const c_char,
         token: *const c_char,

@@ -1,11 +1,13 @@
-//! `fv_options`: how a vault is opened or created (KDF costs, lock wait, clock), and
-//! how a job grant is opened (clock, state directory, hostname).
+//! `fv_options`: how a vault is opened or created (KDF costs, lock wait, clock,
+//! whether insecure permissions are accepted), and how a job grant is opened
+//! (clock, state directory, hostname, permissions of the farm identity).
 
 use super::handle::{self, Castable, HandleType, OwnedBox};
 use super::result::Failure;
 use crate::clock::{ManualClock, UnixTime};
 use crate::crypto::KdfParams;
 use crate::grant::GrantOpen;
+use crate::keys::KeyFile;
 use crate::vault::Config;
 use std::ffi::c_char;
 use std::path::{Path, PathBuf};
@@ -29,6 +31,7 @@ pub(crate) struct Options {
     fixed_time: Option<UnixTime>,
     state_dir: Option<PathBuf>,
     hostname: Option<String>,
+    insecure_permissions: bool,
 }
 
 impl Castable for fv_options {
@@ -50,7 +53,17 @@ impl Options {
         if let Some(t) = self.fixed_time {
             config = config.clock(Arc::new(ManualClock::new(t)));
         }
-        config
+        config.allow_insecure_permissions(self.insecure_permissions)
+    }
+
+    /// Reads the key file at `path`, refusing one others could read or replace
+    /// unless `options` (NULL: the defaults) allow insecure permissions.
+    pub(crate) fn key_file(options: Option<&Options>, path: &Path) -> crate::Result<KeyFile> {
+        if options.is_some_and(|o| o.insecure_permissions) {
+            KeyFile::read_insecure_permissions(path)
+        } else {
+            KeyFile::read(path)
+        }
     }
 
     /// How a job grant is opened with these options (its material is added by the caller).
@@ -65,7 +78,7 @@ impl Options {
         if let Some(name) = &self.hostname {
             how = how.hostname(name);
         }
-        how
+        how.allow_insecure_permissions(self.insecure_permissions)
     }
 }
 
@@ -173,6 +186,27 @@ ffi_fn! {
             Some("") => return Err(Failure::invalid("hostname is empty")),
             other => other.map(str::to_owned),
         };
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// With `allow` true, accepts what is refused by default as insecure: a vault
+    /// directory that is not the caller's, that group or others can access, that is
+    /// a symbolic link, or that is in a folder every user may write to without the
+    /// sticky bit (at `fv_vault_open_*` and `fv_vault_create_*`); a key file
+    /// (`fv_vault_*_key_file`) or a farm identity (`fv_grant_open`) that is not the
+    /// caller's, that group or others can access, or that is a symbolic link. Each
+    /// refusal is FV_INVALID_ARGUMENT with a message naming the path, what is wrong
+    /// and the fix; this is the explicit way past it (the CLI's
+    /// `--insecure-permissions`), for callers that have their own reason to trust
+    /// those files. false (the default) goes back to refusing. Off Unix nothing is
+    /// checked either way.
+    ///
+    /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
+    fn fv_options_set_allow_insecure_permissions(opts: *mut fv_options, allow: bool) -> fv_result {
+        let opts = try_mut!(opts);
+        opts.insecure_permissions = allow;
         Ok(())
     }
 }

@@ -31,7 +31,10 @@ pub enum fv_result {
     FV_CORRUPT = 5,
     /// Another process holds the vault and did not release it within the lock timeout.
     FV_LOCKED = 6,
-    /// An argument is invalid: NULL, closed handle, bad UTF-8, too long, wrong length.
+    /// An argument is invalid: NULL, closed handle, bad UTF-8, too long, wrong length;
+    /// or a vault directory, key file or farm identity refused as insecure (another
+    /// user's, open to group or others, or a symbolic link: the message says which
+    /// and the fix; see `fv_options_set_allow_insecure_permissions`).
     FV_INVALID_ARGUMENT = 7,
     /// An operating-system I/O error.
     FV_IO = 8,
@@ -113,7 +116,9 @@ pub(crate) fn code_of(e: &Error) -> fv_result {
         Error::Locked { .. } => fv_result::FV_LOCKED,
         Error::NoVault { .. } => fv_result::FV_NO_VAULT,
         Error::AlreadyExists { .. } => fv_result::FV_ALREADY_EXISTS,
-        Error::InvalidArgument(_) => fv_result::FV_INVALID_ARGUMENT,
+        // Refused as insecure: the code a loose key file has always had, so
+        // callers that handle it need no new case.
+        Error::InvalidArgument(_) | Error::Insecure { .. } => fv_result::FV_INVALID_ARGUMENT,
         Error::ReadOnly(_) => fv_result::FV_READ_ONLY,
         Error::HostNotAllowed { .. } => fv_result::FV_HOST_NOT_ALLOWED,
         Error::Io { .. } => fv_result::FV_IO,

@@ -90,7 +90,8 @@ ffi_fn! {
     ///
     /// `out`: receives an own `fv_vault *`; close it with `fv_vault_close`.
     /// Returns FV_ALREADY_EXISTS if a vault is there, FV_INVALID_ARGUMENT for a bad
-    /// argument or a non-empty directory, FV_IO, FV_LOCKED.
+    /// argument, a non-empty directory or one refused as insecure (see
+    /// `fv_options_set_allow_insecure_permissions`), FV_IO, FV_LOCKED.
     fn fv_vault_create_passphrase(
         path: *const c_char,
         passphrase: *const u8,
@@ -112,8 +113,10 @@ ffi_fn! {
     ///
     /// `out`: receives an own `fv_vault *`; close it with `fv_vault_close`.
     /// Returns FV_ALREADY_EXISTS if a vault is there, FV_INVALID_ARGUMENT for a bad
-    /// argument, a key file that is not FV_KEY_FILE_LEN bytes, or one that group or
-    /// others can access (the message says the `chmod 600` to run), FV_IO, FV_LOCKED.
+    /// argument, a key file that is not FV_KEY_FILE_LEN bytes, one that group or
+    /// others can access (the message says the `chmod 600` to run), or a key file or
+    /// directory refused as insecure (see `fv_options_set_allow_insecure_permissions`),
+    /// FV_IO, FV_LOCKED.
     fn fv_vault_create_key_file(
         path: *const c_char,
         key_file_path: *const c_char,
@@ -122,8 +125,10 @@ ffi_fn! {
     ) -> fv_result {
         let out = try_out!(out);
         let path = try_path!(path);
-        let unlock = Unlock::key_file_path(try_path!(key_file_path))?;
-        open_into(path, &unlock, try_ref_opt!(opts), true, out)
+        let opts = try_ref_opt!(opts);
+        let key_file = try_path!(key_file_path);
+        let unlock = Unlock::KeyFile(Options::key_file(opts, key_file)?);
+        open_into(path, &unlock, opts, true, out)
     }
 }
 
@@ -133,7 +138,8 @@ ffi_fn! {
     ///
     /// `out`: receives an own `fv_vault *`; close it with `fv_vault_close`.
     /// Returns FV_WRONG_KEY, FV_NO_VAULT, FV_LOCKED (another process holds it past the
-    /// lock timeout), FV_CORRUPT, FV_IO, FV_INVALID_ARGUMENT.
+    /// lock timeout), FV_CORRUPT, FV_IO, FV_INVALID_ARGUMENT (also a vault directory
+    /// refused as insecure: see `fv_options_set_allow_insecure_permissions`).
     fn fv_vault_open_passphrase(
         path: *const c_char,
         passphrase: *const u8,
@@ -156,7 +162,8 @@ ffi_fn! {
     /// Returns FV_WRONG_KEY, FV_NO_VAULT, FV_LOCKED, FV_CORRUPT (also when the storage
     /// is damaged: `farmvault repair` rebuilds it from the vault's backup), FV_IO (an
     /// unreadable key file), FV_INVALID_ARGUMENT (also a key file that group or others
-    /// can access: the message says the `chmod 600` to run).
+    /// can access: the message says the `chmod 600` to run; and a key file or vault
+    /// directory refused as insecure: see `fv_options_set_allow_insecure_permissions`).
     fn fv_vault_open_key_file(
         path: *const c_char,
         key_file_path: *const c_char,
@@ -165,8 +172,10 @@ ffi_fn! {
     ) -> fv_result {
         let out = try_out!(out);
         let path = try_path!(path);
-        let unlock = Unlock::key_file_path(try_path!(key_file_path))?;
-        open_into(path, &unlock, try_ref_opt!(opts), false, out)
+        let opts = try_ref_opt!(opts);
+        let key_file = try_path!(key_file_path);
+        let unlock = Unlock::KeyFile(Options::key_file(opts, key_file)?);
+        open_into(path, &unlock, opts, false, out)
     }
 }
 

@@ -55,7 +55,8 @@ impl GrantOpen {
     }
 
     /// A farm identity file (age format, `AGE-SECRET-KEY-1…` lines; keep it 0600
-    /// on local disk: one that group or others can access is refused on open).
+    /// on local disk: one that group or others can access is refused on open,
+    /// `Error::Insecure`).
     pub fn identity_file(mut self, path: impl Into<PathBuf>) -> GrantOpen {
         self.identity_file = Some(path.into());
         self

@@ -55,7 +55,7 @@ impl KeyFile {
 
     /// Reads a key file: exactly 32 bytes, in a regular file only its owner can
     /// access. One that group or others can read or write is refused
-    /// (`InvalidArgument`, naming the path and the fix, `chmod 600 PATH`) before
+    /// (`Error::Insecure`, naming the path and the fix, `chmod 600 PATH`) before
     /// its key is read; pipes and devices (`/dev/stdin`) are not checked, and
     /// neither are modes off Unix. [`KeyFile::read_insecure_permissions`] is the
     /// explicit way past the check.
@@ -87,9 +87,7 @@ impl KeyFile {
         }
         if refuse_loose {
             if let Some(mode) = crate::perms::loose_mode_of(&meta, false) {
-                return Err(Error::invalid(crate::perms::loose_message(
-                    path, "key file", mode, false,
-                )));
+                return Err(crate::perms::loose_refusal(path, "key file", mode, false));
             }
         }
         // Room for one byte too many, so a longer stream is told apart without

@@ -1,14 +1,33 @@
-//! Owner-only permissions on files that hold keys: the one check behind refusing
-//! a key file or a farm identity that other users could read (on open, in the
-//! core, so the C ABI and Python refuse them too) and the CLI's refusal of loose
-//! passphrase files and vault directories, the way ssh refuses a private key
-//! with loose modes.
+//! What farmvault trusts on disk, and the one set of rules behind refusing the
+//! rest: a vault directory that another user could read, replace or re-point,
+//! and a key file, farm identity or passphrase file that group or others can
+//! access, are refused (`Error::Insecure`), the way ssh refuses a private key
+//! with loose modes. The library refuses them itself (so the C ABI and Python
+//! do too); the CLI calls the same functions and gives the refusal its exit
+//! status 8.
+//!
+//! - A vault directory must be the caller's (owner = effective uid), private
+//!   (no group or other bits), not a symbolic link itself, and not inside a
+//!   directory every user may write to without the sticky bit (where anyone can
+//!   rename it away and put their own in its place). A world-writable parent with
+//!   the sticky bit (`/tmp`) is fine: others cannot rename what is ours there.
+//!   A group-writable parent is trusted, as the members of its group are
+//!   (docs/SECURITY.md says why, and how this compares with ssh).
+//!
+//! sled opens its directory by path, so for a vault directory the check is made
+//! on a descriptor opened without following links, and the directory sled then
+//! opened is compared with it (device and inode) before anything is read.
+//!
+//! Off Unix there is no check: access follows ACLs inherited from the parent
+//! folder, with no portable equivalent of an owner and a mode, and creating a
+//! symbolic link needs a privilege ordinary users lack.
 //!
 //! Public (as `farmvault::perms`) so that a tool built on the library refuses
-//! the files it reads itself (passphrase files, proxies) with the same rule and
+//! the files it reads itself (passphrase files, proxies) with the same rules and
 //! the same words as the library does.
 
 use crate::error::{Error, Result};
+use std::fs::Metadata;
 use std::path::Path;
 
 /// The permission bits of `path` when group or others can access it and it is a
@@ -22,7 +41,7 @@ pub fn loose_mode(path: &Path, dir: bool) -> Option<u32> {
 
 /// [`loose_mode`] of metadata already in hand (an open file's, so the mode
 /// checked is that of the file read).
-pub fn loose_mode_of(meta: &std::fs::Metadata, dir: bool) -> Option<u32> {
+pub fn loose_mode_of(meta: &Metadata, dir: bool) -> Option<u32> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -39,12 +58,7 @@ pub fn loose_mode_of(meta: &std::fs::Metadata, dir: bool) -> Option<u32> {
 
 /// The message for a loose file or directory: what, where, and the fix.
 pub fn loose_message(path: &Path, what: &str, mode: u32, dir: bool) -> String {
-    format!(
-        "{}{mode:04o}); run `chmod {} {}`",
-        loose_prefix(path, what),
-        if dir { "700" } else { "600" },
-        path.display()
-    )
+    loose_refusal(path, what, mode, dir).to_string()
 }
 
 fn loose_prefix(path: &Path, what: &str) -> String {
@@ -54,18 +68,319 @@ fn loose_prefix(path: &Path, what: &str) -> String {
     )
 }
 
-/// Whether `message` (of an `InvalidArgument`) is the refusal of `what` at
-/// `path` for its loose mode, as [`loose_message`] writes it: for a caller that
-/// reports that refusal in its own way (the CLI's exit status 8).
+/// Whether `message` is the refusal of `what` at `path` for its loose mode, as
+/// [`loose_message`] writes it. Matching [`Error::Insecure`] says the same
+/// without reading the text.
 pub fn is_loose_refusal(message: &str, path: &Path, what: &str) -> bool {
     message.starts_with(&loose_prefix(path, what))
 }
 
-/// Refuses (`InvalidArgument`, saying how to fix it) a regular file that group or
-/// others can read or write.
+/// Refuses (`Error::Insecure`, saying how to fix it) a regular file that group
+/// or others can read or write.
 pub fn check_private_file(path: &Path, what: &str) -> Result<()> {
     match loose_mode(path, false) {
-        Some(mode) => Err(Error::invalid(loose_message(path, what, mode, false))),
+        Some(mode) => Err(loose_refusal(path, what, mode, false)),
         None => Ok(()),
+    }
+}
+
+fn insecure(path: &Path, what: String, fix: String) -> Error {
+    Error::Insecure {
+        path: path.to_path_buf(),
+        what,
+        fix,
+    }
+}
+
+/// The refusal of `what` at `path` for its loose `mode`.
+pub(crate) fn loose_refusal(path: &Path, what: &str, mode: u32, dir: bool) -> Error {
+    insecure(
+        path,
+        format!("{}{mode:04o})", loose_prefix(path, what)),
+        format!(
+            "run `chmod {} {}`",
+            if dir { "700" } else { "600" },
+            path.display()
+        ),
+    )
+}
+
+#[cfg(unix)]
+fn symlink_refusal(path: &Path, what: &str) -> Error {
+    let fix = match std::fs::canonicalize(path) {
+        Ok(real) => format!("name what it points to, {}, instead", real.display()),
+        Err(_) => "name it by its real path instead".to_owned(),
+    };
+    insecure(
+        path,
+        format!(
+            "{what} {} is a symbolic link, which whoever can write its folder could re-point",
+            path.display()
+        ),
+        fix,
+    )
+}
+
+/// Which directory a vault directory is: its device and inode, as checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(unix), allow(dead_code, reason = "never made off Unix"))]
+pub(crate) struct DirId {
+    dev: u64,
+    ino: u64,
+}
+
+impl DirId {
+    /// The directory at `path` now (following links), if there is one.
+    pub(crate) fn of_path(path: &Path) -> Option<DirId> {
+        os::dir_id(&std::fs::metadata(path).ok()?)
+    }
+}
+
+/// Refuses a vault directory that another user could read or replace: not the
+/// caller's, accessible by group or others, a symbolic link, or inside a
+/// directory every user may write to without the sticky bit. A directory that
+/// does not exist yet is fine if the nearest folder that does is not such a
+/// shared one (a vault created there is 0700). What `Config::open`,
+/// `Config::create`, `repair` and `restore` check unless
+/// `Config::allow_insecure_permissions`; public so that a tool can refuse
+/// before asking for a passphrase. Nothing is checked off Unix.
+///
+/// Errors: `Insecure` naming the path, what is wrong and the fix; `Io` when the
+/// directory cannot be examined.
+pub fn check_vault_dir(path: &Path) -> Result<()> {
+    checked_vault_dir(path).map(|_| ())
+}
+
+/// [`check_vault_dir`], returning which directory passed (`None` when there is
+/// none at `path`, or off Unix).
+pub(crate) fn checked_vault_dir(path: &Path) -> Result<Option<DirId>> {
+    #[cfg(unix)]
+    {
+        unix_vault_dir(path)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(None)
+    }
+}
+
+/// Refuses a store whose directory (sled opened `store_path`, by path) is not
+/// the one `checked` found, naming `path` as the caller gave it.
+pub(crate) fn check_same_dir(path: &Path, checked: Option<DirId>, store_path: &Path) -> Result<()> {
+    match checked {
+        Some(id) if DirId::of_path(store_path) != Some(id) => Err(insecure(
+            path,
+            format!(
+                "vault directory {} was replaced while it was being opened",
+                path.display()
+            ),
+            "open it again, and find out who else can write the folder it is in".to_owned(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(unix)]
+fn unix_vault_dir(path: &Path) -> Result<Option<DirId>> {
+    use std::os::unix::fs::PermissionsExt;
+    const WHAT: &str = "vault directory";
+    // Without a trailing slash or `.`, which would make the open follow a link.
+    let path_n: std::path::PathBuf = path.components().collect();
+    let io = |e| Error::io(format!("checking vault directory {}", path.display()), e);
+    let dir = match os::open_dir_no_follow(&path_n) {
+        Ok(dir) => dir,
+        Err(e) => {
+            return match std::fs::symlink_metadata(&path_n) {
+                Ok(m) if m.file_type().is_symlink() => Err(symlink_refusal(path, WHAT)),
+                // Not a directory: what opens or creates it says so.
+                Ok(m) if !m.is_dir() => Ok(None),
+                Ok(_) => Err(io(e)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    check_shared_ancestor(path, &path_n, false)?;
+                    Ok(None)
+                }
+                Err(e) => Err(io(e)),
+            };
+        }
+    };
+    let meta = dir.metadata().map_err(io)?;
+    if let Some((owner, me)) = os::foreign_owner(&meta) {
+        return Err(insecure(
+            path,
+            format!(
+                "{WHAT} {} is owned by uid {owner}, not by you (uid {me}): its owner can read and replace the vault",
+                path.display()
+            ),
+            format!("keep your vault in a directory of your own, or have it `chown`ed to uid {me}"),
+        ));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(loose_refusal(path, WHAT, mode, true));
+    }
+    check_shared_ancestor(path, &path_n, true)?;
+    Ok(os::dir_id(&meta))
+}
+
+/// Refuses `path` when the folder it is in (with `exists`, its parent; else the
+/// nearest ancestor that exists, where the missing ones would be created) is
+/// writable by every user without the sticky bit.
+#[cfg(unix)]
+fn check_shared_ancestor(path: &Path, path_n: &Path, exists: bool) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut folders = path_n.ancestors().skip(1);
+    let found = loop {
+        let Some(folder) = folders.next() else {
+            return Ok(());
+        };
+        let folder = if folder.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            folder
+        };
+        match std::fs::metadata(folder) {
+            Ok(m) => break (folder.to_path_buf(), m),
+            Err(_) if !exists => continue,
+            // The directory itself was opened: its parent is there.
+            Err(_) => return Ok(()),
+        }
+    };
+    let (folder, meta) = found;
+    let mode = meta.permissions().mode() & 0o7777;
+    if meta.is_dir() && mode & 0o002 != 0 && mode & 0o1000 == 0 {
+        return Err(insecure(
+            path,
+            format!(
+                "vault directory {} is in {}, which every user can write to and which has no sticky bit (mode {mode:04o}): anyone can put their own directory in its place",
+                path.display(),
+                folder.display()
+            ),
+            format!(
+                "run `chmod o-w {0}` (or `chmod +t {0}`), or keep the vault elsewhere",
+                folder.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The calls that need the operating system's own types.
+#[cfg(unix)]
+mod os {
+    use super::DirId;
+    use rustix::fs::{Mode, OFlags};
+    use std::fs::{File, Metadata};
+    use std::os::unix::fs::MetadataExt;
+    use std::path::Path;
+
+    /// Opens a directory without following a symbolic link at the last
+    /// component; only to examine it, so no read permission is needed where
+    /// the OS has `O_PATH`.
+    pub(super) fn open_dir_no_follow(path: &Path) -> std::io::Result<File> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let access = OFlags::PATH;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let access = OFlags::RDONLY;
+        let fd = rustix::fs::open(
+            path,
+            access | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        Ok(File::from(fd))
+    }
+
+    /// `(owner, caller)` when what `meta` describes is not the caller's
+    /// (the effective uid, the one that owns what this process creates).
+    pub(super) fn foreign_owner(meta: &Metadata) -> Option<(u32, u32)> {
+        let me = rustix::process::geteuid().as_raw();
+        (meta.uid() != me).then_some((meta.uid(), me))
+    }
+
+    pub(super) fn dir_id(meta: &Metadata) -> Option<DirId> {
+        meta.is_dir().then_some(DirId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        })
+    }
+}
+
+/// Off Unix: directories are not told apart (see the module's comment).
+#[cfg(not(unix))]
+mod os {
+    use super::DirId;
+    use std::fs::Metadata;
+
+    pub(super) fn dir_id(_meta: &Metadata) -> Option<DirId> {
+        None
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    /// sled opens the vault directory by path after the check: a directory put
+    /// in its place in between is told apart by its device and inode.
+    #[test]
+    fn a_directory_put_in_place_of_the_checked_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        for d in [&a, &b] {
+            crate::storage::fsio::create_private_dir(d).unwrap();
+        }
+        let id = checked_vault_dir(&a).unwrap().unwrap();
+        check_same_dir(&a, Some(id), &a).unwrap();
+        std::fs::rename(&a, dir.path().join("moved")).unwrap();
+        std::fs::rename(&b, &a).unwrap();
+        match check_same_dir(&a, Some(id), &a) {
+            Err(e @ Error::Insecure { .. }) => assert!(e.to_string().contains("replaced"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        // Nothing checked (insecure permissions allowed): nothing compared.
+        check_same_dir(&a, None, &a).unwrap();
+    }
+
+    #[test]
+    fn vault_directory_rules() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("v");
+        // Missing: fine, nothing to compare.
+        assert_eq!(checked_vault_dir(&vault).unwrap(), None);
+        std::fs::create_dir(&vault).unwrap();
+        let chmod =
+            |p: &Path, m| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+        chmod(&vault, 0o700);
+        let id = checked_vault_dir(&vault).unwrap().unwrap();
+        assert_eq!(Some(id), DirId::of_path(&vault));
+        // A trailing slash does not make a link followed.
+        let link = dir.path().join("l");
+        std::os::unix::fs::symlink(&vault, &link).unwrap();
+        for p in [link.clone(), link.join(""), link.join(".")] {
+            assert!(
+                matches!(checked_vault_dir(&p), Err(Error::Insecure { .. })),
+                "{}",
+                p.display()
+            );
+        }
+        chmod(&vault, 0o750);
+        assert!(matches!(
+            checked_vault_dir(&vault),
+            Err(Error::Insecure { .. })
+        ));
+        chmod(&vault, 0o700);
+        // A shared parent without the sticky bit, for an existing and a new directory.
+        chmod(dir.path(), 0o777);
+        assert!(matches!(
+            checked_vault_dir(&vault),
+            Err(Error::Insecure { .. })
+        ));
+        assert!(matches!(
+            checked_vault_dir(&dir.path().join("new/v")),
+            Err(Error::Insecure { .. })
+        ));
+        chmod(dir.path(), 0o1777);
+        checked_vault_dir(&vault).unwrap();
+        chmod(dir.path(), 0o700);
     }
 }

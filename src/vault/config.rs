@@ -7,6 +7,7 @@ use crate::crypto::{fill_random, KdfParams, SymmetricKey};
 use crate::error::{Error, Result};
 use crate::format::{self, HeaderBody, VAULT_ID_LEN};
 use crate::keys::{self, Kek, Keys, SlotMatch, Unlock};
+use crate::storage::perms::{self, DirId};
 use crate::storage::{backup, fsio, store, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub struct Config {
     pub(crate) lock_timeout: Duration,
     clock: Arc<dyn Clock>,
     simulated_clock: bool,
+    insecure_permissions: bool,
 }
 
 impl Config {
@@ -35,6 +37,7 @@ impl Config {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             clock: Arc::new(SystemClock),
             simulated_clock: false,
+            insecure_permissions: false,
         }
     }
 
@@ -62,10 +65,58 @@ impl Config {
         self
     }
 
+    /// Opens or creates a vault directory that another user could read or
+    /// replace, instead of refusing it (the CLI's `--insecure-permissions`).
+    ///
+    /// By default every open, create, repair and restore first refuses, with
+    /// `Error::Insecure` naming the path, what is wrong and the fix, a vault
+    /// directory that is not the caller's (its owner is not the effective uid),
+    /// that group or others can access, that is a symbolic link, or that is in a
+    /// folder every user may write to without the sticky bit
+    /// ([`crate::perms::check_vault_dir`]). Off Unix nothing is checked.
+    pub fn allow_insecure_permissions(mut self, allow: bool) -> Config {
+        self.insecure_permissions = allow;
+        self
+    }
+
+    /// The checks of [`Config::allow_insecure_permissions`] on the vault
+    /// directory: which directory passed, if one is there.
+    pub(crate) fn check_dir(&self) -> Result<Option<DirId>> {
+        if self.insecure_permissions {
+            return Ok(None);
+        }
+        perms::checked_vault_dir(&self.path)
+    }
+
+    /// The store of the vault directory, refused unless it is the directory
+    /// `checked` passed: sled opens it by path, so a directory put in its place
+    /// after the check is told apart here, before anything is read or written.
+    pub(crate) fn open_checked_store(&self, checked: Option<DirId>) -> Result<Arc<Store>> {
+        let store = store::open_store(&self.path, self.lock_timeout)?;
+        perms::check_same_dir(&self.path, checked, &store.path)?;
+        Ok(store)
+    }
+
+    /// Creates the vault directory (0700, with any missing parents) and checks
+    /// it again: a directory another user made at the path after the first
+    /// check (in `/tmp`, say) is refused, not used.
+    pub(crate) fn create_dir(&self) -> Result<Option<DirId>> {
+        fsio::create_private_dir(&self.path).map_err(|e| {
+            Error::io(
+                format!("creating vault directory {}", self.path.display()),
+                e,
+            )
+        })?;
+        self.check_dir()
+    }
+
     /// Creates a new vault at the path, unlocked by `unlock`. The directory may
-    /// exist if empty; an existing vault is never overwritten.
+    /// exist if empty; an existing vault is never overwritten. A directory that
+    /// `open` would refuse is refused first, in the same words
+    /// ([`Config::allow_insecure_permissions`]).
     pub fn create(self, unlock: &Unlock) -> Result<Vault> {
         let path = &self.path;
+        self.check_dir()?;
         if store::has_store(path) {
             return Err(Error::AlreadyExists { path: path.clone() });
         }
@@ -77,9 +128,8 @@ impl Config {
             self.kdf.check()?;
         }
         Config::refuse_non_empty(path)?;
-        fsio::create_private_dir(path)
-            .map_err(|e| Error::io(format!("creating vault directory {}", path.display()), e))?;
-        let store = store::open_store(path, self.lock_timeout)?;
+        let checked = self.create_dir()?;
+        let store = self.open_checked_store(checked)?;
         let _admin = store.admin.lock().unwrap_or_else(|e| e.into_inner());
         if read_header_bytes(&store)?.is_some() {
             return Err(Error::AlreadyExists { path: path.clone() });
@@ -128,8 +178,11 @@ impl Config {
         Ok(())
     }
 
-    /// Opens the existing vault at the path with `unlock`.
+    /// Opens the existing vault at the path with `unlock`; first refuses a
+    /// vault directory another user could read or replace
+    /// ([`Config::allow_insecure_permissions`]).
     pub fn open(self, unlock: &Unlock) -> Result<Vault> {
+        let checked = self.check_dir()?;
         if !store::has_store(&self.path) && self.path.join(backup::SNAPSHOT_FILE).is_file() {
             return Err(Error::corrupt(
                 &self.path,
@@ -141,7 +194,7 @@ impl Config {
                 path: self.path.clone(),
             });
         }
-        let store = store::open_store(&self.path, self.lock_timeout)?;
+        let store = self.open_checked_store(checked)?;
         let admin = store.admin.lock().unwrap_or_else(|e| e.into_inner());
         let header = read_header_bytes(&store)?.ok_or_else(|| {
             Error::corrupt(

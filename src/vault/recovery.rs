@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::format;
 use crate::keys::{Kek, Keys, Unlock};
 use crate::storage::backup::{self, RecoveryReport};
+use crate::storage::perms::DirId;
 use crate::storage::{fsio, store};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -112,9 +113,13 @@ fn read_backup(
 
 /// Writes `recovered` into a new sled store in `dir` and opens it as a vault
 /// with a fresh backup.
-fn rebuild(config: Config, recovered: Recovered) -> Result<(Vault, RecoveryReport)> {
-    let dir = config.path.clone();
-    let store = store::open_store(&dir, config.lock_timeout)?;
+/// `checked`: the directory the caller's checks passed (`Config::check_dir`).
+fn rebuild(
+    config: Config,
+    checked: Option<DirId>,
+    recovered: Recovered,
+) -> Result<(Vault, RecoveryReport)> {
+    let store = config.open_checked_store(checked)?;
     let mut batch = sled::Batch::default();
     for (k, v) in &recovered.items {
         batch.insert(&k[..], &v[..]);
@@ -152,6 +157,7 @@ impl Config {
     /// when the store opened and nothing was done. The backup must open with
     /// `unlock` before anything is moved: a wrong key changes nothing.
     pub fn repair(self, unlock: &Unlock, force: bool) -> Result<(Vault, Option<RecoveryReport>)> {
+        let checked = self.check_dir()?;
         let dir = self.path.clone();
         let snapshot_path = dir.join(backup::SNAPSHOT_FILE);
         if !store::has_store(&dir) && !snapshot_path.is_file() {
@@ -172,7 +178,10 @@ impl Config {
                 // Only a store that is damaged is rebuilt: a wrong key, another
                 // process holding the vault, or a bad argument are the caller's.
                 Err(
-                    e @ (Error::WrongKey { .. } | Error::Locked { .. } | Error::InvalidArgument(_)),
+                    e @ (Error::WrongKey { .. }
+                    | Error::Locked { .. }
+                    | Error::InvalidArgument(_)
+                    | Error::Insecure { .. }),
                 ) => return Err(e),
                 Err(_) => {}
             }
@@ -184,24 +193,25 @@ impl Config {
             u64::MAX,
         )?;
         let moved = move_store_aside(&dir)?;
-        let (vault, mut report) = rebuild(self, recovered)?;
+        let (vault, mut report) = rebuild(self, checked, recovered)?;
         report.moved_aside = Some(moved);
         Ok((vault, Some(report)))
     }
 
     /// Creates the vault at this config's path from a backup file written by
     /// `Vault::backup_to`, unlocked by a passphrase or key file valid when the
-    /// backup was written. The path must not hold a vault.
+    /// backup was written. The path must not hold a vault, and is refused as
+    /// `create` refuses it ([`Config::allow_insecure_permissions`]).
     pub fn restore(self, from: &Path, unlock: &Unlock) -> Result<(Vault, RecoveryReport)> {
+        self.check_dir()?;
         let dir = self.path.clone();
         if store::has_store(&dir) || dir.join(backup::SNAPSHOT_FILE).exists() {
             return Err(Error::AlreadyExists { path: dir });
         }
         Config::refuse_non_empty(&dir)?;
         let recovered = read_backup(from, None, unlock, MAX_RESTORE_LEN)?;
-        fsio::create_private_dir(&dir)
-            .map_err(|e| Error::io(format!("creating vault directory {}", dir.display()), e))?;
-        rebuild(self, recovered)
+        let checked = self.create_dir()?;
+        rebuild(self, checked, recovered)
     }
 }
 

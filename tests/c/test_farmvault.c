@@ -159,6 +159,8 @@ static void test_options(void) {
     CHECK_FAILS(fv_options_set_kdf(NULL, 8, 1, 1), FV_INVALID_ARGUMENT, "opts is NULL");
     CHECK_FAILS(fv_options_set_lock_timeout_ms(NULL, 1), FV_INVALID_ARGUMENT, "opts is NULL");
     CHECK_FAILS(fv_options_set_fixed_time(NULL, 1), FV_INVALID_ARGUMENT, "opts is NULL");
+    CHECK_FAILS(fv_options_set_allow_insecure_permissions(NULL, true), FV_INVALID_ARGUMENT,
+                "opts is NULL");
     fv_options_free(opts);
     fv_options_free(NULL);
     /* A double free is detected, reported, and harmless. */
@@ -216,6 +218,32 @@ static void test_create_open_and_key_files(void) {
     CHECK_FAILS(fv_vault_remove_key_file(vault, key2), FV_INVALID_ARGUMENT, "no keyslot");
     CHECK_FAILS(fv_vault_remove_key_file(vault, key), FV_INVALID_ARGUMENT, "only keyslot");
     fv_vault_close(vault);
+    fv_options_free(opts);
+}
+
+/* A vault directory group or others can access is refused, naming the fix, unless
+ * fv_options_set_allow_insecure_permissions allows it. */
+static void test_insecure_permissions(void) {
+    char path[FV_MAX_PATH_LEN];
+    fv_vault *vault = open_vault("loose", 1, 0);
+    fv_options *opts = cheap_options(0);
+    fv_vault_close(vault);
+    vault = NULL;
+    path_in(path, "loose");
+    CHECK(chmod(path, 0777) == 0);
+    CHECK_FAILS(fv_vault_open_passphrase(path, U8("pw"), 2, opts, &vault), FV_INVALID_ARGUMENT,
+                "chmod 700");
+    CHECK_MSG("(mode 0777)");
+    CHECK(vault == NULL);
+    CHECK_OK(fv_options_set_allow_insecure_permissions(opts, true));
+    CHECK_OK(fv_vault_open_passphrase(path, U8("pw"), 2, opts, &vault));
+    fv_vault_close(vault);
+    vault = NULL;
+    CHECK(chmod(path, 0777) == 0);
+    CHECK_OK(fv_options_set_allow_insecure_permissions(opts, false));
+    CHECK_FAILS(fv_vault_open_passphrase(path, U8("pw"), 2, opts, &vault), FV_INVALID_ARGUMENT,
+                "accessible by group or others");
+    CHECK(chmod(path, 0700) == 0);
     fv_options_free(opts);
 }
 
@@ -1297,6 +1325,7 @@ int main(int argc, char **argv) {
     test_versions_and_names();
     test_options();
     test_create_open_and_key_files();
+    test_insecure_permissions();
     test_put_get_and_fields();
     test_entry_views();
     test_list_batch_expiry();

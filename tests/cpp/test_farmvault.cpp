@@ -321,6 +321,12 @@ void test_grants(const std::string &dir, const std::string &grants) {
     farmvault::Vault by_identity = farmvault::Vault::open_grant(
         grants + "/rcpt.fvgrant", nullptr, farm_id.c_str(), &opts);
     CHECK(by_identity.get("shotgun/render_farm").script_key().script_name == "render_farm");
+    // The explicit way past the identity's checks (a private identity opens either way).
+    opts.allow_insecure_permissions(true);
+    CHECK(farmvault::Vault::open_grant(grants + "/rcpt.fvgrant", nullptr, farm_id.c_str(), &opts)
+              .list()
+              .size() == 1);
+    opts.allow_insecure_permissions(false);
 
     // The host pattern (render*) against the hostname the options give.
     opts.hostname("comp01.studio");

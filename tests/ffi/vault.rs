@@ -1380,3 +1380,58 @@ fn entry_view_arguments_are_checked_and_outputs_untouched_on_failure() {
         assert!(e.is_null() && untouched(&buf));
     }
 }
+
+/// A vault directory another user could read or replace is refused
+/// (FV_INVALID_ARGUMENT, the message naming the path, what is wrong and the fix)
+/// unless `fv_options_set_allow_insecure_permissions` allows it; false refuses
+/// again.
+#[cfg(unix)]
+#[test]
+fn insecure_permissions_are_refused_unless_the_options_allow_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let vault_dir = dir.path().join("v");
+    let path = cpath(&vault_dir);
+    let key = dir.path().join("farm.key");
+    let key_c = cpath(&key);
+    let opts = options(0);
+    // SAFETY: live C strings, out-params and handles.
+    unsafe {
+        assert_eq!(fv_key_file_generate(key_c.as_ptr()), FV_OK);
+        let mut v = null_mut();
+        let r = fv_vault_create_key_file(path.as_ptr(), key_c.as_ptr(), opts, &mut v);
+        assert_eq!(r, FV_OK, "{}", msg());
+        fv_vault_close(v);
+        v = null_mut();
+
+        // A directory open to others.
+        std::fs::set_permissions(&vault_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let fix = format!("chmod 700 {}", vault_dir.display());
+        let r = fv_vault_open_key_file(path.as_ptr(), key_c.as_ptr(), opts, &mut v);
+        fails(r, FV_INVALID_ARGUMENT, &fix);
+        assert!(msg().contains("(mode 0777)"), "{}", msg());
+        assert!(v.is_null());
+        let r = fv_vault_open_key_file(path.as_ptr(), key_c.as_ptr(), null(), &mut v);
+        fails(r, FV_INVALID_ARGUMENT, &fix);
+        assert_eq!(fv_options_set_allow_insecure_permissions(opts, true), FV_OK);
+        let r = fv_vault_open_key_file(path.as_ptr(), key_c.as_ptr(), opts, &mut v);
+        assert_eq!(r, FV_OK, "{}", msg());
+        fv_vault_close(v);
+        // The open made it private again; loosen it and go back to refusing.
+        std::fs::set_permissions(&vault_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert_eq!(
+            fv_options_set_allow_insecure_permissions(opts, false),
+            FV_OK
+        );
+        let r = fv_vault_open_key_file(path.as_ptr(), key_c.as_ptr(), opts, &mut v);
+        fails(r, FV_INVALID_ARGUMENT, &fix);
+        std::fs::set_permissions(&vault_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+
+        fails(
+            fv_options_set_allow_insecure_permissions(null_mut(), true),
+            FV_INVALID_ARGUMENT,
+            "opts is NULL",
+        );
+        fv_options_free(opts);
+    }
+}

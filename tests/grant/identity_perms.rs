@@ -23,7 +23,8 @@ fn a_loose_identity_is_refused_with_the_fix() {
     for mode in [0o640, 0o604, 0o660, 0o644] {
         chmod(mode);
         match Grant::open(&issued.path, &f.how("a").identity_file(&farm)) {
-            Err(Error::InvalidArgument(msg)) => {
+            Err(e @ Error::Insecure { .. }) => {
+                let msg = e.to_string();
                 assert!(msg.contains("farm identity"), "{msg}");
                 assert!(msg.contains(&format!("{mode:04o}")), "{msg}");
                 assert!(

@@ -207,7 +207,7 @@ fn bad_keys_and_places_are_refused() {
     ));
     // A non-empty directory that is not a vault is not taken over.
     let busy = fx.dir.path().join("busy");
-    std::fs::create_dir(&busy).unwrap();
+    private_dir(&busy);
     std::fs::write(busy.join("notes.txt"), b"mine").unwrap();
     assert_invalid(Config::new(&busy).kdf(cheap()).create(&pw()), "not empty");
     assert_eq!(std::fs::read(busy.join("notes.txt")).unwrap(), b"mine");

@@ -375,11 +375,11 @@ fn a_directory_that_is_not_a_vault_is_no_vault() {
     no_vault(&missing);
     assert!(!missing.exists(), "an open created the directory");
     let empty = fx.dir.path().join("empty");
-    std::fs::create_dir(&empty).unwrap();
+    private_dir(&empty);
     no_vault(&empty);
     assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
     let other = fx.dir.path().join("other");
-    std::fs::create_dir(&other).unwrap();
+    private_dir(&other);
     std::fs::write(other.join("dbx"), b"not sled").unwrap();
     no_vault(&other);
     let file = fx.dir.path().join("file");
@@ -388,6 +388,8 @@ fn a_directory_that_is_not_a_vault_is_no_vault() {
     // A sled database of something else: a store, but no header.
     let foreign = fx.dir.path().join("foreign");
     raw_edit(&foreign, |db| db.insert(b"k", b"v").unwrap());
+    #[cfg(unix)]
+    chmod(&foreign, 0o700);
     match fx.cfg_at(&foreign).open(&pw()) {
         Err(Error::Corrupt { what, .. }) => assert!(what.contains("header is missing")),
         other => panic!("{other:?}"),

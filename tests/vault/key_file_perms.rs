@@ -1,6 +1,6 @@
 //! A key file that group or others can access is refused by the library itself
-//! (so the C ABI and Python refuse it too) with a message naming the path and
-//! the fix; a private one opens; the explicit escape
+//! (so the C ABI and Python refuse it too), as `Error::Insecure`, with a message
+//! naming the path and the fix; a private one opens; the explicit escape
 //! (`KeyFile::read_insecure_permissions`, behind the CLI's `--insecure-permissions`)
 //! still opens it.
 #![cfg(unix)]
@@ -12,7 +12,8 @@ use std::path::Path;
 #[track_caller]
 fn assert_refused<T>(r: farmvault::Result<T>, key: &Path, mode: u32) {
     match r {
-        Err(Error::InvalidArgument(msg)) => {
+        Err(e @ Error::Insecure { .. }) => {
+            let msg = e.to_string();
             assert!(msg.contains("key file"), "{msg}");
             assert!(msg.contains(&format!("(mode {mode:04o})")), "{msg}");
             assert!(

@@ -43,6 +43,8 @@ mod upgrade;
 mod backup;
 /// Damaged and tampered files are refused, entry by entry where they can be.
 mod corruption;
+/// A vault directory another user could read or replace is refused.
+mod dir_perms;
 /// A key file that others can read is refused.
 mod key_file_perms;
 /// Key material is locked in memory.

@@ -124,9 +124,18 @@ fn the_vault_directory_is_private_to_its_owner() {
     v.put("a", b"x", &PutOptions::new()).unwrap();
     assert_eq!(mode(&fx.path), 0o700);
     drop(v);
-    // Loosened by someone, tightened again by the next open.
+    // Loosened by someone: refused (see dir_perms.rs), or, when insecure
+    // permissions are allowed explicitly, tightened again by the open.
     std::fs::set_permissions(&fx.path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let v = fx.open();
+    assert!(matches!(
+        fx.cfg().open(&pw()),
+        Err(farmvault::Error::Insecure { .. })
+    ));
+    let v = fx
+        .cfg()
+        .allow_insecure_permissions(true)
+        .open(&pw())
+        .unwrap();
     assert_eq!(mode(&fx.path), 0o700);
     for f in files_under(&fx.path) {
         assert_eq!(mode(&f) & 0o077, 0, "{} is open to others", f.display());

@@ -103,6 +103,15 @@ impl Fx {
     }
 }
 
+/// Creates the directory `path` as farmvault would, 0700 (a vault directory
+/// group or others can access is refused).
+pub fn private_dir(path: &Path) {
+    let mut b = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(path).unwrap();
+}
+
 /// Sets a file's Unix mode.
 #[cfg(unix)]
 pub fn chmod(path: &Path, mode: u32) {

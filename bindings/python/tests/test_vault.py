@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -331,3 +332,62 @@ def test_the_library_refuses_names_hosts_and_logins_that_mislead_or_leak(vault: 
         )
         vault.put_credential("s", cred)
     assert vault.list() == []
+
+
+unix_only = pytest.mark.skipif(os.name != "posix", reason="owners, modes and symbolic links are checked on Unix only")
+
+
+@unix_only
+def test_a_vault_directory_open_to_others_is_refused_unless_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "v"
+    farmvault.Vault.create(path, passphrase=PW, kdf=CHEAP).close()
+    path.chmod(0o777)
+    with pytest.raises(farmvault.InvalidArgument) as e:
+        open_vault(path)
+    assert e.value.code == 7
+    assert f"vault directory {path} is accessible by group or others (mode 0777)" in e.value.message
+    assert f"chmod 700 {path}" in e.value.message
+    with open_vault(path, allow_insecure_permissions=True) as v:
+        assert v.list() == []
+    # create refuses up front what open would refuse, in the same words.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    empty.chmod(0o777)
+    with pytest.raises(farmvault.InvalidArgument) as by_create:
+        farmvault.Vault.create(empty, passphrase=PW, kdf=CHEAP)
+    with pytest.raises(farmvault.InvalidArgument) as by_open:
+        open_vault(empty)
+    assert by_create.value.message == by_open.value.message
+    assert list(empty.iterdir()) == []
+    farmvault.Vault.create(empty, passphrase=PW, kdf=CHEAP, allow_insecure_permissions=True).close()
+    with pytest.raises(farmvault.InvalidArgument, match="True or False"):
+        open_vault(path, allow_insecure_permissions=1)
+
+
+@unix_only
+def test_a_vault_directory_behind_a_symbolic_link_is_refused(tmp_path: Path) -> None:
+    key = tmp_path / "farm.key"
+    farmvault.generate_key_file(key)
+    path = tmp_path / "v"
+    farmvault.Vault.create(path, key_file=key).close()
+    link = tmp_path / "link"
+    link.symlink_to(path)
+    with pytest.raises(farmvault.InvalidArgument) as e:
+        farmvault.Vault.open(link, key_file=key)
+    assert e.value.message.startswith(f"vault directory {link} is a symbolic link"), e.value.message
+    with farmvault.Vault.open(link, key_file=key, allow_insecure_permissions=True) as v:
+        assert v.list() == []
+
+
+@unix_only
+def test_another_users_vault_directory_is_refused(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a directory to another user (uid 65534)")
+    path = tmp_path / "v"
+    farmvault.Vault.create(path, passphrase=PW, kdf=CHEAP).close()
+    os.chown(path, 65534, 65534)
+    with pytest.raises(farmvault.InvalidArgument) as e:
+        open_vault(path)
+    assert f"vault directory {path} is owned by uid 65534, not by you (uid 0)" in e.value.message
+    with open_vault(path, allow_insecure_permissions=True):
+        pass

@@ -3,6 +3,7 @@
 
 use crate::args::Global;
 use crate::error::{CliError, EXISTS, OK};
+use crate::perms::check_vault_dir;
 use crate::stdout::say;
 use crate::unlock::{self, generate_key_file, new_passphrase, weak_kdf_warning};
 use clap::Args;
@@ -19,6 +20,10 @@ pub struct InitArgs {
 /// `init`.
 pub fn run(g: &Global, a: &InitArgs) -> Result<i32, CliError> {
     let path = unlock::vault_path(g)?;
+    // Whatever `open` would refuse is refused here, in the same words and with
+    // the same exit status, before a passphrase is asked for or a key file made:
+    // a vault is never created where the next command would refuse it.
+    check_vault_dir(&path, g.insecure_permissions)?;
     let non_empty = std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_some());
     if non_empty {
         return Err(CliError::new(

@@ -4,6 +4,7 @@
 use crate::args::Global;
 use crate::error::{CliError, OK};
 use crate::output;
+use crate::perms::check_vault_dir;
 use crate::stdout::{emit, say};
 use crate::unlock;
 use clap::Args;
@@ -22,6 +23,8 @@ pub struct RestoreArgs {
 /// `restore FILE`.
 pub fn run(g: &Global, a: &RestoreArgs) -> Result<i32, CliError> {
     let path = unlock::vault_path(g)?;
+    // Refused as `init` and `open` refuse it, before a passphrase is asked for.
+    check_vault_dir(&path, g.insecure_permissions)?;
     let how = unlock::unlock_existing(g, &a.file)?;
     let (vault, r) = unlock::config(g, &path).restore(&a.file, &how)?;
     unlock::after_open(&vault);

@@ -303,6 +303,11 @@ def fv_options_set_state_dir(opts: OptionsP, dir: Optional[bytes]) -> None: ...
 def fv_options_set_hostname(opts: OptionsP, hostname: Optional[bytes]) -> None: ...
 
 
+# fv_result fv_options_set_allow_insecure_permissions(fv_options *opts, bool allow);
+@_result(OPTIONS, c_bool)
+def fv_options_set_allow_insecure_permissions(opts: OptionsP, allow: bool) -> None: ...
+
+
 # -- vaults -------------------------------------------------------------------------
 
 # fv_result fv_vault_create_passphrase(const char *path, const uint8_t *passphrase, size_t passphrase_len, const fv_options *opts, fv_vault **out);

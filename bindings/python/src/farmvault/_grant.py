@@ -64,6 +64,7 @@ class Grant(_Store):
         state_dir: Optional[PathArg] = None,
         fixed_time: Optional[Union[datetime, int, float]] = None,
         hostname: Optional[str] = None,
+        allow_insecure_permissions: bool = False,
     ) -> Grant:
         """Opens the grant bundle at ``bundle`` with its ``token`` (the ``fvg1_…``
         text ``farmvault grant`` printed: ``str``, ``bytes``, ``bytearray`` or
@@ -80,18 +81,31 @@ class Grant(_Store):
         ``hostname`` replaces this machine's for the host-pattern check: both are
         overrides for tests (and ``hostname`` for containers).
 
+        A farm ``identity`` file that is not yours, that group or others can
+        access, or that is a symbolic link is refused
+        (:class:`~farmvault.InvalidArgument`, naming the file and the fix);
+        ``allow_insecure_permissions=True`` is the explicit way past.
+
         Raises :class:`~farmvault.WrongKey` (wrong token or identity, or half of a
         ``--require-both`` grant missing), :class:`~farmvault.Expired` (first opened
         here after the claim-by deadline, or past the use window),
         :class:`~farmvault.HostNotAllowed`, :class:`~farmvault.Tampered`,
         :class:`~farmvault.Corrupt`, :class:`~farmvault.IoError`,
-        :class:`~farmvault.InvalidArgument` (a malformed token; neither given).
+        :class:`~farmvault.InvalidArgument` (a malformed token; neither given; an
+        identity refused as insecure).
         """
         raw_bundle = path_arg(bundle, "bundle")
         if token is None and identity is None:
             raise InvalidArgument("a grant opens with token=, identity= or both; neither was given")
         raw_identity = None if identity is None else path_arg(identity, "identity")
-        options = _Options(None, None, fixed_time, state_dir=state_dir, hostname=hostname)
+        options = _Options(
+            None,
+            None,
+            fixed_time,
+            state_dir=state_dir,
+            hostname=hostname,
+            allow_insecure_permissions=allow_insecure_permissions,
+        )
         secret = None if token is None else SecretIn(token, "token", c_string=True)
         out = ctypes.POINTER(_ffi.fv_vault)()
         try:

@@ -242,6 +242,7 @@ class _Options:
         *,
         state_dir: Optional[PathArg] = None,
         hostname: Optional[str] = None,
+        allow_insecure_permissions: bool = False,
     ) -> None:
         self.kdf: Optional[Tuple[int, int, int]] = None
         if kdf is not None:
@@ -263,11 +264,14 @@ class _Options:
             self.fixed = unix_time_arg(fixed_time, "fixed_time")
         self.state_dir = None if state_dir is None else path_arg(state_dir, "state_dir")
         self.hostname = None if hostname is None else text_arg(hostname, "hostname")
+        if not isinstance(allow_insecure_permissions, bool):
+            raise InvalidArgument("allow_insecure_permissions must be True or False")
+        self.insecure = allow_insecure_permissions
         self.ptr = ctypes.POINTER(_ffi.fv_options)()
 
     def __enter__(self) -> Optional[_ffi.OptionsP]:
         settings = (self.kdf, self.lock_ms, self.fixed, self.state_dir, self.hostname)
-        if all(x is None for x in settings):
+        if all(x is None for x in settings) and not self.insecure:
             return None
         _ffi.fv_options_new(ctypes.byref(self.ptr))
         try:
@@ -281,6 +285,8 @@ class _Options:
                 _ffi.fv_options_set_state_dir(self.ptr, self.state_dir)
             if self.hostname is not None:
                 _ffi.fv_options_set_hostname(self.ptr, self.hostname)
+            if self.insecure:
+                _ffi.fv_options_set_allow_insecure_permissions(self.ptr, True)
         except BaseException:
             self.__exit__()
             raise
@@ -495,10 +501,11 @@ class Vault(_Store):
         kdf: Optional[Union[Kdf, Tuple[int, int, int]]],
         lock_timeout: Optional[TTL],
         fixed_time: Optional[Union[datetime, int, float]],
+        allow_insecure_permissions: bool,
     ) -> Vault:
         raw_path = path_arg(path, "path")
         _unlock_args(passphrase, key_file)
-        options = _Options(kdf, lock_timeout, fixed_time)
+        options = _Options(kdf, lock_timeout, fixed_time, allow_insecure_permissions=allow_insecure_permissions)
         out = ctypes.POINTER(_ffi.fv_vault)()
         with options as opts:
             if passphrase is not None:
@@ -520,6 +527,7 @@ class Vault(_Store):
         kdf: Optional[Union[Kdf, Tuple[int, int, int]]] = None,
         lock_timeout: Optional[TTL] = None,
         fixed_time: Optional[Union[datetime, int, float]] = None,
+        allow_insecure_permissions: bool = False,
     ) -> Vault:
         """Opens the vault in directory ``path`` with a passphrase or a key file.
 
@@ -533,11 +541,21 @@ class Vault(_Store):
         expired at the system's time too; TTLs of its puts and renewals count from
         the pinned time.
 
+        A vault directory or key file another user could read or replace is
+        refused with :class:`~farmvault.InvalidArgument` naming the path, what is
+        wrong and the fix: a directory or key file that is not yours, that group or
+        others can access (``chmod 700`` / ``chmod 600``), that is a symbolic link,
+        or a directory in a folder everyone may write to without the sticky bit.
+        ``allow_insecure_permissions=True`` accepts them anyway: the explicit way
+        past, for callers with their own reason to trust those files.
+
         Raises :class:`~farmvault.WrongKey`, :class:`~farmvault.NoVault`,
         :class:`~farmvault.Locked`, :class:`~farmvault.Corrupt`,
         :class:`~farmvault.IoError`, :class:`~farmvault.InvalidArgument`.
         """
-        return cls._open(False, path, passphrase, key_file, kdf, lock_timeout, fixed_time)
+        return cls._open(
+            False, path, passphrase, key_file, kdf, lock_timeout, fixed_time, allow_insecure_permissions
+        )
 
     @classmethod
     def create(
@@ -549,12 +567,16 @@ class Vault(_Store):
         kdf: Optional[Union[Kdf, Tuple[int, int, int]]] = None,
         lock_timeout: Optional[TTL] = None,
         fixed_time: Optional[Union[datetime, int, float]] = None,
+        allow_insecure_permissions: bool = False,
     ) -> Vault:
         """Creates a vault in directory ``path`` (absent or empty), unlocked by a
         passphrase or by a key file (see :func:`generate_key_file`); the options are
-        those of :meth:`open`. Raises :class:`~farmvault.AlreadyExists` if a vault
-        is there."""
-        return cls._open(True, path, passphrase, key_file, kdf, lock_timeout, fixed_time)
+        those of :meth:`open`, and a directory :meth:`open` would refuse is refused
+        here first, in the same words. Raises :class:`~farmvault.AlreadyExists` if
+        a vault is there."""
+        return cls._open(
+            True, path, passphrase, key_file, kdf, lock_timeout, fixed_time, allow_insecure_permissions
+        )
 
 
 def _take_list(out: _ffi.ListP) -> List[EntryInfo]:
