@@ -17,13 +17,13 @@ Unlock: --key-file / FARMVAULT_KEY_FILE (32 random bytes), else
 trailing newline is stripped), else a hidden prompt on the terminal. A passphrase
 is never taken from the command line or from a plain environment variable:
 FARMVAULT_PASSPHRASE is refused. Key files, passphrase files, farm identities
-and the vault directory must not be accessible by group or others (chmod 600 /
-chmod 700), and the vault directory must be yours, not a symbolic link and not
-in a folder every user may write to without the sticky bit, unless
---insecure-permissions; `init` refuses up front whatever the next command would
-refuse. Without a terminal, `passwd` reads the new passphrase from
-FARMVAULT_NEW_PASSPHRASE_FILE and `rotate --keep-passphrase` the passphrase to
-keep from FARMVAULT_KEEP_PASSPHRASE_FILE.
+and the vault directory must be yours, not accessible by group or others (chmod
+600 / chmod 700) and not symbolic links, and the vault directory not in a folder
+every user may write to without the sticky bit, unless --insecure-permissions;
+`init` refuses up front whatever the next command would refuse. Without a
+terminal, `passwd` reads the new passphrase from FARMVAULT_NEW_PASSPHRASE_FILE
+and `rotate --keep-passphrase` the passphrase to keep from
+FARMVAULT_KEEP_PASSPHRASE_FILE.
 
 Secrets are read from stdin or a hidden prompt, never from arguments: at most
 1 MiB (plus one trailing newline), refused at once beyond that. `get`,
@@ -87,7 +87,7 @@ pub struct Global {
     )]
     pub passphrase_file: Option<PathBuf>,
 
-    /// Accept key files, passphrase files, farm identities and vault directories that other users could read or replace (open to group or others; a vault directory that is another user's or a symbolic link).
+    /// Accept key files, passphrase files, farm identities and vault directories that other users could read or replace (another user's, open to group or others, symbolic links).
     #[arg(long, global = true)]
     pub insecure_permissions: bool,
 

@@ -1,11 +1,14 @@
-//! Refuses passphrase files and farm identities that other users could read or
-//! write, the way ssh refuses a private key with loose modes. Key files and
-//! vault directories are refused by the library itself (`KeyFile::read`,
-//! `farmvault::perms::check_vault_dir`), so the C ABI and Python refuse them
-//! too; their `Error::Insecure` gets this module's exit status 8 (in `error`).
-//! And refuses to write over a path where something exists.
+//! The command line's side of the library's rules for what it trusts on disk
+//! (`farmvault::perms`, one implementation for the library, the C ABI, Python
+//! and this): a vault directory is checked before anything is asked for, and
+//! passphrase, proxy and session-metadata files are opened once and checked on
+//! that descriptor, as the library opens key files and farm identities. A
+//! refusal exits 8 (`Error::Insecure`, mapped in `error`), with
+//! `--insecure-permissions` as the way out. And refuses to write over a path
+//! where something exists.
 
 use crate::error::{CliError, EXISTS};
+use std::fs::File;
 use std::path::Path;
 
 /// Refuses a path where anything exists, a symbolic link included (exit 11),
@@ -23,17 +26,6 @@ pub fn refuse_existing(path: &Path, hint: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Refuses a regular file that group or others can read or write (the
-/// library's rule, `farmvault::perms::check_private_file`), unless
-/// `insecure_ok`. Pipes and devices (`/dev/stdin`) are not checked: they have no
-/// lasting contents.
-pub fn check_private_file(path: &Path, what: &str, insecure_ok: bool) -> Result<(), CliError> {
-    if insecure_ok {
-        return Ok(());
-    }
-    Ok(farmvault::perms::check_private_file(path, what)?)
-}
-
 /// Refuses a vault directory the library would refuse to open or create there
 /// (another user's, open to group or others, a symbolic link, in a folder
 /// everyone may write to without the sticky bit), unless `insecure_ok`: called
@@ -43,4 +35,15 @@ pub fn check_vault_dir(path: &Path, insecure_ok: bool) -> Result<(), CliError> {
         return Ok(());
     }
     Ok(farmvault::perms::check_vault_dir(path)?)
+}
+
+/// Opens a secret file (`what`: "passphrase file", "proxy file") once, refused
+/// unless it is the caller's, private and not a link to a file, as the
+/// descriptor read says; pipes and devices (`/dev/stdin`) are read unchecked.
+pub fn open_private_file(path: &Path, what: &str, insecure_ok: bool) -> Result<File, CliError> {
+    Ok(farmvault::perms::open_private_file(
+        path,
+        what,
+        insecure_ok,
+    )?)
 }

@@ -65,11 +65,16 @@ pub fn read_bounded(
     Ok(buf)
 }
 
-/// Reads a secret text file (a passphrase, a proxy URL), stripping one trailing newline.
-pub fn read_secret_file(path: &Path, what: &str) -> Result<SecretString, CliError> {
+/// Reads a secret text file (`what`: "passphrase file", "proxy file"), stripping
+/// one trailing newline; opened once and checked on that descriptor
+/// (`perms::open_private_file`) unless `insecure_ok`.
+pub fn read_secret_file(
+    path: &Path,
+    what: &str,
+    insecure_ok: bool,
+) -> Result<SecretString, CliError> {
     let ctx = || format!("{what} {}", path.display());
-    let mut f =
-        std::fs::File::open(path).map_err(|e| CliError::io(format!("reading {}", ctx()), &e))?;
+    let mut f = crate::perms::open_private_file(path, what, insecure_ok)?;
     let bytes = read_bounded(&mut f, farmvault::MAX_SECRET_LEN, &ctx(), false)?;
     into_text(bytes, &ctx())
 }
@@ -85,10 +90,15 @@ pub fn hidden(prompt: &str) -> Result<SecretString, CliError> {
     }
 }
 
-/// A new passphrase: from `env_file` if set, else prompted twice.
-pub fn new_passphrase(env_file: Option<&Path>, what: &str) -> Result<SecretString, CliError> {
+/// A new passphrase: from `env_file` if set (checked as `read_secret_file`
+/// does, unless `insecure_ok`), else prompted twice.
+pub fn new_passphrase(
+    env_file: Option<&Path>,
+    what: &str,
+    insecure_ok: bool,
+) -> Result<SecretString, CliError> {
     let p = match env_file {
-        Some(path) => read_secret_file(path, what)?,
+        Some(path) => read_secret_file(path, &format!("{what} file"), insecure_ok)?,
         None => {
             let first = hidden(&format!("New {what}: "))?;
             let again = hidden(&format!("Repeat the {what}: "))?;

@@ -7,11 +7,11 @@
 //! `FARMVAULT_GRANT_TOKEN` (or the variable `--token-env` names: a token is
 //! never an argument, which every user sees in the process list) and/or the
 //! farm identity `--identity` / `FARMVAULT_IDENTITY`, refused like a key file
-//! when group or others can read it.
+//! when another user could read or replace it.
 
 use crate::args::Global;
 use crate::error::{grant_error, CliError, NOT_FOUND};
-use crate::{perms, unlock};
+use crate::unlock;
 use clap::Args;
 use farmvault::grant::{Grant, GrantOpen, ReadCredentials};
 use farmvault::{Credential, Entry, EntryMeta, Error, Field, Kind, SecretString, UnixTime, Vault};
@@ -127,7 +127,7 @@ pub fn open_grant(g: &Global, bundle: &Path, s: &GrantSource) -> Result<Grant, C
         how = how.token(t);
     }
     if let Some(id) = &s.identity {
-        perms::check_private_file(id, "farm identity", g.insecure_permissions)?;
+        // The library opens it once and checks that descriptor: no check by path here.
         how = how
             .identity_file(id)
             .allow_insecure_permissions(g.insecure_permissions);

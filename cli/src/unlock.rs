@@ -3,7 +3,7 @@
 
 use crate::args::Global;
 use crate::error::{CliError, INSECURE};
-use crate::perms::{check_private_file, check_vault_dir, refuse_existing};
+use crate::perms::{check_vault_dir, refuse_existing};
 use crate::prompt;
 use farmvault::{Config, KdfParams, KeyFile, Unlock, Vault};
 use std::path::{Path, PathBuf};
@@ -98,8 +98,8 @@ pub fn config(g: &Global, path: &Path) -> Config {
         .allow_insecure_permissions(g.insecure_permissions)
 }
 
-/// Reads a key file. The library refuses one that group or others can access
-/// (`Error::Insecure`: exit 8, like the CLI's other such checks) unless
+/// Reads a key file. The library refuses one that another user could read or
+/// replace (`Error::Insecure`: exit 8, like the CLI's other such checks) unless
 /// `--insecure-permissions`.
 pub fn read_key_file(g: &Global, path: &Path) -> Result<KeyFile, CliError> {
     if g.insecure_permissions {
@@ -108,10 +108,9 @@ pub fn read_key_file(g: &Global, path: &Path) -> Result<KeyFile, CliError> {
     Ok(KeyFile::read(path)?)
 }
 
-/// Reads a passphrase file after checking its mode.
+/// Reads a passphrase file, checked on the descriptor it is read from.
 pub fn read_passphrase_file(g: &Global, path: &Path) -> Result<farmvault::SecretString, CliError> {
-    check_private_file(path, "passphrase file", g.insecure_permissions)?;
-    let p = prompt::read_secret_file(path, "passphrase file")?;
+    let p = prompt::read_secret_file(path, "passphrase file", g.insecure_permissions)?;
     if p.is_empty() {
         return Err(CliError::usage(
             format!("passphrase file {} is empty", path.display()),
@@ -224,13 +223,11 @@ pub fn weak_kdf_warning(g: &Global) {
     }
 }
 
-/// A new passphrase: from `file` (after checking its mode) if set, else prompted twice.
+/// A new passphrase: from `file` (checked on the descriptor it is read from)
+/// if set, else prompted twice.
 pub fn new_passphrase(
     g: &Global,
     file: Option<PathBuf>,
 ) -> Result<farmvault::SecretString, CliError> {
-    if let Some(f) = &file {
-        check_private_file(f, "passphrase file", g.insecure_permissions)?;
-    }
-    prompt::new_passphrase(file.as_deref(), "passphrase")
+    prompt::new_passphrase(file.as_deref(), "passphrase", g.insecure_permissions)
 }

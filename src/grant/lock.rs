@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::grant::bundle::TokenLock;
 use crate::grant::{GrantId, GRANT_ID_LEN};
 use crate::secret::SecretString;
+use crate::storage::perms;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -236,12 +237,18 @@ pub(crate) fn random_grant_id() -> Result<GrantId> {
 }
 
 /// A farm identity file: age X25519 identities, one `AGE-SECRET-KEY-1…` per line,
-/// `#` comments and blank lines ignored (what `age-keygen` writes).
-pub(crate) fn read_identities(path: &Path) -> Result<Vec<age::x25519::Identity>> {
-    let bytes = Zeroizing::new(
-        std::fs::read(path)
-            .map_err(|e| Error::io(format!("reading farm identity {}", path.display()), e))?,
-    );
+/// `#` comments and blank lines ignored (what `age-keygen` writes). Opened once
+/// and refused, unless `allow_insecure`, when it is another user's, group or
+/// others can access it, or it is a symbolic link (`perms::open_private_file`):
+/// the file checked is the file read.
+pub(crate) fn read_identities(
+    path: &Path,
+    allow_insecure: bool,
+) -> Result<Vec<age::x25519::Identity>> {
+    let mut file = perms::open_private_file(path, "farm identity", allow_insecure)?;
+    let mut bytes = Zeroizing::new(Vec::new());
+    file.read_to_end(&mut bytes)
+        .map_err(|e| Error::io(format!("reading farm identity {}", path.display()), e))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Error::invalid(format!(
             "farm identity {} is not text (an age identity file holds AGE-SECRET-KEY-1… lines)",

@@ -364,9 +364,10 @@ pub fn generate_farm_identity(identity_path: impl AsRef<Path>) -> Result<String>
     Ok(public)
 }
 
-/// The public key (`age1…`) of the first identity in a farm identity file.
+/// The public key (`age1…`) of the first identity in a farm identity file. Only
+/// the public key leaves this call, so the file's permissions are not checked.
 pub fn farm_public_key(identity_path: impl AsRef<Path>) -> Result<String> {
-    let ids = lock::read_identities(identity_path.as_ref())?;
+    let ids = lock::read_identities(identity_path.as_ref(), true)?;
     Ok(ids[0].to_public().to_string())
 }
 

@@ -55,15 +55,16 @@ impl GrantOpen {
     }
 
     /// A farm identity file (age format, `AGE-SECRET-KEY-1…` lines; keep it 0600
-    /// on local disk: one that group or others can access is refused on open,
-    /// `Error::Insecure`).
+    /// on local disk: one that is another user's, that group or others can
+    /// access, or a symbolic link to a file is refused on open, `Error::Insecure`).
     pub fn identity_file(mut self, path: impl Into<PathBuf>) -> GrantOpen {
         self.identity_file = Some(path.into());
         self
     }
 
-    /// Opens with an identity file that group or others can access, instead of
-    /// refusing it (the CLI's `--insecure-permissions`).
+    /// Opens with an identity file that is another user's, that group or others
+    /// can access, or that is a symbolic link, instead of refusing it (the CLI's
+    /// `--insecure-permissions`).
     pub fn allow_insecure_permissions(mut self, allow: bool) -> GrantOpen {
         self.insecure_permissions = allow;
         self
@@ -135,13 +136,10 @@ impl Grant {
             ));
         }
         let token = how.token.as_ref().map(Token::decode).transpose()?;
-        if let (Some(id), false) = (&how.identity_file, how.insecure_permissions) {
-            crate::perms::check_private_file(id, "farm identity")?;
-        }
         let identities = how
             .identity_file
             .as_deref()
-            .map(lock::read_identities)
+            .map(|id| lock::read_identities(id, how.insecure_permissions))
             .transpose()?;
         let bytes = read_bundle(path)?;
         let parsed = bundle::parse(&bytes).map_err(|w| Error::corrupt(path, w))?;

@@ -3,7 +3,7 @@
 use crate::crypto::{SymmetricKey, KEY_LEN};
 use crate::error::{Error, Result};
 use crate::secret::SecretString;
-use crate::storage::fsio;
+use crate::storage::{fsio, perms};
 use std::fmt;
 use std::path::Path;
 
@@ -53,12 +53,14 @@ impl KeyFile {
         Ok(KeyFile(SymmetricKey::from_slice(bytes, "a key file")?))
     }
 
-    /// Reads a key file: exactly 32 bytes, in a regular file only its owner can
-    /// access. One that group or others can read or write is refused
-    /// (`Error::Insecure`, naming the path and the fix, `chmod 600 PATH`) before
-    /// its key is read; pipes and devices (`/dev/stdin`) are not checked, and
-    /// neither are modes off Unix. [`KeyFile::read_insecure_permissions`] is the
-    /// explicit way past the check.
+    /// Reads a key file: exactly 32 bytes, in a regular file of the caller's
+    /// that only its owner can access, opened once without following a symbolic
+    /// link (`farmvault::perms::open_private_file`). One that is another user's,
+    /// that group or others can read or write, or a link to a file, is refused
+    /// (`Error::Insecure`, naming the path and the fix, such as `chmod 600 PATH`)
+    /// before its key is read; pipes and devices (`/dev/stdin`) are not checked,
+    /// and off Unix nothing is. [`KeyFile::read_insecure_permissions`] is the
+    /// explicit way past the checks.
     pub fn read(path: impl AsRef<Path>) -> Result<KeyFile> {
         KeyFile::read_inner(path.as_ref(), true)
     }
@@ -78,17 +80,15 @@ impl KeyFile {
                 path.display()
             ))
         };
-        // One open: the mode checked and the length told are the file's that is read.
-        let mut file = std::fs::File::open(path).map_err(|e| Error::io(ctx(), e))?;
-        let meta = file.metadata().map_err(|e| Error::io(ctx(), e))?;
+        // One open: the owner and mode checked and the length told are the
+        // file's that is read.
+        let (mut file, meta) = perms::open_no_follow(path, "key file", !refuse_loose)?;
         // A file of the wrong size is no key file: say that first, without reading it.
         if meta.is_file() && meta.len() != KEY_LEN as u64 {
             return Err(wrong_len(meta.len().to_string()));
         }
         if refuse_loose {
-            if let Some(mode) = crate::perms::loose_mode_of(&meta, false) {
-                return Err(crate::perms::loose_refusal(path, "key file", mode, false));
-            }
+            perms::check_opened_file(path, "key file", &meta)?;
         }
         // Room for one byte too many, so a longer stream is told apart without
         // the buffer ever growing (a reallocation would leave a copy behind).

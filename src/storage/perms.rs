@@ -1,10 +1,9 @@
 //! What farmvault trusts on disk, and the one set of rules behind refusing the
-//! rest: a vault directory that another user could read, replace or re-point,
-//! and a key file, farm identity or passphrase file that group or others can
-//! access, are refused (`Error::Insecure`), the way ssh refuses a private key
-//! with loose modes. The library refuses them itself (so the C ABI and Python
-//! do too); the CLI calls the same functions and gives the refusal its exit
-//! status 8.
+//! rest: a vault directory, key file, farm identity or passphrase file that
+//! another user could read, replace or re-point is refused (`Error::Insecure`),
+//! the way ssh refuses a private key with loose modes. The library refuses them
+//! itself (so the C ABI and Python do too); the CLI calls the same functions and
+//! gives the refusal its exit status 8.
 //!
 //! - A vault directory must be the caller's (owner = effective uid), private
 //!   (no group or other bits), not a symbolic link itself, and not inside a
@@ -13,6 +12,11 @@
 //!   the sticky bit (`/tmp`) is fine: others cannot rename what is ours there.
 //!   A group-writable parent is trusted, as the members of its group are
 //!   (docs/SECURITY.md says why, and how this compares with ssh).
+//! - A file that holds a key is opened once, without following a symbolic link
+//!   at its last component, and the owner and mode checked are those of the
+//!   descriptor that is then read (`fstat`), so nothing can be swapped between
+//!   the check and the read. Pipes and devices (`/dev/stdin`, which is itself a
+//!   link to the descriptor) are not checked: they have no lasting contents.
 //!
 //! sled opens its directory by path, so for a vault directory the check is made
 //! on a descriptor opened without following links, and the directory sled then
@@ -27,7 +31,7 @@
 //! the same words as the library does.
 
 use crate::error::{Error, Result};
-use std::fs::Metadata;
+use std::fs::{File, Metadata};
 use std::path::Path;
 
 /// The permission bits of `path` when group or others can access it and it is a
@@ -76,7 +80,8 @@ pub fn is_loose_refusal(message: &str, path: &Path, what: &str) -> bool {
 }
 
 /// Refuses (`Error::Insecure`, saying how to fix it) a regular file that group
-/// or others can read or write.
+/// or others can read or write. Checked by path: a file that is then read should
+/// be opened with [`open_private_file`] instead, which checks what it reads.
 pub fn check_private_file(path: &Path, what: &str) -> Result<()> {
     match loose_mode(path, false) {
         Some(mode) => Err(loose_refusal(path, what, mode, false)),
@@ -92,8 +97,7 @@ fn insecure(path: &Path, what: String, fix: String) -> Error {
     }
 }
 
-/// The refusal of `what` at `path` for its loose `mode`.
-pub(crate) fn loose_refusal(path: &Path, what: &str, mode: u32, dir: bool) -> Error {
+fn loose_refusal(path: &Path, what: &str, mode: u32, dir: bool) -> Error {
     insecure(
         path,
         format!("{}{mode:04o})", loose_prefix(path, what)),
@@ -105,11 +109,86 @@ pub(crate) fn loose_refusal(path: &Path, what: &str, mode: u32, dir: bool) -> Er
     )
 }
 
-#[cfg(unix)]
+/// Opens the file `path` (a `what`: "key file", "farm identity", "passphrase
+/// file") for reading, once, and refuses it unless it is safe to read a secret
+/// from: a symbolic link at its last component is not followed, and a regular
+/// file must belong to the caller and give group and others no access, as the
+/// descriptor returned says (`fstat`), so the file checked is the file read.
+/// Pipes and devices, also through a link (`/dev/stdin`), are read unchecked.
+/// `allow_insecure` opens it as any other file (the explicit way past, the
+/// CLI's `--insecure-permissions`).
+///
+/// Errors: `Insecure` naming the path, what is wrong and the fix; `Io` when it
+/// cannot be opened.
+pub fn open_private_file(path: &Path, what: &str, allow_insecure: bool) -> Result<File> {
+    let (file, meta) = open_no_follow(path, what, allow_insecure)?;
+    if !allow_insecure {
+        check_opened_file(path, what, &meta)?;
+    }
+    Ok(file)
+}
+
+/// The first half of [`open_private_file`]: the open, refusing a link to a
+/// regular file unless `allow_insecure`, and the descriptor's metadata; the
+/// caller checks them with [`check_opened_file`] when it is ready to.
+pub(crate) fn open_no_follow(
+    path: &Path,
+    what: &str,
+    allow_insecure: bool,
+) -> Result<(File, Metadata)> {
+    let io = |e| Error::io(format!("reading {what} {}", path.display()), e);
+    let file = if allow_insecure {
+        File::open(path).map_err(io)?
+    } else {
+        os::open_file_no_follow(path).or_else(|e| {
+            if !is_symlink(path) {
+                return Err(io(e));
+            }
+            // Opened through the link only to tell a pipe or a device (which is
+            // read unchecked) from a file; the descriptor that is then read is
+            // the one whose kind was checked.
+            let through = File::open(path).map_err(io)?;
+            match through.metadata() {
+                Ok(m) if !m.is_file() && !m.is_dir() => Ok(through),
+                _ => Err(symlink_refusal(path, what)),
+            }
+        })?
+    };
+    let meta = file.metadata().map_err(io)?;
+    Ok((file, meta))
+}
+
+/// The second half of [`open_private_file`]: refuses a regular file, known by
+/// its open descriptor's `meta`, that is not the caller's or that group or
+/// others can access.
+pub(crate) fn check_opened_file(path: &Path, what: &str, meta: &Metadata) -> Result<()> {
+    if !meta.is_file() {
+        return Ok(());
+    }
+    if let Some((owner, me)) = os::foreign_owner(meta) {
+        return Err(insecure(
+            path,
+            format!(
+                "{what} {} is owned by uid {owner}, not by you (uid {me})",
+                path.display()
+            ),
+            format!("use a {what} of your own, or have it `chown`ed to uid {me}"),
+        ));
+    }
+    match loose_mode_of(meta, false) {
+        Some(mode) => Err(loose_refusal(path, what, mode, false)),
+        None => Ok(()),
+    }
+}
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
 fn symlink_refusal(path: &Path, what: &str) -> Error {
     let fix = match std::fs::canonicalize(path) {
         Ok(real) => format!("name what it points to, {}, instead", real.display()),
-        Err(_) => "name it by its real path instead".to_owned(),
+        Err(_) => "name the file itself instead".to_owned(),
     };
     insecure(
         path,
@@ -274,6 +353,17 @@ mod os {
     use std::os::unix::fs::MetadataExt;
     use std::path::Path;
 
+    /// Opens a file for reading, failing (`ELOOP` and kin) on a symbolic link at
+    /// the last component instead of following it.
+    pub(super) fn open_file_no_follow(path: &Path) -> std::io::Result<File> {
+        let fd = rustix::fs::open(
+            path,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::empty(),
+        )?;
+        Ok(File::from(fd))
+    }
+
     /// Opens a directory without following a symbolic link at the last
     /// component; only to examine it, so no read permission is needed where
     /// the OS has `O_PATH`.
@@ -305,11 +395,21 @@ mod os {
     }
 }
 
-/// Off Unix: directories are not told apart (see the module's comment).
+/// Off Unix: links are followed, owners are not checked and directories are
+/// not told apart (see the module's comment).
 #[cfg(not(unix))]
 mod os {
     use super::DirId;
-    use std::fs::Metadata;
+    use std::fs::{File, Metadata};
+    use std::path::Path;
+
+    pub(super) fn open_file_no_follow(path: &Path) -> std::io::Result<File> {
+        File::open(path)
+    }
+
+    pub(super) fn foreign_owner(_meta: &Metadata) -> Option<(u32, u32)> {
+        None
+    }
 
     pub(super) fn dir_id(_meta: &Metadata) -> Option<DirId> {
         None
@@ -319,6 +419,53 @@ mod os {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use std::io::Read;
+
+    fn private(path: &Path, contents: &[u8]) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(path, contents).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    /// The descriptor returned is the one that was checked: after the check,
+    /// whatever is put at the path is not what is read.
+    #[test]
+    fn what_is_read_is_what_was_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("id");
+        private(&path, b"checked");
+        let mut file = open_private_file(&path, "farm identity", false).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        private(&path, b"swapped");
+        let mut read = String::new();
+        file.read_to_string(&mut read).unwrap();
+        assert_eq!(read, "checked");
+    }
+
+    /// A link is refused by the open itself, naming the link, never followed to
+    /// a regular file; a link to a pipe (`/dev/stdin`) is read.
+    #[test]
+    fn a_link_to_a_file_is_refused_by_the_open_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        private(&real, b"k");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(os::open_file_no_follow(&link).is_err());
+        match open_private_file(&link, "key file", false) {
+            Err(e @ Error::Insecure { .. }) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.starts_with(&format!("key file {} is a symbolic link", link.display())),
+                    "{msg}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // The explicit way past follows it.
+        open_private_file(&link, "key file", true).unwrap();
+    }
+
     /// sled opens the vault directory by path after the check: a directory put
     /// in its place in between is told apart by its device and inode.
     #[test]

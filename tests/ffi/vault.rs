@@ -1381,7 +1381,7 @@ fn entry_view_arguments_are_checked_and_outputs_untouched_on_failure() {
     }
 }
 
-/// A vault directory another user could read or replace is refused
+/// A vault directory or key file another user could read or replace is refused
 /// (FV_INVALID_ARGUMENT, the message naming the path, what is wrong and the fix)
 /// unless `fv_options_set_allow_insecure_permissions` allows it; false refuses
 /// again.
@@ -1394,6 +1394,8 @@ fn insecure_permissions_are_refused_unless_the_options_allow_them() {
     let path = cpath(&vault_dir);
     let key = dir.path().join("farm.key");
     let key_c = cpath(&key);
+    let link = dir.path().join("link.key");
+    let link_c = cpath(&link);
     let opts = options(0);
     // SAFETY: live C strings, out-params and handles.
     unsafe {
@@ -1426,6 +1428,19 @@ fn insecure_permissions_are_refused_unless_the_options_allow_them() {
         let r = fv_vault_open_key_file(path.as_ptr(), key_c.as_ptr(), opts, &mut v);
         fails(r, FV_INVALID_ARGUMENT, &fix);
         std::fs::set_permissions(&vault_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+
+        // A key file behind a symbolic link: refused naming the link.
+        std::os::unix::fs::symlink(&key, &link).unwrap();
+        let r = fv_vault_open_key_file(path.as_ptr(), link_c.as_ptr(), opts, &mut v);
+        fails(
+            r,
+            FV_INVALID_ARGUMENT,
+            &format!("key file {} is a symbolic link", link.display()),
+        );
+        assert_eq!(fv_options_set_allow_insecure_permissions(opts, true), FV_OK);
+        let r = fv_vault_open_key_file(path.as_ptr(), link_c.as_ptr(), opts, &mut v);
+        assert_eq!(r, FV_OK, "{}", msg());
+        fv_vault_close(v);
 
         fails(
             fv_options_set_allow_insecure_permissions(null_mut(), true),

@@ -1,6 +1,7 @@
-//! A farm identity that group or others can access is refused when a grant is
-//! opened with it, with a message that says how to fix it; the explicit opt-out
-//! (the CLI's `--insecure-permissions`) opens it.
+//! A farm identity that group or others can access, that is another user's,
+//! or that is a symbolic link is refused when a grant is opened with it, with a
+//! message that says how to fix it; the explicit opt-out (the CLI's
+//! `--insecure-permissions`) opens it.
 #![cfg(unix)]
 
 use crate::support::*;
@@ -51,4 +52,75 @@ fn a_loose_identity_is_refused_with_the_fix() {
     }
     chmod(0o600);
     Grant::open(&issued.path, &f.how("a").identity_file(&farm)).unwrap();
+}
+
+/// The identity is opened once, without following a symbolic link, and read
+/// from that descriptor: a link is refused by the open itself, naming the link,
+/// before anything is recorded; no check by path comes first for a file swapped
+/// in afterwards to slip past.
+#[test]
+fn an_identity_behind_a_symbolic_link_is_refused_naming_the_link() {
+    let f = Fixture::new();
+    let (farm, public) = f.identity("farm.key");
+    let issued = f.issue(
+        &f.spec("job.fvg")
+            .entry(RENDER)
+            .token(false)
+            .recipient(public),
+    );
+    let link = f.path("linked.key");
+    std::os::unix::fs::symlink(&farm, &link).unwrap();
+    match Grant::open(&issued.path, &f.how("a").identity_file(&link)) {
+        Err(e @ Error::Insecure { .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.starts_with(&format!(
+                    "farm identity {} is a symbolic link",
+                    link.display()
+                )),
+                "{msg}"
+            );
+        }
+        other => panic!("{:?}", other.map(|g| g.info().label.clone())),
+    }
+    assert!(!f.path("state-a").exists());
+    let g = Grant::open(
+        &issued.path,
+        &f.how("a")
+            .identity_file(&link)
+            .allow_insecure_permissions(true),
+    )
+    .unwrap();
+    assert_eq!(
+        g.credential(RENDER).unwrap().secret(),
+        RENDER_KEY.as_bytes()
+    );
+}
+
+/// Another user's identity, even private, is refused (run as root: the file is
+/// given to `nobody`; otherwise the test says why it skips).
+#[test]
+fn another_users_identity_is_refused() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!(
+            "skipped another_users_identity_is_refused: only root can give a file to another user"
+        );
+        return;
+    }
+    let f = Fixture::new();
+    let (farm, public) = f.identity("farm.key");
+    let issued = f.issue(
+        &f.spec("job.fvg")
+            .entry(RENDER)
+            .token(false)
+            .recipient(public),
+    );
+    std::os::unix::fs::chown(&farm, Some(65534), Some(65534)).unwrap();
+    match Grant::open(&issued.path, &f.how("a").identity_file(&farm)) {
+        Err(e @ Error::Insecure { .. }) => {
+            assert!(e.to_string().contains("owned by uid 65534"), "{e}")
+        }
+        other => panic!("{:?}", other.map(|g| g.info().label.clone())),
+    }
+    assert!(!f.path("state-a").exists());
 }

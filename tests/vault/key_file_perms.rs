@@ -1,8 +1,8 @@
-//! A key file that group or others can access is refused by the library itself
-//! (so the C ABI and Python refuse it too), as `Error::Insecure`, with a message
-//! naming the path and the fix; a private one opens; the explicit escape
-//! (`KeyFile::read_insecure_permissions`, behind the CLI's `--insecure-permissions`)
-//! still opens it.
+//! A key file that group or others can access, that another user owns, or that
+//! is a symbolic link is refused by the library itself (so the C ABI and Python
+//! refuse it too) with a message naming the path and the fix; a private one
+//! opens; the explicit escape (`KeyFile::read_insecure_permissions`, behind the
+//! CLI's `--insecure-permissions`) still opens it.
 #![cfg(unix)]
 
 use crate::support::{chmod, Fx};
@@ -70,4 +70,59 @@ fn a_key_file_of_the_wrong_size_says_so_first() {
         Err(e @ Error::Io { .. }) => assert!(e.to_string().contains("missing.key"), "{e}"),
         other => panic!("{:?}", other.map(|_| ())),
     }
+}
+
+/// A key file reached through a symbolic link is refused by the open itself
+/// (`O_NOFOLLOW`: the one open that is then read), naming the link, so no file
+/// put behind the link between a check and a read can be used.
+#[test]
+fn a_key_file_behind_a_symbolic_link_is_refused_naming_the_link() {
+    let fx = Fx::empty();
+    let key = fx.create_with_key_file();
+    let link = key.with_file_name("link.key");
+    std::os::unix::fs::symlink(&key, &link).unwrap();
+    for r in [
+        KeyFile::read(&link).map(|_| ()),
+        Unlock::key_file_path(&link).map(|_| ()),
+    ] {
+        match r {
+            Err(e @ Error::Insecure { .. }) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.starts_with(&format!("key file {} is a symbolic link", link.display())),
+                    "{msg}"
+                );
+            }
+            other => panic!("a linked key file was read: {other:?}"),
+        }
+    }
+    // The explicit escape follows it.
+    let k = KeyFile::read_insecure_permissions(&link).unwrap();
+    drop(fx.open_with(&Unlock::KeyFile(k)).unwrap());
+}
+
+/// A key file of another user's is refused even when it is private: run as
+/// root, the file is given to `nobody`; otherwise the test says why it skips.
+#[test]
+fn another_users_key_file_is_refused() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!(
+            "skipped another_users_key_file_is_refused: only root can give a file to another user"
+        );
+        return;
+    }
+    let fx = Fx::empty();
+    let key = fx.create_with_key_file();
+    std::os::unix::fs::chown(&key, Some(65534), Some(65534)).unwrap();
+    match KeyFile::read(&key) {
+        Err(e @ Error::Insecure { .. }) => {
+            assert!(
+                e.to_string()
+                    .contains("owned by uid 65534, not by you (uid 0)"),
+                "{e}"
+            )
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    KeyFile::read_insecure_permissions(&key).unwrap();
 }

@@ -45,7 +45,7 @@ mod backup;
 mod corruption;
 /// A vault directory another user could read or replace is refused.
 mod dir_perms;
-/// A key file that others can read is refused.
+/// A key file that others can read, or a link to one, is refused.
 mod key_file_perms;
 /// Key material is locked in memory.
 mod memory_lock;

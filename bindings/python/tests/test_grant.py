@@ -239,6 +239,20 @@ def test_identity_and_require_both(issued: Issued, state: Path) -> None:
         assert [e.name for e in g.list()] == [ENTRY]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links and modes are checked on Unix only")
+def test_a_linked_identity_is_refused_unless_allowed(issued: Issued, state: Path, tmp_path: Path) -> None:
+    link = tmp_path / "linked.id"
+    link.symlink_to(issued.farm_id)
+    with pytest.raises(farmvault.InvalidArgument) as e:
+        farmvault.Grant.open(issued.rcpt_grant, identity=link, state_dir=state)
+    assert e.value.message.startswith(f"farm identity {link} is a symbolic link"), e.value.message
+    assert not state.exists(), "no refused open records a first open"
+    with farmvault.Grant.open(
+        issued.rcpt_grant, identity=link, state_dir=state, allow_insecure_permissions=True
+    ) as g:
+        assert g.get(ENTRY).credential.secret == KEY
+
+
 def test_the_two_clocks(issued: Issued, state: Path, tmp_path: Path) -> None:
     t = now()
     first = datetime.fromtimestamp(t, tz=timezone.utc)

@@ -365,7 +365,7 @@ def test_a_vault_directory_open_to_others_is_refused_unless_allowed(tmp_path: Pa
 
 
 @unix_only
-def test_a_vault_directory_behind_a_symbolic_link_is_refused(tmp_path: Path) -> None:
+def test_a_vault_directory_or_key_file_behind_a_symbolic_link_is_refused(tmp_path: Path) -> None:
     key = tmp_path / "farm.key"
     farmvault.generate_key_file(key)
     path = tmp_path / "v"
@@ -375,7 +375,12 @@ def test_a_vault_directory_behind_a_symbolic_link_is_refused(tmp_path: Path) -> 
     with pytest.raises(farmvault.InvalidArgument) as e:
         farmvault.Vault.open(link, key_file=key)
     assert e.value.message.startswith(f"vault directory {link} is a symbolic link"), e.value.message
-    with farmvault.Vault.open(link, key_file=key, allow_insecure_permissions=True) as v:
+    key_link = tmp_path / "link.key"
+    key_link.symlink_to(key)
+    with pytest.raises(farmvault.InvalidArgument) as k:
+        farmvault.Vault.open(path, key_file=key_link)
+    assert k.value.message.startswith(f"key file {key_link} is a symbolic link"), k.value.message
+    with farmvault.Vault.open(link, key_file=key_link, allow_insecure_permissions=True) as v:
         assert v.list() == []
 
 

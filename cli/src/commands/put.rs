@@ -131,10 +131,11 @@ fn proxy_of(g: &Global, a: &PutArgs) -> Result<Option<SecretString>, CliError> {
         return Ok(Some(SecretString::from(p.as_str())));
     }
     match &a.http_proxy_file {
-        Some(path) => {
-            crate::perms::check_private_file(path, "proxy file", g.insecure_permissions)?;
-            Ok(Some(prompt::read_secret_file(path, "proxy file")?))
-        }
+        Some(path) => Ok(Some(prompt::read_secret_file(
+            path,
+            "proxy file",
+            g.insecure_permissions,
+        )?)),
         None => Ok(None),
     }
 }
@@ -156,14 +157,11 @@ pub fn run(g: &Global, a: PutArgs) -> Result<i32, CliError> {
     }
     let proxy = proxy_of(g, &a)?;
     let metadata = match &a.session_metadata_file {
-        Some(path) => {
-            crate::perms::check_private_file(
-                path,
-                "session metadata file",
-                g.insecure_permissions,
-            )?;
-            Some(prompt::read_secret_file(path, "session metadata file")?)
-        }
+        Some(path) => Some(prompt::read_secret_file(
+            path,
+            "session metadata file",
+            g.insecure_permissions,
+        )?),
         None => None,
     };
     let vault = unlock::open(g)?;

@@ -323,6 +323,23 @@ fn recipients_require_both_and_identity_permissions() {
     insecure.push("--insecure-permissions");
     job(&env, &right, &insecure).expect(code::OK);
     common::chmod(Path::new(farm), 0o600);
+    // A link to it is refused by the library's one open, naming the link (no
+    // check by path comes first).
+    let link = env.path("farm-link.key");
+    std::os::unix::fs::symlink(farm, &link).unwrap();
+    let mut linked = job_env(&both, &token).to_vec();
+    linked.push(("FARMVAULT_IDENTITY", link.to_str().unwrap()));
+    let r = job(&env, &linked, &get).expect(code::INSECURE);
+    r.one_line_error();
+    assert!(
+        r.stderr.contains(&format!(
+            "farm identity {} is a symbolic link",
+            link.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    job(&env, &linked, &insecure).expect(code::OK);
 
     // Recipient-only (--no-token, a literal key): nothing on stdout; the identity opens it.
     let r = issue(
