@@ -58,7 +58,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// Overwrites the secret's bytes with zeros, then frees it. NULL is a no-op; a
-    /// secret already freed is detected where possible and reported through
+    /// secret already freed is detected and reported through
     /// `fv_last_error_message`.
     fn fv_secret_free(secret: *mut fv_secret) {
         handle::free_box(secret, "secret")
