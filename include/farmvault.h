@@ -1012,6 +1012,19 @@ size_t fv_secret_len(const fv_secret *secret);
 void fv_secret_free(fv_secret *secret);
 
 /**
+ * Overwrites the `len` bytes at `ptr` with zeros, with writes the compiler cannot
+ * drop as dead stores (a plain `memset` just before `free` may be removed): for a
+ * copy of a secret in the caller's own memory, taken from `fv_secret_data` or an
+ * `fv_entry_view`, once it is no longer needed. `ptr` must be writable for `len`
+ * bytes (initialised or not) and not used by another thread during the call.
+ *
+ * `len` 0 wipes nothing, whatever `ptr` is. NULL with a `len` above 0 wipes nothing
+ * and sets the last error message (as every function that returns nothing
+ * reports a bad argument).
+ */
+void fv_wipe(void *ptr, size_t len);
+
+/**
  * The entry's kind (an `fv_kind` value).
  *
  * Returns FV_KIND_INVALID (with a message) if `entry` is NULL or freed.

@@ -609,6 +609,18 @@ inline void generate_key_file(const std::string &path) {
     detail::check(fv_key_file_generate(path.c_str()));
 }
 
+/// Overwrites `size` bytes at `data` with zeros, with writes the compiler keeps
+/// (fv_wipe): for a copy of a secret in the caller's own memory, once it is not needed.
+inline void wipe(void *data, std::size_t size) noexcept { fv_wipe(data, size); }
+
+/// Overwrites a std::string's characters with zeros, then empties it: for a secret an
+/// API insisted on having as a std::string. Only its current characters are wiped, not
+/// buffers it left behind when it grew: build such a string at its final size.
+inline void wipe(std::string &s) noexcept {
+    fv_wipe(s.data(), s.size());
+    s.clear();
+}
+
 /// The library's version ("0.1.0").
 inline const char *version() noexcept { return fv_version(); }
 

@@ -1216,6 +1216,57 @@ static void test_grant_clock_and_host(void) {
     CHECK_FAILS(fv_options_set_hostname(opts, "h"), FV_INVALID_ARGUMENT, "closed or invalid");
 }
 
+/* fv_wipe zeroes the caller's copy of a secret, and nothing around it. */
+static void test_wipe(void) {
+    static const char key[] = "KEY-0123456789abcdef";
+    fv_credential *cred = NULL;
+    fv_secret *secret = NULL;
+    unsigned char *buf = malloc(64);
+    unsigned char one = 0xff;
+    size_t i, len = 0;
+    int wiped = 1, kept = 1;
+    CHECK(buf != NULL);
+    if (buf == NULL) {
+        return;
+    }
+    memset(buf, 0xa5, 64);
+    CHECK_OK(fv_credential_new_opaque(U8(key), strlen(key), &cred));
+    CHECK_OK(fv_credential_field(cred, FV_FIELD_SECRET, &secret));
+    fv_credential_free(cred);
+    len = fv_secret_len(secret);
+    CHECK(len == strlen(key) && len <= 64 - 16);
+    if (len == strlen(key)) {
+        memcpy(buf + 16, fv_secret_data(secret), len);
+    }
+    fv_secret_free(secret);
+    CHECK(memcmp(buf + 16, key, strlen(key)) == 0);
+    fv_wipe(buf + 16, len);
+    for (i = 0; i < 64; i++) {
+        if (i >= 16 && i < 16 + len) {
+            wiped = wiped && buf[i] == 0;
+        } else {
+            kept = kept && buf[i] == 0xa5;
+        }
+    }
+    CHECK(wiped);
+    CHECK(kept);
+    fv_wipe(&one, 1);
+    CHECK(one == 0);
+
+    /* NULL with 0 is a no-op (the last error stays as it was); a length of 0 wipes
+     * nothing; NULL with a length wipes nothing and says so. */
+    CHECK_FAILS(fv_credential_new_opaque(NULL, 1, &cred), FV_INVALID_ARGUMENT, "secret is NULL");
+    fv_wipe(NULL, 0);
+    CHECK_MSG("secret is NULL");
+    memset(buf, 0xa5, 64);
+    fv_wipe(buf, 0);
+    CHECK(buf[0] == 0xa5);
+    CHECK_MSG("secret is NULL");
+    fv_wipe(NULL, 5);
+    CHECK_MSG("ptr is NULL and len is 5");
+    free(buf);
+}
+
 /* ---- handles are never reused ---- */
 
 /* Open/close rounds; each makes STALE_HANDLES handles. */
@@ -1420,6 +1471,7 @@ int main(int argc, char **argv) {
     test_bad_inputs();
     test_use_after_close_and_double_free();
     test_stale_handles_never_alias();
+    test_wipe();
     test_no_secret_in_messages();
     test_sgtk();
     test_grant_reads_and_refuses_writes();

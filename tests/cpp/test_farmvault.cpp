@@ -8,6 +8,7 @@
 // script key "shotgun/render_farm", for bindings/cpp/examples/farm_plugin.cpp.
 #include "farmvault.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -111,6 +112,17 @@ void test_vault(const std::string &dir) {
     fv_secret *raw = moved.release();
     CHECK(!moved && raw != nullptr);
     fv_secret_free(raw);
+
+    // A copy the caller made is wiped with farmvault::wipe.
+    const farmvault::Secret api_key = e.field(FV_FIELD_API_KEY);
+    std::vector<char> buf(api_key.size() + 2, 'g');
+    std::memcpy(buf.data() + 1, api_key.data(), api_key.size());
+    farmvault::wipe(buf.data() + 1, api_key.size());
+    CHECK(buf.front() == 'g' && buf.back() == 'g');
+    CHECK(std::all_of(buf.begin() + 1, buf.end() - 1, [](char c) { return c == 0; }));
+    std::string as_string(api_key.view());
+    farmvault::wipe(as_string);
+    CHECK(as_string.empty());
 
     // Not found and expired: get() throws, try_get() says nullopt.
     THROWS(farmvault::NotFound, FV_NOT_FOUND, "\"missing\"", vault.get("missing"));

@@ -10,3 +10,5 @@ mod handles;
 mod header;
 /// Vaults, entries, credentials and options through the `fv_*` functions.
 mod vault;
+/// `fv_wipe` on the caller's copies of secrets.
+mod wipe;
