@@ -8,6 +8,8 @@
 #     valgrind (leak check full; any error fails),
 #   - builds tests/cpp/test_farmvault.cpp (-std=c++17 -Wall -Wextra -Werror) the same two
 #     ways, and a two-translation-unit program including bindings/cpp/farmvault.hpp twice,
+#   - checks that views of temporaries do not compile: tests/cpp/dangling.cpp compiles
+#     as it is and fails, on the deleted overload it names, with each DANGLING_* macro,
 #   - issues job grant fixtures with the farmvault CLI (make_grant_fixtures) for the
 #     grant tests of both programs,
 #   - writes <target>/c-abi/pkgconfig/farmvault.pc from farmvault.pc.in and builds
@@ -201,6 +203,34 @@ run cpp-static "$out/bin/test_cpp_static" "$(fresh cpp-static)" "$grants"
 plugin_dir=$(fresh cpp-shared)
 run cpp-shared "$out/bin/test_cpp_shared" "$plugin_dir" "$grants"
 run two-tu "$out/bin/test_two_tu"
+
+stage "C++: views of temporaries do not compile (tests/cpp/dangling.cpp)"
+# Without a macro the file (the safe forms) compiles; each DANGLING_* form must fail on
+# the deleted && overload listed with it, so a typo or an unrelated error does not
+# pass. LC_ALL=C keeps g++'s diagnostics in English.
+dangling() { LC_ALL=C g++ "${cxxflags[@]}" -fsyntax-only "$@" tests/cpp/dangling.cpp; }
+dangling 2>"$out/dangling.log" || { cat "$out/dangling.log"; die "tests/cpp/dangling.cpp does not compile as it is"; }
+ok "the safe forms of tests/cpp/dangling.cpp compile"
+forms=$(cat <<'FORMS'
+DANGLING_ENTRY_NAME farmvault::Entry::name() const &&
+DANGLING_ENTRY_HOST farmvault::Entry::host() const &&
+DANGLING_SECRET_VIEW farmvault::Secret::view() const &&
+DANGLING_SECRET_DATA farmvault::Secret::data() const &&
+DANGLING_SECRET_C_STR farmvault::Secret::c_str() const &&
+DANGLING_LIST_ENTRY farmvault::List::operator[](std::size_t) const &&
+DANGLING_LIST_BEGIN farmvault::List::begin() const &&
+FORMS
+)
+[[ $(sed -n 's/^#.*defined(\(DANGLING_[A-Z_]*\)).*/\1/p' tests/cpp/dangling.cpp | sort -u) == "$(cut -d' ' -f1 <<<"$forms" | sort -u)" ]] ||
+    die "the DANGLING_* forms of tests/cpp/dangling.cpp and of this script differ"
+while read -r form deleted; do
+    if dangling -D"$form" 2>"$out/$form.log"; then
+        die "$form compiles: it keeps a view of a temporary past its statement"
+    fi
+    grep -F "use of deleted function" "$out/$form.log" | grep -qF "$deleted" ||
+        { cat "$out/$form.log"; die "$form fails to compile, but not on the deleted $deleted"; }
+    ok "$form does not compile: $deleted is deleted"
+done <<<"$forms"
 
 stage "pkg-config and the farm plugin example"
 sed -e "s|@INCLUDEDIR@|$root/include|" -e "s|@CPPINCLUDEDIR@|$root/bindings/cpp|" \

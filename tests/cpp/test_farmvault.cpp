@@ -180,8 +180,10 @@ void test_vault(const std::string &dir) {
         "{\"type\": \"ScriptUser\", \"data\": {\"http_proxy\": null, \"host\": "
         "\"https://site.example\", \"api_script\": \"render_farm\", \"api_key\": "
         "\"0123456789abcdef\"}}";
-    CHECK(farmvault::sgtk::to_json(copy).view() == json);
-    CHECK(farmvault::sgtk::parse(json).script_key().api_key.view() == "0123456789abcdef");
+    const farmvault::Secret exported = farmvault::sgtk::to_json(copy);
+    CHECK(exported.view() == json);
+    const farmvault::ScriptKey parsed = farmvault::sgtk::parse(json).script_key();
+    CHECK(parsed.api_key.view() == "0123456789abcdef");
     farmvault::Secret pickle = farmvault::sgtk::to_pickle(copy);
     CHECK(farmvault::sgtk::parse(pickle.view()).kind() == FV_KIND_SCRIPT_KEY);
     THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "", farmvault::sgtk::parse("{oops"));
@@ -213,7 +215,8 @@ void test_key_files(const std::string &dir) {
     // A moved-to handle closes the one it replaces.
     Vault w = Vault::open_key_file(path, key2, &opts);
     w = std::move(v);
-    CHECK(w.get("a").field(FV_FIELD_SECRET).view() == "x");
+    const farmvault::Secret a = w.get("a").field(FV_FIELD_SECRET);
+    CHECK(a.view() == "x");
 }
 
 void test_threads(const std::string &dir) {
@@ -228,7 +231,8 @@ void test_threads(const std::string &dir) {
                 const std::string value = "v" + std::to_string(t * 100 + i);
                 try {
                     vault.put(name, value);
-                    if (vault.get(name).field(FV_FIELD_SECRET).view() != value) {
+                    const farmvault::Secret got = vault.get(name).field(FV_FIELD_SECRET);
+                    if (got.view() != value) {
                         ++errors[t];
                     }
                     vault.get("missing");
