@@ -127,9 +127,10 @@ fn take_ids(n: u64) -> u64 {
 /// A new handle id: never 0, never issued before in this process.
 ///
 /// The counter is scrambled (multiplied by [`SCRAMBLE`]) so that ids do not look like
-/// small integers or addresses: a stray integer passed as a handle is refused, and
-/// ids made one after the other spread over the registry's shards and the slots of
-/// a shard's table alike ([`shard`], [`Table::home`]).
+/// small integers or addresses: a stray one passed as a handle (a count, an index, a
+/// pointer to something else) is refused unless it happens to equal a live id, and
+/// ids made one after the other spread over the registry's shards and the slots of a
+/// shard's table alike ([`shard`], [`Table::home`]).
 fn new_id() -> usize {
     let counter = IDS
         .try_with(|ids| {
