@@ -14,8 +14,10 @@
  *   passphrases and secrets may be freed or overwritten as soon as the call returns
  *   (SQLite's SQLITE_TRANSIENT contract). Names are NUL-terminated UTF-8; secrets
  *   are (pointer, length) pairs. Every pointer is checked for NULL, every handle is
- *   checked before use (a closed or freed handle is FV_INVALID_ARGUMENT, not a
- *   crash, where it can be detected), every length against its FV_MAX_* limit.
+ *   checked before use, every length against its FV_MAX_* limit. A handle is an
+ *   opaque id, never an address, and is never issued twice: a closed or freed
+ *   handle is FV_INVALID_ARGUMENT for the rest of the process, never a crash and
+ *   never another handle opened since.
  * - Ownership, in wasm.h's words: an `own` pointer (written to a `T **out`
  *   parameter) belongs to the caller, who releases it with the matching
  *   fv_*_free / fv_vault_close, each of which accepts NULL. A pointer returned
@@ -540,7 +542,7 @@ FV_MUST_USE fv_result fv_options_new(fv_options **out);
 
 /**
  * Frees options from `fv_options_new`. NULL is a no-op; a pointer already freed is
- * detected where possible and reported through `fv_last_error_message`.
+ * detected and reported through `fv_last_error_message`.
  */
 void fv_options_free(fv_options *opts);
 
@@ -1008,7 +1010,7 @@ fv_result fv_credential_field(const fv_credential *credential,
 
 /**
  * Wipes the credential's secret fields, then frees it. NULL is a no-op; a
- * credential already freed is detected where possible and reported through
+ * credential already freed is detected and reported through
  * `fv_last_error_message`.
  */
 void fv_credential_free(fv_credential *credential);
@@ -1032,10 +1034,23 @@ size_t fv_secret_len(const fv_secret *secret);
 
 /**
  * Overwrites the secret's bytes with zeros, then frees it. NULL is a no-op; a
- * secret already freed is detected where possible and reported through
+ * secret already freed is detected and reported through
  * `fv_last_error_message`.
  */
 void fv_secret_free(fv_secret *secret);
+
+/**
+ * Overwrites the `len` bytes at `ptr` with zeros, with writes the compiler cannot
+ * drop as dead stores (a plain `memset` just before `free` may be removed): for a
+ * copy of a secret in the caller's own memory, taken from `fv_secret_data` or an
+ * `fv_entry_view`, once it is no longer needed. `ptr` must be writable for `len`
+ * bytes (initialised or not) and not used by another thread during the call.
+ *
+ * `len` 0 wipes nothing, whatever `ptr` is. NULL with a `len` above 0 wipes nothing
+ * and sets the last error message (as every function that returns nothing
+ * reports a bad argument).
+ */
+void fv_wipe(void *ptr, size_t len);
 
 /**
  * The entry's kind (an `fv_kind` value).
@@ -1134,7 +1149,7 @@ fv_result fv_entry_get_view(const fv_entry *entry,
 /**
  * Wipes the entry's credential, then frees it. NULL is a no-op. An entry of an
  * `fv_list` is not freed (free the list); that, and an entry already freed, is
- * reported through `fv_last_error_message` where it can be detected.
+ * reported through `fv_last_error_message`.
  */
 void fv_entry_free(fv_entry *entry);
 
@@ -1155,7 +1170,7 @@ const fv_entry *fv_list_get(const fv_list *list, size_t index);
 
 /**
  * Frees the list and every entry borrowed from it. NULL is a no-op; a list already
- * freed is detected where possible and reported through `fv_last_error_message`.
+ * freed is detected and reported through `fv_last_error_message`.
  */
 void fv_list_free(fv_list *list);
 
@@ -1210,7 +1225,7 @@ size_t fv_batch_len(const fv_batch *batch);
 
 /**
  * Wipes the secrets the batch holds, then frees it. NULL is a no-op; a batch
- * already freed is detected where possible and reported through
+ * already freed is detected and reported through
  * `fv_last_error_message`.
  */
 void fv_batch_free(fv_batch *batch);

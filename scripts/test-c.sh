@@ -5,9 +5,14 @@
 #   - compiles the header as C99 (pedantic) and as C++11/C++17,
 #   - builds tests/c/test_farmvault.c (-std=c99 -Wall -Wextra -Wpedantic -Werror) against
 #     the shared and the static library and runs both, then the shared build under
-#     valgrind (leak check full; any error fails),
+#     valgrind (leak check full; any error fails), once against the debug library and
+#     once against the release one (cargo build --release -p farmvault --lib, the build
+#     scripts/build-wheel.sh makes too: optimised code is what ships, and what valgrind
+#     sees differently; tests/c/valgrind.supp says why each suppression is harmless),
 #   - builds tests/cpp/test_farmvault.cpp (-std=c++17 -Wall -Wextra -Werror) the same two
 #     ways, and a two-translation-unit program including bindings/cpp/farmvault.hpp twice,
+#   - checks that views of temporaries do not compile: tests/cpp/dangling.cpp compiles
+#     as it is and fails, on the deleted overload it names, with each DANGLING_* macro,
 #   - issues job grant fixtures with the farmvault CLI (make_grant_fixtures) for the
 #     grant tests of both programs,
 #   - writes <target>/c-abi/pkgconfig/farmvault.pc from farmvault.pc.in and builds
@@ -180,17 +185,31 @@ if grep -l -e "$GRANT_KEY" -e 'shotgun/render_farm' "$grants"/*.fvgrant "$grants
 fi
 ok "4 grants issued in $grants; no bundle or token holds the key or the entry name"
 
-stage "C tests (shared, static, valgrind)"
+stage "C tests (shared, static, valgrind on the debug library)"
 gcc "${cflags[@]}" tests/c/test_farmvault.c -o "$out/bin/test_c_shared" -L"$out/lib" -lfarmvault -lpthread
 gcc "${cflags[@]}" tests/c/test_farmvault.c -o "$out/bin/test_c_static" "$debug/libfarmvault.a" -lpthread -ldl -lm
 readelf -d "$out/bin/test_c_shared" | grep -q "NEEDED.*\[libfarmvault.so.$abi\]" || die "test_c_shared does not need libfarmvault.so.$abi"
 if readelf -d "$out/bin/test_c_static" | grep -q "NEEDED.*libfarmvault"; then die "test_c_static links libfarmvault dynamically"; fi
 run c-shared "$out/bin/test_c_shared" "$(fresh c-shared)" "$grants"
 run c-static "$out/bin/test_c_static" "$(fresh c-static)" "$grants"
-run c-valgrind valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
-    --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \
-    --suppressions=tests/c/valgrind.supp \
-    "$out/bin/test_c_shared" "$(fresh c-valgrind)" "$grants"
+vg=(valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible
+    --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1
+    --suppressions=tests/c/valgrind.supp)
+run c-valgrind "${vg[@]}" "$out/bin/test_c_shared" "$(fresh c-valgrind)" "$grants"
+
+stage "C tests under valgrind against the release library"
+# The same program, loading the release build of libfarmvault.so.$abi instead: one run.
+# The build is the wheel's (scripts/build-wheel.sh), so where both run it is made once.
+cargo build --release -p farmvault --lib
+release=$target/release
+[[ -f $release/libfarmvault.so ]] || die "no libfarmvault.so in $release"
+mkdir -p "$out/lib-release"
+ln -s "$release/libfarmvault.so" "$out/lib-release/libfarmvault.so.$abi"
+release_path="$out/lib-release:$LD_LIBRARY_PATH"
+LD_LIBRARY_PATH=$release_path ldd "$out/bin/test_c_shared" | grep -q "libfarmvault.so.$abi => $out/lib-release/" ||
+    die "test_c_shared does not load the release library from $out/lib-release"
+run c-valgrind-release env LD_LIBRARY_PATH="$release_path" "${vg[@]}" \
+    "$out/bin/test_c_shared" "$(fresh c-valgrind-release)" "$grants"
 
 stage "C++ tests (shared, static, two translation units)"
 cxxflags=(-std=c++17 -Wall -Wextra -Werror -I"$root/include" -I"$root/bindings/cpp")
@@ -201,6 +220,34 @@ run cpp-static "$out/bin/test_cpp_static" "$(fresh cpp-static)" "$grants"
 plugin_dir=$(fresh cpp-shared)
 run cpp-shared "$out/bin/test_cpp_shared" "$plugin_dir" "$grants"
 run two-tu "$out/bin/test_two_tu"
+
+stage "C++: views of temporaries do not compile (tests/cpp/dangling.cpp)"
+# Without a macro the file (the safe forms) compiles; each DANGLING_* form must fail on
+# the deleted && overload listed with it, so a typo or an unrelated error does not
+# pass. LC_ALL=C keeps g++'s diagnostics in English.
+dangling() { LC_ALL=C g++ "${cxxflags[@]}" -fsyntax-only "$@" tests/cpp/dangling.cpp; }
+dangling 2>"$out/dangling.log" || { cat "$out/dangling.log"; die "tests/cpp/dangling.cpp does not compile as it is"; }
+ok "the safe forms of tests/cpp/dangling.cpp compile"
+forms=$(cat <<'FORMS'
+DANGLING_ENTRY_NAME farmvault::Entry::name() const &&
+DANGLING_ENTRY_HOST farmvault::Entry::host() const &&
+DANGLING_SECRET_VIEW farmvault::Secret::view() const &&
+DANGLING_SECRET_DATA farmvault::Secret::data() const &&
+DANGLING_SECRET_C_STR farmvault::Secret::c_str() const &&
+DANGLING_LIST_ENTRY farmvault::List::operator[](std::size_t) const &&
+DANGLING_LIST_BEGIN farmvault::List::begin() const &&
+FORMS
+)
+[[ $(sed -n 's/^#.*defined(\(DANGLING_[A-Z_]*\)).*/\1/p' tests/cpp/dangling.cpp | sort -u) == "$(cut -d' ' -f1 <<<"$forms" | sort -u)" ]] ||
+    die "the DANGLING_* forms of tests/cpp/dangling.cpp and of this script differ"
+while read -r form deleted; do
+    if dangling -D"$form" 2>"$out/$form.log"; then
+        die "$form compiles: it keeps a view of a temporary past its statement"
+    fi
+    grep -F "use of deleted function" "$out/$form.log" | grep -qF "$deleted" ||
+        { cat "$out/$form.log"; die "$form fails to compile, but not on the deleted $deleted"; }
+    ok "$form does not compile: $deleted is deleted"
+done <<<"$forms"
 
 stage "pkg-config and the farm plugin example"
 sed -e "s|@INCLUDEDIR@|$root/include|" -e "s|@CPPINCLUDEDIR@|$root/bindings/cpp|" \

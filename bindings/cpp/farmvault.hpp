@@ -22,6 +22,16 @@
 // Threads: a farmvault::Vault may be used from any number of threads at once (share it
 // by reference); every other object here belongs to one thread at a time.
 //
+// Views: accessors that return a view into an object (Secret::view/data/c_str,
+// Entry::name/host, List::operator[]/begin/end) can only be called on an object that
+// outlives the expression, not on a temporary: `v.get("x").name()` or
+// `v.get("x").field(FV_FIELD_SECRET).view()` would leave a view of memory freed (and,
+// for a secret, wiped) at the end of the statement, so they do not compile. Keep the
+// object in a variable: `auto e = v.get("x"); std::string_view n = e.name();`. An
+// EntryRef borrows from its List, which must outlive it: a range-for over `v.list()`
+// keeps the list alive for the loop. (std::optional's `->` cannot be guarded:
+// `v.try_get("x")->name()` still compiles and dangles; keep the optional in a variable.)
+//
 // Build: add include/ and bindings/cpp/ to the include path and link libfarmvault
 // (`pkg-config --cflags --libs farmvault`, see farmvault.pc.in).
 #ifndef FARMVAULT_HPP
@@ -145,15 +155,19 @@ class Secret : public detail::Owned<fv_secret, fv_secret_free> {
 public:
     using Owned::Owned;
 
-    const uint8_t *data() const { return detail::checked(fv_secret_data(raw())); }
+    /// The bytes, valid while this Secret lives (not on a temporary: see "Views").
+    const uint8_t *data() const & { return detail::checked(fv_secret_data(raw())); }
+    const uint8_t *data() const && = delete;
     std::size_t size() const noexcept { return fv_secret_len(raw()); }
     /// A view of the bytes, valid while this Secret lives. Do not copy it into a
     /// std::string: that copy would not be wiped.
-    std::string_view view() const {
+    std::string_view view() const & {
         return std::string_view(reinterpret_cast<const char *>(data()), size());
     }
+    std::string_view view() const && = delete;
     /// NUL-terminated text, valid while this Secret lives.
-    const char *c_str() const { return reinterpret_cast<const char *>(data()); }
+    const char *c_str() const & { return reinterpret_cast<const char *>(data()); }
+    const char *c_str() const && = delete;
 };
 
 // ---- typed credentials, as read back ----
@@ -234,7 +248,10 @@ public:
 
 private:
     const H *self() const { return static_cast<const Derived *>(this)->raw(); }
-    std::string text(uint32_t f) const { return std::string(field(f).view()); }
+    std::string text(uint32_t f) const {
+        const Secret value = field(f);
+        return std::string(value.view());
+    }
     void expect(uint32_t kind, const char *what) const {
         if (static_cast<const Derived *>(this)->kind() != kind) {
             throw Error(FV_INVALID_ARGUMENT, std::string("the credential is not ") + what);
@@ -302,11 +319,12 @@ public:
 
 namespace detail {
 
-/// The accessors of an entry, owned (Entry) or borrowed from a List (EntryRef).
+/// The accessors of an entry, owned (Entry) or borrowed from a List (EntryRef). Those
+/// returning views into the entry (name, host) are each class's own: an Entry lends
+/// them only while it lives (not from a temporary), an EntryRef for as long as its List.
 template <typename Derived>
 class EntryAccess : public Fields<Derived, fv_entry, fv_entry_field> {
 public:
-    std::string_view name() const { return checked(fv_entry_name(self())); }
     /// FV_KIND_*.
     uint32_t kind() const {
         uint32_t k = fv_entry_kind(self());
@@ -314,11 +332,6 @@ public:
             fail(FV_INVALID_ARGUMENT);
         }
         return k;
-    }
-    /// The site URL of a typed credential; nullopt for opaque bytes.
-    std::optional<std::string_view> host() const {
-        const char *h = fv_entry_host(self());
-        return h ? std::optional<std::string_view>(h) : std::nullopt;
     }
     /// Unix seconds.
     uint64_t created() const { return fv_entry_created(self()); }
@@ -337,6 +350,13 @@ public:
         return Credential(out);
     }
 
+protected:
+    std::string_view name_view() const { return checked(fv_entry_name(self())); }
+    std::optional<std::string_view> host_view() const {
+        const char *h = fv_entry_host(self());
+        return h ? std::optional<std::string_view>(h) : std::nullopt;
+    }
+
 private:
     const fv_entry *self() const { return static_cast<const Derived *>(this)->raw(); }
 };
@@ -349,6 +369,14 @@ class Entry : public detail::Owned<fv_entry, fv_entry_free>,
               public detail::EntryAccess<Entry> {
 public:
     using Owned::Owned;
+
+    /// The entry's name, valid while this Entry lives (not on a temporary: see "Views").
+    std::string_view name() const & { return name_view(); }
+    std::string_view name() const && = delete;
+    /// The site URL of a typed credential; nullopt for opaque bytes. Valid while this
+    /// Entry lives.
+    std::optional<std::string_view> host() const & { return host_view(); }
+    std::optional<std::string_view> host() const && = delete;
 };
 
 /// An entry of a List, borrowed from it: valid while the List lives.
@@ -356,6 +384,12 @@ class EntryRef : public detail::EntryAccess<EntryRef> {
 public:
     explicit EntryRef(const fv_entry *raw) noexcept : raw_(raw) {}
     const fv_entry *raw() const noexcept { return raw_; }
+
+    /// The entry's name, valid while the List lives.
+    std::string_view name() const { return name_view(); }
+    /// The site URL of a typed credential; nullopt for opaque bytes. Valid while the
+    /// List lives.
+    std::optional<std::string_view> host() const { return host_view(); }
 
 private:
     const fv_entry *raw_;
@@ -367,7 +401,11 @@ public:
     using Owned::Owned;
 
     std::size_t size() const noexcept { return fv_list_len(raw()); }
-    EntryRef operator[](std::size_t i) const { return EntryRef(detail::checked(fv_list_get(raw(), i))); }
+    /// The entry at `i`, borrowed from this List (not from a temporary: see "Views").
+    EntryRef operator[](std::size_t i) const & {
+        return EntryRef(detail::checked(fv_list_get(raw(), i)));
+    }
+    EntryRef operator[](std::size_t i) const && = delete;
 
     class iterator {
     public:
@@ -383,8 +421,11 @@ public:
         const List *list_;
         std::size_t i_;
     };
-    iterator begin() const noexcept { return iterator(this, 0); }
-    iterator end() const noexcept { return iterator(this, size()); }
+    /// Iterators into this List; a range-for over a temporary List keeps it alive.
+    iterator begin() const & noexcept { return iterator(this, 0); }
+    iterator begin() const && = delete;
+    iterator end() const & noexcept { return iterator(this, size()); }
+    iterator end() const && = delete;
 };
 
 // ---- options and batches ----
@@ -615,6 +656,18 @@ private:
 /// Writes a new random key file (0600); never overwrites.
 inline void generate_key_file(const std::string &path) {
     detail::check(fv_key_file_generate(path.c_str()));
+}
+
+/// Overwrites `size` bytes at `data` with zeros, with writes the compiler keeps
+/// (fv_wipe): for a copy of a secret in the caller's own memory, once it is not needed.
+inline void wipe(void *data, std::size_t size) noexcept { fv_wipe(data, size); }
+
+/// Overwrites a std::string's characters with zeros, then empties it: for a secret an
+/// API insisted on having as a std::string. Only its current characters are wiped, not
+/// buffers it left behind when it grew: build such a string at its final size.
+inline void wipe(std::string &s) noexcept {
+    fv_wipe(s.data(), s.size());
+    s.clear();
 }
 
 /// The library's version ("0.1.0").

@@ -149,7 +149,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// Wipes the secrets the batch holds, then frees it. NULL is a no-op; a batch
-    /// already freed is detected where possible and reported through
+    /// already freed is detected and reported through
     /// `fv_last_error_message`.
     fn fv_batch_free(batch: *mut fv_batch) {
         handle::free_box(batch, "batch")

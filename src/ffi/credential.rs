@@ -275,7 +275,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// Wipes the credential's secret fields, then frees it. NULL is a no-op; a
-    /// credential already freed is detected where possible and reported through
+    /// credential already freed is detected and reported through
     /// `fv_last_error_message`.
     fn fv_credential_free(credential: *mut fv_credential) {
         handle::free_box(credential, "credential")

@@ -228,13 +228,15 @@ pub struct fv_entry_view {
 /// is freed.
 pub(crate) struct ListData {
     entries: Vec<EntryData>,
+    /// The borrowed handle of each entry, in the same order.
     handles: Vec<*const fv_entry>,
 }
 
 impl ListData {
     pub(crate) fn new(metas: Vec<EntryMeta>) -> ListData {
         let entries: Vec<EntryData> = metas.into_iter().map(EntryData::meta).collect();
-        // The Vec is never changed again, so these addresses stay valid until drop.
+        // The Vec is never changed again, so the entries stay where they are until
+        // drop, which ends every loan first.
         let handles = entries.iter().map(handle::lend::<fv_entry>).collect();
         ListData { entries, handles }
     }
@@ -242,8 +244,8 @@ impl ListData {
 
 impl Drop for ListData {
     fn drop(&mut self) {
-        for e in &self.entries {
-            handle::end_loan::<fv_entry>(e);
+        for h in &self.handles {
+            handle::end_loan(*h);
         }
     }
 }
@@ -391,7 +393,7 @@ ffi_fn! {
 ffi_fn! {
     /// Wipes the entry's credential, then frees it. NULL is a no-op. An entry of an
     /// `fv_list` is not freed (free the list); that, and an entry already freed, is
-    /// reported through `fv_last_error_message` where it can be detected.
+    /// reported through `fv_last_error_message`.
     fn fv_entry_free(entry: *mut fv_entry) {
         handle::free_box(entry, "entry")
     }
@@ -424,7 +426,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// Frees the list and every entry borrowed from it. NULL is a no-op; a list already
-    /// freed is detected where possible and reported through `fv_last_error_message`.
+    /// freed is detected and reported through `fv_last_error_message`.
     fn fv_list_free(list: *mut fv_list) {
         handle::free_box(list, "list")
     }

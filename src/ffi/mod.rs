@@ -11,8 +11,10 @@
 //! - `result`: `fv_result`, the mapping from [`crate::Error`], the thread-local last
 //!   error message.
 //! - `handle`: the `Castable` trait tying each opaque C type to its Rust type and its
-//!   ownership (Box or Arc), and the registry of live handles that turns a use after
-//!   free or a double free into `FV_INVALID_ARGUMENT` instead of undefined behaviour.
+//!   ownership (Box or Arc), and the registry of live handles. A handle is an id that
+//!   is never issued twice, not an address, so a use after free or a double free is
+//!   `FV_INVALID_ARGUMENT` instead of undefined behaviour, for as long as the process
+//!   lives.
 //! - `args`: NUL-terminated strings (bounded scan), `(ptr, len)` pairs, out-params.
 //! - the exported functions, one module per C type.
 //!
@@ -20,7 +22,7 @@
 //!
 //! Pointer arguments are NULL or valid for the duration of the call; inputs are
 //! borrowed for the call only and never retained. Every pointer is checked for NULL,
-//! every handle against the registry before it is dereferenced, every name for UTF-8
+//! every handle against the registry before its value is touched, every name for UTF-8
 //! and a terminating NUL within its limit, every length against its limit. Out-params
 //! are written only on success. A panic never unwinds into C.
 //!

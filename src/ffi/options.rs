@@ -100,7 +100,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// Frees options from `fv_options_new`. NULL is a no-op; a pointer already freed is
-    /// detected where possible and reported through `fv_last_error_message`.
+    /// detected and reported through `fv_last_error_message`.
     fn fv_options_free(opts: *mut fv_options) {
         handle::free_box(opts, "opts")
     }

@@ -1,9 +1,9 @@
 /*
  * The C ABI from C: every exported function, every bad-input case (NULL handles and
  * out-params, non-UTF-8, unterminated and over-long names, zero and oversized
- * lengths, use after close, double close and free), 8 threads on one handle, no
- * secret in any error message, and job grants opened read-only. Codes and messages
- * are both checked.
+ * lengths, use after close, double close and free, handles never given out twice),
+ * 8 threads on one handle, no secret in any error message, and job grants opened
+ * read-only. Codes and messages are both checked.
  *
  * Built by scripts/test-c.sh with -std=c99 -Wall -Wextra -Wpedantic -Werror against
  * include/farmvault.h, linked once against the shared and once against the static
@@ -1244,6 +1244,174 @@ static void test_grant_clock_and_host(void) {
     CHECK_FAILS(fv_options_set_hostname(opts, "h"), FV_INVALID_ARGUMENT, "closed or invalid");
 }
 
+/* fv_wipe zeroes the caller's copy of a secret, and nothing around it. */
+static void test_wipe(void) {
+    static const char key[] = "KEY-0123456789abcdef";
+    fv_credential *cred = NULL;
+    fv_secret *secret = NULL;
+    unsigned char *buf = malloc(64);
+    unsigned char one = 0xff;
+    size_t i, len = 0;
+    int wiped = 1, kept = 1;
+    CHECK(buf != NULL);
+    if (buf == NULL) {
+        return;
+    }
+    memset(buf, 0xa5, 64);
+    CHECK_OK(fv_credential_new_opaque(U8(key), strlen(key), &cred));
+    CHECK_OK(fv_credential_field(cred, FV_FIELD_SECRET, &secret));
+    fv_credential_free(cred);
+    len = fv_secret_len(secret);
+    CHECK(len == strlen(key) && len <= 64 - 16);
+    if (len == strlen(key)) {
+        memcpy(buf + 16, fv_secret_data(secret), len);
+    }
+    fv_secret_free(secret);
+    CHECK(memcmp(buf + 16, key, strlen(key)) == 0);
+    fv_wipe(buf + 16, len);
+    for (i = 0; i < 64; i++) {
+        if (i >= 16 && i < 16 + len) {
+            wiped = wiped && buf[i] == 0;
+        } else {
+            kept = kept && buf[i] == 0xa5;
+        }
+    }
+    CHECK(wiped);
+    CHECK(kept);
+    fv_wipe(&one, 1);
+    CHECK(one == 0);
+
+    /* NULL with 0 is a no-op (the last error stays as it was); a length of 0 wipes
+     * nothing; NULL with a length wipes nothing and says so. */
+    CHECK_FAILS(fv_credential_new_opaque(NULL, 1, &cred), FV_INVALID_ARGUMENT, "secret is NULL");
+    fv_wipe(NULL, 0);
+    CHECK_MSG("secret is NULL");
+    memset(buf, 0xa5, 64);
+    fv_wipe(buf, 0);
+    CHECK(buf[0] == 0xa5);
+    CHECK_MSG("secret is NULL");
+    fv_wipe(NULL, 5);
+    CHECK_MSG("ptr is NULL and len is 5");
+    free(buf);
+}
+
+/* ---- handles are never reused ---- */
+
+/* Open/close rounds; each makes STALE_HANDLES handles. */
+#define STALE_ROUNDS 100
+#define STALE_HANDLES 6
+
+static uintptr_t issued[STALE_ROUNDS * STALE_HANDLES];
+static size_t n_issued;
+
+/* Whether `handle` is non-NULL and was never given out before; records it. */
+static int fresh(const void *handle) {
+    uintptr_t h = (uintptr_t)handle;
+    size_t i;
+    if (handle == NULL || n_issued == sizeof issued / sizeof issued[0]) {
+        return 0;
+    }
+    for (i = 0; i < n_issued; i++) {
+        if (issued[i] == h) {
+            return 0;
+        }
+    }
+    issued[n_issued++] = h;
+    return 1;
+}
+
+/* Whether the last call returned `r` == FV_INVALID_ARGUMENT naming a closed handle. */
+static int refused(fv_result r, const char *needle) {
+    return r == FV_INVALID_ARGUMENT && strstr(fv_last_error_message(), needle) != NULL;
+}
+
+/*
+ * A vault closed and another opened, an entry and a secret freed and others made, a
+ * few hundred times: the closed handle is refused every time (it never reads or
+ * writes the vault opened after it, as a reused address would), and no handle value
+ * is ever given out twice.
+ */
+static void test_stale_handles_never_alias(void) {
+    char path_a[FV_MAX_PATH_LEN], path_b[FV_MAX_PATH_LEN];
+    fv_vault *stale[2 * STALE_ROUNDS];
+    fv_vault *vault = open_vault("stale-b", 1, 0), *keep_a = NULL, *keep_b = NULL;
+    fv_options *opts = cheap_options(0);
+    fv_entry *entry = NULL;
+    int round, i, bad_rounds = 0, still_refused = 0;
+    CHECK_OK(fv_vault_put(vault, "only-in-b", U8("B"), 1, 0));
+    fv_vault_close(vault);
+    fv_vault_close(open_vault("stale-a", 1, 0));
+    path_in(path_a, "stale-a");
+    path_in(path_b, "stale-b");
+    /* Kept open through the loop, so that each open in it reuses the process's store of
+     * the vault and costs only the unlock (a handle is still made and freed each time). */
+    CHECK_OK(fv_vault_open_passphrase(path_a, U8("pw"), 2, opts, &keep_a));
+    CHECK_OK(fv_vault_open_passphrase(path_b, U8("pw"), 2, opts, &keep_b));
+    for (round = 0; round < STALE_ROUNDS; round++) {
+        fv_vault *a = NULL, *b = NULL;
+        fv_entry *e1 = NULL, *e2 = NULL, *got = NULL;
+        fv_secret *s1 = NULL, *s2 = NULL;
+        const char *step = NULL;
+/* The round's steps run until one fails; `step` is the first that did. */
+#define STEP(cond)                                                                        \
+    do {                                                                                  \
+        if (step == NULL && !(cond)) {                                                    \
+            step = #cond;                                                                 \
+        }                                                                                 \
+    } while (0)
+        STEP(fv_vault_open_passphrase(path_a, U8("pw"), 2, opts, &a) == FV_OK);
+        STEP(fresh(a));
+        fv_vault_close(a);
+        STEP(fv_vault_open_passphrase(path_b, U8("pw"), 2, opts, &b) == FV_OK);
+        STEP(refused(fv_vault_get(a, "only-in-b", &got), "vault: fv_vault handle is closed"));
+        STEP(got == NULL);
+        STEP(refused(fv_vault_put(a, "through-a-stale-handle", U8("x"), 1, 0),
+                     "vault: fv_vault handle is closed"));
+        STEP(fresh(b));
+        STEP(fv_vault_get(b, "only-in-b", &e1) == FV_OK);
+        STEP(fresh(e1));
+        fv_entry_free(e1);
+        STEP(fv_vault_get(b, "only-in-b", &e2) == FV_OK);
+        STEP(fv_entry_kind(e1) == FV_KIND_INVALID);
+        STEP(fresh(e2));
+        STEP(fv_entry_field(e2, FV_FIELD_SECRET, &s1) == FV_OK);
+        STEP(fresh(s1));
+        fv_secret_free(s1);
+        STEP(fv_entry_field(e2, FV_FIELD_SECRET, &s2) == FV_OK);
+        STEP(fv_secret_data(s1) == NULL);
+        STEP(fresh(s2));
+        STEP(secret_is(s2, "B"));
+#undef STEP
+        fv_entry_free(got);
+        fv_entry_free(e2);
+        fv_vault_close(b);
+        stale[2 * round] = a;
+        stale[2 * round + 1] = b;
+        if (step != NULL && bad_rounds++ == 0) {
+            fprintf(stderr, "%s:%d: round %d: %s failed (a stale handle was accepted, or a "
+                    "handle value given out twice)\n", __FILE__, __LINE__, round, step);
+        }
+    }
+    fv_vault_close(keep_a);
+    fv_vault_close(keep_b);
+    CHECK(bad_rounds == 0);
+    CHECK(n_issued == STALE_ROUNDS * STALE_HANDLES);
+    /* After every handle made since, each closed vault is still refused... */
+    for (i = 0; i < 2 * STALE_ROUNDS; i++) {
+        fv_entry *got = NULL;
+        still_refused += refused(fv_vault_get(stale[i], "only-in-b", &got),
+                                 "vault: fv_vault handle is closed") &&
+                         got == NULL;
+    }
+    CHECK(still_refused == 2 * STALE_ROUNDS);
+    /* ...and nothing was written through one. */
+    CHECK_OK(fv_vault_open_passphrase(path_b, U8("pw"), 2, opts, &vault));
+    CHECK_FAILS(fv_vault_get(vault, "through-a-stale-handle", &entry), FV_NOT_FOUND,
+                "through-a-stale-handle");
+    fv_vault_close(vault);
+    fv_options_free(opts);
+}
+
 /* ---- 8 threads on one handle ---- */
 
 #define THREADS 8
@@ -1331,6 +1499,8 @@ int main(int argc, char **argv) {
     test_list_batch_expiry();
     test_bad_inputs();
     test_use_after_close_and_double_free();
+    test_stale_handles_never_alias();
+    test_wipe();
     test_no_secret_in_messages();
     test_sgtk();
     test_grant_reads_and_refuses_writes();

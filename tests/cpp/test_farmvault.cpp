@@ -8,6 +8,7 @@
 // script key "shotgun/render_farm", for bindings/cpp/examples/farm_plugin.cpp.
 #include "farmvault.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -112,6 +113,17 @@ void test_vault(const std::string &dir) {
     CHECK(!moved && raw != nullptr);
     fv_secret_free(raw);
 
+    // A copy the caller made is wiped with farmvault::wipe.
+    const farmvault::Secret api_key = e.field(FV_FIELD_API_KEY);
+    std::vector<char> buf(api_key.size() + 2, 'g');
+    std::memcpy(buf.data() + 1, api_key.data(), api_key.size());
+    farmvault::wipe(buf.data() + 1, api_key.size());
+    CHECK(buf.front() == 'g' && buf.back() == 'g');
+    CHECK(std::all_of(buf.begin() + 1, buf.end() - 1, [](char c) { return c == 0; }));
+    std::string as_string(api_key.view());
+    farmvault::wipe(as_string);
+    CHECK(as_string.empty());
+
     // Not found and expired: get() throws, try_get() says nullopt.
     THROWS(farmvault::NotFound, FV_NOT_FOUND, "\"missing\"", vault.get("missing"));
     CHECK(!vault.try_get("missing").has_value());
@@ -168,8 +180,10 @@ void test_vault(const std::string &dir) {
         "{\"type\": \"ScriptUser\", \"data\": {\"http_proxy\": null, \"host\": "
         "\"https://site.example\", \"api_script\": \"render_farm\", \"api_key\": "
         "\"0123456789abcdef\"}}";
-    CHECK(farmvault::sgtk::to_json(copy).view() == json);
-    CHECK(farmvault::sgtk::parse(json).script_key().api_key.view() == "0123456789abcdef");
+    const farmvault::Secret exported = farmvault::sgtk::to_json(copy);
+    CHECK(exported.view() == json);
+    const farmvault::ScriptKey parsed = farmvault::sgtk::parse(json).script_key();
+    CHECK(parsed.api_key.view() == "0123456789abcdef");
     farmvault::Secret pickle = farmvault::sgtk::to_pickle(copy);
     CHECK(farmvault::sgtk::parse(pickle.view()).kind() == FV_KIND_SCRIPT_KEY);
     THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "", farmvault::sgtk::parse("{oops"));
@@ -201,7 +215,8 @@ void test_key_files(const std::string &dir) {
     // A moved-to handle closes the one it replaces.
     Vault w = Vault::open_key_file(path, key2, &opts);
     w = std::move(v);
-    CHECK(w.get("a").field(FV_FIELD_SECRET).view() == "x");
+    const farmvault::Secret a = w.get("a").field(FV_FIELD_SECRET);
+    CHECK(a.view() == "x");
 }
 
 void test_threads(const std::string &dir) {
@@ -216,7 +231,8 @@ void test_threads(const std::string &dir) {
                 const std::string value = "v" + std::to_string(t * 100 + i);
                 try {
                     vault.put(name, value);
-                    if (vault.get(name).field(FV_FIELD_SECRET).view() != value) {
+                    const farmvault::Secret got = vault.get(name).field(FV_FIELD_SECRET);
+                    if (got.view() != value) {
                         ++errors[t];
                     }
                     vault.get("missing");

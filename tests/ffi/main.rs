@@ -4,7 +4,11 @@
 /// The last error, failure checks, secrets and fields.
 mod support;
 
+/// Handles are ids never issued twice: closed ones stay refused.
+mod handles;
 /// The committed header is what cbindgen makes of `src/ffi`.
 mod header;
 /// Vaults, entries, credentials and options through the `fv_*` functions.
 mod vault;
+/// `fv_wipe` on the caller's copies of secrets.
+mod wipe;

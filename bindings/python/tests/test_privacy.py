@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import ctypes
 import pickle
 from pathlib import Path
 from typing import List
@@ -10,7 +11,7 @@ from typing import List
 import pytest
 
 import farmvault
-from farmvault import sgtk
+from farmvault import _ffi, sgtk
 from conftest import T0, open_vault
 
 KEY = "KEY-5f4dcc3b5aa765d61d8327deb882cf99"
@@ -106,6 +107,17 @@ def test_a_wipe_zeroes_the_secret_s_own_storage() -> None:
     pinned = memoryview(t.buffer())
     del t
     assert len(pinned) == len(TOKEN) and not any(pinned)
+
+
+def test_fv_wipe_zeroes_a_buffer_of_the_caller_s() -> None:
+    # The C ABI's fv_wipe, as declared in _ffi.py, on a ctypes view of a bytearray:
+    # the bytes it is given become zeros, the ones around them do not.
+    buf = bytearray(b"<" + KEY.encode() + b">")
+    view = (ctypes.c_char * len(buf)).from_buffer(buf)
+    _ffi.fv_wipe(ctypes.byref(view, 1), len(KEY))
+    del view
+    assert buf == b"<" + bytes(len(KEY)) + b">"
+    _ffi.fv_wipe(None, 0)
 
 
 def test_error_messages_of_bad_payloads_hold_no_secret() -> None:

@@ -510,6 +510,11 @@ def fv_secret_len(secret: SecretP) -> int: ...
 def fv_secret_free(secret: SecretP) -> None: ...
 
 
+# void fv_wipe(void *ptr, size_t len);
+@_declare(None, c_void_p, c_size_t)
+def fv_wipe(ptr: Any, len: int) -> None: ...
+
+
 # -- entries and lists --------------------------------------------------------------
 
 # uint32_t fv_entry_kind(const fv_entry *entry);
