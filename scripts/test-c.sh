@@ -31,25 +31,7 @@ stage() { printf '\n==> %s\n' "$*"; }
 die() { printf 'test-c.sh: %s\n' "$*" >&2; exit 1; }
 
 # Tools: install what is missing through apt-get (Debian), only if missing.
-missing=()
-for tool in gcc g++ valgrind pkg-config readelf; do
-    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if ((${#missing[@]})); then
-    command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
-    pkgs=()
-    for tool in "${missing[@]}"; do
-        case $tool in
-            readelf) pkgs+=(binutils) ;;
-            *) pkgs+=("$tool") ;;
-        esac
-    done
-    stage "installing ${pkgs[*]}"
-    sudo=""
-    [[ $(id -u) == 0 ]] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
-fi
+bash scripts/need-tools.sh gcc g++ valgrind pkg-config readelf:binutils
 
 # The library from the root package, the CLI (grant fixtures) from cli/.
 stage "cargo build -p farmvault -p farmvault-cli --lib --bin farmvault (debug: the same profile as cargo test)"
