@@ -105,13 +105,13 @@ fn check_flags(a: &PutArgs, kind: Kind) -> Result<(), CliError> {
     for (flag, given, takes, needs) in flags {
         if given && !takes.contains(&kind) {
             return Err(CliError::usage(
-                format!("{flag} does not apply to a {kind}"),
+                format!("{flag} does not apply to --kind {kind}"),
                 "drop it, or choose the right --kind",
             ));
         }
         if !given && needs.contains(&kind) {
             return Err(CliError::usage(
-                format!("a {kind} needs {flag}"),
+                format!("--kind {kind} needs {flag}"),
                 format!("add {flag} VALUE"),
             ));
         }

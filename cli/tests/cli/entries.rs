@@ -252,15 +252,27 @@ fn put_refuses_secrets_on_argv_and_wrong_flags() {
         r.stderr
     );
     // Typed kinds need their fields; opaque takes none.
-    env.run(
-        &["put", "k", "--kind", "script_key", "--host", HOST],
-        Some(b"x"),
-    )
-    .expect(code::USAGE)
-    .one_line_error();
-    env.run(&["put", "k", "--host", HOST], Some(b"x"))
-        .expect(code::USAGE)
-        .one_line_error();
+    let r = env
+        .run(
+            &["put", "k", "--kind", "script_key", "--host", HOST],
+            Some(b"x"),
+        )
+        .expect(code::USAGE);
+    r.one_line_error();
+    assert!(
+        r.stderr.contains("--kind script_key needs --script-name"),
+        "{}",
+        r.stderr
+    );
+    let r = env
+        .run(&["put", "k", "--host", HOST], Some(b"x"))
+        .expect(code::USAGE);
+    r.one_line_error();
+    assert!(
+        r.stderr.contains("--host does not apply to --kind opaque"),
+        "{}",
+        r.stderr
+    );
     env.run(&["put", "k", "--kind", "bogus"], Some(b"x"))
         .expect(code::USAGE)
         .one_line_error();
