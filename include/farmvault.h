@@ -105,6 +105,12 @@
 #define FV_KEY_FILE_LEN 32
 
 /**
+ * How far the system clock may be behind the latest time a vault has seen before
+ * `fv_vault_clock_behind` reports it, in seconds.
+ */
+#define FV_CLOCK_BEHIND_TOLERANCE_SECS 300
+
+/**
  * Flag of `fv_vault_rotate`: drop the keyslots this handle cannot rewrap (every slot
  * but the one it was opened with) instead of refusing.
  */
@@ -698,6 +704,25 @@ fv_result fv_vault_open_key_file(const char *path,
  * finish first; the database is flushed and released with the last handle on it.
  */
 void fv_vault_close(fv_vault *vault);
+
+/**
+ * The vault format version this handle's open upgraded the vault from: 1 for a
+ * vault written by farmvault 0.1, which 0.1 can no longer open once upgraded;
+ * 0 when the open upgraded nothing, and for a job grant.
+ *
+ * `version_out`: receives the version. Returns FV_INVALID_ARGUMENT.
+ */
+FV_MUST_USE fv_result fv_vault_upgraded_from(const fv_vault *vault, uint16_t *version_out);
+
+/**
+ * How many seconds the system clock is behind the latest time the vault has
+ * seen, when more than FV_CLOCK_BEHIND_TOLERANCE_SECS: the clock was set back,
+ * and expiry is judged at that later time. 0 when the clock is fine, and for a
+ * job grant (its windows are judged on their own clocks).
+ *
+ * `secs_out`: receives the seconds. Returns FV_INVALID_ARGUMENT.
+ */
+FV_MUST_USE fv_result fv_vault_clock_behind(const fv_vault *vault, uint64_t *secs_out);
 
 /**
  * Writes a new random key file of FV_KEY_FILE_LEN bytes at `path`, readable by its

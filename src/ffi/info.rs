@@ -32,6 +32,9 @@ pub const FV_MAX_PATH_LEN: usize = 4096;
 pub const FV_MAX_TEXT_LEN: usize = 65536;
 /// Size of a key file, in bytes.
 pub const FV_KEY_FILE_LEN: usize = 32;
+/// How far the system clock may be behind the latest time a vault has seen before
+/// `fv_vault_clock_behind` reports it, in seconds.
+pub const FV_CLOCK_BEHIND_TOLERANCE_SECS: u64 = 300;
 
 const fn parse_decimal(s: &str) -> u32 {
     let b = s.as_bytes();
@@ -56,6 +59,7 @@ const _: () = {
     assert!(FV_VERSION_MINOR < 1000 && FV_VERSION_PATCH < 1000);
     assert!(FV_MAX_NAME_LEN == crate::vault::MAX_NAME_LEN);
     assert!(FV_MAX_SECRET_LEN == crate::vault::MAX_SECRET_LEN);
+    assert!(FV_CLOCK_BEHIND_TOLERANCE_SECS == crate::vault::CLOCK_BEHIND_TOLERANCE.as_secs());
     assert!(FV_KEY_FILE_LEN == crate::crypto::KEY_LEN);
 };
 

@@ -189,6 +189,41 @@ ffi_fn! {
 }
 
 ffi_fn! {
+    /// The vault format version this handle's open upgraded the vault from: 1 for a
+    /// vault written by farmvault 0.1, which 0.1 can no longer open once upgraded;
+    /// 0 when the open upgraded nothing, and for a job grant.
+    ///
+    /// `version_out`: receives the version. Returns FV_INVALID_ARGUMENT.
+    fn fv_vault_upgraded_from(vault: *const fv_vault, version_out: *mut u16) -> fv_result {
+        let out = try_out!(version_out);
+        let vault = try_arc!(vault);
+        out.write(match &*vault {
+            Handle::Vault(v) => v.upgraded_from().unwrap_or(0),
+            Handle::Grant(_) => 0,
+        });
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// How many seconds the system clock is behind the latest time the vault has
+    /// seen, when more than FV_CLOCK_BEHIND_TOLERANCE_SECS: the clock was set back,
+    /// and expiry is judged at that later time. 0 when the clock is fine, and for a
+    /// job grant (its windows are judged on their own clocks).
+    ///
+    /// `secs_out`: receives the seconds. Returns FV_INVALID_ARGUMENT.
+    fn fv_vault_clock_behind(vault: *const fv_vault, secs_out: *mut u64) -> fv_result {
+        let out = try_out!(secs_out);
+        let vault = try_arc!(vault);
+        out.write(match &*vault {
+            Handle::Vault(v) => v.clock_behind().map_or(0, |d| d.as_secs()),
+            Handle::Grant(_) => 0,
+        });
+        Ok(())
+    }
+}
+
+ffi_fn! {
     /// Writes a new random key file of FV_KEY_FILE_LEN bytes at `path`, readable by its
     /// owner only (0600 on Unix). Never overwrites: an existing file is FV_IO.
     ///

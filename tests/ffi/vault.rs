@@ -1450,3 +1450,43 @@ fn insecure_permissions_are_refused_unless_the_options_allow_them() {
         fv_options_free(opts);
     }
 }
+
+/// `fv_vault_upgraded_from` reports the upgrade of a vault written by 0.1.0 once,
+/// and `fv_vault_clock_behind` stays 0 on a machine whose clock is right.
+#[cfg(unix)]
+#[test]
+fn an_upgrade_from_0_1_0_and_a_clock_behind_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vault-0.1.0.tar.gz");
+    let unpacked = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(&fixture)
+        .arg("-C")
+        .arg(tmp.path())
+        .status()
+        .unwrap();
+    assert!(unpacked.success());
+    let path = cpath(&tmp.path().join("vault"));
+    let key = cpath(&tmp.path().join("farm.key"));
+    let open_and_report = || {
+        let mut v = null_mut();
+        let (mut from, mut behind) = (u16::MAX, u64::MAX);
+        // SAFETY: live C strings and out-params; `v` is the handle returned, closed once.
+        unsafe {
+            assert_eq!(
+                fv_vault_open_key_file(path.as_ptr(), key.as_ptr(), null(), &mut v),
+                FV_OK,
+                "{}",
+                msg()
+            );
+            assert_eq!(fv_vault_upgraded_from(v, &mut from), FV_OK);
+            assert_eq!(fv_vault_clock_behind(v, &mut behind), FV_OK);
+            assert_eq!(fv_vault_upgraded_from(v, null_mut()), FV_INVALID_ARGUMENT);
+            fv_vault_close(v);
+        }
+        (from, behind)
+    };
+    assert_eq!(open_and_report(), (1, 0));
+    assert_eq!(open_and_report(), (0, 0));
+    assert_eq!(FV_CLOCK_BEHIND_TOLERANCE_SECS, 300);
+}

@@ -396,3 +396,19 @@ def test_another_users_vault_directory_is_refused(tmp_path: Path) -> None:
     assert f"vault directory {path} is owned by uid 65534, not by you (uid 0)" in e.value.message
     with open_vault(path, allow_insecure_permissions=True):
         pass
+
+
+def test_an_upgrade_from_0_1_0_is_reported_once_and_the_clock_is_not_behind(tmp_path: Path) -> None:
+    import tarfile
+
+    fixture = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "vault-0.1.0.tar.gz"
+    if not fixture.exists():
+        pytest.skip("not run from a farmvault checkout (the 0.1.0 fixture is in tests/fixtures)")
+    with tarfile.open(fixture) as tar:
+        tar.extractall(tmp_path, filter="tar")  # keeps the vault directory 0700
+    with farmvault.Vault.open(tmp_path / "vault", key_file=tmp_path / "farm.key") as v:
+        assert v.upgraded_from == 1
+        assert v.clock_behind is None
+        assert v.get("opaque/blob").secret == b"opaque-secret-0.1.0"
+    with farmvault.Vault.open(tmp_path / "vault", key_file=tmp_path / "farm.key") as v:
+        assert v.upgraded_from is None

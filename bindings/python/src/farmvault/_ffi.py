@@ -30,7 +30,7 @@ from __future__ import annotations
 import ctypes
 import struct
 import threading
-from ctypes import POINTER, c_bool, c_char_p, c_size_t, c_uint32, c_uint64, c_void_p
+from ctypes import POINTER, c_bool, c_char_p, c_size_t, c_uint16, c_uint32, c_uint64, c_void_p
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, List, NoReturn, Optional, Tuple, TypeVar, cast
@@ -341,6 +341,16 @@ def fv_vault_open_key_file(
 # void fv_vault_close(fv_vault *vault);
 @_declare(None, VAULT)
 def fv_vault_close(vault: VaultP) -> None: ...
+
+
+# fv_result fv_vault_upgraded_from(const fv_vault *vault, uint16_t *version_out);
+@_result(VAULT, POINTER(c_uint16))
+def fv_vault_upgraded_from(vault: VaultP, version_out: Out) -> None: ...
+
+
+# fv_result fv_vault_clock_behind(const fv_vault *vault, uint64_t *secs_out);
+@_result(VAULT, POINTER(c_uint64))
+def fv_vault_clock_behind(vault: VaultP, secs_out: Out) -> None: ...
 
 
 # fv_result fv_key_file_generate(const char *path);

@@ -439,6 +439,23 @@ class _Store(ReadCredentials):
         _ffi.fv_vault_purge_expired(self._get(), ctypes.byref(removed))
         return int(removed.value)
 
+    @property
+    def upgraded_from(self) -> Optional[int]:
+        """The vault format version this handle's open upgraded the vault from (1:
+        written by farmvault 0.1, which can no longer open it), or None."""
+        version = ctypes.c_uint16()
+        _ffi.fv_vault_upgraded_from(self._get(), ctypes.byref(version))
+        return int(version.value) or None
+
+    @property
+    def clock_behind(self) -> Optional[timedelta]:
+        """How far the system clock is behind the latest time the vault has seen,
+        when more than five minutes (the clock was set back; expiry is judged at
+        that later time), or None."""
+        secs = ctypes.c_uint64()
+        _ffi.fv_vault_clock_behind(self._get(), ctypes.byref(secs))
+        return timedelta(seconds=secs.value) if secs.value else None
+
     def batch(self) -> Batch:
         """A batch of puts and deletes applied atomically (all or none, flushed
         once) when its ``with`` block ends without an exception::
