@@ -1245,6 +1245,23 @@ static void test_grant_clock_and_host(void) {
 }
 
 /* fv_wipe zeroes the caller's copy of a secret, and nothing around it. */
+/* A vault this build created has nothing to report: no format upgrade, and a
+ * system clock that is not behind what the vault has seen (tests/ffi covers an
+ * upgrade of the 0.1.0 fixture). */
+static void test_upgrade_and_clock_reports(void) {
+    fv_vault *vault = open_vault("reports", 1, 0);
+    uint16_t from = 0xffff;
+    uint64_t behind = UINT64_MAX;
+    CHECK_OK(fv_vault_upgraded_from(vault, &from));
+    CHECK(from == 0);
+    CHECK_OK(fv_vault_clock_behind(vault, &behind));
+    CHECK(behind == 0);
+    CHECK(fv_vault_upgraded_from(vault, NULL) == FV_INVALID_ARGUMENT);
+    CHECK(fv_vault_clock_behind(NULL, &behind) == FV_INVALID_ARGUMENT);
+    CHECK(FV_CLOCK_BEHIND_TOLERANCE_SECS == 300);
+    fv_vault_close(vault);
+}
+
 static void test_wipe(void) {
     static const char key[] = "KEY-0123456789abcdef";
     fv_credential *cred = NULL;
@@ -1501,6 +1518,7 @@ int main(int argc, char **argv) {
     test_use_after_close_and_double_free();
     test_stale_handles_never_alias();
     test_wipe();
+    test_upgrade_and_clock_reports();
     test_no_secret_in_messages();
     test_sgtk();
     test_grant_reads_and_refuses_writes();
