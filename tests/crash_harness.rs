@@ -38,7 +38,7 @@
     dead_code,
     reason = "the harness starts its child with `alone` and needs no `in_own_process`"
 )]
-#[path = "shared/rerun.rs"]
+#[path = "common/rerun.rs"]
 mod rerun;
 /// The vault tests' fixture (cheap KDF, `PW`, `T0`) and their child-line protocol.
 #[allow(

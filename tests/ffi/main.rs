@@ -1,6 +1,10 @@
 //! The C ABI (`farmvault::ffi`, `include/farmvault.h`) as Rust sees it; its
 //! grant functions are tested with the grants, and `tests/c/` runs it from C.
 
+/// Fixtures made by older builds.
+#[path = "../common/files.rs"]
+#[allow(dead_code, reason = "only the fixture unpacking is used here")]
+mod files;
 /// The last error, failure checks, secrets and fields.
 mod support;
 

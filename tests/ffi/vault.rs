@@ -1456,16 +1456,7 @@ fn insecure_permissions_are_refused_unless_the_options_allow_them() {
 #[cfg(unix)]
 #[test]
 fn an_upgrade_from_0_1_0_and_a_clock_behind_are_reported() {
-    let tmp = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vault-0.1.0.tar.gz");
-    let unpacked = std::process::Command::new("tar")
-        .arg("-xzf")
-        .arg(&fixture)
-        .arg("-C")
-        .arg(tmp.path())
-        .status()
-        .unwrap();
-    assert!(unpacked.success());
+    let tmp = crate::files::unpack_fixture("vault-0.1.0.tar.gz");
     let path = cpath(&tmp.path().join("vault"));
     let key = cpath(&tmp.path().join("farm.key"));
     let open_and_report = || {

@@ -5,12 +5,12 @@
 #![cfg(unix)]
 
 use crate::support::*;
-use farmvault::grant::Grant;
+use farmvault::grant::{Grant, IssuedGrant};
 use farmvault::Error;
 use std::os::unix::fs::PermissionsExt;
 
-#[test]
-fn a_loose_identity_is_refused_with_the_fix() {
+/// A grant of `RENDER` issued to a new farm identity only (no token).
+fn issued_to_an_identity() -> (Fixture, std::path::PathBuf, IssuedGrant) {
     let f = Fixture::new();
     let (farm, public) = f.identity("farm.key");
     let issued = f.issue(
@@ -19,6 +19,29 @@ fn a_loose_identity_is_refused_with_the_fix() {
             .token(false)
             .recipient(public),
     );
+    (f, farm, issued)
+}
+
+/// After a refusal nothing was recorded (it came before the first open), and
+/// the explicit opt-out opens the grant with the same `identity`.
+fn opens_only_with_the_opt_out(f: &Fixture, issued: &IssuedGrant, identity: &std::path::Path) {
+    assert!(!f.path("state-a").exists());
+    let g = Grant::open(
+        &issued.path,
+        &f.how("a")
+            .identity_file(identity)
+            .allow_insecure_permissions(true),
+    )
+    .unwrap();
+    assert_eq!(
+        g.credential(RENDER).unwrap().secret(),
+        RENDER_KEY.as_bytes()
+    );
+}
+
+#[test]
+fn a_loose_identity_is_refused_with_the_fix() {
+    let (f, farm, issued) = issued_to_an_identity();
     let chmod =
         |mode| std::fs::set_permissions(&farm, std::fs::Permissions::from_mode(mode)).unwrap();
     for mode in [0o640, 0o604, 0o660, 0o644] {
@@ -35,19 +58,7 @@ fn a_loose_identity_is_refused_with_the_fix() {
             }
             other => panic!("mode {mode:o}: {:?}", other.map(|g| g.info().label.clone())),
         }
-        // Nothing recorded: the refusal came before the first open.
-        assert!(!f.path("state-a").exists());
-        let g = Grant::open(
-            &issued.path,
-            &f.how("a")
-                .identity_file(&farm)
-                .allow_insecure_permissions(true),
-        )
-        .unwrap();
-        assert_eq!(
-            g.credential(RENDER).unwrap().secret(),
-            RENDER_KEY.as_bytes()
-        );
+        opens_only_with_the_opt_out(&f, &issued, &farm);
         std::fs::remove_dir_all(f.path("state-a")).unwrap();
     }
     chmod(0o600);
@@ -60,14 +71,7 @@ fn a_loose_identity_is_refused_with_the_fix() {
 /// in afterwards to slip past.
 #[test]
 fn an_identity_behind_a_symbolic_link_is_refused_naming_the_link() {
-    let f = Fixture::new();
-    let (farm, public) = f.identity("farm.key");
-    let issued = f.issue(
-        &f.spec("job.fvg")
-            .entry(RENDER)
-            .token(false)
-            .recipient(public),
-    );
+    let (f, farm, issued) = issued_to_an_identity();
     let link = f.path("linked.key");
     std::os::unix::fs::symlink(&farm, &link).unwrap();
     match Grant::open(&issued.path, &f.how("a").identity_file(&link)) {
@@ -83,18 +87,7 @@ fn an_identity_behind_a_symbolic_link_is_refused_naming_the_link() {
         }
         other => panic!("{:?}", other.map(|g| g.info().label.clone())),
     }
-    assert!(!f.path("state-a").exists());
-    let g = Grant::open(
-        &issued.path,
-        &f.how("a")
-            .identity_file(&link)
-            .allow_insecure_permissions(true),
-    )
-    .unwrap();
-    assert_eq!(
-        g.credential(RENDER).unwrap().secret(),
-        RENDER_KEY.as_bytes()
-    );
+    opens_only_with_the_opt_out(&f, &issued, &link);
 }
 
 /// Another user's identity, even private, is refused (run as root: the file is
@@ -107,14 +100,7 @@ fn another_users_identity_is_refused() {
         );
         return;
     }
-    let f = Fixture::new();
-    let (farm, public) = f.identity("farm.key");
-    let issued = f.issue(
-        &f.spec("job.fvg")
-            .entry(RENDER)
-            .token(false)
-            .recipient(public),
-    );
+    let (f, farm, issued) = issued_to_an_identity();
     std::os::unix::fs::chown(&farm, Some(65534), Some(65534)).unwrap();
     match Grant::open(&issued.path, &f.how("a").identity_file(&farm)) {
         Err(e @ Error::Insecure { .. }) => {

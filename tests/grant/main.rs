@@ -5,7 +5,7 @@
 #[path = "../ffi/support.rs"]
 mod ffi_support;
 /// Every file under a folder.
-#[path = "../shared/files.rs"]
+#[path = "../common/files.rs"]
 mod files;
 /// The fixture vault and the names and secrets it holds.
 mod support;

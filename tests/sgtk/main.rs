@@ -1,7 +1,7 @@
 //! The Toolkit (tk-core) conversions: `farmvault::sgtk`.
 
 /// This binary run again on one test, in a process of its own.
-#[path = "../shared/rerun.rs"]
+#[path = "../common/rerun.rs"]
 mod rerun;
 
 /// Serialized users, TANK_CONTEXT and the session cache, byte for byte.

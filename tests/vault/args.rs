@@ -328,17 +328,7 @@ fn weak_kdf_costs_are_reported() {
 #[cfg(unix)]
 #[test]
 fn entries_stored_under_bidi_names_by_0_1_0_stay_reachable() {
-    let tmp = tempfile::tempdir().unwrap();
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/bidi-name-0.1.0.tar.gz");
-    let status = std::process::Command::new("tar")
-        .arg("-xzf")
-        .arg(&fixture)
-        .arg("-C")
-        .arg(tmp.path())
-        .status()
-        .expect("tar runs");
-    assert!(status.success(), "unpacking {}", fixture.display());
+    let tmp = crate::files::unpack_fixture("bidi-name-0.1.0.tar.gz");
     let unlock = Unlock::key_file_path(tmp.path().join("farm.key")).unwrap();
     let v = Config::new(tmp.path().join("vault")).open(&unlock).unwrap();
     let name = "invoice\u{202e}fdp.exe";

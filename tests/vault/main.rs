@@ -3,10 +3,10 @@
 //! other threads, other processes, crashes and damage.
 
 /// Every file under a folder.
-#[path = "../shared/files.rs"]
+#[path = "../common/files.rs"]
 mod files;
 /// This binary run again on one test, in a process of its own.
-#[path = "../shared/rerun.rs"]
+#[path = "../common/rerun.rs"]
 #[cfg_attr(
     not(target_os = "linux"),
     allow(

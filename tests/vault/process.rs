@@ -100,6 +100,22 @@ impl Child {
         Child { child, stdout }
     }
 
+    /// A child that has put `name` = `value` into the vault at `dir` and holds
+    /// it open until its stdin is closed.
+    fn holding(dir: &std::path::Path, name: &str, value: &str) -> Child {
+        let mut child = Child::spawn(
+            "hold",
+            &[
+                ("DIR", dir.display().to_string()),
+                ("NOW", T0.to_string()),
+                ("NAME", name.into()),
+                ("VALUE", value.into()),
+            ],
+        );
+        child.wait_for(READY);
+        child
+    }
+
     /// Reads the child's stdout up to the line `marker`.
     fn wait_for(&mut self, marker: &str) {
         let mut seen = String::new();
@@ -212,16 +228,7 @@ fn a_write_that_returned_survives_sigkill() {
 fn a_second_process_waits_then_gets_locked_then_gets_in() {
     let fx = Fx::empty();
     drop(fx.create());
-    let mut child = Child::spawn(
-        "hold",
-        &[
-            ("DIR", fx.path.display().to_string()),
-            ("NOW", T0.to_string()),
-            ("NAME", "from-child".into()),
-            ("VALUE", "held".into()),
-        ],
-    );
-    child.wait_for(READY);
+    let mut child = Child::holding(&fx.path, "from-child", "held");
 
     let timeout = Duration::from_millis(300);
     let start = Instant::now();
@@ -283,16 +290,8 @@ fn waiting_for_a_locked_vault_holds_up_no_other_vault() {
     drop(other.create());
     let open_one = Fx::empty();
     let first = open_one.create();
-    let mut child = Child::spawn(
-        "hold",
-        &[
-            ("DIR", held.path.display().to_string()),
-            ("NOW", T0.to_string()),
-            ("NAME", "n".into()),
-            ("VALUE", "v".into()),
-        ],
-    );
-    child.wait_for(READY);
+    // Held until the end of the test (dropping a Child kills it).
+    let _holder = Child::holding(&held.path, "n", "v");
     let wait = Duration::from_secs(3);
     std::thread::scope(|s| {
         let waiter = s.spawn(|| held.cfg().lock_timeout(wait).open(&pw()));
@@ -336,16 +335,7 @@ fn an_open_removes_a_snapshot_temp_file_left_by_an_abrupt_stop() {
 fn a_snapshot_temp_file_is_left_alone_while_another_process_holds_the_vault() {
     let fx = Fx::empty();
     drop(fx.create());
-    let mut child = Child::spawn(
-        "hold",
-        &[
-            ("DIR", fx.path.display().to_string()),
-            ("NOW", T0.to_string()),
-            ("NAME", "from-child".into()),
-            ("VALUE", "held".into()),
-        ],
-    );
-    child.wait_for(READY);
+    let mut child = Child::holding(&fx.path, "from-child", "held");
     // The holder may be writing this very file: an open that cannot take the
     // lock must not remove it.
     let live = fx.path.join(STALE_SNAPSHOT);

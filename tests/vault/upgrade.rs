@@ -7,22 +7,14 @@
 //! line (commit ebd7637): docs/FORMAT.md says how.
 #![cfg(unix)]
 
+use crate::files::unpack_fixture;
 use crate::support::*;
 use farmvault::*;
 use std::path::{Path, PathBuf};
 
 /// The fixture unpacked: `vault/`, `farm.key`, `vault-0.1.0.fvbk`, `passphrase`.
 fn unpack() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vault-0.1.0.tar.gz");
-    let status = std::process::Command::new("tar")
-        .arg("-xzf")
-        .arg(&fixture)
-        .arg("-C")
-        .arg(tmp.path())
-        .status()
-        .expect("tar runs");
-    assert!(status.success(), "unpacking {}", fixture.display());
+    let tmp = unpack_fixture("vault-0.1.0.tar.gz");
     let root = tmp.path().to_owned();
     (tmp, root)
 }
