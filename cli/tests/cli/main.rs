@@ -11,6 +11,7 @@ mod entries;
 mod exec;
 mod full_disk;
 mod grant;
+mod grant_policy;
 mod hardening;
 mod key_file_perms;
 mod keys;
