@@ -54,6 +54,9 @@ pub mod space {
     pub const GRANT: u8 = b'G';
     /// The clock record: the latest time the vault has seen (format version 2).
     pub const CLOCK: &[u8] = b"T";
+    /// The number of the last commit applied: the journal's commits numbered
+    /// after it are what an abrupt stop kept from the store (format version 2).
+    pub const SEQUENCE: &[u8] = b"S";
 }
 
 /// Length of the clear prefix of a record (version and the three times).

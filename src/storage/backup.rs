@@ -11,7 +11,8 @@
 //!   index, side records), replaced atomically (temporary file, fsync, rename,
 //!   fsync of the directory);
 //! - `journal.fvjl`, the changes made since that snapshot, appended in frames
-//!   and fsynced before a durable write returns.
+//!   and fdatasynced before a durable write returns: the write-ahead log
+//!   (`commit`, `replay`).
 //!
 //! Both hold only what sled holds: blinded names and sealed records, so they are
 //! as confidential as the store. Both are authenticated under `backup`, a subkey
@@ -35,11 +36,13 @@
 //!   mac    = HMAC[backup]("farmvault/v1/journal" ‖ previous mac ‖ body_len ‖ body)
 //! ```
 //!
-//! The last handle to close writes the close op once sled has flushed; a session
+//! The last handle to close writes the close op once sled is durable; a session
 //! that takes up a closed journal writes the open op (and fsyncs) before its first
 //! change to sled. An open that does not find the close op last (a crash; a torn
-//! frame, never acknowledged) rewrites both files from the store. Non-durable writes wait in memory and reach the
-//! journal with the next durable write, `Vault::flush` or the last handle's drop.
+//! frame, never acknowledged) replays the journal's commits that sled lacks
+//! (`replay`), then rewrites both files from the store. Non-durable writes wait
+//! in memory and reach the journal with the next durable write, `Vault::flush`
+//! or the last handle's drop.
 
 use super::fsio;
 use crate::error::{Error, Result};
@@ -96,6 +99,10 @@ impl Ops {
     pub fn remove(&mut self, key: &[u8]) {
         self.0.push(OP_REMOVE);
         put_key(&mut self.0, key);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -356,32 +363,34 @@ pub(crate) fn count_entries<'a>(keys: impl Iterator<Item = &'a [u8]>) -> u64 {
 
 /// Takes up the journal of a vault that just opened when the last process to
 /// hold it closed cleanly (the journal ends with its close mark, and the backup
-/// authenticates); otherwise rewrites both files from the store. After a crash
-/// the store, which sled has just opened, is the one to trust: a write in flight
-/// may have reached sled and not the journal, or the reverse. A backup up to
-/// `FULL_CHECK_MAX` is authenticated whole, so damage is found while the store
-/// can still replace it; a larger one only at its ends (see `check_backup_ends`).
-pub(crate) fn attach(dir: &Path, db: &sled::Db, keys: Arc<Keys>) -> Result<Journal> {
+/// authenticates): the store and the backup then agree. `None` otherwise: the
+/// caller replays the journal into the store (`replay::catch_up`) and rewrites
+/// both files with `compact`. A backup up to `FULL_CHECK_MAX` is authenticated
+/// whole, so damage is found while the store can still replace it; a larger
+/// one only at its ends (see `check_backup_ends`).
+pub(crate) fn take_up_clean(dir: &Path, keys: &Arc<Keys>) -> Result<Option<Journal>> {
     remove_stale_temporaries(dir);
-    match find_clean_journal(dir, &keys) {
-        Some(found) => Ok(Journal {
-            dir: dir.to_path_buf(),
-            file: open_for_write(&dir.join(JOURNAL_FILE))?,
-            keys,
-            generation: found.generation,
-            chain: found.chain,
-            len: found.len,
-            capacity: found.len,
-            snapshot_len: found.snapshot_len,
-            pending: Vec::new(),
-            broken: false,
-            ends_closed: true,
-        }),
-        None => {
-            let generation = read_snapshot_generation(dir).map_or(1, |g| g.wrapping_add(1));
-            compact(dir, db, keys, generation)
-        }
-    }
+    let Some(found) = find_clean_journal(dir, keys) else {
+        return Ok(None);
+    };
+    Ok(Some(Journal {
+        dir: dir.to_path_buf(),
+        file: open_for_write(&dir.join(JOURNAL_FILE))?,
+        keys: keys.clone(),
+        generation: found.generation,
+        chain: found.chain,
+        len: found.len,
+        capacity: found.len,
+        snapshot_len: found.snapshot_len,
+        pending: Vec::new(),
+        broken: false,
+        ends_closed: true,
+    }))
+}
+
+/// The generation the next compaction of the backup in `dir` writes.
+pub(crate) fn next_generation(dir: &Path) -> u64 {
+    read_snapshot_generation(dir).map_or(1, |g| g.wrapping_add(1))
 }
 
 struct JournalEnd {
@@ -675,6 +684,24 @@ pub(crate) fn replay_journal(
 /// Applies one frame's ops; `false` (nothing applied) when they do not parse,
 /// which an authenticated frame never does.
 fn apply_ops(body: &[u8], items: &mut BTreeMap<Vec<u8>, Vec<u8>>) -> bool {
+    let Some(parsed) = parse_ops(body) else {
+        return false;
+    };
+    for (key, value) in parsed {
+        match value {
+            Some(v) => items.insert(key.to_vec(), v.to_vec()),
+            None => items.remove(key),
+        };
+    }
+    true
+}
+
+/// An insert (`Some(value)`) or a remove of one sled key.
+type Op<'a> = (&'a [u8], Option<&'a [u8]>);
+
+/// One frame's inserts and removes, in order (marks skipped); `None` when they
+/// do not parse.
+fn parse_ops(body: &[u8]) -> Option<Vec<Op<'_>>> {
     let mut parsed = Vec::new();
     let mut at = 0;
     while at < body.len() {
@@ -683,23 +710,59 @@ fn apply_ops(body: &[u8], items: &mut BTreeMap<Vec<u8>, Vec<u8>>) -> bool {
             at += 1;
             continue;
         }
-        let Some((key, value, next)) = take_item(body, at + 1, op == OP_INSERT) else {
-            return false;
-        };
+        let (key, value, next) = take_item(body, at + 1, op == OP_INSERT)?;
         match op {
             OP_INSERT => parsed.push((key, Some(value))),
             OP_REMOVE => parsed.push((key, None)),
-            _ => return false,
+            _ => return None,
         }
         at = next;
     }
-    for (key, value) in parsed {
-        match value {
-            Some(v) => items.insert(key.to_vec(), v.to_vec()),
-            None => items.remove(key),
+    Some(parsed)
+}
+
+/// One commit read back from the journal: its number in the store's commit
+/// sequence and its ops, the sequence item included.
+pub(crate) struct JournalCommit {
+    pub seq: u64,
+    pub ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+/// The commits in the frames of `journal` that authenticate, in order, up to
+/// the first that does not (a torn tail). A commit ends with its sequence
+/// item; ops after the last one (a journal written before commits were
+/// numbered) form no commit. `Err` says why the journal is not `snapshot`'s.
+pub(crate) fn journal_commits(
+    journal: &[u8],
+    snapshot: &SnapshotView<'_>,
+    keys: &Keys,
+) -> std::result::Result<Vec<JournalCommit>, &'static str> {
+    let frames = parse_journal(journal, snapshot.generation, &snapshot.mac)?;
+    let mut commits = Vec::new();
+    let mut ops = Vec::new();
+    for f in &frames.frames {
+        if !keys
+            .backup
+            .verify(&[JOURNAL_LABEL, &f.prev, f.len_and_body], &f.mac)
+        {
+            break;
+        }
+        let Some(parsed) = parse_ops(&f.len_and_body[4..]) else {
+            break;
         };
+        for (key, value) in parsed {
+            ops.push((key.to_vec(), value.map(<[u8]>::to_vec)));
+            if key == crate::format::space::SEQUENCE {
+                if let Some(seq) = value.and_then(|v| <[u8; 8]>::try_from(v).ok()) {
+                    commits.push(JournalCommit {
+                        seq: u64::from_be_bytes(seq),
+                        ops: std::mem::take(&mut ops),
+                    });
+                }
+            }
+        }
     }
-    true
+    Ok(commits)
 }
 
 /// Writes a backup file atomically and privately (`fsio::replace_private`);

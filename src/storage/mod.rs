@@ -2,6 +2,10 @@
 //!
 //! - `fsio`: the one place that writes files (private, durable, atomic);
 //! - `perms`: the owner-only checks on files and directories that hold keys;
+//! - `commit`: the one way a change reaches sled and the journal, and what
+//!   makes it durable;
+//! - `replay`: the journal's commits that sled lacks after an abrupt stop,
+//!   applied at the next unlock;
 //! - `store`: one sled database per vault directory per process, and the
 //!   cross-process lock wait;
 //! - `backup`: the snapshot and journal beside sled that a damaged store is
@@ -9,9 +13,12 @@
 //! - `sled_guard`: the boundary that keeps sled's panics from reaching a caller.
 
 pub(crate) mod backup;
+pub(crate) mod commit;
 pub(crate) mod fsio;
 pub mod perms;
+pub(crate) mod replay;
 pub(crate) mod sled_guard;
 pub(crate) mod store;
 
+pub(crate) use commit::Changes;
 pub(crate) use store::Store;

@@ -8,6 +8,7 @@
 
 use super::backup::{self, Journal};
 use super::fsio;
+use super::replay;
 use super::sled_guard::{self, GuardedDb};
 use crate::error::{Error, Result};
 use crate::keys::Keys;
@@ -38,7 +39,9 @@ pub(crate) struct Store {
     /// later fsync can succeed without writing them, so a later success proves
     /// nothing: from then on this process refuses every write to the store, and
     /// the next open (with every handle closed) recovers the vault from disk.
-    sync_failed: OnceLock<String>,
+    pub(super) sync_failed: OnceLock<String>,
+    /// The number of the last commit applied to sled (`commit`).
+    pub(super) sequence: AtomicU64,
     /// The latest time (Unix seconds) any handle of this process has seen the
     /// vault at: its clock record, or a later write's (`vault::time_seen`).
     pub(crate) time_seen: AtomicU64,
@@ -52,7 +55,7 @@ impl Store {
         self.writes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn lock_backup(&self) -> std::sync::MutexGuard<'_, Option<Journal>> {
+    pub(super) fn lock_backup(&self) -> std::sync::MutexGuard<'_, Option<Journal>> {
         self.backup.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -62,85 +65,54 @@ impl Store {
         let _writes = self.lock_writes();
         let mut journal = self.lock_backup();
         if journal.is_none() {
-            *journal = Some(backup::attach(&self.path, &self.db, keys)?);
+            *journal = Some(match backup::take_up_clean(&self.path, &keys)? {
+                Some(clean) => clean,
+                None => self.recover_unclean(keys)?,
+            });
         }
+        drop(journal);
+        self.load_sequence()
+    }
+
+    /// After an abrupt stop: the journal's commits that sled lacks are applied,
+    /// sled is made durable, and the backup is rewritten from it.
+    fn recover_unclean(&self, keys: Arc<Keys>) -> Result<Journal> {
+        replay::catch_up(&self.path, &self.db, &keys)?;
+        self.remember_failure(sled_guard::flush_durably(&self.db, &self.path))?;
+        backup::compact(
+            &self.path,
+            &self.db,
+            keys,
+            backup::next_generation(&self.path),
+        )
+    }
+
+    /// Reads the commit number sled holds, after an attach or a rebuild.
+    pub(crate) fn load_sequence(&self) -> Result<()> {
+        let seq = replay::stored_sequence(&self.db).map_err(|e| Error::sled(&self.path, e))?;
+        self.sequence
+            .store(seq, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 
-    /// Called before any change to sled, with `writes` held: refuses every change
-    /// once a sync has failed, then see `Journal::mark_open`.
-    pub(crate) fn prepare_backup(&self) -> Result<()> {
-        if let Some(why) = self.sync_failed.get() {
-            return Err(Error::io(
-                format!("writing to the vault at {}", self.path.display()),
-                std::io::Error::other(format!(
-                    "an earlier write failed to reach the disk ({why}), so this process \
-                     writes no more to it: close every handle on the vault and open it again"
-                )),
-            ));
-        }
-        let marked = match self.lock_backup().as_mut() {
-            Some(journal) => journal.mark_open(),
-            None => Ok(()),
-        };
-        self.remember_failure(marked)
-    }
-
-    /// Remembers the first failed sync, which refuses every later write.
-    fn remember_failure(&self, result: Result<()>) -> Result<()> {
-        if let Err(e) = &result {
-            let _ = self.sync_failed.set(e.to_string());
-        }
-        result
-    }
-
-    /// Records `ops`, just applied to sled, in the journal; compacts when the
-    /// journal has outgrown the snapshot. The caller holds `writes`.
-    pub(crate) fn record_backup(&self, ops: &backup::Ops) -> Result<()> {
-        let mut guard = self.lock_backup();
-        let Some(journal) = guard.as_mut() else {
-            return Ok(());
-        };
-        journal.record(ops)?;
-        if journal.wants_compaction() {
-            journal.compact_next(&self.db, None)?;
-        }
-        Ok(())
-    }
-
-    /// Rewrites snapshot and journal now (header changes; `keys` after a rotation).
-    /// The caller holds `writes`.
-    pub(crate) fn compact_backup(&self, keys: Option<Arc<Keys>>) -> Result<()> {
-        match self.lock_backup().as_mut() {
-            Some(journal) => journal.compact_next(&self.db, keys),
-            None => Ok(()),
-        }
-    }
-
-    /// Writes out and fsyncs what the journal holds.
+    /// Writes out and fsyncs what the journal holds (repair, verify).
     pub(crate) fn sync_backup(&self) -> Result<()> {
         match self.lock_backup().as_mut() {
             Some(journal) => journal.sync(),
             None => Ok(()),
         }
     }
-
-    /// Makes every change so far durable: sled's flush, then the journal's
-    /// fsync. A failure is remembered and refuses every later write.
-    pub(crate) fn flush(&self) -> Result<()> {
-        self.remember_failure(
-            sled_guard::flush(&self.db, &self.path).and_then(|()| self.sync_backup()),
-        )
-    }
 }
 
 impl Drop for Store {
-    /// The last handle is gone: flush sled, then mark the journal cleanly closed,
-    /// so the next open can take it up instead of rewriting the backup. After a
-    /// failed sync there is no clean close: the next open rebuilds the backup
-    /// from the store as it finds it.
+    /// The last handle is gone: make sled durable, then mark the journal cleanly
+    /// closed, so the next open takes both up as they are. After a failed sync
+    /// there is no clean close: the next open replays the journal into sled and
+    /// rewrites the backup.
     fn drop(&mut self) {
-        if self.sync_failed.get().is_none() && sled_guard::flush(&self.db, &self.path).is_ok() {
+        if self.sync_failed.get().is_none()
+            && sled_guard::flush_durably(&self.db, &self.path).is_ok()
+        {
             if let Some(journal) = self.lock_backup().as_mut() {
                 journal.close();
             }
@@ -202,6 +174,7 @@ pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
                         writes: Mutex::new(()),
                         backup: Mutex::new(None),
                         sync_failed: OnceLock::new(),
+                        sequence: AtomicU64::new(0),
                         time_seen: AtomicU64::new(0),
                         time_recorded: AtomicU64::new(0),
                     });

@@ -4,7 +4,7 @@
 //! when it has a TTL (docs/FORMAT.md). Writers hold the store's entry write lock
 //! across read-modify-write, so no write acts on a record a racing write replaced.
 
-use super::handle::{Changes, Vault};
+use super::handle::Vault;
 use super::types::{Batch, Entry, EntryMeta, PutOptions};
 use crate::clock::UnixTime;
 use crate::credential::Credential;
@@ -14,7 +14,7 @@ use crate::format::{
     RecordMeta, RECORD_META_LEN,
 };
 use crate::keys::Keys;
-use crate::storage::backup;
+use crate::storage::Changes;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -244,25 +244,9 @@ impl Vault {
         let writes = self.store.lock_writes();
         let previous = self.previous_times(&blind)?;
         let put = Self::prepare_put(&keys, blind, previous, name, credential, now, expires)?;
-        if put.stale_index.is_none() && put.expires.is_none() && !self.time_seen_due() {
-            // One key to write, which sled writes atomically on its own: `insert`
-            // skips what `apply_batch` adds (a log reservation and a batch marker),
-            // about a fifth of a put's instructions.
-            let key = entry_key(&blind);
-            let record = sled::IVec::from(put.record);
-            self.store.prepare_backup()?;
-            self.store
-                .db
-                .insert(key, record.clone())
-                .map_err(|e| self.sled(e))?;
-            let mut ops = backup::Ops::default();
-            ops.insert(&key, &record);
-            self.store.record_backup(&ops)?;
-        } else {
-            let mut batch = Changes::default();
-            put.stage(&mut batch);
-            self.commit(&keys, batch)?;
-        }
+        let mut batch = Changes::default();
+        put.stage(&mut batch);
+        self.commit(&keys, batch)?;
         drop(writes);
         if options.durable {
             self.store.flush()?;

@@ -7,7 +7,7 @@ use crate::crypto::KdfParams;
 use crate::error::{Error, Result};
 use crate::format::{self, HeaderBody};
 use crate::keys::{Kek, Keys};
-use crate::storage::{backup, Store};
+use crate::storage::{Changes, Store};
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLockReadGuard};
@@ -43,25 +43,6 @@ impl std::ops::Deref for KeysGuard<'_> {
         self.0
             .as_ref()
             .expect("a Vault exists only after its store was unlocked")
-    }
-}
-
-/// One atomic change: the sled batch, and the same ops for the backup journal.
-#[derive(Default)]
-pub(super) struct Changes {
-    pub(super) sled: sled::Batch,
-    pub(super) journal: backup::Ops,
-}
-
-impl Changes {
-    pub(super) fn insert(&mut self, key: &[u8], value: &[u8]) {
-        self.sled.insert(key, value);
-        self.journal.insert(key, value);
-    }
-
-    pub(super) fn remove(&mut self, key: &[u8]) {
-        self.sled.remove(key);
-        self.journal.remove(key);
     }
 }
 
@@ -118,17 +99,13 @@ impl Vault {
         Error::sled(&self.store.path, e)
     }
 
-    /// Applies `changes` to sled atomically and records them in the backup journal.
-    /// Callers hold the entry write lock, so the journal's order is sled's.
-    /// A clock record rides along when one is due (`vault::time_seen`).
+    /// Applies `changes` to sled atomically and queues them for the journal
+    /// (`Store::apply`); `Store::flush` makes them durable. Callers hold the
+    /// entry write lock, so the journal's order is sled's. A clock record rides
+    /// along when one is due (`vault::time_seen`).
     pub(super) fn commit(&self, keys: &Keys, mut changes: Changes) -> Result<()> {
         let time_seen = self.stage_time_seen(keys, &mut changes);
-        self.store.prepare_backup()?;
-        self.store
-            .db
-            .apply_batch(changes.sled)
-            .map_err(|e| self.sled(e))?;
-        self.store.record_backup(&changes.journal)?;
+        self.store.apply(changes)?;
         if let Some(secs) = time_seen {
             self.recorded_time_seen(secs);
         }

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::format::{self, entry_key, expiry_key, hex, HeaderBody, PayloadRef, SlotKind};
 use crate::keys::{self, Keys, SlotMatch, Unlock};
 use crate::secret::SecretString;
+use crate::storage::Changes;
 use std::sync::Arc;
 
 impl Vault {
@@ -26,18 +27,15 @@ impl Vault {
         Ok(body)
     }
 
-    /// Replaces the header, then compacts the backup, so no copy of the old keyslots
-    /// outlives the change there.
+    /// Replaces the header, then checkpoints: sled holds the header durably
+    /// (an open reads it before any replay), and the backup is compacted, so no
+    /// copy of the old keyslots outlives the change there.
     fn write_header(&self, keys: &Keys, body: &HeaderBody) -> Result<()> {
-        let writes = self.store.lock_writes();
-        self.store.prepare_backup()?;
-        self.store
-            .db
-            .insert(format::space::HEADER, seal_header(keys, body))
-            .map_err(|e| self.sled(e))?;
-        self.store.compact_backup(None)?;
-        drop(writes);
-        self.store.flush()
+        let _writes = self.store.lock_writes();
+        let mut change = Changes::default();
+        change.insert(format::space::HEADER, &seal_header(keys, body));
+        self.store.apply(change)?;
+        self.store.checkpoint(None)
     }
 
     /// Rewrites a header older than `format::FORMAT_VERSION` in the current
@@ -250,14 +248,14 @@ impl Vault {
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| self.sled(e))?;
         let total = records.len();
-        let mut batch = sled::Batch::default();
+        let mut batch = Changes::default();
         for (i, (k, v)) in records.iter().enumerate() {
             let blind: [u8; 32] = k[1..].try_into().map_err(|_| {
                 Error::corrupt(&self.store.path, "an entry key has the wrong length")
             })?;
             let opened = Self::open_record(&old, &hex(&blind), &blind, v)?;
             let new_blind = new.blind(&opened.payload.name);
-            batch.remove(k.clone());
+            batch.remove(k);
             if let Some(e) = opened.meta.expires {
                 batch.remove(&expiry_key(e, &blind)[..]);
                 batch.insert(&expiry_key(e, &new_blind)[..], &[][..]);
@@ -267,22 +265,23 @@ impl Vault {
                 credential: &opened.payload.credential,
             };
             let record = Self::seal_record(&new, &new_blind, &opened.meta, &payload)?;
-            batch.insert(&entry_key(&new_blind)[..], record);
+            batch.insert(&entry_key(&new_blind)[..], &record);
             progress(i + 1, total);
         }
         restage_side_records(&self.store.path, db, &old, &new, &mut batch)?;
         self.restage_time_seen(&new, &mut batch);
         body.slots = slots;
         body.dek_generation += 1;
-        batch.insert(format::space::HEADER, seal_header(&new, &body));
+        batch.insert(format::space::HEADER, &seal_header(&new, &body));
         let writes = self.store.lock_writes();
-        self.store.prepare_backup()?;
-        db.apply_batch(batch).map_err(|e| self.sled(e))?;
-        self.store.flush()?;
-        // The backup is rewritten under the new key before the rotation returns; a
-        // crash before that leaves the old backup, a consistent pre-rotation vault.
+        self.store.apply(batch)?;
+        // sled holds the new key durably and the backup is rewritten under it
+        // before the rotation returns. A crash before the checkpoint's fsync
+        // leaves sled and the backup of before the rotation; one after it, a
+        // backup that no longer authenticates under the header sled holds,
+        // which the next open rewrites from sled.
         let new = Arc::new(new);
-        self.store.compact_backup(Some(new.clone()))?;
+        self.store.checkpoint(Some(new.clone()))?;
         drop(writes);
         *guard = Some(new);
         Ok(total)

@@ -142,6 +142,7 @@ fn rebuild(
         )?;
         *store.backup.lock().unwrap_or_else(|e| e.into_inner()) = Some(journal);
     }
+    store.load_sequence()?;
     let mut vault = config.handle(store, recovered.kek);
     vault.after_unlock()?;
     Ok((vault, recovered.report))

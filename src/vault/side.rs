@@ -1,10 +1,11 @@
 //! Side records: sealed records other than entries (an issued grant's record), kept
 //! in their own keyspaces and re-sealed by a data-key rotation like entries are.
 
-use super::handle::{Changes, Vault};
+use super::handle::Vault;
 use crate::error::{Error, Result};
 use crate::format::{self, hex, VAULT_ID_LEN};
 use crate::keys::Keys;
+use crate::storage::Changes;
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -65,7 +66,7 @@ pub(super) fn restage_side_records(
     db: &sled::Db,
     old: &Keys,
     new: &Keys,
-    batch: &mut sled::Batch,
+    batch: &mut Changes,
 ) -> Result<()> {
     for space in [format::space::GRANT] {
         for item in db.scan_prefix([space]) {
@@ -77,7 +78,7 @@ pub(super) fn restage_side_records(
             let mut sealed = Vec::new();
             new.entry
                 .seal_into(&plain, &side_aad(&new.vault_id, &k), &mut sealed)?;
-            batch.insert(k, sealed);
+            batch.insert(&k, &sealed);
         }
     }
     Ok(())

@@ -16,11 +16,12 @@
 //! this does not stop (anyone who can write the vault directory can put an
 //! older record back).
 
-use super::handle::{Changes, Vault};
+use super::handle::Vault;
 use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::error::{Error, Result};
 use crate::format;
 use crate::keys::Keys;
+use crate::storage::Changes;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -116,11 +117,11 @@ impl Vault {
     }
 
     /// The clock record re-authenticated under `new` keys, for a data-key rotation.
-    pub(super) fn restage_time_seen(&self, new: &Keys, batch: &mut sled::Batch) {
+    pub(super) fn restage_time_seen(&self, new: &Keys, batch: &mut Changes) {
         let seen = self.store.time_seen.load(Ordering::Relaxed);
         batch.insert(
             format::space::CLOCK,
-            format::encode_clock(seen, |parts| new.header.tag(parts)),
+            &format::encode_clock(seen, |parts| new.header.tag(parts)),
         );
     }
 }

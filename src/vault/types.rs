@@ -13,9 +13,10 @@ use std::time::Duration;
 pub struct PutOptions {
     /// Time to live; `None` keeps the entry until it is deleted.
     pub ttl: Option<Duration>,
-    /// Flush to disk before returning (the default). `false` leaves the write to
-    /// sled's background flush (within 500 ms) or the next durable write: for bulk
-    /// loads that end with `Vault::flush`.
+    /// On disk before returning (the default: one `fdatasync` of the journal).
+    /// `false` returns before anything is synced: sled's background flush
+    /// (within 500 ms) may write it, the next durable write or `Vault::flush`
+    /// makes it durable; for bulk loads that end with `Vault::flush`.
     pub durable: bool,
 }
 

@@ -30,6 +30,8 @@ mod keys;
 mod model;
 /// Other processes: waiting for the lock, SIGKILL after a write.
 mod process;
+/// Durable writes sled never wrote are replayed from the journal.
+mod replay;
 /// One handle shared by threads.
 mod threads;
 /// The latest time the vault has seen, a floor under the system clock.

@@ -1,0 +1,130 @@
+//! The one way a change reaches the disk: applied to sled, recorded in the
+//! journal, made durable by the journal alone.
+//!
+//! The journal is the write-ahead log. Every commit carries the next number of
+//! the store's commit sequence, stored as the sled item `format::space::SEQUENCE`
+//! in the same atomic batch and recorded with the commit's other ops. A durable
+//! write returns once the journal's `fdatasync` did: sled is not flushed then,
+//! so after an abrupt stop sled may be behind the journal, and the first key
+//! holder to open the vault replays the commits whose numbers sled lacks
+//! (`replay::catch_up`). A checkpoint (sled flushed and its file fsynced, then
+//! the backup compacted into a new snapshot and an empty journal) runs when the
+//! journal outgrows its bound, on header changes and at the last handle's close.
+
+use super::backup;
+use super::sled_guard;
+use super::Store;
+use crate::error::{Error, Result};
+use crate::format;
+use crate::keys::Keys;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// One atomic change: the sled batch, and the same ops for the journal.
+#[derive(Default)]
+pub(crate) struct Changes {
+    sled: sled::Batch,
+    journal: backup::Ops,
+}
+
+impl Changes {
+    pub(crate) fn insert(&mut self, key: &[u8], value: &[u8]) {
+        self.sled.insert(key, value);
+        self.journal.insert(key, value);
+    }
+
+    pub(crate) fn remove(&mut self, key: &[u8]) {
+        self.sled.remove(key);
+        self.journal.remove(key);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.journal.is_empty()
+    }
+}
+
+impl Store {
+    /// Refuses every change once a sync of this store has failed.
+    pub(crate) fn refuse_after_failed_sync(&self) -> Result<()> {
+        match self.sync_failed.get() {
+            None => Ok(()),
+            Some(why) => Err(Error::io(
+                format!("writing to the vault at {}", self.path.display()),
+                std::io::Error::other(format!(
+                    "an earlier write failed to reach the disk ({why}), so this process \
+                     writes no more to it: close every handle on the vault and open it again"
+                )),
+            )),
+        }
+    }
+
+    /// Remembers the first failed sync, which refuses every later write.
+    pub(crate) fn remember_failure<T>(&self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            let _ = self.sync_failed.set(e.to_string());
+        }
+        result
+    }
+
+    /// Applies `changes` to sled atomically, numbered with the next commit of the
+    /// sequence, and queues them for the journal (written by `sync`, or sooner
+    /// when enough waits). The caller holds `writes`, so the journal's order is
+    /// sled's. A checkpoint runs first when the journal has outgrown its bound.
+    pub(crate) fn apply(&self, mut changes: Changes) -> Result<()> {
+        self.refuse_after_failed_sync()?;
+        // Nothing to change (a purge that found nothing) writes nothing.
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let marked = match self.lock_backup().as_mut() {
+            Some(journal) => journal.mark_open(),
+            None => Ok(()),
+        };
+        self.remember_failure(marked)?;
+        let seq = self.sequence.load(Ordering::Relaxed) + 1;
+        changes.insert(format::space::SEQUENCE, &seq.to_be_bytes());
+        self.db
+            .apply_batch(changes.sled)
+            .map_err(|e| Error::sled(&self.path, e))?;
+        self.sequence.store(seq, Ordering::Relaxed);
+        let recorded = match self.lock_backup().as_mut() {
+            Some(journal) => journal.record(&changes.journal),
+            None => Ok(()),
+        };
+        self.remember_failure(recorded)?;
+        if self
+            .lock_backup()
+            .as_ref()
+            .is_some_and(backup::Journal::wants_compaction)
+        {
+            self.checkpoint(None)?;
+        }
+        Ok(())
+    }
+
+    /// Makes every change applied so far durable: the journal's frame written
+    /// and fdatasynced, nothing of sled's. A failure is remembered and refuses
+    /// every later write. Without a journal (before the first unlock) sled
+    /// itself is made durable.
+    pub(crate) fn flush(&self) -> Result<()> {
+        let synced = match self.lock_backup().as_mut() {
+            Some(journal) => journal.sync(),
+            None => sled_guard::flush_durably(&self.db, &self.path),
+        };
+        self.remember_failure(synced)
+    }
+
+    /// Makes sled hold every change durably (its flush, then an fsync of its
+    /// file: sled's own flush only starts the writeback), then rewrites the
+    /// backup as a fresh snapshot and an empty journal. `keys` replaces the
+    /// backup's MAC key after a rotation. The caller holds `writes`.
+    pub(crate) fn checkpoint(&self, keys: Option<Arc<Keys>>) -> Result<()> {
+        self.refuse_after_failed_sync()?;
+        self.remember_failure(sled_guard::flush_durably(&self.db, &self.path))?;
+        let compacted = match self.lock_backup().as_mut() {
+            Some(journal) => journal.compact_next(&self.db, keys),
+            None => Ok(()),
+        };
+        self.remember_failure(compacted)
+    }
+}
