@@ -22,6 +22,7 @@ use common::*;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 use farmvault::{Batch, Config, KdfParams, ManualClock, PutOptions, UnixTime, Unlock};
 use std::hint::black_box;
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,15 +65,19 @@ fn get(c: &mut Criterion) {
 }
 
 fn put(c: &mut Criterion) {
-    const KEYS: usize = 10_000;
+    // Steady state: puts overwrite the 64 B entries of a copy of the
+    // 100,000-entry vault in random order; the raw floor overwrites the same
+    // names in a copy of its raw twin.
+    let fx = big();
     let dir = tempfile::tempdir().unwrap();
-    let unlock = Unlock::KeyFile(farmvault::KeyFile::from_bytes(&[7; 32]).unwrap());
+    copy_dir(&fx.vault, &dir.path().join("vault"));
+    copy_dir(&fx.raw, &dir.path().join("raw"));
     let vault = Config::new(dir.path().join("vault"))
-        .create(&unlock)
+        .open(&fx.unlock())
         .unwrap();
     let raw = raw_open(&dir.path().join("raw"));
-    // Steady state: puts overwrite a 10,000-entry vault in random order.
-    let names: Vec<String> = shuffled(KEYS, 0x70_7574).into_iter().map(name).collect();
+    let names = shuffled_names(64, 0x70_7574);
+    let keys = names.len();
     let value = secret(64, 1);
     // Every raw write stores a new value: sled skips a set to the value already
     // there, which would make the floor a lookup. (farmvault's records always
@@ -85,21 +90,13 @@ fn put(c: &mut Criterion) {
         v
     };
     let value = fresh();
-    let mut batch = Batch::new();
-    for n in &names {
-        batch.put(n, &value, None);
-        raw.insert(n.as_bytes(), &value[..]).unwrap();
-    }
-    vault.apply(batch).unwrap();
-    raw.flush().unwrap();
     // sled alone on farmvault's bytes: 10,000 blinded keys taken from the big
     // fixture, each set to a record of the length a 64 B put seals.
     let (record_keys, record_len) = {
-        let fx = big();
         let records = fx.open_records();
         let keys: Vec<sled::IVec> = shuffled_record_keys(&records, 64, 0x72_6563)
             .into_iter()
-            .take(KEYS)
+            .take(10_000)
             .collect();
         let len = records.get(&keys[0]).unwrap().unwrap().len();
         (keys, len)
@@ -116,7 +113,18 @@ fn put(c: &mut Criterion) {
         raw_records.insert(k, fresh_record()).unwrap();
     }
     raw_records.flush().unwrap();
-
+    // The physical floor of a durable put: appending the bytes one put adds
+    // to the journal, in one `write`, and one `fdatasync`, in the same
+    // directory. A put's frame is `len:4 ‖ insert(E key:33, record) ‖
+    // insert(S:1, seq:8) ‖ mac:32`, each insert `1 ‖ key_len:2 ‖ key ‖
+    // value_len:4 ‖ value`.
+    let frame_len = 4 + (7 + 33 + record_len) + (7 + 1 + 8) + 32;
+    let floor_file = std::fs::OpenOptions::new()
+        .create_new(true)
+        .append(true)
+        .open(dir.path().join("floor.log"))
+        .unwrap();
+    let frame = vec![0xa5u8; frame_len];
     let lazy = PutOptions::new().durable(false);
     let durable = PutOptions::new();
     let mut g = c.benchmark_group("put");
@@ -125,20 +133,20 @@ fn put(c: &mut Criterion) {
     let mut i = 0;
     g.bench_function("farmvault/no_flush", |b| {
         b.iter(|| {
-            i = (i + 1) % KEYS;
+            i = (i + 1) % keys;
             vault.put(&names[i], &value, &lazy).unwrap()
         })
     });
     g.bench_function("raw_sled/insert", |b| {
         b.iter(|| {
-            i = (i + 1) % KEYS;
+            i = (i + 1) % keys;
             raw.insert(names[i].as_bytes(), fresh()).unwrap()
         })
     });
     let mut j = 0;
     g.bench_function("sled_records/insert", |b| {
         b.iter(|| {
-            j = (j + 1) % KEYS;
+            j = (j + 1) % record_keys.len();
             raw_records.insert(&record_keys[j], fresh_record()).unwrap()
         })
     });
@@ -146,13 +154,19 @@ fn put(c: &mut Criterion) {
     g.sample_size(20).measurement_time(Duration::from_secs(4));
     g.bench_function("farmvault/durable", |b| {
         b.iter(|| {
-            i = (i + 1) % KEYS;
+            i = (i + 1) % keys;
             vault.put(&names[i], &value, &durable).unwrap()
+        })
+    });
+    g.bench_function("floor/write_fdatasync", |b| {
+        b.iter(|| {
+            (&floor_file).write_all(&frame).unwrap();
+            floor_file.sync_data().unwrap()
         })
     });
     g.bench_function("raw_sled/insert_flush", |b| {
         b.iter(|| {
-            i = (i + 1) % KEYS;
+            i = (i + 1) % keys;
             raw.insert(names[i].as_bytes(), fresh()).unwrap();
             raw.flush().unwrap()
         })
@@ -160,7 +174,7 @@ fn put(c: &mut Criterion) {
     g.sample_size(10).sampling_mode(SamplingMode::Flat);
     let mut start = 0;
     let mut next_chunk = || {
-        start = (start + 1_000) % KEYS;
+        start = (start + 1_000) % (keys - 1_000);
         &names[start..start + 1_000]
     };
     g.bench_function("farmvault/batch_1000", |b| {
@@ -221,7 +235,7 @@ fn open(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let t = Instant::now();
-                let db = raw_config(&fx.vault).open().unwrap();
+                let db = raw_config(&data_dir(&fx.vault)).open().unwrap();
                 total += t.elapsed();
                 drop(db);
             }
@@ -294,7 +308,7 @@ fn purge(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let dir = fresh_copy();
-                let db = raw_open(&dir);
+                let db = raw_open(&data_dir(&dir));
                 // The keys purge removes: every entry record and its index item.
                 let keys: Vec<sled::IVec> = db
                     .iter()
@@ -318,6 +332,25 @@ fn purge(c: &mut Criterion) {
         })
     });
     g.finish();
+    // Not timed: what the purge (which compacts after removing everything)
+    // leaves on disk, beside a fresh vault holding the survivors (none).
+    let dir = fresh_copy();
+    let before = dir_bytes(&dir);
+    let v = Config::new(&dir)
+        .clock(Arc::new(ManualClock::new(UnixTime(T0 + 7200))))
+        .open(&fx.unlock())
+        .unwrap();
+    v.purge_expired().unwrap();
+    drop(v);
+    let after = dir_bytes(&dir);
+    let fresh = scratch.path().join("fresh");
+    drop(Config::new(&fresh).create(&fx.unlock()).unwrap());
+    let fresh_bytes = dir_bytes(&fresh);
+    eprintln!(
+        "purge/disk: {before} bytes before, {after} after purge + compact, \
+         {fresh_bytes} for a fresh vault of the survivors ({:.2}x)",
+        after as f64 / fresh_bytes as f64
+    );
 }
 
 fn threads(c: &mut Criterion) {

@@ -78,7 +78,7 @@ fn fixture() -> (&'static Fixture, MutexGuard<'static, ()>) {
             )
             .unwrap();
         drop(v);
-        let db = sled::open(&vault).unwrap();
+        let db = sled::open(farmvault::layout::data_dir(&vault).unwrap()).unwrap();
         let (record_key, record) = db
             .scan_prefix([format::space::ENTRY])
             .next()
@@ -122,7 +122,7 @@ pub fn record(data: &[u8]) {
     }
     let (f, _guard) = fixture();
     {
-        let db = sled::open(&f.vault).unwrap();
+        let db = sled::open(farmvault::layout::data_dir(&f.vault).unwrap()).unwrap();
         db.insert(&f.record_key, data).unwrap();
         db.flush().unwrap();
     }
@@ -442,7 +442,8 @@ pub fn backup_sample(dir: &Path) -> BackupSample {
     drop(v);
     // The close mark changes nothing.
     states.push(now);
-    let read = |name: &str| std::fs::read(path.join(name)).unwrap();
+    let data = farmvault::layout::data_dir(&path).unwrap();
+    let read = |name: &str| std::fs::read(data.join(name)).unwrap();
     let journal = read("journal.fvjl");
     let mut frame_ends = Vec::new();
     let mut at = JOURNAL_HEAD_LEN;
@@ -465,7 +466,9 @@ pub fn backup_sample(dir: &Path) -> BackupSample {
             let rel = rel.join(e.file_name());
             if e.file_type().unwrap().is_dir() {
                 todo.push(rel);
-            } else if !["db", "backup.fvbk", "journal.fvjl"].contains(&&*rel.to_string_lossy()) {
+            } else if !["db", "backup.fvbk", "journal.fvjl"]
+                .contains(&&*e.file_name().to_string_lossy())
+            {
                 others.push((rel.clone(), std::fs::read(path.join(&rel)).unwrap()));
             }
         }
@@ -674,8 +677,10 @@ pub fn backup(data: &[u8]) {
                 std::fs::create_dir_all(p.parent().unwrap()).unwrap();
                 std::fs::write(p, bytes).unwrap();
             }
-            std::fs::write(vault.join("backup.fvbk"), &s.snapshot).unwrap();
-            std::fs::write(vault.join("journal.fvjl"), &journal).unwrap();
+            let data = farmvault::layout::data_dir(&vault).unwrap();
+            std::fs::create_dir_all(&data).unwrap();
+            std::fs::write(data.join("backup.fvbk"), &s.snapshot).unwrap();
+            std::fs::write(data.join("journal.fvjl"), &journal).unwrap();
             // Private, as farmvault makes a vault directory: a looser one is refused.
             #[cfg(unix)]
             {

@@ -631,6 +631,19 @@ FV_MUST_USE fv_result fv_options_set_hostname(fv_options *opts, const char *host
 FV_MUST_USE fv_result fv_options_set_allow_insecure_permissions(fv_options *opts, bool allow);
 
 /**
+ * true: open or create a vault on a network filesystem (NFS, SMB, CIFS, a
+ * FUSE network client such as sshfs) instead of refusing it with
+ * FV_INVALID_ARGUMENT (the CLI's `--allow-network-filesystem`). Refused by
+ * default because locks, fsync and rename there do not keep a vault safe:
+ * another host may not see the lock, and fsync may return before the server
+ * has the bytes. Only for a vault used from one host at a time. Detected on
+ * Linux; elsewhere every path is taken for local.
+ *
+ * Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
+ */
+FV_MUST_USE fv_result fv_options_set_allow_network_filesystem(fv_options *opts, bool allow);
+
+/**
  * Creates a vault in the directory `path` (which must not exist or be empty),
  * unlocked by a passphrase of `passphrase_len` UTF-8 bytes at `passphrase`.
  * `opts` may be NULL for the defaults.
@@ -837,6 +850,18 @@ FV_MUST_USE fv_result fv_vault_renew(fv_vault *vault, const char *name, uint64_t
  * Returns FV_IO, FV_INVALID_ARGUMENT, FV_READ_ONLY.
  */
 FV_MUST_USE fv_result fv_vault_purge_expired(fv_vault *vault, uint64_t *removed_out);
+
+/**
+ * Rewrites the vault with its live entries only, giving back the space of
+ * removed and overwritten entries; entries, keys and keyslots are unchanged,
+ * and a crash at any point leaves the vault as it was before or after.
+ * `fv_vault_purge_expired` runs it by itself after removing at least 1,000
+ * entries and at least as many as remain.
+ *
+ * `bytes_after_out`: receives the size in bytes of the vault's files after
+ * (may be NULL). Returns FV_IO, FV_INVALID_ARGUMENT, FV_READ_ONLY.
+ */
+FV_MUST_USE fv_result fv_vault_compact(fv_vault *vault, uint64_t *bytes_after_out);
 
 /**
  * Applies every put and delete of `batch` atomically, flushed once: all of them or

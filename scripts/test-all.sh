@@ -25,8 +25,10 @@ stage "module graphs of src and cli/src (no import cycles between files)"
 python3 scripts/module-graph.py src cli/src
 
 # strace: CLI tests read off it which directories `init` fsyncs, and make
-# syncs fail with its fault injection; faketime moves a command's clock.
-bash scripts/need-tools.sh strace faketime
+# syncs fail with its fault injection; faketime moves a command's clock;
+# sshfs with OpenSSH's sftp-server is the network filesystem a vault is
+# refused on.
+bash scripts/need-tools.sh strace faketime sshfs /usr/lib/openssh/sftp-server:openssh-sftp-server
 
 stage "Rust tests (unit, integration, doc, header check)"
 cargo test --workspace

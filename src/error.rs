@@ -99,6 +99,22 @@ pub enum Error {
         /// How to fix it.
         fix: String,
     },
+    /// The vault directory is on a network filesystem (NFS, SMB, a FUSE network
+    /// client such as sshfs), where locks, `fsync` and `rename` do not keep it
+    /// safe. Refused unless allowed explicitly
+    /// (`Config::allow_network_filesystem`). Through the C ABI it is
+    /// `FV_INVALID_ARGUMENT`.
+    #[error(
+        "vault directory {path:?} is on a network filesystem ({filesystem}), where locks, \
+         fsync and rename do not keep a vault safe: keep it on a local disk, or run the \
+         farmvault agent on a host that has one"
+    )]
+    NetworkFilesystem {
+        /// The vault directory, as the caller named it.
+        path: PathBuf,
+        /// The filesystem's name (`nfs`, `cifs`, `fuse.sshfs`).
+        filesystem: String,
+    },
     /// This machine's hostname does not match a job grant's host pattern, so the
     /// grant will not open here. Not `WrongGrantKey` (the token or identity may be
     /// right) nor `InvalidArgument` (nothing the caller passed is malformed): run

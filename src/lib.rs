@@ -53,6 +53,9 @@ pub mod format;
 #[cfg(not(feature = "internals"))]
 mod format;
 
+/// Where a vault's files are (the live generation directory); an internal.
+#[cfg(feature = "internals")]
+pub use storage::layout;
 pub mod grant;
 pub mod sgtk;
 
@@ -69,9 +72,10 @@ pub use format::{GrantPolicy, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use keys::{KeyFile, Unlock};
 pub use secret::{SecretBytes, SecretString};
 pub use storage::backup::RecoveryReport;
+pub use storage::netfs::network_filesystem;
 pub use storage::perms;
 pub use vault::{
-    create, open, validate_name, Batch, Config, Entry, EntryMeta, PutOptions, RotateOptions,
-    SlotInfo, Vault, CLOCK_BEHIND_TOLERANCE, DEFAULT_LOCK_TIMEOUT, MAX_NAME_LEN, MAX_RESTORE_LEN,
-    MAX_SECRET_LEN, MAX_TTL,
+    create, open, validate_name, Batch, CompactReport, Config, Entry, EntryMeta, PutOptions,
+    RotateOptions, SlotInfo, Vault, CLOCK_BEHIND_TOLERANCE, DEFAULT_LOCK_TIMEOUT, MAX_NAME_LEN,
+    MAX_RESTORE_LEN, MAX_SECRET_LEN, MAX_TTL, PURGE_COMPACT_MIN_REMOVED,
 };

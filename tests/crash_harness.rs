@@ -1,6 +1,7 @@
 //! Crash harness: a workload runs in a child process and is killed with SIGKILL at
 //! a random moment, for each kind of write: single puts, deletes, batches, renew,
-//! purge, passphrase change, key-file add/remove and data-key rotation.
+//! purge, passphrase change, key-file add/remove, data-key rotation and
+//! compaction (the last four rewrite the store into a new generation).
 //!
 //! The child (this test binary run again on the single test `crash_child`, a no-op
 //! unless `FARMVAULT_CRASH_CHILD` is set) opens the vault, prints `READY`, then
@@ -236,6 +237,25 @@ fn crash_child() {
                     v.remove_key_file(&key_file(n)).unwrap();
                 }
             }
+            "compact" => {
+                if rng.below(3) == 0 {
+                    say(TAG, "BEGIN K");
+                    v.compact(&mut |_, _| {}).unwrap();
+                } else if names.len() > 12 && rng.below(2) == 0 {
+                    let i = rng.below(names.len() as u64) as usize;
+                    let name = names.keys().nth(i).unwrap().clone();
+                    say(TAG, &format!("BEGIN D {name}"));
+                    v.delete(&name).unwrap();
+                    names.remove(&name);
+                } else {
+                    // New names each time, so sled keeps rolling segments.
+                    let name = format!("c{tag}");
+                    let value = value_for(&mut rng, &tag);
+                    say(TAG, &format!("BEGIN P {name} 0 {value}"));
+                    v.put(&name, value.as_bytes(), &PutOptions::new()).unwrap();
+                    names.insert(name, None);
+                }
+            }
             "rotate" => {
                 say(TAG, "BEGIN T");
                 v.rotate_data_key(&RotateOptions::default(), &mut |_, _| {})
@@ -264,6 +284,7 @@ enum Op {
     KeyAdd(u64),
     KeyRemove(u64),
     Rotate,
+    Compact,
 }
 
 fn parse_op(s: &str) -> Op {
@@ -291,6 +312,7 @@ fn parse_op(s: &str) -> Op {
         "KA" => Op::KeyAdd(parts[0].parse().unwrap()),
         "KR" => Op::KeyRemove(parts[0].parse().unwrap()),
         "T" => Op::Rotate,
+        "K" => Op::Compact,
         other => panic!("unknown op {other}"),
     }
 }
@@ -326,7 +348,7 @@ impl Model {
                 self.kf_next = *n;
             }
             Op::KeyRemove(n) => self.key_files.retain(|k| k != n),
-            Op::Rotate => {}
+            Op::Rotate | Op::Compact => {}
         }
     }
 }
@@ -360,6 +382,7 @@ const KINDS: &[&str] = &[
     "passphrase",
     "keyfile",
     "rotate",
+    "compact",
 ];
 
 fn cfg(path: &Path) -> Config {
@@ -458,7 +481,7 @@ fn one_kill(
         // operation can outlast the base window, and the harness must still
         // reach the states after an acknowledged write.
         let window = match kind {
-            "rotate" => 60_000,
+            "rotate" | "compact" => 60_000,
             _ => 25_000,
         } << window_doublings;
         std::thread::sleep(Duration::from_micros(rng.below(window)));

@@ -109,7 +109,7 @@ fn write_seed_corpus() {
     .unwrap();
     let header1 = {
         drop(v);
-        let db = sled::open(&path).unwrap();
+        let db = sled::open(farmvault::layout::data_dir(&path).unwrap()).unwrap();
         db.get("H").unwrap().unwrap().to_vec()
     };
     let v = Config::new(&path)
@@ -118,7 +118,7 @@ fn write_seed_corpus() {
         .unwrap();
     v.add_key_file(&kf).unwrap();
     drop(v);
-    let db = sled::open(&path).unwrap();
+    let db = sled::open(farmvault::layout::data_dir(&path).unwrap()).unwrap();
     let header2 = db.get("H").unwrap().unwrap().to_vec();
     write("header", "passphrase", &header1);
     write("header", "with-key-file", &header2);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Bump when the fixture's contents change: old caches are then rebuilt.
-const FIXTURE_VERSION: u32 = 3;
+const FIXTURE_VERSION: u32 = 4;
 
 /// The sled cache farmvault configures (src/store.rs).
 pub const RAW_CACHE: u64 = 64 * 1024 * 1024;
@@ -229,7 +229,7 @@ fn cached(label: &str, ttl: impl Fn(usize) -> Option<Duration>) -> Fixture {
 /// the vault's own files are never opened by anything but farmvault.
 fn copy_entry_items(vault: &Path, to: &Path, scratch: &Path) {
     copy_dir(vault, scratch);
-    let source = raw_open(scratch);
+    let source = raw_open(&data_dir(scratch));
     let dest = raw_open(to);
     let mut batch = sled::Batch::default();
     for item in source.scan_prefix([farmvault::format::space::ENTRY]) {
@@ -263,6 +263,12 @@ pub fn shuffled_record_keys(records: &sled::Db, size: usize, seed: u64) -> Vec<s
         .into_iter()
         .map(|i| keys[i].clone())
         .collect()
+}
+
+/// Where a vault's live store is (the generation its `CURRENT` names): what
+/// raw sled opens when it reads a vault's own files.
+pub fn data_dir(vault: &Path) -> PathBuf {
+    farmvault::layout::data_dir(vault).unwrap()
 }
 
 /// Copies a directory tree (sled's files) to `to`, its directories private as

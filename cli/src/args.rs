@@ -52,6 +52,7 @@ JSON (--json): stable shapes, fields only ever added; times as unix seconds
           with --field: {name, field, value, encoding}
   check:  {now, now_at, ok, expired: [...], expiring: [...], damaged: [ids]}
   renew:  metadata          purge: {purged}
+  compact: {entries, bytes_before, bytes_after}
   import-session-cache: {imported: [names], removed: [{site, tokens}]}
   grant record: {id, label, issuer, created, created_at, claim_by, claim_by_at,
           use_window_secs, ends_by, ends_by_at, host_pattern, access, recipients,
@@ -90,6 +91,10 @@ pub struct Global {
     /// Accept key files, passphrase files, farm identities and vault directories that other users could read or replace (another user's, open to group or others, symbolic links).
     #[arg(long, global = true)]
     pub insecure_permissions: bool,
+
+    /// Use a vault on a network filesystem (NFS, SMB, sshfs): refused by default, because locks, fsync and rename there do not keep it safe; only for a vault used from one host at a time.
+    #[arg(long, global = true, env = "FARMVAULT_ALLOW_NETWORK_FILESYSTEM")]
+    pub allow_network_filesystem: bool,
 
     /// How long to wait for another process holding the vault.
     #[arg(long, global = true, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]

@@ -182,6 +182,12 @@ impl From<Error> for CliError {
             Error::Insecure { what, fix, .. } => {
                 CliError::new(INSECURE, what, format!("{fix}, or pass --insecure-permissions"))
             }
+            e @ Error::NetworkFilesystem { .. } => CliError::new(
+                INSECURE,
+                e.to_string(),
+                "use a vault on a local disk (--vault DIR or FARMVAULT_PATH), or pass --allow-network-filesystem for a vault used from one host \
+                 at a time (docs/SECURITY.md says what it risks)",
+            ),
             e @ Error::HostNotAllowed { .. } => CliError::usage(
                 e.to_string(),
                 "`farmvault grant-info FILE` shows the grant's host pattern",

@@ -7,6 +7,7 @@
 //! `--insecure-permissions` as the way out. And refuses to write over a path
 //! where something exists.
 
+use crate::args::Global;
 use crate::error::{CliError, EXISTS};
 use std::fs::File;
 use std::path::Path;
@@ -28,10 +29,20 @@ pub fn refuse_existing(path: &Path, hint: &str) -> Result<(), CliError> {
 
 /// Refuses a vault directory the library would refuse to open or create there
 /// (another user's, open to group or others, a symbolic link, in a folder
-/// everyone may write to without the sticky bit), unless `insecure_ok`: called
+/// everyone may write to without the sticky bit) unless `--insecure-permissions`,
+/// and one on a network filesystem unless `--allow-network-filesystem`: called
 /// before any passphrase is asked for, so the refusal comes first.
-pub fn check_vault_dir(path: &Path, insecure_ok: bool) -> Result<(), CliError> {
-    if insecure_ok {
+pub fn check_vault_dir(g: &Global, path: &Path) -> Result<(), CliError> {
+    if !g.allow_network_filesystem {
+        if let Some(filesystem) = farmvault::network_filesystem(path) {
+            return Err(farmvault::Error::NetworkFilesystem {
+                path: path.to_path_buf(),
+                filesystem,
+            }
+            .into());
+        }
+    }
+    if g.insecure_permissions {
         return Ok(());
     }
     Ok(farmvault::perms::check_vault_dir(path)?)

@@ -96,6 +96,7 @@ pub fn config(g: &Global, path: &Path) -> Config {
         .kdf(kdf(g))
         .lock_timeout(g.lock_timeout)
         .allow_insecure_permissions(g.insecure_permissions)
+        .allow_network_filesystem(g.allow_network_filesystem)
 }
 
 /// Reads a key file. The library refuses one that another user could read or
@@ -140,7 +141,7 @@ pub fn open(g: &Global) -> Result<Vault, CliError> {
     if std::fs::symlink_metadata(&path).is_err() {
         return Err(farmvault::Error::NoVault { path }.into());
     }
-    check_vault_dir(&path, g.insecure_permissions)?;
+    check_vault_dir(g, &path)?;
     let unlock = unlock_existing(g, &path)?;
     let vault = config(g, &path).open(&unlock);
     crate::harden::warn_memory_lock();
@@ -200,7 +201,7 @@ pub fn existing_vault(g: &Global) -> Result<(PathBuf, Unlock), CliError> {
     if std::fs::symlink_metadata(&path).is_err() {
         return Err(farmvault::Error::NoVault { path }.into());
     }
-    check_vault_dir(&path, g.insecure_permissions)?;
+    check_vault_dir(g, &path)?;
     let how = unlock_existing(g, &path)?;
     Ok((path, how))
 }

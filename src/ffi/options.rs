@@ -32,6 +32,7 @@ pub(crate) struct Options {
     state_dir: Option<PathBuf>,
     hostname: Option<String>,
     insecure_permissions: bool,
+    network_filesystem: bool,
 }
 
 impl Castable for fv_options {
@@ -53,7 +54,9 @@ impl Options {
         if let Some(t) = self.fixed_time {
             config = config.clock(Arc::new(ManualClock::new(t)));
         }
-        config.allow_insecure_permissions(self.insecure_permissions)
+        config
+            .allow_insecure_permissions(self.insecure_permissions)
+            .allow_network_filesystem(self.network_filesystem)
     }
 
     /// Reads the key file at `path`, refusing one others could read or replace
@@ -207,6 +210,23 @@ ffi_fn! {
     fn fv_options_set_allow_insecure_permissions(opts: *mut fv_options, allow: bool) -> fv_result {
         let opts = try_mut!(opts);
         opts.insecure_permissions = allow;
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// true: open or create a vault on a network filesystem (NFS, SMB, CIFS, a
+    /// FUSE network client such as sshfs) instead of refusing it with
+    /// FV_INVALID_ARGUMENT (the CLI's `--allow-network-filesystem`). Refused by
+    /// default because locks, fsync and rename there do not keep a vault safe:
+    /// another host may not see the lock, and fsync may return before the server
+    /// has the bytes. Only for a vault used from one host at a time. Detected on
+    /// Linux; elsewhere every path is taken for local.
+    ///
+    /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
+    fn fv_options_set_allow_network_filesystem(opts: *mut fv_options, allow: bool) -> fv_result {
+        let opts = try_mut!(opts);
+        opts.network_filesystem = allow;
         Ok(())
     }
 }

@@ -118,7 +118,9 @@ pub(crate) fn code_of(e: &Error) -> fv_result {
         Error::AlreadyExists { .. } => fv_result::FV_ALREADY_EXISTS,
         // Refused as insecure: the code a loose key file has always had, so
         // callers that handle it need no new case.
-        Error::InvalidArgument(_) | Error::Insecure { .. } => fv_result::FV_INVALID_ARGUMENT,
+        Error::InvalidArgument(_) | Error::Insecure { .. } | Error::NetworkFilesystem { .. } => {
+            fv_result::FV_INVALID_ARGUMENT
+        }
         Error::ReadOnly(_) => fv_result::FV_READ_ONLY,
         Error::HostNotAllowed { .. } => fv_result::FV_HOST_NOT_ALLOWED,
         Error::Io { .. } => fv_result::FV_IO,

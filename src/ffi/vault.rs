@@ -402,6 +402,26 @@ ffi_fn! {
 }
 
 ffi_fn! {
+    /// Rewrites the vault with its live entries only, giving back the space of
+    /// removed and overwritten entries; entries, keys and keyslots are unchanged,
+    /// and a crash at any point leaves the vault as it was before or after.
+    /// `fv_vault_purge_expired` runs it by itself after removing at least 1,000
+    /// entries and at least as many as remain.
+    ///
+    /// `bytes_after_out`: receives the size in bytes of the vault's files after
+    /// (may be NULL). Returns FV_IO, FV_INVALID_ARGUMENT, FV_READ_ONLY.
+    fn fv_vault_compact(vault: *mut fv_vault, bytes_after_out: *mut u64) -> fv_result {
+        let vault = try_arc!(vault);
+        let report = vault.writer()?.compact(&mut |_, _| {})?;
+        if !bytes_after_out.is_null() {
+            let out = try_out!(bytes_after_out);
+            out.write(report.bytes_after);
+        }
+        Ok(())
+    }
+}
+
+ffi_fn! {
     /// Applies every put and delete of `batch` atomically, flushed once: all of them or
     /// none. The batch is only read: it is unchanged afterwards (free it, or apply it
     /// elsewhere).

@@ -237,6 +237,14 @@ impl Journal {
     }
 }
 
+impl Journal {
+    /// Drops a journal whose store was rewritten elsewhere: what it had pending
+    /// is in the new generation already, and its file is about to go.
+    pub fn abandon(mut self) {
+        self.pending.clear();
+    }
+}
+
 impl Drop for Journal {
     fn drop(&mut self) {
         // What non-durable writes left waiting goes out, even without a close.

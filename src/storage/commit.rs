@@ -83,7 +83,8 @@ impl Store {
         self.remember_failure(marked)?;
         let seq = self.sequence.load(Ordering::Relaxed) + 1;
         changes.insert(format::space::SEQUENCE, &seq.to_be_bytes());
-        self.db
+        self.live()
+            .db
             .apply_batch(changes.sled)
             .map_err(|e| Error::sled(&self.path, e))?;
         self.sequence.store(seq, Ordering::Relaxed);
@@ -109,7 +110,10 @@ impl Store {
     pub(crate) fn flush(&self) -> Result<()> {
         let synced = match self.lock_backup().as_mut() {
             Some(journal) => journal.sync(),
-            None => sled_guard::flush_durably(&self.db, &self.path),
+            None => {
+                let live = self.live();
+                sled_guard::flush_durably(&live.db, &live.dir)
+            }
         };
         self.remember_failure(synced)
     }
@@ -120,9 +124,10 @@ impl Store {
     /// backup's MAC key after a rotation. The caller holds `writes`.
     pub(crate) fn checkpoint(&self, keys: Option<Arc<Keys>>) -> Result<()> {
         self.refuse_after_failed_sync()?;
-        self.remember_failure(sled_guard::flush_durably(&self.db, &self.path))?;
+        let live = self.live();
+        self.remember_failure(sled_guard::flush_durably(&live.db, &live.dir))?;
         let compacted = match self.lock_backup().as_mut() {
-            Some(journal) => journal.compact_next(&self.db, keys),
+            Some(journal) => journal.compact_next(&live.db, keys),
             None => Ok(()),
         };
         self.remember_failure(compacted)

@@ -5,9 +5,15 @@
 //! only by its text). Two plugins in one Nuke session must both open the vault,
 //! so handles on the same canonical path share one `Store`; each open still
 //! proves its own passphrase or key file against the header.
+//!
+//! Across processes, the vault's `lock` file (`layout`) is held by the one
+//! process that has the vault open, whichever generation is live: sled's own
+//! lock is per directory, and a rewrite changes the directory.
 
 use super::backup::{self, Journal};
 use super::fsio;
+use super::layout::{self, VaultLock};
+use super::perms::{self, DirId};
 use super::replay;
 use super::sled_guard::{self, GuardedDb};
 use crate::error::{Error, Result};
@@ -15,13 +21,26 @@ use crate::keys::Keys;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, Weak};
 use std::time::{Duration, Instant};
+
+/// The live generation of a store: its sled database and the directory that
+/// holds it and the backup.
+pub(crate) struct Live {
+    pub(crate) db: GuardedDb,
+    /// The generation directory, or the vault directory (flat layout).
+    pub(crate) dir: PathBuf,
+    /// The generation's number; `None` for the flat layout.
+    pub(crate) generation: Option<u64>,
+}
 
 /// A vault's sled database, shared by every handle on it in this process.
 pub(crate) struct Store {
+    /// The vault directory, canonical: what errors name.
     pub(crate) path: PathBuf,
-    pub(crate) db: GuardedDb,
+    /// Replaced only by a rewrite (`rewrite`), which holds `admin` and `writes`.
+    pub(super) live: RwLock<Live>,
+    _lock: VaultLock,
     /// The unlocked subkeys, once any handle has proved a key. Writers hold the
     /// read side across seal and insert, a rotation holds the write side, so no
     /// record is ever sealed under a key that is being replaced.
@@ -50,6 +69,11 @@ pub(crate) struct Store {
 }
 
 impl Store {
+    /// The live generation, read-locked: a rewrite waits until the guard goes.
+    pub(crate) fn live(&self) -> RwLockReadGuard<'_, Live> {
+        self.live.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Takes the entry write lock.
     pub(crate) fn lock_writes(&self) -> std::sync::MutexGuard<'_, ()> {
         self.writes.lock().unwrap_or_else(|e| e.into_inner())
@@ -65,7 +89,8 @@ impl Store {
         let _writes = self.lock_writes();
         let mut journal = self.lock_backup();
         if journal.is_none() {
-            *journal = Some(match backup::take_up_clean(&self.path, &keys)? {
+            let dir = self.live().dir.clone();
+            *journal = Some(match backup::take_up_clean(&dir, &keys)? {
                 Some(clean) => clean,
                 None => self.recover_unclean(keys)?,
             });
@@ -77,19 +102,21 @@ impl Store {
     /// After an abrupt stop: the journal's commits that sled lacks are applied,
     /// sled is made durable, and the backup is rewritten from it.
     fn recover_unclean(&self, keys: Arc<Keys>) -> Result<Journal> {
-        replay::catch_up(&self.path, &self.db, &keys)?;
-        self.remember_failure(sled_guard::flush_durably(&self.db, &self.path))?;
+        let live = self.live();
+        replay::catch_up(&live.dir, &live.db, &keys)?;
+        self.remember_failure(sled_guard::flush_durably(&live.db, &live.dir))?;
         backup::compact(
-            &self.path,
-            &self.db,
+            &live.dir,
+            &live.db,
             keys,
-            backup::next_generation(&self.path),
+            backup::next_generation(&live.dir),
         )
     }
 
     /// Reads the commit number sled holds, after an attach or a rebuild.
     pub(crate) fn load_sequence(&self) -> Result<()> {
-        let seq = replay::stored_sequence(&self.db).map_err(|e| Error::sled(&self.path, e))?;
+        let seq =
+            replay::stored_sequence(&self.live().db).map_err(|e| Error::sled(&self.path, e))?;
         self.sequence
             .store(seq, std::sync::atomic::Ordering::Relaxed);
         Ok(())
@@ -110,8 +137,9 @@ impl Drop for Store {
     /// there is no clean close: the next open replays the journal into sled and
     /// rewrites the backup.
     fn drop(&mut self) {
+        let live = self.live.get_mut().unwrap_or_else(|e| e.into_inner());
         if self.sync_failed.get().is_none()
-            && sled_guard::flush_durably(&self.db, &self.path).is_ok()
+            && sled_guard::flush_durably(&live.db, &live.dir).is_ok()
         {
             if let Some(journal) = self.lock_backup().as_mut() {
                 journal.close();
@@ -142,18 +170,40 @@ pub(crate) fn is_open_in_process(dir: &Path) -> bool {
     reg.get(&canonical).is_some_and(|w| w.strong_count() > 0)
 }
 
-/// The sled file whose presence marks a directory as holding a store.
+/// Whether `dir` holds a vault's store, in either layout.
 pub(crate) fn has_store(dir: &Path) -> bool {
-    dir.join("db").is_file()
+    layout::has_store(dir)
+}
+
+/// What `open_store` may find, and do, in the vault directory.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opening {
+    /// The store must be there: no sled file in the live generation is `NoVault`.
+    Existing,
+    /// sled's files were moved aside (repair): a new store is made where the
+    /// live generation's were.
+    Rebuild,
+    /// A new vault: an empty directory gets generation 1.
+    Create,
 }
 
 /// Returns the process's store for `dir` (canonicalised), opening it if needed and
 /// waiting up to `timeout` for another process to release it. The registry is held
 /// across one attempt, never across a wait: a wait for another process must not
 /// hold up the other opens of this process (other vaults, or new handles on open ones).
-pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
+///
+/// `checked` is the directory the caller's permission checks passed
+/// (`perms::checked_vault_dir`): sled opens by path, so a directory put in its
+/// place after the check is refused here, before anything is read or written.
+pub(crate) fn open_store(
+    dir: &Path,
+    timeout: Duration,
+    opening: Opening,
+    checked: Option<DirId>,
+) -> Result<Arc<Store>> {
     let canonical = std::fs::canonicalize(dir)
         .map_err(|e| Error::io(format!("resolving vault path {}", dir.display()), e))?;
+    perms::check_same_dir(dir, checked, &canonical)?;
     let start = Instant::now();
     let mut delay = Duration::from_millis(5);
     loop {
@@ -162,28 +212,10 @@ pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
             if let Some(store) = reg.get(&canonical).and_then(Weak::upgrade) {
                 return Ok(store);
             }
-            remove_stale_snapshot_temps(&canonical);
-            match sled_config(&canonical).open() {
-                Ok(db) => {
-                    fsio::restrict_permissions(&canonical);
-                    let store = Arc::new(Store {
-                        path: canonical.clone(),
-                        db: GuardedDb::new(db),
-                        keys: RwLock::new(None),
-                        admin: Mutex::new(()),
-                        writes: Mutex::new(()),
-                        backup: Mutex::new(None),
-                        sync_failed: OnceLock::new(),
-                        sequence: AtomicU64::new(0),
-                        time_seen: AtomicU64::new(0),
-                        time_recorded: AtomicU64::new(0),
-                    });
-                    reg.retain(|_, w| w.strong_count() > 0);
-                    reg.insert(canonical, Arc::downgrade(&store));
-                    return Ok(store);
-                }
-                Err(e) if is_lock_error(&e) => {}
-                Err(e) => return Err(Error::sled(&canonical, e)),
+            if let Some(store) = try_open(&canonical, opening)? {
+                reg.retain(|_, w| w.strong_count() > 0);
+                reg.insert(canonical, Arc::downgrade(&store));
+                return Ok(store);
             }
         }
         let waited = start.elapsed();
@@ -195,6 +227,78 @@ pub(crate) fn open_store(dir: &Path, timeout: Duration) -> Result<Arc<Store>> {
         }
         std::thread::sleep(delay.min(timeout - waited));
         delay = (delay * 2).min(Duration::from_millis(200));
+    }
+}
+
+/// One attempt at opening the store of `dir`: `None` when another process
+/// holds the vault.
+fn try_open(dir: &Path, opening: Opening) -> Result<Option<Arc<Store>>> {
+    let io = |e| Error::io(format!("opening the vault at {}", dir.display()), e);
+    let Some(lock) = layout::try_lock(dir).map_err(io)? else {
+        return Ok(None);
+    };
+    let mut generation = layout::current(dir).map_err(|e| Error::corrupt(dir, e.to_string()))?;
+    if generation.is_none() && !dir.join("db").exists() && opening == Opening::Create {
+        fsio::create_private_dir(&layout::generation_dir(dir, 1)).map_err(io)?;
+        layout::switch_to(dir, 1).map_err(io)?;
+        generation = Some(1);
+    }
+    let data = match generation {
+        Some(n) => layout::generation_dir(dir, n),
+        None => dir.to_path_buf(),
+    };
+    if let (Some(n), false) = (generation, data.is_dir()) {
+        return Err(Error::corrupt(
+            dir,
+            format!(
+                "{} names gen-{n}, and there is no such directory (damaged, or edited by hand)",
+                layout::CURRENT_FILE
+            ),
+        ));
+    }
+    // Only once the live generation is known to be there: a damaged pointer
+    // must never make other generations look stale.
+    if data.join("db").is_file() || data.join(backup::SNAPSHOT_FILE).is_file() {
+        layout::remove_stale(dir, generation);
+    }
+    if opening == Opening::Existing && !data.join("db").is_file() {
+        return Err(if data.join(backup::SNAPSHOT_FILE).is_file() {
+            Error::corrupt(
+                dir,
+                "the storage files are missing but its backup is here; `farmvault repair` rebuilds the vault from it",
+            )
+        } else {
+            Error::NoVault {
+                path: dir.to_path_buf(),
+            }
+        });
+    }
+    remove_stale_snapshot_temps(&data);
+    match sled_config(&data).open() {
+        Ok(db) => {
+            fsio::restrict_permissions(dir);
+            fsio::restrict_permissions(&data);
+            Ok(Some(Arc::new(Store {
+                path: dir.to_path_buf(),
+                live: RwLock::new(Live {
+                    db: GuardedDb::new(db),
+                    dir: data,
+                    generation,
+                }),
+                _lock: lock,
+                keys: RwLock::new(None),
+                admin: Mutex::new(()),
+                writes: Mutex::new(()),
+                backup: Mutex::new(None),
+                sync_failed: OnceLock::new(),
+                sequence: AtomicU64::new(0),
+                time_seen: AtomicU64::new(0),
+                time_recorded: AtomicU64::new(0),
+            })))
+        }
+        // A farmvault older than the vault lock has the store open.
+        Err(e) if is_lock_error(&e) => Ok(None),
+        Err(e) => Err(Error::sled(dir, e)),
     }
 }
 
@@ -249,7 +353,7 @@ fn is_snapshot_temp(name: &str) -> bool {
         })
 }
 
-fn sled_config(dir: &Path) -> sled::Config {
+pub(super) fn sled_config(dir: &Path) -> sled::Config {
     sled::Config::new()
         .path(dir)
         // A vault holds kilobytes to megabytes; sled's 1 GiB default cache would

@@ -8,7 +8,8 @@ use crate::error::{Error, Result};
 use crate::format::{self, HeaderBody, VAULT_ID_LEN};
 use crate::keys::{self, Kek, Keys, SlotMatch, Unlock};
 use crate::storage::perms::{self, DirId};
-use crate::storage::{backup, fsio, store, Store};
+use crate::storage::store::Opening;
+use crate::storage::{backup, fsio, netfs, store, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub struct Config {
     clock: Arc<dyn Clock>,
     simulated_clock: bool,
     insecure_permissions: bool,
+    network_filesystem: bool,
 }
 
 impl Config {
@@ -38,6 +40,7 @@ impl Config {
             clock: Arc::new(SystemClock),
             simulated_clock: false,
             insecure_permissions: false,
+            network_filesystem: false,
         }
     }
 
@@ -79,9 +82,36 @@ impl Config {
         self
     }
 
-    /// The checks of [`Config::allow_insecure_permissions`] on the vault
-    /// directory: which directory passed, if one is there.
+    /// Opens or creates a vault on a network filesystem (NFS, SMB, CIFS, a FUSE
+    /// network client such as sshfs) instead of refusing it (the CLI's
+    /// `--allow-network-filesystem`).
+    ///
+    /// By default every open, create, repair and restore refuses a vault
+    /// directory on one with `Error::NetworkFilesystem`: the lock that keeps two
+    /// processes from writing at once may not be seen by another host, `fsync`
+    /// may return before the server has the bytes, and a rename may not be
+    /// atomic for other clients, so two hosts, or a server that restarts, can
+    /// lose acknowledged writes or damage the store. Allowing it is for a
+    /// vault used from one host at a time on a server trusted with fsync.
+    /// Detected on Linux (statfs, and the mount type for FUSE); elsewhere every
+    /// path is taken for local.
+    pub fn allow_network_filesystem(mut self, allow: bool) -> Config {
+        self.network_filesystem = allow;
+        self
+    }
+
+    /// The checks of [`Config::allow_insecure_permissions`] and
+    /// [`Config::allow_network_filesystem`] on the vault directory: which
+    /// directory passed, if one is there.
     pub(crate) fn check_dir(&self) -> Result<Option<DirId>> {
+        if !self.network_filesystem {
+            if let Some(filesystem) = netfs::network_filesystem(&self.path) {
+                return Err(Error::NetworkFilesystem {
+                    path: self.path.clone(),
+                    filesystem,
+                });
+            }
+        }
         if self.insecure_permissions {
             return Ok(None);
         }
@@ -91,10 +121,12 @@ impl Config {
     /// The store of the vault directory, refused unless it is the directory
     /// `checked` passed: sled opens it by path, so a directory put in its place
     /// after the check is told apart here, before anything is read or written.
-    pub(crate) fn open_checked_store(&self, checked: Option<DirId>) -> Result<Arc<Store>> {
-        let store = store::open_store(&self.path, self.lock_timeout)?;
-        perms::check_same_dir(&self.path, checked, &store.path)?;
-        Ok(store)
+    pub(crate) fn open_checked_store(
+        &self,
+        checked: Option<DirId>,
+        opening: Opening,
+    ) -> Result<Arc<Store>> {
+        store::open_store(&self.path, self.lock_timeout, opening, checked)
     }
 
     /// Creates the vault directory (0700, with any missing parents) and checks
@@ -129,7 +161,7 @@ impl Config {
         }
         Config::refuse_non_empty(path)?;
         let checked = self.create_dir()?;
-        let store = self.open_checked_store(checked)?;
+        let store = self.open_checked_store(checked, Opening::Create)?;
         let _admin = store.admin.lock().unwrap_or_else(|e| e.into_inner());
         if read_header_bytes(&store)?.is_some() {
             return Err(Error::AlreadyExists { path: path.clone() });
@@ -148,6 +180,7 @@ impl Config {
         };
         let header = seal_header(&keys, &body);
         store
+            .live()
             .db
             .insert(format::space::HEADER, header)
             .map_err(|e| Error::sled(&store.path, e))?;
@@ -194,7 +227,7 @@ impl Config {
                 path: self.path.clone(),
             });
         }
-        let store = self.open_checked_store(checked)?;
+        let store = self.open_checked_store(checked, Opening::Existing)?;
         let admin = store.admin.lock().unwrap_or_else(|e| e.into_inner());
         let header = read_header_bytes(&store)?.ok_or_else(|| {
             Error::corrupt(

@@ -184,6 +184,7 @@ impl Vault {
         let blind = keys.blind(name);
         let record = self
             .store
+            .live()
             .db
             .get(entry_key(&blind))
             .map_err(|e| self.sled(e))?
@@ -260,6 +261,7 @@ impl Vault {
     fn previous_times(&self, blind: &[u8; 32]) -> Result<Times> {
         Ok(self
             .store
+            .live()
             .db
             .get(entry_key(blind))
             .map_err(|e| self.sled(e))?
@@ -421,6 +423,7 @@ impl Vault {
                         Some(p) => *p,
                         None => self
                             .store
+                            .live()
                             .db
                             .get(entry_key(&blind))
                             .map_err(|e| self.sled(e))?
@@ -488,7 +491,7 @@ impl Vault {
         keys: &Keys,
         mut visit: impl FnMut(&[u8], Option<Opened>),
     ) -> Result<()> {
-        for item in self.store.db.scan_prefix([format::space::ENTRY]) {
+        for item in self.store.live().db.scan_prefix([format::space::ENTRY]) {
             let (k, v) = item.map_err(|e| self.sled(e))?;
             let id = &k[1..];
             let opened = <[u8; 32]>::try_from(id).ok().and_then(|blind| {
@@ -514,31 +517,36 @@ impl Vault {
         let now = self.now().min(self.system_now());
         let keys = self.keys();
         let writes = self.store.lock_writes();
-        let db = &self.store.db;
-        let start = [format::space::EXPIRY];
-        let end = expiry_key(UnixTime(now.secs().saturating_add(1)), &[0; 32]);
         let mut batch = Changes::default();
         let mut removed = 0;
-        for item in db.range(&start[..]..&end[..]) {
-            let (k, _) = item.map_err(|e| self.sled(e))?;
-            batch.remove(&k);
-            let Some((exp, blind)) = decode_expiry_key(&k) else {
-                continue;
-            };
-            // An index item is acted on only if its record agrees (stale items, left
-            // by a racing overwrite, are just dropped).
-            let record = db.get(entry_key(&blind)).map_err(|e| self.sled(e))?;
-            let agrees = record
-                .and_then(|r| RecordMeta::decode(&r).ok())
-                .is_some_and(|m| m.expires == Some(exp));
-            if agrees && exp <= now {
-                batch.remove(&entry_key(&blind)[..]);
-                removed += 1;
+        {
+            let live = self.store.live();
+            let db = &live.db;
+            let start = [format::space::EXPIRY];
+            let end = expiry_key(UnixTime(now.secs().saturating_add(1)), &[0; 32]);
+            for item in db.range(&start[..]..&end[..]) {
+                let (k, _) = item.map_err(|e| self.sled(e))?;
+                batch.remove(&k);
+                let Some((exp, blind)) = decode_expiry_key(&k) else {
+                    continue;
+                };
+                // An index item is acted on only if its record agrees (stale items, left
+                // by a racing overwrite, are just dropped).
+                let record = db.get(entry_key(&blind)).map_err(|e| self.sled(e))?;
+                let agrees = record
+                    .and_then(|r| RecordMeta::decode(&r).ok())
+                    .is_some_and(|m| m.expires == Some(exp));
+                if agrees && exp <= now {
+                    batch.remove(&entry_key(&blind)[..]);
+                    removed += 1;
+                }
             }
         }
         self.commit(&keys, batch)?;
         drop(writes);
+        drop(keys);
         self.store.flush()?;
+        self.compact_after_purge(removed as u64)?;
         Ok(removed)
     }
 }

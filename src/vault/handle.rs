@@ -37,6 +37,16 @@ impl fmt::Debug for Vault {
 /// The vault's keys under the read lock that keeps a rotation out (`Vault::keys`).
 pub(crate) struct KeysGuard<'a>(RwLockReadGuard<'a, Option<Arc<Keys>>>);
 
+impl KeysGuard<'_> {
+    /// The keys themselves, shared.
+    pub(crate) fn arc(&self) -> Arc<Keys> {
+        self.0
+            .as_ref()
+            .expect("a Vault exists only after its store was unlocked")
+            .clone()
+    }
+}
+
 impl std::ops::Deref for KeysGuard<'_> {
     type Target = Keys;
     fn deref(&self) -> &Keys {
@@ -48,6 +58,7 @@ impl std::ops::Deref for KeysGuard<'_> {
 
 pub(super) fn read_header_bytes(store: &Store) -> Result<Option<sled::IVec>> {
     store
+        .live()
         .db
         .get(format::space::HEADER)
         .map_err(|e| Error::sled(&store.path, e))

@@ -1,7 +1,7 @@
 //! Key management on an open vault: the header's keyslots (passphrase, key files),
 //! the data-key rotation, and the vault-wide grant policy stored in the header.
 
-use super::handle::{read_header_bytes, seal_header, Vault};
+use super::handle::{read_header_bytes, seal_header, KeysGuard, Vault};
 use super::side::restage_side_records;
 use super::types::{RotateOptions, SlotInfo};
 use crate::crypto::SymmetricKey;
@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::format::{self, entry_key, expiry_key, hex, HeaderBody, PayloadRef, SlotKind};
 use crate::keys::{self, Keys, SlotMatch, Unlock};
 use crate::secret::SecretString;
+use crate::storage::rewrite::Edits;
 use crate::storage::Changes;
 use std::sync::Arc;
 
@@ -36,6 +37,17 @@ impl Vault {
         change.insert(format::space::HEADER, &seal_header(keys, body));
         self.store.apply(change)?;
         self.store.checkpoint(None)
+    }
+
+    /// Replaces the header by rewriting the store into a new generation
+    /// (`Store::rewrite`), so the keyslots it drops are in none of the vault's
+    /// files afterwards: not in sled's log segments, not in the backup.
+    fn replace_header(&self, keys: &KeysGuard<'_>, body: &HeaderBody) -> Result<()> {
+        let _writes = self.store.lock_writes();
+        let mut edits = Edits::default();
+        edits.insert(format::space::HEADER, &seal_header(keys, body));
+        self.store.rewrite(edits, keys.arc(), &mut |_, _| {})?;
+        Ok(())
     }
 
     /// Rewrites a header older than `format::FORMAT_VERSION` in the current
@@ -153,7 +165,11 @@ impl Vault {
         format::check_slot_caps(&body.slots).map_err(|why| {
             Error::invalid(format!("the vault cannot take another keyslot: {why}"))
         })?;
-        self.write_header(&keys, &body)?;
+        if replace_same_kind {
+            self.replace_header(&keys, &body)?;
+        } else {
+            self.write_header(&keys, &body)?;
+        }
         let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
         if !body.slots.iter().any(|s| s.id == own.slot_id) {
             *own = kek;
@@ -181,7 +197,7 @@ impl Vault {
             ));
         }
         body.slots.retain(|s| s.id != id);
-        self.write_header(&keys, &body)
+        self.replace_header(&keys, &body)
     }
 
     /// Replaces the data key and re-encrypts every entry, in one atomic batch: after
@@ -242,13 +258,14 @@ impl Vault {
             ));
         }
 
-        let db = &self.store.db;
+        let live = self.store.live();
+        let db = &live.db;
         let records: Vec<(sled::IVec, sled::IVec)> = db
             .scan_prefix([format::space::ENTRY])
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| self.sled(e))?;
         let total = records.len();
-        let mut batch = Changes::default();
+        let mut batch = Edits::default();
         for (i, (k, v)) in records.iter().enumerate() {
             let blind: [u8; 32] = k[1..].try_into().map_err(|_| {
                 Error::corrupt(&self.store.path, "an entry key has the wrong length")
@@ -273,15 +290,14 @@ impl Vault {
         body.slots = slots;
         body.dek_generation += 1;
         batch.insert(format::space::HEADER, &seal_header(&new, &body));
+        // The rewrite replaces the live store: this read guard must go first.
+        drop(live);
         let writes = self.store.lock_writes();
-        self.store.apply(batch)?;
-        // sled holds the new key durably and the backup is rewritten under it
-        // before the rotation returns. A crash before the checkpoint's fsync
-        // leaves sled and the backup of before the rotation; one after it, a
-        // backup that no longer authenticates under the header sled holds,
-        // which the next open rewrites from sled.
+        // A new generation holds the new key, the records sealed under it and a
+        // backup MACed with it; the old key's files are removed. A crash
+        // leaves one generation or the other, never a mix.
         let new = Arc::new(new);
-        self.store.checkpoint(Some(new.clone()))?;
+        self.store.rewrite(batch, new.clone(), &mut |_, _| {})?;
         drop(writes);
         *guard = Some(new);
         Ok(total)

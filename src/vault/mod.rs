@@ -9,11 +9,13 @@
 //! - `side`: sealed records other than entries (issued grants);
 //! - `time_seen`: the latest time the vault has seen, a floor under the system
 //!   clock for expiry;
-//! - `recovery`: backup, restore and repair.
+//! - `recovery`: backup, restore and repair;
+//! - `compact`: the store rewritten with its live items only.
 //!
 //! Issuing and listing grants (`Vault::grant`, `Vault::list_grants`) live with the
 //! rest of the grant code in `crate::grant`.
 
+mod compact;
 mod config;
 mod entries;
 mod handle;
@@ -23,6 +25,7 @@ mod side;
 mod time_seen;
 mod types;
 
+pub use compact::{CompactReport, PURGE_COMPACT_MIN_REMOVED};
 pub use config::{create, open, Config, DEFAULT_LOCK_TIMEOUT};
 pub(crate) use entries::validate_lookup_name;
 pub use entries::{validate_name, MAX_NAME_LEN, MAX_SECRET_LEN, MAX_TTL};

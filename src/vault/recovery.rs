@@ -8,7 +8,8 @@ use crate::format;
 use crate::keys::{Kek, Keys, Unlock};
 use crate::storage::backup::{self, RecoveryReport};
 use crate::storage::perms::DirId;
-use crate::storage::{fsio, store};
+use crate::storage::store::Opening;
+use crate::storage::{fsio, layout, store};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -117,14 +118,16 @@ fn read_backup(
 fn rebuild(
     config: Config,
     checked: Option<DirId>,
+    opening: Opening,
     recovered: Recovered,
 ) -> Result<(Vault, RecoveryReport)> {
-    let store = config.open_checked_store(checked)?;
+    let store = config.open_checked_store(checked, opening)?;
     let mut batch = sled::Batch::default();
     for (k, v) in &recovered.items {
         batch.insert(&k[..], &v[..]);
     }
     store
+        .live()
         .db
         .apply_batch(batch)
         .map_err(|e| Error::sled(&store.path, e))?;
@@ -134,9 +137,10 @@ fn rebuild(
     {
         let _writes = store.lock_writes();
         // A generation past the one read, so the old journal can never chain onto it.
+        let live = store.live();
         let journal = backup::compact(
-            &store.path,
-            &store.db,
+            &live.dir,
+            &live.db,
             keys,
             recovered.report.generation.wrapping_add(1),
         )?;
@@ -160,7 +164,8 @@ impl Config {
     pub fn repair(self, unlock: &Unlock, force: bool) -> Result<(Vault, Option<RecoveryReport>)> {
         let checked = self.check_dir()?;
         let dir = self.path.clone();
-        let snapshot_path = dir.join(backup::SNAPSHOT_FILE);
+        let data = layout::data_dir(&dir).map_err(|e| Error::corrupt(&dir, e.to_string()))?;
+        let snapshot_path = data.join(backup::SNAPSHOT_FILE);
         if !store::has_store(&dir) && !snapshot_path.is_file() {
             return Err(Error::NoVault { path: dir });
         }
@@ -189,12 +194,12 @@ impl Config {
         }
         let recovered = read_backup(
             &snapshot_path,
-            Some(&dir.join(backup::JOURNAL_FILE)),
+            Some(&data.join(backup::JOURNAL_FILE)),
             unlock,
             u64::MAX,
         )?;
-        let moved = move_store_aside(&dir)?;
-        let (vault, mut report) = rebuild(self, checked, recovered)?;
+        let moved = move_store_aside(&dir, &data)?;
+        let (vault, mut report) = rebuild(self, checked, Opening::Rebuild, recovered)?;
         report.moved_aside = Some(moved);
         Ok((vault, Some(report)))
     }
@@ -212,7 +217,7 @@ impl Config {
         Config::refuse_non_empty(&dir)?;
         let recovered = read_backup(from, None, unlock, MAX_RESTORE_LEN)?;
         let checked = self.create_dir()?;
-        rebuild(self, checked, recovered)
+        rebuild(self, checked, Opening::Create, recovered)
     }
 }
 
@@ -233,7 +238,7 @@ impl Vault {
         let keys = self.keys();
         let store = &self.store;
         let _writes = store.lock_writes();
-        let written = backup::write_snapshot(&store.db, &keys, 0, dest, true)?;
+        let written = backup::write_snapshot(&store.live().db, &keys, 0, dest, true)?;
         Ok(RecoveryReport {
             snapshot_items: written.items,
             entries: written.entries,
@@ -247,15 +252,16 @@ impl Vault {
         let store = &self.store;
         store.sync_backup()?;
         let _writes = store.lock_writes();
-        let snapshot_path = store.path.join(backup::SNAPSHOT_FILE);
+        let data = store.live().dir.clone();
+        let snapshot_path = data.join(backup::SNAPSHOT_FILE);
         let recovered = read_backup(
             &snapshot_path,
-            Some(&store.path.join(backup::JOURNAL_FILE)),
+            Some(&data.join(backup::JOURNAL_FILE)),
             unlock,
             u64::MAX,
         )?;
         let mut live = BTreeMap::new();
-        for item in store.db.iter() {
+        for item in store.live().db.iter() {
             let (k, v) = item.map_err(|e| Error::sled(&store.path, e))?;
             live.insert(k.to_vec(), v.to_vec());
         }
@@ -282,12 +288,14 @@ impl Vault {
 
 /// Whether sled reads every item of the vault's store without an error.
 fn reads_whole(vault: &Vault) -> bool {
-    vault.store.db.iter().all(|item| item.is_ok())
+    vault.store.live().db.iter().all(|item| item.is_ok())
 }
 
-/// Moves sled's files (everything but the backup and earlier `damaged-*` folders)
-/// into a new `damaged-<unix time>` folder; returns it.
-fn move_store_aside(dir: &Path) -> Result<PathBuf> {
+/// Moves sled's files out of `data`, the live generation's directory (everything
+/// but the backup, and in the flat layout the vault's own files and earlier
+/// `damaged-*` folders) into a new `damaged-<unix time>` folder of the vault
+/// directory `dir`; returns it.
+fn move_store_aside(dir: &Path, data: &Path) -> Result<PathBuf> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -304,12 +312,13 @@ fn move_store_aside(dir: &Path) -> Result<PathBuf> {
         )
     };
     fsio::create_private_dir(&aside).map_err(fail)?;
-    for entry in std::fs::read_dir(dir).map_err(fail)? {
+    for entry in std::fs::read_dir(data).map_err(fail)? {
         let entry = entry.map_err(fail)?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
         let keep = name == backup::SNAPSHOT_FILE
             || name == backup::JOURNAL_FILE
+            || name == layout::LOCK_FILE
             || name.starts_with("damaged-")
             || name.starts_with(backup::TEMP_PREFIX);
         if !keep {

@@ -5,6 +5,7 @@ use super::handle::Vault;
 use crate::error::{Error, Result};
 use crate::format::{self, hex, VAULT_ID_LEN};
 use crate::keys::Keys;
+use crate::storage::rewrite::Edits;
 use crate::storage::Changes;
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -48,7 +49,7 @@ impl Vault {
     pub(crate) fn side_records(&self, space: u8) -> Result<Vec<SideRecord>> {
         let keys = self.keys();
         let mut out = Vec::new();
-        for item in self.store.db.scan_prefix([space]) {
+        for item in self.store.live().db.scan_prefix([space]) {
             let (k, v) = item.map_err(|e| self.sled(e))?;
             let plain = keys
                 .entry
@@ -66,7 +67,7 @@ pub(super) fn restage_side_records(
     db: &sled::Db,
     old: &Keys,
     new: &Keys,
-    batch: &mut Changes,
+    batch: &mut Edits,
 ) -> Result<()> {
     for space in [format::space::GRANT] {
         for item in db.scan_prefix([space]) {

@@ -21,6 +21,7 @@ use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::error::{Error, Result};
 use crate::format;
 use crate::keys::Keys;
+use crate::storage::rewrite::Edits;
 use crate::storage::Changes;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -37,6 +38,7 @@ impl Vault {
     pub(super) fn load_time_seen(&self, keys: &Keys, created: u64) -> Result<()> {
         let seen = match self
             .store
+            .live()
             .db
             .get(format::space::CLOCK)
             .map_err(|e| self.sled(e))?
@@ -117,7 +119,7 @@ impl Vault {
     }
 
     /// The clock record re-authenticated under `new` keys, for a data-key rotation.
-    pub(super) fn restage_time_seen(&self, new: &Keys, batch: &mut Changes) {
+    pub(super) fn restage_time_seen(&self, new: &Keys, batch: &mut Edits) {
         let seen = self.store.time_seen.load(Ordering::Relaxed);
         batch.insert(
             format::space::CLOCK,

@@ -161,6 +161,9 @@ static void test_options(void) {
     CHECK_FAILS(fv_options_set_fixed_time(NULL, 1), FV_INVALID_ARGUMENT, "opts is NULL");
     CHECK_FAILS(fv_options_set_allow_insecure_permissions(NULL, true), FV_INVALID_ARGUMENT,
                 "opts is NULL");
+    CHECK_OK(fv_options_set_allow_network_filesystem(opts, true));
+    CHECK_FAILS(fv_options_set_allow_network_filesystem(NULL, true), FV_INVALID_ARGUMENT,
+                "opts is NULL");
     fv_options_free(opts);
     fv_options_free(NULL);
     /* A double free is detected, reported, and harmless. */
@@ -571,6 +574,16 @@ static void test_list_batch_expiry(void) {
     CHECK_OK(fv_vault_purge_expired(much_later, &removed));
     CHECK(removed == 2);
     CHECK_FAILS(fv_vault_get(much_later, "job/b", &entry), FV_NOT_FOUND, "job/b");
+    /* A compaction keeps every live entry and reports the size it left. */
+    {
+        uint64_t bytes_after = 0;
+        CHECK_OK(fv_vault_compact(much_later, &bytes_after));
+        CHECK(bytes_after > 0);
+        CHECK_OK(fv_vault_compact(much_later, NULL));
+        CHECK_OK(fv_vault_metadata(vault, "other", &entry));
+        fv_entry_free(entry);
+        entry = NULL;
+    }
     CHECK_OK(fv_vault_put(vault, "r", U8("r"), 1, 1));
     CHECK_FAILS(fv_vault_renew(much_later, "r", 5), FV_EXPIRED, "\"r\" expired");
     CHECK_FAILS(fv_vault_renew(vault, "job/a", 5), FV_NOT_FOUND, "job/a");
@@ -648,6 +661,7 @@ static void test_bad_inputs(void) {
     CHECK_FAILS(fv_vault_renew(vault, NULL, 1), FV_INVALID_ARGUMENT, "name is NULL");
     CHECK_FAILS(fv_vault_purge_expired(NULL, &n), FV_INVALID_ARGUMENT, "vault is NULL");
     CHECK_FAILS(fv_vault_purge_expired(vault, NULL), FV_INVALID_ARGUMENT, "removed_out is NULL");
+    CHECK_FAILS(fv_vault_compact(NULL, NULL), FV_INVALID_ARGUMENT, "vault is NULL");
     CHECK_FAILS(fv_vault_apply(NULL, NULL), FV_INVALID_ARGUMENT, "vault is NULL");
     CHECK_FAILS(fv_vault_apply(vault, NULL), FV_INVALID_ARGUMENT, "batch is NULL");
     CHECK_FAILS(fv_vault_change_passphrase(NULL, U8("p"), 1), FV_INVALID_ARGUMENT,
@@ -1081,6 +1095,7 @@ static void test_grant_reads_and_refuses_writes(void) {
     CHECK_FAILS(fv_vault_delete(grant, GRANT_ENTRY), FV_READ_ONLY, "job grant");
     CHECK_FAILS(fv_vault_renew(grant, GRANT_ENTRY, 60), FV_READ_ONLY, "only reads");
     CHECK_FAILS(fv_vault_purge_expired(grant, &n), FV_READ_ONLY, "only reads");
+    CHECK_FAILS(fv_vault_compact(grant, NULL), FV_READ_ONLY, "only reads");
     CHECK_FAILS(fv_vault_apply(grant, batch), FV_READ_ONLY, "only reads");
     CHECK_FAILS(fv_vault_change_passphrase(grant, U8("pw"), 2), FV_READ_ONLY, "only reads");
     CHECK_FAILS(fv_vault_add_key_file(grant, key), FV_READ_ONLY, "only reads");

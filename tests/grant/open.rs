@@ -584,7 +584,11 @@ fn grant_info_reads_the_header_without_a_key() {
     assert_eq!(info.created, UnixTime(T0));
     assert_eq!(info.latest_end(), at_hours(76.0));
     assert!(matches!(
-        grant::read_info(f.path("vault").join("db")),
+        grant::read_info(
+            farmvault::layout::data_dir(&f.path("vault"))
+                .unwrap()
+                .join("db")
+        ),
         Err(Error::Corrupt { .. })
     ));
     assert!(matches!(

@@ -60,7 +60,7 @@ fn busy_vault(fx: &Fx) -> BTreeMap<String, Credential> {
 
 /// Makes the sled store unopenable by overwriting its data file's start.
 fn wreck_store(fx: &Fx) {
-    let db = fx.path.join("db");
+    let db = fx.data().join("db");
     let mut bytes = std::fs::read(&db).unwrap();
     let n = bytes.len().min(4096);
     bytes[..n].fill(0xA5);
@@ -80,7 +80,7 @@ fn every_vault_keeps_a_private_backup_that_matches_it() {
     let fx = Fx::empty();
     busy_vault(&fx);
     for name in [SNAPSHOT, JOURNAL] {
-        let path = fx.path.join(name);
+        let path = fx.data().join(name);
         assert!(path.is_file(), "{name} missing");
         #[cfg(unix)]
         {
@@ -139,7 +139,7 @@ fn repair_rebuilds_a_store_sled_refuses_and_loses_no_acknowledged_write() {
 fn repair_works_when_the_store_files_are_gone() {
     let fx = Fx::empty();
     let before = busy_vault(&fx);
-    std::fs::remove_file(fx.path.join("db")).unwrap();
+    std::fs::remove_file(fx.data().join("db")).unwrap();
     match fx.open_with(&pw()) {
         Err(Error::Corrupt { what, .. }) => assert!(what.contains("farmvault repair"), "{what}"),
         other => panic!("{other:?}"),
@@ -153,7 +153,7 @@ fn repair_works_when_the_store_files_are_gone() {
 fn a_torn_journal_tail_is_ignored_and_cut_off() {
     let fx = Fx::empty();
     let before = busy_vault(&fx);
-    let journal = fx.path.join(JOURNAL);
+    let journal = fx.data().join(JOURNAL);
     let mut bytes = std::fs::read(&journal).unwrap();
     // What a crash mid-append leaves: a frame header promising more than is there.
     bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2, 3]);
@@ -195,7 +195,7 @@ impl WriteAll for std::fs::File {
 fn a_damaged_snapshot_is_rewritten_by_an_open_and_refused_by_repair() {
     let fx = Fx::empty();
     busy_vault(&fx);
-    let snapshot = fx.path.join(SNAPSHOT);
+    let snapshot = fx.data().join(SNAPSHOT);
     let clean = std::fs::read(&snapshot).unwrap();
     let mut bytes = clean.clone();
     *bytes.last_mut().unwrap() ^= 0x01;
@@ -218,7 +218,7 @@ fn a_damaged_snapshot_is_rewritten_by_an_open_and_refused_by_repair() {
         }
     }
     assert!(damaged_dirs(&fx).is_empty());
-    assert!(fx.path.join("db").is_file());
+    assert!(fx.data().join("db").is_file());
 }
 
 #[test]
@@ -229,7 +229,7 @@ fn a_damaged_journal_frame_stops_the_replay_there_and_never_yields_wrong_bytes()
     v.put("second", b"two", &PutOptions::new()).unwrap();
     v.put("third", b"three", &PutOptions::new()).unwrap();
     drop(v);
-    let journal = fx.path.join(JOURNAL);
+    let journal = fx.data().join(JOURNAL);
     let mut bytes = std::fs::read(&journal).unwrap();
     // The journal's head is 46 bytes; flip a byte inside the second frame.
     let first_len = u32::from_be_bytes(bytes[46..50].try_into().unwrap()) as usize;
@@ -281,8 +281,8 @@ fn the_journal_is_compacted_into_the_snapshot_as_it_grows() {
             .unwrap();
     }
     v.flush().unwrap();
-    let snapshot_len = std::fs::metadata(fx.path.join(SNAPSHOT)).unwrap().len();
-    let journal_len = std::fs::metadata(fx.path.join(JOURNAL)).unwrap().len();
+    let snapshot_len = std::fs::metadata(fx.data().join(SNAPSHOT)).unwrap().len();
+    let journal_len = std::fs::metadata(fx.data().join(JOURNAL)).unwrap().len();
     assert!(snapshot_len > 1 << 20, "snapshot {snapshot_len}");
     assert!(
         journal_len <= snapshot_len.max(1 << 20),
@@ -302,7 +302,7 @@ fn the_journal_is_compacted_into_the_snapshot_as_it_grows() {
     v.put("one more", b"x", &PutOptions::new()).unwrap();
     drop(v);
     // A journal that does not end with its close mark is rewritten from the store.
-    let journal = fx.path.join(JOURNAL);
+    let journal = fx.data().join(JOURNAL);
     let mut bytes = std::fs::read(&journal).unwrap();
     let n = bytes.len();
     bytes[n - 1] ^= 1;

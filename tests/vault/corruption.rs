@@ -338,13 +338,13 @@ fn a_damaged_sled_file_never_panics_nor_returns_wrong_bytes() {
     };
     let db_len = {
         let fx = build();
-        std::fs::metadata(fx.path.join("db")).unwrap().len()
+        std::fs::metadata(fx.data().join("db")).unwrap().len()
     };
     for cut in [0, 1, 64, 100, 1000, 4096, 20000, db_len / 2, db_len - 1] {
         let fx = build();
         let f = std::fs::OpenOptions::new()
             .write(true)
-            .open(fx.path.join("db"))
+            .open(fx.data().join("db"))
             .unwrap();
         f.set_len(cut).unwrap();
         drop(f);
@@ -356,7 +356,7 @@ fn a_damaged_sled_file_never_panics_nor_returns_wrong_bytes() {
     }
     for at in [0, 20, 200, 5000, 30000] {
         let fx = build();
-        let path = fx.path.join("db");
+        let path = fx.data().join("db");
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[at] ^= 0x55;
         std::fs::write(&path, bytes).unwrap();

@@ -53,6 +53,8 @@ mod key_file_perms;
 mod memory_lock;
 /// No secret in errors, `Debug` output or the C ABI's messages.
 mod no_secret_leaks;
+/// After a key change no file holds the old keyslot or data key; compaction.
+mod old_keys_gone;
 /// No name or secret reaches the disk in the clear; the directory is private.
 mod privacy;
 /// The work an open spends before authentication is bounded.

@@ -379,7 +379,7 @@ fn no_error_message_or_debug_output_carries_a_secret() {
     p.debug("restore report", &report);
     drop(r);
     p.err("restore over a vault", restored().restore(&copy, &pass()));
-    std::fs::remove_file(dir.join("restored").join("db")).unwrap();
+    std::fs::remove_file(data_dir(&dir.join("restored")).join("db")).unwrap();
     p.err("repair wrong key", restored().repair(&wrong(), false));
     let (r, report) = restored().repair(&pass(), false).unwrap();
     p.debug("repair report", &report);

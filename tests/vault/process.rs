@@ -324,7 +324,7 @@ fn an_open_removes_a_snapshot_temp_file_left_by_an_abrupt_stop() {
     drop(v);
     // What SIGKILL or power loss leaves between sled creating the file and
     // renaming it: sled would take it for its newest snapshot.
-    let stale = fx.path.join(STALE_SNAPSHOT);
+    let stale = fx.data().join(STALE_SNAPSHOT);
     std::fs::write(&stale, b"").unwrap();
     let v = fx.open();
     assert_eq!(bytes_of(&v, "a"), b"alpha");
@@ -338,7 +338,7 @@ fn a_snapshot_temp_file_is_left_alone_while_another_process_holds_the_vault() {
     let mut child = Child::holding(&fx.path, "from-child", "held");
     // The holder may be writing this very file: an open that cannot take the
     // lock must not remove it.
-    let live = fx.path.join(STALE_SNAPSHOT);
+    let live = fx.data().join(STALE_SNAPSHOT);
     std::fs::write(&live, b"being written").unwrap();
     let r = fx
         .cfg()

@@ -40,7 +40,7 @@ fn replay_child() {
 fn sled_entries(vault: &Path, scratch: &Path) -> usize {
     let copy = scratch.join("sled-copy");
     std::fs::create_dir_all(&copy).unwrap();
-    for entry in std::fs::read_dir(vault).unwrap().flatten() {
+    for entry in std::fs::read_dir(data_dir(vault)).unwrap().flatten() {
         if entry.file_type().unwrap().is_file() {
             std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
         }

@@ -84,6 +84,11 @@ impl Fx {
         self.clock.set(UnixTime(t));
     }
 
+    /// Where the live store's files are (the generation `CURRENT` names).
+    pub fn data(&self) -> PathBuf {
+        data_dir(&self.path)
+    }
+
     pub fn canonical(&self) -> PathBuf {
         std::fs::canonicalize(&self.path).unwrap()
     }
@@ -119,9 +124,16 @@ pub fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// Opens the vault directory with sled directly. Every `Vault` handle on it
+/// The directory of a vault's live store: the generation its `CURRENT` names,
+/// or the vault directory itself (a vault written before generations).
+pub fn data_dir(vault: &Path) -> PathBuf {
+    farmvault::layout::data_dir(vault).unwrap()
+}
+
+/// Opens a vault's live store with sled directly. Every `Vault` handle on it
 /// must be dropped first (sled holds an exclusive lock).
 pub fn raw_open(path: &Path) -> sled::Db {
+    let path = &data_dir(path);
     let start = Instant::now();
     loop {
         match sled::open(path) {

@@ -373,7 +373,9 @@ fn tamper_child() {
     }
     // The backup files again, this time as a repair reads them: sled's data file
     // is gone, so the vault must be rebuilt from the flipped backup or refused.
-    for rel in [BACKUP_SNAPSHOT, BACKUP_JOURNAL].map(PathBuf::from) {
+    let data = data_dir(&path);
+    let data_rel = data.strip_prefix(&path).unwrap().to_path_buf();
+    for rel in [BACKUP_SNAPSHOT, BACKUP_JOURNAL].map(|name| data_rel.join(name)) {
         let bytes = &snap[&rel];
         let started = Instant::now();
         let mut counts = Counts::default();
@@ -381,7 +383,7 @@ fn tamper_child() {
             let mut m = bytes.clone();
             m[pos] ^= mask(pos);
             std::fs::write(path.join(&rel), &m).unwrap();
-            std::fs::remove_file(path.join("db")).unwrap();
+            std::fs::remove_file(data.join("db")).unwrap();
             let mut o = Outcome::default();
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 match cfg(&path).repair(&pw(), false) {

@@ -182,7 +182,7 @@ fn two_handles_reading_one_expired_entry_are_both_told_expired() {
 
 /// The length of a closed vault's backup journal.
 fn journal_len(fx: &Fx) -> u64 {
-    std::fs::metadata(fx.path.join("journal.fvjl"))
+    std::fs::metadata(fx.data().join("journal.fvjl"))
         .unwrap()
         .len()
 }

@@ -115,3 +115,30 @@ fn a_newer_format_is_refused_naming_both_versions() {
         other => panic!("expected Corrupt, got {other:?}"),
     }
 }
+
+#[test]
+fn a_0_1_0_vault_moves_into_a_generation_at_its_first_rewrite() {
+    let (_tmp, root) = unpack();
+    let vault = root.join("vault");
+    let key = Unlock::key_file_path(root.join("farm.key")).unwrap();
+    // Opened and upgraded in place: the flat layout works as it is.
+    let v = Config::new(&vault).open(&key).unwrap();
+    assert!(vault.join("db").is_file());
+    assert!(!vault.join(layout::CURRENT_FILE).exists());
+    v.put("written-flat", b"w", &PutOptions::new()).unwrap();
+    // The first rewrite moves it into gen-1 and leaves none of the flat files.
+    v.compact(&mut |_, _| {}).unwrap();
+    drop(v);
+    assert_eq!(layout::current(&vault).unwrap(), Some(1));
+    for flat in ["db", "conf", "backup.fvbk", "journal.fvjl"] {
+        assert!(
+            !vault.join(flat).exists(),
+            "{flat} is still in the vault directory"
+        );
+    }
+    let v = Config::new(&vault).open(&key).unwrap();
+    assert_eq!(bytes_of(&v, "written-flat"), b"w");
+    v.delete("written-flat").unwrap();
+    assert_fixture_entries(&v);
+    v.verify_backup(&key).unwrap();
+}

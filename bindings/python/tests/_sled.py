@@ -62,11 +62,20 @@ def _message_around(data: bytes, pos: int, n: int) -> Optional[Tuple[int, int, i
     return None
 
 
+def data_dir(vault_dir: Path) -> Path:
+    """Where a vault's live store is: the generation directory its ``CURRENT``
+    file names (docs/FORMAT.md), or the vault directory itself."""
+    current = vault_dir / "CURRENT"
+    if current.is_file():
+        return vault_dir / current.read_text().strip()
+    return vault_dir
+
+
 def patch(vault_dir: Path, find: bytes, replace: bytes) -> int:
     """Replaces every occurrence of ``find`` in the vault's sled log with ``replace``
     (same length), fixing each enclosing message's CRC; returns how many."""
     assert len(find) == len(replace)
-    db = vault_dir / "db"
+    db = data_dir(vault_dir) / "db"
     data = bytearray(db.read_bytes())
     count = 0
     pos = data.find(find)

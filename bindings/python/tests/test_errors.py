@@ -86,7 +86,7 @@ def test_flipped_ciphertext_is_tampered(vault_path: Path) -> None:
     with open_vault(vault_path) as v:
         v.put("victim", b"bravo" * 10, ttl=77)
     prefix = _sled.record_prefix(T0, T0, T0 + 77)
-    db = (vault_path / "db").read_bytes()
+    db = (_sled.data_dir(vault_path) / "db").read_bytes()
     at = db.find(prefix)
     assert at > 0
     # Bytes 24.. of the prefix are the nonce and ciphertext: flip one well inside.

@@ -412,3 +412,25 @@ def test_an_upgrade_from_0_1_0_is_reported_once_and_the_clock_is_not_behind(tmp_
         assert v.get("opaque/blob").secret == b"opaque-secret-0.1.0"
     with farmvault.Vault.open(tmp_path / "vault", key_file=tmp_path / "farm.key") as v:
         assert v.upgraded_from is None
+
+
+def test_compact_gives_back_space_and_keeps_every_entry(vault_path: Path) -> None:
+    with open_vault(vault_path) as v:
+        for i in range(300):
+            v.put(f"e{i}", b"x" * 2048)
+        for i in range(290):
+            v.delete(f"e{i}")
+        before = sum(p.stat().st_size for p in vault_path.rglob("*") if p.is_file())
+        after = v.compact()
+        assert after == sum(p.stat().st_size for p in vault_path.rglob("*") if p.is_file())
+        assert after * 2 < before
+        assert [i.name for i in v.list()] == [f"e{i}" for i in sorted(range(290, 300), key=str)]
+    with open_vault(vault_path) as v:
+        assert v.get("e299").secret == b"x" * 2048
+
+
+def test_allow_network_filesystem_takes_a_bool(vault_path: Path) -> None:
+    with pytest.raises(farmvault.InvalidArgument, match="allow_network_filesystem"):
+        farmvault.Vault.open(vault_path, passphrase=PW, allow_network_filesystem="yes")  # type: ignore[arg-type]
+    # Allowed on a local disk too: the option only lifts a refusal.
+    farmvault.Vault.open(vault_path, passphrase=PW, kdf=CHEAP, allow_network_filesystem=True).close()

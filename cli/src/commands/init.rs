@@ -23,7 +23,7 @@ pub fn run(g: &Global, a: &InitArgs) -> Result<i32, CliError> {
     // Whatever `open` would refuse is refused here, in the same words and with
     // the same exit status, before a passphrase is asked for or a key file made:
     // a vault is never created where the next command would refuse it.
-    check_vault_dir(&path, g.insecure_permissions)?;
+    check_vault_dir(g, &path)?;
     let non_empty = std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_some());
     if non_empty {
         return Err(CliError::new(

@@ -3,6 +3,7 @@
 
 mod backup;
 mod check;
+mod compact;
 mod exec;
 mod export_sgtk;
 mod farm_keygen;
@@ -58,6 +59,12 @@ pub enum Command {
     /// The only command that removes entries because they expired: reads report
     /// them (exit 4) and leave them in place.
     Purge(JsonArg),
+    /// Rewrite the vault with its live entries only, giving back the space of removed ones.
+    ///
+    /// Entries, keys and keyslots are unchanged; a crash at any point leaves the
+    /// vault as it was before or after. `purge` runs it by itself after removing
+    /// at least 1,000 entries and at least as many as remain.
+    Compact(JsonArg),
     /// Change the passphrase (new one prompted twice, or FARMVAULT_NEW_PASSPHRASE_FILE).
     Passwd,
     /// Add or remove a key-file keyslot.
@@ -103,6 +110,7 @@ pub fn run(g: &Global, command: Command) -> Result<i32, CliError> {
         Command::Rm(a) => rm::run(g, &a.name),
         Command::Renew(a) => renew::run(g, &a),
         Command::Purge(a) => purge::run(g, a.json),
+        Command::Compact(a) => compact::run(g, a.json),
         Command::Check(a) => check::run(g, &a),
         Command::Passwd => passwd::run(g),
         Command::KeyFile(c) => key_file::run(g, c),

@@ -24,7 +24,7 @@ pub struct RestoreArgs {
 pub fn run(g: &Global, a: &RestoreArgs) -> Result<i32, CliError> {
     let path = unlock::vault_path(g)?;
     // Refused as `init` and `open` refuse it, before a passphrase is asked for.
-    check_vault_dir(&path, g.insecure_permissions)?;
+    check_vault_dir(g, &path)?;
     let how = unlock::unlock_existing(g, &a.file)?;
     let (vault, r) = unlock::config(g, &path).restore(&a.file, &how)?;
     unlock::after_open(&vault);

@@ -225,6 +225,15 @@ pub fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Run {
     }
 }
 
+/// Where a vault's live store is: the generation directory its `CURRENT`
+/// file names (docs/FORMAT.md), or the vault directory itself.
+pub fn data_dir(vault: &Path) -> PathBuf {
+    match std::fs::read_to_string(vault.join("CURRENT")) {
+        Ok(name) => vault.join(name.trim_end()),
+        Err(_) => vault.to_path_buf(),
+    }
+}
+
 /// Every file under `dir` whose bytes contain `needle`.
 pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     let mut hits = Vec::new();

@@ -423,7 +423,7 @@ fn tampered_entries_are_reported() {
     env.put("bystander", "b-secret", &[]).expect(code::OK);
     {
         // Flip a ciphertext byte of one entry, through sled itself.
-        let db = sled::open(&env.vault).expect("sled");
+        let db = sled::open(crate::common::data_dir(&env.vault)).expect("sled");
         let mut entries = db.scan_prefix([b'E']);
         let (k, v) = entries.next().expect("an entry").expect("read");
         let mut v = v.to_vec();

@@ -16,6 +16,7 @@ mod hardening;
 mod key_file_perms;
 mod keys;
 mod memory_lock;
+mod network_fs;
 mod pty;
 mod recovery;
 mod sgtk;

@@ -308,6 +308,11 @@ def fv_options_set_hostname(opts: OptionsP, hostname: Optional[bytes]) -> None: 
 def fv_options_set_allow_insecure_permissions(opts: OptionsP, allow: bool) -> None: ...
 
 
+# fv_result fv_options_set_allow_network_filesystem(fv_options *opts, bool allow);
+@_result(OPTIONS, c_bool)
+def fv_options_set_allow_network_filesystem(opts: OptionsP, allow: bool) -> None: ...
+
+
 # -- vaults -------------------------------------------------------------------------
 
 # fv_result fv_vault_create_passphrase(const char *path, const uint8_t *passphrase, size_t passphrase_len, const fv_options *opts, fv_vault **out);
@@ -403,6 +408,11 @@ def fv_vault_renew(vault: VaultP, name: bytes, ttl_secs: int) -> None: ...
 # fv_result fv_vault_purge_expired(fv_vault *vault, uint64_t *removed_out);
 @_result(VAULT, POINTER(c_uint64))
 def fv_vault_purge_expired(vault: VaultP, removed_out: Out) -> None: ...
+
+
+# fv_result fv_vault_compact(fv_vault *vault, uint64_t *bytes_after_out);
+@_result(VAULT, POINTER(c_uint64))
+def fv_vault_compact(vault: VaultP, bytes_after_out: Out) -> None: ...
 
 
 # fv_result fv_vault_apply(fv_vault *vault, const fv_batch *batch);

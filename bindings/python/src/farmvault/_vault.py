@@ -243,6 +243,7 @@ class _Options:
         state_dir: Optional[PathArg] = None,
         hostname: Optional[str] = None,
         allow_insecure_permissions: bool = False,
+        allow_network_filesystem: bool = False,
     ) -> None:
         self.kdf: Optional[Tuple[int, int, int]] = None
         if kdf is not None:
@@ -267,11 +268,14 @@ class _Options:
         if not isinstance(allow_insecure_permissions, bool):
             raise InvalidArgument("allow_insecure_permissions must be True or False")
         self.insecure = allow_insecure_permissions
+        if not isinstance(allow_network_filesystem, bool):
+            raise InvalidArgument("allow_network_filesystem must be True or False")
+        self.network = allow_network_filesystem
         self.ptr = ctypes.POINTER(_ffi.fv_options)()
 
     def __enter__(self) -> Optional[_ffi.OptionsP]:
         settings = (self.kdf, self.lock_ms, self.fixed, self.state_dir, self.hostname)
-        if all(x is None for x in settings) and not self.insecure:
+        if all(x is None for x in settings) and not self.insecure and not self.network:
             return None
         _ffi.fv_options_new(ctypes.byref(self.ptr))
         try:
@@ -287,6 +291,8 @@ class _Options:
                 _ffi.fv_options_set_hostname(self.ptr, self.hostname)
             if self.insecure:
                 _ffi.fv_options_set_allow_insecure_permissions(self.ptr, True)
+            if self.network:
+                _ffi.fv_options_set_allow_network_filesystem(self.ptr, True)
         except BaseException:
             self.__exit__()
             raise
@@ -439,6 +445,17 @@ class _Store(ReadCredentials):
         _ffi.fv_vault_purge_expired(self._get(), ctypes.byref(removed))
         return int(removed.value)
 
+    def compact(self) -> int:
+        """Rewrites the vault with its live entries only, giving back the space of
+        removed and overwritten ones; returns the size in bytes of the vault's
+        files after. Entries, keys and keyslots are unchanged, and a crash at
+        any point leaves the vault as it was before or after.
+        :meth:`purge_expired` runs it by itself after removing at least 1,000
+        entries and at least as many as remain."""
+        size = ctypes.c_uint64()
+        _ffi.fv_vault_compact(self._get(), ctypes.byref(size))
+        return int(size.value)
+
     @property
     def upgraded_from(self) -> Optional[int]:
         """The vault format version this handle's open upgraded the vault from (1:
@@ -519,10 +536,17 @@ class Vault(_Store):
         lock_timeout: Optional[TTL],
         fixed_time: Optional[Union[datetime, int, float]],
         allow_insecure_permissions: bool,
+        allow_network_filesystem: bool,
     ) -> Vault:
         raw_path = path_arg(path, "path")
         _unlock_args(passphrase, key_file)
-        options = _Options(kdf, lock_timeout, fixed_time, allow_insecure_permissions=allow_insecure_permissions)
+        options = _Options(
+            kdf,
+            lock_timeout,
+            fixed_time,
+            allow_insecure_permissions=allow_insecure_permissions,
+            allow_network_filesystem=allow_network_filesystem,
+        )
         out = ctypes.POINTER(_ffi.fv_vault)()
         with options as opts:
             if passphrase is not None:
@@ -545,6 +569,7 @@ class Vault(_Store):
         lock_timeout: Optional[TTL] = None,
         fixed_time: Optional[Union[datetime, int, float]] = None,
         allow_insecure_permissions: bool = False,
+        allow_network_filesystem: bool = False,
     ) -> Vault:
         """Opens the vault in directory ``path`` with a passphrase or a key file.
 
@@ -566,12 +591,25 @@ class Vault(_Store):
         ``allow_insecure_permissions=True`` accepts them anyway: the explicit way
         past, for callers with their own reason to trust those files.
 
+        A vault directory on a network filesystem (NFS, SMB, sshfs) is refused
+        with :class:`~farmvault.InvalidArgument` saying so: locks, fsync and
+        rename there do not keep a vault safe. ``allow_network_filesystem=True``
+        accepts it, for a vault used from one host at a time.
+
         Raises :class:`~farmvault.WrongKey`, :class:`~farmvault.NoVault`,
         :class:`~farmvault.Locked`, :class:`~farmvault.Corrupt`,
         :class:`~farmvault.IoError`, :class:`~farmvault.InvalidArgument`.
         """
         return cls._open(
-            False, path, passphrase, key_file, kdf, lock_timeout, fixed_time, allow_insecure_permissions
+            False,
+            path,
+            passphrase,
+            key_file,
+            kdf,
+            lock_timeout,
+            fixed_time,
+            allow_insecure_permissions,
+            allow_network_filesystem,
         )
 
     @classmethod
@@ -585,6 +623,7 @@ class Vault(_Store):
         lock_timeout: Optional[TTL] = None,
         fixed_time: Optional[Union[datetime, int, float]] = None,
         allow_insecure_permissions: bool = False,
+        allow_network_filesystem: bool = False,
     ) -> Vault:
         """Creates a vault in directory ``path`` (absent or empty), unlocked by a
         passphrase or by a key file (see :func:`generate_key_file`); the options are
@@ -592,7 +631,15 @@ class Vault(_Store):
         here first, in the same words. Raises :class:`~farmvault.AlreadyExists` if
         a vault is there."""
         return cls._open(
-            True, path, passphrase, key_file, kdf, lock_timeout, fixed_time, allow_insecure_permissions
+            True,
+            path,
+            passphrase,
+            key_file,
+            kdf,
+            lock_timeout,
+            fixed_time,
+            allow_insecure_permissions,
+            allow_network_filesystem,
         )
 
 
