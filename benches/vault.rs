@@ -332,25 +332,6 @@ fn purge(c: &mut Criterion) {
         })
     });
     g.finish();
-    // Not timed: what the purge (which compacts after removing everything)
-    // leaves on disk, beside a fresh vault holding the survivors (none).
-    let dir = fresh_copy();
-    let before = dir_bytes(&dir);
-    let v = Config::new(&dir)
-        .clock(Arc::new(ManualClock::new(UnixTime(T0 + 7200))))
-        .open(&fx.unlock())
-        .unwrap();
-    v.purge_expired().unwrap();
-    drop(v);
-    let after = dir_bytes(&dir);
-    let fresh = scratch.path().join("fresh");
-    drop(Config::new(&fresh).create(&fx.unlock()).unwrap());
-    let fresh_bytes = dir_bytes(&fresh);
-    eprintln!(
-        "purge/disk: {before} bytes before, {after} after purge + compact, \
-         {fresh_bytes} for a fresh vault of the survivors ({:.2}x)",
-        after as f64 / fresh_bytes as f64
-    );
 }
 
 fn threads(c: &mut Criterion) {

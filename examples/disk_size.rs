@@ -6,6 +6,9 @@
 //! cargo run --release --example disk_size -- 10000 1024
 //! ```
 //!
+//! The last rows purge nine entries in ten of a vault (the purge compacts by
+//! itself) and compare what is left with a fresh vault of the survivors.
+//!
 //! Raw sled is opened with farmvault's sled settings (cache, mode) and with
 //! sled's defaults, so the figure says what the format costs and what the
 //! settings cost. Both sides load in batches of 5,000, flush, close, and are
@@ -13,7 +16,8 @@
 //! the files are measured: apparent size (the sum of file lengths) and allocated
 //! size (blocks, which is what `du` reports).
 
-use farmvault::{Batch, Config, KeyFile, Unlock};
+use farmvault::{Batch, Clock, Config, KeyFile, ManualClock, SystemClock, UnixTime, Unlock};
+use std::sync::Arc;
 use std::path::Path;
 use std::time::Duration;
 
@@ -85,6 +89,44 @@ fn main() {
         drop(Config::new(&path).open(&unlock).expect("reopen"));
         report(label, &path, Some(floor));
     }
+
+    // A purge of nine entries in ten (which compacts by itself), beside a
+    // fresh vault holding only the survivors.
+    let unlock = Unlock::KeyFile(KeyFile::from_bytes(&[2; 32]).expect("key"));
+    let survives = |i: usize| i % 10 == 0;
+    let three_hours_ago = UnixTime(SystemClock.now().secs() - 3 * 3600);
+    let purged = dir.path().join("purged");
+    let vault = Config::new(&purged)
+        .clock(Arc::new(ManualClock::new(three_hours_ago)))
+        .create(&unlock)
+        .expect("create");
+    for chunk in (0..entries).collect::<Vec<_>>().chunks(5_000) {
+        let mut batch = Batch::new();
+        for &i in chunk {
+            let ttl = (!survives(i)).then(|| Duration::from_secs(3600));
+            batch.put(&names[i], &secret(i), ttl);
+        }
+        vault.apply(batch).expect("batch");
+    }
+    drop(vault);
+    let before = report("before a purge of 9 in 10", &purged, Some(floor));
+    let vault = Config::new(&purged).open(&unlock).expect("open");
+    let removed = vault.purge_expired().expect("purge");
+    drop(vault);
+    let after = report(&format!("after it ({removed} purged)"), &purged, Some(floor));
+    let fresh = dir.path().join("fresh-survivors");
+    let vault = Config::new(&fresh).create(&unlock).expect("create");
+    let mut batch = Batch::new();
+    for i in (0..entries).filter(|&i| survives(i)) {
+        batch.put(&names[i], &secret(i), None);
+    }
+    vault.apply(batch).expect("batch");
+    drop(vault);
+    let fresh_bytes = report("a fresh vault of the survivors", &fresh, Some(floor));
+    println!(
+        "purge + compact: {before} -> {after} bytes, {:.2}x a fresh vault of the survivors",
+        after as f64 / fresh_bytes as f64
+    );
 }
 
 fn load_raw(path: &Path, names: &[String], secret: &dyn Fn(usize) -> Vec<u8>, same: bool) {

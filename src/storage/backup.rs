@@ -100,10 +100,6 @@ impl Ops {
         self.0.push(OP_REMOVE);
         put_key(&mut self.0, key);
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 fn put_key(out: &mut Vec<u8>, key: &[u8]) {

@@ -3,7 +3,8 @@
 //!
 //! The journal is the write-ahead log. Every commit carries the next number of
 //! the store's commit sequence, stored as the sled item `format::space::SEQUENCE`
-//! in the same atomic batch and recorded with the commit's other ops. A durable
+//! after the commit's ops (in the same sled batch when there are several) and
+//! recorded last among the commit's ops in the journal. A durable
 //! write returns once the journal's `fdatasync` did: sled is not flushed then,
 //! so after an abrupt stop sled may be behind the journal, and the first key
 //! holder to open the vault replays the commits whose numbers sled lacks
@@ -20,27 +21,61 @@ use crate::keys::Keys;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// One atomic change: the sled batch, and the same ops for the journal.
+/// One atomic change: its ops, in order, and the same ops encoded for the
+/// journal.
 #[derive(Default)]
 pub(crate) struct Changes {
-    sled: sled::Batch,
+    ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     journal: backup::Ops,
 }
 
 impl Changes {
     pub(crate) fn insert(&mut self, key: &[u8], value: &[u8]) {
-        self.sled.insert(key, value);
+        self.ops.push((key.to_vec(), Some(value.to_vec())));
         self.journal.insert(key, value);
     }
 
     pub(crate) fn remove(&mut self, key: &[u8]) {
-        self.sled.remove(key);
+        self.ops.push((key.to_vec(), None));
         self.journal.remove(key);
     }
 
     fn is_empty(&self) -> bool {
-        self.journal.is_empty()
+        self.ops.is_empty()
     }
+}
+
+/// Applies `ops` (a commit's, then its sequence item) to `db`.
+///
+/// A commit of one op is applied as two plain writes, the op then the
+/// sequence item: sled's `apply_batch` writes out and syncs its log buffer
+/// twice per batch (to place its batch marker), which measured ten times the
+/// cost of a put. Cut between the two, sled holds the op and the older
+/// sequence number, a whole change that the journal does not need to redo.
+/// A commit of several ops (a put with a TTL, a batch, a purge) stays one
+/// sled batch, so sled never holds part of it, whatever cuts it short.
+fn apply_ops(db: &sled::Db, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, seq: u64) -> sled::Result<()> {
+    let seq_op = (
+        format::space::SEQUENCE.to_vec(),
+        Some(seq.to_be_bytes().to_vec()),
+    );
+    if ops.len() == 1 {
+        for (key, value) in ops.into_iter().chain([seq_op]) {
+            match value {
+                Some(v) => db.insert(key, v)?,
+                None => db.remove(key)?,
+            };
+        }
+        return Ok(());
+    }
+    let mut batch = sled::Batch::default();
+    for (key, value) in ops.into_iter().chain([seq_op]) {
+        match value {
+            Some(v) => batch.insert(key, v),
+            None => batch.remove(key),
+        }
+    }
+    db.apply_batch(batch)
 }
 
 impl Store {
@@ -82,11 +117,10 @@ impl Store {
         };
         self.remember_failure(marked)?;
         let seq = self.sequence.load(Ordering::Relaxed) + 1;
-        changes.insert(format::space::SEQUENCE, &seq.to_be_bytes());
-        self.live()
-            .db
-            .apply_batch(changes.sled)
-            .map_err(|e| Error::sled(&self.path, e))?;
+        changes
+            .journal
+            .insert(format::space::SEQUENCE, &seq.to_be_bytes());
+        apply_ops(&self.live().db, changes.ops, seq).map_err(|e| Error::sled(&self.path, e))?;
         self.sequence.store(seq, Ordering::Relaxed);
         let recorded = match self.lock_backup().as_mut() {
             Some(journal) => journal.record(&changes.journal),
