@@ -440,7 +440,7 @@ fn session_cache_import_and_token_removal() {
             "method": "qt_web_login",
             "recent_users": ["jdoe"],
             "users": [
-                {"login": "jdoe", "session_token": null},
+                {"login": "jdoe", "session_token": null, "session_metadata": "moved-to-farmvault"},
                 {"login": "asmith", "session_token": "tok2", "extra": "keep-me"},
             ],
             "future_key": {"nested": [1, true]},
@@ -472,6 +472,81 @@ fn session_cache_import_and_token_removal() {
         .map(|e| e.expect("entry").file_name())
         .collect();
     assert_eq!(names, ["authentication.yml"]);
+}
+
+/// tk-core's rule for caching a session (`session_cache.py`, as docs/TOOLKIT.md states
+/// it): an existing user gets the new token when it differs, and the new
+/// `session_metadata` only over a non-empty one; a new user is appended, with its
+/// metadata only when it has one.
+fn tk_core_cache_session(doc: &mut serde_yaml_ng::Value, login: &str, token: &str, metadata: Option<&str>) {
+    use serde_yaml_ng::Value as Y;
+    let users = doc
+        .get_mut("users")
+        .and_then(Y::as_sequence_mut)
+        .expect("users");
+    let same = |u: &Y| {
+        u.get("login").and_then(Y::as_str).map(|l| l.trim().to_lowercase())
+            == Some(login.trim().to_lowercase())
+    };
+    if let Some(user) = users.iter_mut().find(|u| same(u)) {
+        let user = user.as_mapping_mut().expect("mapping");
+        if user.get("session_token").and_then(Y::as_str) != Some(token) {
+            user.insert("session_token".into(), token.into());
+        }
+        let has_metadata = user
+            .get("session_metadata")
+            .and_then(Y::as_str)
+            .is_some_and(|m| !m.is_empty());
+        if has_metadata && user.get("session_metadata").and_then(Y::as_str) != metadata {
+            user.insert("session_metadata".into(), metadata.map_or(Y::Null, Y::from));
+        }
+        return;
+    }
+    let mut user = serde_yaml_ng::Mapping::new();
+    user.insert("login".into(), login.into());
+    user.insert("session_token".into(), token.into());
+    if let Some(m) = metadata {
+        user.insert("session_metadata".into(), m.into());
+    }
+    users.push(Y::Mapping(user));
+}
+
+#[test]
+fn after_removal_tk_core_caches_the_next_sso_login_s_metadata() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let file = home.path().join("mysite/authentication.yml");
+    write_file(&file, SITE_YAML);
+    assert_eq!(
+        remove_tokens_from_session_cache(&file, &["jdoe", "asmith"]).expect("remove"),
+        2
+    );
+    let after = fs::read_to_string(&file).expect("read");
+    assert!(!after.contains("bWV0YQ==") && !after.contains("tok1"), "{after}");
+    // Nothing is read back as a session: the token is null, the placeholder no cookie.
+    assert!(read_session_cache(home.path()).expect("read").is_empty());
+
+    // jdoe logs in again through SSO: tk-core caches the new token and its metadata.
+    let mut doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&after).expect("YAML");
+    tk_core_cache_session(&mut doc, "jdoe", "tok9", Some("bmV3LW1ldGE="));
+    fs::write(&file, serde_yaml_ng::to_string(&doc).expect("dump")).expect("write");
+    let sessions = read_session_cache(home.path()).expect("read");
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].session.login, "jdoe");
+    assert_eq!(sessions[0].session.session_token.expose(), "tok9");
+    assert_eq!(
+        sessions[0].session.session_metadata.as_ref().map(|m| m.expose()),
+        Some("bmV3LW1ldGE=")
+    );
+
+    // Had the metadata been deleted (what farmvault did before), the login's metadata
+    // would be lost: the rule writes it only over a non-empty value.
+    let mut deleted: serde_yaml_ng::Value = serde_yaml_ng::from_str(SITE_YAML).expect("YAML");
+    deleted["users"][0]
+        .as_mapping_mut()
+        .expect("jdoe")
+        .remove("session_metadata");
+    tk_core_cache_session(&mut deleted, "jdoe", "tok9", Some("bmV3LW1ldGE="));
+    assert!(deleted["users"][0].get("session_metadata").is_none());
 }
 
 #[test]
