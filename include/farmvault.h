@@ -243,6 +243,18 @@ enum fv_kind
      * A login and password: host, login, password, optional proxy.
      */
     FV_KIND_LOGIN_PASSWORD = 3,
+    /**
+     * A serialized Toolkit context (`TANK_CONTEXT`), byte for byte, and its user: the
+     * user's fields (host, login or script name, token or key, proxy, metadata) and
+     * FV_FIELD_TANK_CONTEXT (`fv_sgtk_parse_payload`, `fv_sgtk_export`).
+     */
+    FV_KIND_TANK_CONTEXT = 4,
+    /**
+     * A Flow (Autodesk Platform Services) OAuth token pair: application id, profile,
+     * access token, optional refresh token (`fv_credential_new_flow_token`,
+     * `fv_sgtk_import_flow_tokens`).
+     */
+    FV_KIND_FLOW_TOKEN = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -294,9 +306,31 @@ enum fv_field
      */
     FV_FIELD_PASSWORD = 7,
     /**
-     * The main secret of any kind: the opaque bytes, API key, token or password.
+     * The main secret of any kind: the opaque bytes, API key, token or password (a
+     * context: its user's; a Flow token pair: the access token).
      */
     FV_FIELD_SECRET = 8,
+    /**
+     * Flow application id (Flow token).
+     */
+    FV_FIELD_APP_ID = 9,
+    /**
+     * Flow profile (Flow token).
+     */
+    FV_FIELD_PROFILE = 10,
+    /**
+     * Flow access token, a JWT (Flow token). Secret.
+     */
+    FV_FIELD_ACCESS_TOKEN = 11,
+    /**
+     * Flow refresh token (Flow token; may be unset). Secret.
+     */
+    FV_FIELD_REFRESH_TOKEN = 12,
+    /**
+     * The serialized context, byte for byte as it came in (context). Secret: it
+     * carries the user's token or key.
+     */
+    FV_FIELD_TANK_CONTEXT = 13,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

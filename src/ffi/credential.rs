@@ -21,6 +21,14 @@ pub enum fv_kind {
     SessionToken = 2,
     /// A login and password: host, login, password, optional proxy.
     LoginPassword = 3,
+    /// A serialized Toolkit context (`TANK_CONTEXT`), byte for byte, and its user: the
+    /// user's fields (host, login or script name, token or key, proxy, metadata) and
+    /// FV_FIELD_TANK_CONTEXT (`fv_sgtk_parse_payload`, `fv_sgtk_export`).
+    TankContext = 4,
+    /// A Flow (Autodesk Platform Services) OAuth token pair: application id, profile,
+    /// access token, optional refresh token (`fv_credential_new_flow_token`,
+    /// `fv_sgtk_import_flow_tokens`).
+    FlowToken = 5,
 }
 
 /// What `fv_entry_kind` and `fv_credential_kind` return for a NULL or freed handle.
@@ -47,8 +55,20 @@ pub enum fv_field {
     HttpProxy = 6,
     /// Password (login/password). Secret.
     Password = 7,
-    /// The main secret of any kind: the opaque bytes, API key, token or password.
+    /// The main secret of any kind: the opaque bytes, API key, token or password (a
+    /// context: its user's; a Flow token pair: the access token).
     Secret = 8,
+    /// Flow application id (Flow token).
+    AppId = 9,
+    /// Flow profile (Flow token).
+    Profile = 10,
+    /// Flow access token, a JWT (Flow token). Secret.
+    AccessToken = 11,
+    /// Flow refresh token (Flow token; may be unset). Secret.
+    RefreshToken = 12,
+    /// The serialized context, byte for byte as it came in (context). Secret: it
+    /// carries the user's token or key.
+    TankContext = 13,
 }
 
 /// The C enums mirror the core's numbers: a new `Kind` or `Field` fails to compile
@@ -59,6 +79,8 @@ const fn c_kind(k: Kind) -> fv_kind {
         Kind::ScriptKey => fv_kind::ScriptKey,
         Kind::SessionToken => fv_kind::SessionToken,
         Kind::LoginPassword => fv_kind::LoginPassword,
+        Kind::TankContext => fv_kind::TankContext,
+        Kind::FlowToken => fv_kind::FlowToken,
     }
 }
 
@@ -73,6 +95,11 @@ const fn c_field(f: Field) -> fv_field {
         Field::HttpProxy => fv_field::HttpProxy,
         Field::Password => fv_field::Password,
         Field::Secret => fv_field::Secret,
+        Field::AppId => fv_field::AppId,
+        Field::Profile => fv_field::Profile,
+        Field::AccessToken => fv_field::AccessToken,
+        Field::RefreshToken => fv_field::RefreshToken,
+        Field::TankContext => fv_field::TankContext,
     }
 }
 

@@ -30,7 +30,7 @@ pub fn toolkit_user_type(kind: Kind) -> Option<&'static str> {
     match kind {
         Kind::SessionToken => Some(SESSION_USER),
         Kind::ScriptKey => Some(SCRIPT_USER),
-        Kind::LoginPassword | Kind::Opaque => None,
+        Kind::LoginPassword | Kind::Opaque | Kind::TankContext | Kind::FlowToken => None,
     }
 }
 
@@ -185,9 +185,12 @@ pub(super) fn user_fields(cred: &Credential) -> Result<UserFields<'_>> {
                 ],
             ))
         }
+        // A context's user is what it carries.
+        Credential::TankContext(c) => user_fields(c.user()),
         other => Err(invalid(format!(
             "serialized user: tk-core has no user type for a {} credential; only \
-             session_token (SessionUser) and script_key (ScriptUser) can be serialized",
+             session_token (SessionUser), script_key (ScriptUser) and the user of a \
+             tank_context can be serialized",
             other.kind()
         ))),
     }
