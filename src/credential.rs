@@ -433,7 +433,9 @@ impl TankContext {
             )));
         }
         if self.payload.is_empty() {
-            return Err(Error::invalid("a tank_context credential needs its context"));
+            return Err(Error::invalid(
+                "a tank_context credential needs its context",
+            ));
         }
         self.user.validate()
     }

@@ -575,10 +575,8 @@ mod tests {
         let bytes = postcard::to_allocvec(&flow).unwrap();
         assert_eq!(bytes, [5, 1, b'A', 1, b'p', 1, b't', 0]);
         assert_eq!(postcard::from_bytes::<Credential>(&bytes).unwrap(), flow);
-        let context = Credential::TankContext(TankContext::new(
-            key,
-            crate::SecretBytes::from_slice(b"{}"),
-        ));
+        let context =
+            Credential::TankContext(TankContext::new(key, crate::SecretBytes::from_slice(b"{}")));
         let bytes = postcard::to_allocvec(&context).unwrap();
         assert_eq!(bytes, [4, 1, 1, b'h', 1, b's', 1, b'k', 0, 2, b'{', b'}']);
         assert_eq!(postcard::from_bytes::<Credential>(&bytes).unwrap(), context);

@@ -331,7 +331,7 @@ fn no_error_message_or_debug_output_carries_a_secret() {
     }
     p.err(
         "tank context bare",
-        sgtk::parse_tank_context(&format!("{{\"x\": \"{SECRET}\"")),
+        sgtk::parse_tank_context(format!("{{\"x\": \"{SECRET}\"")),
     );
     p.err("sgtk opaque", sgtk::to_serialized_user_json(&opaque));
     p.err("sgtk login", sgtk::to_serialized_user_pickle(&login));
