@@ -12,6 +12,9 @@
 //! - **tk-core's plaintext session cache** (`<root>/<site>/authentication.yml`), read
 //!   by [`read_session_cache`], cleaned by [`remove_tokens_from_session_cache`], and
 //!   moved into a vault by [`import_session_cache`].
+//! - **tk-core 0.24's Flow OAuth tokens** (`<root>/adsk_flow_tokens.json`), read by
+//!   [`read_flow_tokens`], cleaned by [`remove_flow_tokens`], written by
+//!   [`to_flow_tokens_json`], and moved into a vault by [`import_flow_tokens`].
 //!
 //! # `_payload_encoding`
 //!
@@ -45,11 +48,13 @@
 //! (bytes in: text or bytes, JSON or pickle, the dict's shape), `pickle_read` and
 //! `pickle_write`, `json` (Python's JSON, and members by byte span), `serialized`
 //! (users), `context` (`TANK_CONTEXT`), `payload` (either, and every kind back out),
-//! `home` (`SHOTGUN_HOME`), `session_cache` (with its `yaml` emitter) and `import`;
-//! `round_trip` checks the pickle writer against the reader
+//! `home` (`SHOTGUN_HOME`), `session_cache` (with its `yaml` emitter) and `import`,
+//! `flow` and `flow_import`; `round_trip` checks the pickle writer against the reader
 //! for farmvault's tests and fuzzers.
 
 mod context;
+mod flow;
+mod flow_import;
 mod home;
 mod import;
 mod input;
@@ -68,6 +73,11 @@ mod yaml;
 mod tests;
 
 pub use context::parse_tank_context;
+pub use flow::{
+    flow_token_expiry, flow_tokens_file, read_flow_tokens, remove_flow_tokens, to_flow_tokens_json,
+    FlowProfile, DEFAULT_FLOW_APP_ID, FLOW_TOKENS_FILE,
+};
+pub use flow_import::{import_flow_tokens, FlowImportOptions, FlowImportReport, SkippedFlowToken};
 pub use home::default_shotgun_home;
 pub use import::{
     entry_name, import_session_cache, ImportOptions, ImportReport, RemovedTokens,

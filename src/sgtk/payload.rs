@@ -3,6 +3,7 @@
 //! export-sgtk`, `fv_sgtk_export` and Python's `sgtk.export` give.
 
 use super::context::tank_context;
+use super::flow::to_flow_tokens_json;
 use super::input::{decode, shape, Shape};
 use super::serialized::to_serialized_user_json;
 use super::user::*;
@@ -44,17 +45,20 @@ pub fn parse(input: impl AsRef<[u8]>) -> Result<Credential> {
 /// - a script key or session token: `serialize_user(user, use_json=True)`
 ///   ([`to_serialized_user_json`]);
 /// - a context: the serialized context, byte for byte as it came in, in its form
-///   (JSON, pickle text, or the raw bytes of a pickle that were not UTF-8).
+///   (JSON, pickle text, or the raw bytes of a pickle that were not UTF-8);
+/// - a Flow token pair: `adsk_flow_tokens.json` holding just that application and
+///   profile, as tk-core writes it.
 ///
 /// # Errors
 ///
-/// [`Error::InvalidArgument`] for a login/password, opaque or Flow credential, which
-/// tk-core has no user format for.
+/// [`Error::InvalidArgument`] for a login/password or opaque credential, which tk-core
+/// has no format for.
 ///
 /// [`Error::InvalidArgument`]: crate::Error::InvalidArgument
 pub fn export(credential: &Credential) -> Result<Zeroizing<Vec<u8>>> {
     let bytes = match credential {
         Credential::TankContext(c) => c.payload().to_vec(),
+        Credential::FlowToken(t) => to_flow_tokens_json(t).into_bytes(),
         other => to_serialized_user_json(other)?.into_bytes(),
     };
     Ok(Zeroizing::new(bytes))

@@ -1,5 +1,6 @@
 //! Unit tests of the formats' details that the public API does not reach alone.
 
+use super::flow::*;
 use super::input::*;
 use super::json::*;
 use super::pickle_read::*;
@@ -9,7 +10,8 @@ use super::serialized::*;
 use super::session_cache::*;
 use super::user::*;
 use super::yaml::*;
-use crate::credential::{Credential, ScriptKey, SessionToken};
+use crate::clock::UnixTime;
+use crate::credential::{Credential, FlowToken, ScriptKey, SessionToken};
 use crate::error::Error;
 
 fn session(login: &str, token: &str) -> Credential {
@@ -454,4 +456,87 @@ fn as_value(t: &Tree) -> PickleValue<'_> {
                 .collect(),
         ),
     }
+}
+
+#[test]
+fn json_members_are_cut_as_json_dumps_would_write_the_rest() {
+    let text = r#"{"a": {"x": "1", "y": [1, {"z": "}"}], "w": null}, "b": {}}"#;
+    let top = object_members(text, 0).expect("top");
+    assert_eq!(
+        top.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    let inner = object_members(text, top[0].value.start).expect("inner");
+    let keys: Vec<&str> = inner.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys, ["x", "y", "w"]);
+    let cut = |remove: &[usize]| apply_cuts(text, member_cuts(&inner, remove));
+    assert_eq!(cut(&[1]), r#"{"a": {"x": "1", "w": null}, "b": {}}"#);
+    assert_eq!(
+        cut(&[0]),
+        r#"{"a": {"y": [1, {"z": "}"}], "w": null}, "b": {}}"#
+    );
+    assert_eq!(
+        cut(&[2]),
+        r#"{"a": {"x": "1", "y": [1, {"z": "}"}]}, "b": {}}"#
+    );
+    assert_eq!(cut(&[0, 1]), r#"{"a": {"w": null}, "b": {}}"#);
+    assert_eq!(cut(&[0, 1, 2]), r#"{"a": {}, "b": {}}"#);
+    assert!(object_members("[1]", 0).is_err());
+}
+
+/// A JWT with the payload `{"exp": <exp>, "sub": "jdoe"}` (header and signature are
+/// not read).
+fn jwt(exp: &str) -> String {
+    use base64ct::Encoding as _;
+    let payload = format!("{{\"exp\": {exp}, \"sub\": \"jdoe\"}}");
+    format!(
+        "eyJhbGciOiJSUzI1NiJ9.{}.c2ln",
+        base64ct::Base64UrlUnpadded::encode_string(payload.as_bytes())
+    )
+}
+
+#[test]
+fn flow_token_expiry_is_the_jwt_exp() {
+    assert_eq!(
+        flow_token_expiry(&jwt("1700003600")),
+        Some(UnixTime(1_700_003_600))
+    );
+    assert_eq!(
+        flow_token_expiry(&jwt("1700003600.9")),
+        Some(UnixTime(1_700_003_600))
+    );
+    for bad in [
+        jwt("\"soon\""),
+        jwt("0"),
+        "not-a-jwt".to_owned(),
+        "a.b".to_owned(),
+        "a.!!!.c".to_owned(),
+        "a.b.c.d".to_owned(),
+    ] {
+        assert_eq!(flow_token_expiry(&bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn flow_tokens_are_written_as_tk_core_writes_them() {
+    let token = FlowToken {
+        app_id: DEFAULT_FLOW_APP_ID.into(),
+        profile: "jdoe".into(),
+        access_token: "eyJ.x.y".into(),
+        refresh_token: Some("r3fr3sh".into()),
+    };
+    assert_eq!(
+        to_flow_tokens_json(&token),
+        "{\"adsk.flow.8QyoQKXZ7HDuQFmptJGrzsp2GwpATmyV.access_token\": {\"jdoe\": \"eyJ.x.y\"}, \
+         \"adsk.flow.8QyoQKXZ7HDuQFmptJGrzsp2GwpATmyV.refresh_token\": {\"jdoe\": \"r3fr3sh\"}}"
+    );
+    let alone = FlowToken {
+        refresh_token: None,
+        profile: "josé".into(),
+        ..token
+    };
+    assert_eq!(
+        to_flow_tokens_json(&alone),
+        "{\"adsk.flow.8QyoQKXZ7HDuQFmptJGrzsp2GwpATmyV.access_token\": {\"jos\\u00e9\": \"eyJ.x.y\"}}"
+    );
 }
