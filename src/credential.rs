@@ -170,6 +170,16 @@ impl Kind {
     pub fn from_u32(n: u32) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| *k as u32 == n)
     }
+
+    /// The name with its indefinite article, for messages: `an opaque`, `a script_key`.
+    pub fn with_article(self) -> String {
+        let article = if self.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {self}")
+    }
 }
 
 impl fmt::Display for Kind {
@@ -402,8 +412,8 @@ impl Credential {
         };
         if let Some((field, _)) = required.iter().find(|(_, v)| v.is_empty()) {
             return Err(Error::invalid(format!(
-                "a {} credential needs a non-empty {field}",
-                self.kind()
+                "{} credential needs a non-empty {field}",
+                self.kind().with_article()
             )));
         }
         let (host, login) = match self {

@@ -197,7 +197,10 @@ pub fn field_value<'a>(
         let names: Vec<&str> = kind_fields(kind).iter().map(|f| f.as_str()).collect();
         return Err(CliError::new(
             NOT_FOUND,
-            format!("entry {name:?} is a {kind}, which has no {field} field"),
+            format!(
+                "entry {name:?} is {}, which has no {field} field",
+                kind.with_article()
+            ),
             format!("ask for one of: {}", names.join(", ")),
         ));
     }

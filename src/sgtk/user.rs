@@ -225,10 +225,10 @@ pub(super) fn user_fields(cred: &Credential) -> Result<UserFields<'_>> {
         // A context's user is what it carries.
         Credential::TankContext(c) => user_fields(c.user()),
         other => Err(invalid(format!(
-            "serialized user: tk-core has no user type for a {} credential; only \
+            "serialized user: tk-core has no user type for {} credential; only \
              session_token (SessionUser), script_key (ScriptUser) and the user of a \
              tank_context can be serialized",
-            other.kind()
+            other.kind().with_article()
         ))),
     }
 }

@@ -106,7 +106,14 @@ fn bad_input_and_kinds_tk_core_lacks() {
     env.run(&["get", "x"], None).expect(code::NOT_FOUND);
     // Opaque entries have no tk-core user type.
     env.put("blob", "b", &[]).expect(code::OK);
-    env.fails(&["export-sgtk", "blob"], code::USAGE);
+    let r = env.fails(&["export-sgtk", "blob"], code::USAGE);
+    assert!(
+        r.stderr.contains("for an opaque credential"),
+        "{}",
+        r.stderr
+    );
+    let r = env.fails(&["get", "blob", "--field", "login"], code::NOT_FOUND);
+    assert!(r.stderr.contains("\"blob\" is an opaque,"), "{}", r.stderr);
     env.fails(&["export-sgtk", "missing"], code::NOT_FOUND);
 }
 
