@@ -292,10 +292,21 @@ pub fn ffi(data: &[u8]) {
     unsafe {
         match sel % 8 {
             0 => done(fv_sgtk_parse(rest.as_ptr(), rest.len(), &mut out), out),
-            1 => done(
-                fv_sgtk_parse_tank_context(rest.as_ptr(), rest.len(), &mut out),
-                out,
-            ),
+            1 => {
+                done(
+                    fv_sgtk_parse_tank_context(rest.as_ptr(), rest.len(), &mut out),
+                    out,
+                );
+                out = null_mut();
+                let r = fv_sgtk_parse_payload(rest.as_ptr(), rest.len(), &mut out);
+                if r == FV_OK {
+                    let mut exported: *mut fv_secret = null_mut();
+                    if fv_sgtk_export(out, &mut exported) == FV_OK {
+                        fv_secret_free(exported);
+                    }
+                }
+                done(r, out);
+            }
             2 => done(
                 fv_credential_new_opaque(rest.as_ptr(), rest.len(), &mut out),
                 out,
@@ -339,6 +350,7 @@ pub fn ffi(data: &[u8]) {
                 for f in [
                     fv_sgtk_parse,
                     fv_sgtk_parse_tank_context,
+                    fv_sgtk_parse_payload,
                     fv_credential_new_opaque,
                 ] {
                     out = null_mut();

@@ -4,7 +4,9 @@ use super::handle::{self, Castable, HandleType, OwnedBox};
 use super::info::FV_MAX_TEXT_LEN;
 use super::result::Failure;
 use super::secret::{self, fv_secret};
-use crate::credential::{Credential, Field, Kind, LoginPassword, ScriptKey, SessionToken};
+use crate::credential::{
+    Credential, Field, FlowToken, Kind, LoginPassword, ScriptKey, SessionToken,
+};
 use crate::secret::{SecretBytes, SecretString};
 use std::ffi::c_char;
 
@@ -266,6 +268,41 @@ ffi_fn! {
             login: try_cstr!(login, FV_MAX_TEXT_LEN).to_owned(),
             password: SecretString::from(try_text!(password, password_len)),
             http_proxy: optional_secret(try_cstr_opt!(http_proxy, FV_MAX_TEXT_LEN)),
+        });
+        hand_over(credential, out)
+    }
+}
+
+ffi_fn! {
+    /// Creates a Flow (Autodesk Platform Services) OAuth token pair, as tk-core 0.24
+    /// keeps one in `adsk_flow_tokens.json`. `app_id` and `profile` are NUL-terminated
+    /// UTF-8 (not empty); the access token (a JWT) is `access_token_len` UTF-8 bytes at
+    /// `access_token`; the refresh token is `refresh_token_len` UTF-8 bytes at
+    /// `refresh_token`, or NULL (with length 0) for none.
+    ///
+    /// `out`: receives an own `fv_credential *`; free it with `fv_credential_free`.
+    /// Returns FV_INVALID_ARGUMENT for a NULL required pointer, an empty field, bad
+    /// UTF-8 or a length out of range, naming the argument.
+    fn fv_credential_new_flow_token(
+        app_id: *const c_char,
+        profile: *const c_char,
+        access_token: *const u8,
+        access_token_len: usize,
+        refresh_token: *const u8,
+        refresh_token_len: usize,
+        out: *mut *mut fv_credential,
+    ) -> fv_result {
+        let out = try_out!(out);
+        let refresh_token = if refresh_token.is_null() && refresh_token_len == 0 {
+            None
+        } else {
+            Some(SecretString::from(try_text!(refresh_token, refresh_token_len)))
+        };
+        let credential = Credential::FlowToken(FlowToken {
+            app_id: try_cstr!(app_id, FV_MAX_TEXT_LEN).to_owned(),
+            profile: try_cstr!(profile, FV_MAX_TEXT_LEN).to_owned(),
+            access_token: SecretString::from(try_text!(access_token, access_token_len)),
+            refresh_token,
         });
         hand_over(credential, out)
     }
