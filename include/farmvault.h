@@ -122,8 +122,9 @@
 #define FV_KIND_INVALID 4294967295
 
 /**
- * Flag of `fv_sgtk_import_session_cache`: once every token is in the vault, remove
- * the imported tokens from tk-core's cache files (every other key is kept).
+ * Flag of `fv_sgtk_import_session_cache` and `fv_sgtk_import_flow_tokens`: once
+ * every token is in the vault, remove the imported tokens from tk-core's files
+ * (everything else in them is kept).
  */
 #define FV_SGTK_REMOVE_FROM_CACHE 1
 
@@ -243,6 +244,18 @@ enum fv_kind
      * A login and password: host, login, password, optional proxy.
      */
     FV_KIND_LOGIN_PASSWORD = 3,
+    /**
+     * A serialized Toolkit context (`TANK_CONTEXT`), byte for byte, and its user: the
+     * user's fields (host, login or script name, token or key, proxy, metadata) and
+     * FV_FIELD_TANK_CONTEXT (`fv_sgtk_parse_payload`, `fv_sgtk_export`).
+     */
+    FV_KIND_TANK_CONTEXT = 4,
+    /**
+     * A Flow (Autodesk Platform Services) OAuth token pair: application id, profile,
+     * access token, optional refresh token (`fv_credential_new_flow_token`,
+     * `fv_sgtk_import_flow_tokens`).
+     */
+    FV_KIND_FLOW_TOKEN = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -294,9 +307,31 @@ enum fv_field
      */
     FV_FIELD_PASSWORD = 7,
     /**
-     * The main secret of any kind: the opaque bytes, API key, token or password.
+     * The main secret of any kind: the opaque bytes, API key, token or password (a
+     * context: its user's; a Flow token pair: the access token).
      */
     FV_FIELD_SECRET = 8,
+    /**
+     * Flow application id (Flow token).
+     */
+    FV_FIELD_APP_ID = 9,
+    /**
+     * Flow profile (Flow token).
+     */
+    FV_FIELD_PROFILE = 10,
+    /**
+     * Flow access token, a JWT (Flow token). Secret.
+     */
+    FV_FIELD_ACCESS_TOKEN = 11,
+    /**
+     * Flow refresh token (Flow token; may be unset). Secret.
+     */
+    FV_FIELD_REFRESH_TOKEN = 12,
+    /**
+     * The serialized context, byte for byte as it came in (context). Secret: it
+     * carries the user's token or key.
+     */
+    FV_FIELD_TANK_CONTEXT = 13,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1039,6 +1074,26 @@ fv_result fv_credential_new_login_password(const char *host,
                                            fv_credential **out);
 
 /**
+ * Creates a Flow (Autodesk Platform Services) OAuth token pair, as tk-core 0.24
+ * keeps one in `adsk_flow_tokens.json`. `app_id` and `profile` are NUL-terminated
+ * UTF-8 (not empty); the access token (a JWT) is `access_token_len` UTF-8 bytes at
+ * `access_token`; the refresh token is `refresh_token_len` UTF-8 bytes at
+ * `refresh_token`, or NULL (with length 0) for none.
+ *
+ * `out`: receives an own `fv_credential *`; free it with `fv_credential_free`.
+ * Returns FV_INVALID_ARGUMENT for a NULL required pointer, an empty field, bad
+ * UTF-8 or a length out of range, naming the argument.
+ */
+FV_MUST_USE
+fv_result fv_credential_new_flow_token(const char *app_id,
+                                       const char *profile,
+                                       const uint8_t *access_token,
+                                       size_t access_token_len,
+                                       const uint8_t *refresh_token,
+                                       size_t refresh_token_len,
+                                       fv_credential **out);
+
+/**
  * The credential's kind (an `fv_kind` value).
  *
  * Returns FV_KIND_INVALID (with a message) if `credential` is NULL or freed.
@@ -1282,36 +1337,75 @@ void fv_batch_free(fv_batch *batch);
 
 /**
  * Parses what tk-core's `serialize_user` writes, in either form: the JSON
- * (`use_json=True`; read as JSON only when its first byte is `{`, as tk-core does)
- * or the default protocol-0 pickle text, which is read as data only (dicts,
- * strings and None; never executed) with its `_payload_encoding` honoured. `text`
- * is `text_len` UTF-8 bytes (1 to FV_MAX_SECRET_LEN), exactly what
- * `serialize_user` returned.
+ * (`use_json=True`; read as JSON only when its first byte is `{`, as tk-core does,
+ * after a UTF-8 byte order mark if there is one) or the default protocol-0 pickle,
+ * which is read as data only (dicts, lists, strings, integers and None; never
+ * executed) with its `_payload_encoding` honoured. `text` is `text_len` bytes (1 to
+ * FV_MAX_SECRET_LEN), exactly what `serialize_user` returned: UTF-8 text, or the
+ * raw bytes of a pickle that are not UTF-8 (tk-core's text written out as
+ * ISO-8859-1, or the pickle's own bytes), read as tk-core reads `bytes`.
  *
  * `out`: receives an own `fv_credential *`, of kind FV_KIND_SESSION_TOKEN for a
  * `SessionUser` and FV_KIND_SCRIPT_KEY for a `ScriptUser`; free it with
  * `fv_credential_free`.
- * Returns FV_INVALID_ARGUMENT for malformed JSON or pickle, a pickle opcode
- * outside that data-only subset, an unknown `type`, a missing or empty required
- * field (the message names the field, never a value), bad UTF-8, a length out of
- * range or a NULL pointer.
+ * Returns FV_INVALID_ARGUMENT for input that is neither JSON nor a pickle,
+ * malformed JSON or pickle, a pickle opcode outside that data-only subset (named,
+ * with its offset), an unknown `type`, a missing or empty required field (the
+ * message names the field, never a value), a length out of range or a NULL
+ * pointer.
  */
 FV_MUST_USE fv_result fv_sgtk_parse(const uint8_t *text, size_t text_len, fv_credential **out);
 
 /**
- * Parses a `TANK_CONTEXT` value (the JSON tk-core puts in a launched process's
- * environment) and the serialized user under its `_current_user` key, as
- * `fv_sgtk_parse` does. `json` is `json_len` UTF-8 bytes (1 to FV_MAX_SECRET_LEN).
+ * Parses a `TANK_CONTEXT` value, what tk-core's `Context.serialize` writes (the
+ * default protocol-0 pickle, or JSON with `use_json=True`), and returns the
+ * serialized user under its `_current_user` key, read as `fv_sgtk_parse` reads
+ * it. `json` is `json_len` bytes (1 to FV_MAX_SECRET_LEN), text or raw pickle
+ * bytes as for `fv_sgtk_parse`. To store the context itself, use
+ * `fv_sgtk_parse_payload`.
  *
- * `out`: receives an own `fv_credential *`; free it with `fv_credential_free`.
- * Returns FV_INVALID_ARGUMENT for malformed JSON, a context without a user, any
- * error `fv_sgtk_parse` reports for the user, bad UTF-8, a length out of range or
- * a NULL pointer.
+ * `out`: receives an own `fv_credential *` (the user); free it with
+ * `fv_credential_free`.
+ * Returns FV_INVALID_ARGUMENT for input that is neither JSON nor a pickle, a
+ * serialized user rather than a context, a context without a user, any error
+ * `fv_sgtk_parse` reports for the user, a length out of range or a NULL pointer.
  */
 FV_MUST_USE
 fv_result fv_sgtk_parse_tank_context(const uint8_t *json,
                                      size_t json_len,
                                      fv_credential **out);
+
+/**
+ * Parses whatever tk-core serialized, telling a user from a context by the keys
+ * of its top-level dict (a context has `_pc_path`, a user `type`), never by
+ * searching the text. `input` is `input_len` bytes (1 to FV_MAX_SECRET_LEN), read
+ * as `fv_sgtk_parse` reads them.
+ *
+ * `out`: receives an own `fv_credential *`: FV_KIND_SCRIPT_KEY or
+ * FV_KIND_SESSION_TOKEN for a serialized user, FV_KIND_TANK_CONTEXT for a context
+ * (its bytes, exactly, and its user); free it with `fv_credential_free`.
+ * Returns FV_INVALID_ARGUMENT as `fv_sgtk_parse` and `fv_sgtk_parse_tank_context`
+ * do, and for a dict that is neither a user nor a context.
+ */
+FV_MUST_USE
+fv_result fv_sgtk_parse_payload(const uint8_t *input,
+                                size_t input_len,
+                                fv_credential **out);
+
+/**
+ * The exact bytes a credential (only read) goes back to tk-core as, with no
+ * newline: what `farmvault export-sgtk --no-newline` prints. A script key or
+ * session token gives `serialize_user(user, use_json=True)`; a context
+ * (FV_KIND_TANK_CONTEXT) its serialized bytes exactly as they came in; a Flow
+ * token pair `adsk_flow_tokens.json` holding that application and profile, as
+ * tk-core writes it.
+ *
+ * `out`: receives an own `fv_secret *` holding the bytes (they hold the secret);
+ * free it with `fv_secret_free`.
+ * Returns FV_INVALID_ARGUMENT for a login/password or opaque credential (tk-core
+ * has no format for them) or a NULL or freed argument.
+ */
+FV_MUST_USE fv_result fv_sgtk_export(const fv_credential *credential, fv_secret **out);
 
 /**
  * Writes a session-token or script-key credential (only read) as the JSON
@@ -1340,6 +1434,20 @@ FV_MUST_USE fv_result fv_sgtk_to_json(const fv_credential *credential, fv_secret
 FV_MUST_USE fv_result fv_sgtk_to_pickle(const fv_credential *credential, fv_secret **out);
 
 /**
+ * When a Flow token pair's access token expires (only read): its JWT `exp` claim,
+ * in seconds since 1970 (UTC), read without checking the signature, as tk-core
+ * reads it. The TTL `fv_sgtk_import_flow_tokens` gives an entry ends then.
+ *
+ * `expires_out`: receives the time.
+ * Returns FV_NOT_FOUND when the access token has no readable `exp` (not a JWT),
+ * FV_INVALID_ARGUMENT for a credential of another kind or a NULL or freed
+ * argument.
+ */
+FV_MUST_USE
+fv_result fv_sgtk_flow_token_expiry(const fv_credential *credential,
+                                    uint64_t *expires_out);
+
+/**
  * `FV_SGTK_SESSION_TTL_SECS`, for bindings that cannot read the header's macros.
  */
 uint64_t fv_sgtk_session_ttl_secs(void);
@@ -1350,9 +1458,10 @@ uint64_t fv_sgtk_session_ttl_secs(void);
  * session-token entry named `<prefix><site>/<login>` (replacing one of that
  * name), all written in one atomic, flushed batch. Then, with
  * FV_SGTK_REMOVE_FROM_CACHE in `flags`, the imported tokens are removed from the
- * cache files (each user's `session_token` set to null, `session_metadata`
- * dropped, every other key kept; files rewritten atomically). So a token is
- * always in the vault, in the cache, or in both.
+ * cache files (each user's `session_token` set to null and a non-empty
+ * `session_metadata` replaced by "moved-to-farmvault", so that tk-core caches the
+ * metadata of the user's next SSO login; every other key kept; files rewritten
+ * atomically). So a token is always in the vault, in the cache, or in both.
  *
  * `shotgun_home`: the cache root, or NULL for tk-core's own choice
  * (`$SHOTGUN_HOME`, else `~/.shotgun` on Linux, `~/Library/Caches/Shotgun` on
@@ -1377,6 +1486,39 @@ fv_result fv_sgtk_import_session_cache(fv_vault *vault,
                                        uint32_t flags,
                                        fv_list **imported_out,
                                        uint64_t *removed_out);
+
+/**
+ * Moves tk-core 0.24's Flow (Autodesk Platform Services) OAuth tokens into the
+ * vault: every application and profile of `<shotgun_home>/adsk_flow_tokens.json`
+ * with an access token that has not expired becomes a flow-token entry named
+ * `<prefix><app_id>/<profile>` (replacing one of that name) that expires when the
+ * access token does (its JWT `exp`), all written in one atomic, flushed batch.
+ * Then, with FV_SGTK_REMOVE_FROM_CACHE in `flags`, those profiles are removed from
+ * the file as tk-core's own `delete_tokens` removes one, every other key,
+ * application and profile keeping its bytes (the file is rewritten atomically,
+ * 0600). A profile whose access token has expired, has no readable `exp`, or is
+ * missing is skipped and left in the file; a missing file imports nothing.
+ *
+ * `shotgun_home`: the Toolkit home, or NULL for tk-core's own choice (as for
+ * `fv_sgtk_import_session_cache`). `prefix`: NULL for "flow/".
+ *
+ * `imported_out`: receives an own `fv_list *` of the entries written (metadata,
+ * in file order); free it with `fv_list_free`. `removed_out`: receives how many
+ * profiles were removed from the file (0 without the flag). `skipped_out`:
+ * receives how many profiles were skipped.
+ * Returns FV_IO when the file cannot be read (nothing is written) or rewritten
+ * (the message says the tokens are safe in the vault), FV_INVALID_ARGUMENT for a
+ * file that is not tk-core's, a bad argument or unknown flag bits (nothing is
+ * written), FV_READ_ONLY, and the vault's write errors (nothing is removed).
+ */
+FV_MUST_USE
+fv_result fv_sgtk_import_flow_tokens(fv_vault *vault,
+                                     const char *shotgun_home,
+                                     const char *prefix,
+                                     uint32_t flags,
+                                     fv_list **imported_out,
+                                     uint64_t *removed_out,
+                                     uint64_t *skipped_out);
 
 #ifdef __cplusplus
 }  // extern "C"

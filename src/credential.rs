@@ -54,6 +54,58 @@ pub struct LoginPassword {
     pub http_proxy: Option<SecretString>,
 }
 
+/// A Toolkit context as tk-core's `Context.serialize` wrote it (`TANK_CONTEXT`), kept
+/// byte for byte, with the user it carries in `_current_user` parsed out.
+///
+/// Only `sgtk::parse` makes one, from the serialized context itself, so the user is
+/// always the one the context holds: the fields are read through [`TankContext::user`]
+/// and [`TankContext::payload`]. The payload holds the user's secret too, and is wiped
+/// like every other secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TankContext {
+    /// The user of `_current_user`: a [`Credential::ScriptKey`] or
+    /// [`Credential::SessionToken`].
+    user: Box<Credential>,
+    /// The serialized context exactly as it came in (JSON or protocol-0 pickle; text
+    /// as UTF-8, or the raw bytes of a pickle that is not UTF-8).
+    payload: SecretBytes,
+}
+
+impl TankContext {
+    /// A context from its exact bytes and the user parsed out of them; the caller
+    /// (`sgtk`) guarantees the two agree.
+    pub(crate) fn new(user: Credential, payload: SecretBytes) -> TankContext {
+        TankContext {
+            user: Box::new(user),
+            payload,
+        }
+    }
+
+    /// The user the context carries: a script key or a session token.
+    pub fn user(&self) -> &Credential {
+        &self.user
+    }
+
+    /// The serialized context, byte for byte as it came in (it holds the user's secret).
+    pub fn payload(&self) -> &[u8] {
+        self.payload.expose()
+    }
+}
+
+/// An Autodesk Platform Services (Flow) OAuth token pair, as tk-core 0.24 keeps it in
+/// `adsk_flow_tokens.json` for one application and one profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowToken {
+    /// The APS application (client) id the tokens were issued to.
+    pub app_id: String,
+    /// The profile (by default the OS user name) the tokens are stored under.
+    pub profile: String,
+    /// The access token: a JWT whose `exp` claim is its expiry.
+    pub access_token: SecretString,
+    /// The refresh token, when the file holds one.
+    pub refresh_token: Option<SecretString>,
+}
+
 /// One stored credential. `Debug` never prints secret fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -66,6 +118,10 @@ pub enum Credential {
     SessionToken(SessionToken),
     /// A login and password.
     LoginPassword(LoginPassword),
+    /// A serialized Toolkit context and the user it carries.
+    TankContext(TankContext),
+    /// A Flow (Autodesk Platform Services) OAuth token pair.
+    FlowToken(FlowToken),
 }
 
 /// The kind of a credential. The numbers are stable: they cross the C ABI.
@@ -80,30 +136,49 @@ pub enum Kind {
     SessionToken = 2,
     /// A login and password.
     LoginPassword = 3,
+    /// A serialized Toolkit context and the user it carries.
+    TankContext = 4,
+    /// A Flow (Autodesk Platform Services) OAuth token pair.
+    FlowToken = 5,
 }
 
 impl Kind {
     /// All kinds, in numeric order.
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Opaque,
         Kind::ScriptKey,
         Kind::SessionToken,
         Kind::LoginPassword,
+        Kind::TankContext,
+        Kind::FlowToken,
     ];
 
-    /// The kind's stable name (`opaque`, `script_key`, `session_token`, `login_password`).
+    /// The kind's stable name (`opaque`, `script_key`, `session_token`, `login_password`,
+    /// `tank_context`, `flow_token`).
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Opaque => "opaque",
             Kind::ScriptKey => "script_key",
             Kind::SessionToken => "session_token",
             Kind::LoginPassword => "login_password",
+            Kind::TankContext => "tank_context",
+            Kind::FlowToken => "flow_token",
         }
     }
 
     /// The kind with this number, if any.
     pub fn from_u32(n: u32) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| *k as u32 == n)
+    }
+
+    /// The name with its indefinite article, for messages: `an opaque`, `a script_key`.
+    pub fn with_article(self) -> String {
+        let article = if self.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {self}")
     }
 }
 
@@ -121,7 +196,8 @@ impl FromStr for Kind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 Error::invalid(format!(
-                    "unknown kind {s:?}; expected one of opaque, script_key, session_token, login_password"
+                    "unknown kind {s:?}; expected one of opaque, script_key, session_token, \
+                     login_password, tank_context, flow_token"
                 ))
             })
     }
@@ -147,13 +223,23 @@ pub enum Field {
     HttpProxy = 6,
     /// Password (secret).
     Password = 7,
-    /// The raw bytes of an opaque entry (secret).
+    /// The main secret of any kind (secret): the opaque bytes, key, token or password.
     Secret = 8,
+    /// Flow application id.
+    AppId = 9,
+    /// Flow profile.
+    Profile = 10,
+    /// Flow access token (secret).
+    AccessToken = 11,
+    /// Flow refresh token (secret).
+    RefreshToken = 12,
+    /// A Toolkit context, byte for byte (secret: it carries the user's).
+    TankContext = 13,
 }
 
 impl Field {
     /// All fields, in numeric order.
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 14] = [
         Field::Host,
         Field::Login,
         Field::ScriptName,
@@ -163,6 +249,11 @@ impl Field {
         Field::HttpProxy,
         Field::Password,
         Field::Secret,
+        Field::AppId,
+        Field::Profile,
+        Field::AccessToken,
+        Field::RefreshToken,
+        Field::TankContext,
     ];
 
     /// The field's name as the Toolkit spells it (`api_script` for the script name).
@@ -177,12 +268,20 @@ impl Field {
             Field::HttpProxy => "http_proxy",
             Field::Password => "password",
             Field::Secret => "secret",
+            Field::AppId => "app_id",
+            Field::Profile => "profile",
+            Field::AccessToken => "access_token",
+            Field::RefreshToken => "refresh_token",
+            Field::TankContext => "tank_context",
         }
     }
 
     /// Whether the field's value is a secret (never printed to a terminal, wiped on free).
     pub fn is_secret(self) -> bool {
-        !matches!(self, Field::Host | Field::Login | Field::ScriptName)
+        !matches!(
+            self,
+            Field::Host | Field::Login | Field::ScriptName | Field::AppId | Field::Profile
+        )
     }
 
     /// The field with this number, if any.
@@ -211,7 +310,8 @@ impl FromStr for Field {
             .ok_or_else(|| {
                 Error::invalid(format!(
                     "unknown field {s:?}; expected one of host, login, api_script, api_key, \
-                     session_token, session_metadata, http_proxy, password, secret"
+                     session_token, session_metadata, http_proxy, password, secret, app_id, \
+                     profile, access_token, refresh_token, tank_context"
                 ))
             })
     }
@@ -225,16 +325,19 @@ impl Credential {
             Credential::ScriptKey(_) => Kind::ScriptKey,
             Credential::SessionToken(_) => Kind::SessionToken,
             Credential::LoginPassword(_) => Kind::LoginPassword,
+            Credential::TankContext(_) => Kind::TankContext,
+            Credential::FlowToken(_) => Kind::FlowToken,
         }
     }
 
-    /// The site URL, for the kinds that have one.
+    /// The site URL, for the kinds that have one (a context: its user's).
     pub fn host(&self) -> Option<&str> {
         match self {
-            Credential::Opaque(_) => None,
+            Credential::Opaque(_) | Credential::FlowToken(_) => None,
             Credential::ScriptKey(c) => Some(&c.host),
             Credential::SessionToken(c) => Some(&c.host),
             Credential::LoginPassword(c) => Some(&c.host),
+            Credential::TankContext(c) => c.user.host(),
         }
     }
 
@@ -266,6 +369,15 @@ impl Credential {
                 Some(c.password.expose().as_bytes())
             }
             (Credential::LoginPassword(c), Field::HttpProxy) => proxy(&c.http_proxy),
+            (Credential::TankContext(c), Field::TankContext) => Some(c.payload()),
+            // Every other field of a context is its user's.
+            (Credential::TankContext(c), f) => c.user.field(f),
+            (Credential::FlowToken(c), Field::AppId) => Some(c.app_id.as_bytes()),
+            (Credential::FlowToken(c), Field::Profile) => Some(c.profile.as_bytes()),
+            (Credential::FlowToken(c), Field::AccessToken | Field::Secret) => {
+                Some(c.access_token.expose().as_bytes())
+            }
+            (Credential::FlowToken(c), Field::RefreshToken) => proxy(&c.refresh_token),
             _ => None,
         }
     }
@@ -295,15 +407,19 @@ impl Credential {
                 ("login", c.login.as_str()),
                 ("password", c.password.expose()),
             ],
+            Credential::TankContext(c) => return c.validate(),
+            Credential::FlowToken(c) => return c.validate(),
         };
         if let Some((field, _)) = required.iter().find(|(_, v)| v.is_empty()) {
             return Err(Error::invalid(format!(
-                "a {} credential needs a non-empty {field}",
-                self.kind()
+                "{} credential needs a non-empty {field}",
+                self.kind().with_article()
             )));
         }
         let (host, login) = match self {
-            Credential::Opaque(_) => return Ok(()),
+            Credential::Opaque(_) | Credential::TankContext(_) | Credential::FlowToken(_) => {
+                return Ok(())
+            }
             Credential::ScriptKey(c) => (&c.host, None),
             Credential::SessionToken(c) => (&c.host, Some(&c.login)),
             Credential::LoginPassword(c) => (&c.host, Some(&c.login)),
@@ -312,6 +428,45 @@ impl Credential {
             check_printable("login", login)?;
         }
         check_host(host, true)
+    }
+}
+
+impl TankContext {
+    fn validate(&self) -> Result<()> {
+        if !matches!(
+            *self.user,
+            Credential::ScriptKey(_) | Credential::SessionToken(_)
+        ) {
+            return Err(Error::invalid(format!(
+                "a tank_context credential carries a script_key or session_token user, not a {}",
+                self.user.kind()
+            )));
+        }
+        if self.payload.is_empty() {
+            return Err(Error::invalid(
+                "a tank_context credential needs its context",
+            ));
+        }
+        self.user.validate()
+    }
+}
+
+impl FlowToken {
+    fn validate(&self) -> Result<()> {
+        for (field, value) in [("app_id", &self.app_id), ("profile", &self.profile)] {
+            if value.is_empty() {
+                return Err(Error::invalid(format!(
+                    "a flow_token credential needs a non-empty {field}"
+                )));
+            }
+            check_printable(field, value)?;
+        }
+        if self.access_token.is_empty() {
+            return Err(Error::invalid(
+                "a flow_token credential needs a non-empty access_token",
+            ));
+        }
+        Ok(())
     }
 }
 

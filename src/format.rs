@@ -554,6 +554,37 @@ mod tests {
         }
     }
 
+    /// The credential variants appended after 0.1.0 encode as docs/FORMAT.md says,
+    /// and the earlier ones as they always did.
+    #[test]
+    fn appended_credential_kinds_encode_as_documented() {
+        use crate::credential::{FlowToken, ScriptKey, TankContext};
+        let key = Credential::ScriptKey(ScriptKey {
+            host: "h".into(),
+            script_name: "s".into(),
+            api_key: "k".into(),
+            http_proxy: None,
+        });
+        assert_eq!(
+            postcard::to_allocvec(&key).unwrap(),
+            [1, 1, b'h', 1, b's', 1, b'k', 0]
+        );
+        let flow = Credential::FlowToken(FlowToken {
+            app_id: "A".into(),
+            profile: "p".into(),
+            access_token: "t".into(),
+            refresh_token: None,
+        });
+        let bytes = postcard::to_allocvec(&flow).unwrap();
+        assert_eq!(bytes, [5, 1, b'A', 1, b'p', 1, b't', 0]);
+        assert_eq!(postcard::from_bytes::<Credential>(&bytes).unwrap(), flow);
+        let context =
+            Credential::TankContext(TankContext::new(key, crate::SecretBytes::from_slice(b"{}")));
+        let bytes = postcard::to_allocvec(&context).unwrap();
+        assert_eq!(bytes, [4, 1, 1, b'h', 1, b's', 1, b'k', 0, 2, b'{', b'}']);
+        assert_eq!(postcard::from_bytes::<Credential>(&bytes).unwrap(), context);
+    }
+
     #[test]
     fn record_meta_round_trip() {
         let m = RecordMeta {

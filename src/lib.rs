@@ -64,7 +64,8 @@ pub mod ffi;
 
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use credential::{
-    check_host, is_control_or_bidi, Credential, Field, Kind, LoginPassword, ScriptKey, SessionToken,
+    check_host, is_control_or_bidi, Credential, Field, FlowToken, Kind, LoginPassword, ScriptKey,
+    SessionToken, TankContext,
 };
 pub use crypto::KdfParams;
 pub use error::{Error, Result};

@@ -40,6 +40,9 @@ fn every_corpus_file_replays_cleanly() {
     eprintln!("replayed {total} corpus files");
 }
 
+/// `Context.serialize()` of docs/TOOLKIT.md's sample context.
+const CONTEXT_PICKLE: &str = "(dp0\nVproject\np1\n(dp2\nVtype\np3\nVProject\np4\nsVid\np5\nI65\nsVname\np6\nVdemo\np7\nssVentity\np8\n(dp9\ng3\nVShot\np10\nsg5\nI1184\nsg6\nVABC_0010\np11\nssVuser\np12\n(dp13\ng3\nVHumanUser\np14\nsg5\nI42\nsg6\nVJohn Doe\np15\nssVstep\np16\n(dp17\ng3\nVStep\np18\nsg5\nI7\nsg6\nVLighting\np19\nssVtask\np20\n(dp21\ng3\nVTask\np22\nsg5\nI4512\nsg6\nVlgt\np23\nssVadditional_entities\np24\n(lp25\n(dp26\ng3\nVAsset\np27\nsg5\nI1200\nsg6\nVtree\np28\nsasVsource_entity\np29\nNsVflow_project_id\np30\nNsVflow_draft_id\np31\nNsVflow_schema_version\np32\nNsV_pc_path\np33\nV/studio/configs/demo\np34\nsV_current_user\np35\nV(dp0\\u000aVtype\\u000ap1\\u000aVSessionUser\\u000ap2\\u000asVdata\\u000ap3\\u000a(dp4\\u000aVhttp_proxy\\u000ap5\\u000aNsVhost\\u000ap6\\u000aVhttps://mysite.shotgrid.autodesk.com\\u000ap7\\u000asVlogin\\u000ap8\\u000aVjdoe\\u000ap9\\u000asVsession_token\\u000ap10\\u000aVabc123sessiontoken\\u000ap11\\u000ass.\np36\ns.";
+
 /// Writes the seed corpus from real samples. Run by hand; the files are committed.
 #[test]
 #[ignore = "regenerates the committed seed corpus"]
@@ -145,6 +148,7 @@ fn write_seed_corpus() {
         token.replacen("fvg1_", "fvg2_", 1).as_bytes(),
     );
     write("token", "short", &token.as_bytes()[..20]);
+    let with = |sel: u8, rest: &[u8]| [&[sel][..], rest].concat();
     let json_session = sgtk::to_serialized_user_json(&session).unwrap();
     let json_script = sgtk::to_serialized_user_json(&script).unwrap();
     let pickle_script = sgtk::to_serialized_user_pickle(&script).unwrap();
@@ -164,7 +168,27 @@ fn write_seed_corpus() {
     ] {
         write("sgtk", name, text.as_bytes());
     }
-    let with = |sel: u8, rest: &[u8]| [&[sel][..], rest].concat();
+    // What Context.serialize writes by default: ints, lists, nested dicts, memo GETs;
+    // and its Latin-1 form as raw bytes (docs/TOOLKIT.md).
+    let context_pickle = CONTEXT_PICKLE.as_bytes();
+    write("sgtk", "context-pickle", context_pickle);
+    let latin1: Vec<u8> = CONTEXT_PICKLE
+        .replacen("Vdemo\np7", "Vcaf\u{e9}\np7", 1)
+        .replacen(
+            "\np36\ns.",
+            "\np36\nsV_payload_encoding\np37\nVISO-8859-1\np38\ns.",
+            1,
+        )
+        .chars()
+        .map(|c| c as u8)
+        .collect();
+    write("sgtk", "context-latin1-bytes", &latin1);
+    write(
+        "sgtk",
+        "data-opcodes",
+        b"(lp0\nL-9L\naI01\na(I3\nVx\np1\ng1\ne]a}a.",
+    );
+    write("ffi", "1-context-pickle", &with(1, context_pickle));
     write("ffi", "0-json", &with(0, json_session.as_bytes()));
     write("ffi", "1-context", &with(1, context.as_bytes()));
     write("ffi", "2-opaque", &with(2, b"opaque secret"));

@@ -197,6 +197,14 @@ struct LoginPassword {
     std::optional<Secret> http_proxy;
 };
 
+/// A Flow (Autodesk Platform Services) OAuth token pair, as tk-core 0.24 keeps it.
+struct FlowToken {
+    std::string app_id;
+    std::string profile;
+    Secret access_token;
+    std::optional<Secret> refresh_token;
+};
+
 namespace detail {
 
 /// One field through a C accessor `get(handle, field, &out)`; nullopt when unset.
@@ -244,6 +252,12 @@ public:
         expect(FV_KIND_LOGIN_PASSWORD, "a login and password");
         return LoginPassword{text(FV_FIELD_HOST), text(FV_FIELD_LOGIN), field(FV_FIELD_PASSWORD),
                              try_field(FV_FIELD_HTTP_PROXY)};
+    }
+    /// The credential as a Flow token pair; throws Error(FV_INVALID_ARGUMENT) otherwise.
+    FlowToken flow_token() const {
+        expect(FV_KIND_FLOW_TOKEN, "a Flow token pair");
+        return FlowToken{text(FV_FIELD_APP_ID), text(FV_FIELD_PROFILE),
+                         field(FV_FIELD_ACCESS_TOKEN), try_field(FV_FIELD_REFRESH_TOKEN)};
     }
 
 private:
@@ -302,6 +316,18 @@ public:
         detail::check(fv_credential_new_login_password(host.c_str(), login.c_str(),
                                                        detail::bytes(password), password.size(),
                                                        detail::c_str_or_null(http_proxy), &out));
+        return Credential(out);
+    }
+    /// A Flow token pair; the refresh token is optional.
+    static Credential
+    new_flow_token(const std::string &app_id, const std::string &profile,
+                   std::string_view access_token,
+                   const std::optional<std::string_view> &refresh_token = std::nullopt) {
+        fv_credential *out = nullptr;
+        detail::check(fv_credential_new_flow_token(
+            app_id.c_str(), profile.c_str(), detail::bytes(access_token), access_token.size(),
+            refresh_token ? detail::bytes(*refresh_token) : nullptr,
+            refresh_token ? refresh_token->size() : 0, &out));
         return Credential(out);
     }
 
@@ -678,20 +704,29 @@ inline bool header_matches_library() noexcept {
     return fv_version_number() == FV_VERSION_NUMBER && fv_abi_version() == FV_ABI_VERSION;
 }
 
-/// The Toolkit's (tk-core) credential formats.
+/// The Toolkit's (tk-core) credential formats, session cache and Flow token file.
 namespace sgtk {
 
-/// Parses what tk-core's serialize_user writes (JSON or protocol-0 pickle).
+/// Parses what tk-core's serialize_user writes (JSON or protocol-0 pickle): text, or a
+/// pickle's raw bytes.
 inline Credential parse(std::string_view serialized) {
     fv_credential *out = nullptr;
     detail::check(fv_sgtk_parse(detail::bytes(serialized), serialized.size(), &out));
     return Credential(out);
 }
 
-/// Parses a TANK_CONTEXT value's _current_user.
-inline Credential parse_tank_context(std::string_view json) {
+/// The user a TANK_CONTEXT carries (either form).
+inline Credential parse_tank_context(std::string_view context) {
     fv_credential *out = nullptr;
-    detail::check(fv_sgtk_parse_tank_context(detail::bytes(json), json.size(), &out));
+    detail::check(fv_sgtk_parse_tank_context(detail::bytes(context), context.size(), &out));
+    return Credential(out);
+}
+
+/// A serialized user or a whole TANK_CONTEXT (FV_KIND_TANK_CONTEXT), told apart by
+/// structure.
+inline Credential parse_payload(std::string_view payload) {
+    fv_credential *out = nullptr;
+    detail::check(fv_sgtk_parse_payload(detail::bytes(payload), payload.size(), &out));
     return Credential(out);
 }
 
@@ -707,6 +742,57 @@ inline Secret to_pickle(const Credential &credential) {
     fv_secret *out = nullptr;
     detail::check(fv_sgtk_to_pickle(credential.raw(), &out));
     return Secret(out);
+}
+
+/// The exact bytes tk-core reads for a credential: a user's JSON, a context as it came
+/// in, a Flow pair's adsk_flow_tokens.json.
+inline Secret to_tk_core(const Credential &credential) {
+    fv_secret *out = nullptr;
+    detail::check(fv_sgtk_export(credential.raw(), &out));
+    return Secret(out);
+}
+
+/// A Flow pair's access token expiry (its JWT exp), in Unix seconds; throws NotFound when
+/// it has none.
+inline uint64_t flow_token_expiry(const Credential &credential) {
+    uint64_t out = 0;
+    detail::check(fv_sgtk_flow_token_expiry(credential.raw(), &out));
+    return out;
+}
+
+/// What an import wrote and removed (and, for Flow tokens, skipped).
+struct ImportResult {
+    List imported;
+    uint64_t removed;
+    uint64_t skipped;
+};
+
+/// Moves tk-core's session cache into the vault (fv_sgtk_import_session_cache);
+/// shotgun_home nullopt: tk-core's own. A ttl of zero: no expiry.
+inline ImportResult import_session_cache(
+    Vault &vault, const std::optional<std::string> &shotgun_home = std::nullopt,
+    const std::string &prefix = "shotgun/",
+    std::chrono::seconds ttl = std::chrono::seconds(FV_SGTK_SESSION_TTL_SECS),
+    bool remove = false) {
+    fv_list *imported = nullptr;
+    uint64_t removed = 0;
+    detail::check(fv_sgtk_import_session_cache(
+        vault.raw(), detail::c_str_or_null(shotgun_home), prefix.c_str(), detail::seconds(ttl),
+        remove ? FV_SGTK_REMOVE_FROM_CACHE : 0, &imported, &removed));
+    return ImportResult{List(imported), removed, 0};
+}
+
+/// Moves tk-core's Flow tokens into the vault (fv_sgtk_import_flow_tokens), each entry
+/// expiring with its access token.
+inline ImportResult import_flow_tokens(Vault &vault,
+                                       const std::optional<std::string> &shotgun_home = std::nullopt,
+                                       const std::string &prefix = "flow/", bool remove = false) {
+    fv_list *imported = nullptr;
+    uint64_t removed = 0, skipped = 0;
+    detail::check(fv_sgtk_import_flow_tokens(vault.raw(), detail::c_str_or_null(shotgun_home),
+                                             prefix.c_str(), remove ? FV_SGTK_REMOVE_FROM_CACHE : 0,
+                                             &imported, &removed, &skipped));
+    return ImportResult{List(imported), removed, skipped};
 }
 
 }  // namespace sgtk

@@ -48,12 +48,16 @@ JSON (--json): stable shapes, fields only ever added; times as unix seconds
                    expires, expires_at, expired}
   list:   {now, now_at, entries: [metadata...]}
   get:    metadata + {fields: {host, api_script, api_key, login, session_token,
-          session_metadata, password, http_proxy | secret, secret_encoding}} by kind;
+          session_metadata, password, http_proxy | app_id, profile, access_token,
+          refresh_token | secret, secret_encoding}} by kind (tank_context: its user's
+          fields + tank_context, tank_context_encoding);
           with --field: {name, field, value, encoding}
   check:  {now, now_at, ok, expired: [...], expiring: [...], damaged: [ids]}
   renew:  metadata          purge: {purged}
   compact: {entries, bytes_before, bytes_after}
-  import-session-cache: {imported: [names], removed: [{site, tokens}]}
+  import-session-cache: {imported: [names], removed: [{site, file, tokens}]}
+  import-flow-tokens: {file, imported: [names], skipped: [{app_id, profile, reason}],
+          removed}
   grant record: {id, label, issuer, created, created_at, claim_by, claim_by_at,
           use_window_secs, ends_by, ends_by_at, host_pattern, access, recipients,
           entry_count, entries}   (entries: null from a bundle's header)

@@ -19,6 +19,9 @@
 //! - script_key: `host`, `api_script`, `api_key`, `http_proxy`
 //! - session_token: `host`, `login`, `session_token`, `http_proxy`, `session_metadata`
 //! - login_password: `host`, `login`, `password`, `http_proxy`
+//! - tank_context: its user's (script_key or session_token), then `tank_context` and
+//!   `tank_context_encoding` (`"utf-8"`, or `"base64"` for a pickle's raw Latin-1 bytes)
+//! - flow_token: `app_id`, `profile`, `access_token`, `refresh_token`
 //! - opaque: `secret` and `secret_encoding` (`"utf-8"`, or `"base64"` when the bytes are not UTF-8)
 //!
 //! `get NAME --field F --json`: `{"name": "...", "field": "api_key", "value": "...", "encoding": "utf-8"}`
@@ -29,7 +32,10 @@
 //! `purge --json`: `{"purged": 3}`
 //!
 //! `import-session-cache --json`: `{"imported": ["shotgun/site/jdoe", ...],
-//! "removed": [{"site": "mysite", "tokens": 1}, ...]}`
+//! "removed": [{"site": "mysite", "file": "<path>", "tokens": 1}, ...]}`
+//!
+//! `import-flow-tokens --json`: `{"file": "<path>", "imported": ["flow/<app>/<profile>", ...],
+//! "skipped": [{"app_id": "...", "profile": "...", "reason": "..."}, ...], "removed": 1}`
 //!
 //! A grant (`grants`, `grant`, `grant-info`), never its token:
 //! ```json
@@ -213,9 +219,18 @@ struct EntryJson {
 /// `get --json` without `--field`: metadata plus every field, serialised into a
 /// self-wiping string.
 pub fn entry_json(meta: &EntryMeta, credential: &Credential, now: UnixTime) -> Zeroizing<String> {
+    let out = EntryJson {
+        meta: MetaJson::new(meta, now),
+        fields: FieldsJson(fields_json(credential)),
+    };
+    Zeroizing::new(serde_json::to_string(&out).expect("an entry serialises"))
+}
+
+/// A credential's fields by their Toolkit names, each in a self-wiping string.
+fn fields_json(credential: &Credential) -> Vec<(&'static str, Option<Zeroizing<String>>)> {
     let s = |v: &str| Some(Zeroizing::new(v.to_owned()));
     let opt = |v: &Option<farmvault::SecretString>| v.as_ref().and_then(|v| s(v.expose()));
-    let fields = match credential {
+    match credential {
         Credential::ScriptKey(c) => vec![
             ("host", s(&c.host)),
             ("api_script", s(&c.script_name)),
@@ -235,16 +250,25 @@ pub fn entry_json(meta: &EntryMeta, credential: &Credential, now: UnixTime) -> Z
             ("password", s(c.password.expose())),
             ("http_proxy", opt(&c.http_proxy)),
         ],
+        // The user's fields, then the context, as text or base64 like opaque bytes.
+        Credential::TankContext(c) => {
+            let mut fields = fields_json(c.user());
+            let (text, encoding) = text_of(c.payload());
+            fields.push(("tank_context", Some(text)));
+            fields.push(("tank_context_encoding", s(encoding)));
+            fields
+        }
+        Credential::FlowToken(c) => vec![
+            ("app_id", s(&c.app_id)),
+            ("profile", s(&c.profile)),
+            ("access_token", s(c.access_token.expose())),
+            ("refresh_token", opt(&c.refresh_token)),
+        ],
         other => {
             let (text, encoding) = text_of(other.secret());
             vec![("secret", Some(text)), ("secret_encoding", s(encoding))]
         }
-    };
-    let out = EntryJson {
-        meta: MetaJson::new(meta, now),
-        fields: FieldsJson(fields),
-    };
-    Zeroizing::new(serde_json::to_string(&out).expect("an entry serialises"))
+    }
 }
 
 /// Overwrites every string inside `v` before it drops (serde_json's strings do not wipe themselves).

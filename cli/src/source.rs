@@ -162,6 +162,26 @@ fn kind_fields(kind: Kind) -> &'static [Field] {
             Field::HttpProxy,
             Field::Secret,
         ],
+        // A context's user is a script key or a session token; it has the fields of
+        // either, and those its user lacks are reported unset.
+        Kind::TankContext => &[
+            Field::Host,
+            Field::Login,
+            Field::ScriptName,
+            Field::ApiKey,
+            Field::SessionToken,
+            Field::SessionMetadata,
+            Field::HttpProxy,
+            Field::TankContext,
+            Field::Secret,
+        ],
+        Kind::FlowToken => &[
+            Field::AppId,
+            Field::Profile,
+            Field::AccessToken,
+            Field::RefreshToken,
+            Field::Secret,
+        ],
         _ => &[Field::Secret],
     }
 }
@@ -177,7 +197,10 @@ pub fn field_value<'a>(
         let names: Vec<&str> = kind_fields(kind).iter().map(|f| f.as_str()).collect();
         return Err(CliError::new(
             NOT_FOUND,
-            format!("entry {name:?} is a {kind}, which has no {field} field"),
+            format!(
+                "entry {name:?} is {}, which has no {field} field",
+                kind.with_article()
+            ),
             format!("ask for one of: {}", names.join(", ")),
         ));
     }

@@ -4,7 +4,9 @@ use super::handle::{self, Castable, HandleType, OwnedBox};
 use super::info::FV_MAX_TEXT_LEN;
 use super::result::Failure;
 use super::secret::{self, fv_secret};
-use crate::credential::{Credential, Field, Kind, LoginPassword, ScriptKey, SessionToken};
+use crate::credential::{
+    Credential, Field, FlowToken, Kind, LoginPassword, ScriptKey, SessionToken,
+};
 use crate::secret::{SecretBytes, SecretString};
 use std::ffi::c_char;
 
@@ -21,6 +23,14 @@ pub enum fv_kind {
     SessionToken = 2,
     /// A login and password: host, login, password, optional proxy.
     LoginPassword = 3,
+    /// A serialized Toolkit context (`TANK_CONTEXT`), byte for byte, and its user: the
+    /// user's fields (host, login or script name, token or key, proxy, metadata) and
+    /// FV_FIELD_TANK_CONTEXT (`fv_sgtk_parse_payload`, `fv_sgtk_export`).
+    TankContext = 4,
+    /// A Flow (Autodesk Platform Services) OAuth token pair: application id, profile,
+    /// access token, optional refresh token (`fv_credential_new_flow_token`,
+    /// `fv_sgtk_import_flow_tokens`).
+    FlowToken = 5,
 }
 
 /// What `fv_entry_kind` and `fv_credential_kind` return for a NULL or freed handle.
@@ -47,8 +57,20 @@ pub enum fv_field {
     HttpProxy = 6,
     /// Password (login/password). Secret.
     Password = 7,
-    /// The main secret of any kind: the opaque bytes, API key, token or password.
+    /// The main secret of any kind: the opaque bytes, API key, token or password (a
+    /// context: its user's; a Flow token pair: the access token).
     Secret = 8,
+    /// Flow application id (Flow token).
+    AppId = 9,
+    /// Flow profile (Flow token).
+    Profile = 10,
+    /// Flow access token, a JWT (Flow token). Secret.
+    AccessToken = 11,
+    /// Flow refresh token (Flow token; may be unset). Secret.
+    RefreshToken = 12,
+    /// The serialized context, byte for byte as it came in (context). Secret: it
+    /// carries the user's token or key.
+    TankContext = 13,
 }
 
 /// The C enums mirror the core's numbers: a new `Kind` or `Field` fails to compile
@@ -59,6 +81,8 @@ const fn c_kind(k: Kind) -> fv_kind {
         Kind::ScriptKey => fv_kind::ScriptKey,
         Kind::SessionToken => fv_kind::SessionToken,
         Kind::LoginPassword => fv_kind::LoginPassword,
+        Kind::TankContext => fv_kind::TankContext,
+        Kind::FlowToken => fv_kind::FlowToken,
     }
 }
 
@@ -73,6 +97,11 @@ const fn c_field(f: Field) -> fv_field {
         Field::HttpProxy => fv_field::HttpProxy,
         Field::Password => fv_field::Password,
         Field::Secret => fv_field::Secret,
+        Field::AppId => fv_field::AppId,
+        Field::Profile => fv_field::Profile,
+        Field::AccessToken => fv_field::AccessToken,
+        Field::RefreshToken => fv_field::RefreshToken,
+        Field::TankContext => fv_field::TankContext,
     }
 }
 
@@ -239,6 +268,41 @@ ffi_fn! {
             login: try_cstr!(login, FV_MAX_TEXT_LEN).to_owned(),
             password: SecretString::from(try_text!(password, password_len)),
             http_proxy: optional_secret(try_cstr_opt!(http_proxy, FV_MAX_TEXT_LEN)),
+        });
+        hand_over(credential, out)
+    }
+}
+
+ffi_fn! {
+    /// Creates a Flow (Autodesk Platform Services) OAuth token pair, as tk-core 0.24
+    /// keeps one in `adsk_flow_tokens.json`. `app_id` and `profile` are NUL-terminated
+    /// UTF-8 (not empty); the access token (a JWT) is `access_token_len` UTF-8 bytes at
+    /// `access_token`; the refresh token is `refresh_token_len` UTF-8 bytes at
+    /// `refresh_token`, or NULL (with length 0) for none.
+    ///
+    /// `out`: receives an own `fv_credential *`; free it with `fv_credential_free`.
+    /// Returns FV_INVALID_ARGUMENT for a NULL required pointer, an empty field, bad
+    /// UTF-8 or a length out of range, naming the argument.
+    fn fv_credential_new_flow_token(
+        app_id: *const c_char,
+        profile: *const c_char,
+        access_token: *const u8,
+        access_token_len: usize,
+        refresh_token: *const u8,
+        refresh_token_len: usize,
+        out: *mut *mut fv_credential,
+    ) -> fv_result {
+        let out = try_out!(out);
+        let refresh_token = if refresh_token.is_null() && refresh_token_len == 0 {
+            None
+        } else {
+            Some(SecretString::from(try_text!(refresh_token, refresh_token_len)))
+        };
+        let credential = Credential::FlowToken(FlowToken {
+            app_id: try_cstr!(app_id, FV_MAX_TEXT_LEN).to_owned(),
+            profile: try_cstr!(profile, FV_MAX_TEXT_LEN).to_owned(),
+            access_token: SecretString::from(try_text!(access_token, access_token_len)),
+            refresh_token,
         });
         hand_over(credential, out)
     }

@@ -102,35 +102,46 @@ impl EntryData {
             password: fv_bytes::NONE,
             secret: fv_bytes::NONE,
         };
-        // One match instead of one `Credential::field` per member; `fv_entry_field`
-        // answers the same (tests/ffi/vault.rs compares the two for every kind).
-        let text = |s: &str| fv_bytes::of(s.as_bytes());
-        let secret = |s: &SecretString| fv_bytes::of(s.expose().as_bytes());
-        let optional = |s: &Option<SecretString>| s.as_ref().map_or(fv_bytes::NONE, secret);
-        match &self.credential {
-            None => {}
-            Some(Credential::Opaque(b)) => v.secret = fv_bytes::of(b.expose()),
-            Some(Credential::ScriptKey(c)) => {
-                v.script_name = text(&c.script_name);
-                v.api_key = secret(&c.api_key);
-                v.secret = v.api_key;
-                v.http_proxy = optional(&c.http_proxy);
-            }
-            Some(Credential::SessionToken(c)) => {
-                v.login = text(&c.login);
-                v.session_token = secret(&c.session_token);
-                v.secret = v.session_token;
-                v.http_proxy = optional(&c.http_proxy);
-                v.session_metadata = optional(&c.session_metadata);
-            }
-            Some(Credential::LoginPassword(c)) => {
-                v.login = text(&c.login);
-                v.password = secret(&c.password);
-                v.secret = v.password;
-                v.http_proxy = optional(&c.http_proxy);
-            }
+        if let Some(credential) = &self.credential {
+            fill_view(&mut v, credential);
         }
         v
+    }
+}
+
+/// Fills the view's fields from `credential` (a context: from its user, which the
+/// view shows).
+// One match instead of one `Credential::field` per member; `fv_entry_field` answers
+// the same (tests/ffi/vault.rs compares the two for every kind).
+fn fill_view(v: &mut fv_entry_view, credential: &Credential) {
+    let text = |s: &str| fv_bytes::of(s.as_bytes());
+    let secret = |s: &SecretString| fv_bytes::of(s.expose().as_bytes());
+    let optional = |s: &Option<SecretString>| s.as_ref().map_or(fv_bytes::NONE, secret);
+    match credential {
+        Credential::Opaque(b) => v.secret = fv_bytes::of(b.expose()),
+        Credential::ScriptKey(c) => {
+            v.script_name = text(&c.script_name);
+            v.api_key = secret(&c.api_key);
+            v.secret = v.api_key;
+            v.http_proxy = optional(&c.http_proxy);
+        }
+        Credential::SessionToken(c) => {
+            v.login = text(&c.login);
+            v.session_token = secret(&c.session_token);
+            v.secret = v.session_token;
+            v.http_proxy = optional(&c.http_proxy);
+            v.session_metadata = optional(&c.session_metadata);
+        }
+        Credential::LoginPassword(c) => {
+            v.login = text(&c.login);
+            v.password = secret(&c.password);
+            v.secret = v.password;
+            v.http_proxy = optional(&c.http_proxy);
+        }
+        // The view has no member for the context's bytes: FV_FIELD_TANK_CONTEXT.
+        Credential::TankContext(c) => fill_view(v, c.user()),
+        // Nor for a Flow pair's names and refresh token: FV_FIELD_APP_ID and the rest.
+        Credential::FlowToken(c) => v.secret = secret(&c.access_token),
     }
 }
 

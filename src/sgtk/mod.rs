@@ -1,18 +1,20 @@
 //! The Toolkit's (tk-core) credential formats, implemented once for the CLI, the C ABI
-//! and Python.
+//! and Python. docs/TOOLKIT.md describes each field by field.
 //!
-//! Three things live here, each as docs/TOOLKIT.md
-//! describes it field by field:
-//!
-//! - **`serialize_user` payloads**, read by [`parse_serialized_user`] and written by
-//!   [`to_serialized_user_json`] and [`to_serialized_user_pickle`]. A payload is JSON when
-//!   its first character is `{` and a protocol-0 pickle otherwise, exactly as tk-core
-//!   decides. The pickle is never run: a small interpreter accepts only the opcodes a
-//!   dict of strings and `None` needs, under fixed size limits.
-//! - **`TANK_CONTEXT`**, whose `_current_user` key carries a serialized user
-//!   ([`parse_tank_context`]).
-//! - **tk-core's plaintext session cache** (`<root>/<site>/authentication.yml`), read by
-//!   [`read_session_cache`] and cleaned by [`remove_tokens_from_session_cache`].
+//! - **What tk-core serializes**: users (`serialize_user`) and contexts
+//!   (`Context.serialize`, the `TANK_CONTEXT` of launched applications), each as JSON
+//!   or as tk-core's default protocol-0 pickle. [`parse`] reads either and tells them
+//!   apart by structure; [`parse_serialized_user`] and [`parse_tank_context`] read one
+//!   or the other; [`export`], [`to_serialized_user_json`] and
+//!   [`to_serialized_user_pickle`] write them back byte for byte. A pickle is never
+//!   run: a small interpreter accepts only the opcodes of dicts, lists, strings,
+//!   integers and `None`, under fixed size limits.
+//! - **tk-core's plaintext session cache** (`<root>/<site>/authentication.yml`), read
+//!   by [`read_session_cache`], cleaned by [`remove_tokens_from_session_cache`], and
+//!   moved into a vault by [`import_session_cache`].
+//! - **tk-core 0.24's Flow OAuth tokens** (`<root>/adsk_flow_tokens.json`), read by
+//!   [`read_flow_tokens`], cleaned by [`remove_flow_tokens`], written by
+//!   [`to_flow_tokens_json`], and moved into a vault by [`import_flow_tokens`].
 //!
 //! # `_payload_encoding`
 //!
@@ -20,10 +22,10 @@
 //! writes characters U+0080..U+00FF as raw single bytes, which are usually not valid
 //! UTF-8; tk-core then adds `"_payload_encoding": "ISO-8859-1"` to the top-level dict,
 //! pickles again and decodes the bytes as Latin-1. Its `loads` does the reverse: it
-//! encodes the text with UTF-8, unpickles, and when the result carries
+//! encodes a text with UTF-8, unpickles, and when the result carries
 //! `_payload_encoding` it encodes the text again with that encoding and unpickles once
-//! more. This module does the same on both sides, so text made by tk-core reads back
-//! to the same strings and text written here is what tk-core writes:
+//! more; bytes it unpickles as they are. This module does the same on both sides
+//! (`input` says how bytes handed in are taken as tk-core's text or bytes):
 //!
 //! - reading: the text is turned into bytes with UTF-8, or with Latin-1 when the
 //!   top-level dict says `ISO-8859-1` (a character above U+00FF is then an error, as in
@@ -42,16 +44,26 @@
 //! a dot (`https://<site>`: a self-hosted site or a pre-v0.18 folder), and as an
 //! Autodesk-hosted site otherwise (`https://<site>.shotgrid.autodesk.com`).
 //!
-//! The files: `user` (type names, limits, the user dict), `serialized` (the JSON or
-//! pickle choice, JSON read and written), `context` (`TANK_CONTEXT`), `pickle_read`
-//! and `pickle_write`, `home` (`SHOTGUN_HOME`), `session_cache` (with its `yaml`
-//! emitter), and `import` (the session cache into a vault).
+//! The files: `user` (type names, limits, the value model, the user dict), `input`
+//! (bytes in: text or bytes, JSON or pickle, the dict's shape), `pickle_read` and
+//! `pickle_write`, `json` (Python's JSON, and members by byte span), `serialized`
+//! (users), `context` (`TANK_CONTEXT`), `payload` (either, and every kind back out),
+//! `home` (`SHOTGUN_HOME`), `session_cache` (with its `yaml` emitter) and `import`,
+//! `flow` and `flow_import`; `round_trip` checks the pickle writer against the reader
+//! for farmvault's tests and fuzzers.
 
 mod context;
+mod flow;
+mod flow_import;
 mod home;
 mod import;
+mod input;
+mod json;
+mod payload;
 mod pickle_read;
 mod pickle_write;
+#[cfg(any(test, feature = "internals"))]
+mod round_trip;
 mod serialized;
 mod session_cache;
 mod user;
@@ -61,15 +73,24 @@ mod yaml;
 mod tests;
 
 pub use context::parse_tank_context;
+pub use flow::{
+    flow_token_expiry, flow_tokens_file, read_flow_tokens, remove_flow_tokens, to_flow_tokens_json,
+    FlowProfile, DEFAULT_FLOW_APP_ID, FLOW_TOKENS_FILE,
+};
+pub use flow_import::{import_flow_tokens, FlowImportOptions, FlowImportReport, SkippedFlowToken};
 pub use home::default_shotgun_home;
 pub use import::{
     entry_name, import_session_cache, ImportOptions, ImportReport, RemovedTokens,
     DEFAULT_SESSION_TTL,
 };
+pub use payload::{export, parse};
 pub use pickle_write::to_serialized_user_pickle;
+#[cfg(any(test, feature = "internals"))]
+#[doc(hidden)]
+pub use round_trip::check_pickle_round_trip;
 pub use serialized::{parse_serialized_user, to_serialized_user_json};
 pub use session_cache::{
     read_session_cache, remove_tokens_from_session_cache, session_cache_file,
-    session_cache_site_name, CachedSession,
+    session_cache_site_name, CachedSession, SESSION_METADATA_MOVED,
 };
 pub use user::{toolkit_user_type, MAX_CACHE_FILE_LEN, MAX_INPUT_LEN};

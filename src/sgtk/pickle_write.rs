@@ -1,5 +1,6 @@
-//! Protocol-0 pickles written the way CPython's `pickle.dumps(..., protocol=0)`
-//! writes tk-core's user dicts, with tk-core's `_payload_encoding` rule.
+//! Protocol-0 pickles written the way CPython's `pickle.dumps(..., protocol=0)` writes
+//! tk-core's dicts (users, and contexts of ints, lists, nested dicts, None and text),
+//! with tk-core's `_payload_encoding` rule.
 
 use super::user::*;
 use crate::credential::Credential;
@@ -8,9 +9,24 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use zeroize::Zeroizing;
 
-/// Writes a session-token or script-key credential as tk-core's default
-/// `serialize_user(user)` does: a protocol-0 pickle of `{"type": ..., "data": {...}}`,
-/// as text, identical to what tk-core on Python 3.8+ returns.
+/// A value to pickle, dicts in insertion order (as Python keeps them). The library
+/// itself pickles users (dicts of strings and None); the other values are written for
+/// the tests and fuzzers that check the writer against the reader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(not(any(test, feature = "internals")), allow(dead_code))]
+pub(super) enum PickleValue<'a> {
+    None,
+    Bool(bool),
+    Int(i64),
+    Str(&'a str),
+    List(Vec<PickleValue<'a>>),
+    Dict(Vec<(&'a str, PickleValue<'a>)>),
+}
+
+/// Writes a session-token or script-key credential (or a context's user) as tk-core's
+/// default `serialize_user(user)` does: a protocol-0 pickle of
+/// `{"type": ..., "data": {...}}`, as text, identical to what tk-core on Python 3.8+
+/// returns.
 ///
 /// Strings use the `V` opcode with Python's escapes (`\u005c` for a backslash, `\u000a`,
 /// `\u000d`, `\u0000`, `\u001a`, `\uXXXX` above U+00FF, `\UXXXXXXXX` above U+FFFF) and raw
@@ -22,54 +38,57 @@ use zeroize::Zeroizing;
 ///
 /// # Errors
 ///
-/// [`Error::InvalidArgument`] for a login/password or opaque credential (tk-core has no
-/// such user type) or one missing a required field.
+/// [`Error::InvalidArgument`] for a login/password, opaque or Flow credential (tk-core
+/// has no such user type) or one missing a required field.
+///
+/// [`Error::InvalidArgument`]: crate::Error::InvalidArgument
 pub fn to_serialized_user_pickle(cred: &Credential) -> Result<String> {
     let (ty, fields) = user_fields(cred)?;
-    let bytes = pickle_user(ty, &fields, false);
-    if let Ok(text) = std::str::from_utf8(&bytes) {
-        return Ok(text.to_owned());
-    }
-    let bytes = pickle_user(ty, &fields, true);
-    Ok(bytes.iter().map(|&b| char::from(b)).collect())
+    let data = fields
+        .iter()
+        .map(|(key, value)| (*key, value.map_or(PickleValue::None, PickleValue::Str)))
+        .collect();
+    let user = PickleValue::Dict(vec![
+        ("type", PickleValue::Str(ty)),
+        ("data", PickleValue::Dict(data)),
+    ]);
+    Ok(tk_core_dumps(user))
 }
 
-pub(super) fn pickle_user(
-    ty: &str,
-    fields: &[(&str, Option<&str>)],
-    payload_encoding: bool,
-) -> Zeroizing<Vec<u8>> {
+/// tk-core's `pickle.dumps`: the protocol-0 pickle of `value` decoded as UTF-8, or, when
+/// its bytes are not UTF-8 and `value` is a dict, pickled again with
+/// `"_payload_encoding": "ISO-8859-1"` added last and decoded as Latin-1.
+pub(super) fn tk_core_dumps(mut value: PickleValue<'_>) -> String {
+    let bytes = dumps(&value);
+    if let Ok(text) = std::str::from_utf8(&bytes) {
+        return text.to_owned();
+    }
+    if let PickleValue::Dict(items) = &mut value {
+        items.push((
+            PAYLOAD_ENCODING_KEY,
+            PickleValue::Str(PAYLOAD_ENCODING_LATIN1),
+        ));
+    }
+    dumps(&value).iter().map(|&b| char::from(b)).collect()
+}
+
+/// CPython's `pickle.dumps(value, protocol=0)`, byte for byte, for a value built the way
+/// tk-core builds its dicts: every dict key is an interned literal, so a key seen before
+/// is a memo GET (`g5`); other strings are distinct objects except the empty string and
+/// one-character Latin-1 strings, which CPython shares.
+pub(super) fn dumps(value: &PickleValue<'_>) -> Zeroizing<Vec<u8>> {
     let mut w = PickleWriter::default();
-    w.dict();
-    w.string("type");
-    w.string(ty);
-    w.out.push(b's');
-    w.string("data");
-    w.dict();
-    for (key, value) in fields {
-        w.string(key);
-        match value {
-            Some(v) => w.string(v),
-            None => w.out.push(b'N'),
-        }
-        w.out.push(b's');
-    }
-    // The inner dict is complete: store it under "data".
-    w.out.push(b's');
-    if payload_encoding {
-        w.string(PAYLOAD_ENCODING_KEY);
-        w.string(PAYLOAD_ENCODING_LATIN1);
-        w.out.push(b's');
-    }
+    w.value(value);
     w.out.push(b'.');
     w.out
 }
 
 #[derive(Default)]
-pub(super) struct PickleWriter {
+struct PickleWriter {
     out: Zeroizing<Vec<u8>>,
     next_memo: u32,
-    /// Memo numbers of CPython's shared strings (empty, one Latin-1 character).
+    /// Memo numbers of the strings CPython would find in its memo: interned keys, and
+    /// the shared empty and one-character Latin-1 strings.
     shared: HashMap<String, u32>,
 }
 
@@ -81,18 +100,48 @@ impl PickleWriter {
         n
     }
 
-    fn dict(&mut self) {
-        self.out.extend_from_slice(b"(d");
-        self.put();
+    fn value(&mut self, value: &PickleValue<'_>) {
+        match value {
+            PickleValue::None => self.out.push(b'N'),
+            PickleValue::Bool(b) => {
+                self.out
+                    .extend_from_slice(if *b { b"I01\n" } else { b"I00\n" })
+            }
+            // CPython's C pickler writes INT for what fits in 32 bits, else LONG with
+            // Python 2's trailing L.
+            PickleValue::Int(n) if i32::try_from(*n).is_ok() => {
+                writeln_bytes(&mut self.out, format_args!("I{n}"))
+            }
+            PickleValue::Int(n) => writeln_bytes(&mut self.out, format_args!("L{n}L")),
+            PickleValue::Str(s) => self.string(s, false),
+            PickleValue::List(items) => {
+                self.out.extend_from_slice(b"(l");
+                self.put();
+                for item in items {
+                    self.value(item);
+                    self.out.push(b'a');
+                }
+            }
+            PickleValue::Dict(items) => {
+                self.out.extend_from_slice(b"(d");
+                self.put();
+                for (key, item) in items {
+                    self.string(key, true);
+                    self.value(item);
+                    self.out.push(b's');
+                }
+            }
+        }
     }
 
-    fn string(&mut self, s: &str) {
+    fn string(&mut self, s: &str, interned: bool) {
         let mut chars = s.chars();
-        let shared = match (chars.next(), chars.next()) {
+        let singleton = match (chars.next(), chars.next()) {
             (None, _) => true,
             (Some(c), None) => u32::from(c) <= 0xFF,
             _ => false,
         };
+        let shared = interned || singleton;
         if shared {
             if let Some(&n) = self.shared.get(s) {
                 writeln_bytes(&mut self.out, format_args!("g{n}"));
@@ -121,11 +170,11 @@ impl PickleWriter {
     }
 }
 
-pub(super) fn write_bytes(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
+fn write_bytes(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
     out.write_fmt(args).expect("writing to a Vec cannot fail");
 }
 
-pub(super) fn writeln_bytes(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
+fn writeln_bytes(out: &mut Vec<u8>, args: std::fmt::Arguments<'_>) {
     write_bytes(out, args);
     out.push(b'\n');
 }

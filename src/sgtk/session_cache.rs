@@ -13,6 +13,11 @@ use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
 use zeroize::{Zeroize, Zeroizing};
 
+/// What `remove_tokens_from_session_cache` leaves in a user's non-empty
+/// `session_metadata` once the vault holds it: a non-empty value, so that tk-core
+/// caches the metadata of the user's next SSO login over it.
+pub const SESSION_METADATA_MOVED: &str = "moved-to-farmvault";
+
 /// One session token found in tk-core's session cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CachedSession {
@@ -137,7 +142,9 @@ pub fn read_session_cache(shotgun_home: &Path) -> Result<Vec<CachedSession>> {
                     login,
                     session_token: token,
                     http_proxy: None,
-                    session_metadata: metadata.filter(|m| !m.is_empty()),
+                    // The placeholder a removal leaves is no cookie.
+                    session_metadata: metadata
+                        .filter(|m| !m.is_empty() && m.expose() != SESSION_METADATA_MOVED),
                 },
             });
         }
@@ -238,11 +245,17 @@ pub(super) fn users_of<'d>(doc: &'d mut Yaml, file: &Path) -> Result<Option<&'d 
 /// returns how many users lost a token. Logins match as tk-core matches them: trimmed and
 /// case-insensitive.
 ///
-/// For each matching user `session_token` is set to `null` and `session_metadata` is
-/// deleted; every other key, user and top-level entry is kept. The token is nulled rather
-/// than deleted because tk-core reads `user["session_token"]` without a default when it
-/// caches the next login: with the key gone it could never store a new session for that
-/// user. tk-core reads a null token as "no cached session" and asks the user to log in.
+/// For each matching user `session_token` is set to `null`, and a non-empty
+/// `session_metadata` (SSO cookie data, which the vault now holds) is replaced by
+/// [`SESSION_METADATA_MOVED`]; every other key, user and top-level entry is kept. The
+/// token is nulled rather than deleted because cores before v0.20.30 read
+/// `user["session_token"]` without a default when they cache the next login. The
+/// metadata keeps a non-empty value because tk-core, when it caches a user it already
+/// has, writes new `session_metadata` only over a non-empty one: with the key gone or
+/// empty, it would never again cache the metadata of that user's next SSO login. The
+/// placeholder is never read as a cookie: tk-core uses a user's metadata only with its
+/// token, which is null, and replaces both at the next login. tk-core reads a null
+/// token as "no cached session" and asks the user to log in.
 ///
 /// When something changed the file is rewritten atomically (a temporary file in the same
 /// folder, flushed, renamed over it; a symbolic link is followed) with mode 0600 on Unix.
@@ -279,9 +292,13 @@ pub fn remove_tokens_from_session_cache(file: &Path, logins: &[&str]) -> Result<
                     changed = true;
                 }
             }
-            if let Some(mut metadata) = user.shift_remove("session_metadata") {
-                wipe_yaml(&mut metadata);
-                changed = true;
+            if let Some(metadata) = user.get_mut("session_metadata") {
+                if matches!(metadata, Yaml::String(m) if !m.is_empty() && m != SESSION_METADATA_MOVED)
+                {
+                    wipe_yaml(metadata);
+                    *metadata = Yaml::String(SESSION_METADATA_MOVED.to_owned());
+                    changed = true;
+                }
             }
             removed += usize::from(changed);
         }

@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use crate::secret::SecretString;
 use std::collections::BTreeMap;
 
-/// Longest serialized user or `TANK_CONTEXT` accepted, in bytes (1 MiB); real ones are
-/// a few hundred bytes.
+/// Longest serialized user, `TANK_CONTEXT` or Flow token file accepted, in bytes
+/// (1 MiB); real ones are a few hundred bytes.
 pub const MAX_INPUT_LEN: usize = 1 << 20;
 
 /// Largest session-cache YAML file read, in bytes (1 MiB).
@@ -30,7 +30,7 @@ pub fn toolkit_user_type(kind: Kind) -> Option<&'static str> {
     match kind {
         Kind::SessionToken => Some(SESSION_USER),
         Kind::ScriptKey => Some(SCRIPT_USER),
-        Kind::LoginPassword | Kind::Opaque => None,
+        Kind::LoginPassword | Kind::Opaque | Kind::TankContext | Kind::FlowToken => None,
     }
 }
 
@@ -42,14 +42,18 @@ pub(super) fn user_err(msg: impl std::fmt::Display) -> Error {
     invalid(format!("serialized user: {msg}"))
 }
 
-/// A value of a deserialized user dict. Strings are kept in self-wiping buffers because
-/// any of them may be a key, token or proxy password.
-#[derive(Debug)]
+/// A value of a deserialized user dict or context, from JSON or a pickle. Strings are
+/// kept in self-wiping buffers because any of them may be a key, token or proxy
+/// password.
+#[derive(Debug, PartialEq, Eq)]
 pub(super) enum Val {
     Null,
+    Bool(bool),
+    Int(i64),
     Str(SecretString),
+    List(List),
     Dict(Dict),
-    /// A JSON value of a type tk-core never writes (number, boolean, array), by type name.
+    /// A JSON value of a type tk-core never writes (a number with a fraction), by type name.
     Other(&'static str),
 }
 
@@ -57,19 +61,52 @@ impl Val {
     pub(super) fn type_name(&self) -> &'static str {
         match self {
             Val::Null => "null",
+            Val::Bool(_) => "a boolean",
+            Val::Int(_) => "an integer",
             Val::Str(_) => "a string",
+            Val::List(_) => "a list",
             Val::Dict(_) => "a dict",
             Val::Other(name) => name,
+        }
+    }
+
+    /// How many containers (dicts and lists) nest inside this value, itself included.
+    pub(super) fn nesting(&self) -> u8 {
+        match self {
+            Val::Dict(d) => d.depth + 1,
+            Val::List(l) => l.depth + 1,
+            _ => 0,
         }
     }
 }
 
 #[derive(Debug, Default)]
 pub(super) struct Dict {
-    /// Nesting depth below this dict (0 when it holds no dict), to bound nesting.
+    /// Containers nested below this dict (0 when it holds none), to bound nesting.
     pub(super) depth: u8,
     pub(super) map: BTreeMap<String, Val>,
 }
+
+#[derive(Debug, Default)]
+pub(super) struct List {
+    /// Containers nested below this list (0 when it holds none), to bound nesting.
+    pub(super) depth: u8,
+    pub(super) items: Vec<Val>,
+}
+
+// Equal by content: `depth` is a bound that a replaced dict value may leave high.
+impl PartialEq for Dict {
+    fn eq(&self, other: &Self) -> bool {
+        self.map == other.map
+    }
+}
+impl Eq for Dict {}
+impl PartialEq for List {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+impl Eq for List {}
 
 /// Turns a deserialized `{"type": ..., "data": {...}}` into a credential, with tk-core's
 /// `deserialize_user` / `from_dict` rules.
@@ -185,10 +222,13 @@ pub(super) fn user_fields(cred: &Credential) -> Result<UserFields<'_>> {
                 ],
             ))
         }
+        // A context's user is what it carries.
+        Credential::TankContext(c) => user_fields(c.user()),
         other => Err(invalid(format!(
-            "serialized user: tk-core has no user type for a {} credential; only \
-             session_token (SessionUser) and script_key (ScriptUser) can be serialized",
-            other.kind()
+            "serialized user: tk-core has no user type for {} credential; only \
+             session_token (SessionUser), script_key (ScriptUser) and the user of a \
+             tank_context can be serialized",
+            other.kind().with_article()
         ))),
     }
 }

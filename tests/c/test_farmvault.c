@@ -297,7 +297,7 @@ static void test_put_get_and_fields(void) {
     CHECK(field_is(entry, FV_FIELD_SECRET, "0123456789abcdef"));
     CHECK_FAILS(fv_entry_field(entry, FV_FIELD_HTTP_PROXY, &s), FV_NOT_FOUND, "http_proxy");
     CHECK_FAILS(fv_entry_field(entry, FV_FIELD_SESSION_TOKEN, &s), FV_NOT_FOUND, "session_token");
-    CHECK_FAILS(fv_entry_field(entry, 9, &s), FV_INVALID_ARGUMENT, "field 9");
+    CHECK_FAILS(fv_entry_field(entry, 14, &s), FV_INVALID_ARGUMENT, "field 14");
     CHECK_FAILS(fv_entry_field(entry, FV_FIELD_HOST, NULL), FV_INVALID_ARGUMENT, "out is NULL");
     CHECK_OK(fv_entry_credential(entry, &copy));
     CHECK(fv_credential_kind(copy) == FV_KIND_SCRIPT_KEY);
@@ -966,6 +966,153 @@ static void test_sgtk(void) {
     fv_vault_close(vault);
 }
 
+/* Context.serialize() of a project named "Caf\351" (Latin-1), written out raw. */
+#define CONTEXT_PICKLE_LATIN1 \
+    "(dp0\nVproject\np1\n(dp2\nVtype\np3\nVProject\np4\nsVid\np5\nI65\nsVname\np6\nVCaf\351\np7\nssVadditional_entities\np8\n(lp9\nsV_pc_path\np10\nV/p\np11\nsV_current_user\np12\nV(dp0\\u000aVtype\\u000ap1\\u000aVSessionUser\\u000ap2\\u000asVdata\\u000ap3\\u000a(dp4\\u000aVhttp_proxy\\u000ap5\\u000aNsVhost\\u000ap6\\u000aVhttps://mysite.shotgrid.autodesk.com\\u000ap7\\u000asVlogin\\u000ap8\\u000aVjdoe\\u000ap9\\u000asVsession_token\\u000ap10\\u000aVabc123\\u000ap11\\u000ass.\np13\nsV_payload_encoding\np14\nVISO-8859-1\np15\ns."
+
+/* Whether `secret` holds exactly the `len` bytes at `expected`; frees it. */
+static int secret_bytes_are(fv_secret *secret, const char *expected, size_t len) {
+    int same = fv_secret_len(secret) == len && memcmp(fv_secret_data(secret), expected, len) == 0;
+    fv_secret_free(secret);
+    return same;
+}
+
+/* TANK_CONTEXT in its default pickle form, as tk-core's Latin-1 text written out raw
+   (not UTF-8) and as UTF-8; Flow token pairs; both stored and exported byte for byte. */
+static void test_sgtk_contexts_and_flow(void) {
+    /* Context.serialize() of a project named "Caf\xc3\xa9": non-UTF-8 raw bytes. */
+    static const char raw[] = CONTEXT_PICKLE_LATIN1;
+    static const char jwt_live[] = "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOiA0MTAyNDQ0ODAwfQ.c2ln";
+    static const char jwt_expired[] = "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOiAxMDAwMDAwMDAwfQ.c2ln";
+    char utf8[sizeof raw + 8], home[FV_MAX_PATH_LEN], file[FV_MAX_PATH_LEN];
+    char tokens[512], exported[512];
+    size_t raw_len = sizeof raw - 1, utf8_len = 0, i;
+    fv_credential *cred = NULL;
+    fv_secret *s = NULL;
+    fv_list *imported = NULL;
+    fv_entry *entry = NULL;
+    fv_entry_view view;
+    fv_vault *vault = NULL;
+    uint64_t removed = 0, skipped = 0, expires = 0;
+    FILE *f = NULL;
+
+    /* The same text as UTF-8: U+00E9 is two bytes. */
+    for (i = 0; i < raw_len; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        if (c < 0x80) {
+            utf8[utf8_len++] = (char)c;
+        } else {
+            utf8[utf8_len++] = (char)(0xC0 | (c >> 6));
+            utf8[utf8_len++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    vault = open_vault("sgtk-v2", 1, 1700000000);
+    CHECK_OK(fv_sgtk_parse_payload(U8(raw), raw_len, &cred));
+    CHECK(fv_credential_kind(cred) == FV_KIND_TANK_CONTEXT);
+    CHECK_OK(fv_credential_field(cred, FV_FIELD_LOGIN, &s));
+    CHECK(secret_is(s, "jdoe"));
+    CHECK_OK(fv_sgtk_export(cred, &s));
+    CHECK(secret_bytes_are(s, raw, raw_len));
+    CHECK_OK(fv_vault_put_credential(vault, "ctx/raw", cred, 0));
+    fv_credential_free(cred);
+    cred = NULL;
+    /* The old calls take bytes too: the user alone, and the user from the context. */
+    CHECK_OK(fv_sgtk_parse_tank_context(U8(raw), raw_len, &cred));
+    CHECK(fv_credential_kind(cred) == FV_KIND_SESSION_TOKEN);
+    fv_credential_free(cred);
+    cred = NULL;
+    CHECK_OK(fv_sgtk_parse_payload(U8(utf8), utf8_len, &cred));
+    CHECK_OK(fv_vault_put_credential(vault, "ctx/utf8", cred, 0));
+    fv_credential_free(cred);
+    cred = NULL;
+    CHECK_OK(fv_vault_get_view(vault, "ctx/utf8", &entry, &view, sizeof view));
+    CHECK(view.kind == FV_KIND_TANK_CONTEXT);
+    CHECK(view.session_token.len == 6 && memcmp(view.session_token.data, "abc123", 6) == 0);
+    CHECK(field_is(entry, FV_FIELD_SECRET, "abc123"));
+    CHECK_OK(fv_entry_field(entry, FV_FIELD_TANK_CONTEXT, &s));
+    CHECK(secret_bytes_are(s, utf8, utf8_len));
+    CHECK_OK(fv_entry_credential(entry, &cred));
+    CHECK_OK(fv_sgtk_export(cred, &s));
+    CHECK(secret_bytes_are(s, utf8, utf8_len));
+    fv_credential_free(cred);
+    cred = NULL;
+    fv_entry_free(entry);
+    entry = NULL;
+    CHECK_FAILS(fv_sgtk_parse_payload(U8("zzz"), 3, &cred), FV_INVALID_ARGUMENT, "not JSON");
+    CHECK_FAILS(fv_sgtk_parse_payload(U8("(dp0\ncos\nsystem\n"), 17, &cred),
+                FV_INVALID_ARGUMENT, "'c' (GLOBAL) at offset 5");
+    CHECK_FAILS(fv_sgtk_parse_payload(NULL, 3, &cred), FV_INVALID_ARGUMENT, "input is NULL");
+    CHECK_FAILS(fv_sgtk_export(NULL, &s), FV_INVALID_ARGUMENT, "credential is NULL");
+    CHECK(cred == NULL);
+
+    /* A Flow token pair made by hand, and its expiry. */
+    CHECK_OK(fv_credential_new_flow_token("APP", "jdoe", U8(jwt_live), strlen(jwt_live),
+                                          U8("rt-1"), 4, &cred));
+    CHECK(fv_credential_kind(cred) == FV_KIND_FLOW_TOKEN);
+    CHECK_OK(fv_sgtk_flow_token_expiry(cred, &expires));
+    CHECK(expires == 4102444800u);
+    CHECK_OK(fv_credential_field(cred, FV_FIELD_REFRESH_TOKEN, &s));
+    CHECK(secret_is(s, "rt-1"));
+    snprintf(exported, sizeof exported,
+             "{\"adsk.flow.APP.access_token\": {\"jdoe\": \"%s\"}, "
+             "\"adsk.flow.APP.refresh_token\": {\"jdoe\": \"rt-1\"}}",
+             jwt_live);
+    CHECK_OK(fv_sgtk_export(cred, &s));
+    CHECK(secret_is(s, exported));
+    fv_credential_free(cred);
+    cred = NULL;
+    CHECK_OK(fv_credential_new_flow_token("APP", "jdoe", U8("not-a-jwt"), 9, NULL, 0, &cred));
+    CHECK_FAILS(fv_sgtk_flow_token_expiry(cred, &expires), FV_NOT_FOUND, "expiry");
+    CHECK_FAILS(fv_credential_field(cred, FV_FIELD_REFRESH_TOKEN, &s), FV_NOT_FOUND, "");
+    fv_credential_free(cred);
+    cred = NULL;
+    CHECK_FAILS(fv_credential_new_flow_token("", "jdoe", U8("t"), 1, NULL, 0, &cred),
+                FV_INVALID_ARGUMENT, "app_id");
+    CHECK_FAILS(fv_credential_new_flow_token("A", "p", NULL, 1, NULL, 0, &cred),
+                FV_INVALID_ARGUMENT, "access_token is NULL");
+
+    /* tk-core's token file moves into the vault; the expired pair stays in the file. */
+    path_in(home, "flow_home");
+    path_in(file, "flow_home/adsk_flow_tokens.json");
+    CHECK(mkdir(home, 0700) == 0);
+    snprintf(tokens, sizeof tokens,
+             "{\"adsk.flow.APP.access_token\": {\"jdoe\": \"%s\", \"old\": \"%s\"}}", jwt_live,
+             jwt_expired);
+    f = fopen(file, "w");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fputs(tokens, f);
+        fclose(f);
+    }
+    CHECK_FAILS(fv_sgtk_import_flow_tokens(vault, home, NULL, 2, &imported, &removed, &skipped),
+                FV_INVALID_ARGUMENT, "unknown bits");
+    CHECK_FAILS(fv_sgtk_import_flow_tokens(vault, home, NULL, 0, &imported, &removed, NULL),
+                FV_INVALID_ARGUMENT, "skipped_out is NULL");
+    CHECK_OK(fv_sgtk_import_flow_tokens(vault, home, NULL, FV_SGTK_REMOVE_FROM_CACHE, &imported,
+                                        &removed, &skipped));
+    CHECK(removed == 1 && skipped == 1);
+    CHECK(fv_list_len(imported) == 1);
+    CHECK(strcmp(fv_entry_name(fv_list_get(imported, 0)), "flow/APP/jdoe") == 0);
+    CHECK(fv_entry_expires(fv_list_get(imported, 0)) == 4102444800u);
+    fv_list_free(imported);
+    CHECK_OK(fv_vault_get(vault, "flow/APP/jdoe", &entry));
+    CHECK(fv_entry_kind(entry) == FV_KIND_FLOW_TOKEN);
+    CHECK(field_is(entry, FV_FIELD_ACCESS_TOKEN, jwt_live));
+    CHECK(field_is(entry, FV_FIELD_PROFILE, "jdoe"));
+    fv_entry_free(entry);
+    f = fopen(file, "r");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        size_t n = fread(tokens, 1, sizeof tokens - 1, f);
+        tokens[n] = 0;
+        fclose(f);
+    }
+    snprintf(exported, sizeof exported, "{\"adsk.flow.APP.access_token\": {\"old\": \"%s\"}}",
+             jwt_expired);
+    CHECK(strcmp(tokens, exported) == 0);
+    fv_vault_close(vault);
+}
+
 /* ---- job grants: read-only fv_vault handles from fv_grant_open ---- */
 
 /* The script key the fixture grants hold (scripts/test-c.sh, GRANT_KEY). */
@@ -1536,6 +1683,7 @@ int main(int argc, char **argv) {
     test_upgrade_and_clock_reports();
     test_no_secret_in_messages();
     test_sgtk();
+    test_sgtk_contexts_and_flow();
     test_grant_reads_and_refuses_writes();
     test_grant_material();
     test_grant_clock_and_host();

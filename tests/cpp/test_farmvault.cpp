@@ -1,5 +1,6 @@
 // farmvault.hpp from C++17: RAII handles, exceptions carrying code and message,
-// Secret, typed credentials, lists, batches, key files, the Toolkit formats, and 8
+// Secret, typed credentials, lists, batches, key files, the Toolkit formats (users,
+// contexts, the session cache and Flow tokens), and 8
 // threads on one Vault. Built by scripts/test-c.sh with -std=c++17 -Wall -Wextra
 // -Werror, against the shared and the static library.
 //
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -192,6 +194,59 @@ void test_vault(const std::string &dir) {
            farmvault::sgtk::to_json(Credential::new_opaque("x")));
 }
 
+void test_toolkit(const std::string &dir) {
+    using farmvault::Credential;
+    namespace sgtk = farmvault::sgtk;
+    auto opts = cheap(1700000000);
+    farmvault::Vault vault = farmvault::Vault::create_passphrase(dir + "/toolkit", "pw", &opts);
+
+    // A TANK_CONTEXT (JSON form) is kept whole and comes back byte for byte.
+    const std::string context =
+        "{\"project\": {\"type\": \"Project\", \"id\": 65}, \"additional_entities\": [], "
+        "\"_pc_path\": \"/p\", \"_current_user\": \"{\\\"type\\\": \\\"SessionUser\\\", "
+        "\\\"data\\\": {\\\"http_proxy\\\": null, \\\"host\\\": \\\"https://site.example\\\", "
+        "\\\"login\\\": \\\"jdoe\\\", \\\"session_token\\\": \\\"abc123\\\"}}\"}";
+    const Credential ctx = sgtk::parse_payload(context);
+    CHECK(ctx.kind() == FV_KIND_TANK_CONTEXT);
+    const farmvault::Secret back = sgtk::to_tk_core(ctx);
+    CHECK(back.view() == context);
+    const farmvault::Secret login = ctx.field(FV_FIELD_LOGIN);
+    CHECK(login.view() == "jdoe");
+    const farmvault::SessionToken user = sgtk::parse_tank_context(context).session_token();
+    CHECK(user.session_token.view() == "abc123");
+    vault.put("ctx", ctx);
+    const farmvault::Secret stored = vault.get("ctx").field(FV_FIELD_TANK_CONTEXT);
+    CHECK(stored.view() == context);
+    THROWS(farmvault::Error, FV_INVALID_ARGUMENT, "not JSON", sgtk::parse_payload("zzz"));
+
+    // A Flow token pair: made by hand, its expiry, its file, and the import of a file.
+    const std::string jwt = "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOiA0MTAyNDQ0ODAwfQ.c2ln";
+    const Credential flow = Credential::new_flow_token("APP", "jdoe", jwt, "rt-1");
+    CHECK(sgtk::flow_token_expiry(flow) == 4102444800u);
+    const farmvault::FlowToken pair = flow.flow_token();
+    CHECK(pair.refresh_token && pair.refresh_token->view() == "rt-1");
+    const farmvault::Secret file = sgtk::to_tk_core(flow);
+    CHECK(file.view() == "{\"adsk.flow.APP.access_token\": {\"jdoe\": \"" + jwt +
+                             "\"}, \"adsk.flow.APP.refresh_token\": {\"jdoe\": \"rt-1\"}}");
+    THROWS(farmvault::NotFound, FV_NOT_FOUND, "expiry",
+           sgtk::flow_token_expiry(Credential::new_flow_token("APP", "jdoe", "not-a-jwt")));
+    const std::string home = dir + "/toolkit-home";
+    CHECK(std::system(("mkdir -p '" + home + "/mysite'").c_str()) == 0);
+    std::ofstream(home + "/adsk_flow_tokens.json")
+        << "{\"adsk.flow.APP.access_token\": {\"jdoe\": \"" << jwt << "\"}}";
+    std::ofstream(home + "/mysite/authentication.yml")
+        << "users:\n- login: jdoe\n  session_token: tok1\n";
+    const sgtk::ImportResult flows = sgtk::import_flow_tokens(vault, home, "flow/", true);
+    CHECK(flows.imported.size() == 1 && flows.removed == 1 && flows.skipped == 0);
+    CHECK(flows.imported[0].expires() == std::optional<uint64_t>(4102444800u));
+    const farmvault::FlowToken imported = vault.get("flow/APP/jdoe").flow_token();
+    CHECK(imported.access_token.view() == jwt);
+    const sgtk::ImportResult sessions = sgtk::import_session_cache(vault, home);
+    CHECK(sessions.imported.size() == 1 && sessions.removed == 0);
+    const farmvault::SessionToken cached = vault.get("shotgun/mysite/jdoe").session_token();
+    CHECK(cached.session_token.view() == "tok1");
+}
+
 void test_key_files(const std::string &dir) {
     using farmvault::Vault;
     const std::string path = dir + "/keyed", key = dir + "/a.key", key2 = dir + "/b.key";
@@ -371,6 +426,7 @@ int main(int argc, char **argv) {
     try {
         test_vault(dir);
         test_key_files(dir);
+        test_toolkit(dir);
         test_threads(dir);
         test_grants(dir, grants);
         leave_plugin_vault(dir);

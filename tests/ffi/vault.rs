@@ -134,9 +134,9 @@ fn round_trip_opaque_and_typed() {
         );
         let mut s = null_mut();
         fails(
-            fv_entry_field(entry, 9, &mut s),
+            fv_entry_field(entry, 14, &mut s),
             FV_INVALID_ARGUMENT,
-            "field 9",
+            "field 14",
         );
         let mut copy = null_mut();
         assert_eq!(fv_entry_credential(entry, &mut copy), FV_OK);
@@ -1154,13 +1154,31 @@ fn entry_views_of_every_kind_match_the_accessors() {
         );
         assert_eq!(r, FV_OK);
         put(c"lp", c, 60);
+        // A context shows its user's fields; a Flow pair its access token as the secret.
+        let context = br#"{"_pc_path": "/p", "_current_user": "{\"type\": \"ScriptUser\", \"data\": {\"host\": \"https://site.example\", \"api_script\": \"farm\", \"api_key\": \"k3y\"}}"}"#;
+        let r = fv_sgtk_parse_payload(context.as_ptr(), context.len(), &mut c);
+        assert_eq!(r, FV_OK, "{}", msg());
+        put(c"ctx", c, 0);
+        let r = fv_credential_new_flow_token(
+            c"APP".as_ptr(),
+            c"jdoe".as_ptr(),
+            b"a.b.c".as_ptr(),
+            5,
+            b"rt".as_ptr(),
+            2,
+            &mut c,
+        );
+        assert_eq!(r, FV_OK);
+        put(c"flow", c, 0);
 
-        let expected: [(&std::ffi::CStr, fv_kind, &[u8], u64); 5] = [
+        let expected: [(&std::ffi::CStr, fv_kind, &[u8], u64); 7] = [
             (c"blob", fv_kind::Opaque, b"\x00\x01\xff", 0),
             (c"sk", fv_kind::ScriptKey, b"0123456789abcdef", 1_003_600),
             (c"st", fv_kind::SessionToken, b"tok-123", 0),
             (c"st-bare", fv_kind::SessionToken, b"tok-456", 0),
             (c"lp", fv_kind::LoginPassword, b"hunter2", 1_000_060),
+            (c"ctx", fv_kind::TankContext, b"k3y", 0),
+            (c"flow", fv_kind::FlowToken, b"a.b.c", 0),
         ];
         for (name, kind, secret, expires) in expected {
             let mut entry = null_mut();
@@ -1229,7 +1247,18 @@ fn entry_views_of_every_kind_match_the_accessors() {
         let names: Vec<Vec<u8>> = (0..fv_list_len(list))
             .map(|i| bytes_of(checked_view(fv_list_get(list, i)).name).unwrap())
             .collect();
-        assert_eq!(names, [&b"blob"[..], b"lp", b"sk", b"st", b"st-bare"]);
+        assert_eq!(
+            names,
+            [
+                &b"blob"[..],
+                b"ctx",
+                b"flow",
+                b"lp",
+                b"sk",
+                b"st",
+                b"st-bare"
+            ]
+        );
         fv_list_free(list);
         fv_vault_close(vault);
     }

@@ -157,7 +157,7 @@ fn tank_context_carries_the_user() {
             "entity": null,
             "_current_user": user,
         });
-        let cred = parse_tank_context(&context.to_string()).expect("context");
+        let cred = parse_tank_context(context.to_string()).expect("context");
         assert_eq!(cred, parse_serialized_user(user).expect("user"));
     }
 
@@ -165,7 +165,7 @@ fn tank_context_carries_the_user() {
     assert!(invalid_message(parse_tank_context(&without)).contains("_current_user"));
 
     let bad_user = serde_json::json!({"_current_user": r#"{"type": "Foo", "data": {}}"#});
-    let msg = invalid_message(parse_tank_context(&bad_user.to_string()));
+    let msg = invalid_message(parse_tank_context(bad_user.to_string()));
     assert!(
         msg.contains("TANK_CONTEXT") && msg.contains("unknown type \"Foo\""),
         "{msg}"
@@ -237,7 +237,7 @@ fn wrong_field_types_are_named_without_values() {
     let input = JSON_SCRIPT.replace("\"0123456789abcdef\"", "5");
     let msg = invalid_message(parse_serialized_user(&input));
     assert!(
-        msg.contains("\"api_key\"") && msg.contains("a number"),
+        msg.contains("\"api_key\"") && msg.contains("an integer"),
         "{msg}"
     );
 
@@ -264,32 +264,54 @@ fn truncated_pickles_and_json_are_rejected() {
     }
     let msg = invalid_message(parse_serialized_user(&JSON_SCRIPT[..JSON_SCRIPT.len() - 3]));
     assert!(msg.contains("JSON") && msg.contains("line 1"), "{msg}");
-    let msg = invalid_message(parse_serialized_user(&format!("{PICKLE_SCRIPT}junk")));
+    let msg = invalid_message(parse_serialized_user(format!("{PICKLE_SCRIPT}junk")));
     assert!(msg.contains("follow the pickle's STOP"), "{msg}");
     assert!(invalid_message(parse_serialized_user("")).contains("empty"));
-    let msg = invalid_message(parse_serialized_user(&format!(" {JSON_SCRIPT}")));
+    let msg = invalid_message(parse_serialized_user(format!(" {JSON_SCRIPT}")));
     assert!(msg.contains("does not start with '{'"), "{msg}");
 }
 
 #[test]
 fn code_running_opcodes_are_refused() {
     let cases = [
-        ("cos\nsystem\n(S'echo 0123456789abcdef'\ntR.", 'c'),
-        ("(dp0\nVtype\np1\n(i__main__\nEvil\np2\ns.", 'i'),
-        ("(dp0\nVa\np1\nNRs.", 'R'),
-        ("(dp0\nb.", 'b'),
-        ("(dp0\nVa\np1\nI42\ns.", 'I'),
-        ("(dp0\nVa\np1\n(ls.", 'l'),
+        (
+            "cos\nsystem\n(S'echo 0123456789abcdef'\ntR.",
+            "GLOBAL at offset 0",
+        ),
+        (
+            "(dp0\nVtype\np1\n(i__main__\nEvil\np2\ns.",
+            "'i' (INST) at offset 15",
+        ),
+        ("(dp0\nVa\np1\nNRs.", "'R' (REDUCE) at offset 12"),
+        ("(dp0\nb.", "'b' (BUILD) at offset 5"),
+        ("(dp0\nVa\np1\nF1.5\ns.", "'F' (FLOAT) at offset 11"),
+        ("(dp0\nVa\np1\n(tp2\ns.", "'t' (TUPLE) at offset 12"),
     ];
-    for (input, op) in cases {
+    for (input, opcode) in cases {
         let msg = invalid_message(parse_serialized_user(input));
-        let expected = format!(
-            "serialized user: pickle opcode '{op}' is not allowed; only dicts, strings and None are accepted"
-        );
+        let expected = format!("serialized user: unsupported pickle opcode {opcode}");
         assert!(msg.starts_with(&expected), "{msg}");
+        assert!(msg.contains("never run"), "{msg}");
     }
     let binary = "\u{80}\u{2}}q\u{0}.";
     assert!(invalid_message(parse_serialized_user(binary)).contains("binary pickle"));
+    let binary = [0x80, 0x02, b'}', b'q', 0, b'.'];
+    assert!(invalid_message(parse_serialized_user(binary)).contains("binary pickle"));
+}
+
+#[test]
+fn ints_and_lists_are_data_and_the_user_check_names_what_is_wrong() {
+    let msg = invalid_message(parse_serialized_user("(dp0\nVa\np1\nI42\ns."));
+    assert!(msg.contains("no \"type\""), "{msg}");
+    let msg = invalid_message(parse_serialized_user(
+        "(dp0\nVtype\np1\nVScriptUser\np2\nsVdata\np3\n(dp4\nVhost\np5\n(lp6\nss.",
+    ));
+    assert!(
+        msg.contains("\"host\" must be a string or null, found a list"),
+        "{msg}"
+    );
+    let msg = invalid_message(parse_serialized_user("(lp0\nI1\na."));
+    assert!(msg.contains("holds a list, not a dict"), "{msg}");
 }
 
 #[test]
@@ -440,7 +462,7 @@ fn session_cache_import_and_token_removal() {
             "method": "qt_web_login",
             "recent_users": ["jdoe"],
             "users": [
-                {"login": "jdoe", "session_token": null},
+                {"login": "jdoe", "session_token": null, "session_metadata": "moved-to-farmvault"},
                 {"login": "asmith", "session_token": "tok2", "extra": "keep-me"},
             ],
             "future_key": {"nested": [1, true]},
@@ -472,6 +494,95 @@ fn session_cache_import_and_token_removal() {
         .map(|e| e.expect("entry").file_name())
         .collect();
     assert_eq!(names, ["authentication.yml"]);
+}
+
+/// tk-core's rule for caching a session (`session_cache.py`, as docs/TOOLKIT.md states
+/// it): an existing user gets the new token when it differs, and the new
+/// `session_metadata` only over a non-empty one; a new user is appended, with its
+/// metadata only when it has one.
+fn tk_core_cache_session(
+    doc: &mut serde_yaml_ng::Value,
+    login: &str,
+    token: &str,
+    metadata: Option<&str>,
+) {
+    use serde_yaml_ng::Value as Y;
+    let users = doc
+        .get_mut("users")
+        .and_then(Y::as_sequence_mut)
+        .expect("users");
+    let same = |u: &Y| {
+        u.get("login")
+            .and_then(Y::as_str)
+            .map(|l| l.trim().to_lowercase())
+            == Some(login.trim().to_lowercase())
+    };
+    if let Some(user) = users.iter_mut().find(|u| same(u)) {
+        let user = user.as_mapping_mut().expect("mapping");
+        if user.get("session_token").and_then(Y::as_str) != Some(token) {
+            user.insert("session_token".into(), token.into());
+        }
+        let has_metadata = user
+            .get("session_metadata")
+            .and_then(Y::as_str)
+            .is_some_and(|m| !m.is_empty());
+        if has_metadata && user.get("session_metadata").and_then(Y::as_str) != metadata {
+            user.insert("session_metadata".into(), metadata.map_or(Y::Null, Y::from));
+        }
+        return;
+    }
+    let mut user = serde_yaml_ng::Mapping::new();
+    user.insert("login".into(), login.into());
+    user.insert("session_token".into(), token.into());
+    if let Some(m) = metadata {
+        user.insert("session_metadata".into(), m.into());
+    }
+    users.push(Y::Mapping(user));
+}
+
+#[test]
+fn after_removal_tk_core_caches_the_next_sso_login_s_metadata() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let file = home.path().join("mysite/authentication.yml");
+    write_file(&file, SITE_YAML);
+    assert_eq!(
+        remove_tokens_from_session_cache(&file, &["jdoe", "asmith"]).expect("remove"),
+        2
+    );
+    let after = fs::read_to_string(&file).expect("read");
+    assert!(
+        !after.contains("bWV0YQ==") && !after.contains("tok1"),
+        "{after}"
+    );
+    // Nothing is read back as a session: the token is null, the placeholder no cookie.
+    assert!(read_session_cache(home.path()).expect("read").is_empty());
+
+    // jdoe logs in again through SSO: tk-core caches the new token and its metadata.
+    let mut doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&after).expect("YAML");
+    tk_core_cache_session(&mut doc, "jdoe", "tok9", Some("bmV3LW1ldGE="));
+    fs::write(&file, serde_yaml_ng::to_string(&doc).expect("dump")).expect("write");
+    let sessions = read_session_cache(home.path()).expect("read");
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].session.login, "jdoe");
+    assert_eq!(sessions[0].session.session_token.expose(), "tok9");
+    assert_eq!(
+        sessions[0]
+            .session
+            .session_metadata
+            .as_ref()
+            .map(|m| m.expose()),
+        Some("bmV3LW1ldGE=")
+    );
+
+    // Had the metadata been deleted (what farmvault did before), the login's metadata
+    // would be lost: the rule writes it only over a non-empty value.
+    let mut deleted: serde_yaml_ng::Value = serde_yaml_ng::from_str(SITE_YAML).expect("YAML");
+    deleted["users"][0]
+        .as_mapping_mut()
+        .expect("jdoe")
+        .remove("session_metadata");
+    tk_core_cache_session(&mut deleted, "jdoe", "tok9", Some("bmV3LW1ldGE="));
+    assert!(deleted["users"][0].get("session_metadata").is_none());
 }
 
 #[test]
@@ -755,7 +866,10 @@ fn cpython_pickles_beyond_tk_core_shape() {
         Credential::ScriptKey(script())
     );
     let msg = invalid_message(parse_serialized_user(&texts[1]));
-    assert!(msg.contains("pickle opcode 'c' is not allowed"), "{msg}");
+    assert!(
+        msg.contains("unsupported pickle opcode 'c' (GLOBAL)"),
+        "{msg}"
+    );
     let msg = invalid_message(parse_serialized_user(&texts[2]));
     assert!(msg.contains("binary pickle"), "{msg}");
 }

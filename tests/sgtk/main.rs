@@ -4,7 +4,11 @@
 #[path = "../common/rerun.rs"]
 mod rerun;
 
-/// Serialized users, TANK_CONTEXT and the session cache, byte for byte.
+/// TANK_CONTEXT in both forms, stored and exported byte for byte.
+mod context;
+/// tk-core 0.24's Flow token file, imported, edited in place, exported.
+mod flow;
+/// Serialized users and the session cache, byte for byte.
 mod formats;
 /// Where tk-core's cache lives (`SHOTGUN_HOME`), in a process of its own.
 mod home;

@@ -142,7 +142,32 @@ fn no_error_message_or_debug_output_carries_a_secret() {
     v.put_credential("leak/session", &session, &PutOptions::new())
         .unwrap();
     v.put_credential("leak/login", &login, &ttl(60)).unwrap();
-    for c in [&opaque, &session, &login, &script(SECRET, "h")] {
+    let context = sgtk::parse(
+        serde_json::json!({
+            "_pc_path": "/p",
+            "_current_user": sgtk::to_serialized_user_pickle(&session).unwrap(),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let flow = Credential::FlowToken(farmvault::FlowToken {
+        app_id: "APP".into(),
+        profile: "jdoe".into(),
+        access_token: SECRET.into(),
+        refresh_token: Some(SECRET.into()),
+    });
+    v.put_credential("leak/context", &context, &PutOptions::new())
+        .unwrap();
+    v.put_credential("leak/flow", &flow, &PutOptions::new())
+        .unwrap();
+    for c in [
+        &opaque,
+        &session,
+        &login,
+        &script(SECRET, "h"),
+        &context,
+        &flow,
+    ] {
         p.debug("Credential", c);
     }
     p.debug("SecretBytes", &SecretBytes::from_slice(SECRET.as_bytes()));
@@ -155,7 +180,14 @@ fn no_error_message_or_debug_output_carries_a_secret() {
     b.put("leak/b", SECRET.as_bytes(), None);
     b.put_credential("leak/b2", session.clone(), None);
     p.debug("Batch", &b);
-    for name in ["leak/opaque", "leak/script", "leak/session", "leak/login"] {
+    for name in [
+        "leak/opaque",
+        "leak/script",
+        "leak/session",
+        "leak/login",
+        "leak/context",
+        "leak/flow",
+    ] {
         let e = v.get(name).unwrap();
         p.debug("Entry", &e);
         p.debug("EntryMeta", &e.meta);
@@ -331,7 +363,7 @@ fn no_error_message_or_debug_output_carries_a_secret() {
     }
     p.err(
         "tank context bare",
-        sgtk::parse_tank_context(&format!("{{\"x\": \"{SECRET}\"")),
+        sgtk::parse_tank_context(format!("{{\"x\": \"{SECRET}\"")),
     );
     p.err("sgtk opaque", sgtk::to_serialized_user_json(&opaque));
     p.err("sgtk login", sgtk::to_serialized_user_pickle(&login));
@@ -402,7 +434,14 @@ fn no_error_message_or_debug_output_carries_a_secret() {
     assert_eq!(damaged.len(), 1);
     p.debug("damaged", &damaged);
     let mut tampered = 0;
-    for name in ["leak/opaque", "leak/script", "leak/session", "leak/login"] {
+    for name in [
+        "leak/opaque",
+        "leak/script",
+        "leak/session",
+        "leak/login",
+        "leak/context",
+        "leak/flow",
+    ] {
         if let Err(e @ Error::Tampered { .. }) = v.get(name) {
             p.err("tampered", Err::<(), _>(e));
             tampered += 1;

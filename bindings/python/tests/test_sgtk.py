@@ -4,11 +4,12 @@ DefaultsManager adapter."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import pickle
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 
@@ -132,7 +133,9 @@ BAD_PAYLOADS = [
     (SCRIPT_PICKLE[:40], "truncated"),
     (f"cposix\nsystem\n(V touch {MARKER}\ntR.", "opcode"),
     (pickle.dumps({"type": "ScriptUser"}, protocol=2).decode("latin-1"), "binary pickle"),
-    ("(lp0\n.", "opcode"),
+    ("(lp0\n.", "holds a list, not a dict"),
+    ("(dp0\nVa\np1\nF1.5\ns.", "'F' (FLOAT) at offset 11"),
+    ("zzz", "not JSON"),
     ("", "empty"),
 ]
 
@@ -147,10 +150,23 @@ def test_bad_payloads_are_format_errors(payload: str, needle: str) -> None:
     assert not MARKER.exists(), "the pickle was executed"
 
 
-def test_non_str_payloads_are_format_errors() -> None:
-    for payload in (SCRIPT_JSON.encode(), None, 42):
-        with pytest.raises(sgtk.FormatError, match="must be a str"):
+def test_payloads_other_than_str_or_bytes_are_format_errors() -> None:
+    for payload in (None, 42, ["x"]):
+        with pytest.raises(sgtk.FormatError, match="must be a str or bytes"):
             sgtk.deserialize_user(payload)  # type: ignore[arg-type]
+
+
+def test_bytes_are_read_as_tk_core_reads_them() -> None:
+    data = session_dict("josé")
+    text = tk_core_pickle(data)
+    cred = farmvault.SessionToken(HOST, "josé", data["data"]["session_token"])
+    # The text, its UTF-8 bytes, and its raw Latin-1 bytes (the pickle's own).
+    for payload in (text, text.encode("utf-8"), text.encode("latin-1"), bytearray(text.encode("latin-1"))):
+        assert sgtk.deserialize_user(payload) == cred
+    assert sgtk.deserialize_user(SCRIPT_JSON.encode()) == script_key()
+    # A UTF-8 byte order mark before JSON is skipped, as str and as bytes.
+    assert sgtk.deserialize_user("\ufeff" + SCRIPT_JSON) == script_key()
+    assert sgtk.deserialize_user(b"\xef\xbb\xbf" + SCRIPT_JSON.encode()) == script_key()
 
 
 def test_kinds_without_a_toolkit_user_type_cannot_be_serialized() -> None:
@@ -302,3 +318,160 @@ def test_the_adapter_refuses_other_kinds_and_reports_expiry(vault_path: Path) ->
     with open_vault(vault_path, T0 + 120) as v:
         with pytest.raises(farmvault.Expired):
             sgtk.VaultDefaultsManager(v, "soon").get_user_credentials()
+
+
+# -- TANK_CONTEXT, both forms -------------------------------------------------------
+
+
+def tk_core_context(login: str, project: str, use_json: bool) -> str:
+    """What tk-core's ``Context.serialize(use_json=...)`` returns for a context with a
+    project, a shot and an additional entity (entity dicts rebuilt from server-like
+    results, as its ``to_dict`` does), ``_pc_path`` and ``_current_user``."""
+    sg = json.loads
+
+    def cleanup(e: Dict[str, Any]) -> Dict[str, Any]:
+        return {"type": e["type"], "id": e["id"], "name": e["name"]}
+
+    data: Dict[str, Any] = {
+        "project": cleanup(sg(json.dumps({"type": "Project", "id": 65, "name": project}))),
+        "entity": cleanup(sg('{"type": "Shot", "id": 1184, "name": "ABC_0010"}')),
+        "user": None,
+        "step": None,
+        "task": None,
+        "additional_entities": [cleanup(sg('{"type": "Asset", "id": 1200, "name": "tree"}'))],
+        "source_entity": None,
+        "flow_project_id": None,
+        "flow_draft_id": None,
+        "flow_schema_version": None,
+    }
+    data["_pc_path"] = json.loads('"/studio/configs/demo"')
+    user = session_dict(login)
+    data["_current_user"] = json.dumps(user) if use_json else tk_core_pickle(user)
+    return json.dumps(data) if use_json else tk_core_pickle(data)
+
+
+@pytest.mark.parametrize("use_json", [False, True])
+@pytest.mark.parametrize("login,project", [("jdoe", "demo"), ("josé", "Café")])
+def test_contexts_are_kept_whole_and_come_back_as_they_came(
+    vault: farmvault.Vault, use_json: bool, login: str, project: str
+) -> None:
+    text = tk_core_context(login, project, use_json)
+    user = farmvault.SessionToken(HOST, login, "tok-x")
+    forms: List[sgtk.Payload] = [text, text.encode("utf-8")]
+    if not use_json and not text.isascii():
+        forms.append(text.encode("latin-1"))  # tk-core's text written out raw
+    for i, payload in enumerate(forms):
+        ctx = sgtk.parse(payload)
+        assert isinstance(ctx, farmvault.TankContext)
+        assert ctx.user == user and ctx.host == HOST
+        assert sgtk.user_from_tank_context(payload) == user
+        raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+        assert sgtk.export(ctx) == raw
+        try:
+            assert ctx.value() == raw.decode("utf-8") == text
+        except UnicodeDecodeError:
+            assert ctx.value() == raw
+        assert "tok-x" not in repr(ctx)
+        vault.put_credential(f"ctx/{i}", ctx, ttl=3600)
+        stored = vault.get(f"ctx/{i}").credential
+        assert stored == ctx
+        assert sgtk.export(stored) == raw
+        assert sgtk.serialize_user(stored, use_json=True) == json.dumps(session_dict(login))
+        assert vault.shotgun_kwargs(f"ctx/{i}") == {"base_url": HOST, "session_token": "tok-x"}
+    # The Toolkit takes the context's user from the vault.
+    assert sgtk.VaultDefaultsManager(vault, "ctx/0").get_login() == login
+    # Made from its bytes directly, too.
+    assert farmvault.TankContext(text).user == user
+    with pytest.raises(farmvault.InvalidArgument, match="not a TANK_CONTEXT"):
+        farmvault.TankContext(SCRIPT_JSON)
+
+
+def test_users_and_contexts_are_told_apart_by_structure() -> None:
+    # A user whose values hold "_current_user" is a user, not a context.
+    tricky = farmvault.SessionToken(HOST, "jdoe", "tok", session_metadata='"_current_user": "_pc_path"')
+    for payload in (sgtk.serialize_user(tricky, use_json=True), sgtk.serialize_user(tricky)):
+        assert sgtk.parse(payload) == tricky
+    with pytest.raises(sgtk.FormatError, match="no user"):
+        sgtk.parse(json.dumps({"_pc_path": "/p", "project": None}))
+    with pytest.raises(sgtk.FormatError, match="neither a serialized user"):
+        sgtk.parse(json.dumps({"project": None}))
+
+
+# -- Flow tokens --------------------------------------------------------------------
+
+APP = "8QyoQKXZ7HDuQFmptJGrzsp2GwpATmyV"
+
+
+def jwt(exp: int) -> str:
+    """A JWT whose payload carries ``exp`` (the signature is not read)."""
+
+    def enc(obj: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    return ".".join([enc({"alg": "RS256"}), enc({"sub": "jdoe", "exp": exp}), enc("sig")])
+
+
+def test_flow_tokens_move_into_the_vault_expiring_with_their_access_token(
+    vault: farmvault.Vault, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    tokens = home / "adsk_flow_tokens.json"
+    data = {
+        f"adsk.flow.{APP}.access_token": {"jdoe": jwt(T0 + 3600), "old": jwt(T0 - 5)},
+        f"adsk.flow.{APP}.refresh_token": {"jdoe": "rt-jdoe", "old": "rt-old"},
+        "adsk.flow.Other.access_token": {"jdoe": jwt(T0 + 60)},
+    }
+    tokens.write_text(json.dumps(data))  # as tk-core's json.dump writes it
+    report = sgtk.import_flow_tokens(vault, home, remove=True)
+    assert [e.name for e in report.imported] == [f"flow/{APP}/jdoe", "flow/Other/jdoe"]
+    assert [e.expires for e in report.imported] == [at(T0 + 3600), at(T0 + 60)]
+    assert all(e.kind is farmvault.Kind.FLOW_TOKEN and e.host is None for e in report.imported)
+    assert (report.removed, report.skipped) == (2, 1)
+    # The file keeps everything else, as tk-core's delete_tokens leaves it.
+    after = json.loads(tokens.read_text())
+    del data[f"adsk.flow.{APP}.access_token"]["jdoe"]
+    del data[f"adsk.flow.{APP}.refresh_token"]["jdoe"]
+    del data["adsk.flow.Other.access_token"]["jdoe"]
+    assert after == data
+    assert tokens.read_text() == json.dumps(data)
+    assert os.stat(tokens).st_mode & 0o077 == 0
+
+    pair = vault.get(f"flow/{APP}/jdoe").credential
+    assert pair == farmvault.FlowToken(APP, "jdoe", jwt(T0 + 3600), "rt-jdoe")
+    assert sgtk.flow_token_expiry(pair) == at(T0 + 3600)
+    assert sgtk.export(pair).decode() == json.dumps(
+        {f"adsk.flow.{APP}.access_token": {"jdoe": jwt(T0 + 3600)}, f"adsk.flow.{APP}.refresh_token": {"jdoe": "rt-jdoe"}}
+    )
+    assert "rt-jdoe" not in repr(pair)
+    with pytest.raises(farmvault.InvalidArgument, match="not a Shotgun credential"):
+        pair.shotgun_kwargs()
+    with pytest.raises(sgtk.FormatError, match="no user type"):
+        sgtk.serialize_user(pair)  # type: ignore[arg-type]
+
+
+def test_a_flow_pair_made_by_hand(vault: farmvault.Vault) -> None:
+    pair = farmvault.FlowToken("APP", "jdoe", "not-a-jwt")
+    vault.put_credential("flow/hand", pair)
+    assert vault.get("flow/hand").credential == pair
+    with pytest.raises(farmvault.NotFound, match="expiry"):
+        sgtk.flow_token_expiry(pair)
+    with pytest.raises(farmvault.InvalidArgument):
+        farmvault.FlowToken("", "jdoe", "t")
+    with pytest.raises(farmvault.InvalidArgument):
+        sgtk.flow_token_expiry(script_key())  # type: ignore[arg-type]
+
+
+def test_session_cache_removal_leaves_metadata_tk_core_overwrites(
+    vault: farmvault.Vault, shotgun_home: Path
+) -> None:
+    sgtk.import_session_cache(vault, shotgun_home, remove=True)
+    # The metadata is in the vault; the YAML keeps a non-empty placeholder, which
+    # tk-core's cache (docs/TOOLKIT.md) replaces with the next SSO login's metadata,
+    # as it replaces only a non-empty value.
+    assert (shotgun_home / "mysite" / "authentication.yml").read_text() == SITE_CACHE.replace(
+        "  session_metadata: bWV0YQ==\n  session_token: tok1\n",
+        "  session_metadata: moved-to-farmvault\n  session_token: null\n",
+    ).replace("  session_token: tok2\n", "  session_token: null\n")
+    jdoe = vault.get("shotgun/mysite/jdoe").credential
+    assert isinstance(jdoe, farmvault.SessionToken) and jdoe.session_metadata == "bWV0YQ=="

@@ -1,6 +1,8 @@
-//! `farmvault export-sgtk NAME`: prints an entry as the JSON tk-core's
-//! `deserialize_user` accepts, written by the library (`farmvault::sgtk`). It
-//! holds the secret, so it reaches a terminal only with `--reveal`.
+//! `farmvault export-sgtk NAME`: prints an entry in the form tk-core reads, written
+//! by the library (`farmvault::sgtk::export`): a user as the JSON `deserialize_user`
+//! accepts, a context byte for byte as it came in, a Flow token pair as
+//! `adsk_flow_tokens.json`. It holds the secret, so it reaches a terminal only with
+//! `--reveal`.
 
 use crate::args::Global;
 use crate::error::{CliError, OK};
@@ -8,7 +10,6 @@ use crate::stdout::{guard_terminal, write_out};
 use crate::unlock;
 use clap::Args;
 use farmvault::sgtk;
-use zeroize::Zeroizing;
 
 /// `export-sgtk`.
 #[derive(Args, Debug)]
@@ -18,15 +19,18 @@ pub struct ExportSgtkArgs {
     /// Allow printing it (it holds a secret) to a terminal.
     #[arg(long)]
     pub reveal: bool,
+    /// The exact bytes, with no newline after them (by default one newline follows, as after `print`).
+    #[arg(short = 'n', long)]
+    pub no_newline: bool,
 }
 
-/// `export-sgtk NAME`: the JSON `deserialize_user` accepts (it holds the secret).
+/// `export-sgtk NAME`: what tk-core reads for the entry (it holds the secret).
 pub fn run(g: &Global, a: &ExportSgtkArgs) -> Result<i32, CliError> {
     farmvault::validate_name(&a.name)?;
-    guard_terminal(a.reveal, "a serialized user (it holds a secret)")?;
+    guard_terminal(a.reveal, "a serialized credential (it holds a secret)")?;
     let vault = unlock::open(g)?;
     let entry = vault.get(&a.name)?;
-    let json = Zeroizing::new(sgtk::to_serialized_user_json(&entry.credential)?);
-    write_out(json.as_bytes(), false)?;
+    let bytes = sgtk::export(&entry.credential)?;
+    write_out(&bytes, a.no_newline)?;
     Ok(OK)
 }

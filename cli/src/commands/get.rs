@@ -19,7 +19,8 @@ pub struct GetArgs {
     #[command(flatten)]
     pub source: GrantSource,
     /// Print one field: host, login, api_script (script_name), api_key, session_token,
-    /// session_metadata, http_proxy, password, secret. Default: the main secret.
+    /// session_metadata, http_proxy, password, app_id, profile, access_token,
+    /// refresh_token, tank_context, secret. Default: the main secret.
     #[arg(long, value_parser = parse_field)]
     pub field: Option<Field>,
     /// Print JSON (see --help of farmvault).

@@ -19,7 +19,7 @@ pub struct ImportSessionCacheArgs {
     /// tk-core's cache root. Default: $SHOTGUN_HOME, else the platform's (~/.shotgun on Linux).
     #[arg(long, value_name = "DIR")]
     pub shotgun_home: Option<PathBuf>,
-    /// Remove the imported tokens from authentication.yml once they are safely in the vault.
+    /// Once they are safely in the vault, null the imported tokens in authentication.yml and replace their session_metadata with a placeholder tk-core overwrites at the next login (every other key is kept).
     #[arg(long)]
     pub remove: bool,
     /// Entry names are PREFIX<site>/<login>.
@@ -28,7 +28,7 @@ pub struct ImportSessionCacheArgs {
     /// Time to live of the imported tokens, or `none`.
     #[arg(long, value_name = "DUR|none", default_value = "24h", value_parser = parse_ttl)]
     pub ttl: Ttl,
-    /// Print JSON.
+    /// Print JSON: {imported: [names], removed: [{site, file, tokens}]}.
     #[arg(long)]
     pub json: bool,
 }

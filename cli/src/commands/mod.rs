@@ -12,6 +12,7 @@ mod grant;
 mod grant_info;
 mod grant_policy;
 mod grants;
+mod import_flow_tokens;
 mod import_session_cache;
 mod import_sgtk;
 mod init;
@@ -72,12 +73,40 @@ pub enum Command {
     KeyFile(key_file::KeyFileCommand),
     /// Replace the data key and re-encrypt every entry.
     Rotate(rotate::RotateArgs),
-    /// Store what tk-core's serialize_user writes (JSON or pickle), or a TANK_CONTEXT, read from stdin.
+    /// Store what tk-core serialized, read from stdin: a user (serialize_user) or a TANK_CONTEXT (Context.serialize), JSON or pickle.
+    ///
+    /// A user and a context are told apart by the keys of the dict they hold, not by
+    /// searching the text. Stdin is read as bytes: UTF-8 text, or a pickle's raw bytes
+    /// (tk-core's text written out as ISO-8859-1); one trailing newline is stripped, and
+    /// a UTF-8 byte order mark before JSON is skipped. A context is stored whole, as a
+    /// tank_context entry that export-sgtk prints back byte for byte; --user-only
+    /// stores only its user.
     ImportSgtk(import_sgtk::ImportSgtkArgs),
-    /// Print an entry as the JSON tk-core's deserialize_user accepts (not to a terminal unless --reveal).
+    /// Print an entry as tk-core reads it (not to a terminal unless --reveal).
+    ///
+    /// A script_key or session_token: the JSON tk-core's deserialize_user accepts
+    /// (serialize_user(user, use_json=True), byte for byte). A tank_context: the
+    /// context exactly as it was imported, in its form (JSON, pickle text, or a
+    /// pickle's raw bytes). A flow_token: adsk_flow_tokens.json holding that
+    /// application and profile. One newline follows unless --no-newline, which gives
+    /// the exact bytes.
     ExportSgtk(export_sgtk::ExportSgtkArgs),
     /// Move session tokens out of tk-core's plaintext authentication.yml files into the vault.
+    ///
+    /// --remove then sets each imported user's session_token to null and replaces a
+    /// non-empty session_metadata (SSO cookie data, now in the vault) with
+    /// "moved-to-farmvault", so that tk-core caches the metadata of that user's next
+    /// SSO login over it; every other key, user and file is kept. --json prints
+    /// {imported: [names], removed: [{site, file, tokens}]}.
     ImportSessionCache(import_session_cache::ImportSessionCacheArgs),
+    /// Move tk-core 0.24's Flow OAuth tokens out of its plaintext adsk_flow_tokens.json into the vault.
+    ///
+    /// Each application and profile becomes a flow_token entry PREFIX<app_id>/<profile>
+    /// that expires when its access token does (the JWT's exp). A profile whose access
+    /// token has expired, has no readable exp, or is missing is skipped and stays in
+    /// the file. --remove then deletes the imported profiles from the file as tk-core
+    /// does (its other keys, applications and profiles keep their bytes).
+    ImportFlowTokens(import_flow_tokens::ImportFlowTokensArgs),
     /// Run a command with secrets in its environment only; exits with its status.
     Exec(exec::ExecArgs),
     /// Exit 0 when no entry is expired or expiring, 1 otherwise (list on stderr).
@@ -118,6 +147,7 @@ pub fn run(g: &Global, command: Command) -> Result<i32, CliError> {
         Command::ImportSgtk(a) => import_sgtk::run(g, &a),
         Command::ExportSgtk(a) => export_sgtk::run(g, &a),
         Command::ImportSessionCache(a) => import_session_cache::run(g, &a),
+        Command::ImportFlowTokens(a) => import_flow_tokens::run(g, &a),
         Command::Exec(a) => exec::run(g, a),
         Command::Grant(a) => grant::run(g, &a),
         Command::GrantInfo(a) => grant_info::run(&a),

@@ -31,7 +31,16 @@ from __future__ import annotations
 from typing import Optional
 
 from . import _ffi
-from ._credentials import Credential, Kind, LoginPassword, Opaque, ScriptKey, SessionToken
+from ._credentials import (
+    Credential,
+    FlowToken,
+    Kind,
+    LoginPassword,
+    Opaque,
+    ScriptKey,
+    SessionToken,
+    TankContext,
+)
 from ._errors import (
     AlreadyExists,
     Corrupt,
@@ -77,6 +86,8 @@ __all__ = [
     "SessionToken",
     "LoginPassword",
     "Opaque",
+    "TankContext",
+    "FlowToken",
     "Secret",
     "SecretLike",
     "Error",

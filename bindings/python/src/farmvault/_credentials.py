@@ -22,6 +22,8 @@ __all__ = [
     "SessionToken",
     "LoginPassword",
     "Opaque",
+    "TankContext",
+    "FlowToken",
     "Credential",
 ]
 
@@ -33,6 +35,8 @@ class Kind(enum.IntEnum):
     SCRIPT_KEY = 1
     SESSION_TOKEN = 2
     LOGIN_PASSWORD = 3
+    TANK_CONTEXT = 4
+    FLOW_TOKEN = 5
 
 
 class Field(enum.IntEnum):
@@ -47,6 +51,11 @@ class Field(enum.IntEnum):
     HTTP_PROXY = 6
     PASSWORD = 7
     SECRET = 8
+    APP_ID = 9
+    PROFILE = 10
+    ACCESS_TOKEN = 11
+    REFRESH_TOKEN = 12
+    TANK_CONTEXT = 13
 
 
 def _secret_field(value: Optional[SecretLike], what: str, *, optional: bool) -> Optional[Secret]:
@@ -271,17 +280,135 @@ class Opaque:
         raise _not_shotgun()
 
 
-def _not_shotgun() -> InvalidArgument:
+def _not_shotgun(what: str = "an opaque entry") -> InvalidArgument:
     return InvalidArgument(
-        "an opaque entry is not a Shotgun credential; store a ScriptKey, SessionToken or "
+        f"{what} is not a Shotgun credential; store a ScriptKey, SessionToken or "
         "LoginPassword to get shotgun_api3 keyword arguments"
     )
 
 
-#: Any stored credential.
-Credential = Union[ScriptKey, SessionToken, LoginPassword, Opaque]
+@dataclass(frozen=True, init=False, repr=False)
+class TankContext:
+    """A Toolkit context as tk-core's ``Context.serialize`` wrote it (``TANK_CONTEXT``),
+    kept byte for byte, and the user its ``_current_user`` carries.
 
-_CREDENTIAL_TYPES = (ScriptKey, SessionToken, LoginPassword, Opaque)
+    ``TankContext(payload)`` parses the context (``str`` or ``bytes``, either form) with
+    the library, as :func:`farmvault.sgtk.parse` does; ``payload`` is then its exact
+    bytes and ``user`` a :class:`ScriptKey` or :class:`SessionToken`. It is stored and
+    read back like any credential; :func:`farmvault.sgtk.export` gives it back.
+    """
+
+    user: Union[ScriptKey, SessionToken]
+    payload: Secret
+
+    kind: ClassVar[Kind] = Kind.TANK_CONTEXT
+
+    def __init__(self, payload: object) -> None:
+        if not isinstance(payload, (str, bytes, bytearray, Secret)):
+            raise InvalidArgument(f"payload must be str or bytes, not {type(payload).__name__}")
+        out = ctypes.POINTER(_ffi.fv_credential)()
+        with SecretIn(payload, "payload") as (p, n):
+            _ffi.fv_sgtk_parse_payload(p, n, ctypes.byref(out))
+        try:
+            parsed = credential_from_handle(out)
+        finally:
+            _ffi.fv_credential_free(out)
+        if not isinstance(parsed, TankContext):
+            parsed.wipe()
+            raise InvalidArgument(
+                f"payload is a serialized user ({type(parsed).__name__}), not a TANK_CONTEXT"
+            )
+        object.__setattr__(self, "user", parsed.user)
+        object.__setattr__(self, "payload", parsed.payload)
+
+    def __repr__(self) -> str:
+        return f"TankContext(user={self.user!r}, payload=<redacted>)"
+
+    @property
+    def host(self) -> str:
+        """The user's site URL."""
+        return self.user.host
+
+    @property
+    def secret(self) -> Secret:
+        """The user's main secret (its session token or API key)."""
+        return self.user.secret
+
+    def value(self) -> Union[str, bytes]:
+        """The context as tk-core's ``Context.deserialize`` takes it: the ``str`` it came
+        in as (UTF-8 text), or its ``bytes`` when they are not UTF-8 (a pickle written
+        out as ISO-8859-1). The result holds the user's secret."""
+        raw = bytes(self.payload.buffer())
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+
+    def wipe(self) -> None:
+        """Overwrites the context and the user's secrets with zeros."""
+        self.payload.wipe()
+        self.user.wipe()
+
+    def shotgun_kwargs(self) -> Dict[str, str]:
+        """The user's ``shotgun_api3.Shotgun(**kwargs)``."""
+        return self.user.shotgun_kwargs()
+
+
+@dataclass(frozen=True, init=False, repr=False)
+class FlowToken:
+    """A Flow (Autodesk Platform Services) OAuth token pair, as tk-core 0.24 keeps it in
+    ``adsk_flow_tokens.json`` for one application and profile."""
+
+    app_id: str
+    profile: str
+    access_token: Secret
+    refresh_token: Optional[Secret] = None
+
+    kind: ClassVar[Kind] = Kind.FLOW_TOKEN
+
+    def __init__(
+        self,
+        app_id: str,
+        profile: str,
+        access_token: SecretLike,
+        refresh_token: Optional[SecretLike] = None,
+    ) -> None:
+        object.__setattr__(self, "app_id", _text_field(app_id, "app_id"))
+        object.__setattr__(self, "profile", _text_field(profile, "profile"))
+        object.__setattr__(
+            self, "access_token", _secret_field(access_token, "access_token", optional=False)
+        )
+        object.__setattr__(
+            self, "refresh_token", _secret_field(refresh_token, "refresh_token", optional=True)
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"FlowToken(app_id={self.app_id!r}, profile={self.profile!r}, access_token=<redacted>, "
+            f"refresh_token={_shown(self.refresh_token)})"
+        )
+
+    @property
+    def secret(self) -> Secret:
+        """The main secret: the access token."""
+        return self.access_token
+
+    def wipe(self) -> None:
+        """Overwrites both tokens with zeros."""
+        self.access_token.wipe()
+        if self.refresh_token is not None:
+            self.refresh_token.wipe()
+
+    def shotgun_kwargs(self) -> Dict[str, str]:
+        """Always raises :class:`~farmvault.InvalidArgument`: a Flow token is not a
+        ``shotgun_api3`` credential."""
+        raise _not_shotgun("a Flow token")
+
+
+#: Any stored credential.
+Credential = Union[ScriptKey, SessionToken, LoginPassword, Opaque, TankContext, FlowToken]
+
+_CREDENTIAL_TYPES = (ScriptKey, SessionToken, LoginPassword, Opaque, TankContext, FlowToken)
 
 
 # ---------------------------------------------------------------------------------
@@ -352,6 +479,23 @@ def read_credential(kind: int, read: _FieldReader, host: Optional[str] = None) -
     (``host``: the site URL when the caller already has it, as an entry does)."""
     if kind == Kind.OPAQUE:
         return _trusted(Opaque, secret=Secret._adopt(_required(read, Field.SECRET)))
+    if kind == Kind.FLOW_TOKEN:
+        return _trusted(
+            FlowToken,
+            app_id=_text(read, Field.APP_ID),
+            profile=_text(read, Field.PROFILE),
+            access_token=Secret._adopt(_required(read, Field.ACCESS_TOKEN)),
+            refresh_token=_secret(read, Field.REFRESH_TOKEN),
+        )
+    if kind == Kind.TANK_CONTEXT:
+        # The fields of a context are its user's: a session user has a login.
+        login = _field(read, Field.LOGIN)
+        user_kind = Kind.SESSION_TOKEN if login is not None else Kind.SCRIPT_KEY
+        user = read_credential(user_kind, read, host)
+        assert isinstance(user, (ScriptKey, SessionToken))
+        return _trusted(
+            TankContext, user=user, payload=Secret._adopt(_required(read, Field.TANK_CONTEXT))
+        )
     if host is None:
         host = _text(read, Field.HOST)
     if kind == Kind.SCRIPT_KEY:
@@ -433,12 +577,25 @@ def _present(value: Optional[_T], what: str) -> _T:
 
 # The kinds as plain ints: comparing with them is cheaper than looking up Kind's
 # members (a descriptor since Python 3.11) on every read.
-_OPAQUE, _SCRIPT_KEY, _SESSION_TOKEN, _LOGIN_PASSWORD = (int(k) for k in Kind)
+_OPAQUE, _SCRIPT_KEY, _SESSION_TOKEN, _LOGIN_PASSWORD, _TANK_CONTEXT, _FLOW_TOKEN = (int(k) for k in Kind)
+#: The kinds whose view does not hold every field: read field by field.
+_FIELD_READ_KINDS = frozenset((_TANK_CONTEXT, _FLOW_TOKEN))
 
 
-def credential_from_view(v: Sequence[int], host: Optional[str]) -> Credential:
-    """The credential of an entry's view (``host``: the view's host, already read)."""
+def credential_from_view(v: Sequence[int], host: Optional[str], entry: Optional[_ffi.EntryP] = None) -> Credential:
+    """The credential of an entry's view (``host``: the view's host, already read). The
+    view has no member for a context's bytes or a Flow pair's names: those kinds are
+    read through ``entry``, the entry the view belongs to."""
     kind = v[V_KIND]
+    if kind in _FIELD_READ_KINDS:
+        if entry is None:  # pragma: no cover - every caller passes its entry
+            raise InvalidArgument(f"credential kind {kind} needs its entry to be read")
+        handle = entry
+
+        def read(field: int, out: _ffi.Out) -> None:
+            _ffi.fv_entry_field(handle, field, out)
+
+        return read_credential(kind, read, host)
     if kind == _OPAQUE:
         # view_secret, inlined for the commonest kind (every opaque get comes here).
         ptr, n = v[V_SECRET], v[V_SECRET + 1]
@@ -488,6 +645,11 @@ def shotgun_kwargs_from_view(v: Sequence[int]) -> Dict[str, str]:
     kind = v[V_KIND]
     if kind == _OPAQUE:
         raise _not_shotgun()
+    if kind == _FLOW_TOKEN:
+        raise _not_shotgun("a Flow token")
+    if kind == _TANK_CONTEXT:
+        # The view shows the context's user: a script key has a script name.
+        kind = _SCRIPT_KEY if v[V_SCRIPT_NAME] else _SESSION_TOKEN
     if kind not in _TYPED_KINDS:
         raise InvalidArgument(f"the library returned credential kind {kind}, unknown to this package")
     kwargs = {"base_url": _present(view_text(v, V_HOST), "host")}
@@ -521,8 +683,8 @@ def check_credential(cred: object, what: str = "credential") -> Credential:
     """``cred`` if it is one of the credential classes."""
     if not isinstance(cred, _CREDENTIAL_TYPES):
         raise InvalidArgument(
-            f"{what} must be a farmvault ScriptKey, SessionToken, LoginPassword or Opaque, "
-            f"not {type(cred).__name__}"
+            f"{what} must be a farmvault ScriptKey, SessionToken, LoginPassword, Opaque, "
+            f"TankContext or FlowToken, not {type(cred).__name__}"
         )
     return cred
 
@@ -541,6 +703,18 @@ class CredentialHandle:
         if isinstance(c, Opaque):
             with SecretIn(c.secret, "secret") as (p, n):
                 _ffi.fv_credential_new_opaque(p, n, out)
+        elif isinstance(c, TankContext):
+            # Only the library makes a context, from its bytes, so user and bytes agree.
+            with SecretIn(c.payload, "payload") as (p, n):
+                _ffi.fv_sgtk_parse_payload(p, n, out)
+        elif isinstance(c, FlowToken):
+            app_id, profile = text_arg(c.app_id, "app_id"), text_arg(c.profile, "profile")
+            with SecretIn(c.access_token, "access_token") as (p, n):
+                if c.refresh_token is None:
+                    _ffi.fv_credential_new_flow_token(app_id, profile, p, n, None, 0, out)
+                else:
+                    with SecretIn(c.refresh_token, "refresh_token") as (rp, rn):
+                        _ffi.fv_credential_new_flow_token(app_id, profile, p, n, rp, rn, out)
         elif isinstance(c, ScriptKey):
             proxy = optional_secret_arg(c.http_proxy, "http_proxy")
             try:

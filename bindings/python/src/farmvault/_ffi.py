@@ -498,6 +498,19 @@ def fv_credential_new_login_password(
 ) -> None: ...
 
 
+# fv_result fv_credential_new_flow_token(const char *app_id, const char *profile, const uint8_t *access_token, size_t access_token_len, const uint8_t *refresh_token, size_t refresh_token_len, fv_credential **out);
+@_result(c_char_p, c_char_p, c_void_p, c_size_t, c_void_p, c_size_t, POINTER(CREDENTIAL))
+def fv_credential_new_flow_token(
+    app_id: bytes,
+    profile: bytes,
+    access_token: InBytes,
+    access_token_len: int,
+    refresh_token: Optional[InBytes],
+    refresh_token_len: int,
+    out: Out,
+) -> None: ...
+
+
 # uint32_t fv_credential_kind(const fv_credential *credential);
 @_declare(c_uint32, CREDENTIAL, errcheck=_check_kind)
 def fv_credential_kind(credential: CredentialP) -> int: ...
@@ -651,6 +664,21 @@ def fv_sgtk_parse(text: InBytes, text_len: int, out: Out) -> None: ...
 def fv_sgtk_parse_tank_context(json: InBytes, json_len: int, out: Out) -> None: ...
 
 
+# fv_result fv_sgtk_parse_payload(const uint8_t *input, size_t input_len, fv_credential **out);
+@_result(c_void_p, c_size_t, POINTER(CREDENTIAL))
+def fv_sgtk_parse_payload(input: InBytes, input_len: int, out: Out) -> None: ...
+
+
+# fv_result fv_sgtk_export(const fv_credential *credential, fv_secret **out);
+@_result(CREDENTIAL, POINTER(SECRET))
+def fv_sgtk_export(credential: CredentialP, out: Out) -> None: ...
+
+
+# fv_result fv_sgtk_flow_token_expiry(const fv_credential *credential, uint64_t *expires_out);
+@_result(CREDENTIAL, POINTER(c_uint64))
+def fv_sgtk_flow_token_expiry(credential: CredentialP, expires_out: Out) -> None: ...
+
+
 # fv_result fv_sgtk_to_json(const fv_credential *credential, fv_secret **out);
 @_result(CREDENTIAL, POINTER(SECRET))
 def fv_sgtk_to_json(credential: CredentialP, out: Out) -> None: ...
@@ -676,6 +704,19 @@ def fv_sgtk_import_session_cache(
     flags: int,
     imported_out: Out,
     removed_out: Out,
+) -> None: ...
+
+
+# fv_result fv_sgtk_import_flow_tokens(fv_vault *vault, const char *shotgun_home, const char *prefix, uint32_t flags, fv_list **imported_out, uint64_t *removed_out, uint64_t *skipped_out);
+@_result(VAULT, c_char_p, c_char_p, c_uint32, POINTER(LIST), POINTER(c_uint64), POINTER(c_uint64))
+def fv_sgtk_import_flow_tokens(
+    vault: VaultP,
+    shotgun_home: Optional[bytes],
+    prefix: Optional[bytes],
+    flags: int,
+    imported_out: Out,
+    removed_out: Out,
+    skipped_out: Out,
 ) -> None: ...
 
 

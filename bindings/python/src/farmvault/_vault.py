@@ -346,7 +346,7 @@ class ReadCredentials(_Handle):
         try:
             v = _unpack_view(view)
             fields = _info_fields(v, name)
-            fields["credential"] = credential_from_view(v, fields["host"])
+            fields["credential"] = credential_from_view(v, fields["host"], out)
             return of_fields(Entry, fields)
         finally:
             _ffi.unchecked_entry_free(out)

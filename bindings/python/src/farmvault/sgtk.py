@@ -3,19 +3,25 @@
 Everything here goes through the Rust core, which CLI, C and Python share:
 
 - :func:`deserialize_user` reads what tk-core's ``serialize_user`` writes: the JSON
-  (``use_json=True``) and the default protocol-0 pickle text, which is parsed as
-  data only (dicts, strings, None; ``_payload_encoding`` honoured), never with
-  ``pickle.loads``. :func:`user_from_tank_context` takes the user out of a
-  ``TANK_CONTEXT``.
+  (``use_json=True``) and the default protocol-0 pickle, which is parsed as data
+  only (dicts, lists, strings, integers, None; ``_payload_encoding`` honoured),
+  never with ``pickle.loads``. :func:`user_from_tank_context` takes the user out of
+  a ``TANK_CONTEXT`` (either form); :func:`parse` reads either a user or a whole
+  context (a :class:`~farmvault.TankContext`), told apart by structure. Each takes
+  a ``str`` or ``bytes`` (a pickle's raw bytes, as tk-core's ``loads`` takes them).
 - :func:`serialize_user` writes a credential as tk-core's ``deserialize_user`` reads
-  it, the JSON byte for byte what ``json.dumps`` gives.
-- :func:`import_session_cache` moves the session tokens of tk-core's plaintext
-  session cache into a vault, optionally removing them from the YAML afterwards.
+  it, the JSON byte for byte what ``json.dumps`` gives; :func:`export` gives the
+  exact bytes of any kind tk-core reads (a context as it came in, a Flow pair as
+  ``adsk_flow_tokens.json``).
+- :func:`import_session_cache` and :func:`import_flow_tokens` move the tokens of
+  tk-core's plaintext session cache and Flow token file into a vault, optionally
+  removing them from the files afterwards.
 - :class:`VaultDefaultsManager` gives a Toolkit its user from a vault entry.
 
-Bad input (malformed JSON or pickle, an unknown ``type``, a missing field) raises
-:class:`FormatError`, an :class:`~farmvault.InvalidArgument` whose message names
-what is wrong and never a secret value.
+Bad input (neither JSON nor a pickle, an unsupported pickle opcode, an unknown
+``type``, a missing field) raises :class:`FormatError`, an
+:class:`~farmvault.InvalidArgument` whose message names what is wrong and never a
+secret value.
 """
 
 from __future__ import annotations
@@ -23,17 +29,20 @@ from __future__ import annotations
 import ctypes
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Union
 
 from . import _ffi
 from ._args import TTL, SecretIn, name_arg, path_arg, prefix_arg, ttl_arg
 from ._credentials import (
+    Credential,
     CredentialHandle,
+    FlowToken,
     LoginPassword,
     Opaque,
     ScriptKey,
     SessionToken,
+    TankContext,
     check_credential,
     credential_from_handle,
     take_secret,
@@ -47,14 +56,23 @@ from ._vault import EntryInfo, ReadCredentials, Vault, _take_list
 __all__ = [
     "FormatError",
     "ToolkitUser",
+    "Payload",
     "deserialize_user",
     "user_from_tank_context",
+    "parse",
     "serialize_user",
+    "export",
     "session_ttl",
     "ImportReport",
     "import_session_cache",
+    "flow_token_expiry",
+    "FlowImportReport",
+    "import_flow_tokens",
     "VaultDefaultsManager",
 ]
+
+#: What tk-core's ``loads`` takes: text, or a pickle's bytes.
+Payload = Union[str, bytes, bytearray]
 
 #: The credentials tk-core has a user type for: ``ScriptUser`` and ``SessionUser``.
 ToolkitUser = Union[ScriptKey, SessionToken]
@@ -66,9 +84,9 @@ class FormatError(InvalidArgument):
     login/password or opaque credential to serialize."""
 
 
-def _parse(fn: Any, payload: object, what: str) -> ToolkitUser:
-    if not isinstance(payload, str):
-        raise FormatError(f"{what} must be a str, not {type(payload).__name__}")
+def _parse(fn: Any, payload: object, what: str) -> Credential:
+    if not isinstance(payload, (str, bytes, bytearray)):
+        raise FormatError(f"{what} must be a str or bytes, not {type(payload).__name__}")
     out = ctypes.POINTER(_ffi.fv_credential)()
     try:
         with SecretIn(payload, what) as (p, n):
@@ -78,47 +96,67 @@ def _parse(fn: Any, payload: object, what: str) -> ToolkitUser:
     except InvalidArgument as e:
         raise FormatError(e.message, e.code) from None
     try:
-        cred = credential_from_handle(out)
+        return credential_from_handle(out)
     finally:
         _ffi.fv_credential_free(out)
+
+
+def _user(fn: Any, payload: object, what: str) -> ToolkitUser:
+    cred = _parse(fn, payload, what)
     assert isinstance(cred, (ScriptKey, SessionToken))
     return cred
 
 
-def deserialize_user(payload: str) -> ToolkitUser:
+def deserialize_user(payload: Payload) -> ToolkitUser:
     """Parses what tk-core's ``serialize_user(user)`` or
     ``serialize_user(user, use_json=True)`` returned: a :class:`~farmvault.ScriptKey`
     for a ``ScriptUser``, a :class:`~farmvault.SessionToken` for a ``SessionUser``.
 
-    As in tk-core, the payload is JSON only when its first character is ``{``;
-    anything else is read as a protocol-0 pickle (data only, never executed).
+    As in tk-core, a ``str`` is JSON only when its first character is ``{`` (after a
+    UTF-8 byte order mark, which is skipped); anything else is read as a protocol-0
+    pickle (data only, never executed), its ``_payload_encoding`` honoured. ``bytes``
+    that are UTF-8 are read as the text they encode; other bytes are the pickle's own
+    (tk-core's text written out as ISO-8859-1), as tk-core's ``loads`` reads bytes.
     """
-    return _parse(_ffi.fv_sgtk_parse, payload, "payload")
+    return _user(_ffi.fv_sgtk_parse, payload, "payload")
 
 
-def user_from_tank_context(tank_context: Optional[str] = None) -> ToolkitUser:
-    """The user in a ``TANK_CONTEXT`` (the JSON tk-core passes to a launched
-    process) under ``_current_user``; by default ``os.environ["TANK_CONTEXT"]``."""
+def user_from_tank_context(tank_context: Optional[Payload] = None) -> ToolkitUser:
+    """The user a ``TANK_CONTEXT`` carries under ``_current_user``, in either form tk-core
+    writes it (the default pickle or JSON); by default ``os.environ["TANK_CONTEXT"]``."""
     if tank_context is None:
         tank_context = os.environ.get("TANK_CONTEXT")
         if not tank_context:
             raise FormatError("TANK_CONTEXT is not set")
-    return _parse(_ffi.fv_sgtk_parse_tank_context, tank_context, "tank_context")
+    return _user(_ffi.fv_sgtk_parse_tank_context, tank_context, "tank_context")
 
 
-def serialize_user(credential: ToolkitUser, use_json: bool = False) -> str:
-    """What tk-core's ``serialize_user(user, use_json)`` returns for this user: with
-    ``use_json`` the JSON (``json.dumps`` output byte for byte), else the protocol-0
-    pickle text that every core reads, as in tk-core. The result holds the secret.
+def parse(payload: Payload) -> Union[ScriptKey, SessionToken, TankContext]:
+    """Whatever tk-core serialized, told apart by the keys of its dict (a context has
+    ``_pc_path``, a user ``type``), never by searching the text: a serialized user gives
+    a :class:`~farmvault.ScriptKey` or :class:`~farmvault.SessionToken`, a context a
+    :class:`~farmvault.TankContext` holding its exact bytes and its user. ``payload`` is
+    read as :func:`deserialize_user` reads it."""
+    cred = _parse(_ffi.fv_sgtk_parse_payload, payload, "payload")
+    assert isinstance(cred, (ScriptKey, SessionToken, TankContext))
+    return cred
 
-    Raises :class:`FormatError` for a login/password or opaque credential, for which
-    tk-core has no user type.
+
+def serialize_user(credential: Union[ToolkitUser, TankContext], use_json: bool = False) -> str:
+    """What tk-core's ``serialize_user(user, use_json)`` returns for this user (a
+    context's user for a :class:`~farmvault.TankContext`): with ``use_json`` the JSON
+    (``json.dumps`` output byte for byte), else the protocol-0 pickle text that every
+    core reads, as in tk-core. The result holds the secret.
+
+    Raises :class:`FormatError` for a login/password, opaque or Flow credential, for
+    which tk-core has no user type.
     """
     check_credential(credential)
-    if isinstance(credential, (LoginPassword, Opaque)):
+    if isinstance(credential, (LoginPassword, Opaque, FlowToken)):
         raise FormatError(
             f"tk-core has no user type for a {type(credential).__name__} credential; only "
-            "ScriptKey (ScriptUser) and SessionToken (SessionUser) can be serialized"
+            "ScriptKey (ScriptUser), SessionToken (SessionUser) and the user of a TankContext "
+            "can be serialized"
         )
     if not isinstance(use_json, bool):
         raise InvalidArgument(f"use_json must be a bool, not {type(use_json).__name__}")
@@ -131,6 +169,29 @@ def serialize_user(credential: ToolkitUser, use_json: bool = False) -> str:
         return text.decode("utf-8")
     finally:
         Secret._adopt(text).wipe()
+
+
+def export(credential: Credential) -> bytes:
+    """The exact bytes tk-core reads for ``credential``, with no newline (what
+    ``farmvault export-sgtk --no-newline`` prints): a script key or session token as
+    ``serialize_user(user, use_json=True)``; a :class:`~farmvault.TankContext` exactly
+    as it came in (:meth:`~farmvault.TankContext.value` gives it as ``str`` when it is
+    text); a :class:`~farmvault.FlowToken` as ``adsk_flow_tokens.json`` holding that
+    application and profile. The result holds the secret: wipe what you copy it into.
+
+    Raises :class:`FormatError` for a login/password or opaque credential.
+    """
+    check_credential(credential)
+    if isinstance(credential, (LoginPassword, Opaque)):
+        raise FormatError(f"tk-core has no format for a {type(credential).__name__} credential")
+    out = ctypes.POINTER(_ffi.fv_secret)()
+    with CredentialHandle(credential) as c:
+        _ffi.fv_sgtk_export(c, ctypes.byref(out))
+    raw = take_secret(out)
+    try:
+        return bytes(raw)
+    finally:
+        Secret._adopt(raw).wipe()
 
 
 def session_ttl() -> timedelta:
@@ -172,8 +233,10 @@ def import_session_cache(
     ``shotgun_home`` defaults to tk-core's own choice (``$SHOTGUN_HOME``, else
     ``~/.shotgun`` on Linux). ``ttl`` defaults to :func:`session_ttl` (24 hours);
     ``None`` for no expiry. With ``remove``, once every token is safely in the vault
-    (one atomic write), they are removed from the YAML files, every other key kept,
-    so a token is always in the vault, the cache, or both.
+    (one atomic write), they are removed from the YAML files: each token set to null
+    and a non-empty ``session_metadata`` (now in the vault) replaced by a placeholder
+    tk-core overwrites at the user's next login, every other key kept. So a token is
+    always in the vault, the cache, or both.
     """
     # A Grant goes through to the library, which refuses the write (farmvault.ReadOnly).
     if not isinstance(vault, (Vault, Grant)):
@@ -192,10 +255,77 @@ def import_session_cache(
     return ImportReport(imported=_take_list(imported), removed=int(removed.value))
 
 
+def flow_token_expiry(token: FlowToken) -> datetime:
+    """When a Flow pair's access token expires: its JWT ``exp`` claim (UTC), read
+    without checking the signature, as tk-core reads it. Raises
+    :class:`~farmvault.NotFound` when the token has no readable ``exp``."""
+    if not isinstance(token, FlowToken):
+        raise InvalidArgument(f"token must be a farmvault.FlowToken, not {type(token).__name__}")
+    expires = ctypes.c_uint64()
+    with CredentialHandle(token) as c:
+        _ffi.fv_sgtk_flow_token_expiry(c, ctypes.byref(expires))
+    return datetime.fromtimestamp(expires.value, tz=timezone.utc)
+
+
+@dataclass(frozen=True)
+class FlowImportReport:
+    """What :func:`import_flow_tokens` did."""
+
+    #: The entries written, in file order; each expires with its access token.
+    imported: List[EntryInfo]
+    #: How many profiles were removed from the file.
+    removed: int
+    #: How many profiles were skipped (an access token expired, unreadable or missing);
+    #: they stay in the file.
+    skipped: int
+
+
+def import_flow_tokens(
+    vault: Vault,
+    shotgun_home: Optional[PathArg] = None,
+    *,
+    prefix: str = "flow/",
+    remove: bool = False,
+) -> FlowImportReport:
+    """Moves tk-core 0.24's Flow (Autodesk Platform Services) OAuth tokens from
+    ``<shotgun_home>/adsk_flow_tokens.json`` into ``vault`` as
+    :class:`~farmvault.FlowToken` entries named ``<prefix><app_id>/<profile>``, each
+    expiring when its access token does (the JWT's ``exp``).
+
+    ``shotgun_home`` defaults to tk-core's own choice (``$SHOTGUN_HOME``, else
+    ``~/.shotgun`` on Linux). With ``remove``, once every token is safely in the vault
+    (one atomic write), those profiles are removed from the file as tk-core removes
+    one, every other key, application and profile keeping its bytes.
+    """
+    if not isinstance(vault, (Vault, Grant)):
+        raise InvalidArgument(f"vault must be a farmvault.Vault, not {type(vault).__name__}")
+    home = None if shotgun_home is None else path_arg(shotgun_home, "shotgun_home")
+    raw_prefix = prefix_arg(prefix)
+    if not isinstance(remove, bool):
+        raise InvalidArgument(f"remove must be a bool, not {type(remove).__name__}")
+    flags = _ffi.FV_SGTK_REMOVE_FROM_CACHE if remove else 0
+    imported = ctypes.POINTER(_ffi.fv_list)()
+    removed = ctypes.c_uint64()
+    skipped = ctypes.c_uint64()
+    _ffi.fv_sgtk_import_flow_tokens(
+        vault._get(),
+        home,
+        raw_prefix,
+        flags,
+        ctypes.byref(imported),
+        ctypes.byref(removed),
+        ctypes.byref(skipped),
+    )
+    return FlowImportReport(
+        imported=_take_list(imported), removed=int(removed.value), skipped=int(skipped.value)
+    )
+
+
 class VaultDefaultsManager:
     """A ``DefaultsManager``-shaped adapter: the Toolkit takes its user from the
-    vault entry ``name`` (a :class:`~farmvault.ScriptKey` or
-    :class:`~farmvault.SessionToken`), read afresh on every call so its TTL holds.
+    vault entry ``name`` (a :class:`~farmvault.ScriptKey`, a
+    :class:`~farmvault.SessionToken`, or the user of a :class:`~farmvault.TankContext`),
+    read afresh on every call so its TTL holds.
 
     tk-core's ``ShotgunAuthenticator`` only calls the methods below, so an instance
     can be passed as it is. To be a real ``DefaultsManager`` (an ``isinstance``
@@ -238,6 +368,9 @@ class VaultDefaultsManager:
 
     def _user(self) -> ToolkitUser:
         cred = self._vault.get(self._name).credential
+        if isinstance(cred, TankContext):
+            cred.payload.wipe()
+            cred = cred.user
         if not isinstance(cred, (ScriptKey, SessionToken)):
             cred.wipe()
             raise InvalidArgument(
