@@ -21,31 +21,55 @@ use crate::keys::Keys;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// One atomic change: its ops, in order, and the same ops encoded for the
-/// journal.
+/// One atomic change: its ops for sled (kept apart while there is only one,
+/// see `apply_ops`), and the same ops encoded for the journal.
 #[derive(Default)]
 pub(crate) struct Changes {
-    ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    single: Option<Op>,
+    batch: sled::Batch,
+    count: usize,
     journal: backup::Ops,
 }
 
+/// An insert (`Some(value)`) or a remove of one sled key.
+type Op = (Vec<u8>, Option<Vec<u8>>);
+
 impl Changes {
     pub(crate) fn insert(&mut self, key: &[u8], value: &[u8]) {
-        self.ops.push((key.to_vec(), Some(value.to_vec())));
         self.journal.insert(key, value);
+        self.push((key.to_vec(), Some(value.to_vec())));
     }
 
     pub(crate) fn remove(&mut self, key: &[u8]) {
-        self.ops.push((key.to_vec(), None));
         self.journal.remove(key);
+        self.push((key.to_vec(), None));
+    }
+
+    fn push(&mut self, op: Op) {
+        self.count += 1;
+        if self.count == 1 {
+            self.single = Some(op);
+            return;
+        }
+        if let Some(first) = self.single.take() {
+            add_to_batch(&mut self.batch, first);
+        }
+        add_to_batch(&mut self.batch, op);
     }
 
     fn is_empty(&self) -> bool {
-        self.ops.is_empty()
+        self.count == 0
     }
 }
 
-/// Applies `ops` (a commit's, then its sequence item) to `db`.
+fn add_to_batch(batch: &mut sled::Batch, (key, value): Op) {
+    match value {
+        Some(v) => batch.insert(key, v),
+        None => batch.remove(key),
+    }
+}
+
+/// Applies `changes` (a commit's ops, then its sequence item `seq`) to `db`.
 ///
 /// A commit of one op is applied as two plain writes, the op then the
 /// sequence item: sled's `apply_batch` writes out and syncs its log buffer
@@ -54,28 +78,27 @@ impl Changes {
 /// sequence number, a whole change that the journal does not need to redo.
 /// A commit of several ops (a put with a TTL, a batch, a purge) stays one
 /// sled batch, so sled never holds part of it, whatever cuts it short.
-fn apply_ops(db: &sled::Db, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, seq: u64) -> sled::Result<()> {
+fn apply_ops(db: &sled::Db, changes: Changes, seq: u64) -> sled::Result<()> {
     let seq_op = (
         format::space::SEQUENCE.to_vec(),
         Some(seq.to_be_bytes().to_vec()),
     );
-    if ops.len() == 1 {
-        for (key, value) in ops.into_iter().chain([seq_op]) {
-            match value {
-                Some(v) => db.insert(key, v)?,
-                None => db.remove(key)?,
-            };
+    match changes.single {
+        Some(op) => {
+            for (key, value) in [op, seq_op] {
+                match value {
+                    Some(v) => db.insert(key, v)?,
+                    None => db.remove(key)?,
+                };
+            }
+            Ok(())
         }
-        return Ok(());
-    }
-    let mut batch = sled::Batch::default();
-    for (key, value) in ops.into_iter().chain([seq_op]) {
-        match value {
-            Some(v) => batch.insert(key, v),
-            None => batch.remove(key),
+        None => {
+            let mut batch = changes.batch;
+            add_to_batch(&mut batch, seq_op);
+            db.apply_batch(batch)
         }
     }
-    db.apply_batch(batch)
 }
 
 impl Store {
@@ -120,10 +143,11 @@ impl Store {
         changes
             .journal
             .insert(format::space::SEQUENCE, &seq.to_be_bytes());
-        apply_ops(&self.live().db, changes.ops, seq).map_err(|e| Error::sled(&self.path, e))?;
+        let journal_ops = std::mem::take(&mut changes.journal);
+        apply_ops(&self.live().db, changes, seq).map_err(|e| Error::sled(&self.path, e))?;
         self.sequence.store(seq, Ordering::Relaxed);
         let recorded = match self.lock_backup().as_mut() {
-            Some(journal) => journal.record(&changes.journal),
+            Some(journal) => journal.record(&journal_ops),
             None => Ok(()),
         };
         self.remember_failure(recorded)?;
