@@ -17,8 +17,8 @@
 //! size (blocks, which is what `du` reports).
 
 use farmvault::{Batch, Clock, Config, KeyFile, ManualClock, SystemClock, UnixTime, Unlock};
-use std::sync::Arc;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn main() {
@@ -113,7 +113,11 @@ fn main() {
     let vault = Config::new(&purged).open(&unlock).expect("open");
     let removed = vault.purge_expired().expect("purge");
     drop(vault);
-    let after = report(&format!("after it ({removed} purged)"), &purged, Some(floor));
+    let after = report(
+        &format!("after it ({removed} purged)"),
+        &purged,
+        Some(floor),
+    );
     let fresh = dir.path().join("fresh-survivors");
     let vault = Config::new(&fresh).create(&unlock).expect("create");
     let mut batch = Batch::new();
