@@ -550,7 +550,7 @@ fn check_after(
             Err(e2) => panic!("{ctx}: opens with neither passphrase: {e:?} / {e2:?}"),
         },
         Err(e @ (Error::Corrupt { .. } | Error::Io { .. })) => {
-            let forced = !path.join("db").exists();
+            let forced = !data_dir(path).join("db").exists();
             if !forced {
                 tally.sled_refused += 1;
             }
@@ -767,9 +767,9 @@ fn sigkill_at_random_points_loses_no_acknowledged_write() {
             tally.kills += 1;
             tally.before_ready += usize::from(!run.ready);
             tally.acked_ops += run.acked.len();
-            if round % 4 == 3 && path.join("db").exists() {
+            if round % 4 == 3 && data_dir(path).join("db").exists() {
                 // Stand in for a store sled will not open: the backup must do.
-                std::fs::remove_file(path.join("db")).unwrap();
+                std::fs::remove_file(data_dir(path).join("db")).unwrap();
                 tally.forced_repairs += 1;
             }
             if let Err(e) = check_after(kind, path, model, &run, tally, &ctx) {
