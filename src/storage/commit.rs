@@ -124,10 +124,11 @@ impl Store {
         result
     }
 
-    /// Applies `changes` to sled atomically, numbered with the next commit of the
-    /// sequence, and queues them for the journal (written by `sync`, or sooner
-    /// when enough waits). The caller holds `writes`, so the journal's order is
-    /// sled's. A checkpoint runs first when the journal has outgrown its bound.
+    /// Applies `changes` to sled (`apply_ops`), numbered with the next commit of
+    /// the sequence, and queues them for the journal (written by `flush`, or
+    /// sooner when 1 MiB waits). The caller holds `writes`, so the journal's
+    /// order is sled's. A checkpoint follows when the journal has outgrown its
+    /// bound.
     pub(crate) fn apply(&self, mut changes: Changes) -> Result<()> {
         self.refuse_after_failed_sync()?;
         // Nothing to change (a purge that found nothing) writes nothing.
