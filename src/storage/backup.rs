@@ -658,23 +658,20 @@ pub(crate) fn replay_journal(
     items: &mut BTreeMap<Vec<u8>, Vec<u8>>,
     report: &mut RecoveryReport,
 ) {
-    let frames = match parse_journal(journal, snapshot.generation, &snapshot.mac) {
+    let (frames, used_to) = match authentic_frames(journal, snapshot, keys) {
         Ok(f) => f,
         Err(why) => {
             report.journal_skipped = Some(format!("the journal was not used: {why}"));
             return;
         }
     };
-    let mut used_to = frames.body_start;
-    for f in &frames.frames {
-        if !keys
-            .backup
-            .verify(&[JOURNAL_LABEL, &f.prev, f.len_and_body], &f.mac)
-            || !apply_ops(&f.len_and_body[4..], items)
-        {
-            break;
+    for ops in frames {
+        for (key, value) in ops {
+            match value {
+                Some(v) => items.insert(key.to_vec(), v.to_vec()),
+                None => items.remove(key),
+            };
         }
-        used_to = f.end;
         report.journal_frames += 1;
     }
     // Zeros after the frames are space grown ahead, not lost writes.
@@ -685,23 +682,36 @@ pub(crate) fn replay_journal(
         .map_or(0, |i| i as u64 + 1);
 }
 
-/// Applies one frame's ops; `false` (nothing applied) when they do not parse,
-/// which an authenticated frame never does.
-fn apply_ops(body: &[u8], items: &mut BTreeMap<Vec<u8>, Vec<u8>>) -> bool {
-    let Some(parsed) = parse_ops(body) else {
-        return false;
-    };
-    for (key, value) in parsed {
-        match value {
-            Some(v) => items.insert(key.to_vec(), v.to_vec()),
-            None => items.remove(key),
-        };
-    }
-    true
-}
-
 /// An insert (`Some(value)`) or a remove of one sled key.
-type Op<'a> = (&'a [u8], Option<&'a [u8]>);
+pub(crate) type Op<'a> = (&'a [u8], Option<&'a [u8]>);
+
+/// The ops of each frame of `journal` that authenticates and parses, in
+/// order, up to the first that does not (a torn tail), and the offset where
+/// the last of them ends. `Err` says why the journal is not `snapshot`'s.
+pub(crate) fn authentic_frames<'a>(
+    journal: &'a [u8],
+    snapshot: &SnapshotView<'_>,
+    keys: &Keys,
+) -> std::result::Result<(Vec<Vec<Op<'a>>>, usize), &'static str> {
+    let frames = parse_journal(journal, snapshot.generation, &snapshot.mac)?;
+    let mut used_to = frames.body_start;
+    let mut out = Vec::new();
+    for f in &frames.frames {
+        if !keys
+            .backup
+            .verify(&[JOURNAL_LABEL, &f.prev, f.len_and_body], &f.mac)
+        {
+            break;
+        }
+        // An authenticated frame always parses; one that does not ends the use.
+        let Some(ops) = parse_ops(&f.len_and_body[4..]) else {
+            break;
+        };
+        out.push(ops);
+        used_to = f.end;
+    }
+    Ok((out, used_to))
+}
 
 /// One frame's inserts and removes, in order (marks skipped); `None` when they
 /// do not parse.
@@ -723,50 +733,6 @@ fn parse_ops(body: &[u8]) -> Option<Vec<Op<'_>>> {
         at = next;
     }
     Some(parsed)
-}
-
-/// One commit read back from the journal: its number in the store's commit
-/// sequence and its ops, the sequence item included.
-pub(crate) struct JournalCommit {
-    pub seq: u64,
-    pub ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-}
-
-/// The commits in the frames of `journal` that authenticate, in order, up to
-/// the first that does not (a torn tail). A commit ends with its sequence
-/// item; ops after the last one (a journal written before commits were
-/// numbered) form no commit. `Err` says why the journal is not `snapshot`'s.
-pub(crate) fn journal_commits(
-    journal: &[u8],
-    snapshot: &SnapshotView<'_>,
-    keys: &Keys,
-) -> std::result::Result<Vec<JournalCommit>, &'static str> {
-    let frames = parse_journal(journal, snapshot.generation, &snapshot.mac)?;
-    let mut commits = Vec::new();
-    let mut ops = Vec::new();
-    for f in &frames.frames {
-        if !keys
-            .backup
-            .verify(&[JOURNAL_LABEL, &f.prev, f.len_and_body], &f.mac)
-        {
-            break;
-        }
-        let Some(parsed) = parse_ops(&f.len_and_body[4..]) else {
-            break;
-        };
-        for (key, value) in parsed {
-            ops.push((key.to_vec(), value.map(<[u8]>::to_vec)));
-            if key == crate::format::space::SEQUENCE {
-                if let Some(seq) = value.and_then(|v| <[u8; 8]>::try_from(v).ok()) {
-                    commits.push(JournalCommit {
-                        seq: u64::from_be_bytes(seq),
-                        ops: std::mem::take(&mut ops),
-                    });
-                }
-            }
-        }
-    }
-    Ok(commits)
 }
 
 /// Writes a backup file atomically and privately (`fsio::replace_private`);

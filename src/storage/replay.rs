@@ -50,19 +50,27 @@ pub(crate) fn catch_up(dir: &Path, db: &sled::Db, keys: &Keys) -> Result<CaughtU
         done.from_snapshot = true;
     }
     let journal = std::fs::read(dir.join(backup::JOURNAL_FILE)).unwrap_or_default();
-    let Ok(commits) = backup::journal_commits(&journal, &snapshot, keys) else {
+    let Ok((frames, _)) = backup::authentic_frames(&journal, &snapshot, keys) else {
         return Ok(done);
     };
-    for commit in commits.into_iter().filter(|c| c.seq > applied) {
-        let mut batch = sled::Batch::default();
-        for (key, value) in commit.ops {
-            match value {
-                Some(v) => batch.insert(key, v),
-                None => batch.remove(key),
+    let mut commit = sled::Batch::default();
+    for (key, value) in frames.into_iter().flatten() {
+        match value {
+            Some(v) => commit.insert(key, v),
+            None => commit.remove(key),
+        }
+        // A commit ends with its sequence item; ops after the last one (a
+        // journal written before commits were numbered) form no commit.
+        if key == format::space::SEQUENCE {
+            let batch = std::mem::take(&mut commit);
+            let seq = value
+                .and_then(|v| <[u8; 8]>::try_from(v).ok())
+                .map_or(0, u64::from_be_bytes);
+            if seq > applied {
+                db.apply_batch(batch).map_err(sled_err)?;
+                done.commits += 1;
             }
         }
-        db.apply_batch(batch).map_err(sled_err)?;
-        done.commits += 1;
     }
     Ok(done)
 }

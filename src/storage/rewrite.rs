@@ -36,6 +36,8 @@ impl Edits {
 pub struct Rewritten {
     /// Items (header, records, index, side records) in the new generation.
     pub items: u64,
+    /// Entries among them.
+    pub entries: u64,
     /// Bytes of the vault directory's files before.
     pub bytes_before: u64,
     /// Bytes after.
@@ -115,6 +117,7 @@ impl Store {
         layout::remove_stale(&self.path, Some(next));
         Ok(Rewritten {
             items: items.len() as u64,
+            entries: backup::count_entries(items.keys().map(Vec::as_slice)),
             bytes_before,
             bytes_after: dir_bytes(&self.path),
         })

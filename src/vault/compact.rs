@@ -35,14 +35,8 @@ impl Vault {
         let keys = self.keys();
         let _writes = self.store.lock_writes();
         let done = self.store.rewrite(Edits::default(), keys.arc(), progress)?;
-        let entries = self
-            .store
-            .live()
-            .db
-            .scan_prefix([format::space::ENTRY])
-            .count() as u64;
         Ok(CompactReport {
-            entries,
+            entries: done.entries,
             bytes_before: done.bytes_before,
             bytes_after: done.bytes_after,
         })
