@@ -7,6 +7,7 @@
 //! paths, entries and arguments; they never carry secret bytes, passphrases or
 //! key material.
 
+use crate::storage::holder::LockHolder;
 use std::path::PathBuf;
 
 /// Result alias used across the crate.
@@ -59,12 +60,15 @@ pub enum Error {
         what: String,
     },
     /// Another process holds the vault and did not release it within the lock timeout.
-    #[error("vault at {path} is locked by another process (waited {waited_ms} ms); close the other program or raise the lock timeout")]
+    #[error("vault at {path} is in use by {} (waited {waited_ms} ms); close the other program or raise the lock timeout", holder_text(.holder))]
     Locked {
         /// The vault directory.
         path: PathBuf,
         /// How long the open waited, in milliseconds.
         waited_ms: u64,
+        /// The process the vault's lock file names, when it names one that
+        /// is running.
+        holder: Option<LockHolder>,
     },
     /// There is no vault at that path.
     #[error("no vault at {path}; create one first (farmvault init)")]
@@ -141,6 +145,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The holder of a busy vault, as an error message names it.
+fn holder_text(holder: &Option<LockHolder>) -> String {
+    holder
+        .as_ref()
+        .map_or_else(|| "another process".to_owned(), LockHolder::to_string)
 }
 
 impl Error {

@@ -158,11 +158,16 @@ impl From<Error> for CliError {
                 format!("the vault at {} is corrupt: {what}", path.display()),
                 "restore the vault directory from a backup",
             ),
-            Error::Locked { path, waited_ms } => CliError::new(
+            Error::Locked {
+                path,
+                waited_ms,
+                holder,
+            } => CliError::new(
                 LOCKED,
                 format!(
-                    "the vault at {} is in use by another process (waited {waited_ms} ms)",
-                    path.display()
+                    "the vault at {} is in use by {} (waited {waited_ms} ms)",
+                    path.display(),
+                    holder.map_or_else(|| "another process".to_owned(), |h| h.to_string())
                 ),
                 "retry when that process is done, or wait longer with --lock-timeout",
             ),

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! <vault>/CURRENT     "gen-<n>\n", replaced atomically: the switch between generations
-//! <vault>/lock        locked (flock) by the one process that has the vault open
+//! <vault>/lock        locked (flock) by the one process that has the vault open,
+//!                     which writes its pid and program name in it (`holder`)
 //! <vault>/gen-<n>/    sled's files, backup.fvbk, journal.fvjl
 //! ```
 //!
@@ -20,6 +21,7 @@
 //! generation.
 
 use super::fsio;
+use super::holder::{self, LockHolder};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -128,11 +130,19 @@ pub(crate) struct VaultLock {
     _file: File,
 }
 
-/// Takes the vault's lock without waiting: `Ok(None)` when another process
-/// holds it. The lock file is created (0600) when missing.
-pub(crate) fn try_lock(dir: &Path) -> std::io::Result<Option<VaultLock>> {
+/// What an attempt at the vault's lock found.
+pub(crate) enum LockAttempt {
+    /// This process holds it now, and has recorded itself in the lock file.
+    Taken(VaultLock),
+    /// Another process holds it: the one the lock file names, when it does.
+    Busy(Option<LockHolder>),
+}
+
+/// Takes the vault's lock without waiting. The lock file is created (0600)
+/// when missing.
+pub(crate) fn try_lock(dir: &Path) -> std::io::Result<LockAttempt> {
     let path = dir.join(LOCK_FILE);
-    let file = match fsio::create_private_file(&path) {
+    let mut file = match fsio::create_private_file(&path) {
         Ok(f) => {
             fsio::sync_dir(dir)?;
             f
@@ -145,8 +155,13 @@ pub(crate) fn try_lock(dir: &Path) -> std::io::Result<Option<VaultLock>> {
     };
     // The same advisory lock sled takes on its own file, through the same crate.
     match fs2::FileExt::try_lock_exclusive(&file) {
-        Ok(()) => Ok(Some(VaultLock { _file: file })),
-        Err(e) if e.kind() == fs2::lock_contended_error().kind() => Ok(None),
+        Ok(()) => {
+            holder::record(&mut file);
+            Ok(LockAttempt::Taken(VaultLock { _file: file }))
+        }
+        Err(e) if e.kind() == fs2::lock_contended_error().kind() => {
+            Ok(LockAttempt::Busy(holder::read(&mut file)))
+        }
         Err(e) => Err(e),
     }
 }

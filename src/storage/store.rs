@@ -12,7 +12,8 @@
 
 use super::backup::{self, Journal};
 use super::fsio;
-use super::layout::{self, VaultLock};
+use super::holder::LockHolder;
+use super::layout::{self, LockAttempt, VaultLock};
 use super::perms::{self, DirId};
 use super::replay;
 use super::sled_guard::{self, GuardedDb};
@@ -207,22 +208,26 @@ pub(crate) fn open_store(
     let start = Instant::now();
     let mut delay = Duration::from_millis(5);
     loop {
-        {
+        let holder = {
             let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
             if let Some(store) = reg.get(&canonical).and_then(Weak::upgrade) {
                 return Ok(store);
             }
-            if let Some(store) = try_open(&canonical, opening)? {
-                reg.retain(|_, w| w.strong_count() > 0);
-                reg.insert(canonical, Arc::downgrade(&store));
-                return Ok(store);
+            match try_open(&canonical, opening)? {
+                Ok(store) => {
+                    reg.retain(|_, w| w.strong_count() > 0);
+                    reg.insert(canonical, Arc::downgrade(&store));
+                    return Ok(store);
+                }
+                Err(holder) => holder,
             }
-        }
+        };
         let waited = start.elapsed();
         if waited >= timeout {
             return Err(Error::Locked {
                 path: canonical,
                 waited_ms: waited.as_millis() as u64,
+                holder,
             });
         }
         std::thread::sleep(delay.min(timeout - waited));
@@ -230,12 +235,16 @@ pub(crate) fn open_store(
     }
 }
 
-/// One attempt at opening the store of `dir`: `None` when another process
-/// holds the vault.
-fn try_open(dir: &Path, opening: Opening) -> Result<Option<Arc<Store>>> {
+/// One attempt at opening the store of `dir`: `Err` when another process
+/// holds the vault, with that process when its lock file names it.
+fn try_open(
+    dir: &Path,
+    opening: Opening,
+) -> Result<std::result::Result<Arc<Store>, Option<LockHolder>>> {
     let io = |e| Error::io(format!("opening the vault at {}", dir.display()), e);
-    let Some(lock) = layout::try_lock(dir).map_err(io)? else {
-        return Ok(None);
+    let lock = match layout::try_lock(dir).map_err(io)? {
+        LockAttempt::Taken(lock) => lock,
+        LockAttempt::Busy(holder) => return Ok(Err(holder)),
     };
     let mut generation = layout::current(dir).map_err(|e| Error::corrupt(dir, e.to_string()))?;
     if generation.is_none() && !dir.join("db").exists() && opening == Opening::Create {
@@ -278,7 +287,7 @@ fn try_open(dir: &Path, opening: Opening) -> Result<Option<Arc<Store>>> {
         Ok(db) => {
             fsio::restrict_permissions(dir);
             fsio::restrict_permissions(&data);
-            Ok(Some(Arc::new(Store {
+            Ok(Ok(Arc::new(Store {
                 path: dir.to_path_buf(),
                 live: RwLock::new(Live {
                     db: GuardedDb::new(db),
@@ -297,7 +306,7 @@ fn try_open(dir: &Path, opening: Opening) -> Result<Option<Arc<Store>>> {
             })))
         }
         // A farmvault older than the vault lock has the store open.
-        Err(e) if is_lock_error(&e) => Ok(None),
+        Err(e) if is_lock_error(&e) => Ok(Err(None)),
         Err(e) => Err(Error::sled(dir, e)),
     }
 }
