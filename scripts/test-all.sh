@@ -28,7 +28,7 @@ python3 scripts/module-graph.py src cli/src
 # syncs fail with its fault injection; faketime moves a command's clock;
 # sshfs with OpenSSH's sftp-server is the network filesystem a vault is
 # refused on.
-bash scripts/need-tools.sh strace faketime sshfs /usr/lib/openssh/sftp-server:openssh-sftp-server
+bash scripts/need-tools.sh strace faketime sshfs /usr/lib/openssh/sftp-server:openssh-sftp-server fusermount3:fuse3
 
 stage "Rust tests (unit, integration, doc, header check)"
 cargo test --workspace
