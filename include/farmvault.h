@@ -210,6 +210,13 @@ enum fv_result
      * job on a matching host, or issue a grant for this one.
      */
     FV_HOST_NOT_ALLOWED = 13,
+    /**
+     * The vault handle was opened before this process was forked: in the child,
+     * open the vault again (after the parent closed it), or reach it through the
+     * farmvault agent. The handle still belongs to the parent; closing it in the
+     * child is safe and touches nothing of the parent's.
+     */
+    FV_FORKED = 14,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

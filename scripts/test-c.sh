@@ -9,6 +9,8 @@
 #     once against the release one (cargo build --release -p farmvault --lib, the build
 #     scripts/build-wheel.sh makes too: optimised code is what ships, and what valgrind
 #     sees differently; tests/c/valgrind.supp says why each suppression is harmless),
+#   - builds tests/c/test_fork.c and runs it: a handle used in a forked child fails
+#     at once with FV_FORKED, and the parent's goes on working,
 #   - builds tests/cpp/test_farmvault.cpp (-std=c++17 -Wall -Wextra -Werror) the same two
 #     ways, and a two-translation-unit program including bindings/cpp/farmvault.hpp twice,
 #   - checks that views of temporaries do not compile: tests/cpp/dangling.cpp compiles
@@ -178,6 +180,9 @@ vg=(valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possi
     --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1
     --suppressions=tests/c/valgrind.supp)
 run c-valgrind "${vg[@]}" "$out/bin/test_c_shared" "$(fresh c-valgrind)" "$grants"
+# A handle across fork(): FV_FORKED in the child, never a hang.
+gcc "${cflags[@]}" tests/c/test_fork.c -o "$out/bin/test_fork" -L"$out/lib" -lfarmvault
+run c-fork "$out/bin/test_fork" "$(fresh c-fork)"
 
 stage "C tests under valgrind against the release library"
 # The same program, loading the release build of libfarmvault.so.$abi instead: one run.

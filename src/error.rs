@@ -70,6 +70,13 @@ pub enum Error {
         /// is running.
         holder: Option<LockHolder>,
     },
+    /// A vault handle used in a child process made by `fork` after the handle
+    /// was opened: the store's threads and locks are the parent's.
+    #[error("the vault at {path} was opened before this process was forked; a handle belongs to the process that opened it: open the vault in the child (after the parent closed it), or share it through the farmvault agent")]
+    Forked {
+        /// The vault directory.
+        path: PathBuf,
+    },
     /// There is no vault at that path.
     #[error("no vault at {path}; create one first (farmvault init)")]
     NoVault {

@@ -35,6 +35,8 @@ mod credential;
 mod error;
 mod keys;
 pub mod memlock;
+#[allow(unsafe_code)]
+mod os;
 mod secret;
 mod storage;
 mod vault;

@@ -49,11 +49,16 @@ pub enum fv_result {
     /// This machine's hostname does not match the job grant's host pattern: run the
     /// job on a matching host, or issue a grant for this one.
     FV_HOST_NOT_ALLOWED = 13,
+    /// The vault handle was opened before this process was forked: in the child,
+    /// open the vault again (after the parent closed it), or reach it through the
+    /// farmvault agent. The handle still belongs to the parent; closing it in the
+    /// child is safe and touches nothing of the parent's.
+    FV_FORKED = 14,
 }
 
 impl fv_result {
     /// Every code, in numeric order.
-    pub const ALL: [fv_result; 14] = [
+    pub const ALL: [fv_result; 15] = [
         fv_result::FV_OK,
         fv_result::FV_NOT_FOUND,
         fv_result::FV_EXPIRED,
@@ -68,6 +73,7 @@ impl fv_result {
         fv_result::FV_ALREADY_EXISTS,
         fv_result::FV_READ_ONLY,
         fv_result::FV_HOST_NOT_ALLOWED,
+        fv_result::FV_FORKED,
     ];
 
     /// The code's C name, NUL-terminated.
@@ -87,6 +93,7 @@ impl fv_result {
             fv_result::FV_ALREADY_EXISTS => c"FV_ALREADY_EXISTS",
             fv_result::FV_READ_ONLY => c"FV_READ_ONLY",
             fv_result::FV_HOST_NOT_ALLOWED => c"FV_HOST_NOT_ALLOWED",
+            fv_result::FV_FORKED => c"FV_FORKED",
         }
     }
 
@@ -124,6 +131,7 @@ pub(crate) fn code_of(e: &Error) -> fv_result {
         Error::ReadOnly(_) => fv_result::FV_READ_ONLY,
         Error::HostNotAllowed { .. } => fv_result::FV_HOST_NOT_ALLOWED,
         Error::Io { .. } => fv_result::FV_IO,
+        Error::Forked { .. } => fv_result::FV_FORKED,
     }
 }
 
@@ -236,6 +244,6 @@ mod tests {
             assert_eq!(fv_result::from_u32(i as u32), Some(*r));
             assert!(r.name().starts_with("FV_"));
         }
-        assert_eq!(fv_result::from_u32(14), None);
+        assert_eq!(fv_result::from_u32(fv_result::ALL.len() as u32), None);
     }
 }

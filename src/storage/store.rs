@@ -19,6 +19,7 @@ use super::replay;
 use super::sled_guard::{self, GuardedDb};
 use crate::error::{Error, Result};
 use crate::keys::Keys;
+use crate::os::fork;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
@@ -157,8 +158,13 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn registry() -> &'static Mutex<HashMap<PathBuf, Weak<Store>>> {
-    static REGISTRY: OnceLock<Mutex<HashMap<PathBuf, Weak<Store>>>> = OnceLock::new();
+/// The stores this process has open, by canonical path and by the fork count
+/// (`os::fork`) of the process that opened them: a forked child never gets
+/// its parent's store, whose threads and locks it does not have.
+type Registry = HashMap<(PathBuf, u64), Weak<Store>>;
+
+fn registry() -> &'static Mutex<Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
     REGISTRY.get_or_init(Default::default)
 }
 
@@ -168,7 +174,8 @@ pub(crate) fn is_open_in_process(dir: &Path) -> bool {
         return false;
     };
     let reg = registry().lock().unwrap_or_else(|e| e.into_inner());
-    reg.get(&canonical).is_some_and(|w| w.strong_count() > 0)
+    reg.get(&(canonical, fork::count()))
+        .is_some_and(|w| w.strong_count() > 0)
 }
 
 /// Whether `dir` holds a vault's store, in either layout.
@@ -210,13 +217,14 @@ pub(crate) fn open_store(
     loop {
         let holder = {
             let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(store) = reg.get(&canonical).and_then(Weak::upgrade) {
+            let key = (canonical.clone(), fork::count());
+            if let Some(store) = reg.get(&key).and_then(Weak::upgrade) {
                 return Ok(store);
             }
             match try_open(&canonical, opening)? {
                 Ok(store) => {
                     reg.retain(|_, w| w.strong_count() > 0);
-                    reg.insert(canonical, Arc::downgrade(&store));
+                    reg.insert(key, Arc::downgrade(&store));
                     return Ok(store);
                 }
                 Err(holder) => holder,

@@ -1,7 +1,8 @@
 //! Opening and creating a vault: `Config`, the builder `farmvault::open` and
 //! `farmvault::create` are sugar over, and the unlock of a header.
 
-use super::handle::{read_header_bytes, seal_header, Vault};
+use super::api::Vault;
+use super::handle::{read_header_bytes, seal_header, Direct};
 use crate::clock::{Clock, SystemClock};
 use crate::crypto::{fill_random, KdfParams, SymmetricKey};
 use crate::error::{Error, Result};
@@ -191,7 +192,7 @@ impl Config {
         drop(_admin);
         let mut vault = self.handle(store, kek);
         vault.after_unlock()?;
-        Ok(vault)
+        Ok(Vault::direct_handle(vault))
     }
 
     /// Refuses a directory that exists and holds anything: a vault needs its own.
@@ -242,11 +243,11 @@ impl Config {
         drop(admin);
         let mut vault = self.handle(store, kek);
         vault.after_unlock()?;
-        Ok(vault)
+        Ok(Vault::direct_handle(vault))
     }
 }
 
-impl Vault {
+impl Direct {
     /// What every open does once a key is proved: upgrades an older header, and
     /// reads the latest time the vault has seen.
     pub(super) fn after_unlock(&mut self) -> Result<()> {
@@ -258,8 +259,8 @@ impl Vault {
 
 impl Config {
     /// The handle this config makes on `store`, unlocked with `own`.
-    pub(super) fn handle(self, store: Arc<Store>, own: Kek) -> Vault {
-        Vault::new(store, self.clock, self.simulated_clock, self.kdf, own)
+    pub(super) fn handle(self, store: Arc<Store>, own: Kek) -> Direct {
+        Direct::new(store, self.clock, self.simulated_clock, self.kdf, own)
     }
 }
 

@@ -30,12 +30,13 @@ ALL_CLASSES = [
     farmvault.AlreadyExists,
     farmvault.ReadOnly,
     farmvault.HostNotAllowed,
+    farmvault.Forked,
 ]
 
 
 def test_one_class_per_result_code_named_as_the_library_names_it() -> None:
     codes = sorted(c.CODE for c in ALL_CLASSES if c.CODE is not None)
-    assert codes == list(range(1, 14))
+    assert codes == list(range(1, 15))
     for cls in ALL_CLASSES:
         assert issubclass(cls, farmvault.Error)
         assert cls.CODE is not None

@@ -46,6 +46,7 @@ from ._errors import (
     Corrupt,
     Error,
     Expired,
+    Forked,
     HostNotAllowed,
     InvalidArgument,
     IoError,
@@ -104,6 +105,7 @@ __all__ = [
     "AlreadyExists",
     "ReadOnly",
     "HostNotAllowed",
+    "Forked",
     "LibraryError",
 ]
 

@@ -31,6 +31,7 @@ __all__ = [
     "AlreadyExists",
     "ReadOnly",
     "HostNotAllowed",
+    "Forked",
     "LibraryError",
     "error_for_code",
 ]
@@ -150,6 +151,17 @@ class HostNotAllowed(Error):
     NAME = "FV_HOST_NOT_ALLOWED"
 
 
+class Forked(Error):
+    """The vault was opened before this process was forked (``os.fork``,
+    ``multiprocessing`` with the ``fork`` start method): a handle belongs to the
+    process that opened it. In the child, open the vault again once the parent
+    has closed it, use the ``spawn`` start method, or share the vault through
+    the farmvault agent (``FV_FORKED``)."""
+
+    CODE = 14
+    NAME = "FV_FORKED"
+
+
 _BY_CODE: Dict[int, Type[Error]] = {
     cls.CODE: cls
     for cls in (
@@ -166,6 +178,7 @@ _BY_CODE: Dict[int, Type[Error]] = {
         AlreadyExists,
         ReadOnly,
         HostNotAllowed,
+        Forked,
     )
     if cls.CODE is not None
 }
