@@ -77,6 +77,33 @@ pub enum Error {
         /// The vault directory.
         path: PathBuf,
     },
+    /// The farmvault agent serving the vault is locked: it holds no keys until
+    /// `farmvault agent unlock`.
+    #[error("the farmvault agent at {socket} is locked; unlock it with `farmvault agent unlock`")]
+    AgentLocked {
+        /// The agent's socket.
+        socket: PathBuf,
+    },
+    /// An operation that needs the vault itself (a key change, a rotation, a
+    /// compaction, a backup, issuing grants) on a handle that reaches the vault
+    /// through the agent. Through the C ABI it is `FV_LOCKED`: the agent holds
+    /// the vault.
+    #[error("`{operation}` needs the vault itself, which the farmvault agent at {socket} holds: run `farmvault agent stop` first, then again")]
+    HeldByAgent {
+        /// What was asked (`change_passphrase`, `compact`, ...).
+        operation: String,
+        /// The agent's socket.
+        socket: PathBuf,
+    },
+    /// The farmvault agent could not be reached, or refused the connection, or
+    /// the connection broke: the message says which.
+    #[error("farmvault agent at {socket}: {what}")]
+    Agent {
+        /// The agent's socket.
+        socket: PathBuf,
+        /// What went wrong.
+        what: String,
+    },
     /// There is no vault at that path.
     #[error("no vault at {path}; create one first (farmvault init)")]
     NoVault {

@@ -54,11 +54,16 @@ pub enum fv_result {
     /// farmvault agent. The handle still belongs to the parent; closing it in the
     /// child is safe and touches nothing of the parent's.
     FV_FORKED = 14,
+    /// The farmvault agent that serves the vault is locked: `farmvault agent unlock`.
+    FV_AGENT_LOCKED = 15,
+    /// The farmvault agent could not be reached (none at the socket, or it
+    /// stopped), refused this process, or broke the connection.
+    FV_AGENT = 16,
 }
 
 impl fv_result {
     /// Every code, in numeric order.
-    pub const ALL: [fv_result; 15] = [
+    pub const ALL: [fv_result; 17] = [
         fv_result::FV_OK,
         fv_result::FV_NOT_FOUND,
         fv_result::FV_EXPIRED,
@@ -74,6 +79,8 @@ impl fv_result {
         fv_result::FV_READ_ONLY,
         fv_result::FV_HOST_NOT_ALLOWED,
         fv_result::FV_FORKED,
+        fv_result::FV_AGENT_LOCKED,
+        fv_result::FV_AGENT,
     ];
 
     /// The code's C name, NUL-terminated.
@@ -94,6 +101,8 @@ impl fv_result {
             fv_result::FV_READ_ONLY => c"FV_READ_ONLY",
             fv_result::FV_HOST_NOT_ALLOWED => c"FV_HOST_NOT_ALLOWED",
             fv_result::FV_FORKED => c"FV_FORKED",
+            fv_result::FV_AGENT_LOCKED => c"FV_AGENT_LOCKED",
+            fv_result::FV_AGENT => c"FV_AGENT",
         }
     }
 
@@ -120,7 +129,7 @@ pub(crate) fn code_of(e: &Error) -> fv_result {
         Error::WrongKey { .. } | Error::WrongGrantKey { .. } => fv_result::FV_WRONG_KEY,
         Error::Tampered { .. } => fv_result::FV_TAMPERED,
         Error::Corrupt { .. } => fv_result::FV_CORRUPT,
-        Error::Locked { .. } => fv_result::FV_LOCKED,
+        Error::Locked { .. } | Error::HeldByAgent { .. } => fv_result::FV_LOCKED,
         Error::NoVault { .. } => fv_result::FV_NO_VAULT,
         Error::AlreadyExists { .. } => fv_result::FV_ALREADY_EXISTS,
         // Refused as insecure: the code a loose key file has always had, so
@@ -132,6 +141,8 @@ pub(crate) fn code_of(e: &Error) -> fv_result {
         Error::HostNotAllowed { .. } => fv_result::FV_HOST_NOT_ALLOWED,
         Error::Io { .. } => fv_result::FV_IO,
         Error::Forked { .. } => fv_result::FV_FORKED,
+        Error::AgentLocked { .. } => fv_result::FV_AGENT_LOCKED,
+        Error::Agent { .. } => fv_result::FV_AGENT,
     }
 }
 

@@ -257,14 +257,14 @@ impl Vault {
     /// is missing, zero or over the vault's [`GrantPolicy`]. Grants cannot be
     /// recalled: keep the windows short.
     pub fn grant(&self, spec: &GrantSpec) -> Result<IssuedGrant> {
-        self.direct()?.grant(spec)
+        self.direct_for("grant")?.grant(spec)
     }
 
     /// The grants this vault issued, oldest first (from its sealed records; the
     /// bundles themselves may be gone). Grants cannot be recalled: this is a
     /// record, not a kill switch.
     pub fn list_grants(&self) -> Result<Vec<GrantInfo>> {
-        self.direct()?.list_grants()
+        self.direct_for("list_grants")?.list_grants()
     }
 }
 

@@ -10,6 +10,7 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
 /// The process that holds a vault's lock, as its lock file records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,11 +19,22 @@ pub struct LockHolder {
     pub pid: u32,
     /// Its program's file name (`nuke`, `python3.11`, `farmvault`).
     pub program: String,
+    /// The socket it serves the vault on, when it is a farmvault agent.
+    pub agent: Option<PathBuf>,
 }
 
 impl std::fmt::Display for LockHolder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "process {} ({})", self.pid, self.program)
+        match &self.agent {
+            Some(socket) => write!(
+                f,
+                "the farmvault agent, process {} ({}), serving it on {}",
+                self.pid,
+                self.program,
+                socket.display()
+            ),
+            None => write!(f, "process {} ({})", self.pid, self.program),
+        }
     }
 }
 
@@ -38,15 +50,20 @@ fn this_process() -> LockHolder {
     LockHolder {
         pid: std::process::id(),
         program,
+        agent: None,
     }
 }
 
-/// Records this process in the lock file it has just locked (best effort).
-pub(crate) fn record(file: &mut File) {
+/// Records this process in the lock file it has just locked (best effort);
+/// an agent records the socket it serves the vault on too.
+pub(crate) fn record(file: &mut File, agent: Option<&Path>) {
     let me = this_process();
-    // Line breaks in a program's name would make a second record line.
-    let program: String = me.program.chars().filter(|c| !c.is_control()).collect();
-    let text = format!("pid {}\nprogram {program}\n", me.pid);
+    // Line breaks in a name would make a second record line.
+    let clean = |s: &str| s.chars().filter(|c| !c.is_control()).collect::<String>();
+    let mut text = format!("pid {}\nprogram {}\n", me.pid, clean(&me.program));
+    if let Some(socket) = agent {
+        text.push_str(&format!("agent {}\n", clean(&socket.to_string_lossy())));
+    }
     let _ = file
         .set_len(0)
         .and_then(|()| file.seek(SeekFrom::Start(0)))
@@ -65,16 +82,19 @@ pub(crate) fn read(file: &mut File) -> Option<LockHolder> {
 fn parse(text: &str) -> Option<LockHolder> {
     let mut pid = None;
     let mut program = None;
+    let mut agent = None;
     for line in text.lines() {
         match line.split_once(' ') {
             Some(("pid", v)) => pid = v.parse().ok(),
             Some(("program", v)) => program = Some(v.to_owned()),
+            Some(("agent", v)) => agent = Some(PathBuf::from(v)),
             _ => {}
         }
     }
     Some(LockHolder {
         pid: pid?,
         program: program?,
+        agent,
     })
 }
 
@@ -108,7 +128,7 @@ mod tests {
         let mut f = tempfile::tempfile().unwrap();
         f.write_all(b"pid 99999999\nprogram stale-and-longer\n")
             .unwrap();
-        record(&mut f);
+        record(&mut f, None);
         assert_eq!(read(&mut f), Some(this_process()));
         assert_eq!(
             format!("{}", read(&mut f).unwrap()),
@@ -118,6 +138,23 @@ mod tests {
                 this_process().program
             )
         );
+    }
+
+    #[test]
+    fn an_agent_records_its_socket() {
+        let mut f = tempfile::tempfile().unwrap();
+        record(
+            &mut f,
+            Some(Path::new("/run/user/1000/farmvault/agent.sock")),
+        );
+        let holder = read(&mut f).unwrap();
+        assert_eq!(
+            holder.agent.as_deref(),
+            Some(Path::new("/run/user/1000/farmvault/agent.sock"))
+        );
+        assert!(holder
+            .to_string()
+            .starts_with("the farmvault agent, process "));
     }
 
     #[test]

@@ -127,7 +127,16 @@ pub(crate) fn remove_stale(dir: &Path, live: Option<u64>) {
 
 /// The lock on a vault directory, held while a process has the vault open.
 pub(crate) struct VaultLock {
-    _file: File,
+    file: File,
+}
+
+impl VaultLock {
+    /// Records in the lock file that this process serves the vault as an
+    /// agent on `socket`, so a process that finds the vault in use can say
+    /// where to reach it.
+    pub(crate) fn record_agent(&mut self, socket: &Path) {
+        holder::record(&mut self.file, Some(socket));
+    }
 }
 
 /// What an attempt at the vault's lock found.
@@ -156,8 +165,8 @@ pub(crate) fn try_lock(dir: &Path) -> std::io::Result<LockAttempt> {
     // The same advisory lock sled takes on its own file, through the same crate.
     match fs2::FileExt::try_lock_exclusive(&file) {
         Ok(()) => {
-            holder::record(&mut file);
-            Ok(LockAttempt::Taken(VaultLock { _file: file }))
+            holder::record(&mut file, None);
+            Ok(LockAttempt::Taken(VaultLock { file }))
         }
         Err(e) if e.kind() == fs2::lock_contended_error().kind() => {
             Ok(LockAttempt::Busy(holder::read(&mut file)))

@@ -42,7 +42,7 @@ pub(crate) struct Store {
     pub(crate) path: PathBuf,
     /// Replaced only by a rewrite (`rewrite`), which holds `admin` and `writes`.
     pub(super) live: RwLock<Live>,
-    _lock: VaultLock,
+    lock: Mutex<VaultLock>,
     /// The unlocked subkeys, once any handle has proved a key. Writers hold the
     /// read side across seal and insert, a rotation holds the write side, so no
     /// record is ever sealed under a key that is being replaced.
@@ -74,6 +74,15 @@ impl Store {
     /// The live generation, read-locked: a rewrite waits until the guard goes.
     pub(crate) fn live(&self) -> RwLockReadGuard<'_, Live> {
         self.live.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Names `socket` in the vault's lock file: this process serves the vault
+    /// as an agent there.
+    pub(crate) fn record_agent(&self, socket: &Path) {
+        self.lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record_agent(socket);
     }
 
     /// Takes the entry write lock.
@@ -231,7 +240,10 @@ pub(crate) fn open_store(
             }
         };
         let waited = start.elapsed();
-        if waited >= timeout {
+        // An agent holds a vault until it is stopped or locked: waiting for
+        // it is pointless, and the caller may go through it instead.
+        let by_agent = holder.as_ref().is_some_and(|h| h.agent.is_some());
+        if waited >= timeout || by_agent {
             return Err(Error::Locked {
                 path: canonical,
                 waited_ms: waited.as_millis() as u64,
@@ -302,7 +314,7 @@ fn try_open(
                     dir: data,
                     generation,
                 }),
-                _lock: lock,
+                lock: Mutex::new(lock),
                 keys: RwLock::new(None),
                 admin: Mutex::new(()),
                 writes: Mutex::new(()),

@@ -8,9 +8,10 @@
 use super::compact::CompactReport;
 use super::handle::Direct;
 use super::types::{Batch, Entry, EntryMeta, PutOptions, RotateOptions, SlotInfo};
+use crate::agent::Client;
 use crate::clock::UnixTime;
 use crate::credential::Credential;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::keys::{KeyFile, Unlock};
 use crate::secret::SecretString;
 use crate::storage::backup::RecoveryReport;
@@ -30,7 +31,19 @@ pub struct Vault {
 }
 
 enum Backend {
+    /// This process has the store open.
     Direct(Direct),
+    /// A farmvault agent has it, and this handle reaches it over its socket.
+    Agent(Client),
+}
+
+/// How a handle reaches its vault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// This process has the vault's store open.
+    Direct,
+    /// Through a farmvault agent's socket.
+    Agent,
 }
 
 impl fmt::Debug for Vault {
@@ -48,25 +61,81 @@ impl Vault {
         }
     }
 
+    /// Reaches the vault a farmvault agent serves on `socket`; with `None`, the
+    /// socket `FARMVAULT_AGENT` names, else this user's default
+    /// ([`crate::agent::default_socket`]). No credential is needed: the agent
+    /// serves only its own user's processes, and holds the keys itself.
+    /// `Agent` when no agent answers there, `AgentLocked` when it is locked.
+    pub fn connect(socket: Option<&Path>) -> Result<Vault> {
+        let socket = match socket {
+            Some(s) => s.to_path_buf(),
+            None => crate::agent::socket_from_env(),
+        };
+        Ok(Vault {
+            backend: Backend::Agent(Client::connect(&socket)?),
+        })
+    }
+
+    /// Whether this handle has the vault open itself or reaches it through an
+    /// agent.
+    pub fn access(&self) -> Access {
+        match &self.backend {
+            Backend::Direct(_) => Access::Direct,
+            Backend::Agent(_) => Access::Agent,
+        }
+    }
+
+    /// The socket of the agent this handle goes through, if it does.
+    pub fn agent_socket(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Direct(_) => None,
+            Backend::Agent(a) => Some(a.socket()),
+        }
+    }
+
     /// The direct handle, for the operations only a process that holds the
-    /// store can do; `Forked` in a forked child.
+    /// store can do: `HeldByAgent` naming `operation` through an agent,
+    /// `Forked` in a forked child.
+    pub(crate) fn direct_for(&self, operation: &str) -> Result<&Direct> {
+        match &self.backend {
+            Backend::Direct(d) => d.unforked(),
+            Backend::Agent(a) => Err(Error::HeldByAgent {
+                operation: operation.to_owned(),
+                socket: a.socket().to_path_buf(),
+            }),
+        }
+    }
+
+    /// [`Vault::direct_for`] for internal callers that name no operation.
     pub(crate) fn direct(&self) -> Result<&Direct> {
-        let Backend::Direct(d) = &self.backend;
-        d.unforked()
+        self.direct_for("this operation")
+    }
+
+    /// Names `socket` in the vault's lock file: this process is the agent
+    /// serving the vault there.
+    pub(crate) fn record_agent(&self, socket: &Path) -> Result<()> {
+        self.direct_for("serving as an agent")?
+            .store
+            .record_agent(socket);
+        Ok(())
     }
 
     /// The format version this handle's open upgraded the vault from, when the
     /// vault was written by an older farmvault (docs/FORMAT.md lists which
     /// versions read which). Older builds cannot open it once upgraded.
     pub fn upgraded_from(&self) -> Option<u16> {
-        let Backend::Direct(d) = &self.backend;
-        d.upgraded_from()
+        match &self.backend {
+            Backend::Direct(d) => d.upgraded_from(),
+            Backend::Agent(a) => a.upgraded_from(),
+        }
     }
 
     /// The canonical path of the vault directory.
     pub fn path(&self) -> &Path {
-        let Backend::Direct(d) = &self.backend;
-        d.path()
+        match &self.backend {
+            Backend::Direct(d) => d.path(),
+            Backend::Agent(a) => a.path(),
+        }
     }
 
     /// Stores opaque bytes under `name`, replacing what was there (an expired entry
@@ -74,7 +143,10 @@ impl Vault {
     /// (`Config::clock`) the stored expiry is relative to that instant, which is the
     /// caller's explicit choice.
     pub fn put(&self, name: &str, secret: &[u8], options: &PutOptions) -> Result<()> {
-        self.direct()?.put(name, secret, options)
+        match &self.backend {
+            Backend::Direct(d) => d.unforked()?.put(name, secret, options),
+            Backend::Agent(a) => a.put(name, secret, options),
+        }
     }
 
     /// Stores a typed credential under `name`, replacing what was there.
@@ -84,7 +156,10 @@ impl Vault {
         credential: &Credential,
         options: &PutOptions,
     ) -> Result<()> {
-        self.direct()?.put_credential(name, credential, options)
+        match &self.backend {
+            Backend::Direct(d) => d.unforked()?.put_credential(name, credential, options),
+            Backend::Agent(a) => a.put_credential(name, credential, options),
+        }
     }
 
     /// Reads `name`. An entry whose expiry has passed on this handle's clock is
@@ -92,18 +167,27 @@ impl Vault {
     /// until `purge_expired`, a put or a delete removes or replaces it: a read never
     /// writes.
     pub fn get(&self, name: &str) -> Result<Entry> {
-        self.direct()?.get(name)
+        match &self.backend {
+            Backend::Direct(d) => d.unforked()?.get(name),
+            Backend::Agent(a) => a.get(name),
+        }
     }
 
     /// Metadata of `name` (kind, host, times), never the secret. Follows `get`'s
     /// rule: an expired entry is `Expired`, and the read leaves it in place.
     pub fn metadata(&self, name: &str) -> Result<EntryMeta> {
-        self.direct()?.metadata(name)
+        match &self.backend {
+            Backend::Direct(d) => d.unforked()?.metadata(name),
+            Backend::Agent(a) => a.metadata(name),
+        }
     }
 
     /// Deletes `name`; `NotFound` if there is no such entry.
     pub fn delete(&self, name: &str) -> Result<()> {
-        self.direct()?.delete(name)
+        match &self.backend {
+            Backend::Direct(d) => d.unforked()?.delete(name),
+            Backend::Agent(a) => a.delete(name),
+        }
     }
 
     /// Sets a new TTL on `name` from now (`None`: never expires). An entry that has
@@ -113,18 +197,27 @@ impl Vault {
     /// already have ended) would hand jobs a stale secret as fresh. On a handle with
     /// a simulated clock the new expiry counts from that clock: the caller's choice.
     pub fn renew(&self, name: &str, ttl: Option<Duration>) -> Result<EntryMeta> {
-        self.direct()?.renew(name, ttl)
+        match &self.backend {
+            Backend::Direct(d) => d.unforked()?.renew(name, ttl),
+            Backend::Agent(a) => a.renew(name, ttl),
+        }
     }
 
     /// Applies every put and delete of `batch` atomically, flushed once. Nothing is
     /// written if any operation is invalid or deletes a missing entry.
     pub fn apply(&self, batch: Batch) -> Result<()> {
-        self.direct()?.apply(batch)
+        match &self.backend {
+            Backend::Direct(d) => d.unforked()?.apply(batch),
+            Backend::Agent(a) => a.apply(batch),
+        }
     }
 
     /// Flushes every write made so far to disk.
     pub fn flush(&self) -> Result<()> {
-        self.direct()?.flush()
+        match &self.backend {
+            Backend::Direct(d) => d.unforked()?.flush(),
+            Backend::Agent(a) => a.flush(),
+        }
     }
 
     /// Entries whose name starts with `prefix` (`""` for all), sorted by name,
@@ -133,12 +226,18 @@ impl Vault {
     /// `Expired`). Entries that fail authentication are left out: `damaged()` lists
     /// them.
     pub fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>> {
-        self.direct()?.list(prefix)
+        match &self.backend {
+            Backend::Direct(d) => d.unforked()?.list(prefix),
+            Backend::Agent(a) => a.list(prefix),
+        }
     }
 
     /// On-disk ids (hex of the blinded name) of entries that fail authentication.
     pub fn damaged(&self) -> Result<Vec<String>> {
-        self.direct()?.damaged()
+        match &self.backend {
+            Backend::Direct(d) => d.unforked()?.damaged(),
+            Backend::Agent(a) => a.damaged(),
+        }
     }
 
     /// Removes every entry whose expiry has passed, through the expiry index and
@@ -151,39 +250,44 @@ impl Vault {
     /// of the vault still read as live, and a clock pinned in the past never removes
     /// one its own caller is told is live. On the system clock both are the same.
     pub fn purge_expired(&self) -> Result<usize> {
-        self.direct()?.purge_expired()
+        match &self.backend {
+            Backend::Direct(d) => d.unforked()?.purge_expired(),
+            Backend::Agent(a) => a.purge_expired(),
+        }
     }
 
     /// The vault-wide caps on job grants.
     pub fn grant_policy(&self) -> Result<GrantPolicy> {
-        self.direct()?.grant_policy()
+        self.direct_for("grant_policy")?.grant_policy()
     }
 
     /// Sets the vault-wide caps on job grants (both non-zero and at most
     /// `GrantPolicy::MAX_LIMIT_SECS`). Grants already issued keep their windows.
     pub fn set_grant_policy(&self, policy: GrantPolicy) -> Result<()> {
-        self.direct()?.set_grant_policy(policy)
+        self.direct_for("set_grant_policy")?
+            .set_grant_policy(policy)
     }
 
     /// The keyslots (no key material).
     pub fn keyslots(&self) -> Result<Vec<SlotInfo>> {
-        self.direct()?.keyslots()
+        self.direct_for("keyslots")?.keyslots()
     }
 
     /// Sets the passphrase: rewraps the data key in a new passphrase slot (with this
     /// handle's KDF costs) and drops the old passphrase slot. Entries are untouched.
     pub fn change_passphrase(&self, new: &SecretString) -> Result<()> {
-        self.direct()?.change_passphrase(new)
+        self.direct_for("change_passphrase")?.change_passphrase(new)
     }
 
     /// Adds a key-file slot for `key_file`.
     pub fn add_key_file(&self, key_file: &KeyFile) -> Result<()> {
-        self.direct()?.add_key_file(key_file)
+        self.direct_for("add_key_file")?.add_key_file(key_file)
     }
 
     /// Removes the slot `key_file` opens. The last slot cannot be removed.
     pub fn remove_key_file(&self, key_file: &KeyFile) -> Result<()> {
-        self.direct()?.remove_key_file(key_file)
+        self.direct_for("remove_key_file")?
+            .remove_key_file(key_file)
     }
 
     /// Replaces the data key and re-encrypts every entry, in one atomic batch: after
@@ -196,7 +300,8 @@ impl Vault {
         options: &RotateOptions,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<usize> {
-        self.direct()?.rotate_data_key(options, progress)
+        self.direct_for("rotate_data_key")?
+            .rotate_data_key(options, progress)
     }
 
     /// Rewrites the vault into a fresh generation holding only its live items,
@@ -205,23 +310,27 @@ impl Vault {
     /// unchanged; a crash at any point leaves the vault as it was before or
     /// after. `progress` is called with (items copied, items in all).
     pub fn compact(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CompactReport> {
-        self.direct()?.compact(progress)
+        self.direct_for("compact")?.compact(progress)
     }
 
     /// The time expiry is judged at on this handle: its own clock when it was
     /// given one (`Config::clock`); otherwise the system clock, but never earlier
     /// than the latest time the vault has seen.
     pub fn now(&self) -> UnixTime {
-        let Backend::Direct(d) = &self.backend;
-        d.now()
+        match &self.backend {
+            Backend::Direct(d) => d.now(),
+            Backend::Agent(a) => a.now(),
+        }
     }
 
     /// How far the system clock is behind the latest time the vault has seen,
     /// when that is more than `CLOCK_BEHIND_TOLERANCE`: the clock was set back,
     /// and expiry is judged at the later time.
     pub fn clock_behind(&self) -> Option<Duration> {
-        let Backend::Direct(d) = &self.backend;
-        d.clock_behind()
+        match &self.backend {
+            Backend::Direct(d) => d.clock_behind(),
+            Backend::Agent(a) => a.clock_behind(),
+        }
     }
 
     /// Writes a backup of the whole vault to the new file `dest` (mode 0600,
@@ -231,12 +340,12 @@ impl Vault {
     /// included, is refused (`Io` of kind `AlreadyExists`) by the create itself,
     /// and left as it was; a failed write removes the partial file.
     pub fn backup_to(&self, dest: &Path) -> Result<RecoveryReport> {
-        self.direct()?.backup_to(dest)
+        self.direct_for("backup_to")?.backup_to(dest)
     }
 
     /// Reads the vault's own backup back as a repair would, and checks it holds
     /// exactly what the store holds. `Corrupt` (naming the backup file) when not.
     pub fn verify_backup(&self, unlock: &Unlock) -> Result<RecoveryReport> {
-        self.direct()?.verify_backup(unlock)
+        self.direct_for("verify_backup")?.verify_backup(unlock)
     }
 }

@@ -28,7 +28,7 @@ mod side;
 mod time_seen;
 mod types;
 
-pub use api::Vault;
+pub use api::{Access, Vault};
 pub use compact::{CompactReport, PURGE_COMPACT_MIN_REMOVED};
 pub use config::{create, open, Config, DEFAULT_LOCK_TIMEOUT};
 pub(crate) use entries::validate_lookup_name;

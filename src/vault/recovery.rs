@@ -5,7 +5,6 @@ use super::api::Vault;
 use super::config::{unlock_header, Config};
 use super::handle::Direct;
 use crate::error::{Error, Result};
-use crate::format;
 use crate::keys::{Kek, Keys, Unlock};
 use crate::storage::backup::{self, RecoveryReport};
 use crate::storage::perms::DirId;
@@ -74,10 +73,7 @@ fn read_backup(
     let bytes = read_file(snapshot_path, limit)?;
     let snapshot = backup::parse_snapshot(&bytes).map_err(|w| Error::corrupt(snapshot_path, w))?;
     let header = snapshot
-        .items
-        .iter()
-        .find(|(k, _)| *k == format::space::HEADER)
-        .map(|(_, v)| *v)
+        .header()
         .ok_or_else(|| Error::corrupt(snapshot_path, "the backup holds no vault header"))?;
     let (keys, kek) = unlock_header(snapshot_path, header, unlock)?;
     if !snapshot.authenticates(&keys) {
