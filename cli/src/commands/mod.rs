@@ -1,6 +1,8 @@
 //! The subcommands, one file each. `Command` is their table, in the order
 //! `farmvault --help` lists them; `run` hands each to its file.
 
+#[cfg(unix)]
+mod agent;
 mod backup;
 mod check;
 mod compact;
@@ -127,6 +129,15 @@ pub enum Command {
     Restore(restore::RestoreArgs),
     /// Rebuild a vault whose storage will not open from the backup it keeps of itself.
     Repair(repair::RepairArgs),
+    /// Share one unlocked vault with this user's other processes: start, status, lock, unlock, stop.
+    ///
+    /// Commands reach the agent when FARMVAULT_AGENT names its socket and no
+    /// --key-file or --passphrase-file is given: no prompt, no Argon2 per command.
+    /// Key changes, rotation, compaction, backups and grants need the vault itself:
+    /// stop the agent first.
+    #[cfg(unix)]
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
 }
 
 /// Runs `command`; returns the exit status.
@@ -157,5 +168,7 @@ pub fn run(g: &Global, command: Command) -> Result<i32, CliError> {
         Command::Backup(a) => backup::run(g, &a),
         Command::Restore(a) => restore::run(g, &a),
         Command::Repair(a) => repair::run(g, &a),
+        #[cfg(unix)]
+        Command::Agent(c) => agent::run(g, c),
     }
 }

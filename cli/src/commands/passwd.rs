@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 /// `passwd`.
 pub fn run(g: &Global) -> Result<i32, CliError> {
-    let vault = unlock::open(g)?;
+    let vault = unlock::open_direct(g)?;
     let file = std::env::var_os(NEW_PASSPHRASE_FILE_ENV)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from);

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod agent;
 mod clock;
 mod dir_perms;
 mod entries;
