@@ -83,8 +83,20 @@ pub fn unlock(socket: &Path, tty: Option<PathBuf>) -> Result<()> {
     Client::connect(socket)?.unlock(tty)
 }
 
-/// Stops the agent on `socket`.
+/// Stops the agent on `socket`, and returns once it has: its requests in
+/// flight finished, the vault closed and the socket removed (within 15 s).
 #[cfg(unix)]
 pub fn stop(socket: &Path) -> Result<()> {
-    Client::connect(socket)?.stop()
+    Client::connect(socket)?.stop()?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while socket.exists() {
+        if std::time::Instant::now() > deadline {
+            return Err(crate::error::Error::Agent {
+                socket: socket.to_path_buf(),
+                what: "it was asked to stop, and 15 s later its socket is still there".into(),
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Ok(())
 }

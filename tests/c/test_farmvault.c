@@ -15,6 +15,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "farmvault.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -23,19 +24,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static int passed;
-static int failed;
-
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (cond) {                                                                       \
-            passed++;                                                                     \
-        } else {                                                                          \
-            failed++;                                                                     \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed; last error: %s\n", __FILE__,        \
-                    __LINE__, #cond, fv_last_error_message());                            \
-        }                                                                                 \
-    } while (0)
 
 /* Checks that `call` returned `code` and that the last error message holds `needle`. */
 #define CHECK_FAILS(call, code, needle)                                                   \
@@ -56,8 +44,6 @@ static int failed;
 
 /* Checks that the last error message holds `needle` (after a void or pointer call). */
 #define CHECK_MSG(needle) CHECK(strstr(fv_last_error_message(), (needle)) != NULL)
-
-#define U8(s) ((const uint8_t *)(s))
 
 static char dir[FV_MAX_PATH_LEN / 2];
 static char grants[FV_MAX_PATH_LEN / 2];

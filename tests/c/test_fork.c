@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "farmvault.h"
+#include "check.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -18,21 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int passed;
-static int failed;
-
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (cond) {                                                                       \
-            passed++;                                                                     \
-        } else {                                                                          \
-            failed++;                                                                     \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed; last error: %s\n", __FILE__,        \
-                    __LINE__, #cond, fv_last_error_message());                            \
-        }                                                                                 \
-    } while (0)
-
-#define U8(s) ((const uint8_t *)(s))
 
 /* What the child reports through its exit status: one bit per failed check. */
 static int in_child(fv_vault *vault) {

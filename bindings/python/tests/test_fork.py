@@ -10,16 +10,12 @@ the child reads it.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from pathlib import Path
 from typing import Any
 
 import farmvault
-from conftest import open_vault
-
-#: Long enough for a slow machine, short enough that a hang fails the run.
-JOIN_TIMEOUT = 30
+from conftest import open_vault, run_in_child
 
 
 def _use_parent_handle(vault: farmvault.Vault, results: Any) -> None:
@@ -45,26 +41,9 @@ def _open_own_handle(path: str, results: Any) -> None:
         results.put(f"Locked: {e}")
 
 
-def _run(method: str, target: Any, *args: Any) -> str:
-    ctx = multiprocessing.get_context(method)
-    results = ctx.Queue()
-    p = ctx.Process(target=target, args=(*args, results))
-    p.start()
-    p.join(JOIN_TIMEOUT)
-    if p.is_alive():
-        p.kill()
-        p.join()
-        raise AssertionError(f"the {method} child hung")
-    assert p.exitcode == 0, f"the {method} child exited with {p.exitcode}"
-    out = []
-    while not results.empty():
-        out.append(results.get())
-    return "\n".join(out)
-
-
 def test_a_forked_child_is_refused_at_once_and_the_parent_goes_on(vault: farmvault.Vault) -> None:
     vault.put("before", b"1")
-    out = _run("fork", _use_parent_handle, vault)
+    out = run_in_child("fork", _use_parent_handle, vault)
     assert "get: Forked: " in out and "put: Forked: " in out, out
     assert "forked" in out
     vault.put("after", b"2")
@@ -79,8 +58,8 @@ def test_a_forked_child_is_refused_at_once_and_the_parent_goes_on(vault: farmvau
 def test_a_spawned_child_opens_its_own_handle(vault_path: Path) -> None:
     with open_vault(vault_path) as v:
         v.put("before", b"1")
-        out = _run("spawn", _open_own_handle, str(vault_path))
+        out = run_in_child("spawn", _open_own_handle, str(vault_path))
         # The parent holds the vault: the child is told by whom.
         assert "Locked: " in out and f"process {os.getpid()} (" in out, out
-    out = _run("spawn", _open_own_handle, str(vault_path))
+    out = run_in_child("spawn", _open_own_handle, str(vault_path))
     assert out == "read: True", out

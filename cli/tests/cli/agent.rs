@@ -316,7 +316,8 @@ fn commands_that_need_the_vault_itself_say_to_stop_the_agent() {
     }
     // With a passphrase file and no FARMVAULT_AGENT the CLI opens the vault,
     // finds the agent holding it, and goes through it; passwd then refuses.
-    assert_eq!(env.out(&["list", "--json"]).contains("\"entries\""), true);
+    let listed: serde_json::Value = serde_json::from_str(&env.out(&["list", "--json"])).unwrap();
+    assert!(listed["entries"].is_array(), "{listed}");
     let r = env.run(&["passwd"], None).expect(code::LOCKED);
     r.one_line_error();
     assert!(r.stderr.contains("agent stop"), "{}", r.stderr);
@@ -414,4 +415,39 @@ fn a_client_of_another_uid_is_refused() {
     nobody(&["agent", "stop", "--socket", socket.to_str().unwrap()])
         .unwrap()
         .expect(code::OK);
+}
+
+/// The unit docs/ gives passes `systemd-analyze verify`, with no warning, its
+/// ExecStart pointed at the binary under test.
+#[test]
+fn the_documented_systemd_unit_verifies() {
+    let Some(analyze) = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"]
+        .iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+    else {
+        eprintln!("skipped the_documented_systemd_unit_verifies: systemd-analyze is not installed");
+        return;
+    };
+    let unit =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/systemd/farmvault-agent.service");
+    let text = std::fs::read_to_string(&unit).unwrap();
+    assert!(text.contains("ExecStart=/usr/bin/farmvault "), "{text}");
+    let env = Env::new();
+    let copy = env.path("farmvault-agent.service");
+    std::fs::write(
+        &copy,
+        text.replace(
+            "ExecStart=/usr/bin/farmvault ",
+            &format!("ExecStart={} ", env!("CARGO_BIN_EXE_farmvault")),
+        ),
+    )
+    .unwrap();
+    let out = Command::new(analyze)
+        .arg("verify")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.trim().is_empty(), "{stderr}");
 }

@@ -42,6 +42,8 @@ from ._credentials import (
     TankContext,
 )
 from ._errors import (
+    AgentError,
+    AgentLocked,
     AlreadyExists,
     Corrupt,
     Error,
@@ -106,6 +108,8 @@ __all__ = [
     "ReadOnly",
     "HostNotAllowed",
     "Forked",
+    "AgentLocked",
+    "AgentError",
     "LibraryError",
 ]
 

@@ -32,6 +32,8 @@ __all__ = [
     "ReadOnly",
     "HostNotAllowed",
     "Forked",
+    "AgentLocked",
+    "AgentError",
     "LibraryError",
     "error_for_code",
 ]
@@ -162,6 +164,22 @@ class Forked(Error):
     NAME = "FV_FORKED"
 
 
+class AgentLocked(Error):
+    """The farmvault agent serving the vault is locked: it holds no keys until
+    ``farmvault agent unlock`` (``FV_AGENT_LOCKED``)."""
+
+    CODE = 15
+    NAME = "FV_AGENT_LOCKED"
+
+
+class AgentError(Error):
+    """The farmvault agent could not be reached (none at the socket, or it
+    stopped), refused this process, or broke the connection (``FV_AGENT``)."""
+
+    CODE = 16
+    NAME = "FV_AGENT"
+
+
 _BY_CODE: Dict[int, Type[Error]] = {
     cls.CODE: cls
     for cls in (
@@ -179,6 +197,8 @@ _BY_CODE: Dict[int, Type[Error]] = {
         ReadOnly,
         HostNotAllowed,
         Forked,
+        AgentLocked,
+        AgentError,
     )
     if cls.CODE is not None
 }
