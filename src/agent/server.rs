@@ -59,6 +59,8 @@ struct Shared {
     in_flight: AtomicU64,
     stopping: AtomicBool,
     uid: u32,
+    /// The listening socket, to wake the accept loop when stopping.
+    waker: Option<UnixListener>,
 }
 
 /// A bound agent, ready to serve.
@@ -117,6 +119,7 @@ impl Agent {
             in_flight: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
             uid: rustix::process::geteuid().as_raw(),
+            waker: listener.try_clone().ok(),
             options,
         });
         Ok(Agent { shared, listener })
@@ -172,7 +175,13 @@ impl Shared {
 
     fn stop(&self) {
         if !self.stopping.swap(true, Ordering::SeqCst) {
-            // Wakes the accept loop, which then sees the flag.
+            // Wakes the accept loop, which then sees the flag: shutting the
+            // listening socket down makes a blocked accept return (Linux);
+            // a connection does the same where it does not, while the
+            // socket file is still there.
+            if let Some(l) = &self.waker {
+                let _ = rustix::net::shutdown(l, rustix::net::Shutdown::Read);
+            }
             let _ = UnixStream::connect(self.socket());
         }
     }

@@ -397,6 +397,10 @@ fn a_client_of_another_uid_is_refused() {
     nobody(&["agent", "start", "--socket", socket.to_str().unwrap()])
         .unwrap()
         .expect(code::OK);
+    // A failed assertion below must not leave nobody's agent running.
+    let _stop = OnDrop(|| {
+        let _ = nobody(&["agent", "stop", "--socket", socket.to_str().unwrap()]);
+    });
     let r = common::run(
         env.cmd()
             .env_remove("FARMVAULT_PASSPHRASE_FILE")
@@ -415,6 +419,15 @@ fn a_client_of_another_uid_is_refused() {
     nobody(&["agent", "stop", "--socket", socket.to_str().unwrap()])
         .unwrap()
         .expect(code::OK);
+}
+
+/// Runs its closure when dropped, a failing test's unwinding included.
+struct OnDrop<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
 }
 
 /// The unit docs/ gives passes `systemd-analyze verify`, with no warning, its
@@ -450,4 +463,27 @@ fn the_documented_systemd_unit_verifies() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && stderr.trim().is_empty(), "{stderr}");
+}
+
+/// SIGTERM stops the agent, closing the vault, also when its socket was
+/// removed under it (its directory cleaned away): a stop that only knocked on
+/// the socket left such an agent running, holding the vault, for good.
+#[test]
+fn sigterm_stops_the_agent_even_without_its_socket() {
+    let env = Env::with_vault();
+    env.put("a", "1", &[]).expect(code::OK);
+    let agent = AgentProc::start(&env, &[]);
+    std::fs::remove_file(&agent.socket).unwrap();
+    assert!(Command::new("kill")
+        .arg(agent.pid.to_string())
+        .status()
+        .unwrap()
+        .success());
+    assert!(
+        eventually(Duration::from_secs(10), || !agent.alive()),
+        "the agent is still running 10 s after SIGTERM"
+    );
+    // It closed the vault: a direct open gets in at once.
+    env.run(&["--lock-timeout", "1s", "get", "a"], None)
+        .expect(code::OK);
 }
