@@ -11,6 +11,7 @@ use super::protocol::{
     decode, read_frame, write_frame, AgentStatus, FrameError, Request, Response, WireMeta,
     PROTOCOL_VERSION,
 };
+use crate::audit::AuditReport;
 use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::credential::Credential;
 use crate::error::{Error, Result};
@@ -188,6 +189,16 @@ impl Client {
         }
     }
 
+    pub(crate) fn audit_log(&self) -> Result<AuditReport> {
+        match self.call(&Request::AuditLog)? {
+            Response::AuditLog(json) => serde_json::from_str(&json).map_err(|e| Error::Agent {
+                socket: self.socket.clone(),
+                what: format!("its audit report does not decode: {e}"),
+            }),
+            other => Err(unexpected(&self.socket, &other)),
+        }
+    }
+
     /// The agent judges expiry on its own clock; this is the system's.
     pub(crate) fn now(&self) -> UnixTime {
         SystemClock.now()
@@ -267,11 +278,18 @@ fn round_trip(socket: &Path, stream: &mut UnixStream, req: &Request) -> Result<R
         socket: socket.to_path_buf(),
         what,
     };
-    write_frame(stream, req).map_err(|e| {
-        lost(format!(
+    if let Err(e) = write_frame(stream, req) {
+        // An agent that refuses a connection (another uid) answers before it
+        // reads anything, then closes: its refusal may be waiting here.
+        if let Ok(body) = read_frame(stream) {
+            if let Ok(refusal @ Response::Error(_)) = decode::<Response>(&body) {
+                return Ok(refusal);
+            }
+        }
+        return Err(lost(format!(
             "sending the request failed ({e}); the agent may have stopped"
-        ))
-    })?;
+        )));
+    }
     let body = read_frame(stream).map_err(|e| match e {
         FrameError::Closed => lost(
             "the agent closed the connection before answering (it stopped, or was killed); the request may or may not have been applied".into(),
