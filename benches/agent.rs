@@ -71,6 +71,7 @@ fn agent_server() {
         socket,
         idle: None,
         max_unlocked: None,
+        audit_syslog: None,
     };
     let unlocker: farmvault::agent::Unlocker = Box::new(move |_| Ok(fx.open()));
     let agent = farmvault::agent::Agent::bind(vault, options, unlocker).unwrap();

@@ -36,6 +36,7 @@ pub(crate) mod purpose {
     pub const KEYFILE_KEK: &[u8] = b"farmvault/v1/key-file-kek";
     pub const KEK_CHECK: &[u8] = b"farmvault/v1/kek-check";
     pub const BACKUP: &[u8] = b"farmvault/v1/backup-mac";
+    pub const AUDIT: &[u8] = b"farmvault/v1/audit-log-mac";
 }
 
 /// 256 bits of key material in their own allocation, locked in memory while

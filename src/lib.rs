@@ -61,6 +61,7 @@ mod format;
 #[cfg(feature = "internals")]
 pub use storage::layout;
 pub mod agent;
+pub mod audit;
 pub mod grant;
 pub mod sgtk;
 

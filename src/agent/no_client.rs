@@ -74,6 +74,10 @@ impl Client {
         match self.0 {}
     }
 
+    pub(crate) fn audit_log(&self) -> Result<crate::audit::AuditReport> {
+        match self.0 {}
+    }
+
     pub(crate) fn now(&self) -> UnixTime {
         match self.0 {}
     }

@@ -3,6 +3,7 @@
 //! accepted. Linux and Android: `SO_PEERCRED`. macOS and the BSDs:
 //! `getpeereid` (no pid). Elsewhere the agent cannot tell and serves no one.
 
+use crate::audit::Asker;
 use std::os::unix::net::UnixStream;
 
 /// A connected client.
@@ -10,6 +11,32 @@ use std::os::unix::net::UnixStream;
 pub(crate) struct Peer {
     pub(crate) uid: u32,
     pub(crate) pid: Option<u32>,
+}
+
+impl Peer {
+    /// The peer as the audit log names it, with its executable where the
+    /// platform says (read now, while the process that connected is there).
+    pub(crate) fn asker(self) -> Asker {
+        Asker {
+            uid: Some(self.uid),
+            pid: self.pid,
+            exe: self.pid.and_then(executable),
+        }
+    }
+}
+
+/// The executable of process `pid`: `/proc/<pid>/exe` on Linux; elsewhere
+/// unknown (macOS's `proc_pidpath` needs unsafe FFI this module does not do).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn executable(pid: u32) -> Option<String> {
+    std::fs::read_link(format!("/proc/{pid}/exe"))
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn executable(_pid: u32) -> Option<String> {
+    None
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]

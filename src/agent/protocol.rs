@@ -81,6 +81,9 @@ pub enum Request {
     },
     /// Stops the agent: it wipes the keys, closes the vault and exits.
     Stop,
+    /// The audit log, read and verified by the agent (added after version 1
+    /// shipped: an agent that predates it refuses the frame).
+    AuditLog,
 }
 
 /// An entry's metadata on the wire.
@@ -136,6 +139,9 @@ pub enum Response {
     Done,
     Status(AgentStatus),
     Error(WireError),
+    /// An [`crate::audit::AuditReport`] as JSON: its records omit empty
+    /// fields, which postcard cannot carry.
+    AuditLog(String),
 }
 
 impl Response {

@@ -8,6 +8,12 @@
 //! and `Unlock` opens it again through the caller-given [`Unlocker`]. A
 //! watchdog thread locks the agent after `idle` without a request, and
 //! `max_unlocked` after it was unlocked, as gpg-agent's cache limits do.
+//!
+//! Every request that reads or changes a secret, and every lock and unlock,
+//! is recorded in the vault's audit log (`crate::audit`) before it is
+//! answered. A record that cannot be written fails the request: a read sends
+//! no secret, and a change is not begun while the log is known to be
+//! unwritable. The watchdog makes the log durable once a second.
 
 use super::peer::{peer, Peer};
 use super::protocol::{
@@ -15,6 +21,7 @@ use super::protocol::{
     PROTOCOL_VERSION,
 };
 use super::socket_dir;
+use crate::audit::{Asker, AuditKey, AuditLog, Operation, SyslogCopy};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::vault::{Batch, PutOptions, Vault};
@@ -38,12 +45,39 @@ pub struct AgentOptions {
     pub idle: Option<Duration>,
     /// Lock this long after each unlock, used or not.
     pub max_unlocked: Option<Duration>,
+    /// Also send each audit record to the syslog socket at this path
+    /// ([`crate::audit::DEFAULT_SYSLOG_SOCKET`] for the system's).
+    pub audit_syslog: Option<PathBuf>,
 }
 
 struct Unlocked {
-    vault: Arc<Vault>,
+    held: Held,
     at: Instant,
     at_unix: u64,
+}
+
+/// The open vault and the audit log its requests are recorded in.
+#[derive(Clone)]
+struct Held {
+    vault: Arc<Vault>,
+    audit: Arc<AuditLog>,
+}
+
+impl Held {
+    /// Opens the vault's audit log (verifying it) and records the unlock.
+    fn new(vault: Vault, options: &AgentOptions, who: &Asker) -> Result<Held> {
+        let syslog = options
+            .audit_syslog
+            .as_deref()
+            .map(SyslogCopy::connect)
+            .transpose()?;
+        let audit = AuditLog::open(vault.path(), AuditKey::of(&vault)?, syslog)?;
+        audit.append(Operation::Unlock, Vec::new(), "ok", who, None)?;
+        Ok(Held {
+            vault: Arc::new(vault),
+            audit: Arc::new(audit),
+        })
+    }
 }
 
 struct Shared {
@@ -108,10 +142,12 @@ impl Agent {
             .map_err(|e| Error::io(format!("listening on {}", socket.display()), e))?;
         vault.record_agent(&socket)?;
         let now = SystemClock.now().secs();
+        let vault_path = vault.path().to_path_buf();
+        let held = Held::new(vault, &options, &Asker::agent())?;
         let shared = Arc::new(Shared {
-            vault_path: vault.path().to_path_buf(),
+            vault_path,
             unlocked: RwLock::new(Some(Unlocked {
-                vault: Arc::new(vault),
+                held,
                 at: Instant::now(),
                 at_unix: now,
             })),
@@ -166,7 +202,8 @@ impl Agent {
         while self.shared.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
-        self.shared.lock();
+        self.shared
+            .lock(Operation::Stop, "stopped", &Asker::agent());
         let _ = std::fs::remove_file(&self.shared.options.socket);
         let _ = watchdog.join();
         Ok(())
@@ -192,25 +229,34 @@ impl Shared {
     }
 
     /// Drops the vault: its store closes and its keys are wiped once the
-    /// requests that hold it finish.
-    fn lock(&self) {
+    /// requests that hold it finish. The audit log records it (`op`: lock or
+    /// stop, `why`), best effort: a lock never waits on the log.
+    fn lock(&self, op: Operation, why: &str, who: &Asker) {
         let taken = self
             .unlocked
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .take();
+        if let Some(u) = &taken {
+            let _ = u
+                .held
+                .audit
+                .append(op, Vec::new(), "ok", who, Some(why.to_owned()));
+            let _ = u.held.audit.sync();
+        }
         drop(taken);
     }
 
-    fn unlock(&self, tty: Option<&Path>) -> Result<()> {
+    fn unlock(&self, tty: Option<&Path>, who: &Asker) -> Result<()> {
         let _one = self.unlocking.lock().unwrap_or_else(|e| e.into_inner());
-        if self.vault().is_ok() {
+        if self.held().is_ok() {
             return Ok(());
         }
         let vault = (self.unlocker)(tty)?;
         vault.record_agent(self.socket())?;
+        let held = Held::new(vault, &self.options, who)?;
         *self.unlocked.write().unwrap_or_else(|e| e.into_inner()) = Some(Unlocked {
-            vault: Arc::new(vault),
+            held,
             at: Instant::now(),
             at_unix: SystemClock.now().secs(),
         });
@@ -218,12 +264,12 @@ impl Shared {
         Ok(())
     }
 
-    fn vault(&self) -> Result<Arc<Vault>> {
+    fn held(&self) -> Result<Held> {
         self.unlocked
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            .map(|u| u.vault.clone())
+            .map(|u| u.held.clone())
             .ok_or_else(|| Error::AgentLocked {
                 socket: self.socket().to_path_buf(),
             })
@@ -252,23 +298,36 @@ impl Shared {
         self.last_request_ms.store(now, Ordering::Relaxed);
     }
 
-    /// Locks the agent when it has been idle, or unlocked, too long.
+    /// Locks the agent when it has been idle, or unlocked, too long, and
+    /// makes the audit log durable once a second.
     fn watch(&self) {
+        let mut synced = Instant::now();
         while !self.stopping.load(Ordering::SeqCst) {
             std::thread::sleep(Duration::from_millis(200));
             let expired = {
                 let unlocked = self.unlocked.read().unwrap_or_else(|e| e.into_inner());
                 let Some(u) = unlocked.as_ref() else { continue };
+                if synced.elapsed() >= Duration::from_secs(1) {
+                    // A failure is kept by the log, which then refuses records.
+                    let _ = u.held.audit.sync();
+                    synced = Instant::now();
+                }
                 let last = Duration::from_millis(self.last_request_ms.load(Ordering::Relaxed));
                 let idle = self.started.elapsed().saturating_sub(last);
-                self.options.idle.is_some_and(|d| idle >= d)
-                    || self
-                        .options
-                        .max_unlocked
-                        .is_some_and(|d| u.at.elapsed() >= d)
+                if self.options.idle.is_some_and(|d| idle >= d) {
+                    Some("idle")
+                } else if self
+                    .options
+                    .max_unlocked
+                    .is_some_and(|d| u.at.elapsed() >= d)
+                {
+                    Some("max-unlocked")
+                } else {
+                    None
+                }
             };
-            if expired {
-                self.lock();
+            if let Some(why) = expired {
+                self.lock(Operation::Lock, why, &Asker::agent());
             }
         }
     }
@@ -277,16 +336,19 @@ impl Shared {
         self.clients.fetch_add(1, Ordering::SeqCst);
         let _gone = Gone(&self.clients);
         // Who it is, before anything it sent is read.
-        if let Err(refusal) = peer(&stream)
+        let who = match peer(&stream)
             .map_err(|e| format!("cannot tell who connected: {e}"))
-            .and_then(|p| self.admit(p))
+            .and_then(|p| self.admit(p).map(|()| p))
         {
-            let _ = write_frame(
-                &mut stream,
-                &Response::Error(WireError::Agent { message: refusal }),
-            );
-            return;
-        }
+            Ok(p) => p.asker(),
+            Err(refusal) => {
+                let _ = write_frame(
+                    &mut stream,
+                    &Response::Error(WireError::Agent { message: refusal }),
+                );
+                return;
+            }
+        };
         let mut greeted = false;
         loop {
             let body = match read_frame(&mut stream) {
@@ -316,7 +378,7 @@ impl Shared {
             greeted = true;
             let stop = matches!(req, Request::Stop);
             self.in_flight.fetch_add(1, Ordering::SeqCst);
-            let reply = self.answer(req);
+            let reply = self.answer(req, &who);
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
             if write_frame(&mut stream, &reply).is_err() || stop {
                 if stop {
@@ -341,15 +403,15 @@ impl Shared {
         }
     }
 
-    fn answer(&self, req: Request) -> Response {
+    fn answer(&self, req: Request, who: &Asker) -> Response {
         self.requests.fetch_add(1, Ordering::SeqCst);
-        match self.dispatch(req) {
+        match self.dispatch(req, who) {
             Ok(r) => r,
             Err(e) => Response::Error(WireError::from_error(&e)),
         }
     }
 
-    fn dispatch(&self, req: Request) -> Result<Response> {
+    fn dispatch(&self, req: Request, who: &Asker) -> Result<Response> {
         match req {
             Request::Hello { version } if version == PROTOCOL_VERSION => {
                 return Ok(Response::Hello(self.status()))
@@ -364,69 +426,110 @@ impl Shared {
             }
             Request::Status => return Ok(Response::Status(self.status())),
             Request::Lock => {
-                self.lock();
+                self.lock(Operation::Lock, "requested", who);
                 return Ok(Response::Done);
             }
             Request::Unlock { tty } => {
-                self.unlock(tty.as_deref())?;
+                self.unlock(tty.as_deref(), who)?;
                 return Ok(Response::Done);
             }
             Request::Stop => return Ok(Response::Done),
             _ => {}
         }
-        let vault = self.vault()?;
+        let held = self.held()?;
         self.touch();
-        let secs = Duration::from_secs;
-        Ok(match req {
-            Request::Get { name } => Response::entry(vault.get(&name)?),
-            Request::Metadata { name } => Response::Meta(vault.metadata(&name)?.into()),
-            Request::List { prefix } => {
-                Response::List(vault.list(&prefix)?.into_iter().map(Into::into).collect())
-            }
-            Request::Put {
-                name,
-                credential,
-                ttl_secs,
-                durable,
-            } => {
-                let mut opts = PutOptions::new().durable(durable);
-                opts.ttl = ttl_secs.map(secs);
-                vault.put_credential(&name, &credential, &opts)?;
-                Response::Done
-            }
-            Request::Delete { name } => {
-                vault.delete(&name)?;
-                Response::Done
-            }
-            Request::Renew { name, ttl_secs } => {
-                Response::Meta(vault.renew(&name, ttl_secs.map(secs))?.into())
-            }
-            Request::Batch { ops } => {
-                let mut batch = Batch::new();
-                for (name, op) in ops {
-                    match op {
-                        Some((credential, ttl)) => {
-                            batch.put_credential(&name, credential, ttl.map(secs))
-                        }
-                        None => batch.delete(&name),
-                    }
-                }
-                vault.apply(batch)?;
-                Response::Done
-            }
-            Request::Flush => {
-                vault.flush()?;
-                Response::Done
-            }
-            Request::Damaged => Response::Names(vault.damaged()?),
-            Request::Purge => Response::Count(vault.purge_expired()? as u64),
-            Request::Hello { .. }
-            | Request::Status
-            | Request::Lock
-            | Request::Unlock { .. }
-            | Request::Stop => unreachable!("answered above"),
-        })
+        let Some((op, entries)) = audited(&req) else {
+            return execute(&held, req);
+        };
+        // A change is not begun while the log is known to be unwritable.
+        if op != Operation::Get {
+            held.audit.ready()?;
+        }
+        let result = execute(&held, req);
+        let (outcome, detail) = match &result {
+            Ok(Response::Count(n)) => ("ok".to_owned(), Some(format!("{n} removed"))),
+            Ok(_) => ("ok".to_owned(), None),
+            Err(e) => (e.to_string(), None),
+        };
+        // The answer (a secret, for a get) is sent only once its record is written.
+        held.audit.append(op, entries, &outcome, who, detail)?;
+        result
     }
+}
+
+/// The audit record a request gets: what it does and the entries it names;
+/// `None` for requests that neither read nor change a secret.
+fn audited(req: &Request) -> Option<(Operation, Vec<String>)> {
+    Some(match req {
+        Request::Get { name } => (Operation::Get, vec![name.clone()]),
+        Request::Put { name, .. } => (Operation::Put, vec![name.clone()]),
+        Request::Delete { name } => (Operation::Delete, vec![name.clone()]),
+        Request::Renew { name, .. } => (Operation::Renew, vec![name.clone()]),
+        Request::Batch { ops } => (
+            Operation::Batch,
+            ops.iter().map(|(n, _)| n.clone()).collect(),
+        ),
+        Request::Purge => (Operation::Purge, Vec::new()),
+        _ => return None,
+    })
+}
+
+/// Runs a request on the open vault.
+fn execute(held: &Held, req: Request) -> Result<Response> {
+    let vault = &held.vault;
+    let secs = Duration::from_secs;
+    Ok(match req {
+        Request::Get { name } => Response::entry(vault.get(&name)?),
+        Request::Metadata { name } => Response::Meta(vault.metadata(&name)?.into()),
+        Request::List { prefix } => {
+            Response::List(vault.list(&prefix)?.into_iter().map(Into::into).collect())
+        }
+        Request::Put {
+            name,
+            credential,
+            ttl_secs,
+            durable,
+        } => {
+            let mut opts = PutOptions::new().durable(durable);
+            opts.ttl = ttl_secs.map(secs);
+            vault.put_credential(&name, &credential, &opts)?;
+            Response::Done
+        }
+        Request::Delete { name } => {
+            vault.delete(&name)?;
+            Response::Done
+        }
+        Request::Renew { name, ttl_secs } => {
+            Response::Meta(vault.renew(&name, ttl_secs.map(secs))?.into())
+        }
+        Request::Batch { ops } => {
+            let mut batch = Batch::new();
+            for (name, op) in ops {
+                match op {
+                    Some((credential, ttl)) => {
+                        batch.put_credential(&name, credential, ttl.map(secs))
+                    }
+                    None => batch.delete(&name),
+                }
+            }
+            vault.apply(batch)?;
+            Response::Done
+        }
+        Request::Flush => {
+            vault.flush()?;
+            Response::Done
+        }
+        Request::Damaged => Response::Names(vault.damaged()?),
+        Request::Purge => Response::Count(vault.purge_expired()? as u64),
+        Request::AuditLog => Response::AuditLog(
+            serde_json::to_string(&held.audit.report()?).expect("a report always serialises"),
+        ),
+        Request::Hello { .. }
+        | Request::Status
+        | Request::Lock
+        | Request::Unlock { .. }
+        | Request::Stop => unreachable!("answered by dispatch"),
+    })
 }
 
 fn refusal(message: String) -> Response {

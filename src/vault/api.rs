@@ -11,6 +11,7 @@ use super::types::{Batch, Entry, EntryMeta, PutOptions, RotateOptions, SlotInfo}
 use crate::agent::Client;
 use crate::clock::UnixTime;
 use crate::credential::Credential;
+use crate::crypto::Prf;
 use crate::error::{Error, Result};
 use crate::keys::{KeyFile, Unlock};
 use crate::secret::SecretString;
@@ -91,6 +92,20 @@ impl Vault {
             Backend::Direct(_) => None,
             Backend::Agent(a) => Some(a.socket()),
         }
+    }
+
+    /// The agent client this handle goes through, if it does.
+    pub(crate) fn agent_client(&self) -> Option<&Client> {
+        match &self.backend {
+            Backend::Direct(_) => None,
+            Backend::Agent(a) => Some(a),
+        }
+    }
+
+    /// The key that MACs the audit log, and the data-key generation it
+    /// comes from (`Direct::audit_key`).
+    pub(crate) fn audit_key(&self) -> Result<(Prf, u32)> {
+        self.direct_for("reading the audit log's key")?.audit_key()
     }
 
     /// The direct handle, for the operations only a process that holds the

@@ -4,7 +4,7 @@
 use super::handle::{read_header_bytes, seal_header, Direct, KeysGuard};
 use super::side::restage_side_records;
 use super::types::{RotateOptions, SlotInfo};
-use crate::crypto::SymmetricKey;
+use crate::crypto::{purpose, Prf, SymmetricKey};
 use crate::error::{Error, Result};
 use crate::format::{self, entry_key, expiry_key, hex, HeaderBody, PayloadRef, SlotKind};
 use crate::keys::{self, Keys, SlotMatch, Unlock};
@@ -14,6 +14,16 @@ use crate::storage::Changes;
 use std::sync::Arc;
 
 impl Direct {
+    /// `derive[dek](audit)`, the key that MACs the agent's audit log, and the
+    /// data-key generation it belongs to: a rotation gives a new key, and the
+    /// agent starts a new log.
+    pub(crate) fn audit_key(&self) -> Result<(Prf, u32)> {
+        let keys = self.keys();
+        let generation = self.read_header(&keys)?.dek_generation;
+        let key = keys.dek.derive(&keys.vault_id, purpose::AUDIT);
+        Ok((Prf::new(&key), generation))
+    }
+
     pub(super) fn read_header(&self, keys: &Keys) -> Result<HeaderBody> {
         let bytes = read_header_bytes(&self.store)?
             .ok_or_else(|| Error::corrupt(&self.store.path, "the header is missing"))?;

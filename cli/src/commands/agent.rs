@@ -72,6 +72,11 @@ pub struct StartArgs {
     /// Lock this long after each unlock, used or not (e.g. 8h).
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub max_unlocked: Option<Duration>,
+    /// Also send every audit record to the system log (journald, rsyslog) through
+    /// this socket (default /dev/log). A record that cannot be sent fails its
+    /// request, as one that cannot be written to the vault's audit.log does.
+    #[arg(long, value_name = "SOCKET", num_args = 0..=1, default_missing_value = farmvault::audit::DEFAULT_SYSLOG_SOCKET)]
+    pub audit_syslog: Option<PathBuf>,
 }
 
 /// Runs `agent ...`.
@@ -202,6 +207,7 @@ fn start(g: &Global, a: &StartArgs) -> Result<i32, CliError> {
         socket: socket.clone(),
         idle: a.idle,
         max_unlocked: a.max_unlocked,
+        audit_syslog: a.audit_syslog.clone(),
     };
     let agent = Agent::bind(vault, options, unlocker(g, &path, source))?;
     install_signal_handlers(agent.stopper())?;
