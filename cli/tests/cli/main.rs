@@ -6,6 +6,7 @@
 mod common;
 
 mod clock;
+mod conventions;
 mod dir_perms;
 mod entries;
 mod exec;
