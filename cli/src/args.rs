@@ -45,8 +45,8 @@ FARMVAULT_GRANT_FILE names a bundle, opened by the token in FARMVAULT_GRANT_TOKE
 Output: data (secrets, tokens, tables, JSON) on stdout and nothing else;
 confirmations and warnings on stderr (--quiet drops confirmations).
 
-JSON (--json, on every command but exec, whose output is its child's):
-stable shapes, fields only ever added; times as unix
+JSON (--json, on every command but exec, whose output is its child's, and
+completions / man-page): stable shapes, fields only ever added; times as unix
 seconds (`expires`) and RFC 3339 UTC (`expires_at`); absent values are null.
   entry metadata: {name, kind, host, created, created_at, updated, updated_at,
                    expires, expires_at, expired}

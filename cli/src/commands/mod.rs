@@ -4,6 +4,7 @@
 mod backup;
 mod check;
 mod compact;
+mod completions;
 mod exec;
 mod export_sgtk;
 mod farm_keygen;
@@ -18,6 +19,7 @@ mod import_sgtk;
 mod init;
 mod key_file;
 mod list;
+mod man_page;
 mod passwd;
 mod purge;
 mod put;
@@ -127,6 +129,10 @@ pub enum Command {
     Restore(restore::RestoreArgs),
     /// Rebuild a vault whose storage will not open from the backup it keeps of itself.
     Repair(repair::RepairArgs),
+    /// Print the completion script of a shell (bash, zsh, fish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into DIR.
+    ManPage(man_page::ManPageArgs),
 }
 
 /// Runs `command`; returns the exit status.
@@ -157,5 +163,7 @@ pub fn run(g: &Global, command: Command) -> Result<i32, CliError> {
         Command::Backup(a) => backup::run(g, &a),
         Command::Restore(a) => restore::run(g, &a),
         Command::Repair(a) => repair::run(g, &a),
+        Command::Completions(a) => completions::run(&a),
+        Command::ManPage(a) => man_page::run(g, &a),
     }
 }

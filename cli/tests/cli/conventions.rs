@@ -1,6 +1,7 @@
 //! What every command shares: only data on stdout and confirmations on stderr,
 //! `--json` with the documented shape, usage errors that keep clap's
-//! suggestions and name the right command.
+//! suggestions and name the right command, and the generated completions and
+//! man pages.
 
 use crate::common::{code, json, Env, HOST};
 
@@ -266,4 +267,38 @@ fn usage_errors_keep_suggestions_and_name_the_command() {
         "{}",
         r.stderr
     );
+}
+
+/// Completions for each shell name every command; the man pages cover every
+/// command and say what the parser takes.
+#[test]
+fn completions_and_man_pages_come_from_the_parser() {
+    let env = Env::new();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let script = env.out(&["completions", shell]);
+        // fish spells an option `-l expiring-within`.
+        for needle in ["import-session-cache", "grant-policy", "expiring-within"] {
+            assert!(script.contains(needle), "{shell} completion lacks {needle}");
+        }
+    }
+    env.fails(&["completions", "tcsh"], code::USAGE);
+    let page = env.out(&["man-page"]);
+    assert!(
+        page.starts_with(".ie") && page.contains(".TH farmvault 1"),
+        "{page:.200}"
+    );
+    let dir = env.path("man1");
+    std::fs::create_dir(&dir).unwrap();
+    env.run(&["man-page", dir.to_str().unwrap()], None)
+        .expect(code::OK);
+    for page in [
+        "farmvault.1",
+        "farmvault-init.1",
+        "farmvault-key-file-add.1",
+        "farmvault-completions.1",
+    ] {
+        assert!(dir.join(page).is_file(), "no {page}");
+    }
+    let exec = std::fs::read_to_string(dir.join("farmvault-exec.1")).unwrap();
+    assert!(exec.contains("pass\\-env"), "{exec:.300}");
 }
