@@ -2,7 +2,8 @@
 //! docs/DESIGN.md.
 //!
 //! - `seal[k](plaintext, aad)` / `open[k](ciphertext, aad)`: XChaCha20-Poly1305
-//!   (draft-irtf-cfrg-xchacha, over RFC 8439) with a random 24-byte nonce per seal.
+//!   (draft-irtf-cfrg-xchacha, over RFC 8439) with a random 24-byte nonce per seal;
+//!   the construction is in `aead`, its Poly1305 in `poly1305`.
 //! - `derive[dek](purpose)`: HKDF-SHA256 (RFC 5869), salt = vault id, info = purpose label.
 //! - `blind[name_key](name)`: HMAC-SHA256 (RFC 2104) of the entry name.
 //! - `kek = argon2id(passphrase, salt, m, t, p)` (RFC 9106) and
@@ -11,11 +12,12 @@
 //! Keys live in types that wipe themselves on drop, each in its own allocation
 //! locked in memory where the OS allows (`crate::memlock`); nothing here logs or prints.
 
+mod aead;
+mod poly1305;
+
 use crate::error::{Error, Result};
 use crate::memlock::{Locked, Wipe};
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -157,22 +159,15 @@ pub fn fill_random(buf: &mut [u8]) -> Result<()> {
 }
 
 /// An AEAD key ready to seal and open: XChaCha20-Poly1305 under one subkey, in
-/// a locked allocation. The cipher state wipes its key on drop (crate feature `zeroize`).
+/// a locked allocation that wipes itself on drop (a [`SymmetricKey`]); each seal
+/// or open keys its own cipher from it, as XChaCha20 derives a subkey per nonce.
 #[derive(Clone)]
-pub struct SealingKey(Locked<XChaCha20Poly1305>);
-
-impl Wipe for XChaCha20Poly1305 {
-    fn blank() -> Self {
-        XChaCha20Poly1305::new(&Key::default())
-    }
-}
+pub struct SealingKey(SymmetricKey);
 
 impl SealingKey {
-    /// Builds the cipher for `key`.
+    /// The sealing key for `key`.
     pub fn new(key: &SymmetricKey) -> Self {
-        let cipher = XChaCha20Poly1305::new_from_slice(key.expose())
-            .expect("XChaCha20-Poly1305 takes a 32-byte key");
-        SealingKey(Locked::new(cipher))
+        SealingKey(key.clone())
     }
 
     /// `seal[k](plaintext, aad)` -> `nonce || ciphertext || tag`, appended to `out`.
@@ -199,15 +194,12 @@ impl SealingKey {
         let start = out.len();
         out.resize(start + len, 0);
         write(&mut out[start..]);
-        let sealed =
-            self.0
-                .encrypt_inout_detached(&XNonce::from(nonce.0), aad, (&mut out[start..]).into());
-        match sealed {
-            Ok(tag) => {
+        match aead::seal_in_place(self.0.expose(), &nonce.0, aad, &mut out[start..]) {
+            Some(tag) => {
                 out.extend_from_slice(&tag);
                 Ok(())
             }
-            Err(_) => {
+            None => {
                 out[start..].zeroize();
                 Err(Error::invalid("message too long to encrypt"))
             }
@@ -222,13 +214,10 @@ impl SealingKey {
         }
         let (nonce, rest) = sealed.split_at(NONCE_LEN);
         let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let nonce = XNonce::try_from(nonce).expect("split at NONCE_LEN");
-        let tag = Tag::try_from(tag).expect("split at TAG_LEN");
+        let nonce = nonce.try_into().expect("split at NONCE_LEN");
+        let tag = tag.try_into().expect("split at TAG_LEN");
         let mut buf = Zeroizing::new(ct.to_vec());
-        self.0
-            .decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag)
-            .ok()?;
-        Some(buf)
+        aead::open_in_place(self.0.expose(), nonce, aad, &mut buf, tag).then_some(buf)
     }
 }
 
