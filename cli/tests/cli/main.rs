@@ -21,5 +21,6 @@ mod network_fs;
 mod pty;
 mod recovery;
 mod sgtk;
+mod snapshots;
 mod sync_errors;
 mod upgrade;
