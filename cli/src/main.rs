@@ -51,8 +51,7 @@ fn main() {
     let result = unlock::refuse_plain_passphrase_env()
         .and_then(|()| commands::run(&cli.global, cli.command))
         .map_err(|mut e| {
-            let args: Vec<String> = std::env::args().skip(1).collect();
-            e.hint = e.hint.replace(error::THIS_COMMAND, &named_command(&args));
+            e.hint = e.hint.replace(error::THIS_COMMAND, &named_command(&argv()));
             e
         });
     // Unless an open already printed it (`exec` replaces the process after its open).
@@ -122,9 +121,17 @@ fn usage_hint(rendered: &str) -> String {
         .filter_map(|l| l.trim().strip_prefix("tip: "))
         .map(str::to_owned)
         .collect();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    parts.push(format!("see `{} --help`", named_command(&args)));
+    parts.push(format!("see `{} --help`", named_command(&argv())));
     parts.join("; ")
+}
+
+/// The arguments, lossily as text (a path need not be UTF-8; only command
+/// names are looked for in them).
+fn argv() -> Vec<String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
 }
 
 /// `farmvault key-file add` for arguments that name that command somewhere

@@ -15,7 +15,9 @@ fn confirmations_go_to_stderr_and_stdout_holds_only_data() {
     assert!(init.stderr.contains("created a vault"), "{}", init.stderr);
     let newpw = env.path("newpw");
     crate::common::write_private(&newpw, b"another passphrase\n");
-    let runs: Vec<(Vec<&str>, Option<&[u8]>, &str)> = vec![
+    // (arguments, stdin, what stderr says)
+    type Step<'a> = (Vec<&'a str>, Option<&'a [u8]>, &'a str);
+    let runs: Vec<Step> = vec![
         (vec!["put", "a"], Some(b"one"), "stored a"),
         (vec!["renew", "a", "--ttl", "8h"], None, "renewed a"),
         (vec!["check"], None, "ok: 1 entries"),
