@@ -81,7 +81,12 @@ trap 'rm -rf "$scratch"' EXIT
 rm -rf "$root/bindings/python/build"
 
 stage "setuptools-rust with cargo-zigbuild: $triple.$glibc, release, in $target_dir"
+# The symbol table stays (strip none): with zig as the linker, rustc's release
+# default (strip debuginfo) comes out stripped of every symbol, and the C stage's
+# valgrind run of this library needs function names to match its suppressions
+# (as a crash report from a render node does).
 PATH="$bin:$PATH" CARGO=cargo-zigbuild CARGO_BUILD_TARGET=$triple.$glibc CARGO_TARGET_DIR=$target_dir \
+    CARGO_PROFILE_RELEASE_STRIP=none CARGO_ZIGBUILD_PYTHON_PATH="$python" \
     "$python" -m pip wheel -q --disable-pip-version-check --no-build-isolation --no-deps \
     --config-settings=--build-option=--plat-name=$plat --wheel-dir "$scratch/dist" "$root/bindings/python"
 rm -rf "$root/bindings/python/build"

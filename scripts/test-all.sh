@@ -6,8 +6,8 @@
 # the release build for glibc 2.28 (the manylinux wheel, which the C and Python
 # stages then test), the C ABI from C and C++ (shared and static, under valgrind,
 # installed with scripts/install.sh and built with pkg-config and CMake), the
-# Python package (mypy --strict, pytest in its own .venv, pip installs from
-# source and from the wheel), then the benches compiled (not run) so they never rot.
+# Python package (pip install from source into a fresh venv, mypy --strict,
+# pytest, the sdist, the wheel installed), then the benches compiled (not run) so they never rot.
 # Usage (from anywhere): bash scripts/test-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

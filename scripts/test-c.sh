@@ -40,8 +40,12 @@ die() { printf 'test-c.sh: %s\n' "$*" >&2; exit 1; }
 bash scripts/need-tools.sh gcc g++ valgrind pkg-config readelf:binutils cmake make
 
 # The library from the root package, the CLI (grant fixtures) from cli/.
-stage "cargo build -p farmvault -p farmvault-cli --lib --bin farmvault (debug: the same profile as cargo test)"
-cargo build -p farmvault -p farmvault-cli --lib --bin farmvault
+# One package per cargo run, as the Python package's build (setuptools-rust) runs
+# them: a run naming both resolves some dependencies' features together and
+# makes other units of farmvault, which that build would then make again.
+stage "cargo build -p farmvault --lib; cargo build -p farmvault-cli (debug: the same profile as cargo test)"
+cargo build -p farmvault --lib
+cargo build -p farmvault-cli --bin farmvault
 if [[ -n ${CARGO_TARGET_DIR:-} ]]; then
     target=$CARGO_TARGET_DIR
 else

@@ -3,13 +3,12 @@
 # install it:
 #   - builds the debug library and the farmvault CLI (with which tests/test_grant.py
 #     issues job grants; it is found beside the library),
-#   - makes a venv in .venv/ with the pinned test and build tools from PyPI, installs
-#     the package into it from source (setuptools-rust, debug profile: cargo finds
-#     what the Rust tests built), type-checks it with mypy --strict and runs pytest
-#     against the debug library,
-#   - `pip install ./bindings/python`, the README's command, in a fresh venv outside
-#     the repository (isolated build, setuptools and setuptools-rust at the versions
-#     pinned below), then, from outside the repository with FARMVAULT_LIB unset:
+#   - makes a fresh venv outside the repository with the pinned test tools, and
+#     runs the README's `pip install ./bindings/python` into
+#     it (isolated build, setuptools and setuptools-rust at the versions of
+#     bindings/python/build-tools.txt; debug profile, so cargo finds what the Rust
+#     stages built), type-checks the package with mypy --strict, runs pytest against
+#     the debug library, then, from outside the repository with FARMVAULT_LIB unset:
 #     the library inside the installed package loads, a secret round-trips, and the
 #     `farmvault` console script and `python -m farmvault` run the bundled CLI,
 #   - the sdist: carries the Rust workspace (rust/), which cargo metadata reads whole,
@@ -24,9 +23,11 @@ cd "$(dirname "$0")/.."
 
 stage() { printf '\n==> %s\n' "$*"; }
 
-# The debug profile, as `cargo test` builds it: after the Rust suites this is a no-op.
+# The debug profile, as `cargo test` builds it, one package per run as setuptools-rust
+# builds them (scripts/test-c.sh says why): after the C stage these are no-ops.
 stage "cargo build (debug): libfarmvault and the farmvault CLI"
-cargo build -p farmvault -p farmvault-cli --lib --bin farmvault
+cargo build -p farmvault --lib
+cargo build -p farmvault-cli --bin farmvault
 
 case "$(uname -s)" in
     Darwin) lib=libfarmvault.dylib ;;
@@ -39,42 +40,42 @@ FARMVAULT_LIB="$target_abs/debug/$lib"
 export FARMVAULT_LIB
 test -f "$FARMVAULT_LIB" || { echo "no library at $FARMVAULT_LIB" >&2; exit 1; }
 
-stage "venv .venv: test and build tools; the package from source (setuptools-rust, debug)"
-python3 -m venv .venv
-py=.venv/bin/python
-test -x "$py" || py=.venv/Scripts/python.exe
-# The build tools at the versions of bindings/python/build-tools.txt, which the
-# isolated build below is held to as well (PIP_CONSTRAINT).
-tools=$(pwd)/bindings/python/build-tools.txt
-"$py" -m pip install -q --disable-pip-version-check \
-    pytest==9.2.0 mypy==2.4.1 shotgun_api3==3.10.3 -c "$tools" setuptools wheel setuptools-rust semantic_version
-# Reinstalled every run (no build isolation: the tools are pinned above), so the
-# tests always see the package as it is in the tree. The dev profile and this
-# target directory: cargo reuses the debug build above.
-rm -rf bindings/python/build
-SETUPTOOLS_RUST_CARGO_PROFILE=dev CARGO_TARGET_DIR="$target_abs" "$py" -m pip install -q --disable-pip-version-check \
-    --no-build-isolation --force-reinstall --no-deps ./bindings/python
-rm -rf bindings/python/build
-
-stage "mypy --strict bindings/python/src/farmvault"
-(cd bindings/python && "../../$py" -m mypy --strict --cache-dir ../../.venv/mypy-cache src/farmvault)
-
-stage "pytest (library: $FARMVAULT_LIB)"
-status=0
-(cd bindings/python && "../../$py" -m pytest -p no:cacheprovider "$@") || status=$?
-if [ "$status" -eq 5 ]; then
-    echo "pytest collected no tests: that is a failure here" >&2
-    exit 1
-fi
-[ "$status" -eq 0 ] || exit "$status"
-
-py_abs="$(pwd)/$py"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/farmvault-python.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 scratch=$(cd "$scratch" && pwd -P)
 case "$scratch/" in
     "$(pwd -P)/"*) echo "the scratch directory $scratch is inside the repository: set TMPDIR elsewhere" >&2; exit 1 ;;
 esac
+
+# Outside the repository: an installed package inside a checkout would see it.
+venv=$scratch/venv
+stage "a fresh venv ($venv): test tools, then \`pip install ./bindings/python\` (isolated build, debug profile)"
+python3 -m venv "$venv"
+py=$venv/bin/python
+test -x "$py" || py="$venv/Scripts/python.exe"
+# setuptools and setuptools-rust here only for the sdist stage below.
+tools=$(pwd)/bindings/python/build-tools.txt
+"$py" -m pip install -q --disable-pip-version-check pytest==9.2.0 mypy==2.4.1 shotgun_api3==3.10.3 \
+    -c "$tools" setuptools wheel setuptools-rust semantic_version
+# The README's command: pip's isolated build env gets the pinned setuptools and
+# setuptools-rust (PIP_CONSTRAINT), and cargo, with the dev profile and this
+# target directory, finds the debug build above.
+rm -rf bindings/python/build
+SETUPTOOLS_RUST_CARGO_PROFILE=dev CARGO_TARGET_DIR="$target_abs" PIP_CONSTRAINT="$tools" \
+    "$py" -m pip install -q --disable-pip-version-check ./bindings/python
+rm -rf bindings/python/build bindings/python/src/farmvault.egg-info
+
+stage "mypy --strict bindings/python/src/farmvault"
+(cd bindings/python && "$py" -m mypy --strict --cache-dir "$scratch/mypy-cache" src/farmvault)
+
+stage "pytest (library: $FARMVAULT_LIB)"
+status=0
+(cd bindings/python && "$py" -m pytest -p no:cacheprovider "$@") || status=$?
+if [ "$status" -eq 5 ]; then
+    echo "pytest collected no tests: that is a failure here" >&2
+    exit 1
+fi
+[ "$status" -eq 0 ] || exit "$status"
 
 # Checks an installed package from outside the repository, with FARMVAULT_LIB and
 # CARGO_TARGET_DIR unset: its own library loads, a secret made by its own CLI (the
@@ -120,16 +121,11 @@ print(f"ok: {info.path} ({info.version}) reads what the package's farmvault CLI 
 PY
 }
 
-stage "pip install ./bindings/python in a fresh venv (isolated build), used away from the checkout"
-fresh=$scratch/venv-source
-python3 -m venv "$fresh"
-SETUPTOOLS_RUST_CARGO_PROFILE=dev CARGO_TARGET_DIR="$target_abs" PIP_CONSTRAINT="$tools" \
-    "$fresh/bin/python" -m pip install -q --disable-pip-version-check ./bindings/python
-rm -rf bindings/python/build
-check_installed "$fresh" source
+stage "the source install, used away from the checkout"
+check_installed "$venv" source
 
 stage "sdist: the package with the Rust workspace it builds from"
-(cd bindings/python && "$py_abs" -c 'import sys, setuptools.build_meta as b; print(b.build_sdist(sys.argv[1]))' \
+(cd bindings/python && "$py" -c 'import sys, setuptools.build_meta as b; print(b.build_sdist(sys.argv[1]))' \
     "$scratch/sdist") >"$scratch/sdist.log" 2>&1 || { cat "$scratch/sdist.log"; exit 1; }
 rm -rf bindings/python/src/farmvault.egg-info
 mkdir -p "$scratch/sdist/x"
@@ -151,7 +147,7 @@ else
     wheel=$(tail -n 1 "$scratch/build.log")
 fi
 test -f "$wheel" || { echo "no wheel at $wheel" >&2; exit 1; }
-"$py_abs" - "$wheel" "$lib" <<'PY'
+"$py" - "$wheel" "$lib" <<'PY'
 import sys, zipfile
 from pathlib import Path
 
@@ -168,7 +164,7 @@ assert "Root-Is-Purelib: false" in meta and f"Tag: {tag}" in meta, meta
 assert "farmvault = farmvault._cli:main" in entry, entry
 print(f"ok: {wheel.name} is tagged {tag} and holds the library and the CLI")
 PY
-venv=$scratch/venv-wheel
-python3 -m venv "$venv"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check --no-index "$wheel"
-check_installed "$venv" wheel
+wheel_venv=$scratch/venv-wheel
+python3 -m venv "$wheel_venv"
+"$wheel_venv/bin/python" -m pip install -q --disable-pip-version-check --no-index "$wheel"
+check_installed "$wheel_venv" wheel
