@@ -27,6 +27,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sgtk", sgtk_import),
     ("ffi", ffi),
     ("backup", backup),
+    ("agent_frame", agent_frame),
 ];
 
 const T0: u64 = 1_700_000_000;
@@ -753,5 +754,26 @@ pub fn backup(data: &[u8]) {
                 }
             }
         }
+    }
+}
+
+/// What an agent reads from a client: frames back to back, as one connection
+/// carries them, each decoded as a request (and, for the client's side, as a
+/// reply). Nothing may panic, allocate past the frame cap, or hang; a request
+/// that decodes must encode again into a frame that decodes.
+pub fn agent_frame(data: &[u8]) {
+    use farmvault::agent::protocol::{decode, read_frame, write_frame, Request, Response};
+    let mut rest = data;
+    while let Ok(body) = read_frame(&mut rest) {
+        if let Ok(req) = decode::<Request>(&body) {
+            let mut again = Vec::new();
+            write_frame(&mut again, &req).expect("a decoded request encodes");
+            let body = read_frame(&mut again.as_slice()).expect("its frame reads back");
+            assert!(
+                decode::<Request>(&body).is_ok(),
+                "a re-encoded request does not decode"
+            );
+        }
+        let _ = decode::<Response>(&body);
     }
 }

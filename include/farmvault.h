@@ -117,6 +117,21 @@
 #define FV_ROTATE_DROP_OTHER_SLOTS 1
 
 /**
+ * `fv_vault_access`: the handle has the vault open itself.
+ */
+#define FV_ACCESS_DIRECT 0
+
+/**
+ * `fv_vault_access`: the handle reaches the vault through a farmvault agent.
+ */
+#define FV_ACCESS_AGENT 1
+
+/**
+ * `fv_vault_access` of a job grant: it reads its bundle itself.
+ */
+#define FV_ACCESS_GRANT 2
+
+/**
  * What `fv_entry_kind` and `fv_credential_kind` return for a NULL or freed handle.
  */
 #define FV_KIND_INVALID 4294967295
@@ -210,6 +225,22 @@ enum fv_result
      * job on a matching host, or issue a grant for this one.
      */
     FV_HOST_NOT_ALLOWED = 13,
+    /**
+     * The vault handle was opened before this process was forked: in the child,
+     * open the vault again (after the parent closed it), or reach it through the
+     * farmvault agent. The handle still belongs to the parent; closing it in the
+     * child is safe and touches nothing of the parent's.
+     */
+    FV_FORKED = 14,
+    /**
+     * The farmvault agent that serves the vault is locked: `farmvault agent unlock`.
+     */
+    FV_AGENT_LOCKED = 15,
+    /**
+     * The farmvault agent could not be reached (none at the socket, or it
+     * stopped), refused this process, or broke the connection.
+     */
+    FV_AGENT = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -679,6 +710,17 @@ FV_MUST_USE fv_result fv_options_set_allow_insecure_permissions(fv_options *opts
 FV_MUST_USE fv_result fv_options_set_allow_network_filesystem(fv_options *opts, bool allow);
 
 /**
+ * true (the default): an open of a vault that a farmvault agent holds checks
+ * the passphrase or key file against the vault's header (FV_WRONG_KEY as ever),
+ * then goes through the agent (`fv_vault_access` says FV_ACCESS_AGENT). false:
+ * an open only ever opens the vault itself, and an agent holding it is
+ * FV_LOCKED at once, naming the agent and its socket.
+ *
+ * Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
+ */
+FV_MUST_USE fv_result fv_options_set_use_agent(fv_options *opts, bool use_agent);
+
+/**
  * Creates a vault in the directory `path` (which must not exist or be empty),
  * unlocked by a passphrase of `passphrase_len` UTF-8 bytes at `passphrase`.
  * `opts` may be NULL for the defaults.
@@ -745,6 +787,29 @@ fv_result fv_vault_open_key_file(const char *path,
                                  const char *key_file_path,
                                  const fv_options *opts,
                                  fv_vault **out);
+
+/**
+ * Reaches the vault a farmvault agent serves on the Unix socket `socket_path`;
+ * NULL for the socket FARMVAULT_AGENT names, else this user's default
+ * ($XDG_RUNTIME_DIR/farmvault/agent.sock). No passphrase or key file: the
+ * agent holds the keys, and serves only processes of its own user. The handle
+ * does what a direct one does, with the same codes; after a fork the child's
+ * calls connect anew and work.
+ *
+ * `out`: receives an own `fv_vault *`; close it with `fv_vault_close`.
+ * Returns FV_AGENT (no agent there, it refused this process, or it stopped),
+ * FV_AGENT_LOCKED, FV_INVALID_ARGUMENT.
+ */
+FV_MUST_USE fv_result fv_vault_connect(const char *socket_path, fv_vault **out);
+
+/**
+ * How the handle reaches its vault: FV_ACCESS_DIRECT (this process has it
+ * open), FV_ACCESS_AGENT (through an agent's socket) or FV_ACCESS_GRANT (a
+ * job grant).
+ *
+ * `access_out`: receives the value. Returns FV_INVALID_ARGUMENT.
+ */
+FV_MUST_USE fv_result fv_vault_access(const fv_vault *vault, uint32_t *access_out);
 
 /**
  * Closes the vault handle. NULL is a no-op. A handle already closed is detected

@@ -29,8 +29,9 @@ python3 scripts/module-graph.py src cli/src
 # strace: CLI tests read off it which directories `init` fsyncs, and make
 # syncs fail with its fault injection; faketime moves a command's clock;
 # sshfs with OpenSSH's sftp-server is the network filesystem a vault is
-# refused on; objdump reads the GLIBC_ versions the wheel's binaries need.
-bash scripts/need-tools.sh strace faketime sshfs /usr/lib/openssh/sftp-server:openssh-sftp-server objdump:binutils
+# refused on; fusermount3 mounts the power-loss tests' filesystem; objdump reads
+# the GLIBC_ versions the wheel's binaries need.
+bash scripts/need-tools.sh strace faketime sshfs /usr/lib/openssh/sftp-server:openssh-sftp-server fusermount3:fuse3 objdump:binutils
 
 stage "Rust tests (unit, integration, doc, header check)"
 cargo test --workspace

@@ -11,6 +11,8 @@
 #     $FARMVAULT_RELEASE_DIR when set (scripts/test-all.sh points it at the glibc-2.28
 #     build scripts/build-wheel.sh makes, so the artefacts that ship are the ones
 #     tested), else cargo build --release of the library and the CLI,
+#   - builds tests/c/test_fork.c and runs it: a handle used in a forked child fails
+#     at once with FV_FORKED, and the parent's goes on working,
 #   - builds tests/cpp/test_farmvault.cpp (-std=c++17 -Wall -Wextra -Werror) the same two
 #     ways, and a two-translation-unit program including bindings/cpp/farmvault.hpp twice,
 #   - checks that views of temporaries do not compile: tests/cpp/dangling.cpp compiles
@@ -116,10 +118,10 @@ exported=$(nm -D --defined-only "$debug/libfarmvault.so" | awk '$2 == "T" && $3 
 ok "the library exports exactly the $(wc -l <<<"$declared") functions the header declares"
 untested=()
 for fn in $declared; do
-    grep -q "\\b$fn(" tests/c/test_farmvault.c || untested+=("$fn")
+    grep -qh "\\b$fn(" tests/c/*.c || untested+=("$fn")
 done
-((${#untested[@]} == 0)) || die "tests/c/test_farmvault.c never calls: ${untested[*]}"
-ok "tests/c/test_farmvault.c calls every one of them"
+((${#untested[@]} == 0)) || die "no program in tests/c/ calls: ${untested[*]}"
+ok "the programs of tests/c/ call every one of them"
 
 stage "the header as C99 and as C++"
 cflags=(-std=c99 -Wall -Wextra -Wpedantic -Werror -I"$root/include")
@@ -188,6 +190,9 @@ vg=(valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possi
     --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1
     --suppressions=tests/c/valgrind.supp)
 run c-valgrind "${vg[@]}" "$out/bin/test_c_shared" "$(fresh c-valgrind)" "$grants"
+# A handle across fork(): FV_FORKED in the child, never a hang.
+gcc "${cflags[@]}" tests/c/test_fork.c -o "$out/bin/test_fork" -L"$out/lib" -lfarmvault
+run c-fork "$out/bin/test_fork" "$(fresh c-fork)"
 
 stage "C tests under valgrind against the release library"
 # The same program, loading the release build of libfarmvault.so.$abi instead: one run.
@@ -203,10 +208,57 @@ done
 mkdir -p "$out/lib-release"
 ln -s "$release/libfarmvault.so" "$out/lib-release/libfarmvault.so.$abi"
 release_path="$out/lib-release:$LD_LIBRARY_PATH"
-LD_LIBRARY_PATH=$release_path ldd "$out/bin/test_c_shared" | grep -q "libfarmvault.so.$abi => $out/lib-release/" ||
+# Read whole before it is searched: `grep -q` stopping early would make ldd die
+# of SIGPIPE, which pipefail reports as a failure.
+loaded=$(LD_LIBRARY_PATH=$release_path ldd "$out/bin/test_c_shared")
+grep -q "libfarmvault.so.$abi => $out/lib-release/" <<<"$loaded" ||
     die "test_c_shared does not load the release library from $out/lib-release"
 run c-valgrind-release env LD_LIBRARY_PATH="$release_path" "${vg[@]}" \
     "$out/bin/test_c_shared" "$(fresh c-valgrind-release)" "$grants"
+
+stage "agent: a C program, the Python package and the CLI writing through one agent at once"
+# A real agent (the CLI's), and three kinds of client writing at once; then
+# every write of each is there, and the C client's forked child wrote too.
+agent_dir=$(fresh agent)
+chmod 700 "$agent_dir"
+printf 'agent test passphrase\n' >"$agent_dir/pw"
+chmod 600 "$agent_dir/pw"
+sock=$agent_dir/run/agent.sock
+fv() {
+    FARMVAULT_PATH="$agent_dir/vault" FARMVAULT_PASSPHRASE_FILE="$agent_dir/pw" \
+        FARMVAULT_INSECURE_KDF_FOR_TESTS=1 "$debug/farmvault" --quiet "$@"
+}
+fv init
+fv agent start --socket "$sock"
+gcc "${cflags[@]}" tests/c/test_agent.c -o "$out/bin/test_agent" -L"$out/lib" -lfarmvault
+n=40
+"$out/bin/test_agent" "$sock" c "$n" "$agent_dir/vault" 'agent test passphrase' >"$out/agent-c.log" 2>&1 &
+c_pid=$!
+PYTHONPATH=bindings/python/src FARMVAULT_LIB="$debug/libfarmvault.so" python3 - "$sock" "$n" \
+    >"$out/agent-python.log" 2>&1 <<'PY' &
+import sys, farmvault
+socket, n = sys.argv[1], int(sys.argv[2])
+with farmvault.Vault.connect(socket) as v:
+    assert v.access == "agent"
+    for i in range(n):
+        v.put(f"py/{i}", f"py-{i}".encode(), ttl=3600)
+    assert all(v.get(f"py/{i}").secret == f"py-{i}" for i in range(n))
+print("python client: ok")
+PY
+py_pid=$!
+for i in $(seq 1 "$n"); do
+    printf 'cli-%s' "$i" | FARMVAULT_AGENT="$sock" FARMVAULT_INSECURE_KDF_FOR_TESTS=1 \
+        "$debug/farmvault" --quiet put "cli/$i" || die "the CLI's put cli/$i through the agent failed"
+done
+wait "$c_pid" || { cat "$out/agent-c.log"; die "the C client failed"; }
+wait "$py_pid" || { cat "$out/agent-python.log"; die "the Python client failed"; }
+tail -n 1 "$out/agent-c.log"
+count=$(FARMVAULT_AGENT="$sock" "$debug/farmvault" list --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["entries"]))')
+[[ $count == $((3 * n + 1)) ]] || die "the vault holds $count entries after the three clients, expected $((3 * n + 1))"
+fv agent stop --socket "$sock"
+[[ ! -e $sock ]] || die "the agent left its socket behind"
+[[ $(fv get cli/7) == cli-7 ]] || die "cli/7 is not in the vault opened directly after the agent stopped"
+ok "$((3 * n + 1)) entries written by C (and its forked child), Python and the CLI through one agent"
 
 stage "C++ tests (shared, static, two translation units)"
 cxxflags=(-std=c++17 -Wall -Wextra -Werror -I"$root/include" -I"$root/bindings/cpp")

@@ -7,6 +7,7 @@
 //! paths, entries and arguments; they never carry secret bytes, passphrases or
 //! key material.
 
+use crate::storage::holder::LockHolder;
 use std::path::PathBuf;
 
 /// Result alias used across the crate.
@@ -59,12 +60,49 @@ pub enum Error {
         what: String,
     },
     /// Another process holds the vault and did not release it within the lock timeout.
-    #[error("vault at {path} is locked by another process (waited {waited_ms} ms); close the other program or raise the lock timeout")]
+    #[error("vault at {path} is in use by {} (waited {waited_ms} ms); close the other program or raise the lock timeout", holder_text(.holder))]
     Locked {
         /// The vault directory.
         path: PathBuf,
         /// How long the open waited, in milliseconds.
         waited_ms: u64,
+        /// The process the vault's lock file names, when it names one that
+        /// is running.
+        holder: Option<LockHolder>,
+    },
+    /// A vault handle used in a child process made by `fork` after the handle
+    /// was opened: the store's threads and locks are the parent's.
+    #[error("the vault at {path} was opened before this process was forked; a handle belongs to the process that opened it: open the vault in the child (after the parent closed it), or share it through the farmvault agent")]
+    Forked {
+        /// The vault directory.
+        path: PathBuf,
+    },
+    /// The farmvault agent serving the vault is locked: it holds no keys until
+    /// `farmvault agent unlock`.
+    #[error("the farmvault agent at {socket} is locked; unlock it with `farmvault agent unlock`")]
+    AgentLocked {
+        /// The agent's socket.
+        socket: PathBuf,
+    },
+    /// An operation that needs the vault itself (a key change, a rotation, a
+    /// compaction, a backup, issuing grants) on a handle that reaches the vault
+    /// through the agent. Through the C ABI it is `FV_LOCKED`: the agent holds
+    /// the vault.
+    #[error("`{operation}` needs the vault itself, which the farmvault agent at {socket} holds: run `farmvault agent stop` first, then again")]
+    HeldByAgent {
+        /// What was asked (`change_passphrase`, `compact`, ...).
+        operation: String,
+        /// The agent's socket.
+        socket: PathBuf,
+    },
+    /// The farmvault agent could not be reached, or refused the connection, or
+    /// the connection broke: the message says which.
+    #[error("farmvault agent at {socket}: {what}")]
+    Agent {
+        /// The agent's socket.
+        socket: PathBuf,
+        /// What went wrong.
+        what: String,
     },
     /// There is no vault at that path.
     #[error("no vault at {path}; create one first (farmvault init)")]
@@ -141,6 +179,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The holder of a busy vault, as an error message names it.
+fn holder_text(holder: &Option<LockHolder>) -> String {
+    holder
+        .as_ref()
+        .map_or_else(|| "another process".to_owned(), LockHolder::to_string)
 }
 
 impl Error {

@@ -27,7 +27,9 @@
 // The library's layers, from the bottom: values and errors (`error`, `clock`,
 // `secret`, `credential`), primitives and the byte layout (`crypto`, `format`),
 // the key hierarchy (`keys`), the disk (`storage`), the vault itself (`vault`),
-// and what is built on a vault (`grant`, `sgtk`), with the C ABI (`ffi`) on top.
+// the agent that serves a vault to other processes (`agent`: its client is how
+// a `Vault` reaches a vault an agent holds), and what is built on a vault
+// (`grant`, `sgtk`), with the C ABI (`ffi`) on top.
 // docs/DESIGN.md draws them. No module imports from one above it.
 
 mod clock;
@@ -35,6 +37,8 @@ mod credential;
 mod error;
 mod keys;
 pub mod memlock;
+#[allow(unsafe_code)]
+mod os;
 mod secret;
 mod storage;
 mod vault;
@@ -56,6 +60,7 @@ mod format;
 /// Where a vault's files are (the live generation directory); an internal.
 #[cfg(feature = "internals")]
 pub use storage::layout;
+pub mod agent;
 pub mod grant;
 pub mod sgtk;
 
@@ -76,7 +81,7 @@ pub use storage::backup::RecoveryReport;
 pub use storage::netfs::network_filesystem;
 pub use storage::perms;
 pub use vault::{
-    create, open, validate_name, Batch, CompactReport, Config, Entry, EntryMeta, PutOptions,
-    RotateOptions, SlotInfo, Vault, CLOCK_BEHIND_TOLERANCE, DEFAULT_LOCK_TIMEOUT, MAX_NAME_LEN,
-    MAX_RESTORE_LEN, MAX_SECRET_LEN, MAX_TTL, PURGE_COMPACT_MIN_REMOVED,
+    create, open, validate_name, Access, Batch, CompactReport, Config, Entry, EntryMeta,
+    PutOptions, RotateOptions, SlotInfo, Vault, CLOCK_BEHIND_TOLERANCE, DEFAULT_LOCK_TIMEOUT,
+    MAX_NAME_LEN, MAX_RESTORE_LEN, MAX_SECRET_LEN, MAX_TTL, PURGE_COMPACT_MIN_REMOVED,
 };

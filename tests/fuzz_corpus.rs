@@ -245,4 +245,75 @@ fn write_seed_corpus() {
         "3-flip",
         &with(3, &[5, (mac >> 8) as u8, mac as u8]),
     );
+
+    // The agent's frames: a connection's requests, as a client sends them.
+    use farmvault::agent::protocol::{write_frame, Request};
+    let frames = |reqs: &[Request]| {
+        let mut out = Vec::new();
+        for r in reqs {
+            write_frame(&mut out, r).unwrap();
+        }
+        out
+    };
+    let hello = || Request::Hello { version: 1 };
+    write(
+        "agent_frame",
+        "hello-get-list",
+        &frames(&[
+            hello(),
+            Request::Get {
+                name: "shotgun/render_farm".into(),
+            },
+            Request::List {
+                prefix: "shotgun/".into(),
+            },
+            Request::Status,
+        ]),
+    );
+    write(
+        "agent_frame",
+        "put-renew-delete",
+        &frames(&[
+            hello(),
+            Request::Put {
+                name: "shotgun/render_farm".into(),
+                credential: Credential::ScriptKey(ScriptKey {
+                    host: "https://mysite.shotgrid.autodesk.com".into(),
+                    script_name: "render_farm".into(),
+                    api_key: SecretString::new("0123456789abcdef".into()),
+                    http_proxy: None,
+                }),
+                ttl_secs: Some(3600),
+                durable: true,
+            },
+            Request::Renew {
+                name: "shotgun/render_farm".into(),
+                ttl_secs: None,
+            },
+            Request::Delete {
+                name: "shotgun/render_farm".into(),
+            },
+        ]),
+    );
+    write(
+        "agent_frame",
+        "batch-unlock-stop",
+        &frames(&[
+            hello(),
+            Request::Batch {
+                ops: vec![
+                    (
+                        "a".into(),
+                        Some((Credential::Opaque(SecretBytes::from_slice(b"x")), None)),
+                    ),
+                    ("b".into(), None),
+                ],
+            },
+            Request::Unlock {
+                tty: Some("/dev/pts/3".into()),
+            },
+            Request::Lock,
+            Request::Stop,
+        ]),
+    );
 }

@@ -565,6 +565,22 @@ public:
         detail::check(fv_vault_open_key_file(path.c_str(), key_file.c_str(), opts(options), &out));
         return Vault(out);
     }
+    /// Reaches the vault a farmvault agent serves on the Unix socket `socket`
+    /// (nullptr: the one FARMVAULT_AGENT names, else this user's default). No
+    /// passphrase: the agent holds the keys. Throws Error with FV_AGENT or
+    /// FV_AGENT_LOCKED.
+    static Vault connect(const char *socket = nullptr) {
+        fv_vault *out = nullptr;
+        detail::check(fv_vault_connect(socket, &out));
+        return Vault(out);
+    }
+    /// Whether this handle goes through an agent (FV_ACCESS_AGENT), has the vault
+    /// open itself (FV_ACCESS_DIRECT), or is a job grant (FV_ACCESS_GRANT).
+    uint32_t access() const {
+        uint32_t out = 0;
+        detail::check(fv_vault_access(raw(), &out));
+        return out;
+    }
     /// Opens the job grant bundle at `bundle` as a read-only Vault, with its token
     /// (NUL-terminated `fvg1_…` text such as std::getenv("FARMVAULT_GRANT_TOKEN")
     /// returns; read during the call only, never copied here), with the farm identity

@@ -77,6 +77,9 @@ seconds (`expires`) and RFC 3339 UTC (`expires_at`); absent values are null.
   grants: {now, now_at, grants: [grant record...]}
   grant-policy: {max_claim_secs, max_use_secs}
   farm-keygen: {identity, public_key}
+  agent status: {socket, pid, vault, unlocked, unlocked_until, idle_secs, clients,
+          requests, protocol}    agent lock|unlock|stop: {socket, agent}
+  agent start: {socket}
 
 Testing only: FARMVAULT_INSECURE_KDF_FOR_TESTS=1 (or --insecure-kdf-for-tests)
 makes init/passwd use trivially weak Argon2id costs so test suites run fast. It

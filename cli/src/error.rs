@@ -46,6 +46,9 @@ pub const NO_VAULT: i32 = 10;
 /// Refused to overwrite: a vault, key file, grant bundle or farm identity already exists there.
 pub const EXISTS: i32 = 11;
 /// `exec`: the command was found but could not be run.
+/// The farmvault agent cannot be reached: none at the socket, it stopped, or
+/// it refused this process.
+pub const AGENT: i32 = 12;
 pub const EXEC_CANNOT_RUN: i32 = 126;
 /// `exec`: the command was not found.
 pub const EXEC_NOT_FOUND: i32 = 127;
@@ -72,6 +75,8 @@ Exit status:
   9    I/O error
   10   no vault at the path (farmvault init)
   11   refused to overwrite an existing vault, key file, grant bundle or identity
+  12   the farmvault agent cannot be reached (none at FARMVAULT_AGENT, it
+       stopped, or it refused this process)
   126  exec: the command could not be run
   127  exec: the command was not found
   exec otherwise exits with the child's own status.";
@@ -162,13 +167,42 @@ impl From<Error> for CliError {
                 format!("the vault at {} is corrupt: {what}", path.display()),
                 "restore the vault directory from a backup",
             ),
-            Error::Locked { path, waited_ms } => CliError::new(
+            Error::Locked {
+                path,
+                waited_ms,
+                holder,
+            } => {
+                let hint = match holder.as_ref().and_then(|h| h.agent.as_ref()) {
+                    Some(socket) => format!(
+                        "reach it through the agent (FARMVAULT_AGENT={} and no --key-file / --passphrase-file), or run `farmvault agent stop` first",
+                        socket.display()
+                    ),
+                    None => "retry when that process is done, or wait longer with --lock-timeout".into(),
+                };
+                CliError::new(
+                    LOCKED,
+                    format!(
+                        "the vault at {} is in use by {} (waited {waited_ms} ms)",
+                        path.display(),
+                        holder.map_or_else(|| "another process".to_owned(), |h| h.to_string())
+                    ),
+                    hint,
+                )
+            }
+            e @ Error::AgentLocked { .. } => CliError::new(
                 LOCKED,
-                format!(
-                    "the vault at {} is in use by another process (waited {waited_ms} ms)",
-                    path.display()
-                ),
-                "retry when that process is done, or wait longer with --lock-timeout",
+                e.to_string(),
+                "`farmvault agent unlock` asks for the passphrase on this terminal",
+            ),
+            e @ Error::HeldByAgent { .. } => CliError::new(
+                LOCKED,
+                e.to_string(),
+                "`farmvault agent stop`, then the command with --key-file or --passphrase-file (or a prompt), then `farmvault agent start` again",
+            ),
+            e @ Error::Agent { .. } => CliError::new(
+                AGENT,
+                e.to_string(),
+                "`farmvault agent status` says whether one runs; unset FARMVAULT_AGENT to open the vault directly",
             ),
             Error::NoVault { path } => CliError::new(
                 NO_VAULT,

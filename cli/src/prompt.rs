@@ -162,3 +162,64 @@ pub fn stdin_bounded(what: &str, limit: usize) -> Result<Zeroizing<Vec<u8>>, Cli
 pub fn text(bytes: Zeroizing<Vec<u8>>, what: &str) -> Result<SecretString, CliError> {
     into_text(bytes, what)
 }
+
+/// A hidden prompt on the terminal `tty`, for the agent: it prompts on the
+/// terminal of the client that asked it to unlock, as gpg-agent's pinentry
+/// does, so the passphrase goes from that terminal to the agent and never
+/// over the agent's socket. The terminal must be this user's.
+#[cfg(unix)]
+pub fn hidden_on(tty: &std::path::Path, prompt: &str) -> farmvault::Result<SecretString> {
+    use rustix::termios::{isatty, tcgetattr, tcsetattr, LocalModes, OptionalActions};
+    use std::io::{Read, Write};
+    use std::os::unix::fs::MetadataExt;
+    let io = |what: &str, e: std::io::Error| farmvault::Error::Io {
+        context: format!("{what} {}", tty.display()),
+        source: e,
+    };
+    let mut term = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(tty)
+        .map_err(|e| io("opening the terminal", e))?;
+    let meta = term.metadata().map_err(|e| io("reading the terminal", e))?;
+    if !isatty(&term) || meta.uid() != rustix::process::geteuid().as_raw() {
+        return Err(farmvault::Error::InvalidArgument(format!(
+            "{} is not a terminal of this user's to ask for the passphrase on",
+            tty.display()
+        )));
+    }
+    let old = tcgetattr(&term).map_err(|e| io("reading the terminal's modes of", e.into()))?;
+    let mut quiet = old.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    tcsetattr(&term, OptionalActions::Flush, &quiet)
+        .map_err(|e| io("turning off echo on", e.into()))?;
+    let mut line = Zeroizing::new(Vec::new());
+    let read = term.write_all(prompt.as_bytes()).and_then(|()| {
+        let mut byte = [0u8; 1];
+        while line.len() < MAX_PROMPT_LEN {
+            match term.read(&mut byte)? {
+                0 => break,
+                _ if byte[0] == b'\n' => break,
+                _ => line.push(byte[0]),
+            }
+        }
+        Ok(())
+    });
+    // The echo comes back whatever happened.
+    let _ = tcsetattr(&term, OptionalActions::Flush, &old);
+    let _ = term.write_all(b"\n");
+    read.map_err(|e| io("reading the passphrase from", e))?;
+    strip_newline(&mut line);
+    let text = into_text(line, "the passphrase")
+        .map_err(|e| farmvault::Error::InvalidArgument(e.to_string()))?;
+    if text.is_empty() {
+        return Err(farmvault::Error::InvalidArgument(
+            "no passphrase was typed".into(),
+        ));
+    }
+    Ok(text)
+}
+
+/// The longest passphrase a terminal prompt reads.
+#[cfg(unix)]
+const MAX_PROMPT_LEN: usize = 64 * 1024;

@@ -134,8 +134,13 @@ pub fn unlock_existing(g: &Global, vault: &Path) -> Result<Unlock, CliError> {
 }
 
 /// Opens the vault the options name, after checking the directory (the
-/// library checks it again on the open itself).
+/// library checks it again on the open itself). With FARMVAULT_AGENT set and
+/// neither --key-file nor --passphrase-file given, reaches it through that
+/// agent instead: no prompt, no key work here.
 pub fn open(g: &Global) -> Result<Vault, CliError> {
+    if let Some(socket) = agent_socket(g) {
+        return through_agent(g, &socket);
+    }
     let path = vault_path(g)?;
     // Say "no vault", or why it is refused, before asking for a passphrase.
     if std::fs::symlink_metadata(&path).is_err() {
@@ -147,6 +152,68 @@ pub fn open(g: &Global) -> Result<Vault, CliError> {
     crate::harden::warn_memory_lock();
     let vault = vault?;
     after_open(&vault);
+    Ok(vault)
+}
+
+/// Opens the vault itself, for the commands only the process holding the
+/// vault can run (key changes, rotation, repair, backups): through an agent
+/// they are refused before any prompt, and when the open found an agent
+/// holding the vault, before anything else is asked.
+pub fn open_direct(g: &Global) -> Result<Vault, CliError> {
+    refuse_agent(g)?;
+    let vault = open(g)?;
+    match vault.agent_socket() {
+        Some(socket) => Err(needs_the_vault_itself(socket)),
+        None => Ok(vault),
+    }
+}
+
+/// Refuses, saying what to do, when FARMVAULT_AGENT would send this command
+/// through the agent.
+fn refuse_agent(g: &Global) -> Result<(), CliError> {
+    match agent_socket(g) {
+        None => Ok(()),
+        Some(socket) => Err(needs_the_vault_itself(&socket)),
+    }
+}
+
+fn needs_the_vault_itself(socket: &Path) -> CliError {
+    CliError::new(
+        crate::error::LOCKED,
+        format!(
+            "this command needs the vault itself, which the farmvault agent at {} holds",
+            socket.display()
+        ),
+        "`farmvault agent stop`, then run it with FARMVAULT_AGENT unset, then `farmvault agent start` again",
+    )
+}
+
+/// The agent to go through: FARMVAULT_AGENT's socket, when no unlock is given.
+fn agent_socket(g: &Global) -> Option<PathBuf> {
+    if g.key_file.is_some() || g.passphrase_file.is_some() {
+        return None;
+    }
+    non_empty_env(farmvault::agent::AGENT_ENV)
+}
+
+/// The vault through the agent on `socket`; when --vault / FARMVAULT_PATH
+/// names a vault, it must be the one the agent serves.
+fn through_agent(g: &Global, socket: &Path) -> Result<Vault, CliError> {
+    let vault = Vault::connect(Some(socket))?;
+    if let Some(asked) = &g.vault {
+        let same = std::fs::canonicalize(asked).is_ok_and(|p| p == vault.path());
+        if !same {
+            return Err(CliError::usage(
+                format!(
+                    "the agent at {} serves the vault at {}, not {}",
+                    socket.display(),
+                    vault.path().display(),
+                    asked.display()
+                ),
+                "unset FARMVAULT_AGENT to open that vault directly, or point --vault / FARMVAULT_PATH at the agent's",
+            ));
+        }
+    }
     Ok(vault)
 }
 
@@ -197,6 +264,7 @@ fn warn_weak_slots(vault: &Vault) {
 /// The vault directory the options name (it must exist and be private) and what
 /// unlocks it: `open` without the open, for commands that open it their way.
 pub fn existing_vault(g: &Global) -> Result<(PathBuf, Unlock), CliError> {
+    refuse_agent(g)?;
     let path = vault_path(g)?;
     if std::fs::symlink_metadata(&path).is_err() {
         return Err(farmvault::Error::NoVault { path }.into());

@@ -33,6 +33,8 @@ pub(crate) struct Options {
     hostname: Option<String>,
     insecure_permissions: bool,
     network_filesystem: bool,
+    /// Opens never go through an agent (`fv_options_set_use_agent(false)`).
+    direct_only: bool,
 }
 
 impl Castable for fv_options {
@@ -57,6 +59,7 @@ impl Options {
         config
             .allow_insecure_permissions(self.insecure_permissions)
             .allow_network_filesystem(self.network_filesystem)
+            .use_agent(!self.direct_only)
     }
 
     /// Reads the key file at `path`, refusing one others could read or replace
@@ -227,6 +230,21 @@ ffi_fn! {
     fn fv_options_set_allow_network_filesystem(opts: *mut fv_options, allow: bool) -> fv_result {
         let opts = try_mut!(opts);
         opts.network_filesystem = allow;
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// true (the default): an open of a vault that a farmvault agent holds checks
+    /// the passphrase or key file against the vault's header (FV_WRONG_KEY as ever),
+    /// then goes through the agent (`fv_vault_access` says FV_ACCESS_AGENT). false:
+    /// an open only ever opens the vault itself, and an agent holding it is
+    /// FV_LOCKED at once, naming the agent and its socket.
+    ///
+    /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
+    fn fv_options_set_use_agent(opts: *mut fv_options, use_agent: bool) -> fv_result {
+        let opts = try_mut!(opts);
+        opts.direct_only = !use_agent;
         Ok(())
     }
 }

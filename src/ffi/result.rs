@@ -49,11 +49,21 @@ pub enum fv_result {
     /// This machine's hostname does not match the job grant's host pattern: run the
     /// job on a matching host, or issue a grant for this one.
     FV_HOST_NOT_ALLOWED = 13,
+    /// The vault handle was opened before this process was forked: in the child,
+    /// open the vault again (after the parent closed it), or reach it through the
+    /// farmvault agent. The handle still belongs to the parent; closing it in the
+    /// child is safe and touches nothing of the parent's.
+    FV_FORKED = 14,
+    /// The farmvault agent that serves the vault is locked: `farmvault agent unlock`.
+    FV_AGENT_LOCKED = 15,
+    /// The farmvault agent could not be reached (none at the socket, or it
+    /// stopped), refused this process, or broke the connection.
+    FV_AGENT = 16,
 }
 
 impl fv_result {
     /// Every code, in numeric order.
-    pub const ALL: [fv_result; 14] = [
+    pub const ALL: [fv_result; 17] = [
         fv_result::FV_OK,
         fv_result::FV_NOT_FOUND,
         fv_result::FV_EXPIRED,
@@ -68,6 +78,9 @@ impl fv_result {
         fv_result::FV_ALREADY_EXISTS,
         fv_result::FV_READ_ONLY,
         fv_result::FV_HOST_NOT_ALLOWED,
+        fv_result::FV_FORKED,
+        fv_result::FV_AGENT_LOCKED,
+        fv_result::FV_AGENT,
     ];
 
     /// The code's C name, NUL-terminated.
@@ -87,6 +100,9 @@ impl fv_result {
             fv_result::FV_ALREADY_EXISTS => c"FV_ALREADY_EXISTS",
             fv_result::FV_READ_ONLY => c"FV_READ_ONLY",
             fv_result::FV_HOST_NOT_ALLOWED => c"FV_HOST_NOT_ALLOWED",
+            fv_result::FV_FORKED => c"FV_FORKED",
+            fv_result::FV_AGENT_LOCKED => c"FV_AGENT_LOCKED",
+            fv_result::FV_AGENT => c"FV_AGENT",
         }
     }
 
@@ -113,7 +129,7 @@ pub(crate) fn code_of(e: &Error) -> fv_result {
         Error::WrongKey { .. } | Error::WrongGrantKey { .. } => fv_result::FV_WRONG_KEY,
         Error::Tampered { .. } => fv_result::FV_TAMPERED,
         Error::Corrupt { .. } => fv_result::FV_CORRUPT,
-        Error::Locked { .. } => fv_result::FV_LOCKED,
+        Error::Locked { .. } | Error::HeldByAgent { .. } => fv_result::FV_LOCKED,
         Error::NoVault { .. } => fv_result::FV_NO_VAULT,
         Error::AlreadyExists { .. } => fv_result::FV_ALREADY_EXISTS,
         // Refused as insecure: the code a loose key file has always had, so
@@ -124,6 +140,9 @@ pub(crate) fn code_of(e: &Error) -> fv_result {
         Error::ReadOnly(_) => fv_result::FV_READ_ONLY,
         Error::HostNotAllowed { .. } => fv_result::FV_HOST_NOT_ALLOWED,
         Error::Io { .. } => fv_result::FV_IO,
+        Error::Forked { .. } => fv_result::FV_FORKED,
+        Error::AgentLocked { .. } => fv_result::FV_AGENT_LOCKED,
+        Error::Agent { .. } => fv_result::FV_AGENT,
     }
 }
 
@@ -236,6 +255,6 @@ mod tests {
             assert_eq!(fv_result::from_u32(i as u32), Some(*r));
             assert!(r.name().starts_with("FV_"));
         }
-        assert_eq!(fv_result::from_u32(14), None);
+        assert_eq!(fv_result::from_u32(fv_result::ALL.len() as u32), None);
     }
 }

@@ -179,6 +179,53 @@ ffi_fn! {
     }
 }
 
+/// `fv_vault_access`: the handle has the vault open itself.
+pub const FV_ACCESS_DIRECT: u32 = 0;
+/// `fv_vault_access`: the handle reaches the vault through a farmvault agent.
+pub const FV_ACCESS_AGENT: u32 = 1;
+/// `fv_vault_access` of a job grant: it reads its bundle itself.
+pub const FV_ACCESS_GRANT: u32 = 2;
+
+ffi_fn! {
+    /// Reaches the vault a farmvault agent serves on the Unix socket `socket_path`;
+    /// NULL for the socket FARMVAULT_AGENT names, else this user's default
+    /// ($XDG_RUNTIME_DIR/farmvault/agent.sock). No passphrase or key file: the
+    /// agent holds the keys, and serves only processes of its own user. The handle
+    /// does what a direct one does, with the same codes; after a fork the child's
+    /// calls connect anew and work.
+    ///
+    /// `out`: receives an own `fv_vault *`; close it with `fv_vault_close`.
+    /// Returns FV_AGENT (no agent there, it refused this process, or it stopped),
+    /// FV_AGENT_LOCKED, FV_INVALID_ARGUMENT.
+    fn fv_vault_connect(socket_path: *const c_char, out: *mut *mut fv_vault) -> fv_result {
+        let out = try_out!(out);
+        let socket = try_path_opt!(socket_path);
+        let vault = crate::Vault::connect(socket)?;
+        out.write(handle::new_arc::<fv_vault>(Handle::Vault(vault)));
+        Ok(())
+    }
+}
+
+ffi_fn! {
+    /// How the handle reaches its vault: FV_ACCESS_DIRECT (this process has it
+    /// open), FV_ACCESS_AGENT (through an agent's socket) or FV_ACCESS_GRANT (a
+    /// job grant).
+    ///
+    /// `access_out`: receives the value. Returns FV_INVALID_ARGUMENT.
+    fn fv_vault_access(vault: *const fv_vault, access_out: *mut u32) -> fv_result {
+        let out = try_out!(access_out);
+        let vault = try_arc!(vault);
+        out.write(match &*vault {
+            Handle::Vault(v) => match v.access() {
+                crate::Access::Direct => FV_ACCESS_DIRECT,
+                crate::Access::Agent => FV_ACCESS_AGENT,
+            },
+            Handle::Grant(_) => FV_ACCESS_GRANT,
+        });
+        Ok(())
+    }
+}
+
 ffi_fn! {
     /// Closes the vault handle. NULL is a no-op. A handle already closed is detected
     /// and reported through `fv_last_error_message`. Calls in flight on other threads

@@ -10,7 +10,7 @@ use crate::format::hex;
 use crate::format::{GrantPolicy, VAULT_ID_LEN};
 use crate::secret::SecretString;
 use crate::storage::fsio::StagedFile;
-use crate::vault::{validate_lookup_name, Entry, EntryMeta, Vault};
+use crate::vault::{validate_lookup_name, Direct, Entry, EntryMeta, Vault};
 use bundle::{GrantedEntry, Header, Locks, Payload};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -257,6 +257,19 @@ impl Vault {
     /// is missing, zero or over the vault's [`GrantPolicy`]. Grants cannot be
     /// recalled: keep the windows short.
     pub fn grant(&self, spec: &GrantSpec) -> Result<IssuedGrant> {
+        self.direct_for("grant")?.grant(spec)
+    }
+
+    /// The grants this vault issued, oldest first (from its sealed records; the
+    /// bundles themselves may be gone). Grants cannot be recalled: this is a
+    /// record, not a kill switch.
+    pub fn list_grants(&self) -> Result<Vec<GrantInfo>> {
+        self.direct_for("list_grants")?.list_grants()
+    }
+}
+
+impl Direct {
+    pub fn grant(&self, spec: &GrantSpec) -> Result<IssuedGrant> {
         validate_label(&spec.label)?;
         let access = spec.access()?;
         let policy: GrantPolicy = self.grant_policy()?;
@@ -379,7 +392,7 @@ impl Vault {
         for sel in selectors {
             validate_lookup_name(sel)?;
             if sel.ends_with('/') {
-                let live: Vec<EntryMeta> = Vault::list(self, sel)?
+                let live: Vec<EntryMeta> = Direct::list(self, sel)?
                     .into_iter()
                     .filter(|m| !m.is_expired_at(now))
                     .collect();
@@ -387,20 +400,17 @@ impl Vault {
                     return Err(Error::NotFound { name: sel.clone() });
                 }
                 for m in live {
-                    let e = Vault::get(self, &m.name)?;
+                    let e = Direct::get(self, &m.name)?;
                     out.insert(m.name, e);
                 }
             } else {
-                let e = Vault::get(self, sel)?;
+                let e = Direct::get(self, sel)?;
                 out.insert(sel.clone(), e);
             }
         }
         Ok(out)
     }
 
-    /// The grants this vault issued, oldest first (from its sealed records; the
-    /// bundles themselves may be gone). Grants cannot be recalled: this is a
-    /// record, not a kill switch.
     pub fn list_grants(&self) -> Result<Vec<GrantInfo>> {
         let mut out = Vec::new();
         for (key, plain) in self.side_records(crate::format::space::GRANT)? {
@@ -504,7 +514,11 @@ mod tests {
         ) else {
             panic!("the token opens its own grant");
         };
-        let records = vault.side_records(crate::format::space::GRANT).unwrap();
+        let records = vault
+            .direct()
+            .unwrap()
+            .side_records(crate::format::space::GRANT)
+            .unwrap();
         assert_eq!(records.len(), 1);
         let needles: [&[u8]; 3] = [
             token.secret.expose(),

@@ -595,7 +595,16 @@ pub(crate) struct SnapshotView<'a> {
     mac: [u8; MAC_LEN],
 }
 
-impl SnapshotView<'_> {
+impl<'a> SnapshotView<'a> {
+    /// The vault header item, which every header change rewrites the snapshot
+    /// with.
+    pub fn header(&self) -> Option<&'a [u8]> {
+        self.items
+            .iter()
+            .find(|(k, _)| *k == crate::format::space::HEADER)
+            .map(|(_, v)| *v)
+    }
+
     /// Checks the snapshot's MAC under `keys`.
     pub fn authenticates(&self, keys: &Keys) -> bool {
         keys.backup

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! <vault>/CURRENT     "gen-<n>\n", replaced atomically: the switch between generations
-//! <vault>/lock        locked (flock) by the one process that has the vault open
+//! <vault>/lock        locked (flock) by the one process that has the vault open,
+//!                     which writes its pid and program name in it (`holder`)
 //! <vault>/gen-<n>/    sled's files, backup.fvbk, journal.fvjl
 //! ```
 //!
@@ -20,6 +21,7 @@
 //! generation.
 
 use super::fsio;
+use super::holder::{self, LockHolder};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -125,14 +127,31 @@ pub(crate) fn remove_stale(dir: &Path, live: Option<u64>) {
 
 /// The lock on a vault directory, held while a process has the vault open.
 pub(crate) struct VaultLock {
-    _file: File,
+    file: File,
 }
 
-/// Takes the vault's lock without waiting: `Ok(None)` when another process
-/// holds it. The lock file is created (0600) when missing.
-pub(crate) fn try_lock(dir: &Path) -> std::io::Result<Option<VaultLock>> {
+impl VaultLock {
+    /// Records in the lock file that this process serves the vault as an
+    /// agent on `socket`, so a process that finds the vault in use can say
+    /// where to reach it.
+    pub(crate) fn record_agent(&mut self, socket: &Path) {
+        holder::record(&mut self.file, Some(socket));
+    }
+}
+
+/// What an attempt at the vault's lock found.
+pub(crate) enum LockAttempt {
+    /// This process holds it now, and has recorded itself in the lock file.
+    Taken(VaultLock),
+    /// Another process holds it: the one the lock file names, when it does.
+    Busy(Option<LockHolder>),
+}
+
+/// Takes the vault's lock without waiting. The lock file is created (0600)
+/// when missing.
+pub(crate) fn try_lock(dir: &Path) -> std::io::Result<LockAttempt> {
     let path = dir.join(LOCK_FILE);
-    let file = match fsio::create_private_file(&path) {
+    let mut file = match fsio::create_private_file(&path) {
         Ok(f) => {
             fsio::sync_dir(dir)?;
             f
@@ -145,8 +164,13 @@ pub(crate) fn try_lock(dir: &Path) -> std::io::Result<Option<VaultLock>> {
     };
     // The same advisory lock sled takes on its own file, through the same crate.
     match fs2::FileExt::try_lock_exclusive(&file) {
-        Ok(()) => Ok(Some(VaultLock { _file: file })),
-        Err(e) if e.kind() == fs2::lock_contended_error().kind() => Ok(None),
+        Ok(()) => {
+            holder::record(&mut file, None);
+            Ok(LockAttempt::Taken(VaultLock { file }))
+        }
+        Err(e) if e.kind() == fs2::lock_contended_error().kind() => {
+            Ok(LockAttempt::Busy(holder::read(&mut file)))
+        }
         Err(e) => Err(e),
     }
 }

@@ -3,6 +3,7 @@
 //! - `fsio`: the one place that writes files (private, durable, atomic);
 //! - `layout`: the generation directory that holds the live store, and the
 //!   vault's lock;
+//! - `holder`: the process the lock file names, for a "vault in use" error;
 //! - `netfs`: network filesystems, refused by default;
 //! - `perms`: the owner-only checks on files and directories that hold keys;
 //! - `commit`: the one way a change reaches sled and the journal, and what
@@ -20,6 +21,7 @@
 pub(crate) mod backup;
 pub(crate) mod commit;
 pub(crate) mod fsio;
+pub mod holder;
 pub mod layout;
 pub mod netfs;
 pub mod perms;

@@ -12,12 +12,14 @@
 
 use super::backup::{self, Journal};
 use super::fsio;
-use super::layout::{self, VaultLock};
+use super::holder::LockHolder;
+use super::layout::{self, LockAttempt, VaultLock};
 use super::perms::{self, DirId};
 use super::replay;
 use super::sled_guard::{self, GuardedDb};
 use crate::error::{Error, Result};
 use crate::keys::Keys;
+use crate::os::fork;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
@@ -40,7 +42,7 @@ pub(crate) struct Store {
     pub(crate) path: PathBuf,
     /// Replaced only by a rewrite (`rewrite`), which holds `admin` and `writes`.
     pub(super) live: RwLock<Live>,
-    _lock: VaultLock,
+    lock: Mutex<VaultLock>,
     /// The unlocked subkeys, once any handle has proved a key. Writers hold the
     /// read side across seal and insert, a rotation holds the write side, so no
     /// record is ever sealed under a key that is being replaced.
@@ -72,6 +74,15 @@ impl Store {
     /// The live generation, read-locked: a rewrite waits until the guard goes.
     pub(crate) fn live(&self) -> RwLockReadGuard<'_, Live> {
         self.live.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Names `socket` in the vault's lock file: this process serves the vault
+    /// as an agent there.
+    pub(crate) fn record_agent(&self, socket: &Path) {
+        self.lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record_agent(socket);
     }
 
     /// Takes the entry write lock.
@@ -156,8 +167,13 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn registry() -> &'static Mutex<HashMap<PathBuf, Weak<Store>>> {
-    static REGISTRY: OnceLock<Mutex<HashMap<PathBuf, Weak<Store>>>> = OnceLock::new();
+/// The stores this process has open, by canonical path and by the fork count
+/// (`os::fork`) of the process that opened them: a forked child never gets
+/// its parent's store, whose threads and locks it does not have.
+type Registry = HashMap<(PathBuf, u64), Weak<Store>>;
+
+fn registry() -> &'static Mutex<Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
     REGISTRY.get_or_init(Default::default)
 }
 
@@ -167,7 +183,8 @@ pub(crate) fn is_open_in_process(dir: &Path) -> bool {
         return false;
     };
     let reg = registry().lock().unwrap_or_else(|e| e.into_inner());
-    reg.get(&canonical).is_some_and(|w| w.strong_count() > 0)
+    reg.get(&(canonical, fork::count()))
+        .is_some_and(|w| w.strong_count() > 0)
 }
 
 /// Whether `dir` holds a vault's store, in either layout.
@@ -207,22 +224,30 @@ pub(crate) fn open_store(
     let start = Instant::now();
     let mut delay = Duration::from_millis(5);
     loop {
-        {
+        let holder = {
             let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(store) = reg.get(&canonical).and_then(Weak::upgrade) {
+            let key = (canonical.clone(), fork::count());
+            if let Some(store) = reg.get(&key).and_then(Weak::upgrade) {
                 return Ok(store);
             }
-            if let Some(store) = try_open(&canonical, opening)? {
-                reg.retain(|_, w| w.strong_count() > 0);
-                reg.insert(canonical, Arc::downgrade(&store));
-                return Ok(store);
+            match try_open(&canonical, opening)? {
+                Ok(store) => {
+                    reg.retain(|_, w| w.strong_count() > 0);
+                    reg.insert(key, Arc::downgrade(&store));
+                    return Ok(store);
+                }
+                Err(holder) => holder,
             }
-        }
+        };
         let waited = start.elapsed();
-        if waited >= timeout {
+        // An agent holds a vault until it is stopped or locked: waiting for
+        // it is pointless, and the caller may go through it instead.
+        let by_agent = holder.as_ref().is_some_and(|h| h.agent.is_some());
+        if waited >= timeout || by_agent {
             return Err(Error::Locked {
                 path: canonical,
                 waited_ms: waited.as_millis() as u64,
+                holder,
             });
         }
         std::thread::sleep(delay.min(timeout - waited));
@@ -230,12 +255,16 @@ pub(crate) fn open_store(
     }
 }
 
-/// One attempt at opening the store of `dir`: `None` when another process
-/// holds the vault.
-fn try_open(dir: &Path, opening: Opening) -> Result<Option<Arc<Store>>> {
+/// One attempt at opening the store of `dir`: `Err` when another process
+/// holds the vault, with that process when its lock file names it.
+fn try_open(
+    dir: &Path,
+    opening: Opening,
+) -> Result<std::result::Result<Arc<Store>, Option<LockHolder>>> {
     let io = |e| Error::io(format!("opening the vault at {}", dir.display()), e);
-    let Some(lock) = layout::try_lock(dir).map_err(io)? else {
-        return Ok(None);
+    let lock = match layout::try_lock(dir).map_err(io)? {
+        LockAttempt::Taken(lock) => lock,
+        LockAttempt::Busy(holder) => return Ok(Err(holder)),
     };
     let mut generation = layout::current(dir).map_err(|e| Error::corrupt(dir, e.to_string()))?;
     if generation.is_none() && !dir.join("db").exists() && opening == Opening::Create {
@@ -278,14 +307,14 @@ fn try_open(dir: &Path, opening: Opening) -> Result<Option<Arc<Store>>> {
         Ok(db) => {
             fsio::restrict_permissions(dir);
             fsio::restrict_permissions(&data);
-            Ok(Some(Arc::new(Store {
+            Ok(Ok(Arc::new(Store {
                 path: dir.to_path_buf(),
                 live: RwLock::new(Live {
                     db: GuardedDb::new(db),
                     dir: data,
                     generation,
                 }),
-                _lock: lock,
+                lock: Mutex::new(lock),
                 keys: RwLock::new(None),
                 admin: Mutex::new(()),
                 writes: Mutex::new(()),
@@ -297,7 +326,7 @@ fn try_open(dir: &Path, opening: Opening) -> Result<Option<Arc<Store>>> {
             })))
         }
         // A farmvault older than the vault lock has the store open.
-        Err(e) if is_lock_error(&e) => Ok(None),
+        Err(e) if is_lock_error(&e) => Ok(Err(None)),
         Err(e) => Err(Error::sled(dir, e)),
     }
 }

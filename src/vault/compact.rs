@@ -3,7 +3,7 @@
 //! hold in sled's segments and the backup, and the rule that makes a purge
 //! run it by itself.
 
-use super::handle::Vault;
+use super::handle::Direct;
 use crate::error::Result;
 use crate::format;
 use crate::storage::rewrite::Edits;
@@ -24,12 +24,7 @@ pub struct CompactReport {
     pub bytes_after: u64,
 }
 
-impl Vault {
-    /// Rewrites the vault into a fresh generation holding only its live items,
-    /// with a new backup, then removes the old files: gives back the space of
-    /// removed and overwritten entries. Entries, keys and keyslots are
-    /// unchanged; a crash at any point leaves the vault as it was before or
-    /// after. `progress` is called with (items copied, items in all).
+impl Direct {
     pub fn compact(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CompactReport> {
         let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
         let keys = self.keys();

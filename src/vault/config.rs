@@ -1,7 +1,8 @@
 //! Opening and creating a vault: `Config`, the builder `farmvault::open` and
 //! `farmvault::create` are sugar over, and the unlock of a header.
 
-use super::handle::{read_header_bytes, seal_header, Vault};
+use super::api::Vault;
+use super::handle::{read_header_bytes, seal_header, Direct};
 use crate::clock::{Clock, SystemClock};
 use crate::crypto::{fill_random, KdfParams, SymmetricKey};
 use crate::error::{Error, Result};
@@ -9,7 +10,7 @@ use crate::format::{self, HeaderBody, VAULT_ID_LEN};
 use crate::keys::{self, Kek, Keys, SlotMatch, Unlock};
 use crate::storage::perms::{self, DirId};
 use crate::storage::store::Opening;
-use crate::storage::{backup, fsio, netfs, store, Store};
+use crate::storage::{backup, fsio, layout, netfs, store, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +28,7 @@ pub struct Config {
     simulated_clock: bool,
     insecure_permissions: bool,
     network_filesystem: bool,
+    use_agent: bool,
 }
 
 impl Config {
@@ -41,7 +43,19 @@ impl Config {
             simulated_clock: false,
             insecure_permissions: false,
             network_filesystem: false,
+            use_agent: true,
         }
+    }
+
+    /// Whether `open` may go through a farmvault agent that holds the vault
+    /// (default: yes). When an agent holds it, `open` checks the passphrase or
+    /// key file against the vault's header first (`WrongKey` as ever), then
+    /// returns a handle through the agent ([`Vault::access`] says so) instead
+    /// of waiting for a lock the agent keeps. With `false`, `open` only ever
+    /// opens the vault itself, and an agent holding it is `Locked`.
+    pub fn use_agent(mut self, allow: bool) -> Config {
+        self.use_agent = allow;
+        self
     }
 
     /// Argon2id costs for passphrase slots this handle creates (at create, or on a
@@ -191,7 +205,7 @@ impl Config {
         drop(_admin);
         let mut vault = self.handle(store, kek);
         vault.after_unlock()?;
-        Ok(vault)
+        Ok(Vault::direct_handle(vault))
     }
 
     /// Refuses a directory that exists and holds anything: a vault needs its own.
@@ -227,7 +241,17 @@ impl Config {
                 path: self.path.clone(),
             });
         }
-        let store = self.open_checked_store(checked, Opening::Existing)?;
+        let store = match self.open_checked_store(checked, Opening::Existing) {
+            Ok(store) => store,
+            Err(Error::Locked {
+                holder: Some(holder),
+                ..
+            }) if self.use_agent && holder.agent.is_some() => {
+                let socket = holder.agent.expect("checked by the guard");
+                return self.through_agent(&socket, unlock);
+            }
+            Err(e) => return Err(e),
+        };
         let admin = store.admin.lock().unwrap_or_else(|e| e.into_inner());
         let header = read_header_bytes(&store)?.ok_or_else(|| {
             Error::corrupt(
@@ -242,11 +266,50 @@ impl Config {
         drop(admin);
         let mut vault = self.handle(store, kek);
         vault.after_unlock()?;
+        Ok(Vault::direct_handle(vault))
+    }
+}
+
+impl Config {
+    /// Checks `unlock` against the header of the vault without opening its
+    /// store (another process, an agent, holds it): the header in the live
+    /// generation's backup snapshot, which every header change rewrites, must
+    /// open with it. `WrongKey` when it does not.
+    fn check_unlock(&self, unlock: &Unlock) -> Result<()> {
+        let data = layout::data_dir(&self.path)
+            .map_err(|e| Error::corrupt(&self.path, format!("reading its CURRENT pointer: {e}")))?;
+        let path = data.join(backup::SNAPSHOT_FILE);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| Error::io(format!("reading the vault's backup {}", path.display()), e))?;
+        let snapshot = backup::parse_snapshot(&bytes).map_err(|w| Error::corrupt(&path, w))?;
+        let header = snapshot
+            .header()
+            .ok_or_else(|| Error::corrupt(&path, "the backup holds no vault header"))?;
+        unlock_header(&self.path, header, unlock).map(|_| ())
+    }
+
+    /// `open` of a vault the agent on `socket` holds: the credential proved
+    /// against the vault's header, then a handle through the agent, which must
+    /// serve this very vault.
+    fn through_agent(&self, socket: &Path, unlock: &Unlock) -> Result<Vault> {
+        self.check_unlock(unlock)?;
+        let vault = Vault::connect(Some(socket))?;
+        let ours = std::fs::canonicalize(&self.path).ok();
+        if ours.as_deref() != Some(vault.path()) {
+            return Err(Error::Agent {
+                socket: socket.to_path_buf(),
+                what: format!(
+                    "the vault's lock file names this agent, but it serves {}, not {}",
+                    vault.path().display(),
+                    self.path.display()
+                ),
+            });
+        }
         Ok(vault)
     }
 }
 
-impl Vault {
+impl Direct {
     /// What every open does once a key is proved: upgrades an older header, and
     /// reads the latest time the vault has seen.
     pub(super) fn after_unlock(&mut self) -> Result<()> {
@@ -258,8 +321,8 @@ impl Vault {
 
 impl Config {
     /// The handle this config makes on `store`, unlocked with `own`.
-    pub(super) fn handle(self, store: Arc<Store>, own: Kek) -> Vault {
-        Vault::new(store, self.clock, self.simulated_clock, self.kdf, own)
+    pub(super) fn handle(self, store: Arc<Store>, own: Kek) -> Direct {
+        Direct::new(store, self.clock, self.simulated_clock, self.kdf, own)
     }
 }
 

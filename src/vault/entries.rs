@@ -4,7 +4,7 @@
 //! when it has a TTL (docs/FORMAT.md). Writers hold the store's entry write lock
 //! across read-modify-write, so no write acts on a record a racing write replaced.
 
-use super::handle::Vault;
+use super::handle::Direct;
 use super::types::{Batch, Entry, EntryMeta, PutOptions};
 use crate::clock::UnixTime;
 use crate::credential::Credential;
@@ -128,7 +128,7 @@ impl PreparedPut {
     }
 }
 
-impl Vault {
+impl Direct {
     /// Seals `payload` into a record: one allocation, the payload encoded straight
     /// into the record buffer and encrypted there (no plaintext copy to wipe).
     pub(super) fn seal_record(
@@ -217,10 +217,6 @@ impl Vault {
         }
     }
 
-    /// Stores opaque bytes under `name`, replacing what was there (an expired entry
-    /// included). The TTL counts from this handle's clock: on a simulated clock
-    /// (`Config::clock`) the stored expiry is relative to that instant, which is the
-    /// caller's explicit choice.
     pub fn put(&self, name: &str, secret: &[u8], options: &PutOptions) -> Result<()> {
         self.put_credential(
             name,
@@ -229,7 +225,6 @@ impl Vault {
         )
     }
 
-    /// Stores a typed credential under `name`, replacing what was there.
     pub fn put_credential(
         &self,
         name: &str,
@@ -320,10 +315,6 @@ impl Vault {
         Ok(())
     }
 
-    /// Reads `name`. An entry whose expiry has passed on this handle's clock is
-    /// `Expired` (naming when it expired) for every reader, and stays in the store
-    /// until `purge_expired`, a put or a delete removes or replaces it: a read never
-    /// writes.
     pub fn get(&self, name: &str) -> Result<Entry> {
         let keys = self.keys();
         let (opened, _) = self.read(&keys, name)?;
@@ -341,27 +332,18 @@ impl Vault {
         })
     }
 
-    /// Metadata of `name` (kind, host, times), never the secret. Follows `get`'s
-    /// rule: an expired entry is `Expired`, and the read leaves it in place.
     pub fn metadata(&self, name: &str) -> Result<EntryMeta> {
         let keys = self.keys();
         let (opened, _) = self.read(&keys, name)?;
         Ok(Self::meta_of(&opened))
     }
 
-    /// Deletes `name`; `NotFound` if there is no such entry.
     pub fn delete(&self, name: &str) -> Result<()> {
         let mut b = Batch::new();
         b.delete(name);
         self.apply(b)
     }
 
-    /// Sets a new TTL on `name` from now (`None`: never expires). An entry that has
-    /// already expired on this handle's clock cannot be renewed: it is `Expired`, as
-    /// `get` says, and stays as it was; store a fresh one with a put. Renewal extends
-    /// a live credential; reviving one whose TTL ran out (a session the server may
-    /// already have ended) would hand jobs a stale secret as fresh. On a handle with
-    /// a simulated clock the new expiry counts from that clock: the caller's choice.
     pub fn renew(&self, name: &str, ttl: Option<Duration>) -> Result<EntryMeta> {
         let now = self.now();
         let expires = expiry_for(now, ttl)?;
@@ -389,8 +371,6 @@ impl Vault {
         Ok(meta)
     }
 
-    /// Applies every put and delete of `batch` atomically, flushed once. Nothing is
-    /// written if any operation is invalid or deletes a missing entry.
     pub fn apply(&self, batch: Batch) -> Result<()> {
         let now = self.now();
         let keys = self.keys();
@@ -449,16 +429,10 @@ impl Vault {
         self.store.flush()
     }
 
-    /// Flushes every write made so far to disk.
     pub fn flush(&self) -> Result<()> {
         self.store.flush()
     }
 
-    /// Entries whose name starts with `prefix` (`""` for all), sorted by name,
-    /// expired ones included until a purge removes them (check
-    /// `EntryMeta::is_expired_at` against `now()`: the entries `get` would call
-    /// `Expired`). Entries that fail authentication are left out: `damaged()` lists
-    /// them.
     pub fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>> {
         let keys = self.keys();
         let mut out = Vec::new();
@@ -471,7 +445,6 @@ impl Vault {
         Ok(out)
     }
 
-    /// On-disk ids (hex of the blinded name) of entries that fail authentication.
     pub fn damaged(&self) -> Result<Vec<String>> {
         let keys = self.keys();
         let mut out = Vec::new();
@@ -504,15 +477,6 @@ impl Vault {
         Ok(())
     }
 
-    /// Removes every entry whose expiry has passed, through the expiry index and
-    /// without decrypting; returns how many entries it removed. The only operation
-    /// that removes an entry because it expired (reads report `Expired` and leave it).
-    ///
-    /// "Passed" means on both this handle's clock and the system clock: a handle on
-    /// a simulated clock (`Config::clock`) purges only what is expired at the real
-    /// time too, so a clock pinned in the future never removes an entry other users
-    /// of the vault still read as live, and a clock pinned in the past never removes
-    /// one its own caller is told is live. On the system clock both are the same.
     pub fn purge_expired(&self) -> Result<usize> {
         let now = self.now().min(self.system_now());
         let keys = self.keys();

@@ -1,4 +1,5 @@
-//! The `Vault` handle and what every vault operation shares: the store it reads and
+//! The direct handle (`Direct`, what a `Vault` is when this process has the
+//! store open) and what every vault operation shares: the store it reads and
 //! writes, the read-locked keys, and the one way a change reaches sled and the
 //! backup journal.
 
@@ -7,14 +8,15 @@ use crate::crypto::KdfParams;
 use crate::error::{Error, Result};
 use crate::format::{self, HeaderBody};
 use crate::keys::{Kek, Keys};
+use crate::os::fork;
 use crate::storage::{Changes, Store};
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLockReadGuard};
 
-/// An open vault. Cheap to share between threads (`&Vault` or `Arc<Vault>`);
-/// every handle on the same directory in a process shares one database.
-pub struct Vault {
+/// A vault this process has open itself: every handle on the same directory in
+/// a process shares one database.
+pub(crate) struct Direct {
     pub(crate) store: Arc<Store>,
     pub(super) clock: Arc<dyn Clock>,
     /// The clock was given by the caller (`Config::clock`), not the system's.
@@ -24,17 +26,31 @@ pub struct Vault {
     pub(super) own: Mutex<Kek>,
     /// The header format version this handle's open upgraded the vault from.
     pub(super) upgraded_from: Option<u16>,
+    /// The process's fork count when the handle was made (`os::fork`).
+    forks: u64,
 }
 
-impl fmt::Debug for Vault {
+impl fmt::Debug for Direct {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Vault")
+        f.debug_struct("Direct")
             .field("path", &self.store.path)
             .finish_non_exhaustive()
     }
 }
 
-/// The vault's keys under the read lock that keeps a rotation out (`Vault::keys`).
+impl Drop for Direct {
+    fn drop(&mut self) {
+        if self.unforked().is_err() {
+            // In a forked child the store's threads and locks are the
+            // parent's: closing it (sled's final flush, the journal's close
+            // mark) could hang or write over the parent's files. One more
+            // reference, never released, keeps the child from closing it.
+            std::mem::forget(Arc::clone(&self.store));
+        }
+    }
+}
+
+/// The vault's keys under the read lock that keeps a rotation out (`Direct::keys`).
 pub(crate) struct KeysGuard<'a>(RwLockReadGuard<'a, Option<Arc<Keys>>>);
 
 impl KeysGuard<'_> {
@@ -68,32 +84,43 @@ pub(super) fn seal_header(keys: &Keys, body: &HeaderBody) -> Vec<u8> {
     format::encode_header(body, |authed| keys.header.tag(&[authed]))
 }
 
-impl Vault {
+impl Direct {
     pub(crate) fn new(
         store: Arc<Store>,
         clock: Arc<dyn Clock>,
         simulated_clock: bool,
         kdf: KdfParams,
         own: Kek,
-    ) -> Vault {
-        Vault {
+    ) -> Direct {
+        Direct {
             store,
             clock,
             simulated_clock,
             kdf,
             own: Mutex::new(own),
             upgraded_from: None,
+            forks: fork::count(),
         }
     }
 
-    /// The format version this handle's open upgraded the vault from, when the
-    /// vault was written by an older farmvault (docs/FORMAT.md lists which
-    /// versions read which). Older builds cannot open it once upgraded.
+    /// This handle, when this process is the one that opened it: in a child
+    /// made by `fork` the store's background threads and locks are the
+    /// parent's, and a call there could hang or write over the parent's
+    /// writes, so it fails at once instead.
+    pub(crate) fn unforked(&self) -> Result<&Direct> {
+        if fork::count() == self.forks {
+            Ok(self)
+        } else {
+            Err(Error::Forked {
+                path: self.store.path.clone(),
+            })
+        }
+    }
+
     pub fn upgraded_from(&self) -> Option<u16> {
         self.upgraded_from
     }
 
-    /// The canonical path of the vault directory.
     pub fn path(&self) -> &Path {
         &self.store.path
     }

@@ -1,7 +1,7 @@
 //! Key management on an open vault: the header's keyslots (passphrase, key files),
 //! the data-key rotation, and the vault-wide grant policy stored in the header.
 
-use super::handle::{read_header_bytes, seal_header, KeysGuard, Vault};
+use super::handle::{read_header_bytes, seal_header, Direct, KeysGuard};
 use super::side::restage_side_records;
 use super::types::{RotateOptions, SlotInfo};
 use crate::crypto::SymmetricKey;
@@ -13,7 +13,7 @@ use crate::storage::rewrite::Edits;
 use crate::storage::Changes;
 use std::sync::Arc;
 
-impl Vault {
+impl Direct {
     pub(super) fn read_header(&self, keys: &Keys) -> Result<HeaderBody> {
         let bytes = read_header_bytes(&self.store)?
             .ok_or_else(|| Error::corrupt(&self.store.path, "the header is missing"))?;
@@ -70,14 +70,11 @@ impl Vault {
         Ok(body)
     }
 
-    /// The vault-wide caps on job grants.
     pub fn grant_policy(&self) -> Result<format::GrantPolicy> {
         let keys = self.keys();
         Ok(self.read_header(&keys)?.grant_policy)
     }
 
-    /// Sets the vault-wide caps on job grants (both non-zero and at most
-    /// `GrantPolicy::MAX_LIMIT_SECS`). Grants already issued keep their windows.
     pub fn set_grant_policy(&self, policy: format::GrantPolicy) -> Result<()> {
         if policy.max_claim_secs == 0 || policy.max_use_secs == 0 {
             return Err(Error::invalid(
@@ -104,7 +101,6 @@ impl Vault {
         self.write_header(&keys, &body)
     }
 
-    /// The keyslots (no key material).
     pub fn keyslots(&self) -> Result<Vec<SlotInfo>> {
         let keys = self.keys();
         let body = self.read_header(&keys)?;
@@ -126,8 +122,6 @@ impl Vault {
             .collect())
     }
 
-    /// Sets the passphrase: rewraps the data key in a new passphrase slot (with this
-    /// handle's KDF costs) and drops the old passphrase slot. Entries are untouched.
     pub fn change_passphrase(&self, new: &SecretString) -> Result<()> {
         if new.is_empty() {
             return Err(Error::invalid("the new passphrase is empty"));
@@ -135,7 +129,6 @@ impl Vault {
         self.add_slot(&Unlock::Passphrase(new.clone()), true)
     }
 
-    /// Adds a key-file slot for `key_file`.
     pub fn add_key_file(&self, key_file: &keys::KeyFile) -> Result<()> {
         self.add_slot(&Unlock::KeyFile(key_file.clone()), false)
     }
@@ -177,7 +170,6 @@ impl Vault {
         Ok(())
     }
 
-    /// Removes the slot `key_file` opens. The last slot cannot be removed.
     pub fn remove_key_file(&self, key_file: &keys::KeyFile) -> Result<()> {
         let _admin = self.store.admin.lock().unwrap_or_else(|e| e.into_inner());
         let keys = self.keys();
@@ -200,11 +192,6 @@ impl Vault {
         self.replace_header(&keys, &body)
     }
 
-    /// Replaces the data key and re-encrypts every entry, in one atomic batch: after
-    /// a crash the vault holds either the old key and records or the new ones.
-    /// Keyslots are rewrapped: this handle's own, those in `options.keep`; any
-    /// other slot makes it refuse unless `options.drop_other_slots`. `progress`
-    /// is called with (done, total) as entries are re-encrypted. Returns the count.
     pub fn rotate_data_key(
         &self,
         options: &RotateOptions,

@@ -1,10 +1,10 @@
 //! Backup, restore and repair: the ways back to a working vault that do not
 //! depend on sled. The files are described in `backup.rs`.
 
+use super::api::Vault;
 use super::config::{unlock_header, Config};
-use super::handle::Vault;
+use super::handle::Direct;
 use crate::error::{Error, Result};
-use crate::format;
 use crate::keys::{Kek, Keys, Unlock};
 use crate::storage::backup::{self, RecoveryReport};
 use crate::storage::perms::DirId;
@@ -73,10 +73,7 @@ fn read_backup(
     let bytes = read_file(snapshot_path, limit)?;
     let snapshot = backup::parse_snapshot(&bytes).map_err(|w| Error::corrupt(snapshot_path, w))?;
     let header = snapshot
-        .items
-        .iter()
-        .find(|(k, _)| *k == format::space::HEADER)
-        .map(|(_, v)| *v)
+        .header()
         .ok_or_else(|| Error::corrupt(snapshot_path, "the backup holds no vault header"))?;
     let (keys, kek) = unlock_header(snapshot_path, header, unlock)?;
     if !snapshot.authenticates(&keys) {
@@ -149,7 +146,7 @@ fn rebuild(
     store.load_sequence()?;
     let mut vault = config.handle(store, recovered.kek);
     vault.after_unlock()?;
-    Ok((vault, recovered.report))
+    Ok((Vault::direct_handle(vault), recovered.report))
 }
 
 impl Config {
@@ -221,13 +218,7 @@ impl Config {
     }
 }
 
-impl Vault {
-    /// Writes a backup of the whole vault to the new file `dest` (mode 0600,
-    /// fsynced): the same authenticated snapshot the vault keeps of itself, as
-    /// encrypted as the vault. `Config::restore` reads it with a passphrase or
-    /// key file valid now. Never overwrites: anything at `dest`, a symbolic link
-    /// included, is refused (`Io` of kind `AlreadyExists`) by the create itself,
-    /// and left as it was; a failed write removes the partial file.
+impl Direct {
     pub fn backup_to(&self, dest: &Path) -> Result<RecoveryReport> {
         if dest.is_dir() {
             return Err(Error::invalid(format!(
@@ -246,8 +237,6 @@ impl Vault {
         })
     }
 
-    /// Reads the vault's own backup back as a repair would, and checks it holds
-    /// exactly what the store holds. `Corrupt` (naming the backup file) when not.
     pub fn verify_backup(&self, unlock: &Unlock) -> Result<RecoveryReport> {
         let store = &self.store;
         store.sync_backup()?;
@@ -288,7 +277,9 @@ impl Vault {
 
 /// Whether sled reads every item of the vault's store without an error.
 fn reads_whole(vault: &Vault) -> bool {
-    vault.store.live().db.iter().all(|item| item.is_ok())
+    vault
+        .direct()
+        .is_ok_and(|d| d.store.live().db.iter().all(|item| item.is_ok()))
 }
 
 /// Moves sled's files out of `data`, the live generation's directory (everything

@@ -1,7 +1,7 @@
 //! Side records: sealed records other than entries (an issued grant's record), kept
 //! in their own keyspaces and re-sealed by a data-key rotation like entries are.
 
-use super::handle::Vault;
+use super::handle::Direct;
 use crate::error::{Error, Result};
 use crate::format::{self, hex, VAULT_ID_LEN};
 use crate::keys::Keys;
@@ -22,7 +22,7 @@ fn side_aad(vault_id: &[u8; VAULT_ID_LEN], key: &[u8]) -> Vec<u8> {
 }
 
 // Job grants (src/grant/) keep their records here.
-impl Vault {
+impl Direct {
     /// This vault's random id (the issuer id a grant bundle names).
     pub(crate) fn vault_id(&self) -> [u8; VAULT_ID_LEN] {
         self.keys().vault_id

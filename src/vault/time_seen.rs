@@ -16,7 +16,7 @@
 //! this does not stop (anyone who can write the vault directory can put an
 //! older record back).
 
-use super::handle::Vault;
+use super::handle::Direct;
 use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::error::{Error, Result};
 use crate::format;
@@ -32,7 +32,7 @@ const STEP_SECS: u64 = 60;
 /// A system clock this far behind the latest time the vault has seen is reported.
 pub const CLOCK_BEHIND_TOLERANCE: Duration = Duration::from_secs(300);
 
-impl Vault {
+impl Direct {
     /// Reads the clock record into the store's floor, at open: a vault without
     /// one (written by 0.1.0, or new) has seen at least its creation time.
     pub(super) fn load_time_seen(&self, keys: &Keys, created: u64) -> Result<()> {
@@ -59,9 +59,6 @@ impl Vault {
         Ok(())
     }
 
-    /// The time expiry is judged at on this handle: its own clock when it was
-    /// given one (`Config::clock`); otherwise the system clock, but never earlier
-    /// than the latest time the vault has seen.
     pub fn now(&self) -> UnixTime {
         if self.simulated_clock {
             self.clock.now()
@@ -80,9 +77,6 @@ impl Vault {
         )
     }
 
-    /// How far the system clock is behind the latest time the vault has seen,
-    /// when that is more than `CLOCK_BEHIND_TOLERANCE`: the clock was set back,
-    /// and expiry is judged at the later time.
     pub fn clock_behind(&self) -> Option<Duration> {
         let seen = self.store.time_seen.load(Ordering::Relaxed);
         let behind = Duration::from_secs(seen.saturating_sub(SystemClock.now().secs()));

@@ -132,6 +132,12 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
+
+    /// The operations, in order: a put (credential and TTL) or, as `None`, a
+    /// delete.
+    pub(crate) fn into_ops(self) -> Vec<(String, BatchOp)> {
+        self.ops
+    }
 }
 
 /// A keyslot as `Vault::keyslots` reports it (no key material).

@@ -15,6 +15,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "farmvault.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -23,19 +24,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static int passed;
-static int failed;
-
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (cond) {                                                                       \
-            passed++;                                                                     \
-        } else {                                                                          \
-            failed++;                                                                     \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed; last error: %s\n", __FILE__,        \
-                    __LINE__, #cond, fv_last_error_message());                            \
-        }                                                                                 \
-    } while (0)
 
 /* Checks that `call` returned `code` and that the last error message holds `needle`. */
 #define CHECK_FAILS(call, code, needle)                                                   \
@@ -56,8 +44,6 @@ static int failed;
 
 /* Checks that the last error message holds `needle` (after a void or pointer call). */
 #define CHECK_MSG(needle) CHECK(strstr(fv_last_error_message(), (needle)) != NULL)
-
-#define U8(s) ((const uint8_t *)(s))
 
 static char dir[FV_MAX_PATH_LEN / 2];
 static char grants[FV_MAX_PATH_LEN / 2];
@@ -135,12 +121,16 @@ static void test_versions_and_names(void) {
     CHECK(strcmp(fv_result_name(FV_ALREADY_EXISTS), "FV_ALREADY_EXISTS") == 0);
     CHECK(strcmp(fv_result_name(FV_READ_ONLY), "FV_READ_ONLY") == 0);
     CHECK(strcmp(fv_result_name(FV_HOST_NOT_ALLOWED), "FV_HOST_NOT_ALLOWED") == 0);
-    CHECK(strcmp(fv_result_name(14), "FV_UNKNOWN_RESULT") == 0);
+    CHECK(strcmp(fv_result_name(FV_FORKED), "FV_FORKED") == 0);
+    CHECK(strcmp(fv_result_name(FV_AGENT_LOCKED), "FV_AGENT_LOCKED") == 0);
+    CHECK(strcmp(fv_result_name(FV_AGENT), "FV_AGENT") == 0);
+    CHECK(strcmp(fv_result_name(17), "FV_UNKNOWN_RESULT") == 0);
     CHECK(strcmp(fv_result_name(UINT32_MAX), "FV_UNKNOWN_RESULT") == 0);
     CHECK(FV_OK == 0 && FV_NOT_FOUND == 1 && FV_EXPIRED == 2 && FV_WRONG_KEY == 3);
     CHECK(FV_TAMPERED == 4 && FV_CORRUPT == 5 && FV_LOCKED == 6 && FV_INVALID_ARGUMENT == 7);
     CHECK(FV_IO == 8 && FV_PANIC == 9 && FV_NO_VAULT == 10 && FV_ALREADY_EXISTS == 11);
-    CHECK(FV_READ_ONLY == 12 && FV_HOST_NOT_ALLOWED == 13);
+    CHECK(FV_READ_ONLY == 12 && FV_HOST_NOT_ALLOWED == 13 && FV_FORKED == 14);
+    CHECK(FV_AGENT_LOCKED == 15 && FV_AGENT == 16);
     CHECK(FV_KIND_OPAQUE == 0 && FV_KIND_SCRIPT_KEY == 1 && FV_KIND_SESSION_TOKEN == 2 &&
           FV_KIND_LOGIN_PASSWORD == 3);
     CHECK(FV_FIELD_HOST == 0 && FV_FIELD_SECRET == 8 && FV_FIELD_SCRIPT_NAME == 2);

@@ -76,6 +76,9 @@ void test_vault(const std::string &dir) {
     THROWS(farmvault::Error, FV_ALREADY_EXISTS, "already exists",
            Vault::create_passphrase(path, "pw", &opts));
     THROWS(farmvault::Error, FV_WRONG_KEY, "wrong passphrase", Vault::open_passphrase(path, "no", &opts));
+    CHECK(vault.access() == FV_ACCESS_DIRECT);
+    THROWS(farmvault::Error, FV_AGENT, "no agent is running there",
+           Vault::connect((dir + "/no-agent.sock").c_str()));
 
     vault.put("blob", std::string_view("a\0b", 3));
     vault.put("sg/farm",

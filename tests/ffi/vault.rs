@@ -70,7 +70,10 @@ fn versions_limits_and_result_names() {
         for code in fv_result::ALL {
             assert_eq!(text(fv_result_name(code as u32)), code.name());
         }
-        assert_eq!(text(fv_result_name(14)), "FV_UNKNOWN_RESULT");
+        assert_eq!(
+            text(fv_result_name(fv_result::ALL.len() as u32)),
+            "FV_UNKNOWN_RESULT"
+        );
         assert_eq!(text(fv_result_name(u32::MAX)), "FV_UNKNOWN_RESULT");
     }
 }

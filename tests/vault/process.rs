@@ -237,11 +237,27 @@ fn a_second_process_waits_then_gets_locked_then_gets_in() {
     match r {
         Err(e @ Error::Locked { .. }) => {
             let msg = e.to_string();
-            let Error::Locked { path, waited_ms } = e else {
+            let Error::Locked {
+                path,
+                waited_ms,
+                holder,
+            } = e
+            else {
                 unreachable!()
             };
             assert_eq!(path, fx.canonical());
             assert!(msg.contains(&*fx.canonical().to_string_lossy()), "{msg}");
+            // The error names the process that holds the vault: the child,
+            // which is this test binary run again.
+            let holder = holder.expect("the lock file names its holder");
+            assert_eq!(holder.pid, child.child.id());
+            let program = std::env::current_exe().unwrap();
+            let program = program.file_name().unwrap().to_string_lossy();
+            assert_eq!(holder.program, program);
+            assert!(
+                msg.contains(&format!("in use by process {} ({program})", holder.pid)),
+                "{msg}"
+            );
             assert!(waited_ms >= 300, "reported waiting only {waited_ms} ms");
         }
         other => panic!("expected Locked, got {other:?}"),

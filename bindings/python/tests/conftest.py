@@ -6,9 +6,10 @@ FARMVAULT_LIB to the debug build; from a checkout the lookup finds target/ anywa
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -29,6 +30,30 @@ def at(unix_secs: int) -> datetime:
 def open_vault(path: Path, fixed_time: int = T0, **kwargs: object) -> farmvault.Vault:
     """Opens the fixture vault at ``path`` with its passphrase and the pinned clock."""
     return farmvault.Vault.open(path, passphrase=PW, kdf=CHEAP, fixed_time=fixed_time, **kwargs)  # type: ignore[arg-type]
+
+
+#: Long enough for a slow machine, short enough that a hang fails the run.
+JOIN_TIMEOUT = 30
+
+
+def run_in_child(method: str, target: Any, *args: Any) -> str:
+    """Runs ``target(*args, results)`` in a ``multiprocessing`` child made with the
+    start method ``method``; returns what it put on ``results``, one line each. A
+    child that hangs is killed and fails the test; so does one that exits non-zero."""
+    ctx = multiprocessing.get_context(method)
+    results = ctx.Queue()
+    p = ctx.Process(target=target, args=(*args, results))  # type: ignore[attr-defined]
+    p.start()
+    p.join(JOIN_TIMEOUT)
+    if p.is_alive():
+        p.kill()
+        p.join()
+        raise AssertionError(f"the {method} child hung")
+    assert p.exitcode == 0, f"the {method} child exited with {p.exitcode}"
+    out = []
+    while not results.empty():
+        out.append(results.get())
+    return "\n".join(out)
 
 
 @pytest.fixture(scope="session", autouse=True)

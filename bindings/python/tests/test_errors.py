@@ -30,12 +30,15 @@ ALL_CLASSES = [
     farmvault.AlreadyExists,
     farmvault.ReadOnly,
     farmvault.HostNotAllowed,
+    farmvault.Forked,
+    farmvault.AgentLocked,
+    farmvault.AgentError,
 ]
 
 
 def test_one_class_per_result_code_named_as_the_library_names_it() -> None:
     codes = sorted(c.CODE for c in ALL_CLASSES if c.CODE is not None)
-    assert codes == list(range(1, 14))
+    assert codes == list(range(1, 17))
     for cls in ALL_CLASSES:
         assert issubclass(cls, farmvault.Error)
         assert cls.CODE is not None
@@ -126,7 +129,8 @@ def test_a_vault_held_by_another_process_is_locked(vault_path: Path) -> None:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(farmvault.Locked, match="locked by another process") as e:
+        # The message names the holder: the Python process above.
+        with pytest.raises(farmvault.Locked, match=f"in use by process {holder.pid} ") as e:
             farmvault.Vault.open(vault_path, passphrase=PW, lock_timeout=0.2)
         assert e.value.code == 6 and str(vault_path) in e.value.message
     finally:

@@ -46,7 +46,7 @@ pub fn run(g: &Global, c: KeyFileCommand) -> Result<i32, CliError> {
 
 /// `key-file add PATH [--generate]`.
 fn add(g: &Global, path: &Path, generate: bool, json: bool) -> Result<i32, CliError> {
-    let vault = unlock::open(g)?;
+    let vault = unlock::open_direct(g)?;
     let key = if generate {
         generate_key_file(path, "--generate")?
     } else {
@@ -70,7 +70,7 @@ fn add(g: &Global, path: &Path, generate: bool, json: bool) -> Result<i32, CliEr
 
 /// `key-file remove PATH`.
 fn remove(g: &Global, path: &Path, json: bool) -> Result<i32, CliError> {
-    let vault = unlock::open(g)?;
+    let vault = unlock::open_direct(g)?;
     let key = unlock::read_key_file(g, path)?;
     vault.remove_key_file(&key)?;
     if json {

@@ -1,6 +1,8 @@
 //! The subcommands, one file each. `Command` is their table, in the order
 //! `farmvault --help` lists them; `run` hands each to its file.
 
+#[cfg(unix)]
+mod agent;
 mod backup;
 mod check;
 mod compact;
@@ -129,6 +131,15 @@ pub enum Command {
     Restore(restore::RestoreArgs),
     /// Rebuild a vault whose storage will not open from the backup it keeps of itself.
     Repair(repair::RepairArgs),
+    /// Share one unlocked vault with this user's other processes: start, status, lock, unlock, stop.
+    ///
+    /// Commands reach the agent when FARMVAULT_AGENT names its socket and no
+    /// --key-file or --passphrase-file is given: no prompt, no Argon2 per command.
+    /// Key changes, rotation, compaction, backups and grants need the vault itself:
+    /// stop the agent first.
+    #[cfg(unix)]
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
     /// Print the completion script of a shell (bash, zsh, fish, powershell).
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff), or write one page per command into DIR.
@@ -163,6 +174,8 @@ pub fn run(g: &Global, command: Command) -> Result<i32, CliError> {
         Command::Backup(a) => backup::run(g, &a),
         Command::Restore(a) => restore::run(g, &a),
         Command::Repair(a) => repair::run(g, &a),
+        #[cfg(unix)]
+        Command::Agent(c) => agent::run(g, c),
         Command::Completions(a) => completions::run(&a),
         Command::ManPage(a) => man_page::run(g, &a),
     }

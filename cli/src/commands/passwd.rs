@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 /// `passwd`.
 pub fn run(g: &Global, json: bool) -> Result<i32, CliError> {
-    let vault = unlock::open(g)?;
+    let vault = unlock::open_direct(g)?;
     let file = std::env::var_os(NEW_PASSPHRASE_FILE_ENV)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from);

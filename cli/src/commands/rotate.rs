@@ -36,7 +36,7 @@ const PROGRESS_MIN_ENTRIES: usize = 200;
 
 /// `rotate`.
 pub fn run(g: &Global, a: &RotateArgs) -> Result<i32, CliError> {
-    let vault = unlock::open(g)?;
+    let vault = unlock::open_direct(g)?;
     let mut options = RotateOptions {
         drop_other_slots: a.drop_other_slots,
         ..RotateOptions::default()

@@ -26,6 +26,7 @@ pub mod code {
     pub const IO: i32 = 9;
     pub const NO_VAULT: i32 = 10;
     pub const EXISTS: i32 = 11;
+    pub const AGENT: i32 = 12;
     pub const EXEC_CANNOT_RUN: i32 = 126;
     pub const EXEC_NOT_FOUND: i32 = 127;
 }
@@ -300,4 +301,53 @@ pub fn under_strace(cmd: &Command, strace_args: &[&str], log: &Path) -> Command 
         traced.current_dir(dir);
     }
     traced
+}
+
+/// The uid of `nobody`, the other user of the other-user tests.
+#[cfg(unix)]
+pub const NOBODY: u32 = 65534;
+
+/// Whether this process can drop to another user.
+#[cfg(unix)]
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// A command that runs the binary as `nobody`, with `env`'s environment and
+/// working directory; `None` (saying why) when this cannot be done here.
+#[cfg(unix)]
+pub fn as_nobody(env: &Env, test: &str) -> Option<Command> {
+    if !is_root() {
+        eprintln!("skipped {test}: dropping to another user (uid {NOBODY}) needs root");
+        return None;
+    }
+    let found = |name: &str| {
+        ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+            .iter()
+            .map(|d| Path::new(d).join(name))
+            .find(|p| p.is_file())
+    };
+    let template = env.cmd();
+    let bin = template.get_program().to_owned();
+    let mut c = if let Some(setpriv) = found("setpriv") {
+        let mut c = Command::new(setpriv);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        c
+    } else if let Some(runuser) = found("runuser") {
+        let mut c = Command::new(runuser);
+        c.args(["-u", "nobody", "--"]);
+        c
+    } else {
+        eprintln!("skipped {test}: neither setpriv nor runuser is installed");
+        return None;
+    };
+    c.arg(bin);
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.current_dir(template.get_current_dir().expect("Env::cmd sets one"));
+    Some(c)
 }

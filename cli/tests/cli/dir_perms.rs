@@ -10,53 +10,8 @@
 //! and print why they are skipped without it.
 #![cfg(unix)]
 
-use crate::common::{self, chmod, code, write_private, Env, Run, PW};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-const NOBODY: u32 = 65534;
-
-fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
-}
-
-/// A command that runs the binary as `nobody`, with `env`'s environment and
-/// working directory; `None` (saying why) when this cannot be done here.
-fn as_nobody(env: &Env, test: &str) -> Option<Command> {
-    if !is_root() {
-        eprintln!("skipped {test}: dropping to another user (uid {NOBODY}) needs root");
-        return None;
-    }
-    let found = |name: &str| {
-        ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
-            .iter()
-            .map(|d| Path::new(d).join(name))
-            .find(|p| p.is_file())
-    };
-    let template = env.cmd();
-    let bin = template.get_program().to_owned();
-    let mut c = if let Some(setpriv) = found("setpriv") {
-        let mut c = Command::new(setpriv);
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
-        c
-    } else if let Some(runuser) = found("runuser") {
-        let mut c = Command::new(runuser);
-        c.args(["-u", "nobody", "--"]);
-        c
-    } else {
-        eprintln!("skipped {test}: neither setpriv nor runuser is installed");
-        return None;
-    };
-    c.arg(bin);
-    for (k, v) in template.get_envs() {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
-    }
-    c.current_dir(template.get_current_dir().expect("Env::cmd sets one"));
-    Some(c)
-}
+use crate::common::{self, as_nobody, chmod, code, is_root, write_private, Env, Run, NOBODY, PW};
+use std::path::PathBuf;
 
 /// A passphrase file `nobody` owns (0600), for runs as `nobody`.
 fn nobodys_passphrase_file(env: &Env) -> PathBuf {

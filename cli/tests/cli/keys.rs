@@ -377,6 +377,9 @@ fn a_vault_held_by_another_process_is_locked() {
         .expect(code::LOCKED);
     r.one_line_error();
     assert!(r.stderr.contains("--lock-timeout"), "{}", r.stderr);
+    // The holder is named: this test's own process.
+    let me = format!("in use by process {} (", std::process::id());
+    assert!(r.stderr.contains(&me), "{}", r.stderr);
     drop(held);
     env.run(&["list"], None).expect(code::OK);
 }

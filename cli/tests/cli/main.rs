@@ -5,6 +5,7 @@
 
 mod common;
 
+mod agent;
 mod clock;
 mod conventions;
 mod dir_perms;

@@ -42,10 +42,13 @@ from ._credentials import (
     TankContext,
 )
 from ._errors import (
+    AgentError,
+    AgentLocked,
     AlreadyExists,
     Corrupt,
     Error,
     Expired,
+    Forked,
     HostNotAllowed,
     InvalidArgument,
     IoError,
@@ -104,6 +107,9 @@ __all__ = [
     "AlreadyExists",
     "ReadOnly",
     "HostNotAllowed",
+    "Forked",
+    "AgentLocked",
+    "AgentError",
     "LibraryError",
 ]
 

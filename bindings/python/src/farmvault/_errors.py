@@ -31,6 +31,9 @@ __all__ = [
     "AlreadyExists",
     "ReadOnly",
     "HostNotAllowed",
+    "Forked",
+    "AgentLocked",
+    "AgentError",
     "LibraryError",
     "error_for_code",
 ]
@@ -150,6 +153,33 @@ class HostNotAllowed(Error):
     NAME = "FV_HOST_NOT_ALLOWED"
 
 
+class Forked(Error):
+    """The vault was opened before this process was forked (``os.fork``,
+    ``multiprocessing`` with the ``fork`` start method): a handle belongs to the
+    process that opened it. In the child, open the vault again once the parent
+    has closed it, use the ``spawn`` start method, or share the vault through
+    the farmvault agent (``FV_FORKED``)."""
+
+    CODE = 14
+    NAME = "FV_FORKED"
+
+
+class AgentLocked(Error):
+    """The farmvault agent serving the vault is locked: it holds no keys until
+    ``farmvault agent unlock`` (``FV_AGENT_LOCKED``)."""
+
+    CODE = 15
+    NAME = "FV_AGENT_LOCKED"
+
+
+class AgentError(Error):
+    """The farmvault agent could not be reached (none at the socket, or it
+    stopped), refused this process, or broke the connection (``FV_AGENT``)."""
+
+    CODE = 16
+    NAME = "FV_AGENT"
+
+
 _BY_CODE: Dict[int, Type[Error]] = {
     cls.CODE: cls
     for cls in (
@@ -166,6 +196,9 @@ _BY_CODE: Dict[int, Type[Error]] = {
         AlreadyExists,
         ReadOnly,
         HostNotAllowed,
+        Forked,
+        AgentLocked,
+        AgentError,
     )
     if cls.CODE is not None
 }

@@ -313,6 +313,11 @@ def fv_options_set_allow_insecure_permissions(opts: OptionsP, allow: bool) -> No
 def fv_options_set_allow_network_filesystem(opts: OptionsP, allow: bool) -> None: ...
 
 
+# fv_result fv_options_set_use_agent(fv_options *opts, bool use_agent);
+@_result(OPTIONS, c_bool)
+def fv_options_set_use_agent(opts: OptionsP, use_agent: bool) -> None: ...
+
+
 # -- vaults -------------------------------------------------------------------------
 
 # fv_result fv_vault_create_passphrase(const char *path, const uint8_t *passphrase, size_t passphrase_len, const fv_options *opts, fv_vault **out);
@@ -341,6 +346,16 @@ def fv_vault_open_passphrase(
 def fv_vault_open_key_file(
     path: bytes, key_file_path: bytes, opts: Optional[OptionsP], out: Out
 ) -> None: ...
+
+
+# fv_result fv_vault_connect(const char *socket_path, fv_vault **out);
+@_result(c_char_p, POINTER(VAULT))
+def fv_vault_connect(socket_path: Optional[bytes], out: Out) -> None: ...
+
+
+# fv_result fv_vault_access(const fv_vault *vault, uint32_t *access_out);
+@_result(VAULT, POINTER(c_uint32))
+def fv_vault_access(vault: VaultP, access_out: Out) -> None: ...
 
 
 # void fv_vault_close(fv_vault *vault);

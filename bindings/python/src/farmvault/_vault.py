@@ -244,6 +244,7 @@ class _Options:
         hostname: Optional[str] = None,
         allow_insecure_permissions: bool = False,
         allow_network_filesystem: bool = False,
+        use_agent: bool = True,
     ) -> None:
         self.kdf: Optional[Tuple[int, int, int]] = None
         if kdf is not None:
@@ -271,11 +272,14 @@ class _Options:
         if not isinstance(allow_network_filesystem, bool):
             raise InvalidArgument("allow_network_filesystem must be True or False")
         self.network = allow_network_filesystem
+        if not isinstance(use_agent, bool):
+            raise InvalidArgument("use_agent must be True or False")
+        self.direct_only = not use_agent
         self.ptr = ctypes.POINTER(_ffi.fv_options)()
 
     def __enter__(self) -> Optional[_ffi.OptionsP]:
         settings = (self.kdf, self.lock_ms, self.fixed, self.state_dir, self.hostname)
-        if all(x is None for x in settings) and not self.insecure and not self.network:
+        if all(x is None for x in settings) and not (self.insecure or self.network or self.direct_only):
             return None
         _ffi.fv_options_new(ctypes.byref(self.ptr))
         try:
@@ -293,6 +297,8 @@ class _Options:
                 _ffi.fv_options_set_allow_insecure_permissions(self.ptr, True)
             if self.network:
                 _ffi.fv_options_set_allow_network_filesystem(self.ptr, True)
+            if self.direct_only:
+                _ffi.fv_options_set_use_agent(self.ptr, False)
         except BaseException:
             self.__exit__()
             raise
@@ -457,6 +463,14 @@ class _Store(ReadCredentials):
         return int(size.value)
 
     @property
+    def access(self) -> str:
+        """How this handle reaches its vault: ``"direct"`` (this process has it
+        open) or ``"agent"`` (through a farmvault agent, :meth:`connect`)."""
+        value = ctypes.c_uint32()
+        _ffi.fv_vault_access(self._get(), ctypes.byref(value))
+        return {0: "direct", 1: "agent"}.get(int(value.value), "grant")
+
+    @property
     def upgraded_from(self) -> Optional[int]:
         """The vault format version this handle's open upgraded the vault from (1:
         written by farmvault 0.1, which can no longer open it), or None."""
@@ -537,6 +551,7 @@ class Vault(_Store):
         fixed_time: Optional[Union[datetime, int, float]],
         allow_insecure_permissions: bool,
         allow_network_filesystem: bool,
+        use_agent: bool = True,
     ) -> Vault:
         raw_path = path_arg(path, "path")
         _unlock_args(passphrase, key_file)
@@ -546,6 +561,7 @@ class Vault(_Store):
             fixed_time,
             allow_insecure_permissions=allow_insecure_permissions,
             allow_network_filesystem=allow_network_filesystem,
+            use_agent=use_agent,
         )
         out = ctypes.POINTER(_ffi.fv_vault)()
         with options as opts:
@@ -559,6 +575,24 @@ class Vault(_Store):
         return cls(out, raw_path.decode("utf-8", "surrogateescape"))
 
     @classmethod
+    def connect(cls, socket: Optional[PathArg] = None) -> Vault:
+        """Reaches the vault a farmvault agent serves on the Unix socket ``socket``;
+        ``None`` for the socket ``FARMVAULT_AGENT`` names, else this user's
+        default (``$XDG_RUNTIME_DIR/farmvault/agent.sock``). No passphrase or key
+        file: the agent holds the keys and serves only its own user's processes.
+        The handle does what one from :meth:`open` does, with the same exceptions.
+        It also works in a child made by ``fork`` (``multiprocessing``): the child
+        connects anew on its first call.
+
+        Raises :class:`~farmvault.AgentError` (no agent there, it refused this
+        process, or it stopped) and :class:`~farmvault.AgentLocked`."""
+        raw = None if socket is None else path_arg(socket, "socket")
+        out = ctypes.POINTER(_ffi.fv_vault)()
+        _ffi.fv_vault_connect(raw, ctypes.byref(out))
+        shown = "agent" if raw is None else "agent:" + raw.decode("utf-8", "surrogateescape")
+        return cls(out, shown)
+
+    @classmethod
     def open(
         cls,
         path: PathArg,
@@ -570,6 +604,7 @@ class Vault(_Store):
         fixed_time: Optional[Union[datetime, int, float]] = None,
         allow_insecure_permissions: bool = False,
         allow_network_filesystem: bool = False,
+        use_agent: bool = True,
     ) -> Vault:
         """Opens the vault in directory ``path`` with a passphrase or a key file.
 
@@ -596,6 +631,12 @@ class Vault(_Store):
         rename there do not keep a vault safe. ``allow_network_filesystem=True``
         accepts it, for a vault used from one host at a time.
 
+        When a farmvault agent holds the vault, the passphrase or key file is
+        checked against the vault's header (:class:`~farmvault.WrongKey` as ever)
+        and the handle goes through the agent (:attr:`access` is ``"agent"``);
+        ``use_agent=False`` opens only the vault itself, and an agent holding it
+        is :class:`~farmvault.Locked` at once, naming the agent.
+
         Raises :class:`~farmvault.WrongKey`, :class:`~farmvault.NoVault`,
         :class:`~farmvault.Locked`, :class:`~farmvault.Corrupt`,
         :class:`~farmvault.IoError`, :class:`~farmvault.InvalidArgument`.
@@ -610,6 +651,7 @@ class Vault(_Store):
             fixed_time,
             allow_insecure_permissions,
             allow_network_filesystem,
+            use_agent,
         )
 
     @classmethod

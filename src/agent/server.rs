@@ -1,0 +1,435 @@
+//! The agent: one process holds a vault open and unlocked, and serves it to
+//! the other processes of its user over a Unix socket.
+//!
+//! Each connection gets a thread (a workstation has a handful of clients; a
+//! render node a few jobs), checked by its peer's uid before anything is
+//! read. The vault handle is shared by every connection; `Lock` drops it,
+//! which closes the store and wipes its keys (they are zeroed when freed),
+//! and `Unlock` opens it again through the caller-given [`Unlocker`]. A
+//! watchdog thread locks the agent after `idle` without a request, and
+//! `max_unlocked` after it was unlocked, as gpg-agent's cache limits do.
+
+use super::peer::{peer, Peer};
+use super::protocol::{
+    decode, read_frame, write_frame, AgentStatus, FrameError, Request, Response, WireError,
+    PROTOCOL_VERSION,
+};
+use super::socket_dir;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::vault::{Batch, PutOptions, Vault};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// Opens the vault again after a lock: given the terminal the client named,
+/// when it named one, the agent's own way to unlock it (a key file, a
+/// passphrase file, a prompt on that terminal).
+pub type Unlocker = Box<dyn Fn(Option<&Path>) -> Result<Vault> + Send + Sync>;
+
+/// How an agent runs.
+#[derive(Clone, Debug)]
+pub struct AgentOptions {
+    /// The socket to listen on ([`super::default_socket`] for a user's agent).
+    pub socket: PathBuf,
+    /// Lock after this long without a request.
+    pub idle: Option<Duration>,
+    /// Lock this long after each unlock, used or not.
+    pub max_unlocked: Option<Duration>,
+}
+
+struct Unlocked {
+    vault: Arc<Vault>,
+    at: Instant,
+    at_unix: u64,
+}
+
+struct Shared {
+    options: AgentOptions,
+    vault_path: PathBuf,
+    unlocked: RwLock<Option<Unlocked>>,
+    unlocker: Unlocker,
+    /// Serialises unlocks: one prompt at a time.
+    unlocking: Mutex<()>,
+    last_request: Mutex<Instant>,
+    clients: AtomicU64,
+    requests: AtomicU64,
+    in_flight: AtomicU64,
+    stopping: AtomicBool,
+    uid: u32,
+    /// The listening socket, to wake the accept loop when stopping.
+    waker: Option<UnixListener>,
+}
+
+/// A bound agent, ready to serve.
+pub struct Agent {
+    shared: Arc<Shared>,
+    listener: UnixListener,
+}
+
+/// Stops an agent from another thread (a signal handler's thread, say).
+#[derive(Clone)]
+pub struct Stopper(Arc<Shared>);
+
+impl Stopper {
+    /// Asks the agent to stop: it finishes the requests in flight, closes the
+    /// vault and returns from [`Agent::serve`].
+    pub fn stop(&self) {
+        self.0.stop();
+    }
+}
+
+impl Agent {
+    /// Binds the socket for `vault` (its directory made 0700 and checked),
+    /// replacing a socket no agent answers on, and records the socket in the
+    /// vault's lock file. `AlreadyExists` when another agent answers there.
+    pub fn bind(vault: Vault, options: AgentOptions, unlocker: Unlocker) -> Result<Agent> {
+        let socket = options.socket.clone();
+        socket_dir::prepare(&socket)?;
+        if socket.exists() {
+            if UnixStream::connect(&socket).is_ok() {
+                return Err(Error::Agent {
+                    socket,
+                    what: "another agent is already running there; stop it with `farmvault agent stop`, or choose another socket".into(),
+                });
+            }
+            // Left by an agent that was killed: nothing answers on it.
+            std::fs::remove_file(&socket).map_err(|e| {
+                Error::io(format!("removing the stale socket {}", socket.display()), e)
+            })?;
+        }
+        let listener = UnixListener::bind(&socket)
+            .map_err(|e| Error::io(format!("listening on {}", socket.display()), e))?;
+        vault.record_agent(&socket)?;
+        let now = SystemClock.now().secs();
+        let shared = Arc::new(Shared {
+            vault_path: vault.path().to_path_buf(),
+            unlocked: RwLock::new(Some(Unlocked {
+                vault: Arc::new(vault),
+                at: Instant::now(),
+                at_unix: now,
+            })),
+            unlocker,
+            unlocking: Mutex::new(()),
+            last_request: Mutex::new(Instant::now()),
+            clients: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
+            uid: rustix::process::geteuid().as_raw(),
+            waker: listener.try_clone().ok(),
+            options,
+        });
+        Ok(Agent { shared, listener })
+    }
+
+    /// The socket it listens on.
+    pub fn socket(&self) -> &Path {
+        &self.shared.options.socket
+    }
+
+    /// A handle that stops it from another thread.
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.shared.clone())
+    }
+
+    /// Serves until stopped (`Request::Stop`, or a [`Stopper`]); then waits up
+    /// to 10 s for the requests in flight, closes the vault and removes the
+    /// socket.
+    pub fn serve(self) -> Result<()> {
+        let watchdog = {
+            let shared = self.shared.clone();
+            std::thread::Builder::new()
+                .name("farmvault-agent-watchdog".into())
+                .spawn(move || shared.watch())
+                .map_err(|e| Error::io("starting the agent's watchdog thread", e))?
+        };
+        for stream in self.listener.incoming() {
+            if self.shared.stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(stream) = stream else { continue };
+            let shared = self.shared.clone();
+            // A client the agent cannot give a thread to is dropped; the rest go on.
+            let _ = std::thread::Builder::new()
+                .name("farmvault-agent-client".into())
+                .spawn(move || shared.serve_connection(stream));
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.shared.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.shared.lock();
+        let _ = std::fs::remove_file(&self.shared.options.socket);
+        let _ = watchdog.join();
+        Ok(())
+    }
+}
+
+impl Shared {
+    fn socket(&self) -> &Path {
+        &self.options.socket
+    }
+
+    fn stop(&self) {
+        if !self.stopping.swap(true, Ordering::SeqCst) {
+            // Wakes the accept loop, which then sees the flag: shutting the
+            // listening socket down makes a blocked accept return (Linux);
+            // a connection does the same where it does not, while the
+            // socket file is still there.
+            if let Some(l) = &self.waker {
+                let _ = rustix::net::shutdown(l, rustix::net::Shutdown::Read);
+            }
+            let _ = UnixStream::connect(self.socket());
+        }
+    }
+
+    /// Drops the vault: its store closes and its keys are wiped once the
+    /// requests that hold it finish.
+    fn lock(&self) {
+        let taken = self
+            .unlocked
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        drop(taken);
+    }
+
+    fn unlock(&self, tty: Option<&Path>) -> Result<()> {
+        let _one = self.unlocking.lock().unwrap_or_else(|e| e.into_inner());
+        if self.vault().is_ok() {
+            return Ok(());
+        }
+        let vault = (self.unlocker)(tty)?;
+        vault.record_agent(self.socket())?;
+        *self.unlocked.write().unwrap_or_else(|e| e.into_inner()) = Some(Unlocked {
+            vault: Arc::new(vault),
+            at: Instant::now(),
+            at_unix: SystemClock.now().secs(),
+        });
+        *self.last_request.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        Ok(())
+    }
+
+    fn vault(&self) -> Result<Arc<Vault>> {
+        self.unlocked
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|u| u.vault.clone())
+            .ok_or_else(|| Error::AgentLocked {
+                socket: self.socket().to_path_buf(),
+            })
+    }
+
+    fn status(&self) -> AgentStatus {
+        let unlocked = self.unlocked.read().unwrap_or_else(|e| e.into_inner());
+        AgentStatus {
+            version: PROTOCOL_VERSION,
+            pid: std::process::id(),
+            vault: self.vault_path.clone(),
+            unlocked: unlocked.is_some(),
+            unlocked_until: match (&*unlocked, self.options.max_unlocked) {
+                (Some(u), Some(max)) => Some(u.at_unix + max.as_secs()),
+                _ => None,
+            },
+            idle_secs: self.options.idle.map(|d| d.as_secs()),
+            clients: self.clients.load(Ordering::SeqCst),
+            requests: self.requests.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Locks the agent when it has been idle, or unlocked, too long.
+    fn watch(&self) {
+        while !self.stopping.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(200));
+            let expired = {
+                let unlocked = self.unlocked.read().unwrap_or_else(|e| e.into_inner());
+                let Some(u) = unlocked.as_ref() else { continue };
+                let idle = self
+                    .last_request
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .elapsed();
+                self.options.idle.is_some_and(|d| idle >= d)
+                    || self
+                        .options
+                        .max_unlocked
+                        .is_some_and(|d| u.at.elapsed() >= d)
+            };
+            if expired {
+                self.lock();
+            }
+        }
+    }
+
+    fn serve_connection(&self, mut stream: UnixStream) {
+        self.clients.fetch_add(1, Ordering::SeqCst);
+        let _gone = Gone(&self.clients);
+        // Who it is, before anything it sent is read.
+        if let Err(refusal) = peer(&stream)
+            .map_err(|e| format!("cannot tell who connected: {e}"))
+            .and_then(|p| self.admit(p))
+        {
+            let _ = write_frame(
+                &mut stream,
+                &Response::Error(WireError::Agent { message: refusal }),
+            );
+            return;
+        }
+        let mut greeted = false;
+        loop {
+            let body = match read_frame(&mut stream) {
+                Ok(body) => body,
+                Err(FrameError::Closed) => return,
+                Err(e @ FrameError::TooLarge(_)) => {
+                    let _ = write_frame(&mut stream, &refusal(format!("refused: {e}")));
+                    return;
+                }
+                Err(FrameError::Io(_)) => return,
+            };
+            let req = match decode::<Request>(&body) {
+                Ok(req) => req,
+                Err(e) => {
+                    let _ = write_frame(&mut stream, &refusal(format!("refused: {e}")));
+                    return;
+                }
+            };
+            drop(body);
+            if !greeted && !matches!(req, Request::Hello { .. }) {
+                let _ = write_frame(
+                    &mut stream,
+                    &refusal("refused: the first request of a connection must be Hello".into()),
+                );
+                return;
+            }
+            greeted = true;
+            let stop = matches!(req, Request::Stop);
+            self.in_flight.fetch_add(1, Ordering::SeqCst);
+            let reply = self.answer(req);
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            if write_frame(&mut stream, &reply).is_err() || stop {
+                if stop {
+                    self.stop();
+                }
+                return;
+            }
+        }
+    }
+
+    /// Only the agent's own user is served.
+    fn admit(&self, p: Peer) -> std::result::Result<(), String> {
+        if p.uid == self.uid {
+            Ok(())
+        } else {
+            Err(format!(
+                "refused: this agent serves uid {} only, and the process{} at the other end is uid {}",
+                self.uid,
+                p.pid.map(|pid| format!(" {pid}")).unwrap_or_default(),
+                p.uid
+            ))
+        }
+    }
+
+    fn answer(&self, req: Request) -> Response {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        match self.dispatch(req) {
+            Ok(r) => r,
+            Err(e) => Response::Error(WireError::from_error(&e)),
+        }
+    }
+
+    fn dispatch(&self, req: Request) -> Result<Response> {
+        match req {
+            Request::Hello { version } if version == PROTOCOL_VERSION => {
+                return Ok(Response::Hello(self.status()))
+            }
+            Request::Hello { version } => {
+                return Err(Error::Agent {
+                    socket: self.socket().to_path_buf(),
+                    what: format!(
+                        "the client speaks protocol version {version} and this agent {PROTOCOL_VERSION}: use a farmvault of the agent's version"
+                    ),
+                })
+            }
+            Request::Status => return Ok(Response::Status(self.status())),
+            Request::Lock => {
+                self.lock();
+                return Ok(Response::Done);
+            }
+            Request::Unlock { tty } => {
+                self.unlock(tty.as_deref())?;
+                return Ok(Response::Done);
+            }
+            Request::Stop => return Ok(Response::Done),
+            _ => {}
+        }
+        let vault = self.vault()?;
+        *self.last_request.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        let secs = Duration::from_secs;
+        Ok(match req {
+            Request::Get { name } => Response::entry(vault.get(&name)?),
+            Request::Metadata { name } => Response::Meta(vault.metadata(&name)?.into()),
+            Request::List { prefix } => {
+                Response::List(vault.list(&prefix)?.into_iter().map(Into::into).collect())
+            }
+            Request::Put {
+                name,
+                credential,
+                ttl_secs,
+                durable,
+            } => {
+                let mut opts = PutOptions::new().durable(durable);
+                opts.ttl = ttl_secs.map(secs);
+                vault.put_credential(&name, &credential, &opts)?;
+                Response::Done
+            }
+            Request::Delete { name } => {
+                vault.delete(&name)?;
+                Response::Done
+            }
+            Request::Renew { name, ttl_secs } => {
+                Response::Meta(vault.renew(&name, ttl_secs.map(secs))?.into())
+            }
+            Request::Batch { ops } => {
+                let mut batch = Batch::new();
+                for (name, op) in ops {
+                    match op {
+                        Some((credential, ttl)) => {
+                            batch.put_credential(&name, credential, ttl.map(secs))
+                        }
+                        None => batch.delete(&name),
+                    }
+                }
+                vault.apply(batch)?;
+                Response::Done
+            }
+            Request::Flush => {
+                vault.flush()?;
+                Response::Done
+            }
+            Request::Damaged => Response::Names(vault.damaged()?),
+            Request::Purge => Response::Count(vault.purge_expired()? as u64),
+            Request::Hello { .. }
+            | Request::Status
+            | Request::Lock
+            | Request::Unlock { .. }
+            | Request::Stop => unreachable!("answered above"),
+        })
+    }
+}
+
+fn refusal(message: String) -> Response {
+    Response::Error(WireError::Agent { message })
+}
+
+/// Counts a connection out when its thread ends, however it ends.
+struct Gone<'a>(&'a AtomicU64);
+
+impl Drop for Gone<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
