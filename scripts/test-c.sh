@@ -318,7 +318,7 @@ for f in lib/libfarmvault.a include/farmvault.h include/farmvault.hpp bin/farmva
     [[ -s $prefix/$f ]] || die "install.sh did not install $f"
 done
 ok "install.sh: libfarmvault.so.$abi (SONAME $installed_soname) and its .so link, the .a, both headers, farmvault.pc, the CMake package, the CLI, its man pages and completions"
-[[ $("$prefix/bin/farmvault" --version) == "farmvault $version" ]] || die "the installed farmvault is not $version"
+[[ $("$prefix/bin/farmvault" -V) == "farmvault $version" ]] || die "the installed farmvault is not $version"
 
 export PKG_CONFIG_PATH="$lib/pkgconfig"
 [[ $(pkg-config --modversion farmvault) == "$version" ]] || die "pkg-config does not see farmvault $version"

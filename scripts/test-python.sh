@@ -11,7 +11,9 @@
 #     the debug library, then, from outside the repository with FARMVAULT_LIB unset:
 #     the library inside the installed package loads, a secret round-trips, and the
 #     `farmvault` console script and `python -m farmvault` run the bundled CLI,
-#   - the sdist: carries the Rust workspace (rust/), which cargo metadata reads whole,
+#   - the sdist: carries the Rust workspace (rust/), which cargo metadata reads whole;
+#     `pip install` of it, unpacked outside the checkout, into a third venv, checked
+#     as the source install is (and built with the workspace's rustflags),
 #   - the manylinux_2_28 wheel for render nodes: $FARMVAULT_WHEEL when set
 #     (scripts/test-all.sh builds it once), else scripts/build-wheel.sh; installed
 #     with --no-index into another fresh venv: `farmvault --version`, a vault made
@@ -89,8 +91,11 @@ check_installed() {
     mkdir -p "$work/cwd"
     chmod 700 "$work"
     local fv=$venv/bin/farmvault
-    [[ $("$fv" --version) == "farmvault 0.1.0" ]] || { echo "$what: farmvault --version printed $("$fv" --version)" >&2; exit 1; }
-    [[ $(cd "$work/cwd" && "$venv_py" -I -m farmvault --version) == "farmvault 0.1.0" ]] ||
+    [[ $("$fv" -V) == "farmvault 0.1.0" ]] || { echo "$what: farmvault -V printed $("$fv" -V)" >&2; exit 1; }
+    # The workspace's rustflags (.cargo/config.toml) reached cargo, wherever it ran.
+    "$fv" --version | grep -q "with the portable Poly1305 backend" ||
+        { echo "$what: built without .cargo/config.toml's rustflags: $("$fv" --version)" >&2; exit 1; }
+    [[ $(cd "$work/cwd" && "$venv_py" -I -m farmvault -V) == "farmvault 0.1.0" ]] ||
         { echo "$what: python -m farmvault is not the CLI" >&2; exit 1; }
     # The CLI makes the vault and stores the secret (on stdin); Python reads it.
     local secret
@@ -131,13 +136,24 @@ rm -rf bindings/python/src/farmvault.egg-info
 mkdir -p "$scratch/sdist/x"
 tar -xzf "$scratch/sdist/farmvault-0.1.0.tar.gz" -C "$scratch/sdist/x"
 sd=$scratch/sdist/x/farmvault-0.1.0
-for f in setup.py pyproject.toml src/farmvault/_cli.py rust/Cargo.toml rust/Cargo.lock rust/build.rs \
-    rust/src/lib.rs rust/cli/Cargo.toml rust/cli/src/main.rs rust/LICENSE; do
+for f in setup.py pyproject.toml src/farmvault/_cli.py rust/Cargo.toml rust/Cargo.lock rust/.cargo/config.toml \
+    rust/build.rs rust/src/lib.rs rust/cli/Cargo.toml rust/cli/src/main.rs rust/LICENSE; do
     [[ -f $sd/$f ]] || { echo "the sdist has no $f" >&2; exit 1; }
 done
 # Every manifest and target cargo reads, with the lock as it is: what a build needs.
 cargo metadata --format-version 1 --locked --offline --manifest-path "$sd/rust/Cargo.toml" >/dev/null
 echo "ok: the sdist carries the workspace, and cargo reads it whole with its lock"
+
+stage "pip install of the sdist, unpacked away from the checkout (debug profile)"
+# Cargo runs outside the checkout here, so .cargo/config.toml is not on its path:
+# the portable Poly1305 backend check_installed asserts comes from setup.py. The
+# registry dependencies are reused from the target directory (same flags); the two
+# workspace packages build again, from the sdist's copy.
+sdist_venv=$scratch/venv-sdist
+python3 -m venv "$sdist_venv"
+(cd "$scratch" && SETUPTOOLS_RUST_CARGO_PROFILE=dev CARGO_TARGET_DIR="$target_abs" PIP_CONSTRAINT="$tools" \
+    "$sdist_venv/bin/python" -m pip install -q --disable-pip-version-check "$sd")
+check_installed "$sdist_venv" sdist
 
 stage "the manylinux wheel for render nodes, installed with --no-index into a fresh venv"
 if [[ -n ${FARMVAULT_WHEEL:-} ]]; then

@@ -32,7 +32,7 @@ use clap::{CommandFactory, Parser};
 /// farmvault: an encrypted, on-disk vault of production-tracking credentials
 /// (script keys, session tokens) with per-entry expiry, for render farms.
 #[derive(Parser, Debug)]
-#[command(name = "farmvault", version, after_help = args::AFTER_HELP.to_owned() + "\n" + error::HELP_TABLE)]
+#[command(name = "farmvault", version, long_version = long_version().leak() as &str, after_help = args::AFTER_HELP.to_owned() + "\n" + error::HELP_TABLE)]
 struct Cli {
     /// Global options.
     #[command(flatten)]
@@ -64,6 +64,21 @@ fn main() {
         }
     };
     error::exit(code)
+}
+
+/// `--version`: the release, then what a bug report needs that it does not say.
+/// (Built once per run, so leaking it is the cheapest way to give clap a `&'static str`.)
+fn long_version() -> String {
+    format!(
+        "{}\nvault format {} (reads {} to {}), grant format {}, C ABI {}\nXChaCha20-Poly1305 with the {} Poly1305 backend",
+        env!("CARGO_PKG_VERSION"),
+        farmvault::FORMAT_VERSION,
+        farmvault::OLDEST_FORMAT_VERSION,
+        farmvault::FORMAT_VERSION,
+        farmvault::grant::GRANT_FORMAT_VERSION,
+        farmvault::ffi::FV_ABI_VERSION,
+        farmvault::POLY1305_BACKEND,
+    )
 }
 
 /// Help and version print as clap formats them; a usage error becomes one line.

@@ -2,8 +2,7 @@
 //! docs/DESIGN.md.
 //!
 //! - `seal[k](plaintext, aad)` / `open[k](ciphertext, aad)`: XChaCha20-Poly1305
-//!   (draft-irtf-cfrg-xchacha, over RFC 8439) with a random 24-byte nonce per seal;
-//!   the construction is in `aead`, its Poly1305 in `poly1305`.
+//!   (draft-irtf-cfrg-xchacha, over RFC 8439) with a random 24-byte nonce per seal.
 //! - `derive[dek](purpose)`: HKDF-SHA256 (RFC 5869), salt = vault id, info = purpose label.
 //! - `blind[name_key](name)`: HMAC-SHA256 (RFC 2104) of the entry name.
 //! - `kek = argon2id(passphrase, salt, m, t, p)` (RFC 9106) and
@@ -12,14 +11,24 @@
 //! Keys live in types that wipe themselves on drop, each in its own allocation
 //! locked in memory where the OS allows (`crate::memlock`); nothing here logs or prints.
 
-mod aead;
-mod poly1305;
-
 use crate::error::{Error, Result};
 use crate::memlock::{Locked, Wipe};
-use hmac::{Hmac, KeyInit, Mac};
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// The Poly1305 backend this build compiled in: "portable" under
+/// `--cfg poly1305_backend="soft"` (`.cargo/config.toml` gives every build in
+/// the checkout and setup.py every Python build; it is several times faster on
+/// credential-sized messages), else the crate's run-time detection. `farmvault
+/// --version` prints it so a build's speed can be told apart from its source.
+pub const POLY1305_BACKEND: &str = if cfg!(poly1305_backend = "soft") {
+    "portable"
+} else {
+    "run-time detected"
+};
 
 /// Length of every symmetric key (data key, subkeys, key files).
 pub const KEY_LEN: usize = 32;
@@ -159,15 +168,22 @@ pub fn fill_random(buf: &mut [u8]) -> Result<()> {
 }
 
 /// An AEAD key ready to seal and open: XChaCha20-Poly1305 under one subkey, in
-/// a locked allocation that wipes itself on drop (a [`SymmetricKey`]); each seal
-/// or open keys its own cipher from it, as XChaCha20 derives a subkey per nonce.
+/// a locked allocation. The cipher state wipes its key on drop (crate feature `zeroize`).
 #[derive(Clone)]
-pub struct SealingKey(SymmetricKey);
+pub struct SealingKey(Locked<XChaCha20Poly1305>);
+
+impl Wipe for XChaCha20Poly1305 {
+    fn blank() -> Self {
+        XChaCha20Poly1305::new(&Key::default())
+    }
+}
 
 impl SealingKey {
-    /// The sealing key for `key`.
+    /// Builds the cipher for `key`.
     pub fn new(key: &SymmetricKey) -> Self {
-        SealingKey(key.clone())
+        let cipher = XChaCha20Poly1305::new_from_slice(key.expose())
+            .expect("XChaCha20-Poly1305 takes a 32-byte key");
+        SealingKey(Locked::new(cipher))
     }
 
     /// `seal[k](plaintext, aad)` -> `nonce || ciphertext || tag`, appended to `out`.
@@ -194,12 +210,15 @@ impl SealingKey {
         let start = out.len();
         out.resize(start + len, 0);
         write(&mut out[start..]);
-        match aead::seal_in_place(self.0.expose(), &nonce.0, aad, &mut out[start..]) {
-            Some(tag) => {
+        let sealed =
+            self.0
+                .encrypt_inout_detached(&XNonce::from(nonce.0), aad, (&mut out[start..]).into());
+        match sealed {
+            Ok(tag) => {
                 out.extend_from_slice(&tag);
                 Ok(())
             }
-            None => {
+            Err(_) => {
                 out[start..].zeroize();
                 Err(Error::invalid("message too long to encrypt"))
             }
@@ -214,10 +233,13 @@ impl SealingKey {
         }
         let (nonce, rest) = sealed.split_at(NONCE_LEN);
         let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let nonce = nonce.try_into().expect("split at NONCE_LEN");
-        let tag = tag.try_into().expect("split at TAG_LEN");
+        let nonce = XNonce::try_from(nonce).expect("split at NONCE_LEN");
+        let tag = Tag::try_from(tag).expect("split at TAG_LEN");
         let mut buf = Zeroizing::new(ct.to_vec());
-        aead::open_in_place(self.0.expose(), nonce, aad, &mut buf, tag).then_some(buf)
+        self.0
+            .decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag)
+            .ok()?;
+        Some(buf)
     }
 }
 
