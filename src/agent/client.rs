@@ -101,11 +101,6 @@ impl Client {
         &self.vault
     }
 
-    pub(crate) fn put(&self, name: &str, secret: &[u8], options: &PutOptions) -> Result<()> {
-        let credential = Credential::Opaque(crate::SecretBytes::from_slice(secret));
-        self.put_credential(name, &credential, options)
-    }
-
     pub(crate) fn put_credential(
         &self,
         name: &str,

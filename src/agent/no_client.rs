@@ -34,10 +34,6 @@ impl Client {
         match self.0 {}
     }
 
-    pub(crate) fn put(&self, _: &str, _: &[u8], _: &PutOptions) -> Result<()> {
-        match self.0 {}
-    }
-
     pub(crate) fn put_credential(&self, _: &str, _: &Credential, _: &PutOptions) -> Result<()> {
         match self.0 {}
     }

@@ -53,7 +53,11 @@ struct Shared {
     unlocker: Unlocker,
     /// Serialises unlocks: one prompt at a time.
     unlocking: Mutex<()>,
-    last_request: Mutex<Instant>,
+    /// When the agent started: `last_request_ms` counts from it.
+    started: Instant,
+    /// When the last request that used the vault came, in ms after `started`:
+    /// an atomic, so a request takes no lock to say so.
+    last_request_ms: AtomicU64,
     clients: AtomicU64,
     requests: AtomicU64,
     in_flight: AtomicU64,
@@ -113,7 +117,8 @@ impl Agent {
             })),
             unlocker,
             unlocking: Mutex::new(()),
-            last_request: Mutex::new(Instant::now()),
+            started: Instant::now(),
+            last_request_ms: AtomicU64::new(0),
             clients: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
@@ -209,7 +214,7 @@ impl Shared {
             at: Instant::now(),
             at_unix: SystemClock.now().secs(),
         });
-        *self.last_request.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        self.touch();
         Ok(())
     }
 
@@ -241,6 +246,12 @@ impl Shared {
         }
     }
 
+    /// Records a request now, for the idle limit.
+    fn touch(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        self.last_request_ms.store(now, Ordering::Relaxed);
+    }
+
     /// Locks the agent when it has been idle, or unlocked, too long.
     fn watch(&self) {
         while !self.stopping.load(Ordering::SeqCst) {
@@ -248,11 +259,8 @@ impl Shared {
             let expired = {
                 let unlocked = self.unlocked.read().unwrap_or_else(|e| e.into_inner());
                 let Some(u) = unlocked.as_ref() else { continue };
-                let idle = self
-                    .last_request
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .elapsed();
+                let last = Duration::from_millis(self.last_request_ms.load(Ordering::Relaxed));
+                let idle = self.started.elapsed().saturating_sub(last);
                 self.options.idle.is_some_and(|d| idle >= d)
                     || self
                         .options
@@ -367,7 +375,7 @@ impl Shared {
             _ => {}
         }
         let vault = self.vault()?;
-        *self.last_request.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        self.touch();
         let secs = Duration::from_secs;
         Ok(match req {
             Request::Get { name } => Response::entry(vault.get(&name)?),

@@ -143,10 +143,8 @@ impl Vault {
     /// (`Config::clock`) the stored expiry is relative to that instant, which is the
     /// caller's explicit choice.
     pub fn put(&self, name: &str, secret: &[u8], options: &PutOptions) -> Result<()> {
-        match &self.backend {
-            Backend::Direct(d) => d.unforked()?.put(name, secret, options),
-            Backend::Agent(a) => a.put(name, secret, options),
-        }
+        let credential = Credential::Opaque(crate::SecretBytes::from_slice(secret));
+        self.put_credential(name, &credential, options)
     }
 
     /// Stores a typed credential under `name`, replacing what was there.

@@ -217,14 +217,6 @@ impl Direct {
         }
     }
 
-    pub fn put(&self, name: &str, secret: &[u8], options: &PutOptions) -> Result<()> {
-        self.put_credential(
-            name,
-            &Credential::Opaque(crate::SecretBytes::from_slice(secret)),
-            options,
-        )
-    }
-
     pub fn put_credential(
         &self,
         name: &str,

@@ -185,8 +185,17 @@ impl Disk {
         dir.entries.get(name).copied().ok_or(Errno::ENOENT)
     }
 
-    fn make(&mut self, req: &Request, parent: u64, name: &OsStr, node: Node) -> Result<u64, Errno> {
-        let _ = req;
+    /// A new file or directory `name` in `parent`, owned by the caller, with
+    /// `mode` less `umask`.
+    fn make(
+        &mut self,
+        req: &Request,
+        parent: u64,
+        name: &OsStr,
+        kind: FileType,
+        (mode, umask): (u32, u32),
+    ) -> Result<u64, Errno> {
+        let node = Node::new(kind, (mode & !umask & 0o7777) as u16, req.uid(), req.gid());
         let dir = self.live.get(&parent).ok_or(Errno::ENOENT)?;
         if dir.entries.contains_key(name) {
             return Err(Errno::EEXIST);
@@ -285,13 +294,7 @@ impl Filesystem for CutFs {
         reply: ReplyEntry,
     ) {
         let mut d = self.disk();
-        let node = Node::new(
-            FileType::Directory,
-            (mode & !umask & 0o7777) as u16,
-            req.uid(),
-            req.gid(),
-        );
-        let r = d.make(req, parent.0, name, node);
+        let r = d.make(req, parent.0, name, FileType::Directory, (mode, umask));
         reply_entry(reply, r.map(|i| d.live[&i].attr(i)));
     }
 
@@ -306,13 +309,7 @@ impl Filesystem for CutFs {
         reply: ReplyCreate,
     ) {
         let mut d = self.disk();
-        let node = Node::new(
-            FileType::RegularFile,
-            (mode & !umask & 0o7777) as u16,
-            req.uid(),
-            req.gid(),
-        );
-        match d.make(req, parent.0, name, node) {
+        match d.make(req, parent.0, name, FileType::RegularFile, (mode, umask)) {
             Ok(i) => reply.created(
                 &NO_CACHE,
                 &d.live[&i].attr(i),
