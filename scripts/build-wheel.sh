@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# A wheel of the Python binding (bindings/python) that carries its own libfarmvault,
-# for machines without a farmvault checkout (render nodes):
-#   - builds the library (cargo build --release -p farmvault --lib),
-#   - copies the package sources into a scratch directory and the library into its
-#     farmvault/_lib/ (the file name the loader looks for there: libfarmvault.so,
-#     libfarmvault.dylib or farmvault.dll), so neither the library nor a setuptools
-#     build/ directory holding it is ever left in the source tree,
-#   - builds the wheel there with pip; bindings/python/setup.py tags it for this
-#     platform (py3-none-<platform>, e.g. py3-none-linux_x86_64), never "any",
-#   - moves it into the output directory and prints its path as the last line.
-# A Linux wheel needs the same or a newer glibc than the machine that built it.
-# Build backend: when the Python that runs pip ($PYTHON, default python3) already has
-# setuptools >= 70.1, the build uses it (--no-build-isolation --no-index: offline,
-# and the versions pinned in the caller's venv, as scripts/test-python.sh does);
-# otherwise pip fetches setuptools and wheel from PyPI into an isolated build env.
+# The wheel for render nodes: the Python package with its own libfarmvault and the
+# farmvault command line, built for glibc 2.28 (Rocky/Alma Linux 8, the oldest
+# distribution of the VFX Reference Platform years studios still run) and tagged
+# manylinux_2_28_x86_64, so `pip install` takes it on any x86_64 Linux with glibc
+# 2.28 or newer and refuses it elsewhere. One wheel serves every CPython 3.9+
+# (py3-none: the package is ctypes only).
+#
+# How: setup.py's setuptools-rust build (the same one `pip install ./bindings/python`
+# runs), with cargo-zigbuild as cargo and zig as the linker against glibc 2.28's
+# symbols (target x86_64-unknown-linux-gnu.2.28), in the workspace's target
+# directory (target/x86_64-unknown-linux-gnu/release/, or $CARGO_TARGET_DIR's);
+# then `auditwheel show` must call it manylinux_2_28 (or older), and the highest
+# GLIBC_ symbol version the library and the binary import must be 2.28 or lower.
+#
+# Build tools (setuptools, setuptools-rust, wheel, cargo-zigbuild, ziglang, auditwheel,
+# all from PyPI, at the versions of bindings/python/build-tools.txt): those of $PYTHON
+# when it has exactly them, else a venv this script makes (once) in
+# <target dir>/wheel-tools/.
 # Usage (from anywhere): bash scripts/build-wheel.sh [output dir]
-#   (default: the cargo target directory's wheels/, i.e. target/wheels/)
-# Needs: cargo, a Python 3.9+ with pip. Idempotent.
+#   (default: <target dir>/wheels/); prints the wheel's path as its last line.
+# Needs: cargo, python3 (3.9+) with venv and pip, an x86_64 Linux host. Idempotent.
 set -euo pipefail
 
 stage() { printf '\n==> %s\n' "$*"; }
@@ -25,59 +28,94 @@ die() { printf 'build-wheel.sh: %s\n' "$*" >&2; exit 1; }
 (($# <= 1)) || die "usage: bash scripts/build-wheel.sh [output dir]"
 out=${1:-}
 if [[ -n $out ]]; then
-    # Relative to where the script was called from.
     mkdir -p "$out"
     out=$(cd "$out" && pwd)
 fi
-python=${PYTHON:-python3}
 cd "$(dirname "$0")/.."
 root=$(pwd)
+[[ $(uname -s) == Linux && $(uname -m) == x86_64 ]] ||
+    die "this builds the manylinux x86_64 wheel on x86_64 Linux; elsewhere: pip wheel ./bindings/python (README)"
 
-case "$(uname -s)" in
-    Darwin) lib=libfarmvault.dylib ;;
-    MINGW* | MSYS* | CYGWIN*) lib=farmvault.dll ;;
-    *) lib=libfarmvault.so ;;
-esac
+glibc=2.28
+plat=manylinux_2_28_x86_64
+triple=x86_64-unknown-linux-gnu
+tools=$root/bindings/python/build-tools.txt
 
-stage "cargo build --release -p farmvault --lib"
-cargo build --release -p farmvault --lib
-target_dir=${CARGO_TARGET_DIR:-target}
-built="$target_dir/release/$lib"
-[[ -f $built ]] || die "no library at $built"
+target_dir=${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')}
+[[ -n $target_dir ]] || die "cannot find the cargo target directory"
+mkdir -p "$target_dir"
+target_dir=$(cd "$target_dir" && pwd)
 if [[ -z $out ]]; then
     mkdir -p "$target_dir/wheels"
-    out=$(cd "$target_dir/wheels" && pwd)
+    out=$target_dir/wheels
 fi
+
+python=${PYTHON:-}
+has_tools() {
+    "$1" - "$tools" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version, PackageNotFoundError
+specs = [l.strip() for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+for spec in specs:
+    name, want = spec.split("==")
+    try:
+        if version(name) != want:
+            sys.exit(1)
+    except PackageNotFoundError:
+        sys.exit(1)
+PY
+}
+if [[ -z $python ]] || ! has_tools "$python"; then
+    venv=$target_dir/wheel-tools
+    stage "build tools in $venv (bindings/python/build-tools.txt)"
+    python3 -m venv "$venv"
+    python=$venv/bin/python
+    "$python" -m pip install -q --disable-pip-version-check -r "$tools"
+fi
+bin=$(dirname "$python")
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/farmvault-wheel.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
-src=$scratch/src
-mkdir -p "$src"
-stage "package sources and $lib in $src"
-cp -R "$root/bindings/python/pyproject.toml" "$root/bindings/python/setup.py" \
-    "$root/bindings/python/README.md" "$root/bindings/python/src" "$src/"
-find "$src/src" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
-# Exactly one library in the wheel: this build, under the name the loader tries first.
-find "$src/src/farmvault/_lib" -type f ! -name README.txt -delete
-cp "$built" "$src/src/farmvault/_lib/$lib"
+# A build/ kept from another build would mix its files in (setup.py clears the
+# binaries; this clears the rest).
+rm -rf "$root/bindings/python/build"
 
-if "$python" -c 'import setuptools.command.bdist_wheel' 2>/dev/null; then
-    stage "pip wheel with $python's setuptools (no build isolation, offline)"
-    isolation=(--no-build-isolation --no-index)
-else
-    stage "pip wheel in an isolated build env (setuptools and wheel from PyPI)"
-    isolation=()
-fi
-# (The ${a[@]+...} form: an empty array under set -u in the bash 3.2 of macOS.)
-"$python" -m pip wheel -q --disable-pip-version-check --no-deps ${isolation[@]+"${isolation[@]}"} \
-    --wheel-dir "$scratch/dist" "$src"
-
+stage "setuptools-rust with cargo-zigbuild: $triple.$glibc, release, in $target_dir"
+# The symbol table stays (strip none): with zig as the linker, rustc's release
+# default (strip debuginfo) comes out stripped of every symbol, and the C stage's
+# valgrind run of this library needs function names to match its suppressions
+# (as a crash report from a render node does).
+PATH="$bin:$PATH" CARGO=cargo-zigbuild CARGO_BUILD_TARGET=$triple.$glibc CARGO_TARGET_DIR=$target_dir \
+    CARGO_PROFILE_RELEASE_STRIP=none CARGO_ZIGBUILD_PYTHON_PATH="$python" \
+    "$python" -m pip wheel -q --disable-pip-version-check --no-build-isolation --no-deps \
+    --config-settings=--build-option=--plat-name=$plat --wheel-dir "$scratch/dist" "$root/bindings/python"
+rm -rf "$root/bindings/python/build"
 wheels=("$scratch"/dist/farmvault-*.whl)
-if ((${#wheels[@]} != 1)) || [[ ! -f ${wheels[0]} ]]; then
-    die "pip wheel made no single farmvault wheel: ${wheels[*]}"
-fi
-name=$(basename "${wheels[0]}")
-[[ $name != *-none-any.whl ]] || die "$name is tagged for any platform although it holds $lib"
-mv -f "${wheels[0]}" "$out/$name"
-stage "wheel ($lib of $built)"
+((${#wheels[@]} == 1)) && [[ -f ${wheels[0]} ]] || die "pip wheel made no single farmvault wheel: ${wheels[*]}"
+wheel=${wheels[0]}
+name=$(basename "$wheel")
+[[ $name == *-py3-none-$plat.whl ]] || die "$name is not tagged py3-none-$plat"
+
+stage "auditwheel show $name"
+"$bin/auditwheel" show "$wheel" | tee "$scratch/audit.txt"
+# auditwheel names the most compatible tag the wheel's binaries allow.
+tr '\n' ' ' <"$scratch/audit.txt" | grep -qE '"manylinux_2_(2[0-8]|1[0-9]|[0-9])_x86_64"' ||
+    die "auditwheel does not call $name manylinux_2_28 or older"
+
+stage "the highest GLIBC_ version the wheel's binaries import"
+mkdir -p "$scratch/unpacked"
+(cd "$scratch/unpacked" && "$python" -m zipfile -e "$wheel" .)
+floor=0.0
+for f in farmvault/_lib/libfarmvault.so farmvault/_bin/farmvault; do
+    [[ -f $scratch/unpacked/$f ]] || die "$name has no $f"
+    need=$(objdump -T "$scratch/unpacked/$f" | grep -oE 'GLIBC_[0-9]+\.[0-9]+(\.[0-9]+)?' | sed 's/GLIBC_//' | sort -V | tail -n 1)
+    printf '%s needs GLIBC_%s\n' "$f" "$need"
+    floor=$(printf '%s\n%s\n' "$floor" "$need" | sort -V | tail -n 1)
+done
+[[ $(printf '%s\n%s\n' "$floor" "$glibc" | sort -V | tail -n 1) == "$glibc" ]] ||
+    die "the binaries need GLIBC_$floor, newer than $glibc"
+printf 'glibc floor: %s (the wheel is tagged %s)\n' "$floor" "$plat"
+
+mv -f "$wheel" "$out/$name"
+stage "wheel ($(du -h "$out/$name" | cut -f1))"
 printf '%s\n' "$out/$name"

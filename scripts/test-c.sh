@@ -6,9 +6,11 @@
 #   - builds tests/c/test_farmvault.c (-std=c99 -Wall -Wextra -Wpedantic -Werror) against
 #     the shared and the static library and runs both, then the shared build under
 #     valgrind (leak check full; any error fails), once against the debug library and
-#     once against the release one (cargo build --release -p farmvault --lib, the build
-#     scripts/build-wheel.sh makes too: optimised code is what ships, and what valgrind
-#     sees differently; tests/c/valgrind.supp says why each suppression is harmless),
+#     once against the release one (optimised code is what ships, and what valgrind
+#     sees differently; tests/c/valgrind.supp says why each suppression is harmless):
+#     $FARMVAULT_RELEASE_DIR when set (scripts/test-all.sh points it at the glibc-2.28
+#     build scripts/build-wheel.sh makes, so the artefacts that ship are the ones
+#     tested), else cargo build --release of the library and the CLI,
 #   - builds tests/c/test_fork.c and runs it: a handle used in a forked child fails
 #     at once with FV_FORKED, and the parent's goes on working,
 #   - builds tests/cpp/test_farmvault.cpp (-std=c++17 -Wall -Wextra -Werror) the same two
@@ -17,14 +19,18 @@
 #     as it is and fails, on the deleted overload it names, with each DANGLING_* macro,
 #   - issues job grant fixtures with the farmvault CLI (make_grant_fixtures) for the
 #     grant tests of both programs,
-#   - writes <target>/c-abi/pkgconfig/farmvault.pc from farmvault.pc.in and builds
-#     bindings/cpp/examples/farm_plugin.cpp with it, then runs it on a vault made by the
-#     C++ test, checking it prints the host and script name and never the key,
+#   - installs the release build into a scratch prefix with scripts/install.sh (checking
+#     the SONAME file, the .so link, both headers, the man pages and completions), then
+#     builds a C program with pkg-config's flags (shared, and static with Libs.private)
+#     and a C++ program with CMake's find_package(farmvault CONFIG) against it, and
+#     bindings/cpp/examples/farm_plugin.cpp with pkg-config, which it runs on a vault
+#     made by the C++ test, checking it prints the host and script name and never the key,
 #   - end to end: runs farm_plugin as a farm job with only the job environment (env -i:
 #     PATH, LD_LIBRARY_PATH, HOME and the grant variables; no vault, no key file) on a
 #     grant, checking its output and that neither the key nor the token reaches its
 #     output or its argv.
-# Usage (from anywhere): bash scripts/test-c.sh      Idempotent; needs gcc, g++, valgrind.
+# Usage (from anywhere): bash scripts/test-c.sh      Idempotent; needs gcc, g++, valgrind,
+# pkg-config and cmake (installed through apt-get when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -33,11 +39,15 @@ stage() { printf '\n==> %s\n' "$*"; }
 die() { printf 'test-c.sh: %s\n' "$*" >&2; exit 1; }
 
 # Tools: install what is missing through apt-get (Debian), only if missing.
-bash scripts/need-tools.sh gcc g++ valgrind pkg-config readelf:binutils
+bash scripts/need-tools.sh gcc g++ valgrind pkg-config readelf:binutils cmake make
 
 # The library from the root package, the CLI (grant fixtures) from cli/.
-stage "cargo build -p farmvault -p farmvault-cli --lib --bin farmvault (debug: the same profile as cargo test)"
-cargo build -p farmvault -p farmvault-cli --lib --bin farmvault
+# One package per cargo run, as the Python package's build (setuptools-rust) runs
+# them: a run naming both resolves some dependencies' features together and
+# makes other units of farmvault, which that build would then make again.
+stage "cargo build -p farmvault --lib; cargo build -p farmvault-cli (debug: the same profile as cargo test)"
+cargo build -p farmvault --lib
+cargo build -p farmvault-cli --bin farmvault
 if [[ -n ${CARGO_TARGET_DIR:-} ]]; then
     target=$CARGO_TARGET_DIR
 else
@@ -50,7 +60,7 @@ debug=$target/debug
 
 out=$target/c-abi
 rm -rf "$out"
-mkdir -p "$out/lib" "$out/bin" "$out/pkgconfig"
+mkdir -p "$out/lib" "$out/bin"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/farmvault-c.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
@@ -186,10 +196,15 @@ run c-fork "$out/bin/test_fork" "$(fresh c-fork)"
 
 stage "C tests under valgrind against the release library"
 # The same program, loading the release build of libfarmvault.so.$abi instead: one run.
-# The build is the wheel's (scripts/build-wheel.sh), so where both run it is made once.
-cargo build --release -p farmvault --lib
-release=$target/release
-[[ -f $release/libfarmvault.so ]] || die "no libfarmvault.so in $release"
+if [[ -n ${FARMVAULT_RELEASE_DIR:-} ]]; then
+    release=$(cd "$FARMVAULT_RELEASE_DIR" && pwd)
+else
+    cargo build --release -p farmvault -p farmvault-cli --lib --bin farmvault
+    release=$target/release
+fi
+for f in libfarmvault.so libfarmvault.a farmvault; do
+    [[ -f $release/$f ]] || die "no $f in $release"
+done
 mkdir -p "$out/lib-release"
 ln -s "$release/libfarmvault.so" "$out/lib-release/libfarmvault.so.$abi"
 release_path="$out/lib-release:$LD_LIBRARY_PATH"
@@ -283,15 +298,74 @@ while read -r form deleted; do
     ok "$form does not compile: $deleted is deleted"
 done <<<"$forms"
 
-stage "pkg-config and the farm plugin example"
-sed -e "s|@INCLUDEDIR@|$root/include|" -e "s|@CPPINCLUDEDIR@|$root/bindings/cpp|" \
-    -e "s|@LIBDIR@|$out/lib|" -e "s|@VERSION@|$version|" -e "s|@ABI@|$abi|" \
-    farmvault.pc.in >"$out/pkgconfig/farmvault.pc"
-export PKG_CONFIG_PATH="$out/pkgconfig"
+stage "scripts/install.sh into a scratch prefix: pkg-config (C, shared and static), CMake (C++)"
+prefix=$out/prefix
+rm -rf "$prefix" "$out/stage"
+# Staged as a package would be, then the same again for real: both name $prefix.
+bash scripts/install.sh --prefix "$prefix" --destdir "$out/stage" --build-dir "$release" >"$out/install-staged.log"
+[[ -f $out/stage$prefix/lib/pkgconfig/farmvault.pc && ! -e $prefix ]] || die "--destdir did not stage under $out/stage"
+grep -qx "prefix=$prefix" "$out/stage$prefix/lib/pkgconfig/farmvault.pc" || die "the staged farmvault.pc does not name $prefix"
+bash scripts/install.sh --prefix "$prefix" --build-dir "$release" >"$out/install.log"
+lib=$prefix/lib
+[[ -f $lib/libfarmvault.so.$abi && ! -L $lib/libfarmvault.so.$abi ]] || die "no file libfarmvault.so.$abi in $lib"
+[[ $(readlink "$lib/libfarmvault.so") == "libfarmvault.so.$abi" ]] || die "$lib/libfarmvault.so is not a link to libfarmvault.so.$abi"
+installed_soname=$(readelf -d "$lib/libfarmvault.so.$abi" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+[[ $installed_soname == "libfarmvault.so.$abi" ]] || die "the installed library's SONAME is '$installed_soname'"
+for f in lib/libfarmvault.a include/farmvault.h include/farmvault.hpp bin/farmvault \
+    lib/cmake/farmvault/farmvault-config.cmake lib/cmake/farmvault/farmvault-config-version.cmake \
+    share/man/man1/farmvault.1 share/man/man1/farmvault-exec.1 share/bash-completion/completions/farmvault \
+    share/zsh/site-functions/_farmvault share/fish/vendor_completions.d/farmvault.fish share/doc/farmvault/LICENSE; do
+    [[ -s $prefix/$f ]] || die "install.sh did not install $f"
+done
+ok "install.sh: libfarmvault.so.$abi (SONAME $installed_soname) and its .so link, the .a, both headers, farmvault.pc, the CMake package, the CLI, its man pages and completions"
+[[ $("$prefix/bin/farmvault" -V) == "farmvault $version" ]] || die "the installed farmvault is not $version"
+
+export PKG_CONFIG_PATH="$lib/pkgconfig"
 [[ $(pkg-config --modversion farmvault) == "$version" ]] || die "pkg-config does not see farmvault $version"
-ok "pkg-config finds farmvault $version ($out/pkgconfig/farmvault.pc)"
+[[ $(pkg-config --variable=prefix farmvault) == "$prefix" ]] || die "farmvault.pc names another prefix"
 read -r -a pc_flags <<<"$(pkg-config --cflags --libs farmvault)"
-g++ -std=c++17 -Wall -Wextra -Werror bindings/cpp/examples/farm_plugin.cpp -o "$out/bin/farm_plugin" "${pc_flags[@]}"
+rpath=-Wl,-rpath,$(pkg-config --variable=libdir farmvault)
+gcc "${cflags[@]}" tests/c/test_farmvault.c -o "$out/bin/test_c_pkgconfig" "${pc_flags[@]}" "$rpath"
+readelf -d "$out/bin/test_c_pkgconfig" | grep -q "NEEDED.*\[libfarmvault.so.$abi\]" || die "test_c_pkgconfig does not need libfarmvault.so.$abi"
+run c-pkgconfig env -u LD_LIBRARY_PATH "$out/bin/test_c_pkgconfig" "$(fresh c-pkgconfig)" "$grants"
+# Static: the archive, then Libs.private (what the Rust standard library needs).
+read -r -a pc_static <<<"$(pkg-config --cflags --libs --static farmvault | sed 's/-lfarmvault/-Wl,-Bstatic -lfarmvault -Wl,-Bdynamic/')"
+gcc "${cflags[@]}" tests/c/test_farmvault.c -o "$out/bin/test_c_pkgconfig_static" "${pc_static[@]}"
+if readelf -d "$out/bin/test_c_pkgconfig_static" | grep -q "NEEDED.*libfarmvault"; then die "test_c_pkgconfig_static links libfarmvault dynamically"; fi
+run c-pkgconfig-static "$out/bin/test_c_pkgconfig_static" "$(fresh c-pkgconfig-static)" "$grants"
+
+# CMake: a plugin project as a DCC plugin build has it, against the installed package.
+cmake_src=$(fresh cmake-src)
+cp tests/cpp/test_farmvault.cpp "$cmake_src/"
+cat >"$cmake_src/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.16)
+project(farmvault_plugin CXX)
+find_package(farmvault $version CONFIG REQUIRED)
+add_executable(plugin test_farmvault.cpp)
+target_compile_features(plugin PRIVATE cxx_std_17)
+target_link_libraries(plugin PRIVATE farmvault::farmvault)
+add_executable(plugin_static test_farmvault.cpp)
+target_compile_features(plugin_static PRIVATE cxx_std_17)
+target_link_libraries(plugin_static PRIVATE farmvault::farmvault_static)
+CMAKE
+cmake_build=$(fresh cmake-build)
+cmake -S "$cmake_src" -B "$cmake_build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >"$out/cmake.log" 2>&1 ||
+    { cat "$out/cmake.log"; die "cmake could not configure a project with find_package(farmvault CONFIG)"; }
+cmake --build "$cmake_build" -j1 >>"$out/cmake.log" 2>&1 || { cat "$out/cmake.log"; die "the CMake plugin did not build"; }
+readelf -d "$cmake_build/plugin" | grep -q "NEEDED.*\[libfarmvault.so.$abi\]" || die "the CMake plugin does not need libfarmvault.so.$abi"
+if readelf -d "$cmake_build/plugin_static" | grep -q "NEEDED.*libfarmvault"; then die "plugin_static links libfarmvault dynamically"; fi
+run cpp-cmake env -u LD_LIBRARY_PATH "$cmake_build/plugin" "$(fresh cpp-cmake)" "$grants"
+run cpp-cmake-static "$cmake_build/plugin_static" "$(fresh cpp-cmake-static)" "$grants"
+too_new=$(fresh cmake-too-new)
+sed "s/find_package(farmvault $version /find_package(farmvault 99.0 /" "$cmake_src/CMakeLists.txt" >"$too_new/CMakeLists.txt"
+grep -q "farmvault 99.0" "$too_new/CMakeLists.txt" || die "could not write the too-new CMake project"
+cp "$cmake_src/test_farmvault.cpp" "$too_new/"
+if cmake -S "$too_new" -B "$too_new/build" -DCMAKE_PREFIX_PATH="$prefix" >"$out/cmake-too-new.log" 2>&1; then
+    die "find_package(farmvault 99.0) accepted farmvault $version"
+fi
+ok "CMake: find_package(farmvault $version CONFIG) and farmvault::farmvault / farmvault::farmvault_static build and run; 99.0 is refused"
+
+g++ -std=c++17 -Wall -Wextra -Werror bindings/cpp/examples/farm_plugin.cpp -o "$out/bin/farm_plugin" "${pc_flags[@]}" "$rpath"
 ok "bindings/cpp/examples/farm_plugin.cpp builds with pkg-config's flags"
 plugin_out=$(FARMVAULT_PATH="$plugin_dir/plugin-vault" FARMVAULT_KEY_FILE="$plugin_dir/plugin.key" \
     "$out/bin/farm_plugin" shotgun/render_farm)

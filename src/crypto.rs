@@ -19,6 +19,17 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+/// The Poly1305 backend this build compiled in: "portable" under
+/// `--cfg poly1305_backend="soft"` (`.cargo/config.toml` gives every build in
+/// the checkout and setup.py every Python build; it is several times faster on
+/// credential-sized messages), else the crate's run-time detection. `farmvault
+/// --version` prints it so a build's speed can be told apart from its source.
+pub const POLY1305_BACKEND: &str = if cfg!(poly1305_backend = "soft") {
+    "portable"
+} else {
+    "run-time detected"
+};
+
 /// Length of every symmetric key (data key, subkeys, key files).
 pub const KEY_LEN: usize = 32;
 /// Length of an XChaCha20-Poly1305 nonce.

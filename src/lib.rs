@@ -73,7 +73,7 @@ pub use credential::{
     check_host, is_control_or_bidi, Credential, Field, FlowToken, Kind, LoginPassword, ScriptKey,
     SessionToken, TankContext,
 };
-pub use crypto::KdfParams;
+pub use crypto::{KdfParams, POLY1305_BACKEND};
 pub use error::{Error, Result};
 pub use format::{GrantPolicy, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use keys::{KeyFile, Unlock};

@@ -42,8 +42,12 @@ FARMVAULT_GRANT_FILE names a bundle, opened by the token in FARMVAULT_GRANT_TOKE
 --identity / FARMVAULT_IDENTITY (mode 0600, checked like key files).
 `grant-policy` shows or changes the vault's caps on a grant's two windows.
 
-JSON (--json): stable shapes, fields only ever added; times as unix seconds
-(`expires`) and RFC 3339 UTC (`expires_at`); absent values are null.
+Output: data (secrets, tokens, tables, JSON) on stdout and nothing else;
+confirmations and warnings on stderr (--quiet drops confirmations).
+
+JSON (--json, on every command but exec, whose output is its child's, and
+completions / man-page): stable shapes, fields only ever added; times as unix
+seconds (`expires`) and RFC 3339 UTC (`expires_at`); absent values are null.
   entry metadata: {name, kind, host, created, created_at, updated, updated_at,
                    expires, expires_at, expired}
   list:   {now, now_at, entries: [metadata...]}
@@ -53,8 +57,16 @@ JSON (--json): stable shapes, fields only ever added; times as unix seconds
           fields + tank_context, tank_context_encoding);
           with --field: {name, field, value, encoding}
   check:  {now, now_at, ok, expired: [...], expiring: [...], damaged: [ids]}
-  renew:  metadata          purge: {purged}
+  put, import-sgtk, renew: metadata    rm: {removed}    purge: {purged}
+  init:   {vault, unlock: passphrase|key_file, key_file, generated_key_file}
+  passwd: {vault, keyslots: [{id, kind}...]}    rotate: {vault, entries, keyslots}
+  key-file add|remove: {vault, key_file, action: added|removed, keyslots}
+  export-sgtk: {name, kind, value, encoding}
   compact: {entries, bytes_before, bytes_after}
+  backup FILE: {file, entries}
+  backup --verify, restore: {entries, snapshot_items, journal_frames,
+          ignored_journal_bytes, journal_skipped, moved_aside}
+  repair: {repaired} + the same when it repaired
   import-session-cache: {imported: [names], removed: [{site, file, tokens}]}
   import-flow-tokens: {file, imported: [names], skipped: [{app_id, profile, reason}],
           removed}
@@ -65,6 +77,9 @@ JSON (--json): stable shapes, fields only ever added; times as unix seconds
   grants: {now, now_at, grants: [grant record...]}
   grant-policy: {max_claim_secs, max_use_secs}
   farm-keygen: {identity, public_key}
+  agent status: {socket, pid, vault, unlocked, unlocked_until, idle_secs, clients,
+          requests, protocol}    agent lock|unlock|stop: {socket, agent}
+  agent start: {socket}
 
 Testing only: FARMVAULT_INSECURE_KDF_FOR_TESTS=1 (or --insecure-kdf-for-tests)
 makes init/passwd use trivially weak Argon2id costs so test suites run fast. It

@@ -53,6 +53,10 @@ pub const EXEC_CANNOT_RUN: i32 = 126;
 /// `exec`: the command was not found.
 pub const EXEC_NOT_FOUND: i32 = 127;
 
+/// Stands for the command that failed in hints written before it is known
+/// (`From<Error>`); `main` puts the command's name in its place.
+pub const THIS_COMMAND: &str = "farmvault <command>";
+
 /// The table printed at the end of `--help`.
 pub const HELP_TABLE: &str = "\
 Exit status:
@@ -149,7 +153,7 @@ impl From<Error> for CliError {
             Error::WrongKey { path } => CliError::new(
                 WRONG_KEY,
                 format!("wrong passphrase or key file for the vault at {}", path.display()),
-                "check --key-file / FARMVAULT_KEY_FILE or FARMVAULT_PASSPHRASE_FILE, or retype the passphrase",
+                "check --key-file / FARMVAULT_KEY_FILE or --passphrase-file / FARMVAULT_PASSPHRASE_FILE, or retype the passphrase",
             ),
             // Grant opens go through `grant_error`; this keeps any other path to the same words.
             Error::WrongGrantKey { path } => grant_error(Error::WrongGrantKey { path: path.clone() }, &path, None),
@@ -211,7 +215,7 @@ impl From<Error> for CliError {
                 "farmvault never overwrites a vault: choose another --vault path",
             ),
             Error::InvalidArgument(msg) => {
-                CliError::usage(msg, "see `farmvault <command> --help`")
+                CliError::usage(msg, format!("see `{THIS_COMMAND} --help`"))
             }
             Error::Insecure { what, fix, .. } => {
                 CliError::new(INSECURE, what, format!("{fix}, or pass --insecure-permissions"))

@@ -7,7 +7,8 @@
 //! - `duration`: human durations and TTLs; `harden`: no core dumps, and the
 //!   memory-lock warning;
 //! - `args`: the options every command takes, and the help text;
-//! - `output`: times, tables and JSON shapes; `stdout`: what reaches stdout;
+//! - `output`: times, tables and JSON shapes; `print`: data on stdout,
+//!   confirmations on stderr;
 //! - `perms`: file-mode checks and no overwrites; `prompt`: hidden input,
 //!   secret files, stdin;
 //! - `unlock`: where the vault is and what opens it; `source`: the vault or a
@@ -21,17 +22,17 @@ mod error;
 mod harden;
 mod output;
 mod perms;
+mod print;
 mod prompt;
 mod source;
-mod stdout;
 mod unlock;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 /// farmvault: an encrypted, on-disk vault of production-tracking credentials
 /// (script keys, session tokens) with per-entry expiry, for render farms.
 #[derive(Parser, Debug)]
-#[command(name = "farmvault", version, after_help = args::AFTER_HELP.to_owned() + "\n" + error::HELP_TABLE)]
+#[command(name = "farmvault", version, long_version = long_version().leak() as &str, after_help = args::AFTER_HELP.to_owned() + "\n" + error::HELP_TABLE)]
 struct Cli {
     /// Global options.
     #[command(flatten)]
@@ -46,12 +47,13 @@ fn main() {
     if let Err(w) = harden::disable_core_dumps() {
         eprintln!("farmvault: warning: {w}");
     }
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => clap_exit(&e),
-    };
+    let cli = Cli::try_parse().unwrap_or_else(|e| clap_exit(&e));
     let result = unlock::refuse_plain_passphrase_env()
-        .and_then(|()| commands::run(&cli.global, cli.command));
+        .and_then(|()| commands::run(&cli.global, cli.command))
+        .map_err(|mut e| {
+            e.hint = e.hint.replace(error::THIS_COMMAND, &named_command(&argv()));
+            e
+        });
     // Unless an open already printed it (`exec` replaces the process after its open).
     harden::warn_memory_lock();
     let code = match result {
@@ -62,6 +64,21 @@ fn main() {
         }
     };
     error::exit(code)
+}
+
+/// `--version`: the release, then what a bug report needs that it does not say.
+/// (Built once per run, so leaking it is the cheapest way to give clap a `&'static str`.)
+fn long_version() -> String {
+    format!(
+        "{}\nvault format {} (reads {} to {}), grant format {}, C ABI {}\nXChaCha20-Poly1305 with the {} Poly1305 backend",
+        env!("CARGO_PKG_VERSION"),
+        farmvault::FORMAT_VERSION,
+        farmvault::OLDEST_FORMAT_VERSION,
+        farmvault::FORMAT_VERSION,
+        farmvault::grant::GRANT_FORMAT_VERSION,
+        farmvault::ffi::FV_ABI_VERSION,
+        farmvault::POLY1305_BACKEND,
+    )
 }
 
 /// Help and version print as clap formats them; a usage error becomes one line.
@@ -104,20 +121,68 @@ fn clap_exit(e: &clap::Error) -> ! {
                 eprintln!("{err}");
                 error::exit(error::USAGE)
             }
-            let err = error::CliError::usage(what, "see `farmvault --help`");
+            let err = error::CliError::usage(what, usage_hint(&rendered));
             eprintln!("{err}");
             error::exit(error::USAGE)
         }
     }
 }
 
+/// The hint of a usage error: clap's tips ("a similar argument exists:
+/// '--json'"), then the help of the command the arguments name.
+fn usage_hint(rendered: &str) -> String {
+    let mut parts: Vec<String> = rendered
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("tip: "))
+        .map(str::to_owned)
+        .collect();
+    parts.push(format!("see `{} --help`", named_command(&argv())));
+    parts.join("; ")
+}
+
+/// The arguments, lossily as text (a path need not be UTF-8; only command
+/// names are looked for in them).
+fn argv() -> Vec<String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// `farmvault key-file add` for arguments that name that command somewhere
+/// (options may come before it), as far as they go when parsing failed.
+fn named_command(args: &[String]) -> String {
+    let mut path = String::from("farmvault");
+    let mut cmd = Cli::command();
+    let mut rest = args.iter();
+    while let Some(sub) = rest.by_ref().find_map(|a| cmd.find_subcommand(a).cloned()) {
+        path.push(' ');
+        path.push_str(sub.get_name());
+        cmd = sub;
+    }
+    path
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn usage_errors_name_the_command() {
+        let args = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            named_command(&args("--vault /v list --jsn")),
+            "farmvault list"
+        );
+        assert_eq!(
+            named_command(&args("key-file add k --jsn")),
+            "farmvault key-file add"
+        );
+        assert_eq!(named_command(&args("lst")), "farmvault");
     }
 }

@@ -29,7 +29,20 @@
 //! `check --json`: `{"now": ..., "now_at": "...", "ok": false, "expired": [META...],
 //! "expiring": [META...], "damaged": ["<on-disk id>", ...]}`
 //!
-//! `purge --json`: `{"purged": 3}`
+//! `put`, `import-sgtk` and `renew --json`: the entry's META.
+//!
+//! `rm --json`: `{"removed": "shotgun/render_farm"}`; `purge --json`: `{"purged": 3}`
+//!
+//! `init --json`: `{"vault": "<path>", "unlock": "passphrase" | "key_file",
+//! "key_file": "<path>" | null, "generated_key_file": false}`
+//!
+//! `passwd --json`: `{"vault": "<path>", "keyslots": [SLOT, ...]}`, a SLOT being
+//! `{"id": 0, "kind": "passphrase" | "key_file"}`; `key-file add|remove --json`:
+//! `{"vault", "key_file", "action": "added" | "removed", "keyslots"}`;
+//! `rotate --json`: `{"vault", "entries": 12, "keyslots"}`
+//!
+//! `export-sgtk --json`: `{"name", "kind", "value", "encoding"}` (what tk-core reads,
+//! `"utf-8"` or `"base64"` for a pickle's raw bytes)
 //!
 //! `import-session-cache --json`: `{"imported": ["shotgun/site/jdoe", ...],
 //! "removed": [{"site": "mysite", "file": "<path>", "tokens": 1}, ...]}`
@@ -63,7 +76,7 @@ use crate::duration::human;
 pub use crate::error::rfc3339;
 use base64ct::Encoding;
 use farmvault::grant::GrantInfo;
-use farmvault::{Credential, EntryMeta, RecoveryReport, UnixTime};
+use farmvault::{Credential, EntryMeta, RecoveryReport, SlotInfo, UnixTime};
 use serde::Serialize;
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -114,6 +127,15 @@ pub fn recovery_json(r: &RecoveryReport) -> serde_json::Value {
         "journal_skipped": r.journal_skipped,
         "moved_aside": r.moved_aside.as_ref().map(|p| p.display().to_string()),
     })
+}
+
+/// A vault's keyslots as `passwd`, `key-file` and `rotate` report them with
+/// `--json`: `[{"id": 0, "kind": "passphrase"}, {"id": 1, "kind": "key_file"}]`.
+pub fn keyslots_json(slots: &[SlotInfo]) -> serde_json::Value {
+    slots
+        .iter()
+        .map(|s| serde_json::json!({ "id": s.id, "kind": s.kind }))
+        .collect()
 }
 
 /// `1 entry`, `3 entries`.

@@ -12,6 +12,45 @@ use crate::error::{CliError, EXISTS};
 use std::fs::File;
 use std::path::Path;
 
+/// Creates the folders above `path` that do not exist yet, each 0700 (a key
+/// file's folder is nobody else's business: `~/.config/farmvault/farm.key`),
+/// and fsyncs the folder that holds each new one, so a power cut cannot keep
+/// the key file written into them while losing the folders themselves.
+/// Folders that already exist are left as they are.
+pub fn create_private_parents(path: &Path) -> Result<(), CliError> {
+    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    let missing: Vec<&Path> = parent
+        .ancestors()
+        .take_while(|p| !p.as_os_str().is_empty() && std::fs::symlink_metadata(p).is_err())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(parent)
+        .map_err(|e| CliError::io(format!("creating {}", parent.display()), &e))?;
+    #[cfg(unix)]
+    for dir in missing {
+        let holder = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        File::open(holder)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| CliError::io(format!("syncing {}", holder.display()), &e))?;
+    }
+    Ok(())
+}
+
 /// Refuses a path where anything exists, a symbolic link included (exit 11),
 /// with `hint` saying what to do. An early, friendlier word only: what writes
 /// the file creates it exclusively, so something put there after this check is

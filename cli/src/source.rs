@@ -186,6 +186,25 @@ fn kind_fields(kind: Kind) -> &'static [Field] {
     }
 }
 
+/// The error for `NAME:FIELD` where NAME is an entry of `kind` and FIELD is no
+/// field name at all (a typo): it names the field, not a missing entry.
+pub fn unknown_field(name: &str, kind: Kind, field: &str) -> CliError {
+    CliError::new(
+        NOT_FOUND,
+        format!(
+            "entry {name:?} ({}) has no field named {field:?}",
+            kind.with_article()
+        ),
+        fields_hint(kind),
+    )
+}
+
+/// `ask for one of: host, api_script, ...`: the fields of `kind`.
+fn fields_hint(kind: Kind) -> String {
+    let names: Vec<&str> = kind_fields(kind).iter().map(|f| f.as_str()).collect();
+    format!("ask for one of: {}", names.join(", "))
+}
+
 /// The value of `field` of an entry, or a not-found error naming what is missing.
 pub fn field_value<'a>(
     name: &str,
@@ -194,14 +213,13 @@ pub fn field_value<'a>(
 ) -> Result<&'a [u8], CliError> {
     let kind = credential.kind();
     if !kind_fields(kind).contains(&field) {
-        let names: Vec<&str> = kind_fields(kind).iter().map(|f| f.as_str()).collect();
         return Err(CliError::new(
             NOT_FOUND,
             format!(
                 "entry {name:?} is {}, which has no {field} field",
                 kind.with_article()
             ),
-            format!("ask for one of: {}", names.join(", ")),
+            fields_hint(kind),
         ));
     }
     credential.field(field).ok_or_else(|| {

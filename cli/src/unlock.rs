@@ -3,7 +3,7 @@
 
 use crate::args::Global;
 use crate::error::{CliError, INSECURE};
-use crate::perms::{check_vault_dir, refuse_existing};
+use crate::perms::{check_vault_dir, create_private_parents, refuse_existing};
 use crate::prompt;
 use farmvault::{Config, KdfParams, KeyFile, Unlock, Vault};
 use std::path::{Path, PathBuf};
@@ -274,12 +274,18 @@ pub fn existing_vault(g: &Global) -> Result<(PathBuf, Unlock), CliError> {
     Ok((path, how))
 }
 
-/// Generates a key file at `path` (0600, never overwriting).
-pub fn generate_key_file(path: &Path) -> Result<KeyFile, CliError> {
+/// Generates a key file at `path` (0600, never overwriting), creating the
+/// folders above it that do not exist yet (0700). `flag` is the option that
+/// asked for it (`--generate-key-file`, `--generate`): the hint for an existing
+/// file names it.
+pub fn generate_key_file(path: &Path, flag: &str) -> Result<KeyFile, CliError> {
     refuse_existing(
         path,
-        "farmvault never overwrites a key file: choose another path, or drop --generate to use it",
+        &format!(
+            "farmvault never overwrites a key file: choose another path, or drop {flag} to use it"
+        ),
     )?;
+    create_private_parents(path)?;
     let kf = KeyFile::generate()?;
     kf.write_new(path)?;
     Ok(kf)

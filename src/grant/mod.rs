@@ -378,11 +378,21 @@ pub fn read_recipients_file(path: impl AsRef<Path>) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::io(format!("reading recipients {}", path.display()), e))?;
     let mut out = Vec::new();
-    for line in text.lines().map(str::trim) {
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        lock::parse_recipient(line)?;
+        // A line that is no public key may be anything, a secret among them (a
+        // key file or identity given by mistake): the error names its place,
+        // never its text.
+        lock::parse_recipient(line).map_err(|_| {
+            Error::invalid(format!(
+                "recipients file {} line {}: not an age X25519 public key (age1…)",
+                path.display(),
+                i + 1
+            ))
+        })?;
         out.push(line.to_owned());
     }
     if out.is_empty() {

@@ -10,7 +10,7 @@
 use crate::args::Global;
 use crate::duration::parse_duration;
 use crate::error::{CliError, AGENT, OK};
-use crate::stdout::emit;
+use crate::print::{emit, say};
 use crate::unlock;
 use clap::{Args, Subcommand};
 use farmvault::agent::{Agent, AgentOptions, Unlocker};
@@ -50,7 +50,7 @@ pub struct SocketArgs {
     /// The agent's socket [default: $FARMVAULT_AGENT, else $XDG_RUNTIME_DIR/farmvault/agent.sock, else /tmp/farmvault-UID/agent.sock].
     #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
-    /// Print JSON (status).
+    /// Print JSON on stdout: status's report; {socket, agent: locked|unlocked|stopped} for lock, unlock and stop; {socket} for start.
     #[arg(long)]
     pub json: bool,
 }
@@ -86,26 +86,29 @@ pub fn run(g: &Global, c: AgentCommand) -> Result<i32, CliError> {
         AgentCommand::Status(a) => status(g, &a),
         AgentCommand::Lock(a) => {
             farmvault::agent::lock(&socket(&a))?;
-            confirm(g, "agent locked: its keys are wiped");
-            Ok(OK)
+            changed(g, &a, "locked", "agent locked: its keys are wiped")
         }
         AgentCommand::Unlock(a) => {
             farmvault::agent::unlock(&socket(&a), controlling_tty())?;
-            confirm(g, "agent unlocked");
-            Ok(OK)
+            changed(g, &a, "unlocked", "agent unlocked")
         }
         AgentCommand::Stop(a) => {
             farmvault::agent::stop(&socket(&a))?;
-            confirm(g, "agent stopped");
-            Ok(OK)
+            changed(g, &a, "stopped", "agent stopped")
         }
     }
 }
 
-fn confirm(g: &Global, what: &str) {
-    if !g.quiet {
-        eprintln!("{what}");
+/// What lock, unlock and stop report: `{"socket", "agent": state}` on stdout
+/// with --json, else `what` on stderr.
+fn changed(g: &Global, a: &SocketArgs, state: &str, what: &str) -> Result<i32, CliError> {
+    if a.json {
+        let v = serde_json::json!({ "socket": socket(a).display().to_string(), "agent": state });
+        emit(v.to_string())?;
+    } else {
+        say(g, what)?;
     }
+    Ok(OK)
 }
 
 fn socket(a: &SocketArgs) -> PathBuf {
@@ -271,6 +274,8 @@ fn announce(g: &Global, a: &StartArgs, socket: &Path) -> Result<(), CliError> {
     if a.print_env {
         let quoted = shell_quote(&socket.to_string_lossy());
         emit(format!("FARMVAULT_AGENT={quoted}; export FARMVAULT_AGENT;"))?;
+    } else if a.socket.json {
+        emit(serde_json::json!({ "socket": socket.display().to_string() }).to_string())?;
     } else if !g.quiet {
         eprintln!(
             "agent serving on {} (export FARMVAULT_AGENT={} to reach it)",

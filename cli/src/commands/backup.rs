@@ -6,7 +6,7 @@ use crate::args::Global;
 use crate::error::{CliError, OK};
 use crate::output;
 use crate::perms::refuse_existing;
-use crate::stdout::{emit, say};
+use crate::print::{emit, say};
 use crate::unlock::{self, existing_vault};
 use clap::Args;
 use std::path::PathBuf;

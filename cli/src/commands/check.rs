@@ -6,7 +6,7 @@ use crate::args::Global;
 use crate::duration::parse_duration;
 use crate::error::{CliError, CORRUPT, FAILURE, OK};
 use crate::output::{self, CheckJson, MetaJson};
-use crate::stdout::{emit, say};
+use crate::print::{emit, say};
 use crate::unlock;
 use clap::Args;
 use farmvault::EntryMeta;

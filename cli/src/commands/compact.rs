@@ -4,7 +4,7 @@
 
 use crate::args::Global;
 use crate::error::{CliError, OK};
-use crate::stdout::emit;
+use crate::print::{emit, say};
 use crate::unlock;
 use std::io::IsTerminal;
 
@@ -48,13 +48,16 @@ pub fn run(g: &Global, json: bool) -> Result<i32, CliError> {
             .to_string(),
         )?;
     } else {
-        emit(format!(
-            "compacted {} entr{}: {} -> {}",
-            r.entries,
-            if r.entries == 1 { "y" } else { "ies" },
-            human_bytes(r.bytes_before),
-            human_bytes(r.bytes_after)
-        ))?;
+        say(
+            g,
+            format!(
+                "compacted {} entr{}: {} -> {}",
+                r.entries,
+                if r.entries == 1 { "y" } else { "ies" },
+                human_bytes(r.bytes_before),
+                human_bytes(r.bytes_after)
+            ),
+        )?;
     }
     Ok(OK)
 }

@@ -19,7 +19,7 @@
 //! command, waits, and exits with its exit code.
 
 use crate::args::Global;
-use crate::error::{CliError, EXEC_CANNOT_RUN, EXEC_NOT_FOUND};
+use crate::error::{CliError, EXEC_CANNOT_RUN, EXEC_NOT_FOUND, NOT_FOUND};
 use crate::source::{self, GrantSource, Source};
 use crate::unlock;
 use clap::Args;
@@ -31,7 +31,7 @@ use zeroize::Zeroizing;
 /// `exec`.
 #[derive(Args, Debug)]
 pub struct ExecArgs {
-    /// VAR=NAME[:field]: put entry NAME's field (default: its main secret) in VAR. Repeatable.
+    /// VAR=NAME[:field]: put entry NAME's field (default: its main secret) in VAR. Repeatable, each VAR once.
     #[arg(long = "env", value_name = "VAR=NAME[:field]", value_parser = parse_env_spec, required = true)]
     pub env: Vec<EnvSpec>,
     /// Read through a job grant.
@@ -118,11 +118,20 @@ pub fn run(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
             format!("name one of {}", stripped.join(", ")),
         ));
     }
+    // Two values for one variable: whichever came last would silently win.
+    for (i, spec) in a.env.iter().enumerate() {
+        if a.env[..i].iter().any(|s| s.var == spec.var) {
+            return Err(CliError::usage(
+                format!("--env {} is given more than once", spec.var),
+                "give each variable one --env",
+            ));
+        }
+    }
     let mut values: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::with_capacity(a.env.len());
     {
         let source = Source::open(g, &a.source)?;
         for spec in &a.env {
-            let entry = source.get(&spec.name)?;
+            let entry = read(&source, spec)?;
             let field = spec.field.unwrap_or(Field::Secret);
             let value = source::field_value(&spec.name, &entry.credential, field)?;
             if value.contains(&0) {
@@ -154,6 +163,25 @@ pub fn run(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
         cmd.env(var, os_string(value)?);
     }
     start(cmd, program)
+}
+
+/// Reads the entry of `spec`. `NAME:suffix` where the suffix is no field name is
+/// read as the entry `NAME:suffix` (names may hold colons); when there is no
+/// such entry but `NAME` is one, the suffix was a field name mistyped, and the
+/// error says so rather than that an entry is missing.
+fn read(source: &Source, spec: &EnvSpec) -> Result<farmvault::Entry, CliError> {
+    match source.get(&spec.name) {
+        Err(e) if e.code == NOT_FOUND && spec.field.is_none() => {
+            let Some((base, suffix)) = spec.name.rsplit_once(':') else {
+                return Err(e);
+            };
+            match source.get(base) {
+                Ok(entry) => Err(source::unknown_field(base, entry.credential.kind(), suffix)),
+                Err(_) => Err(e),
+            }
+        }
+        other => other,
+    }
 }
 
 #[cfg(unix)]

@@ -6,7 +6,8 @@
 
 use crate::args::Global;
 use crate::error::{CliError, OK};
-use crate::stdout::{guard_terminal, write_out};
+use crate::output;
+use crate::print::{guard_terminal, write_out};
 use crate::unlock;
 use clap::Args;
 use farmvault::sgtk;
@@ -22,6 +23,9 @@ pub struct ExportSgtkArgs {
     /// The exact bytes, with no newline after them (by default one newline follows, as after `print`).
     #[arg(short = 'n', long)]
     pub no_newline: bool,
+    /// Print {name, kind, value, encoding} as JSON on stdout instead of the bytes.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `export-sgtk NAME`: what tk-core reads for the entry (it holds the secret).
@@ -31,6 +35,19 @@ pub fn run(g: &Global, a: &ExportSgtkArgs) -> Result<i32, CliError> {
     let vault = unlock::open(g)?;
     let entry = vault.get(&a.name)?;
     let bytes = sgtk::export(&entry.credential)?;
-    write_out(&bytes, a.no_newline)?;
+    if a.json {
+        let (text, encoding) = output::text_of(&bytes);
+        let v = serde_json::json!({
+            "name": a.name,
+            "kind": entry.credential.kind().as_str(),
+            "value": text.as_str(),
+            "encoding": encoding,
+        });
+        let out = zeroize::Zeroizing::new(v.to_string());
+        output::wipe_value(v);
+        write_out(out.as_bytes(), a.no_newline)?;
+    } else {
+        write_out(&bytes, a.no_newline)?;
+    }
     Ok(OK)
 }

@@ -3,9 +3,9 @@
 
 use crate::args::Global;
 use crate::error::{CliError, OK};
-use crate::perms::refuse_existing;
+use crate::perms::{create_private_parents, refuse_existing};
+use crate::print::write_out;
 use crate::source::IDENTITY_ENV;
-use crate::stdout::write_out;
 use clap::Args;
 use farmvault::grant;
 use std::path::PathBuf;
@@ -27,6 +27,7 @@ pub fn run(g: &Global, a: &FarmKeygenArgs) -> Result<i32, CliError> {
         &a.identity,
         "farmvault never overwrites a farm identity: choose another --identity path",
     )?;
+    create_private_parents(&a.identity)?;
     let public = grant::generate_farm_identity(&a.identity)?;
     if a.json {
         let v = serde_json::json!({

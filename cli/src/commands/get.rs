@@ -4,8 +4,8 @@
 use crate::args::Global;
 use crate::error::{CliError, OK};
 use crate::output;
+use crate::print::{guard_terminal, write_out};
 use crate::source::{field_value, GrantSource, Source};
-use crate::stdout::{guard_terminal, write_out};
 use clap::Args;
 use farmvault::Field;
 use zeroize::Zeroizing;

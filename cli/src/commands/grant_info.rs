@@ -4,7 +4,7 @@
 
 use crate::error::{grant_error, CliError, OK};
 use crate::output::{self, access_phrase, printable, GrantJson, GrantWith};
-use crate::stdout::write_out;
+use crate::print::write_out;
 use clap::Args;
 use farmvault::grant;
 use serde::Serialize;

@@ -8,7 +8,7 @@
 use crate::args::Global;
 use crate::duration::{exact, parse_duration};
 use crate::error::{CliError, OK};
-use crate::stdout::write_out;
+use crate::print::write_out;
 use crate::unlock;
 use clap::Args;
 use farmvault::GrantPolicy;

@@ -3,7 +3,7 @@
 use crate::args::Global;
 use crate::error::{CliError, OK};
 use crate::output::{self, GrantJson, GrantsJson};
-use crate::stdout::write_out;
+use crate::print::write_out;
 use crate::unlock;
 
 /// `grants`: what this vault issued, never a token.

@@ -5,7 +5,7 @@
 use crate::args::Global;
 use crate::error::{CliError, OK};
 use crate::output::expiry_phrase;
-use crate::stdout::{emit, say};
+use crate::print::{emit, say};
 use crate::unlock;
 use clap::Args;
 use farmvault::sgtk::{self, import_flow_tokens as import_file, FlowImportOptions};

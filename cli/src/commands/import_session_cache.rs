@@ -6,7 +6,7 @@ use crate::args::Global;
 use crate::duration::{parse_ttl, Ttl};
 use crate::error::{CliError, OK};
 use crate::output::expiry_phrase;
-use crate::stdout::{emit, say};
+use crate::print::{emit, say};
 use crate::unlock;
 use clap::Args;
 use farmvault::sgtk::{self, import_session_cache as import_cache, ImportOptions};

@@ -6,8 +6,8 @@
 use crate::args::Global;
 use crate::duration::{default_ttl, parse_ttl, Ttl};
 use crate::error::{CliError, OK};
-use crate::output::expiry_phrase;
-use crate::stdout::say;
+use crate::output::{expiry_phrase, MetaJson};
+use crate::print::{emit, say};
 use crate::{prompt, unlock};
 use clap::Args;
 use farmvault::{sgtk, Credential, PutOptions};
@@ -23,6 +23,9 @@ pub struct ImportSgtkArgs {
     /// For a TANK_CONTEXT: store only the user it carries (a session_token or script_key entry), not the context.
     #[arg(long)]
     pub user_only: bool,
+    /// Print the stored entry's metadata as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `import-sgtk NAME`: stdin holds what `serialize_user` or `Context.serialize` wrote:
@@ -49,6 +52,12 @@ pub fn run(g: &Global, a: &ImportSgtkArgs) -> Result<i32, CliError> {
     options.ttl = default_ttl(user_kind, a.ttl);
     vault.put_credential(&a.name, &credential, &options)?;
     let meta = vault.metadata(&a.name)?;
+    if a.json {
+        emit(
+            serde_json::to_string(&MetaJson::new(&meta, vault.now())).expect("metadata serialises"),
+        )?;
+        return Ok(OK);
+    }
     let what = if kind == user_kind {
         kind.to_string()
     } else {

@@ -4,7 +4,7 @@
 use crate::args::Global;
 use crate::error::{CliError, EXISTS, OK};
 use crate::perms::check_vault_dir;
-use crate::stdout::say;
+use crate::print::{emit, say};
 use crate::unlock::{self, generate_key_file, new_passphrase, weak_kdf_warning};
 use clap::Args;
 use farmvault::Unlock;
@@ -15,6 +15,9 @@ pub struct InitArgs {
     /// Generate the --key-file (32 random bytes, mode 0600) instead of reading it; never overwrites.
     #[arg(long, requires = "key_file")]
     pub generate_key_file: bool,
+    /// Print {vault, unlock, key_file, generated_key_file} as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `init`.
@@ -35,7 +38,7 @@ pub fn run(g: &Global, a: &InitArgs) -> Result<i32, CliError> {
     let mut generated = None;
     let (unlock, how) = match (&g.key_file, a.generate_key_file) {
         (Some(kf), true) => {
-            let key = generate_key_file(kf)?;
+            let key = generate_key_file(kf, "--generate-key-file")?;
             generated = Some(kf.clone());
             (
                 Unlock::KeyFile(key),
@@ -54,13 +57,23 @@ pub fn run(g: &Global, a: &InitArgs) -> Result<i32, CliError> {
     weak_kdf_warning(g);
     match unlock::config(g, &path).create(&unlock) {
         Ok(vault) => {
-            say(
-                g,
-                format!(
-                    "created a vault at {}, opened by {how}",
-                    vault.path().display()
-                ),
-            )?;
+            if a.json {
+                let v = serde_json::json!({
+                    "vault": vault.path().display().to_string(),
+                    "unlock": if g.key_file.is_some() { "key_file" } else { "passphrase" },
+                    "key_file": g.key_file.as_ref().map(|k| k.display().to_string()),
+                    "generated_key_file": a.generate_key_file,
+                });
+                emit(v.to_string())?;
+            } else {
+                say(
+                    g,
+                    format!(
+                        "created a vault at {}, opened by {how}",
+                        vault.path().display()
+                    ),
+                )?;
+            }
             Ok(OK)
         }
         Err(e) => {

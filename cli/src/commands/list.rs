@@ -5,8 +5,8 @@ use crate::args::Global;
 use crate::duration::parse_duration;
 use crate::error::{CliError, OK};
 use crate::output::{self, ListJson, MetaJson};
+use crate::print::{emit, write_out};
 use crate::source::{GrantSource, Source};
-use crate::stdout::{emit, write_out};
 use clap::Args;
 use std::time::Duration;
 

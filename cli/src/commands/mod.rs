@@ -6,6 +6,7 @@ mod agent;
 mod backup;
 mod check;
 mod compact;
+mod completions;
 mod exec;
 mod export_sgtk;
 mod farm_keygen;
@@ -20,6 +21,7 @@ mod import_sgtk;
 mod init;
 mod key_file;
 mod list;
+mod man_page;
 mod passwd;
 mod purge;
 mod put;
@@ -51,7 +53,7 @@ pub enum Command {
     /// `purge` removes them; `get` of one exits 4.
     List(list::ListArgs),
     /// Remove an entry.
-    Rm(rm::NameArg),
+    Rm(rm::RmArgs),
     /// Set a new TTL on an entry, counted from now.
     ///
     /// Extends a live entry only: an expired one exits 4 and is left as it was
@@ -69,7 +71,7 @@ pub enum Command {
     /// at least 1,000 entries and at least as many as remain.
     Compact(JsonArg),
     /// Change the passphrase (new one prompted twice, or FARMVAULT_NEW_PASSPHRASE_FILE).
-    Passwd,
+    Passwd(JsonArg),
     /// Add or remove a key-file keyslot.
     #[command(subcommand)]
     KeyFile(key_file::KeyFileCommand),
@@ -138,6 +140,10 @@ pub enum Command {
     #[cfg(unix)]
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// Print the completion script of a shell (bash, zsh, fish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into DIR.
+    ManPage(man_page::ManPageArgs),
 }
 
 /// Runs `command`; returns the exit status.
@@ -147,12 +153,12 @@ pub fn run(g: &Global, command: Command) -> Result<i32, CliError> {
         Command::Put(a) => put::run(g, a),
         Command::Get(a) => get::run(g, &a),
         Command::List(a) => list::run(g, &a),
-        Command::Rm(a) => rm::run(g, &a.name),
+        Command::Rm(a) => rm::run(g, &a),
         Command::Renew(a) => renew::run(g, &a),
         Command::Purge(a) => purge::run(g, a.json),
         Command::Compact(a) => compact::run(g, a.json),
         Command::Check(a) => check::run(g, &a),
-        Command::Passwd => passwd::run(g),
+        Command::Passwd(a) => passwd::run(g, a.json),
         Command::KeyFile(c) => key_file::run(g, c),
         Command::Rotate(a) => rotate::run(g, &a),
         Command::ImportSgtk(a) => import_sgtk::run(g, &a),
@@ -170,5 +176,7 @@ pub fn run(g: &Global, command: Command) -> Result<i32, CliError> {
         Command::Repair(a) => repair::run(g, &a),
         #[cfg(unix)]
         Command::Agent(c) => agent::run(g, c),
+        Command::Completions(a) => completions::run(&a),
+        Command::ManPage(a) => man_page::run(g, &a),
     }
 }

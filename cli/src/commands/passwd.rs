@@ -3,12 +3,13 @@
 
 use crate::args::Global;
 use crate::error::{CliError, OK};
-use crate::stdout::say;
+use crate::output::keyslots_json;
+use crate::print::{emit, say};
 use crate::unlock::{self, new_passphrase, weak_kdf_warning, NEW_PASSPHRASE_FILE_ENV};
 use std::path::PathBuf;
 
 /// `passwd`.
-pub fn run(g: &Global) -> Result<i32, CliError> {
+pub fn run(g: &Global, json: bool) -> Result<i32, CliError> {
     let vault = unlock::open_direct(g)?;
     let file = std::env::var_os(NEW_PASSPHRASE_FILE_ENV)
         .filter(|v| !v.is_empty())
@@ -16,6 +17,14 @@ pub fn run(g: &Global) -> Result<i32, CliError> {
     let new = new_passphrase(g, file)?;
     weak_kdf_warning(g);
     vault.change_passphrase(&new)?;
-    say(g, "passphrase changed")?;
+    if json {
+        let v = serde_json::json!({
+            "vault": vault.path().display().to_string(),
+            "keyslots": keyslots_json(&vault.keyslots()?),
+        });
+        emit(v.to_string())?;
+    } else {
+        say(g, "passphrase changed")?;
+    }
     Ok(OK)
 }

@@ -1,8 +1,9 @@
-//! `farmvault purge`: removes every expired entry and prints how many.
+//! `farmvault purge`: removes every expired entry and says how many (stderr;
+//! `--json` prints the count on stdout).
 
 use crate::args::Global;
 use crate::error::{CliError, OK};
-use crate::stdout::emit;
+use crate::print::{emit, say};
 use crate::unlock;
 
 /// `purge`.
@@ -12,11 +13,13 @@ pub fn run(g: &Global, json: bool) -> Result<i32, CliError> {
     if json {
         emit(serde_json::json!({ "purged": n }).to_string())?;
     } else {
-        // The count is the command's output: printed even with --quiet.
-        emit(format!(
-            "purged {n} expired entr{}",
-            if n == 1 { "y" } else { "ies" }
-        ))?;
+        say(
+            g,
+            format!(
+                "purged {n} expired entr{}",
+                if n == 1 { "y" } else { "ies" }
+            ),
+        )?;
     }
     Ok(OK)
 }

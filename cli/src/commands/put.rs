@@ -5,8 +5,8 @@
 use crate::args::Global;
 use crate::duration::{default_ttl, parse_ttl, Ttl};
 use crate::error::{CliError, INSECURE, OK};
-use crate::output::expiry_phrase;
-use crate::stdout::say;
+use crate::output::{expiry_phrase, MetaJson};
+use crate::print::{emit, say};
 use crate::{prompt, unlock};
 use clap::{Args, ValueEnum};
 use farmvault::{
@@ -68,6 +68,9 @@ pub struct PutArgs {
     /// Keep a trailing newline of the secret read from stdin (it is stripped by default).
     #[arg(long)]
     pub keep_newline: bool,
+    /// Print the stored entry's metadata as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn kind_of(k: KindArg) -> Kind {
@@ -201,6 +204,12 @@ pub fn run(g: &Global, a: PutArgs) -> Result<i32, CliError> {
     options.ttl = ttl;
     vault.put_credential(&a.name, &credential, &options)?;
     let meta = vault.metadata(&a.name)?;
+    if a.json {
+        emit(
+            serde_json::to_string(&MetaJson::new(&meta, vault.now())).expect("metadata serialises"),
+        )?;
+        return Ok(OK);
+    }
     say(
         g,
         format!(

@@ -4,7 +4,7 @@ use crate::args::Global;
 use crate::duration::{parse_ttl, Ttl};
 use crate::error::{CliError, OK};
 use crate::output::{expiry_phrase, MetaJson};
-use crate::stdout::{emit, say};
+use crate::print::{emit, say};
 use crate::unlock;
 use clap::Args;
 

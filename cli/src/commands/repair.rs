@@ -4,7 +4,7 @@
 use crate::args::Global;
 use crate::error::{CliError, OK};
 use crate::output;
-use crate::stdout::emit;
+use crate::print::{emit, say};
 use crate::unlock::{self, existing_vault};
 use clap::Args;
 
@@ -33,22 +33,28 @@ pub fn run(g: &Global, a: &RepairArgs) -> Result<i32, CliError> {
     unlock::after_open(&vault);
     match (report, a.json) {
         (None, true) => emit(serde_json::json!({ "repaired": false }).to_string())?,
-        (None, false) => emit(format!(
-            "{} opens: nothing to repair (--force rebuilds it anyway)",
-            vault.path().display()
-        ))?,
+        (None, false) => say(
+            g,
+            format!(
+                "{} opens: nothing to repair (--force rebuilds it anyway)",
+                vault.path().display()
+            ),
+        )?,
         (Some(r), true) => {
             let mut v = output::recovery_json(&r);
             v["repaired"] = true.into();
             emit(v.to_string())?;
         }
         (Some(r), false) => {
-            emit(format!(
-                "rebuilt {} from its backup: {} ({} journal frame(s) on the snapshot)",
-                vault.path().display(),
-                output::entry_count(r.entries),
-                r.journal_frames
-            ))?;
+            say(
+                g,
+                format!(
+                    "rebuilt {} from its backup: {} ({} journal frame(s) on the snapshot)",
+                    vault.path().display(),
+                    output::entry_count(r.entries),
+                    r.journal_frames
+                ),
+            )?;
             if let Some(why) = &r.journal_skipped {
                 eprintln!("farmvault: warning: {why}");
             }
@@ -59,10 +65,11 @@ pub fn run(g: &Global, a: &RepairArgs) -> Result<i32, CliError> {
                 );
             }
             if let Some(aside) = &r.moved_aside {
-                emit(format!(
-                    "the damaged storage is in {} (encrypted; delete it once the vault works)",
+                // Not a confirmation: where the old files went, even with --quiet.
+                eprintln!(
+                    "farmvault: note: the damaged storage is in {} (encrypted; delete it once the vault works)",
                     aside.display()
-                ))?;
+                );
             }
         }
     }

@@ -5,7 +5,7 @@ use crate::args::Global;
 use crate::error::{CliError, OK};
 use crate::output;
 use crate::perms::check_vault_dir;
-use crate::stdout::{emit, say};
+use crate::print::{emit, say};
 use crate::unlock;
 use clap::Args;
 use std::path::PathBuf;

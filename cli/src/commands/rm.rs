@@ -2,22 +2,29 @@
 
 use crate::args::Global;
 use crate::error::{CliError, OK};
-use crate::stdout::say;
+use crate::print::{emit, say};
 use crate::unlock;
 use clap::Args;
 
-/// A command taking only an entry name.
+/// `rm`.
 #[derive(Args, Debug)]
-pub struct NameArg {
+pub struct RmArgs {
     /// Entry name.
     pub name: String,
+    /// Print {removed: NAME} as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `rm NAME`.
-pub fn run(g: &Global, name: &str) -> Result<i32, CliError> {
-    farmvault::validate_name(name)?;
+pub fn run(g: &Global, a: &RmArgs) -> Result<i32, CliError> {
+    farmvault::validate_name(&a.name)?;
     let vault = unlock::open(g)?;
-    vault.delete(name)?;
-    say(g, format!("removed {name}"))?;
+    vault.delete(&a.name)?;
+    if a.json {
+        emit(serde_json::json!({ "removed": a.name }).to_string())?;
+    } else {
+        say(g, format!("removed {}", a.name))?;
+    }
     Ok(OK)
 }

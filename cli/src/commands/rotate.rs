@@ -4,8 +4,9 @@
 
 use crate::args::Global;
 use crate::error::{CliError, OK};
+use crate::output::keyslots_json;
+use crate::print::{emit, say};
 use crate::prompt;
-use crate::stdout::say;
 use crate::unlock::{self, KEEP_PASSPHRASE_FILE_ENV};
 use clap::Args;
 use farmvault::{RotateOptions, Unlock};
@@ -25,6 +26,9 @@ pub struct RotateArgs {
     /// Drop keyslots that cannot be rewrapped instead of refusing.
     #[arg(long)]
     pub drop_other_slots: bool,
+    /// Print {vault, entries, keyslots} as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Rotations of fewer entries than this finish too fast for a progress bar.
@@ -84,6 +88,15 @@ pub fn run(g: &Global, a: &RotateArgs) -> Result<i32, CliError> {
         other => other.into(),
     })?;
     let slots = vault.keyslots()?;
+    if a.json {
+        let v = serde_json::json!({
+            "vault": vault.path().display().to_string(),
+            "entries": n,
+            "keyslots": keyslots_json(&slots),
+        });
+        emit(v.to_string())?;
+        return Ok(OK);
+    }
     let kinds: Vec<&str> = slots.iter().map(|s| s.kind).collect();
     say(
         g,

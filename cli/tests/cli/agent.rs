@@ -160,7 +160,12 @@ fn lock_wipes_the_keys_until_unlock_and_status_says_so() {
         std::fs::canonicalize(&env.vault).unwrap()
     );
 
-    agent.run(&env, &["agent", "lock"], None).expect(code::OK);
+    let locked = agent
+        .run(&env, &["agent", "lock", "--json"], None)
+        .expect(code::OK);
+    let v = crate::common::json(&locked.stdout);
+    assert_eq!(v["agent"], "locked", "{}", locked.stdout);
+    assert_eq!(v["socket"], agent.socket.to_str().unwrap());
     assert_eq!(status_json(&env, &agent.socket)["unlocked"], false);
     let r = agent.run(&env, &["get", "a"], None).expect(code::LOCKED);
     r.one_line_error();
@@ -169,8 +174,15 @@ fn lock_wipes_the_keys_until_unlock_and_status_says_so() {
     // Locked, the agent holds the vault no more: a direct open works.
     env.run(&["get", "a"], None).expect(code::OK);
 
-    // It unlocks again from the passphrase file it started with.
-    agent.run(&env, &["agent", "unlock"], None).expect(code::OK);
+    // It unlocks again from the passphrase file it started with; the
+    // confirmation is on stderr, stdout stays empty.
+    let unlocked = agent.run(&env, &["agent", "unlock"], None).expect(code::OK);
+    assert_eq!(unlocked.stdout, "");
+    assert!(
+        unlocked.stderr.contains("agent unlocked"),
+        "{}",
+        unlocked.stderr
+    );
     assert_eq!(
         agent.run(&env, &["get", "a"], None).expect(code::OK).stdout,
         "1\n"

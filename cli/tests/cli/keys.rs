@@ -10,7 +10,8 @@ fn init_refuses_to_overwrite_and_reports_missing_vaults() {
     let env = Env::new();
     env.fails(&["list"], code::NO_VAULT);
     let r = env.run(&["init"], None).expect(code::OK);
-    assert!(r.stdout.contains("created a vault"), "{}", r.stdout);
+    assert!(r.stderr.contains("created a vault"), "{}", r.stderr);
+    assert_eq!(r.stdout, "", "a confirmation goes to stderr");
     assert!(
         r.stderr.contains("test-only"),
         "the weak KDF is announced: {}",
@@ -261,7 +262,7 @@ fn passwd_changes_the_passphrase_without_touching_entries() {
             .arg("passwd"),
         None,
     );
-    assert!(r.expect(code::OK).stdout.contains("passphrase changed"));
+    assert!(r.expect(code::OK).stderr.contains("passphrase changed"));
     env.run(&["get", "a"], None).expect(code::WRONG_KEY);
     let r = common::run(
         env.cmd()
@@ -317,7 +318,7 @@ fn key_files_and_rotation() {
     let r = env
         .run(&["rotate", "--keep-key-file", k1s], None)
         .expect(code::OK);
-    assert!(r.stdout.contains("re-encrypted 5 entries"), "{}", r.stdout);
+    assert!(r.stderr.contains("re-encrypted 5 entries"), "{}", r.stderr);
     assert_eq!(
         common::run(with_key().args(["get", "e4"]), None)
             .expect(code::OK)

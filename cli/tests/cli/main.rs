@@ -7,6 +7,7 @@ mod common;
 
 mod agent;
 mod clock;
+mod conventions;
 mod dir_perms;
 mod entries;
 mod exec;
@@ -21,5 +22,6 @@ mod network_fs;
 mod pty;
 mod recovery;
 mod sgtk;
+mod snapshots;
 mod sync_errors;
 mod upgrade;

@@ -26,7 +26,7 @@ fn repair_rebuilds_a_damaged_store_and_keeps_every_entry() {
 
     // Nothing to do on a healthy vault.
     let r = env.run(&["repair"], None).expect(code::OK);
-    assert!(r.stdout.contains("nothing to repair"), "{}", r.stdout);
+    assert!(r.stderr.contains("nothing to repair"), "{}", r.stderr);
 
     wreck_store(&env);
     let r = env.fails(&["list"], code::CORRUPT);
@@ -44,7 +44,7 @@ fn repair_rebuilds_a_damaged_store_and_keeps_every_entry() {
     env.fails(&["get", "job/4"], code::NOT_FOUND);
     assert_eq!(env.out(&["get", "short"]).trim_end(), SECRET);
     let r = env.run(&["backup", "--verify"], None).expect(code::OK);
-    assert!(r.stdout.contains("matches"), "{}", r.stdout);
+    assert!(r.stderr.contains("matches"), "{}", r.stderr);
     assert!(!r.all().contains(SECRET));
     assert!(
         files_containing(&env.vault, SECRET.as_bytes()).is_empty(),
@@ -77,7 +77,7 @@ fn backup_and_restore_through_the_command_line() {
     let file = env.path("vault.fvbk");
     let file_s = file.to_str().unwrap();
     let r = env.run(&["backup", file_s], None).expect(code::OK);
-    assert!(r.stdout.contains("1 entry"), "{}", r.stdout);
+    assert!(r.stderr.contains("1 entry"), "{}", r.stderr);
     assert!(!r.all().contains(SECRET));
     // Never overwrites.
     env.fails(&["backup", file_s], code::EXISTS);
@@ -100,7 +100,7 @@ fn backup_and_restore_through_the_command_line() {
     cmd.env("FARMVAULT_PATH", &restored)
         .args(["restore", file_s]);
     let r = common::run(&mut cmd, None).expect(code::OK);
-    assert!(r.stdout.contains("restored 1 entry"), "{}", r.stdout);
+    assert!(r.stderr.contains("restored 1 entry"), "{}", r.stderr);
     let mut cmd = env.cmd();
     cmd.env("FARMVAULT_PATH", &restored)
         .args(["get", "shotgun/render"]);

@@ -18,7 +18,7 @@ fn import_json_and_pickle_export_byte_identical() {
     );
     let r = r.expect(code::OK);
     assert!(!r.all().contains("abc123sessiontoken"), "{}", r.all());
-    assert!(r.stdout.contains("session_token"), "{}", r.stdout);
+    assert!(r.stderr.contains("session_token"), "{}", r.stderr);
     // The protocol-0 pickle serialize_user writes by default.
     env.run(
         &["import-sgtk", "shotgun/farm"],
@@ -153,14 +153,14 @@ fn session_cache_import_keeps_then_removes() {
         .run(&["import-session-cache", "--shotgun-home", home_s], None)
         .expect(code::OK);
     assert!(
-        r.stdout.contains("imported shotgun/mysite/jdoe"),
+        r.stderr.contains("imported shotgun/mysite/jdoe"),
         "{}",
-        r.stdout
+        r.stderr
     );
     assert!(
-        r.stdout.contains("--remove"),
+        r.stderr.contains("--remove"),
         "hint to remove: {}",
-        r.stdout
+        r.stderr
     );
     assert!(!r.all().contains("cached-tok"), "{}", r.all());
     assert_eq!(env.out(&["get", "shotgun/mysite/asmith"]), "cached-tok-2\n");
@@ -211,7 +211,7 @@ fn session_cache_import_keeps_then_removes() {
     let r = env
         .run(&["import-session-cache", "--shotgun-home", home_s], None)
         .expect(code::OK);
-    assert!(r.stdout.contains("no session tokens found"), "{}", r.stdout);
+    assert!(r.stderr.contains("no session tokens found"), "{}", r.stderr);
     // A missing root is an I/O error.
     env.fails(
         &[
@@ -268,9 +268,9 @@ fn contexts_of_either_form_come_back_byte_for_byte() {
             .run(&["import-sgtk", name], Some(&[&input[..], b"\n"].concat()))
             .expect(code::OK);
         assert!(
-            r.stdout.contains("tank_context of a session_token user"),
+            r.stderr.contains("tank_context of a session_token user"),
             "{}",
-            r.stdout
+            r.stderr
         );
         assert!(!r.all().contains("abc123sessiontoken"), "{}", r.all());
         assert_eq!(
@@ -377,16 +377,16 @@ fn flow_tokens_move_into_the_vault_and_back_out() {
         .run(&["import-flow-tokens", "--shotgun-home", home_s], None)
         .expect(code::OK);
     assert!(
-        r.stdout.contains(&format!("imported flow/{app}/jdoe")),
+        r.stderr.contains(&format!("imported flow/{app}/jdoe")),
         "{}",
-        r.stdout
+        r.stderr
     );
     assert!(
-        r.stdout.contains("skipped") && r.stdout.contains("expired"),
+        r.stderr.contains("skipped") && r.stderr.contains("expired"),
         "{}",
-        r.stdout
+        r.stderr
     );
-    assert!(r.stdout.contains("--remove"), "{}", r.stdout);
+    assert!(r.stderr.contains("--remove"), "{}", r.stderr);
     assert!(
         !r.all().contains("rt-jdoe") && !r.all().contains(&access),
         "{}",

@@ -1,17 +1,19 @@
-//! What goes to stdout: data, confirmations (unless `--quiet`), and the
-//! refusal to print a secret to a terminal. A reader that went away
-//! (`farmvault list | head -1`) is not an error worth a message.
+//! What goes where: data (secrets, tokens, tables, JSON) on stdout and nothing
+//! else, so `farmvault get NAME | tool` and `$(farmvault grant ...)` read only
+//! data; confirmations on stderr (unless `--quiet`); and the refusal to print a
+//! secret to a terminal. A reader that went away (`farmvault list | head -1`)
+//! is not an error worth a message.
 
 use crate::args::Global;
 use crate::error::{CliError, INSECURE};
 use std::io::{IsTerminal, Write};
 
-/// Prints a confirmation on stdout unless `--quiet`.
+/// Prints a confirmation on stderr unless `--quiet`.
 pub fn say(g: &Global, msg: impl AsRef<str>) -> Result<(), CliError> {
-    if g.quiet {
-        return Ok(());
+    if !g.quiet {
+        eprintln!("{}", msg.as_ref());
     }
-    emit(msg)
+    Ok(())
 }
 
 /// Prints a line on stdout.
