@@ -48,6 +48,7 @@ pub(crate) mod purpose {
     pub const KEK_CHECK: &[u8] = b"farmvault/v1/kek-check";
     pub const BACKUP: &[u8] = b"farmvault/v1/backup-mac";
     pub const AUDIT: &[u8] = b"farmvault/v1/audit-log-mac";
+    pub const AUDIT_SEAL: &[u8] = b"farmvault/v1/audit-log-seal";
 }
 
 /// 256 bits of key material in their own allocation, locked in memory while

@@ -8,11 +8,13 @@
 //!   runs it);
 //! - `client`: what a [`crate::Vault`] from [`crate::Vault::connect`] uses;
 //! - `peer`: who is at the other end of a connection;
-//! - `socket_dir`: where the socket lives, and the checks on its directory.
+//! - `socket_dir`: where the socket lives, and the checks on its directory;
+//! - `audit_log`: `Vault::audit_log`, read through the agent or directly.
 //!
 //! Unix only: Windows has no `SO_PEERCRED`, and the standard library no Unix
 //! sockets there; [`crate::Vault::connect`] says so (`no_client.rs`).
 
+mod audit_log;
 #[cfg(unix)]
 mod client;
 #[cfg(not(unix))]
@@ -42,25 +44,8 @@ pub use socket_dir::{default_socket, SOCKET_NAME};
 /// `SSH_AUTH_SOCK` does.
 pub const AGENT_ENV: &str = "FARMVAULT_AGENT";
 
-use crate::audit::{self, AuditKey, AuditReport};
 use crate::error::Result;
-use crate::vault::Vault;
 use std::path::{Path, PathBuf};
-
-// Here rather than in `audit`, which the agent's server builds on: reading the
-// log goes through the agent when the handle does.
-impl Vault {
-    /// The vault's audit log, read and verified: by the agent when this handle
-    /// reaches one, else from the vault directory with this handle's keys. A
-    /// log that does not verify is not an error: the report says what is
-    /// wrong (`problem`) and holds the lines before it.
-    pub fn audit_log(&self) -> Result<AuditReport> {
-        match self.agent_client() {
-            Some(client) => client.audit_log(),
-            None => audit::read(self.path(), &AuditKey::of(self)?),
-        }
-    }
-}
 
 /// The socket `FARMVAULT_AGENT` names, else this user's default.
 #[cfg(unix)]

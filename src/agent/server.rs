@@ -15,13 +15,14 @@
 //! no secret, and a change is not begun while the log is known to be
 //! unwritable. The watchdog makes the log durable once a second.
 
+use super::audit_log::audit_key;
 use super::peer::{peer, Peer};
 use super::protocol::{
     decode, read_frame, write_frame, AgentStatus, FrameError, Request, Response, WireError,
     PROTOCOL_VERSION,
 };
 use super::socket_dir;
-use crate::audit::{Asker, AuditKey, AuditLog, Operation, SyslogCopy};
+use crate::audit::{Asker, AuditLog, Operation, SyslogCopy};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::vault::{Batch, PutOptions, Vault};
@@ -71,7 +72,7 @@ impl Held {
             .as_deref()
             .map(SyslogCopy::connect)
             .transpose()?;
-        let audit = AuditLog::open(vault.path(), AuditKey::of(&vault)?, syslog)?;
+        let audit = AuditLog::open(vault.path(), audit_key(&vault)?, syslog)?;
         audit.append(Operation::Unlock, Vec::new(), "ok", who, None)?;
         Ok(Held {
             vault: Arc::new(vault),

@@ -14,10 +14,9 @@
 //! truncation to before the head is found by [`read`]. What the chain cannot
 //! tell from a crash is a truncation of the lines after the head.
 
-use super::record::{self, AuditRecord, Operation, GENESIS};
+use super::record::{self, AuditKey, AuditRecord, Operation, GENESIS};
 use super::syslog::SyslogCopy;
 use crate::clock::{Clock, SystemClock};
-use crate::crypto::Prf;
 use crate::error::{Error, Result};
 use crate::format::hex;
 use crate::storage::fsio;
@@ -32,19 +31,6 @@ pub const LOG_FILE: &str = "audit.log";
 /// The head's file name in the vault directory.
 pub const HEAD_FILE: &str = "audit.head";
 const HEAD_LABEL: &[u8] = b"farmvault/v1/audit-head";
-
-/// The key that MACs a vault's audit log (`derive[dek](audit)`), and the
-/// data-key generation it comes from: a rotation starts a new log.
-pub(crate) struct AuditKey {
-    pub(crate) prf: Prf,
-    pub(crate) generation: u32,
-}
-
-impl AuditKey {
-    fn start_detail(&self) -> String {
-        format!("data key generation {}", self.generation)
-    }
-}
 
 /// Who asked: the peer of the connection, as the kernel said when it connected.
 #[derive(Clone, Debug, Default)]
@@ -82,8 +68,8 @@ struct Head {
     tag: String,
 }
 
-fn head_tag(key: &Prf, seq: u64, mac: &[u8; 32]) -> [u8; 32] {
-    key.tag(&[HEAD_LABEL, &seq.to_be_bytes(), mac])
+fn head_tag(key: &AuditKey, seq: u64, mac: &[u8; 32]) -> [u8; 32] {
+    key.mac.tag(&[HEAD_LABEL, &seq.to_be_bytes(), mac])
 }
 
 /// The log of the vault in `dir`, read and verified with `key`.
@@ -133,6 +119,8 @@ fn scan(dir: &Path, key: &AuditKey) -> Result<Scan> {
         }
         Err(e) => return Err(Error::io(format!("reading {}", log_path.display()), e)),
     };
+    // Each verified line's MAC, for the head's check.
+    let mut macs = Vec::new();
     let mut rest = &bytes[..];
     while !rest.is_empty() {
         let Some(end) = rest.iter().position(|&b| b == b'\n') else {
@@ -143,19 +131,16 @@ fn scan(dir: &Path, key: &AuditKey) -> Result<Scan> {
         rest = &rest[end + 1..];
         let n = scan.report.records.len() as u64;
         let at = format!("line {} of {LOG_FILE}", n + 1);
-        let Some((rec, claimed)) = record::decode(line) else {
+        let Some(parsed) = record::parse(line) else {
             scan.report.problem = Some(format!("{at} is not an audit record: it was edited"));
             return Ok(scan);
         };
         if n == 0
-            && (rec.op != Operation::Start || rec.detail.as_deref() != Some(&key.start_detail()))
+            && (parsed.op() != Operation::Start || parsed.generation() != Some(key.generation))
         {
-            scan.other_generation = rec
-                .detail
-                .as_deref()
-                .and_then(|d| d.strip_prefix("data key generation "))
-                .and_then(|g| g.parse().ok())
-                .filter(|&g| rec.op == Operation::Start && g != key.generation);
+            scan.other_generation = parsed
+                .generation()
+                .filter(|&g| parsed.op() == Operation::Start && g != key.generation);
             scan.report.problem = Some(match scan.other_generation {
                 Some(g) => format!(
                     "{LOG_FILE} was written under data key generation {g}, and the vault's data key is at generation {} now: a log of a rotated key cannot be verified",
@@ -165,34 +150,35 @@ fn scan(dir: &Path, key: &AuditKey) -> Result<Scan> {
             });
             return Ok(scan);
         }
-        if rec.seq != n {
+        if parsed.seq() != n {
             scan.report.problem = Some(format!(
                 "{at} has sequence number {}: lines were removed or reordered",
-                rec.seq
+                parsed.seq()
             ));
             return Ok(scan);
         }
-        let mac = record::chain_mac(&key.prf, &scan.last_mac, &rec);
-        if mac != claimed {
+        let verified = parsed.verify(key, &scan.last_mac);
+        let Some((mac, rec)) = verified.and_then(|mac| Some((mac, parsed.open(key)?))) else {
             scan.report.problem = Some(format!(
                 "{at} does not verify: it, or a line before it, was edited or moved"
             ));
             return Ok(scan);
-        }
+        };
         scan.last_mac = mac;
+        macs.push(mac);
         scan.whole_len += end as u64 + 1;
         scan.report.records.push(rec);
     }
     if head_problem.is_some() {
         scan.report.problem = head_problem;
     } else if let Some((seq, mac)) = head {
-        let problem = match scan.report.records.get(seq as usize) {
+        let problem = match macs.get(seq as usize) {
             None => Some(format!(
                 "{LOG_FILE} has {} line(s), and {HEAD_FILE} says line {} was made durable: it was truncated",
                 scan.report.records.len(),
                 seq + 1
             )),
-            Some(_) if line_mac(&scan.report.records, seq, key) != Some(mac) => Some(format!(
+            Some(m) if *m != mac => Some(format!(
                 "line {} of {LOG_FILE} is not the line {HEAD_FILE} recorded: the log was rewritten",
                 seq + 1
             )),
@@ -205,15 +191,6 @@ fn scan(dir: &Path, key: &AuditKey) -> Result<Scan> {
         ));
     }
     Ok(scan)
-}
-
-/// The chain MAC of line `seq` (recomputed from the start).
-fn line_mac(records: &[AuditRecord], seq: u64, key: &AuditKey) -> Option<[u8; 32]> {
-    let mut mac = GENESIS;
-    for rec in records.get(..=seq as usize)? {
-        mac = record::chain_mac(&key.prf, &mac, rec);
-    }
-    Some(mac)
 }
 
 /// The head's line and MAC; `Err` with what is wrong when it does not verify.
@@ -229,7 +206,7 @@ fn read_head(dir: &Path, key: &AuditKey) -> Result<HeadRead> {
     let verified = serde_json::from_slice::<Head>(&text).ok().and_then(|head| {
         let mac = record::unhex32(&head.mac)?;
         let tag = record::unhex32(&head.tag)?;
-        (head_tag(&key.prf, head.seq, &mac) == tag).then_some((head.seq, mac))
+        (head_tag(key, head.seq, &mac) == tag).then_some((head.seq, mac))
     });
     Ok(verified.map(Some).ok_or_else(|| {
         format!("{HEAD_FILE} does not verify: it was edited, or written under another key")
@@ -287,21 +264,23 @@ impl AuditLog {
             return Err(Error::corrupt(
                 &log_path,
                 format!(
-                    "the audit log does not verify: {problem}. Keep a copy for whoever investigates, \
-                     then move {LOG_FILE} and {HEAD_FILE} aside to start a new log"
+                    "the audit log does not verify, so the agent does not start: {problem}; \
+                     keep a copy for whoever investigates, then move {LOG_FILE} and {HEAD_FILE} aside"
                 ),
             ));
         }
         let io = |what: &str, e| Error::io(format!("{what} {}", log_path.display()), e);
-        let file = match OpenOptions::new().append(true).open(&log_path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let f = fsio::create_private_file(&log_path).map_err(|e| io("creating", e))?;
-                fsio::sync_dir(dir).map_err(|e| io("creating", e))?;
-                f
-            }
-            Err(e) => return Err(io("opening", e)),
-        };
+        if !log_path.exists() {
+            fsio::create_private_file(&log_path).map_err(|e| io("creating", e))?;
+            fsio::sync_dir(dir).map_err(|e| io("creating", e))?;
+        }
+        // Append mode, always: a write then lands at the end of the file even
+        // after a failed one was cut back (a plain descriptor's offset would
+        // stay past the cut and leave a hole of zeros).
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&log_path)
+            .map_err(|e| io("opening", e))?;
         // A partial last line is what a crash mid-write leaves: it is dropped.
         if scan.report.torn_tail {
             file.set_len(scan.whole_len)
@@ -321,13 +300,7 @@ impl AuditLog {
             syslog,
             key,
         };
-        log.append(
-            Operation::Start,
-            Vec::new(),
-            "ok",
-            &Asker::default(),
-            Some(log.key.start_detail()),
-        )?;
+        log.append(Operation::Start, Vec::new(), "ok", &Asker::agent(), None)?;
         log.sync()?;
         Ok(log)
     }
@@ -391,7 +364,7 @@ impl AuditLog {
             exe: who.exe.clone(),
             detail,
         };
-        let (line, mac) = record::encode(&self.key.prf, &state.last_mac, &rec);
+        let (line, mac) = record::encode(&self.key, &state.last_mac, &rec)?;
         if let Err(e) = state.file.write_all(&line) {
             state.broken = true;
             return Err(self.failure(e));
@@ -419,21 +392,29 @@ impl AuditLog {
         let head = Head {
             seq,
             mac: hex(&state.last_mac),
-            tag: hex(&head_tag(&self.key.prf, seq, &state.last_mac)),
+            tag: hex(&head_tag(&self.key, seq, &state.last_mac)),
         };
-        let synced = state.file.sync_data().and_then(|()| {
-            fsio::replace_private(&self.dir.join(HEAD_FILE), ".audit.head-", |w| {
-                serde_json::to_writer(&mut *w, &head)?;
-                w.write_all(b"\n")
-            })
-        });
-        if let Err(e) = synced {
+        if let Err(e) = state.file.sync_data() {
+            // What was written may be lost: no more records until a reopen
+            // verifies what is there.
             state.sync_failed = Some(e.to_string());
             return Err(Error::io(
                 format!("syncing the audit log {}", self.path().display()),
                 e,
             ));
         }
+        // A head that cannot be replaced now (a full disk) only lags: the
+        // lines are durable, and the next sync tries again.
+        fsio::replace_private(&self.dir.join(HEAD_FILE), ".audit.head-", |w| {
+            serde_json::to_writer(&mut *w, &head)?;
+            w.write_all(b"\n")
+        })
+        .map_err(|e| {
+            Error::io(
+                format!("replacing {}", self.dir.join(HEAD_FILE).display()),
+                e,
+            )
+        })?;
         state.dirty = false;
         Ok(())
     }
@@ -462,11 +443,12 @@ fn free_name(dir: &Path, generation: u32) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::SymmetricKey;
+    use crate::crypto::{Prf, SealingKey, SymmetricKey};
 
     fn key(generation: u32, material: &SymmetricKey) -> AuditKey {
         AuditKey {
-            prf: Prf::new(material),
+            mac: Prf::new(material),
+            seal: SealingKey::new(material),
             generation,
         }
     }
@@ -537,7 +519,8 @@ mod tests {
         let m = SymmetricKey::generate().unwrap();
         drop(written(dir.path(), key(0, &m), 3));
         let mut l = lines(dir.path());
-        l[2] = l[2].replace("shot/1", "shot/x");
+        assert!(l[2].contains("\"uid\":1000"));
+        l[2] = l[2].replace("\"uid\":1000", "\"uid\":1001");
         rewrite(dir.path(), &l);
         let p = problem(dir.path(), &key(0, &m));
         assert!(p.contains("line 3 of audit.log does not verify"), "{p}");

@@ -18,19 +18,9 @@ mod log;
 mod record;
 mod syslog;
 
-pub(crate) use log::{read, Asker, AuditKey, AuditLog};
+pub(crate) use log::{read, Asker, AuditLog};
 pub use log::{AuditReport, HEAD_FILE, LOG_FILE};
+pub(crate) use record::AuditKey;
 pub use record::{AuditRecord, Operation};
 pub(crate) use syslog::SyslogCopy;
 pub use syslog::DEFAULT_SYSLOG_SOCKET;
-
-use crate::error::Result;
-use crate::vault::Vault;
-
-impl AuditKey {
-    /// The audit key of the vault `vault` has open itself.
-    pub(crate) fn of(vault: &Vault) -> Result<AuditKey> {
-        let (prf, generation) = vault.audit_key()?;
-        Ok(AuditKey { prf, generation })
-    }
-}

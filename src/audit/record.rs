@@ -1,15 +1,19 @@
 //! One audit record, its line in the log, and the MAC chain that binds each
 //! line to every line before it.
 //!
-//! A line is a JSON object: the record's fields, then `"mac"`, the hex of
-//! `HMAC[audit_key](mac_before || record)`, where `record` is the record
-//! serialised alone and `mac_before` is the previous line's MAC (32 zero
-//! bytes before the first line). Editing a line changes its MAC; removing or
-//! moving one breaks the link of the line after it; the sequence numbers say
-//! which line is where. The key comes from the vault's data key, so only
-//! whoever can unlock the vault can write a line that verifies.
+//! A line is a JSON object. In the clear: `seq`, `time`, `op`, who asked
+//! (`uid`, `pid`, `exe`) and, on a `start` line, the data-key `generation`.
+//! Sealed (`sealed`, XChaCha20-Poly1305 under the audit key, bound to `seq`):
+//! the entries named, the result and the detail, since entry names never
+//! reach a vault's disk in the clear. Last, `mac`: the hex of
+//! `HMAC[audit mac key](mac_before || every other field)`, where
+//! `mac_before` is the previous line's MAC (32 zero bytes before the first
+//! line). Editing a line changes its MAC; removing or moving one breaks the
+//! link of the line after it; the sequence numbers say which line is where.
+//! Both keys come from the vault's data key, so only whoever can unlock the
+//! vault writes a line that verifies, or reads what one names.
 
-use crate::crypto::Prf;
+use crate::crypto::{Prf, SealingKey};
 use crate::format::hex;
 use serde::{Deserialize, Serialize};
 
@@ -92,57 +96,184 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
-/// A record with the MAC that chains it, as stored.
+/// The keys of one vault's audit log: `mac` chains the lines, `seal` keeps
+/// what a line says about entries off the disk (names never reach a vault's
+/// disk in the clear), and `generation` is the data-key generation both come
+/// from.
+pub(crate) struct AuditKey {
+    pub(crate) mac: Prf,
+    pub(crate) seal: SealingKey,
+    pub(crate) generation: u32,
+}
+
+/// A line as stored: the clear fields (when, what kind, who), the sealed
+/// ones (`Sealed`), and the MAC that chains it.
 #[derive(Serialize, Deserialize)]
 struct Line {
     #[serde(flatten)]
-    record: AuditRecord,
+    body: LineBody,
     mac: String,
 }
 
-/// `HMAC[key](before || record)`.
-pub(super) fn chain_mac(key: &Prf, before: &[u8; 32], record: &AuditRecord) -> [u8; 32] {
-    let body = serde_json::to_vec(record).expect("a record always serialises");
-    key.tag(&[before, &body])
+/// What the MAC covers: every field of the line but the MAC.
+#[derive(Serialize, Deserialize)]
+struct LineBody {
+    seq: u64,
+    time: u64,
+    op: Operation,
+    /// On a `start` line: the data-key generation the log's keys come from,
+    /// in the clear so a log of a rotated key is told from an edited one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    generation: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    uid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exe: Option<String>,
+    /// `seal[audit](postcard(Sealed), "farmvault/v1/audit-line" ‖ seq)`, hex.
+    sealed: String,
+}
+
+/// The fields sealed in a line: they name entries.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    entries: Vec<String>,
+    result: String,
+    detail: Option<String>,
+}
+
+fn sealed_aad(seq: u64) -> Vec<u8> {
+    let mut aad = b"farmvault/v1/audit-line".to_vec();
+    aad.extend_from_slice(&seq.to_be_bytes());
+    aad
+}
+
+fn mac_of(key: &AuditKey, before: &[u8; 32], body: &LineBody) -> [u8; 32] {
+    let bytes = serde_json::to_vec(body).expect("a line always serialises");
+    key.mac.tag(&[before, &bytes])
 }
 
 /// The line for `record` after a line whose MAC is `before`, newline included,
-/// and its MAC.
-pub(super) fn encode(key: &Prf, before: &[u8; 32], record: &AuditRecord) -> (Vec<u8>, [u8; 32]) {
-    let mac = chain_mac(key, before, record);
-    let line = Line {
-        record: record.clone(),
-        mac: hex(&mac),
+/// and its MAC. `generation` goes on a `start` line.
+pub(super) fn encode(
+    key: &AuditKey,
+    before: &[u8; 32],
+    record: &AuditRecord,
+) -> crate::error::Result<(Vec<u8>, [u8; 32])> {
+    let sealed = Sealed {
+        entries: record.entries.clone(),
+        result: record.result.clone(),
+        detail: record.detail.clone(),
     };
-    let mut out = serde_json::to_vec(&line).expect("a record always serialises");
+    let plain = zeroize::Zeroizing::new(postcard::to_allocvec(&sealed).expect("fields serialise"));
+    let mut ct = Vec::new();
+    key.seal
+        .seal_into(&plain, &sealed_aad(record.seq), &mut ct)?;
+    let body = LineBody {
+        seq: record.seq,
+        time: record.time,
+        op: record.op,
+        generation: (record.op == Operation::Start).then_some(key.generation),
+        uid: record.uid,
+        pid: record.pid,
+        exe: record.exe.clone(),
+        sealed: hex(&ct),
+    };
+    let mac = mac_of(key, before, &body);
+    let mut out = serde_json::to_vec(&Line {
+        body,
+        mac: hex(&mac),
+    })
+    .expect("a line always serialises");
     out.push(b'\n');
-    (out, mac)
+    Ok((out, mac))
 }
 
-/// A line read back: its record and the MAC it claims. `None` when it is not
-/// a record line at all.
-pub(super) fn decode(line: &[u8]) -> Option<(AuditRecord, [u8; 32])> {
+/// A stored line, parsed but not yet verified.
+pub(super) struct Parsed {
+    body: LineBody,
+    claimed: [u8; 32],
+}
+
+impl Parsed {
+    pub(super) fn seq(&self) -> u64 {
+        self.body.seq
+    }
+
+    pub(super) fn op(&self) -> Operation {
+        self.body.op
+    }
+
+    /// The data-key generation a `start` line names.
+    pub(super) fn generation(&self) -> Option<u32> {
+        self.body.generation
+    }
+
+    /// The line's MAC, when it verifies after a line whose MAC is `before`.
+    pub(super) fn verify(&self, key: &AuditKey, before: &[u8; 32]) -> Option<[u8; 32]> {
+        let bytes = serde_json::to_vec(&self.body).expect("a line always serialises");
+        key.mac
+            .verify(&[before, &bytes], &self.claimed)
+            .then_some(self.claimed)
+    }
+
+    /// The record, its sealed fields opened; `None` when they do not open.
+    pub(super) fn open(self, key: &AuditKey) -> Option<AuditRecord> {
+        let ct = unhex(&self.body.sealed)?;
+        let plain = key.seal.open(&ct, &sealed_aad(self.body.seq))?;
+        let sealed: Sealed = postcard::from_bytes(&plain).ok()?;
+        Some(AuditRecord {
+            seq: self.body.seq,
+            time: self.body.time,
+            op: self.body.op,
+            entries: sealed.entries,
+            result: sealed.result,
+            uid: self.body.uid,
+            pid: self.body.pid,
+            exe: self.body.exe,
+            detail: sealed.detail,
+        })
+    }
+}
+
+/// A line read back, not yet verified; `None` when it is not a line at all.
+pub(super) fn parse(line: &[u8]) -> Option<Parsed> {
     let parsed: Line = serde_json::from_slice(line).ok()?;
-    let mac = unhex32(&parsed.mac)?;
-    Some((parsed.record, mac))
+    let claimed = unhex32(&parsed.mac)?;
+    Some(Parsed {
+        body: parsed.body,
+        claimed,
+    })
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// The 32 bytes a 64-digit hex string spells.
 pub(super) fn unhex32(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+    unhex(s)?.try_into().ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crypto::SymmetricKey;
+
+    pub(crate) fn key() -> AuditKey {
+        AuditKey {
+            mac: Prf::new(&SymmetricKey::generate().unwrap()),
+            seal: SealingKey::new(&SymmetricKey::generate().unwrap()),
+            generation: 0,
+        }
+    }
 
     fn record(seq: u64) -> AuditRecord {
         AuditRecord {
@@ -159,33 +290,30 @@ mod tests {
     }
 
     #[test]
-    fn a_line_reads_back_with_its_mac() {
-        let key = Prf::new(&SymmetricKey::generate().unwrap());
-        let (line, mac) = encode(&key, &GENESIS, &record(0));
+    fn a_line_reads_back_and_verifies_and_names_no_entry_in_the_clear() {
+        let k = key();
+        let (line, mac) = encode(&k, &GENESIS, &record(0)).unwrap();
         assert_eq!(line.last(), Some(&b'\n'));
-        let (back, claimed) = decode(&line[..line.len() - 1]).unwrap();
-        assert_eq!(back, record(0));
-        assert_eq!(claimed, mac);
-        assert_eq!(chain_mac(&key, &GENESIS, &back), mac);
+        assert!(!String::from_utf8_lossy(&line).contains("shotgun/render"));
+        let parsed = parse(&line[..line.len() - 1]).unwrap();
+        assert_eq!(parsed.verify(&k, &GENESIS), Some(mac));
+        assert_eq!(parsed.open(&k).unwrap(), record(0));
     }
 
     #[test]
     fn the_mac_depends_on_the_line_before_and_on_the_key() {
-        let key = Prf::new(&SymmetricKey::generate().unwrap());
-        let other = Prf::new(&SymmetricKey::generate().unwrap());
-        let (_, first) = encode(&key, &GENESIS, &record(0));
-        assert_ne!(
-            chain_mac(&key, &first, &record(1)),
-            chain_mac(&key, &GENESIS, &record(1))
-        );
-        assert_ne!(
-            chain_mac(&key, &GENESIS, &record(0)),
-            chain_mac(&other, &GENESIS, &record(0))
-        );
+        let k = key();
+        let (first, mac0) = encode(&k, &GENESIS, &record(0)).unwrap();
+        let (second, _) = encode(&k, &mac0, &record(1)).unwrap();
+        let second = parse(&second[..second.len() - 1]).unwrap();
+        assert!(second.verify(&k, &mac0).is_some());
+        assert!(second.verify(&k, &GENESIS).is_none());
+        let first = parse(&first[..first.len() - 1]).unwrap();
+        assert!(first.verify(&key(), &GENESIS).is_none());
     }
 
     #[test]
-    fn what_is_not_a_record_line_decodes_to_none() {
+    fn what_is_not_a_line_parses_to_none() {
         for junk in [
             &b""[..],
             b"{",
@@ -193,7 +321,7 @@ mod tests {
             b"not json",
             b"{\"mac\":\"00\"}",
         ] {
-            assert!(decode(junk).is_none(), "{junk:?}");
+            assert!(parse(junk).is_none(), "{junk:?}");
         }
     }
 }

@@ -11,7 +11,7 @@ use super::types::{Batch, Entry, EntryMeta, PutOptions, RotateOptions, SlotInfo}
 use crate::agent::Client;
 use crate::clock::UnixTime;
 use crate::credential::Credential;
-use crate::crypto::Prf;
+use crate::crypto::{Prf, SealingKey};
 use crate::error::{Error, Result};
 use crate::keys::{KeyFile, Unlock};
 use crate::secret::SecretString;
@@ -102,9 +102,9 @@ impl Vault {
         }
     }
 
-    /// The key that MACs the audit log, and the data-key generation it
-    /// comes from (`Direct::audit_key`).
-    pub(crate) fn audit_key(&self) -> Result<(Prf, u32)> {
+    /// The audit log's keys, and the data-key generation they come from
+    /// (`Direct::audit_key`).
+    pub(crate) fn audit_key(&self) -> Result<(Prf, SealingKey, u32)> {
         self.direct_for("reading the audit log's key")?.audit_key()
     }
 

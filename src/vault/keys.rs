@@ -4,7 +4,7 @@
 use super::handle::{read_header_bytes, seal_header, Direct, KeysGuard};
 use super::side::restage_side_records;
 use super::types::{RotateOptions, SlotInfo};
-use crate::crypto::{purpose, Prf, SymmetricKey};
+use crate::crypto::{purpose, Prf, SealingKey, SymmetricKey};
 use crate::error::{Error, Result};
 use crate::format::{self, entry_key, expiry_key, hex, HeaderBody, PayloadRef, SlotKind};
 use crate::keys::{self, Keys, SlotMatch, Unlock};
@@ -14,14 +14,15 @@ use crate::storage::Changes;
 use std::sync::Arc;
 
 impl Direct {
-    /// `derive[dek](audit)`, the key that MACs the agent's audit log, and the
-    /// data-key generation it belongs to: a rotation gives a new key, and the
-    /// agent starts a new log.
-    pub(crate) fn audit_key(&self) -> Result<(Prf, u32)> {
+    /// The keys of the agent's audit log, `derive[dek](audit-log-mac)` and
+    /// `derive[dek](audit-log-seal)`, and the data-key generation they belong
+    /// to: a rotation gives new keys, and the agent starts a new log.
+    pub(crate) fn audit_key(&self) -> Result<(Prf, SealingKey, u32)> {
         let keys = self.keys();
         let generation = self.read_header(&keys)?.dek_generation;
-        let key = keys.dek.derive(&keys.vault_id, purpose::AUDIT);
-        Ok((Prf::new(&key), generation))
+        let mac = keys.dek.derive(&keys.vault_id, purpose::AUDIT);
+        let seal = keys.dek.derive(&keys.vault_id, purpose::AUDIT_SEAL);
+        Ok((Prf::new(&mac), SealingKey::new(&seal), generation))
     }
 
     pub(super) fn read_header(&self, keys: &Keys) -> Result<HeaderBody> {
