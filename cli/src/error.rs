@@ -162,6 +162,15 @@ impl From<Error> for CliError {
                 format!("entry {entry:?} failed authentication: it was modified or damaged on disk"),
                 "remove it with `farmvault rm` and store it again; restore the vault from a backup if many entries are affected",
             ),
+            Error::Corrupt { path, what }
+                if path.file_name() == Some(std::ffi::OsStr::new(farmvault::audit::LOG_FILE)) =>
+            {
+                CliError::new(
+                    CORRUPT,
+                    format!("{} (in {})", what, path.display()),
+                    "keep a copy of audit.log and audit.head for whoever investigates; an agent starts again once both are moved aside",
+                )
+            }
             Error::Corrupt { path, what } => CliError::new(
                 CORRUPT,
                 format!("the vault at {} is corrupt: {what}", path.display()),

@@ -75,6 +75,7 @@
 use crate::duration::human;
 pub use crate::error::rfc3339;
 use base64ct::Encoding;
+use farmvault::audit::{AuditRecord, AuditReport};
 use farmvault::grant::GrantInfo;
 use farmvault::{Credential, EntryMeta, RecoveryReport, SlotInfo, UnixTime};
 use serde::Serialize;
@@ -344,6 +345,50 @@ pub fn grants_table(grants: &[GrantInfo], now: UnixTime) -> String {
         ],
         rows,
     )
+}
+
+/// The `audit` table: time, operation, entries, result, uid, pid, executable.
+pub fn audit_table(records: &[&AuditRecord]) -> String {
+    let dash = || "-".to_owned();
+    let rows = records.iter().map(|r| {
+        [
+            rfc3339(r.time),
+            r.op.as_str().to_owned(),
+            if r.entries.is_empty() {
+                dash()
+            } else {
+                printable(&r.entries.join(","))
+            },
+            printable(&r.result),
+            r.uid.map_or_else(dash, |u| u.to_string()),
+            r.pid.map_or_else(dash, |p| p.to_string()),
+            r.exe.as_deref().map_or_else(dash, printable),
+        ]
+    });
+    columns(
+        ["TIME", "OP", "ENTRIES", "RESULT", "UID", "PID", "EXE"],
+        rows,
+    )
+}
+
+/// `audit --json`: the report's verdict and the chosen records, each with its
+/// time also as RFC 3339 (`at`).
+pub fn audit_json(report: &AuditReport, records: &[&AuditRecord]) -> serde_json::Value {
+    let records: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r).expect("a record serialises");
+            v["at"] = rfc3339(r.time).into();
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "verified": report.problem.is_none(),
+        "problem": report.problem,
+        "durable_seq": report.durable_seq,
+        "torn_tail": report.torn_tail,
+        "records": records,
+    })
 }
 
 /// Left-aligned columns two spaces apart, the last one unpadded.

@@ -338,6 +338,13 @@ fn start_in_background(g: &Global, a: &StartArgs, socket: &Path) -> Result<i32, 
     if let Some(d) = a.max_unlocked {
         cmd.arg("--max-unlocked").arg(format!("{}s", d.as_secs()));
     }
+    if let Some(s) = &a.audit_syslog {
+        // The `=` form: the value is optional, so a separate word could be
+        // read as the next argument.
+        let mut flag = std::ffi::OsString::from("--audit-syslog=");
+        flag.push(absolute(s));
+        cmd.arg(flag);
+    }
     cmd.env(DAEMON_ENV, "1")
         .current_dir("/")
         .stdin(Stdio::piped())

@@ -3,6 +3,7 @@
 
 #[cfg(unix)]
 mod agent;
+mod audit;
 mod backup;
 mod check;
 mod compact;
@@ -140,6 +141,15 @@ pub enum Command {
     #[cfg(unix)]
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// Print the agent's audit log (who read or changed which entry, when); --verify checks it.
+    ///
+    /// Every get, put, rm, renew, batch and purge that went through an agent, and its
+    /// starts, unlocks, locks and stops, with the asking process's uid, pid and
+    /// executable; never a secret. Read through the agent when FARMVAULT_AGENT names
+    /// one, else by opening the vault (its key MACs the log). Exit 7 when a line was
+    /// edited, removed or reordered, or the log was truncated; the lines before the
+    /// damage still print. docs/AGENT.md says what is recorded and when it is durable.
+    Audit(audit::AuditArgs),
     /// Print the completion script of a shell (bash, zsh, fish, powershell).
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff), or write one page per command into DIR.
@@ -176,6 +186,7 @@ pub fn run(g: &Global, command: Command) -> Result<i32, CliError> {
         Command::Repair(a) => repair::run(g, &a),
         #[cfg(unix)]
         Command::Agent(c) => agent::run(g, c),
+        Command::Audit(a) => audit::run(g, &a),
         Command::Completions(a) => completions::run(&a),
         Command::ManPage(a) => man_page::run(g, &a),
     }

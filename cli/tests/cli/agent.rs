@@ -13,15 +13,15 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// A running agent for `env`'s vault, stopped (or killed) when dropped.
-struct AgentProc {
-    socket: PathBuf,
+pub(crate) struct AgentProc {
+    pub(crate) socket: PathBuf,
     pid: u32,
 }
 
 impl AgentProc {
     /// `agent start --print-env` (background) with `extra` flags; unlocks with
     /// `env`'s passphrase file.
-    fn start(env: &Env, extra: &[&str]) -> AgentProc {
+    pub(crate) fn start(env: &Env, extra: &[&str]) -> AgentProc {
         let socket = env.path("run").join("agent.sock");
         let mut args = vec![
             "agent",
@@ -51,7 +51,7 @@ impl AgentProc {
         c
     }
 
-    fn run(&self, env: &Env, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    pub(crate) fn run(&self, env: &Env, args: &[&str], stdin: Option<&[u8]>) -> Run {
         common::run(self.client(env).args(args), stdin)
     }
 

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A tmpfs of `size` mounted on a new directory, unmounted on drop.
-struct SmallDisk(PathBuf);
+pub(crate) struct SmallDisk(pub(crate) PathBuf);
 
 impl SmallDisk {
     /// `None` (with the reason printed) where this process may not mount.
-    fn mount(at: &Path, size: &str) -> Option<SmallDisk> {
+    pub(crate) fn mount(at: &Path, size: &str) -> Option<SmallDisk> {
         std::fs::create_dir(at).expect("mount point");
         let ok = Command::new("mount")
             .args([
@@ -34,7 +34,7 @@ impl SmallDisk {
     }
 
     /// Writes zeros to `file` until the disk is full.
-    fn fill(&self, file: &Path) {
+    pub(crate) fn fill(&self, file: &Path) {
         use std::io::Write;
         let mut f = std::fs::File::create(file).expect("filler");
         let block = vec![0u8; 64 * 1024];

@@ -6,6 +6,7 @@
 mod common;
 
 mod agent;
+mod audit;
 mod clock;
 mod conventions;
 mod dir_perms;

@@ -1,0 +1,71 @@
+//! `farmvault audit`: the agent's audit log, verified, as a table or JSON.
+
+use crate::args::Global;
+use crate::duration::parse_duration;
+use crate::error::{CliError, CORRUPT, OK};
+use crate::output;
+use crate::print::{say, write_out};
+use crate::unlock;
+use clap::Args;
+use std::time::Duration;
+
+/// `audit` options.
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Only the records of the last DUR (e.g. 24h, 7d).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub since: Option<Duration>,
+    /// Check the log and print no records: exit 0 when every line verifies, 7
+    /// naming the first that does not.
+    #[arg(long)]
+    pub verify: bool,
+    /// Print JSON: {"verified", "problem", "durable_seq", "torn_tail", "records":
+    /// [{"seq", "time", "at", "op", "entries", "result", "uid", "pid", "exe", "detail"}]}
+    /// (absent fields are unknown or empty).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `audit`.
+pub fn run(g: &Global, a: &AuditArgs) -> Result<i32, CliError> {
+    let vault = unlock::open(g)?;
+    let report = vault.audit_log()?;
+    let cutoff = a.since.map(|d| vault.now().0.saturating_sub(d.as_secs()));
+    let records: Vec<_> = report
+        .records
+        .iter()
+        .filter(|r| cutoff.is_none_or(|c| r.time >= c))
+        .collect();
+    if a.json {
+        let out = output::audit_json(&report, &records);
+        write_out(out.to_string().as_bytes(), false)?;
+    } else if !a.verify {
+        write_out(output::audit_table(&records).as_bytes(), true)?;
+    }
+    match &report.problem {
+        None => {
+            if a.verify {
+                say(
+                    g,
+                    format!(
+                        "audit log verified: {} record(s){}",
+                        report.records.len(),
+                        report
+                            .durable_seq
+                            .map(|s| format!(", durable through line {}", s + 1))
+                            .unwrap_or_default()
+                    ),
+                )?;
+            }
+            Ok(OK)
+        }
+        Some(problem) => Err(CliError::new(
+            CORRUPT,
+            format!(
+                "the audit log of {} does not verify: {problem}",
+                vault.path().display()
+            ),
+            "keep a copy of audit.log and audit.head for whoever investigates; an agent starts again once both are moved aside",
+        )),
+    }
+}
