@@ -436,9 +436,14 @@ pub fn decode_expiry_key(key: &[u8]) -> Option<(UnixTime, [u8; BLIND_LEN])> {
     Some((UnixTime(t), key[9..].try_into().ok()?))
 }
 
-/// Lower-case hex, for on-disk ids in messages.
+/// Lower-case hex, for on-disk ids in messages and the audit log.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(bytes)
+}
+
+/// The bytes a hex string spells (either case); `None` for anything else.
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
+    base16ct::mixed::decode_vec(text).ok()
 }
 
 #[cfg(test)]

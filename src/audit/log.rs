@@ -218,6 +218,10 @@ pub(crate) struct AuditLog {
     dir: PathBuf,
     key: AuditKey,
     state: Mutex<State>,
+    /// The same file, for fsync without the state lock.
+    sync_handle: File,
+    /// Held through a sync: one at a time.
+    syncing: Mutex<()>,
     syslog: Option<SyslogCopy>,
 }
 
@@ -286,8 +290,11 @@ impl AuditLog {
             file.set_len(scan.whole_len)
                 .map_err(|e| io("cutting the partial last line of", e))?;
         }
+        let sync_handle = file.try_clone().map_err(|e| io("opening", e))?;
         let log = AuditLog {
             dir: dir.to_path_buf(),
+            sync_handle,
+            syncing: Mutex::new(()),
             state: Mutex::new(State {
                 file,
                 next_seq: scan.report.records.len() as u64,
@@ -384,19 +391,28 @@ impl AuditLog {
     /// Makes the lines written so far durable and records the last one in
     /// the head; nothing to do when none was written since the last sync.
     pub(crate) fn sync(&self) -> Result<()> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if !state.dirty {
-            return Ok(());
-        }
-        let seq = state.next_seq - 1;
+        // One sync at a time; appends go on meanwhile: the state lock is held
+        // only to take what the sync covers, never across the fsync (every
+        // request would wait for the disk once a second).
+        let _one = self.syncing.lock().unwrap_or_else(|e| e.into_inner());
+        let (file, seq, last_mac) = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if !state.dirty {
+                return Ok(());
+            }
+            state.dirty = false;
+            (&self.sync_handle, state.next_seq - 1, state.last_mac)
+        };
         let head = Head {
             seq,
-            mac: hex(&state.last_mac),
-            tag: hex(&head_tag(&self.key, seq, &state.last_mac)),
+            mac: hex(&last_mac),
+            tag: hex(&head_tag(&self.key, seq, &last_mac)),
         };
-        if let Err(e) = state.file.sync_data() {
+        // The lines up to `seq` were written before this: the fsync covers them.
+        if let Err(e) = file.sync_data() {
             // What was written may be lost: no more records until a reopen
             // verifies what is there.
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             state.sync_failed = Some(e.to_string());
             return Err(Error::io(
                 format!("syncing the audit log {}", self.path().display()),
@@ -410,13 +426,12 @@ impl AuditLog {
             w.write_all(b"\n")
         })
         .map_err(|e| {
+            self.state.lock().unwrap_or_else(|e| e.into_inner()).dirty = true;
             Error::io(
                 format!("replacing {}", self.dir.join(HEAD_FILE).display()),
                 e,
             )
-        })?;
-        state.dirty = false;
-        Ok(())
+        })
     }
 
     /// The log as [`read`] finds it, once what was written is durable and

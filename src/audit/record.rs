@@ -14,7 +14,7 @@
 //! vault writes a line that verifies, or reads what one names.
 
 use crate::crypto::{Prf, SealingKey};
-use crate::format::hex;
+use crate::format::{hex, unhex};
 use serde::{Deserialize, Serialize};
 
 /// The MAC before the first line of a log.
@@ -149,11 +149,6 @@ fn sealed_aad(seq: u64) -> Vec<u8> {
     aad
 }
 
-fn mac_of(key: &AuditKey, before: &[u8; 32], body: &LineBody) -> [u8; 32] {
-    let bytes = serde_json::to_vec(body).expect("a line always serialises");
-    key.mac.tag(&[before, &bytes])
-}
-
 /// The line for `record` after a line whose MAC is `before`, newline included,
 /// and its MAC. `generation` goes on a `start` line.
 pub(super) fn encode(
@@ -180,13 +175,15 @@ pub(super) fn encode(
         exe: record.exe.clone(),
         sealed: hex(&ct),
     };
-    let mac = mac_of(key, before, &body);
-    let mut out = serde_json::to_vec(&Line {
-        body,
-        mac: hex(&mac),
-    })
-    .expect("a line always serialises");
-    out.push(b'\n');
+    // The line is the body's JSON with the MAC as its last field: one
+    // serialisation, the one the MAC covers (a reader re-serialises the
+    // body it parsed, which gives the same bytes).
+    let mut out = serde_json::to_vec(&body).expect("a line always serialises");
+    let mac = key.mac.tag(&[before, &out]);
+    out.pop();
+    out.extend_from_slice(b",\"mac\":\"");
+    out.extend_from_slice(hex(&mac).as_bytes());
+    out.extend_from_slice(b"\"}\n");
     Ok((out, mac))
 }
 
@@ -245,16 +242,6 @@ pub(super) fn parse(line: &[u8]) -> Option<Parsed> {
         body: parsed.body,
         claimed,
     })
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// The 32 bytes a 64-digit hex string spells.
