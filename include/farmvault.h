@@ -658,10 +658,13 @@ FV_MUST_USE fv_result fv_options_set_fixed_time(fv_options *opts, uint64_t unix_
 
 /**
  * Sets the directory where `fv_grant_open` records a grant's first open on this
- * machine (the start of its use window), instead of the per-user default
+ * machine (the start of its use window), instead of the default: the directory
+ * `FARMVAULT_STATE_DIR` names, else the per-user one
  * (`$XDG_STATE_HOME/farmvault/grants`, else `~/.local/state/farmvault/grants`).
  * NULL goes back to the default. An override: for tests, and for jobs whose home
- * directory is missing, read-only or shared between machines. Vault opens ignore it.
+ * directory is missing, read-only or shared between machines. Without it,
+ * `FARMVAULT_STATE_DIR` or a home directory, `fv_grant_open` returns
+ * FV_INVALID_ARGUMENT naming `FARMVAULT_STATE_DIR`. Vault opens ignore it.
  *
  * Returns FV_INVALID_ARGUMENT for a NULL or freed `opts` or a bad path.
  */
@@ -1039,9 +1042,10 @@ FV_MUST_USE fv_result fv_vault_rotate(fv_vault *vault, uint32_t flags, uint64_t 
  * deadline, or its use window is over; FV_HOST_NOT_ALLOWED when this machine's
  * hostname does not match the grant's host pattern; FV_TAMPERED or FV_CORRUPT for
  * a damaged bundle; FV_IO (a missing bundle or identity file); FV_INVALID_ARGUMENT
- * (a malformed token, both NULL, or a farm identity refused as insecure: another
- * user's, open to group or others, or a symbolic link; see
- * `fv_options_set_allow_insecure_permissions`). Nothing is recorded when the open
+ * (a malformed token, both NULL, a farm identity refused as insecure: another
+ * user's, open to group or others, or a symbolic link, see
+ * `fv_options_set_allow_insecure_permissions`; or no state directory: none set,
+ * `FARMVAULT_STATE_DIR` unset and no home directory). Nothing is recorded when the open
  * fails.
  */
 FV_MUST_USE

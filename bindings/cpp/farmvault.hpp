@@ -478,7 +478,8 @@ public:
         return *this;
     }
     /// Where Vault::open_grant records a grant's first open on this machine, instead of
-    /// the per-user state directory. An override, for tests and homeless jobs.
+    /// the directory FARMVAULT_STATE_DIR names, else the per-user state directory. An
+    /// override, for tests and homeless jobs.
     Options &state_dir(const std::string &dir) {
         detail::check(fv_options_set_state_dir(raw(), dir.c_str()));
         return *this;

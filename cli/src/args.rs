@@ -39,7 +39,10 @@ Job grants: `grant` issues one (the token on stdout, nothing else there);
 `get`, `list` and `exec` read through one instead of the vault when --grant /
 FARMVAULT_GRANT_FILE names a bundle, opened by the token in FARMVAULT_GRANT_TOKEN
 (or the variable --token-env names; never an argument) and/or the farm identity
---identity / FARMVAULT_IDENTITY (mode 0600, checked like key files).
+--identity / FARMVAULT_IDENTITY (mode 0600, checked like key files). The first
+open on a machine starts the grant's use window and is recorded in --state-dir /
+FARMVAULT_STATE_DIR, else $XDG_STATE_HOME/farmvault/grants or
+~/.local/state/farmvault/grants: set one for jobs that run without HOME.
 `grant-policy` shows or changes the vault's caps on a grant's two windows.
 
 Output: data (secrets, tokens, tables, JSON) on stdout and nothing else;
@@ -132,6 +135,12 @@ pub struct Global {
     /// Print only data and errors, no confirmations.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    // Last: clap interleaves globals with each command's own options by index,
+    // so one added here leaves every other option where its help had it.
+    /// Record a job grant's first open on this machine in this directory (get, list, exec with --grant; default: the per-user state directory).
+    #[arg(long, global = true, env = "FARMVAULT_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// Commands whose only option is `--json`.

@@ -20,6 +20,9 @@ pub const FAILURE: i32 = 1;
 /// Usage: a bad flag, argument, duration, field or name (clap's code too). Also a
 /// job grant whose host pattern this machine's hostname does not match
 /// (`Error::HostNotAllowed`): like a bad argument, the job was sent to the wrong place.
+/// And a job grant with no directory to record its first open in (no
+/// `--state-dir`, `FARMVAULT_STATE_DIR` or home directory): the job's
+/// environment lacks a setting, as with a missing token.
 pub const USAGE: i32 = 2;
 /// No entry of that name, or the entry has no such field.
 pub const NOT_FOUND: i32 = 3;
@@ -63,7 +66,8 @@ Exit status:
   0    ok
   1    check: something is expired or expiring; other failures
   2    usage: bad flag, argument, duration, field or entry name;
-       or this host does not match the grant's host pattern
+       or this host does not match the grant's host pattern;
+       or no directory for the grant's state (--state-dir)
   3    no such entry, or the entry has no such field
   4    the entry has expired (it stays until `purge`): store a fresh one;
        or the grant is past its claim-by deadline or use window
@@ -308,6 +312,27 @@ pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
         ),
         other => other.into(),
     }
+}
+
+/// The one-line error for a grant at `bundle` that has no directory to record
+/// its first open in: neither `--state-dir` / `FARMVAULT_STATE_DIR` nor a home
+/// directory is set, as in a job started with an empty environment.
+pub fn no_state_dir(bundle: &Path) -> CliError {
+    let home = if cfg!(windows) {
+        "LOCALAPPDATA"
+    } else {
+        "HOME"
+    };
+    CliError::usage(
+        format!(
+            "cannot open the grant {}: there is no directory to record its first open on this \
+             machine in (FARMVAULT_STATE_DIR is unset, no --state-dir is given, and {home} is unset)",
+            bundle.display()
+        ),
+        // A fresh directory per job would start the use window again at every open.
+        "set FARMVAULT_STATE_DIR or pass --state-dir DIR: a directory of this user's on this \
+         machine that later jobs here use too",
+    )
 }
 
 /// RFC 3339 in UTC, to the second: `2023-11-14T22:13:20Z`.

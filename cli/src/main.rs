@@ -110,6 +110,7 @@ fn clap_exit(e: &clap::Error) -> ! {
                 "FARMVAULT_PASSPHRASE_FILE",
                 source::GRANT_FILE_ENV,
                 source::IDENTITY_ENV,
+                farmvault::grant::STATE_DIR_ENV,
             ]
             .into_iter()
             .find(|v| std::env::var_os(v).is_some_and(|x| x.is_empty()));

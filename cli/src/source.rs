@@ -7,13 +7,15 @@
 //! `FARMVAULT_GRANT_TOKEN` (or the variable `--token-env` names: a token is
 //! never an argument, which every user sees in the process list) and/or the
 //! farm identity `--identity` / `FARMVAULT_IDENTITY`, refused like a key file
-//! when another user could read or replace it.
+//! when another user could read or replace it. Its first open on this machine
+//! is recorded in `--state-dir` / `FARMVAULT_STATE_DIR`, else the per-user
+//! state directory.
 
 use crate::args::Global;
-use crate::error::{grant_error, CliError, NOT_FOUND};
+use crate::error::{grant_error, no_state_dir, CliError, NOT_FOUND};
 use crate::unlock;
 use clap::Args;
-use farmvault::grant::{Grant, GrantOpen, ReadCredentials};
+use farmvault::grant::{default_state_dir, Grant, GrantOpen, ReadCredentials};
 use farmvault::{Credential, Entry, EntryMeta, Error, Field, Kind, SecretString, UnixTime, Vault};
 use std::path::{Path, PathBuf};
 
@@ -123,6 +125,13 @@ pub fn open_grant(g: &Global, bundle: &Path, s: &GrantSource) -> Result<Grant, C
             format!("put the grant's token in {var}, or pass --identity PATH / set {IDENTITY_ENV}"),
         ));
     }
+    // Resolved here rather than in the library, so a job without HOME hears of
+    // --state-dir, not of the token it did set.
+    let state_dir = match &g.state_dir {
+        Some(dir) => dir.clone(),
+        None => default_state_dir().map_err(|_| no_state_dir(bundle))?,
+    };
+    how = how.state_dir(state_dir);
     if let Some(t) = token {
         how = how.token(t);
     }
@@ -234,6 +243,7 @@ pub fn field_value<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use farmvault::grant::STATE_DIR_ENV;
     use std::path::PathBuf;
 
     /// `grant_error` writes the variables out (its module uses no other); they
@@ -261,5 +271,9 @@ mod tests {
         assert!(corrupt.hint.contains(GRANT_FILE_ENV), "{}", corrupt.hint);
         let invalid = grant_error(Error::InvalidArgument("no token".into()), &bundle, None);
         assert!(invalid.hint.contains(TOKEN_ENV), "{}", invalid.hint);
+        let no_state = no_state_dir(&bundle);
+        assert!(no_state.hint.contains(STATE_DIR_ENV), "{}", no_state.hint);
+        assert!(no_state.hint.contains("--state-dir"), "{}", no_state.hint);
+        assert!(!no_state.hint.contains(TOKEN_ENV), "{}", no_state.hint);
     }
 }

@@ -36,9 +36,10 @@ ffi_fn! {
     /// deadline, or its use window is over; FV_HOST_NOT_ALLOWED when this machine's
     /// hostname does not match the grant's host pattern; FV_TAMPERED or FV_CORRUPT for
     /// a damaged bundle; FV_IO (a missing bundle or identity file); FV_INVALID_ARGUMENT
-    /// (a malformed token, both NULL, or a farm identity refused as insecure: another
-    /// user's, open to group or others, or a symbolic link; see
-    /// `fv_options_set_allow_insecure_permissions`). Nothing is recorded when the open
+    /// (a malformed token, both NULL, a farm identity refused as insecure: another
+    /// user's, open to group or others, or a symbolic link, see
+    /// `fv_options_set_allow_insecure_permissions`; or no state directory: none set,
+    /// `FARMVAULT_STATE_DIR` unset and no home directory). Nothing is recorded when the open
     /// fails.
     fn fv_grant_open(
         bundle_path: *const c_char,

@@ -164,10 +164,13 @@ ffi_fn! {
 
 ffi_fn! {
     /// Sets the directory where `fv_grant_open` records a grant's first open on this
-    /// machine (the start of its use window), instead of the per-user default
+    /// machine (the start of its use window), instead of the default: the directory
+    /// `FARMVAULT_STATE_DIR` names, else the per-user one
     /// (`$XDG_STATE_HOME/farmvault/grants`, else `~/.local/state/farmvault/grants`).
     /// NULL goes back to the default. An override: for tests, and for jobs whose home
-    /// directory is missing, read-only or shared between machines. Vault opens ignore it.
+    /// directory is missing, read-only or shared between machines. Without it,
+    /// `FARMVAULT_STATE_DIR` or a home directory, `fv_grant_open` returns
+    /// FV_INVALID_ARGUMENT naming `FARMVAULT_STATE_DIR`. Vault opens ignore it.
     ///
     /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts` or a bad path.
     fn fv_options_set_state_dir(opts: *mut fv_options, dir: *const c_char) -> fv_result {

@@ -108,7 +108,7 @@ mod state;
 pub use issue::{GrantSpec, IssuedGrant};
 pub use lock::TOKEN_PREFIX;
 pub use open::{Grant, GrantOpen};
-pub use state::default_state_dir;
+pub use state::{default_state_dir, STATE_DIR_ENV};
 
 use crate::clock::UnixTime;
 use crate::error::{Error, Result};

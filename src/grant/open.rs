@@ -43,7 +43,8 @@ impl Default for GrantOpen {
 }
 
 impl GrantOpen {
-    /// No material yet, the per-user state directory, the system clock and hostname.
+    /// No material yet, the default state directory ([`default_state_dir`]:
+    /// `FARMVAULT_STATE_DIR`, else the per-user one), the system clock and hostname.
     pub fn new() -> GrantOpen {
         GrantOpen::default()
     }
@@ -70,7 +71,9 @@ impl GrantOpen {
         self
     }
 
-    /// Where first opens are recorded, instead of [`default_state_dir`].
+    /// Where first opens are recorded, instead of [`default_state_dir`] (which
+    /// reads `FARMVAULT_STATE_DIR`, then the per-user directory): what a job
+    /// with no `HOME` passes when its environment cannot carry the variable.
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> GrantOpen {
         self.state_dir = Some(dir.into());
         self

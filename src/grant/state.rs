@@ -20,53 +20,85 @@ use crate::clock::UnixTime;
 use crate::error::{Error, Result};
 use crate::grant::GrantId;
 use crate::storage::fsio::{self, StagedFile};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 const FIRST_LINE: &str = "farmvault-grant-state 1";
 
-/// The per-user directory where first opens are recorded when no `state_dir` is given:
+/// The environment variable naming the directory where first opens are
+/// recorded when the opener names none: the same for Rust, C, Python and the
+/// command line (whose `--state-dir` reads it too).
+pub const STATE_DIR_ENV: &str = "FARMVAULT_STATE_DIR";
+
+/// The directory where first opens are recorded when no `state_dir` is given:
 ///
+/// - `$FARMVAULT_STATE_DIR` ([`STATE_DIR_ENV`]) when it is set and not empty, on
+///   every platform: that directory itself, nothing appended (a relative path is
+///   taken from the current directory, as a `state_dir` is). It comes first
+///   because farm jobs often run with an empty environment (no `HOME`), or with a
+///   `HOME` shared between machines;
 /// - Linux and other Unix: `$XDG_STATE_HOME/farmvault/grants`, else
 ///   `~/.local/state/farmvault/grants`;
 /// - macOS: `~/Library/Application Support/farmvault/grants`;
 /// - Windows: `%LOCALAPPDATA%\farmvault\grants`.
 ///
+/// `InvalidArgument` when none of these is set (the per-user variables count only
+/// as absolute paths); the message names `FARMVAULT_STATE_DIR`.
+///
 /// If the home directory is shared between machines (an NFS home), so is the state:
 /// the use window then starts at the first open on any machine that shares it,
 /// which is stricter, never looser.
 pub fn default_state_dir() -> Result<PathBuf> {
-    let base = platform_state_base().ok_or_else(|| {
-        Error::invalid(
-            "no per-user state directory (HOME, XDG_STATE_HOME or LOCALAPPDATA is unset); \
-             pass a state directory to the grant open",
-        )
-    })?;
-    Ok(base.join("farmvault").join("grants"))
+    state_dir_from(|var| std::env::var_os(var)).ok_or_else(no_state_dir)
 }
 
-fn env_dir(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
+/// The error when neither the opener nor the environment names a state directory.
+fn no_state_dir() -> Error {
+    Error::invalid(format!(
+        "no directory to record the grant's first open in: {STATE_DIR_ENV} is unset and \
+         {PLATFORM_VARS}; set {STATE_DIR_ENV} to a directory of this user's that stays \
+         on this machine, or pass a state directory to the grant open"
+    ))
+}
+
+/// [`default_state_dir`] with the environment read through `var`.
+fn state_dir_from(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    if let Some(dir) = var(STATE_DIR_ENV).filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    let absolute = |name: &str| var(name).map(PathBuf::from).filter(|p| p.is_absolute());
+    platform_state_base(absolute).map(|base| base.join("farmvault").join("grants"))
 }
 
 #[cfg(all(unix, not(target_os = "macos")))]
-fn platform_state_base() -> Option<PathBuf> {
-    env_dir("XDG_STATE_HOME").or_else(|| env_dir("HOME").map(|h| h.join(".local").join("state")))
+const PLATFORM_VARS: &str = "neither XDG_STATE_HOME nor HOME is set to an absolute path";
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn platform_state_base(dir: impl Fn(&str) -> Option<PathBuf>) -> Option<PathBuf> {
+    dir("XDG_STATE_HOME").or_else(|| dir("HOME").map(|h| h.join(".local").join("state")))
 }
 
 #[cfg(target_os = "macos")]
-fn platform_state_base() -> Option<PathBuf> {
-    env_dir("HOME").map(|h| h.join("Library").join("Application Support"))
+const PLATFORM_VARS: &str = "HOME is not set to an absolute path";
+
+#[cfg(target_os = "macos")]
+fn platform_state_base(dir: impl Fn(&str) -> Option<PathBuf>) -> Option<PathBuf> {
+    dir("HOME").map(|h| h.join("Library").join("Application Support"))
 }
 
 #[cfg(windows)]
-fn platform_state_base() -> Option<PathBuf> {
-    env_dir("LOCALAPPDATA")
+const PLATFORM_VARS: &str = "LOCALAPPDATA is not set to an absolute path";
+
+#[cfg(windows)]
+fn platform_state_base(dir: impl Fn(&str) -> Option<PathBuf>) -> Option<PathBuf> {
+    dir("LOCALAPPDATA")
 }
 
 #[cfg(not(any(unix, windows)))]
-fn platform_state_base() -> Option<PathBuf> {
+const PLATFORM_VARS: &str = "this platform has no per-user state directory";
+
+#[cfg(not(any(unix, windows)))]
+fn platform_state_base(_dir: impl Fn(&str) -> Option<PathBuf>) -> Option<PathBuf> {
     None
 }
 
@@ -154,5 +186,54 @@ mod tests {
         assert!(matches!(read(&p), Err(Error::Corrupt { .. })));
         let leftovers = std::fs::read_dir(p.parent().unwrap()).unwrap().count();
         assert_eq!(leftovers, 1, "temp files are removed");
+    }
+
+    /// An environment of `pairs` only.
+    fn env<'a>(pairs: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    #[test]
+    fn farmvault_state_dir_comes_first_and_is_used_as_it_is() {
+        let all = [
+            (STATE_DIR_ENV, "/farm/state"),
+            ("XDG_STATE_HOME", "/xdg"),
+            ("HOME", "/home/u"),
+            ("LOCALAPPDATA", "/local"),
+        ];
+        assert_eq!(state_dir_from(env(&all)), Some("/farm/state".into()));
+        assert_eq!(
+            state_dir_from(env(&[(STATE_DIR_ENV, "rel/state")])),
+            Some("rel/state".into()),
+            "a relative path is used as a state_dir would be"
+        );
+        // Empty counts as unset: the per-user default stands.
+        let empty = [(STATE_DIR_ENV, ""), ("HOME", "/home/u")];
+        let home = [("HOME", "/home/u")];
+        assert_eq!(state_dir_from(env(&empty)), state_dir_from(env(&home)));
+        assert_eq!(state_dir_from(env(&[])), None);
+        assert_eq!(state_dir_from(env(&[(STATE_DIR_ENV, "")])), None);
+        let Error::InvalidArgument(msg) = no_state_dir() else {
+            panic!("not InvalidArgument")
+        };
+        assert!(msg.contains("set FARMVAULT_STATE_DIR"), "{msg}");
+    }
+
+    #[cfg(all(unix, not(target_os = "macos")))]
+    #[test]
+    fn xdg_state_home_then_home_when_farmvault_state_dir_is_unset() {
+        let grants = |p: &str| Some(PathBuf::from(p).join("farmvault").join("grants"));
+        let both = [("XDG_STATE_HOME", "/xdg"), ("HOME", "/home/u")];
+        assert_eq!(state_dir_from(env(&both)), grants("/xdg"));
+        let home = [("HOME", "/home/u")];
+        assert_eq!(state_dir_from(env(&home)), grants("/home/u/.local/state"));
+        // A relative per-user variable is ignored, as the XDG spec says.
+        let relative = [("XDG_STATE_HOME", "xdg"), ("HOME", "home")];
+        assert_eq!(state_dir_from(env(&relative)), None);
     }
 }

@@ -6,6 +6,7 @@ through a grant and builds its shotgun_api3 connection, the key never leaving it
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -390,6 +391,60 @@ def test_from_env_says_what_it_looked_for(issued: Issued, monkeypatch: pytest.Mo
         farmvault.from_env()
 
 
+# -- without HOME --------------------------------------------------------------------
+
+
+def private_state(directory: Path) -> List[str]:
+    """The names in a state directory, after checking it is 0700 and each file 0600."""
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+    names = sorted(p.name for p in directory.iterdir())
+    for name in names:
+        assert stat.S_IMODE((directory / name).stat().st_mode) == 0o600, name
+    return names
+
+
+@pytest.mark.skipif(os.name == "nt", reason="the per-user default there is LOCALAPPDATA, and modes differ")
+def test_a_grant_opens_without_home_by_state_dir_or_farmvault_state_dir(
+    issued: Issued, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A job started with an empty environment (``env -i``): no HOME, no
+    XDG_STATE_HOME. The open says what to set, then records where it is told."""
+    for var in ("HOME", "XDG_STATE_HOME", "FARMVAULT_STATE_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(farmvault.InvalidArgument, match="FARMVAULT_STATE_DIR") as e:
+        farmvault.Grant.open(issued.token_grant, issued.token)
+    assert issued.token not in e.value.message
+
+    by_arg = tmp_path / "by-arg"
+    with farmvault.Grant.open(issued.token_grant, issued.token, state_dir=by_arg) as g:
+        assert g.get(ENTRY).credential.secret == KEY
+    recorded = private_state(by_arg)
+    assert len(recorded) == 1, "the first open is recorded in state_dir"
+
+    by_env = tmp_path / "by-env"
+    monkeypatch.setenv("FARMVAULT_STATE_DIR", str(by_env))
+    with farmvault.Grant.open(issued.token_grant, issued.token) as g:
+        assert g.get(ENTRY).credential.secret == KEY
+    assert private_state(by_env) == recorded, "the same grant's record, in FARMVAULT_STATE_DIR"
+    # state_dir= wins over the variable.
+    by_both = tmp_path / "by-both"
+    with farmvault.Grant.open(issued.token_grant, issued.token, state_dir=by_both):
+        pass
+    assert private_state(by_both) == recorded and private_state(by_env) == recorded
+
+    # from_env reads the variable from the mapping it is given.
+    monkeypatch.delenv("FARMVAULT_STATE_DIR")
+    by_mapping = tmp_path / "by-mapping"
+    env = {
+        "FARMVAULT_GRANT_FILE": str(issued.token_grant),
+        "FARMVAULT_GRANT_TOKEN": issued.token,
+        "FARMVAULT_STATE_DIR": str(by_mapping),
+    }
+    with farmvault.from_env(env) as source:
+        assert source.get(ENTRY).credential.secret == KEY
+    assert private_state(by_mapping) == recorded
+
+
 # -- end to end ---------------------------------------------------------------------
 
 JOB = """\
@@ -444,6 +499,28 @@ def test_end_to_end_a_job_with_only_its_environment(
     assert r.returncode != 0 and "farmvault._errors.WrongKey" in r.stderr, r.stderr
     for secret in (KEY, issued.token, wrong):
         assert secret not in r.stdout and secret not in r.stderr
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a job without HOME is a Unix farm's case")
+def test_a_job_without_home_reads_with_farmvault_state_dir(
+    issued: Issued, library: farmvault.LibraryInfo, tmp_path: Path
+) -> None:
+    script = tmp_path / "job.py"
+    script.write_text(JOB)
+    env = job_environment(
+        library, tmp_path, {"FARMVAULT_GRANT_FILE": str(issued.token_grant), "FARMVAULT_GRANT_TOKEN": issued.token}
+    )
+    del env["HOME"]
+    argv: List[str] = [sys.executable, str(script)]
+    r = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "farmvault._errors.InvalidArgument" in r.stderr, r.stderr
+    assert "FARMVAULT_STATE_DIR" in r.stderr and issued.token not in r.stderr + r.stdout
+    state = tmp_path / "job-state"
+    env["FARMVAULT_STATE_DIR"] = str(state)
+    r = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["source: Grant", f"host: {HOST}", "script: render_farm"]
+    assert len(private_state(state)) == 1, "first open recorded in FARMVAULT_STATE_DIR"
 
 
 def test_a_job_script_shows_no_secret_in_a_failure(issued: Issued, library: farmvault.LibraryInfo, tmp_path: Path) -> None:

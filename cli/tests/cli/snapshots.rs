@@ -336,21 +336,25 @@ fn every_error_message() {
     )
     .expect(code::OK);
     let g = p("g.fvgrant");
-    let mut wrong_token = env.cmd();
-    wrong_token
-        .env(
-            "FARMVAULT_GRANT_TOKEN",
-            "fvg1_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        )
-        .args(["get", "sk", "--grant", &g]);
-    let r = crate::common::run(&mut wrong_token, None);
-    let line = r
-        .stderr
-        .lines()
-        .find(|l| !l.contains("warning:"))
-        .unwrap_or("")
-        .replace(env.dir.path().to_str().unwrap(), "[DIR]");
-    c.out += &format!("$ FARMVAULT_GRANT_TOKEN=fvg1_AAAA… farmvault get sk --grant [DIR]/g.fvgrant\nexit {}\n{line}\n\n", r.code);
+    let token = "fvg1_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    // Runs `cmd` (a token in its environment, which the snapshot shortens) as `shown`.
+    let mut with_token = |cmd: &mut std::process::Command, shown: &str| {
+        cmd.env("FARMVAULT_GRANT_TOKEN", token)
+            .args(["get", "sk", "--grant", &g]);
+        let r = crate::common::run(cmd, None);
+        let line = r
+            .stderr
+            .lines()
+            .find(|l| !l.contains("warning:"))
+            .unwrap_or("")
+            .replace(env.dir.path().to_str().unwrap(), "[DIR]");
+        c.out += &format!("$ {shown}FARMVAULT_GRANT_TOKEN=fvg1_AAAA… farmvault get sk --grant [DIR]/g.fvgrant\nexit {}\n{line}\n\n", r.code);
+    };
+    with_token(&mut env.cmd(), "");
+    // A job started with an empty environment: no HOME to record the first open under.
+    let mut bare = std::process::Command::new(env!("CARGO_BIN_EXE_farmvault"));
+    bare.env_clear();
+    with_token(&mut bare, "env -i ");
     c.run(&["get", "sk", "--grant", &g], None, code::USAGE);
 
     assert_snapshot("errors.txt", c.out);

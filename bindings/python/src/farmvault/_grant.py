@@ -21,6 +21,7 @@ __all__ = [
     "GRANT_FILE_ENV",
     "GRANT_TOKEN_ENV",
     "IDENTITY_ENV",
+    "STATE_DIR_ENV",
     "VAULT_PATH_ENV",
     "KEY_FILE_ENV",
 ]
@@ -31,6 +32,9 @@ GRANT_FILE_ENV = "FARMVAULT_GRANT_FILE"
 GRANT_TOKEN_ENV = "FARMVAULT_GRANT_TOKEN"
 #: The render node's farm identity file (``farmvault farm-keygen``).
 IDENTITY_ENV = "FARMVAULT_IDENTITY"
+#: Where a grant's first open on this machine is recorded, when ``state_dir=`` is not
+#: given (the library reads it; :func:`from_env` reads it from its mapping).
+STATE_DIR_ENV = "FARMVAULT_STATE_DIR"
 #: A vault directory, for jobs given a vault instead of a grant.
 VAULT_PATH_ENV = "FARMVAULT_PATH"
 #: The key file that opens the vault at ``FARMVAULT_PATH``.
@@ -75,8 +79,11 @@ class Grant(_Store):
         here is wiped before this returns, and no message shows it.
 
         The first open on a machine starts the use window and is recorded in
-        ``state_dir`` (default: the per-user state directory,
-        ``$XDG_STATE_HOME/farmvault/grants`` or ``~/.local/state/farmvault/grants``).
+        ``state_dir`` (default: the directory ``FARMVAULT_STATE_DIR`` names, else the
+        per-user state directory, ``$XDG_STATE_HOME/farmvault/grants`` or
+        ``~/.local/state/farmvault/grants``). A job started without ``HOME`` needs
+        ``state_dir`` or ``FARMVAULT_STATE_DIR``; keep it on the machine and the same
+        for every job there, or each open starts the use window again.
         ``fixed_time`` pins the clock (an aware ``datetime`` or Unix seconds) and
         ``hostname`` replaces this machine's for the host-pattern check: both are
         overrides for tests (and ``hostname`` for containers).
@@ -92,7 +99,9 @@ class Grant(_Store):
         :class:`~farmvault.HostNotAllowed`, :class:`~farmvault.Tampered`,
         :class:`~farmvault.Corrupt`, :class:`~farmvault.IoError`,
         :class:`~farmvault.InvalidArgument` (a malformed token; neither given; an
-        identity refused as insecure).
+        identity refused as insecure; no state directory: no ``state_dir``, no
+        ``FARMVAULT_STATE_DIR`` and no ``HOME``, the message naming
+        ``FARMVAULT_STATE_DIR``).
         """
         raw_bundle = path_arg(bundle, "bundle")
         if token is None and identity is None:
@@ -155,7 +164,9 @@ def from_env(environ: Optional[Mapping[str, str]] = None) -> ReadCredentials:
     (``environ``, default ``os.environ``), first match wins:
 
     1. ``FARMVAULT_GRANT_FILE`` (a grant bundle) with ``FARMVAULT_GRANT_TOKEN``
-       and/or ``FARMVAULT_IDENTITY`` (a farm identity file): a :class:`Grant`;
+       and/or ``FARMVAULT_IDENTITY`` (a farm identity file): a :class:`Grant`,
+       its first open recorded in ``FARMVAULT_STATE_DIR`` when that is set (else
+       the per-user state directory);
     2. ``FARMVAULT_PATH`` (a vault directory) with ``FARMVAULT_KEY_FILE``: a
        :class:`~farmvault.Vault`.
 
@@ -183,7 +194,7 @@ def from_env(environ: Optional[Mapping[str, str]] = None) -> ReadCredentials:
                 f"{GRANT_FILE_ENV} is set, but neither {GRANT_TOKEN_ENV} (the grant's token) "
                 f"nor {IDENTITY_ENV} (a farm identity file) is: the job cannot open its grant"
             )
-        return Grant.open(bundle, token, identity)
+        return Grant.open(bundle, token, identity, state_dir=var(STATE_DIR_ENV))
     vault = var(VAULT_PATH_ENV)
     if vault is not None:
         key_file = var(KEY_FILE_ENV)
