@@ -385,7 +385,7 @@ pub fn audit_json(report: &AuditReport, records: &[&AuditRecord]) -> serde_json:
     serde_json::json!({
         "verified": report.problem.is_none(),
         "problem": report.problem,
-        "durable_seq": report.durable_seq,
+        "durable_lines": report.durable_lines,
         "torn_tail": report.torn_tail,
         "records": records,
     })

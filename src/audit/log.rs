@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! <vault>/audit.log          one line per record (`record`), appended
-//! <vault>/audit.head         the last line made durable: {"seq","mac","tag"}
+//! <vault>/audit.head         how many lines are durable, and the last one's MAC:
+//!                            {"lines","mac","tag"}
 //! <vault>/audit-gen<N>.log   a log moved aside because the data key changed
 //! ```
 //!
@@ -12,7 +13,9 @@
 //! most once a second and when the agent locks or stops. So a crash loses at
 //! most the last second's lines, and an edit, a reorder, a removal, or a
 //! truncation to before the head is found by [`read`]. What the chain cannot
-//! tell from a crash is a truncation of the lines after the head.
+//! tell from a crash is a truncation of the lines after the head. A new log's
+//! head (no line durable yet) is written before its file, so no crash leaves
+//! a log without a head.
 
 use super::record::{self, AuditKey, AuditRecord, Operation, GENESIS};
 use super::syslog::SyslogCopy;
@@ -55,21 +58,40 @@ pub struct AuditReport {
     /// The first thing that did not verify, with where: an edit, a reorder, a
     /// removal, a truncation, another key. `None` when the whole log verified.
     pub problem: Option<String>,
-    /// The last line the head says was made durable.
-    pub durable_seq: Option<u64>,
+    /// How many lines the head says were made durable (`None` without a head).
+    pub durable_lines: Option<u64>,
     /// The log ended in a partial line: a crash while a line was written.
     pub torn_tail: bool,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Head {
-    seq: u64,
+    /// Lines made durable.
+    lines: u64,
+    /// The MAC of the last of them (`GENESIS` for none).
     mac: String,
     tag: String,
 }
 
-fn head_tag(key: &AuditKey, seq: u64, mac: &[u8; 32]) -> [u8; 32] {
-    key.mac.tag(&[HEAD_LABEL, &seq.to_be_bytes(), mac])
+impl Head {
+    fn new(key: &AuditKey, lines: u64, mac: &[u8; 32]) -> Head {
+        Head {
+            lines,
+            mac: hex(mac),
+            tag: hex(&head_tag(key, lines, mac)),
+        }
+    }
+
+    fn write(&self, dir: &Path) -> std::io::Result<()> {
+        fsio::replace_private(&dir.join(HEAD_FILE), ".audit.head-", |w| {
+            serde_json::to_writer(&mut *w, self)?;
+            w.write_all(b"\n")
+        })
+    }
+}
+
+fn head_tag(key: &AuditKey, lines: u64, mac: &[u8; 32]) -> [u8; 32] {
+    key.mac.tag(&[HEAD_LABEL, &lines.to_be_bytes(), mac])
 }
 
 /// The log of the vault in `dir`, read and verified with `key`.
@@ -92,7 +114,7 @@ fn scan(dir: &Path, key: &AuditKey) -> Result<Scan> {
     let head = read_head(dir, key)?;
     let mut scan = Scan {
         report: AuditReport {
-            durable_seq: head.as_ref().ok().and_then(|h| h.map(|(seq, _)| seq)),
+            durable_lines: head.as_ref().ok().and_then(|h| h.map(|(lines, _)| lines)),
             ..AuditReport::default()
         },
         whole_len: 0,
@@ -109,10 +131,9 @@ fn scan(dir: &Path, key: &AuditKey) -> Result<Scan> {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             scan.report.problem = head_problem;
-            if let Some((seq, _)) = head {
+            if let Some((lines @ 1.., _)) = head {
                 scan.report.problem = Some(format!(
-                    "{LOG_FILE} is missing, and {HEAD_FILE} says {} line(s) were written: it was removed",
-                    seq + 1
+                    "{LOG_FILE} is missing, and {HEAD_FILE} says {lines} line(s) were written: it was removed"
                 ));
             }
             return Ok(scan);
@@ -171,20 +192,21 @@ fn scan(dir: &Path, key: &AuditKey) -> Result<Scan> {
     }
     if head_problem.is_some() {
         scan.report.problem = head_problem;
-    } else if let Some((seq, mac)) = head {
-        let problem = match macs.get(seq as usize) {
+    } else if let Some((lines, mac)) = head {
+        let last = match lines {
+            0 => Some(&GENESIS),
+            n => macs.get(n as usize - 1),
+        };
+        scan.report.problem = match last {
             None => Some(format!(
-                "{LOG_FILE} has {} line(s), and {HEAD_FILE} says line {} was made durable: it was truncated",
+                "{LOG_FILE} has {} line(s), and {HEAD_FILE} says {lines} were made durable: it was truncated",
                 scan.report.records.len(),
-                seq + 1
             )),
             Some(m) if *m != mac => Some(format!(
-                "line {} of {LOG_FILE} is not the line {HEAD_FILE} recorded: the log was rewritten",
-                seq + 1
+                "line {lines} of {LOG_FILE} is not the line {HEAD_FILE} recorded: the log was rewritten"
             )),
             Some(_) => None,
         };
-        scan.report.problem = problem;
     } else if !scan.report.records.is_empty() {
         scan.report.problem = Some(format!(
             "{HEAD_FILE} is missing: a truncation of {LOG_FILE} cannot be ruled out"
@@ -206,7 +228,7 @@ fn read_head(dir: &Path, key: &AuditKey) -> Result<HeadRead> {
     let verified = serde_json::from_slice::<Head>(&text).ok().and_then(|head| {
         let mac = record::unhex32(&head.mac)?;
         let tag = record::unhex32(&head.tag)?;
-        (head_tag(key, head.seq, &mac) == tag).then_some((head.seq, mac))
+        (head_tag(key, head.lines, &mac) == tag).then_some((head.lines, mac))
     });
     Ok(verified.map(Some).ok_or_else(|| {
         format!("{HEAD_FILE} does not verify: it was edited, or written under another key")
@@ -275,6 +297,11 @@ impl AuditLog {
         }
         let io = |what: &str, e| Error::io(format!("{what} {}", log_path.display()), e);
         if !log_path.exists() {
+            // The head first: a crash after it leaves a log (or none) that
+            // the head says has no durable line, never lines with no head.
+            Head::new(&key, 0, &GENESIS)
+                .write(dir)
+                .map_err(|e| io("creating the head of", e))?;
             fsio::create_private_file(&log_path).map_err(|e| io("creating", e))?;
             fsio::sync_dir(dir).map_err(|e| io("creating", e))?;
         }
@@ -395,20 +422,16 @@ impl AuditLog {
         // only to take what the sync covers, never across the fsync (every
         // request would wait for the disk once a second).
         let _one = self.syncing.lock().unwrap_or_else(|e| e.into_inner());
-        let (file, seq, last_mac) = {
+        let (file, head) = {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             if !state.dirty {
                 return Ok(());
             }
             state.dirty = false;
-            (&self.sync_handle, state.next_seq - 1, state.last_mac)
+            let head = Head::new(&self.key, state.next_seq, &state.last_mac);
+            (&self.sync_handle, head)
         };
-        let head = Head {
-            seq,
-            mac: hex(&last_mac),
-            tag: hex(&head_tag(&self.key, seq, &last_mac)),
-        };
-        // The lines up to `seq` were written before this: the fsync covers them.
+        // The lines the head counts were written before this: the fsync covers them.
         if let Err(e) = file.sync_data() {
             // What was written may be lost: no more records until a reopen
             // verifies what is there.
@@ -421,11 +444,7 @@ impl AuditLog {
         }
         // A head that cannot be replaced now (a full disk) only lags: the
         // lines are durable, and the next sync tries again.
-        fsio::replace_private(&self.dir.join(HEAD_FILE), ".audit.head-", |w| {
-            serde_json::to_writer(&mut *w, &head)?;
-            w.write_all(b"\n")
-        })
-        .map_err(|e| {
+        head.write(&self.dir).map_err(|e| {
             self.state.lock().unwrap_or_else(|e| e.into_inner()).dirty = true;
             Error::io(
                 format!("replacing {}", self.dir.join(HEAD_FILE).display()),
@@ -520,7 +539,7 @@ mod tests {
         assert_eq!(report.records[0].op, Operation::Start);
         assert_eq!(report.records[3].entries, ["shot/2"]);
         assert_eq!(report.records[3].exe.as_deref(), Some("/usr/bin/nuke"));
-        assert_eq!(report.durable_seq, Some(3));
+        assert_eq!(report.durable_lines, Some(4));
         // A second agent goes on with the same chain.
         drop(written(dir.path(), key(0, &m), 1));
         let report = read(dir.path(), &key(0, &m)).unwrap();
@@ -578,6 +597,26 @@ mod tests {
         rewrite(dir.path(), &l);
         std::fs::remove_file(dir.path().join(HEAD_FILE)).unwrap();
         assert!(problem(dir.path(), &key(0, &m)).contains("audit.head is missing"));
+    }
+
+    #[test]
+    fn a_crash_while_a_new_log_is_made_leaves_one_the_agent_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = SymmetricKey::generate().unwrap();
+        // The state after the new log's head, before its file.
+        Head::new(&key(0, &m), 0, &GENESIS)
+            .write(dir.path())
+            .unwrap();
+        assert_eq!(read(dir.path(), &key(0, &m)).unwrap().problem, None);
+        // And after its first line, before the sync that counts it.
+        let head = std::fs::read(dir.path().join(HEAD_FILE)).unwrap();
+        drop(written(dir.path(), key(0, &m), 0));
+        let lines = lines(dir.path());
+        std::fs::write(dir.path().join(HEAD_FILE), head).unwrap();
+        rewrite(dir.path(), &lines[..1]);
+        assert_eq!(read(dir.path(), &key(0, &m)).unwrap().problem, None);
+        drop(written(dir.path(), key(0, &m), 1));
+        assert_eq!(read(dir.path(), &key(0, &m)).unwrap().problem, None);
     }
 
     #[test]

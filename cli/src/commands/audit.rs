@@ -19,7 +19,7 @@ pub struct AuditArgs {
     /// naming the first that does not.
     #[arg(long)]
     pub verify: bool,
-    /// Print JSON: {"verified", "problem", "durable_seq", "torn_tail", "records":
+    /// Print JSON: {"verified", "problem", "durable_lines", "torn_tail", "records":
     /// [{"seq", "time", "at", "op", "entries", "result", "uid", "pid", "exe", "detail"}]}
     /// (absent fields are unknown or empty).
     #[arg(long)]
@@ -51,8 +51,8 @@ pub fn run(g: &Global, a: &AuditArgs) -> Result<i32, CliError> {
                         "audit log verified: {} record(s){}",
                         report.records.len(),
                         report
-                            .durable_seq
-                            .map(|s| format!(", durable through line {}", s + 1))
+                            .durable_lines
+                            .map(|n| format!(", {n} of them durable"))
                             .unwrap_or_default()
                     ),
                 )?;
