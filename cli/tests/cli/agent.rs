@@ -145,6 +145,37 @@ fn the_cli_and_a_rust_program_share_one_vault_through_the_agent() {
     assert_eq!(v.get("cli3/5").unwrap().credential.secret(), b"c35");
 }
 
+/// The agent's locked memory, in KiB (`VmLck` of /proc/<pid>/status).
+#[cfg(target_os = "linux")]
+fn locked_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmLck:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a VmLck line")
+}
+
+/// The keys an agent holds are locked in RAM (never written to swap), and a
+/// lock releases them with the vault: `VmLck` goes from the keys' pages to
+/// nothing, and back on unlock.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_agents_keys_are_locked_in_memory_until_it_locks() {
+    let env = Env::with_vault();
+    let agent = AgentProc::start(&env, &[]);
+    let unlocked = locked_kib(agent.pid);
+    assert!(unlocked > 0, "an unlocked agent locks no memory");
+    agent.run(&env, &["agent", "lock"], None).expect(code::OK);
+    assert!(
+        eventually(Duration::from_secs(5), || locked_kib(agent.pid) == 0),
+        "VmLck {} KiB once locked (it was {unlocked} KiB)",
+        locked_kib(agent.pid)
+    );
+    agent.run(&env, &["agent", "unlock"], None).expect(code::OK);
+    assert!(locked_kib(agent.pid) > 0);
+}
+
 #[test]
 fn lock_wipes_the_keys_until_unlock_and_status_says_so() {
     let env = Env::with_vault();
