@@ -9,16 +9,16 @@
 //! a refusal leaves no grant behind.
 
 use crate::args::Global;
-use crate::duration::{exact, parse_duration};
+use crate::duration::{exact, human, parse_duration};
 use crate::error::{CliError, EXISTS, NOT_FOUND, OK};
-use crate::output::{self, access_phrase, GrantJson, GrantWith};
+use crate::output::{self, access_phrase, printable, GrantJson, GrantWith};
 use crate::perms::refuse_existing;
 use crate::print::{guard_terminal, write_out};
 use crate::source::{GRANT_FILE_ENV, IDENTITY_ENV, TOKEN_ENV};
 use crate::unlock;
 use clap::Args;
 use farmvault::grant::{self, GrantInfo, GrantSpec};
-use farmvault::{Error, GrantPolicy, UnixTime, Vault};
+use farmvault::{Error, GrantPolicy, Kind, UnixTime, Vault};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -177,6 +177,43 @@ fn raise_hint(vault: &Vault, a: &GrantArgs) -> Option<String> {
     })
 }
 
+/// A use window longer than this, on a credential that does not expire by
+/// itself, gets a warning.
+const LONG_USE: Duration = Duration::from_secs(4 * 3600);
+
+/// The warning for a grant that packs a script key or a login and password (valid
+/// at the server until someone revokes them) for more than [`LONG_USE`]:
+/// whoever holds the bundle and its token can use them for the whole window,
+/// where a session token would expire at the server by itself.
+fn long_lived_warning(vault: &Vault, a: &GrantArgs) -> Option<String> {
+    if a.use_for <= LONG_USE {
+        return None;
+    }
+    let mut names = Vec::new();
+    for sel in &a.entries {
+        let metas = if sel.ends_with('/') {
+            vault.list(sel).unwrap_or_default()
+        } else {
+            vault.metadata(sel).into_iter().collect()
+        };
+        names.extend(
+            metas
+                .into_iter()
+                .filter(|m| matches!(m.kind, Kind::ScriptKey | Kind::LoginPassword))
+                .map(|m| m.name),
+        );
+    }
+    let first = names.first()?;
+    Some(format!(
+        "farmvault: warning: this grant holds {} long-lived credential(s) ({}{}), usable for its whole {} use window by whoever has the bundle and its token; a session token expires at the server by itself: grant one instead, or a --use-for of {} or less",
+        names.len(),
+        printable(first),
+        if names.len() > 1 { ", ..." } else { "" },
+        human(a.use_for.as_secs()),
+        human(LONG_USE.as_secs()),
+    ))
+}
+
 /// `grant NAME|PREFIX/... --claim-within DUR --use-for DUR --label JOB`.
 pub fn run(g: &Global, a: &GrantArgs) -> Result<i32, CliError> {
     if !a.no_token {
@@ -211,6 +248,9 @@ pub fn run(g: &Global, a: &GrantArgs) -> Result<i32, CliError> {
     }
     let vault = unlock::open(g)?;
     let issued = vault.grant(&spec).map_err(|e| issue_error(e, &vault, a))?;
+    if let Some(w) = long_lived_warning(&vault, a) {
+        eprintln!("{w}");
+    }
     let now = vault.now();
     drop(vault);
     // Absolute: the submit script hands it to a job that runs elsewhere.

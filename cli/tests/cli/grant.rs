@@ -813,3 +813,53 @@ fn a_job_without_home_names_the_state_directory_and_reads_with_one() {
         r.stderr
     );
 }
+
+/// A script key granted for more than 4 h is usable that long by whoever holds
+/// the bundle and token: `grant` says so (and the token is still issued); a
+/// shorter window, or an entry that is not long-lived, gets no warning.
+#[test]
+fn a_long_window_on_a_script_key_is_warned_about() {
+    let env = env_with_entries();
+    let long = |entries: &[&str], use_for: &str, label: &str| {
+        env.run(
+            &[
+                &["grant"][..],
+                entries,
+                &[
+                    "--claim-within",
+                    "72h",
+                    "--use-for",
+                    use_for,
+                    "--label",
+                    label,
+                ],
+            ]
+            .concat(),
+            None,
+        )
+        .expect(code::OK)
+    };
+    let r = long(&["shotgun/"], "12h", "long");
+    assert!(r.stdout.trim().starts_with("fvg1_"), "{}", r.stdout);
+    let warning: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.contains("long-lived"))
+        .collect();
+    assert_eq!(warning.len(), 1, "{}", r.stderr);
+    assert!(
+        warning[0].contains("2 long-lived credential(s) (shotgun/publish, ...)")
+            && warning[0].contains("12h use window")
+            && warning[0].contains("--use-for of 4h or less"),
+        "{}",
+        warning[0]
+    );
+    assert!(!r.stderr.contains(RENDER_KEY) && !r.stderr.contains(PUBLISH_KEY));
+    for (entries, use_for, label) in [
+        (&["shotgun/render"][..], "4h", "short"),
+        (&["other"][..], "12h", "opaque"),
+    ] {
+        let r = long(entries, use_for, label);
+        assert!(!r.stderr.contains("long-lived"), "{label}: {}", r.stderr);
+    }
+}
