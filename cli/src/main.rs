@@ -12,7 +12,9 @@
 //! - `perms`: file-mode checks and no overwrites; `prompt`: hidden input,
 //!   secret files, stdin;
 //! - `unlock`: where the vault is and what opens it; `source`: the vault or a
-//!   job grant, for reads.
+//!   job grant, for reads;
+//! - `mask`: secrets replaced in a stream of output; `supervise`: `exec`'s
+//!   parent process, which masks its child's output and passes signals on.
 #![forbid(unsafe_code)]
 
 mod args;
@@ -20,11 +22,13 @@ mod commands;
 mod duration;
 mod error;
 mod harden;
+mod mask;
 mod output;
 mod perms;
 mod print;
 mod prompt;
 mod source;
+mod supervise;
 mod unlock;
 
 use clap::{CommandFactory, Parser};

@@ -12,15 +12,25 @@
 //! With `--grant` / FARMVAULT_GRANT_FILE the values come from a job grant
 //! instead of the vault (see `source`): what a farm job runs.
 //!
-//! On Unix farmvault replaces itself with the command (execvp): the child has
-//! farmvault's pid, receives signals directly, and its exit status is the
-//! status; no farmvault process stays around holding secrets. It inherits the
-//! soft core-file limit of 0 (it may raise it). Elsewhere farmvault spawns the
-//! command, waits, and exits with its exit code.
+//! Output masking (`supervise`, `mask`): every secret value given to the
+//! child (the fields that are secrets; not a host, login or script name) is
+//! replaced by `***` in its stdout and stderr as they stream through. On by
+//! default for each of the two that is not a terminal (a farm job's log, a
+//! pipe, a file: where a printed secret would stay), off for a terminal (an
+//! interactive program keeps its terminal); `--mask` masks both, `--no-mask`
+//! neither.
+//!
+//! With nothing to mask, on Unix, farmvault replaces itself with the command
+//! (execvp): the child has farmvault's pid, receives signals directly, and
+//! its exit status is the status; no farmvault process stays around holding
+//! secrets. It inherits the soft core-file limit of 0 (it may raise it).
+//! Otherwise farmvault runs the command as a supervised child and exits as it
+//! does (`supervise`).
 
 use crate::args::Global;
 use crate::error::{CliError, EXEC_CANNOT_RUN, EXEC_NOT_FOUND, NOT_FOUND};
 use crate::source::{self, GrantSource, Source};
+use crate::supervise::{self, Masked};
 use crate::unlock;
 use clap::Args;
 use farmvault::Field;
@@ -43,6 +53,15 @@ pub struct ExecArgs {
     /// FARMVAULT_IDENTITY, the --token-env variable), which are otherwise removed. Repeatable.
     #[arg(long = "pass-env", value_name = "VAR")]
     pub pass_env: Vec<String>,
+    /// Replace every secret value given to the command by *** in its stdout and
+    /// stderr, also on a terminal. Default: each of the two that is not a
+    /// terminal is masked (a job log, a pipe, a file).
+    #[arg(long, conflicts_with = "no_mask")]
+    pub mask: bool,
+    /// Pass the command's output through unmasked, and replace farmvault with the
+    /// command (no supervising process).
+    #[arg(long)]
+    pub no_mask: bool,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -128,6 +147,7 @@ pub fn run(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
         }
     }
     let mut values: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::with_capacity(a.env.len());
+    let mut secrets: Vec<Zeroizing<Vec<u8>>> = Vec::new();
     {
         let source = Source::open(g, &a.source)?;
         for spec in &a.env {
@@ -142,6 +162,9 @@ pub fn run(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
                     ),
                     "pass it to the program another way",
                 ));
+            }
+            if field.is_secret() {
+                secrets.push(Zeroizing::new(value.to_vec()));
             }
             values.push((spec.var.clone(), Zeroizing::new(value.to_vec())));
         }
@@ -162,7 +185,33 @@ pub fn run(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
     for (var, value) in &values {
         cmd.env(var, os_string(value)?);
     }
+    let masked = masked_streams(&a);
+    if masked.stdout || masked.stderr {
+        return supervise::run(cmd, masked, &secrets, |e| start_error(program, e));
+    }
     start(cmd, program)
+}
+
+/// Which output streams `exec` masks: `--mask` both, `--no-mask` neither, by
+/// default each that is not a terminal.
+fn masked_streams(a: &ExecArgs) -> Masked {
+    use std::io::IsTerminal;
+    if a.no_mask {
+        Masked {
+            stdout: false,
+            stderr: false,
+        }
+    } else if a.mask {
+        Masked {
+            stdout: true,
+            stderr: true,
+        }
+    } else {
+        Masked {
+            stdout: !std::io::stdout().is_terminal(),
+            stderr: !std::io::stderr().is_terminal(),
+        }
+    }
 }
 
 /// Reads the entry of `spec`. `NAME:suffix` where the suffix is no field name is

@@ -63,8 +63,10 @@ fn the_secret_is_not_in_the_childs_argv_and_exec_replaces_farmvault() {
     let env = env_with_key();
     let script = r#"echo "pid=$$"; tr '\0' ' ' < /proc/$$/cmdline; echo; tr '\0' '\n' < /proc/$$/environ | grep -c '^SG_KEY='; env | grep -c '^FARMVAULT_\(KEY\|PASSPHRASE\)_FILE=' || true"#;
     let mut cmd = env.cmd();
+    // --no-mask: with nothing to mask, farmvault replaces itself.
     cmd.args([
         "exec",
+        "--no-mask",
         "--env",
         "SG_KEY=shotgun/farm:api_key",
         "--",
@@ -230,4 +232,103 @@ fn the_child_inherits_no_unlocking_variable_unless_passed_by_name() {
         "{}",
         r.stderr
     );
+}
+
+/// `exec`'s supervised child under `farmvault exec ARGS -- sh -c SCRIPT`.
+fn exec_sh(env: &Env, flags: &[&str], script: &str) -> common::Run {
+    let mut args = vec![
+        "exec",
+        "--env",
+        "SG_KEY=shotgun/farm:api_key",
+        "--env",
+        "SG_HOST=shotgun/farm:host",
+    ];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["--", "sh", "-c", script]);
+    env.run(&args, None)
+}
+
+/// Output that is not a terminal (a job log here: a pipe) is masked by
+/// default, also a secret the child writes in pieces, on stdout and stderr;
+/// a value that is not a secret (the host) is left alone. Without masking
+/// the same script prints the secret: the test would fail without the mask.
+#[test]
+fn a_secret_the_child_prints_is_masked_in_its_output() {
+    let env = env_with_key();
+    let script = r#"echo "key=$SG_KEY host=$SG_HOST"; printf %s "$SG_KEY" | head -c 7; sleep 0.2; printf %s "$SG_KEY" | tail -c +8; echo " <- split"; echo "err $SG_KEY" >&2"#;
+    let r = exec_sh(&env, &[], script).expect(code::OK);
+    assert!(!r.all().contains(API_KEY), "{}", r.all());
+    assert_eq!(r.stdout, format!("key=*** host={HOST}\n*** <- split\n"));
+    let child_err: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| !l.contains("warning:"))
+        .collect();
+    assert_eq!(child_err, ["err ***"], "{}", r.stderr);
+    let r = exec_sh(&env, &["--mask"], script).expect(code::OK);
+    assert!(!r.all().contains(API_KEY));
+    let r = exec_sh(&env, &["--no-mask"], script).expect(code::OK);
+    assert!(r.stdout.contains(&format!("key={API_KEY}")), "{}", r.stdout);
+}
+
+/// The supervisor passes the child's status on unchanged: an exit code, and
+/// death by a signal (farmvault dies of the same signal).
+#[test]
+fn the_supervisor_passes_exit_codes_and_signal_deaths_on() {
+    use std::os::unix::process::ExitStatusExt;
+    let env = env_with_key();
+    exec_sh(&env, &[], "echo $SG_KEY; exit 7").expect(7);
+    let mut cmd = env.cmd();
+    cmd.args([
+        "exec",
+        "--mask",
+        "--env",
+        "SG_KEY=shotgun/farm:api_key",
+        "--",
+        "sh",
+        "-c",
+        "kill -TERM $$",
+    ]);
+    let status = cmd.status().unwrap();
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+}
+
+/// A signal a farm manager sends farmvault (SIGTERM to cancel a task)
+/// reaches the child, which can clean up; farmvault then exits as it does.
+#[test]
+fn a_signal_sent_to_farmvault_reaches_the_child() {
+    let env = env_with_key();
+    let marker = env.path("got-term");
+    let script = format!(
+        "trap 'echo term > {}; exit 3' TERM; echo ready; while :; do sleep 0.05; done",
+        common::sh_quote(marker.to_str().unwrap())
+    );
+    let mut cmd = env.cmd();
+    cmd.args([
+        "exec",
+        "--mask",
+        "--env",
+        "SG_KEY=shotgun/farm:api_key",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "ready\n");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3), "{status:?}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "term\n");
 }
