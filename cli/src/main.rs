@@ -14,7 +14,10 @@
 //! - `unlock`: where the vault is and what opens it; `source`: the vault or a
 //!   job grant, for reads;
 //! - `mask`: secrets replaced in a stream of output; `supervise`: `exec`'s
-//!   parent process, which masks its child's output and passes signals on.
+//!   parent process, which masks its child's output and passes signals on;
+//!   `private_dir`: a run's private directory, removed after it;
+//!   `sgtk_home`: the Toolkit's `SHOTGUN_HOME` as one, and the renewed
+//!   tokens it brings home.
 #![forbid(unsafe_code)]
 
 mod args;
@@ -26,7 +29,9 @@ mod mask;
 mod output;
 mod perms;
 mod print;
+mod private_dir;
 mod prompt;
+mod sgtk_home;
 mod source;
 mod supervise;
 mod unlock;

@@ -36,14 +36,14 @@ pub struct Masked {
 const DRAIN: Duration = Duration::from_secs(5);
 
 /// Runs `cmd` as a supervised child with `masked` streams masked of
-/// `secrets`; returns the exit status to exit with, or (Unix) does not return
-/// when the child was killed by a signal: farmvault dies of it too.
+/// `secrets`; returns its status once it has exited and its output is
+/// drained (pass it to [`exit_like`] after any cleanup).
 pub fn run(
     mut cmd: Command,
     masked: Masked,
     secrets: &[Zeroizing<Vec<u8>>],
     start_error: impl Fn(&std::io::Error) -> CliError,
-) -> Result<i32, CliError> {
+) -> Result<std::process::ExitStatus, CliError> {
     if masked.stdout {
         cmd.stdout(Stdio::piped());
     }
@@ -73,7 +73,7 @@ pub fn run(
             break;
         }
     }
-    exit_like(status)
+    Ok(status)
 }
 
 /// Copies `from` to `to` through `masker` on a thread of its own; says so on
@@ -119,8 +119,8 @@ fn wait(
 }
 
 /// The exit status to pass on; a child killed by a signal kills farmvault
-/// with the same signal.
-fn exit_like(status: std::process::ExitStatus) -> Result<i32, CliError> {
+/// with the same signal (this does not return then).
+pub fn exit_like(status: std::process::ExitStatus) -> Result<i32, CliError> {
     if let Some(code) = status.code() {
         return Ok(code);
     }

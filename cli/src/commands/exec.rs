@@ -29,6 +29,7 @@
 
 use crate::args::Global;
 use crate::error::{CliError, EXEC_CANNOT_RUN, EXEC_NOT_FOUND, NOT_FOUND};
+use crate::sgtk_home::SgtkHome;
 use crate::source::{self, GrantSource, Source};
 use crate::supervise::{self, Masked};
 use crate::unlock;
@@ -62,6 +63,11 @@ pub struct ExecArgs {
     /// command (no supervising process).
     #[arg(long)]
     pub no_mask: bool,
+    /// Give the command a private SHOTGUN_HOME (0700, on tmpfs where there is one)
+    /// for the Toolkit's session cache, wiped when it exits; session tokens
+    /// tk-core renewed there come back into the entries they came from.
+    #[arg(long)]
+    pub sgtk_home: bool,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -146,12 +152,22 @@ pub fn run(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
             ));
         }
     }
+    if a.sgtk_home && a.env.iter().any(|s| s.var == SHOTGUN_HOME) {
+        return Err(CliError::usage(
+            format!("--env {SHOTGUN_HOME}=... and --sgtk-home both set {SHOTGUN_HOME}"),
+            "drop one of them",
+        ));
+    }
+    let mut home = a.sgtk_home.then(SgtkHome::create).transpose()?;
     let mut values: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::with_capacity(a.env.len());
     let mut secrets: Vec<Zeroizing<Vec<u8>>> = Vec::new();
     {
         let source = Source::open(g, &a.source)?;
         for spec in &a.env {
             let entry = read(&source, spec)?;
+            if let Some(h) = home.as_mut() {
+                h.note(&spec.name, &entry.credential);
+            }
             let field = spec.field.unwrap_or(Field::Secret);
             let value = source::field_value(&spec.name, &entry.credential, field)?;
             if value.contains(&0) {
@@ -185,12 +201,26 @@ pub fn run(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
     for (var, value) in &values {
         cmd.env(var, os_string(value)?);
     }
-    let masked = masked_streams(&a);
-    if masked.stdout || masked.stderr {
-        return supervise::run(cmd, masked, &secrets, |e| start_error(program, e));
+    if let Some(h) = &home {
+        cmd.env(SHOTGUN_HOME, h.path());
     }
-    start(cmd, program)
+    let masked = masked_streams(&a);
+    if !(masked.stdout || masked.stderr || home.is_some()) {
+        return start(cmd, program);
+    }
+    let status = supervise::run(cmd, masked, &secrets, |e| start_error(program, e))?;
+    if let Some(h) = home {
+        // The job's own outcome stands: a token that cannot come home is
+        // reported, and the directory is wiped either way.
+        if let Err(e) = h.finish(g, a.source.bundle.is_none()) {
+            eprintln!("{e}");
+        }
+    }
+    supervise::exit_like(status)
 }
+
+/// The Toolkit's variable naming its cache root.
+const SHOTGUN_HOME: &str = "SHOTGUN_HOME";
 
 /// Which output streams `exec` masks: `--mask` both, `--no-mask` neither, by
 /// default each that is not a terminal.

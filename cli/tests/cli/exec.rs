@@ -332,3 +332,199 @@ fn a_signal_sent_to_farmvault_reaches_the_child() {
     assert_eq!(status.code(), Some(3), "{status:?}");
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "term\n");
 }
+
+const OLD_TOKEN: &str = "sess-old-7a91c2";
+const NEW_TOKEN: &str = "sess-renewed-4be07d";
+
+/// A vault with jdoe's session token at `HOST`.
+fn env_with_session() -> Env {
+    let env = Env::with_vault();
+    env.run(
+        &[
+            "put",
+            "shotgun/jdoe",
+            "--kind",
+            "session_token",
+            "--host",
+            HOST,
+            "--login",
+            "jdoe",
+        ],
+        Some(OLD_TOKEN.as_bytes()),
+    )
+    .expect(code::OK);
+    env
+}
+
+/// What tk-core does in a job: it caches the session it was handed, then the
+/// one it renewed, in `$SHOTGUN_HOME/<site>/authentication.yml`. The script
+/// also records where SHOTGUN_HOME was, its mode and its filesystem.
+fn toolkit_job(report: &std::path::Path) -> String {
+    format!(
+        r#"set -e
+mkdir -p "$SHOTGUN_HOME/mysite"
+printf 'current_host: {HOST}\n' > "$SHOTGUN_HOME/authentication.yml"
+printf 'current_user: jdoe\nusers:\n- login: jdoe\n  session_token: %s\n' "$SG_TOKEN" > "$SHOTGUN_HOME/mysite/authentication.yml"
+printf 'current_user: jdoe\nusers:\n- login: jdoe\n  session_token: {NEW_TOKEN}\n' > "$SHOTGUN_HOME/mysite/authentication.yml"
+printf '%s\n%s\n%s\n' "$SHOTGUN_HOME" "$(stat -c %a "$SHOTGUN_HOME")" "$(stat -f -c %T "$SHOTGUN_HOME")" > {}
+"#,
+        common::sh_quote(report.to_str().unwrap())
+    )
+}
+
+/// `exec --sgtk-home`: the child's SHOTGUN_HOME is a private directory on a
+/// memory filesystem, gone after the run with the tokens tk-core wrote there;
+/// the token it renewed is back in the vault entry it came from (TTL of a
+/// fresh session), and the output says how many, never the token.
+#[test]
+fn sgtk_home_keeps_tokens_off_the_disk_and_brings_renewed_ones_home() {
+    let env = env_with_session();
+    let report = env.path("report");
+    let r = env
+        .run(
+            &[
+                "exec",
+                "--sgtk-home",
+                "--env",
+                "SG_TOKEN=shotgun/jdoe",
+                "--",
+                "sh",
+                "-c",
+                &toolkit_job(&report),
+            ],
+            None,
+        )
+        .expect(code::OK);
+    assert!(
+        r.stderr
+            .contains("brought 1 renewed session token(s) back into the vault"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.all().contains(NEW_TOKEN) && !r.all().contains(OLD_TOKEN),
+        "{}",
+        r.all()
+    );
+    let report = std::fs::read_to_string(&report).unwrap();
+    let lines: Vec<&str> = report.lines().collect();
+    let home = std::path::Path::new(lines[0]);
+    assert_eq!(lines[1], "700", "SHOTGUN_HOME's mode");
+    assert_eq!(lines[2], "tmpfs", "SHOTGUN_HOME's filesystem");
+    assert!(!home.exists(), "{} is still there", home.display());
+    assert_eq!(env.out(&["get", "shotgun/jdoe"]), format!("{NEW_TOKEN}\n"));
+    let meta = crate::common::json(&env.out(&["list", "--json"]));
+    let expires = meta["entries"][0]["expires"].as_u64().unwrap();
+    let now = meta["now"].as_u64().unwrap();
+    assert!(
+        (now + 24 * 3600 - 5..=now + 24 * 3600 + 5).contains(&expires),
+        "{meta}"
+    );
+    // Nothing of either token on the workspace's disk.
+    assert!(files_containing(env.dir.path(), NEW_TOKEN.as_bytes()).is_empty());
+}
+
+/// A run that is killed (SIGKILL: no chance to clean up) leaves its private
+/// SHOTGUN_HOME; the next `exec --sgtk-home` removes it. Through a job grant
+/// the renewed token cannot be written back: it is wiped, and the run says so.
+#[test]
+fn a_killed_runs_sgtk_home_is_removed_by_the_next_and_a_grant_brings_nothing_home() {
+    let env = env_with_session();
+    let report = env.path("report");
+    let job = format!(
+        "{}echo $$ > {}; echo started; exec sleep 30",
+        toolkit_job(&report),
+        common::sh_quote(env.path("pid").to_str().unwrap())
+    );
+    let mut cmd = env.cmd();
+    cmd.args([
+        "exec",
+        "--sgtk-home",
+        "--env",
+        "SG_TOKEN=shotgun/jdoe",
+        "--",
+        "sh",
+        "-c",
+        &job,
+    ])
+    .stdout(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "started\n");
+    let home = std::path::PathBuf::from(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Its child keeps running as an orphan; stop it too.
+    let orphan = std::fs::read_to_string(env.path("pid")).unwrap();
+    let _ = std::process::Command::new("kill")
+        .arg(orphan.trim())
+        .status();
+    assert!(home.exists(), "a SIGKILL leaves the directory");
+
+    // The next run, here through a grant, removes it, and wipes its own.
+    let token = env
+        .run(
+            &[
+                "grant",
+                "shotgun/jdoe",
+                "--claim-within",
+                "1h",
+                "--use-for",
+                "1h",
+                "--label",
+                "sgtk",
+                "--out",
+                env.path("g.fvgrant").to_str().unwrap(),
+            ],
+            None,
+        )
+        .expect(code::OK)
+        .stdout;
+    let r = common::run(
+        env.cmd()
+            .env_remove("FARMVAULT_PASSPHRASE_FILE")
+            .env("FARMVAULT_GRANT_FILE", env.path("g.fvgrant"))
+            .env("FARMVAULT_GRANT_TOKEN", token.trim())
+            .env("FARMVAULT_STATE_DIR", env.path("state"))
+            .args([
+                "exec",
+                "--sgtk-home",
+                "--env",
+                "SG_TOKEN=shotgun/jdoe",
+                "--",
+                "sh",
+                "-c",
+                &toolkit_job(&report),
+            ]),
+        None,
+    )
+    .expect(code::OK);
+    assert!(!home.exists(), "the killed run's directory was removed");
+    assert!(
+        r.stderr.contains(
+            "1 renewed session token(s) wiped with the private SHOTGUN_HOME: a grant is read-only"
+        ),
+        "{}",
+        r.stderr
+    );
+    let second = std::path::PathBuf::from(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    );
+    assert!(!second.exists());
+    assert_eq!(env.out(&["get", "shotgun/jdoe"]), format!("{OLD_TOKEN}\n"));
+}
