@@ -43,8 +43,15 @@ use zeroize::Zeroizing;
 #[derive(Args, Debug)]
 pub struct ExecArgs {
     /// VAR=NAME[:field]: put entry NAME's field (default: its main secret) in VAR. Repeatable, each VAR once.
-    #[arg(long = "env", value_name = "VAR=NAME[:field]", value_parser = parse_env_spec, required = true)]
+    /// In NAME, `\:` is a colon that is part of the name and `\\` a backslash:
+    /// `X=a\:host` is the entry "a:host", `X=a:host` the field host of entry "a".
+    #[arg(long = "env", value_name = "VAR=NAME[:field]", value_parser = parse_env_spec, required_unless_present = "env_file")]
     pub env: Vec<EnvSpec>,
+    /// Read more VAR=NAME[:field] lines, with --env's grammar, from FILE: one per
+    /// line; blank lines and lines starting with # are skipped. A job's whole
+    /// environment in one reviewed file. Repeatable.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<std::path::PathBuf>,
     /// Read through a job grant.
     #[command(flatten)]
     pub source: GrantSource,
@@ -84,7 +91,9 @@ pub struct EnvSpec {
     pub field: Option<Field>,
 }
 
-/// `VAR=NAME[:field]`. A `:suffix` that is not a field name belongs to the entry name.
+/// `VAR=NAME[:field]`. The field follows the last `:` that is not escaped; a
+/// suffix that is not a field name belongs to the entry name. `\:` in NAME is
+/// a colon of the name, `\\` a backslash.
 pub fn parse_env_spec(s: &str) -> Result<EnvSpec, String> {
     let (var, target) = s
         .split_once('=')
@@ -99,21 +108,80 @@ pub fn parse_env_spec(s: &str) -> Result<EnvSpec, String> {
             "{var:?} is not an environment variable name (letters, digits, _)"
         ));
     }
-    let (name, field) = match target.rsplit_once(':') {
-        Some((name, f)) if !name.is_empty() => match f.parse::<Field>() {
-            Ok(field) => (name, Some(field)),
+    let (name, field) = match last_unescaped_colon(target) {
+        Some(i) if i > 0 => match target[i + 1..].parse::<Field>() {
+            Ok(field) => (&target[..i], Some(field)),
             Err(_) => (target, None),
         },
         _ => (target, None),
     };
+    let name = unescape(name).ok_or_else(|| {
+        format!(
+            "{s:?}: a backslash in NAME must be followed by : or \\ (\\: is a colon of the name)"
+        )
+    })?;
     if name.is_empty() {
         return Err(format!("{s:?} names no entry"));
     }
     Ok(EnvSpec {
         var: var.to_owned(),
-        name: name.to_owned(),
+        name,
         field,
     })
+}
+
+/// Where the last `:` that no backslash escapes is.
+fn last_unescaped_colon(s: &str) -> Option<usize> {
+    let mut last = None;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            ':' => last = Some(i),
+            _ => {}
+        }
+    }
+    last
+}
+
+/// `\:` to `:` and `\\` to `\`; `None` for any other backslash.
+fn unescape(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(e @ (':' | '\\')) => out.push(e),
+                _ => return None,
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+/// The specs of an `--env-file`: one per line, `#` comments and blank lines
+/// skipped; a bad line is named by its number (its text may name a secret's
+/// entry, never a secret, but the number is enough).
+fn read_env_file(path: &std::path::Path) -> Result<Vec<EnvSpec>, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::io(format!("reading --env-file {}", path.display()), &e))?;
+    let mut specs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        specs.push(parse_env_spec(line).map_err(|e| {
+            CliError::usage(
+                format!("{} line {}: {e}", path.display(), n + 1),
+                "each line is VAR=NAME[:field], as --env takes",
+            )
+        })?);
+    }
+    Ok(specs)
 }
 
 /// Variables the child does not inherit (besides the `--token-env` one): every
@@ -130,7 +198,10 @@ const UNLOCK_VARS: [&str; 8] = [
 ];
 
 /// Runs the command; returns only on failure to start it (Unix) or with its status.
-pub fn run(g: &Global, a: ExecArgs) -> Result<i32, CliError> {
+pub fn run(g: &Global, mut a: ExecArgs) -> Result<i32, CliError> {
+    for file in &a.env_file {
+        a.env.extend(read_env_file(file)?);
+    }
     let stripped: Vec<&str> = UNLOCK_VARS
         .iter()
         .copied()
@@ -329,8 +400,18 @@ mod tests {
         assert_eq!((e.name.as_str(), e.field), ("tok", None));
         let e = parse_env_spec("X=ns:thing").unwrap();
         assert_eq!((e.name.as_str(), e.field), ("ns:thing", None));
-        for bad in ["X", "=a", "1X=a", "X-Y=a", "X="] {
+        for bad in ["X", "=a", "1X=a", "X-Y=a", "X=", "X=a\\b", "X=a\\"] {
             assert!(parse_env_spec(bad).is_err(), "{bad}");
         }
+        // Escapes: a colon that is part of the name.
+        let e = parse_env_spec("X=a\\:host").unwrap();
+        assert_eq!((e.name.as_str(), e.field), ("a:host", None));
+        let e = parse_env_spec("X=a\\:b:api_key").unwrap();
+        assert_eq!((e.name.as_str(), e.field), ("a:b", Some(Field::ApiKey)));
+        let e = parse_env_spec("X=back\\\\slash:host").unwrap();
+        assert_eq!(
+            (e.name.as_str(), e.field),
+            ("back\\slash", Some(Field::Host))
+        );
     }
 }

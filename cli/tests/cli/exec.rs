@@ -528,3 +528,56 @@ fn a_killed_runs_sgtk_home_is_removed_by_the_next_and_a_grant_brings_nothing_hom
     assert!(!second.exists());
     assert_eq!(env.out(&["get", "shotgun/jdoe"]), format!("{OLD_TOKEN}\n"));
 }
+
+/// `--env-file`: a job's environment in one file, with --env's grammar,
+/// comments and blank lines; a bad line is named by its number; a variable
+/// given twice (file and flag) is an error; `\:` names an entry with a colon.
+#[test]
+fn env_file_describes_the_environment_in_one_file() {
+    let env = env_with_key();
+    env.put("ns:odd:host", "colon-secret", &[]).expect(code::OK);
+    let file = env.path("job.env");
+    std::fs::write(
+        &file,
+        "# render job\n\nSG_KEY=shotgun/farm:api_key\n  SG_HOST=shotgun/farm:host  \nODD=ns\\:odd\\:host\n",
+    )
+    .unwrap();
+    let file_s = file.to_str().unwrap();
+    let mut cmd = env.cmd();
+    cmd.env("EXPECTED", API_KEY);
+    let r = common::run(
+        cmd.args([
+            "exec",
+            "--env-file",
+            file_s,
+            "--",
+            "sh",
+            "-c",
+            r#"test "$SG_KEY" = "$EXPECTED" && test "$ODD" = colon-secret && echo "ok $SG_HOST""#,
+        ]),
+        None,
+    )
+    .expect(code::OK);
+    assert_eq!(r.stdout, format!("ok {HOST}\n"));
+    std::fs::write(&file, "SG_KEY=shotgun/farm:api_key\n# fine\nnot a spec\n").unwrap();
+    let r = env.fails(&["exec", "--env-file", file_s, "--", "true"], code::USAGE);
+    assert!(r.stderr.contains("job.env line 3"), "{}", r.stderr);
+    std::fs::write(&file, "SG_KEY=shotgun/farm:api_key\n").unwrap();
+    let r = env.fails(
+        &[
+            "exec",
+            "--env-file",
+            file_s,
+            "--env",
+            "SG_KEY=shotgun/farm",
+            "--",
+            "true",
+        ],
+        code::USAGE,
+    );
+    assert!(
+        r.stderr.contains("--env SG_KEY is given more than once"),
+        "{}",
+        r.stderr
+    );
+}
