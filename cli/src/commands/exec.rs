@@ -3,8 +3,9 @@
 //!
 //! Every secret is read (and the vault closed) before the command starts; an
 //! expired or missing entry stops here, before the job runs half-equipped.
-//! Secrets go into the child's environment block only: never its arguments,
-//! never a file. The child inherits no variable that unlocks anything
+//! Secrets go into the child's environment block only, never its arguments;
+//! with `--files`, into files of a private directory (`private_dir`) removed
+//! when the child exits, instead. The child inherits no variable that unlocks anything
 //! (`UNLOCK_VARS`: key file, passphrase files, a grant's bundle, token and farm
 //! identity, and the `--token-env` variable) unless `--pass-env VAR` names it:
 //! it gets the secrets it was given, not the means to open the vault or grant.
@@ -29,6 +30,7 @@
 
 use crate::args::Global;
 use crate::error::{CliError, EXEC_CANNOT_RUN, EXEC_NOT_FOUND, NOT_FOUND};
+use crate::private_dir::PrivateDir;
 use crate::sgtk_home::SgtkHome;
 use crate::source::{self, GrantSource, Source};
 use crate::supervise::{self, Masked};
@@ -75,6 +77,11 @@ pub struct ExecArgs {
     /// tk-core renewed there come back into the entries they came from.
     #[arg(long)]
     pub sgtk_home: bool,
+    /// Deliver the secrets as files instead of variables: each VAR becomes the file
+    /// $FARMVAULT_CREDENTIALS_DIRECTORY/VAR (0400) in a fresh private directory
+    /// (0700, on tmpfs where there is one), removed when the command exits.
+    #[arg(long)]
+    pub files: bool,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -230,6 +237,7 @@ pub fn run(g: &Global, mut a: ExecArgs) -> Result<i32, CliError> {
         ));
     }
     let mut home = a.sgtk_home.then(SgtkHome::create).transpose()?;
+    let files = a.files.then(|| PrivateDir::create("files")).transpose()?;
     let mut values: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::with_capacity(a.env.len());
     let mut secrets: Vec<Zeroizing<Vec<u8>>> = Vec::new();
     {
@@ -269,14 +277,24 @@ pub fn run(g: &Global, mut a: ExecArgs) -> Result<i32, CliError> {
     {
         cmd.env_remove(var);
     }
-    for (var, value) in &values {
-        cmd.env(var, os_string(value)?);
+    match &files {
+        Some(dir) => {
+            for (var, value) in &values {
+                write_secret_file(&dir.path().join(var), value)?;
+            }
+            cmd.env(CREDENTIALS_DIRECTORY, dir.path());
+        }
+        None => {
+            for (var, value) in &values {
+                cmd.env(var, os_string(value)?);
+            }
+        }
     }
     if let Some(h) = &home {
         cmd.env(SHOTGUN_HOME, h.path());
     }
     let masked = masked_streams(&a);
-    if !(masked.stdout || masked.stderr || home.is_some()) {
+    if !(masked.stdout || masked.stderr || home.is_some() || files.is_some()) {
         return start(cmd, program);
     }
     let status = supervise::run(cmd, masked, &secrets, |e| start_error(program, e))?;
@@ -287,11 +305,28 @@ pub fn run(g: &Global, mut a: ExecArgs) -> Result<i32, CliError> {
             eprintln!("{e}");
         }
     }
+    // The secrets' files go before farmvault exits like the child.
+    drop(files);
     supervise::exit_like(status)
 }
 
 /// The Toolkit's variable naming its cache root.
 const SHOTGUN_HOME: &str = "SHOTGUN_HOME";
+
+/// The variable naming `--files`' directory (as systemd's `$CREDENTIALS_DIRECTORY`).
+const CREDENTIALS_DIRECTORY: &str = "FARMVAULT_CREDENTIALS_DIRECTORY";
+
+/// Writes one secret's file, readable by its owner only.
+fn write_secret_file(path: &std::path::Path, value: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o400);
+    o.open(path)
+        .and_then(|mut f| f.write_all(value))
+        .map_err(|e| CliError::io(format!("writing {}", path.display()), &e))
+}
 
 /// Which output streams `exec` masks: `--mask` both, `--no-mask` neither, by
 /// default each that is not a terminal.

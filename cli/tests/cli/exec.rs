@@ -581,3 +581,37 @@ fn env_file_describes_the_environment_in_one_file() {
         r.stderr
     );
 }
+
+/// `--files`: each secret is a 0400 file in a 0700 directory on tmpfs, named by
+/// FARMVAULT_CREDENTIALS_DIRECTORY, not a variable; the directory is gone
+/// after the run, and the secret is on no disk the workspace holds.
+#[test]
+fn files_delivers_secrets_as_private_files_removed_after_the_run() {
+    let env = env_with_key();
+    let report = env.path("files-report");
+    let script = format!(
+        r#"d="$FARMVAULT_CREDENTIALS_DIRECTORY"; test "$(cat "$d/SG_KEY")" = "$EXPECTED" && printf '%s\n%s\n%s\n%s\n%s\n' "$d" "$(stat -c %a "$d")" "$(stat -c %a "$d/SG_KEY")" "$(stat -f -c %T "$d")" "${{SG_KEY:-unset}}" > {}"#,
+        common::sh_quote(report.to_str().unwrap())
+    );
+    let mut cmd = env.cmd();
+    cmd.env("EXPECTED", API_KEY).args([
+        "exec",
+        "--files",
+        "--env",
+        "SG_KEY=shotgun/farm:api_key",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    common::run(&mut cmd, None).expect(code::OK);
+    let report = std::fs::read_to_string(&report).unwrap();
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(&lines[1..], ["700", "400", "tmpfs", "unset"], "{report}");
+    assert!(
+        !std::path::Path::new(lines[0]).exists(),
+        "{} is still there",
+        lines[0]
+    );
+    assert!(files_containing(env.dir.path(), API_KEY.as_bytes()).is_empty());
+}
