@@ -7,7 +7,9 @@
 # stages then test), the C ABI from C and C++ (shared and static, under valgrind,
 # installed with scripts/install.sh and built with pkg-config and CMake), the
 # Python package (pip install from source into a fresh venv, mypy --strict,
-# pytest, the sdist, the wheel installed), then the benches compiled (not run) so they never rot.
+# pytest, the sdist, the wheel installed), an Open Job Description job run by the
+# real openjd-cli (scripts/test-openjd.sh), then the benches compiled (not run)
+# so they never rot.
 # Usage (from anywhere): bash scripts/test-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +52,9 @@ bash scripts/test-c.sh
 
 stage "Python package (bindings/python): from source, the sdist, the wheel"
 bash scripts/test-python.sh
+
+stage "an Open Job Description job reading through a grant (openjd-cli from PyPI)"
+bash scripts/test-openjd.sh
 
 stage "benches compile"
 # Only to catch rot: the benches are type-checked by clippy above and linked
