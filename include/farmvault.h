@@ -1557,6 +1557,23 @@ fv_result fv_sgtk_import_session_cache(fv_vault *vault,
                                        uint64_t *removed_out);
 
 /**
+ * Brings a session token tk-core renewed back into entry `name`: when
+ * `<shotgun_home>/<site>/authentication.yml` (a job's private Toolkit home)
+ * caches a token for the site and login of `name` (a session-token entry)
+ * that differs from the entry's, it is written into `name` with a TTL of
+ * FV_SGTK_SESSION_TTL_SECS from now. `written_out` receives 1 when it wrote,
+ * 0 when there was nothing newer or `name` is another kind. `shotgun_home`
+ * may not be NULL: this is for a private home, not the user's own.
+ * Returns FV_NOT_FOUND / FV_EXPIRED for `name`, FV_READ_ONLY for a job
+ * grant, FV_IO or FV_INVALID_ARGUMENT for a cache that cannot be read.
+ */
+FV_MUST_USE
+fv_result fv_sgtk_bring_home(fv_vault *vault,
+                             const char *shotgun_home,
+                             const char *name,
+                             bool *written_out);
+
+/**
  * Moves tk-core 0.24's Flow (Autodesk Platform Services) OAuth tokens into the
  * vault: every application and profile of `<shotgun_home>/adsk_flow_tokens.json`
  * with an access token that has not expired becomes a flow-token entry named

@@ -285,6 +285,33 @@ ffi_fn! {
 }
 
 ffi_fn! {
+    /// Brings a session token tk-core renewed back into entry `name`: when
+    /// `<shotgun_home>/<site>/authentication.yml` (a job's private Toolkit home)
+    /// caches a token for the site and login of `name` (a session-token entry)
+    /// that differs from the entry's, it is written into `name` with a TTL of
+    /// FV_SGTK_SESSION_TTL_SECS from now. `written_out` receives 1 when it wrote,
+    /// 0 when there was nothing newer or `name` is another kind. `shotgun_home`
+    /// may not be NULL: this is for a private home, not the user's own.
+    /// Returns FV_NOT_FOUND / FV_EXPIRED for `name`, FV_READ_ONLY for a job
+    /// grant, FV_IO or FV_INVALID_ARGUMENT for a cache that cannot be read.
+    fn fv_sgtk_bring_home(
+        vault: *mut fv_vault,
+        shotgun_home: *const c_char,
+        name: *const c_char,
+        written_out: *mut bool,
+    ) -> fv_result {
+        let written_out = try_out!(written_out);
+        let handle = try_arc!(vault);
+        let home = try_path!(shotgun_home).to_path_buf();
+        let name = try_cstr!(name, FV_MAX_NAME_LEN);
+        let vault = handle.writer()?;
+        let wrote = sgtk::bring_home(vault, &home, name)?;
+        written_out.write(wrote);
+        Ok(())
+    }
+}
+
+ffi_fn! {
     /// Moves tk-core 0.24's Flow (Autodesk Platform Services) OAuth tokens into the
     /// vault: every application and profile of `<shotgun_home>/adsk_flow_tokens.json`
     /// with an access token that has not expired becomes a flow-token entry named

@@ -11,7 +11,9 @@
 //!   integers and `None`, under fixed size limits.
 //! - **tk-core's plaintext session cache** (`<root>/<site>/authentication.yml`), read
 //!   by [`read_session_cache`], cleaned by [`remove_tokens_from_session_cache`], and
-//!   moved into a vault by [`import_session_cache`].
+//!   moved into a vault by [`import_session_cache`]; the tokens tk-core renewed in
+//!   a job's private cache are found by [`renewed_session`] and written back by
+//!   [`bring_home`].
 //! - **tk-core 0.24's Flow OAuth tokens** (`<root>/adsk_flow_tokens.json`), read by
 //!   [`read_flow_tokens`], cleaned by [`remove_flow_tokens`], written by
 //!   [`to_flow_tokens_json`], and moved into a vault by [`import_flow_tokens`].
@@ -62,6 +64,7 @@ mod json;
 mod payload;
 mod pickle_read;
 mod pickle_write;
+mod renewed;
 #[cfg(any(test, feature = "internals"))]
 mod round_trip;
 mod serialized;
@@ -85,6 +88,7 @@ pub use import::{
 };
 pub use payload::{export, parse};
 pub use pickle_write::to_serialized_user_pickle;
+pub use renewed::{bring_home, renewed_session};
 #[cfg(any(test, feature = "internals"))]
 #[doc(hidden)]
 pub use round_trip::check_pickle_round_trip;

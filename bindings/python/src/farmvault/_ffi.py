@@ -722,6 +722,11 @@ def fv_sgtk_import_session_cache(
 ) -> None: ...
 
 
+# fv_result fv_sgtk_bring_home(fv_vault *vault, const char *shotgun_home, const char *name, bool *written_out);
+@_result(VAULT, c_char_p, c_char_p, POINTER(c_bool))
+def fv_sgtk_bring_home(vault: VaultP, shotgun_home: bytes, name: bytes, written_out: Out) -> None: ...
+
+
 # fv_result fv_sgtk_import_flow_tokens(fv_vault *vault, const char *shotgun_home, const char *prefix, uint32_t flags, fv_list **imported_out, uint64_t *removed_out, uint64_t *skipped_out);
 @_result(VAULT, c_char_p, c_char_p, c_uint32, POINTER(LIST), POINTER(c_uint64), POINTER(c_uint64))
 def fv_sgtk_import_flow_tokens(

@@ -28,9 +28,14 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
+import sys
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Union
 
 from . import _ffi
 from ._args import TTL, SecretIn, name_arg, path_arg, prefix_arg, ttl_arg
@@ -65,6 +70,8 @@ __all__ = [
     "session_ttl",
     "ImportReport",
     "import_session_cache",
+    "private_shotgun_home",
+    "PrivateShotgunHome",
     "flow_token_expiry",
     "FlowImportReport",
     "import_flow_tokens",
@@ -428,3 +435,111 @@ class VaultDefaultsManager:
             return creds
         finally:
             user.wipe()
+
+
+@dataclass
+class PrivateShotgunHome:
+    """What :func:`private_shotgun_home` gives the ``with`` block: the directory,
+    and afterwards how many renewed tokens went back into the vault."""
+
+    #: The private Toolkit home (``SHOTGUN_HOME`` inside the block).
+    path: Path
+    #: Renewed session tokens written back into their entries when the block ended.
+    brought_home: int = 0
+
+
+def _private_base() -> Path:
+    """Where private homes go: ``$XDG_RUNTIME_DIR/farmvault`` (the login session's
+    tmpfs), else ``/dev/shm/farmvault-<uid>`` on Linux, else the temp dir (a disk:
+    the fallback). The same places ``farmvault exec --sgtk-home`` uses."""
+    run = os.environ.get("XDG_RUNTIME_DIR")
+    if run and os.path.isabs(run) and os.path.isdir(run):
+        base = Path(run) / "farmvault"
+    elif sys.platform.startswith("linux") and os.path.isdir("/dev/shm"):
+        base = Path(f"/dev/shm/farmvault-{os.geteuid()}")
+    else:
+        suffix = f"-{os.geteuid()}" if hasattr(os, "geteuid") else ""
+        base = Path(tempfile.gettempdir()) / f"farmvault{suffix}"
+    base.mkdir(mode=0o700, exist_ok=True)
+    st = os.lstat(base)
+    if hasattr(os, "geteuid") and (st.st_uid != os.geteuid() or st.st_mode & 0o077 or not os.path.isdir(base) or os.path.islink(base)):
+        raise InvalidArgument(
+            f"{base} is not a private directory of yours (mode 0700, not a link): remove it, "
+            "another user may have made it to read what goes there"
+        )
+    return base
+
+
+def _wipe(directory: Path) -> None:
+    """Overwrites every file with zeros, then removes the tree."""
+    for root, _dirs, files in os.walk(directory):
+        for f in files:
+            try:
+                p = os.path.join(root, f)
+                size = os.path.getsize(p)
+                with open(p, "r+b") as fh:
+                    fh.write(b"\0" * size)
+            except OSError:
+                pass
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _remove_stale(base: Path) -> None:
+    """Removes private homes whose process is gone (killed before it cleaned up)."""
+    for d in base.glob("sgtk-home-*"):
+        pid = d.name.split("-")[2] if d.name.count("-") >= 3 else ""
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            _wipe(d)
+        except OSError:
+            pass
+
+
+@contextmanager
+def private_shotgun_home(source: ReadCredentials, names: Iterable[str] = ()) -> Iterator[PrivateShotgunHome]:
+    """Runs the ``with`` block with ``SHOTGUN_HOME`` set to a fresh private directory,
+    for tools that import tk-core in this process.
+
+    tk-core writes every session token it is handed, and every one it renews, to
+    ``$SHOTGUN_HOME/<site>/authentication.yml`` in plain text. Inside the block that
+    directory is private (0700, on a memory filesystem where there is one); when the
+    block ends, however it ends, each token tk-core cached there for the site and login
+    of an entry in ``names`` (session-token entries of ``source``) that differs from
+    the entry's is written back to it (24 h TTL, as a fresh import), ``SHOTGUN_HOME``
+    is restored, and the directory is wiped and removed. Through a
+    :class:`~farmvault.Grant` nothing can be written: renewed tokens are wiped with
+    the directory. A directory left by a killed process is removed by the next call
+    (or ``farmvault exec --sgtk-home``)::
+
+        with farmvault.sgtk.private_shotgun_home(vault, ["shotgun/mysite/jdoe"]) as home:
+            user = farmvault.sgtk.deserialize_user(farmvault.sgtk.export(vault.get(...).credential))
+            ...  # tk-core caches and renews its session under home.path
+        print(home.brought_home, "renewed token(s) back in the vault")
+    """
+    if not isinstance(source, (Vault, Grant)):
+        raise InvalidArgument(f"source must be a farmvault.Vault or Grant, not {type(source).__name__}")
+    wanted = [name_arg(n) for n in names]
+    base = _private_base()
+    _remove_stale(base)
+    path = Path(tempfile.mkdtemp(prefix=f"sgtk-home-{os.getpid()}-", dir=base))
+    home = PrivateShotgunHome(path=path)
+    before = os.environ.get("SHOTGUN_HOME")
+    os.environ["SHOTGUN_HOME"] = str(path)
+    try:
+        yield home
+    finally:
+        if before is None:
+            os.environ.pop("SHOTGUN_HOME", None)
+        else:
+            os.environ["SHOTGUN_HOME"] = before
+        try:
+            if isinstance(source, Vault):
+                for raw in wanted:
+                    wrote = ctypes.c_bool()
+                    _ffi.fv_sgtk_bring_home(source._get(), os.fsencode(str(path)), raw, ctypes.byref(wrote))
+                    home.brought_home += int(wrote.value)
+        finally:
+            _wipe(path)
