@@ -533,8 +533,11 @@ class Vault(_Store):
     block; :meth:`close` is idempotent and a closed vault raises
     :class:`~farmvault.InvalidArgument` (a ``ValueError``) when used.
 
-    TTLs are ``datetime.timedelta`` or seconds (rounded up to whole seconds),
-    ``None`` for no expiry. Times are aware UTC ``datetime`` objects.
+    TTLs are ``datetime.timedelta``, seconds, or text as ``farmvault put --ttl``
+    takes it (``"8h"``, ``"90m"``, ``"1h30m"``, ``"7d"``, ``"2w"``; ``"none"``),
+    rounded up to whole seconds; ``None`` for no expiry. A TTL that is not one
+    (``"0s"``, ``"-1h"``, ``"8 hours"``) raises :class:`~farmvault.InvalidArgument`
+    naming it. Times are aware UTC ``datetime`` objects.
     """
 
     _what = "vault"
@@ -610,7 +613,8 @@ class Vault(_Store):
 
         ``kdf``: Argon2id costs of passphrase slots this handle makes
         (:meth:`change_passphrase`). ``lock_timeout``: how long to wait for another
-        process holding the vault (default 10 s) before :class:`~farmvault.Locked`.
+        process holding the vault (default 10 s; a ``timedelta``, seconds or text
+        such as ``"30s"``) before :class:`~farmvault.Locked`.
         ``fixed_time``: pins the handle's clock (an aware ``datetime`` or Unix
         seconds) for tests and dry runs ("is this entry still valid at the job's
         start time?"). It changes what the handle answers, never what is stored:
