@@ -89,3 +89,62 @@ def test_lock_timeout_takes_text_and_zero(vault_path: Path) -> None:
         pass
     with pytest.raises(farmvault.InvalidArgument, match="'soon'"):
         farmvault.Vault.open(vault_path, passphrase=PW, lock_timeout="soon")
+
+
+def test_a_vault_reads_like_a_mapping(vault: farmvault.Vault) -> None:
+    vault.put_credential("sg/farm", script_key())
+    vault.put("blob", b"x")
+    entry = vault["sg/farm"]
+    assert isinstance(entry, farmvault.Entry) and entry.name == "sg/farm"
+    assert entry.credential == vault.get("sg/farm").credential
+    assert "sg/farm" in vault and "blob" in vault
+    assert "missing" not in vault
+    assert list(vault) == ["blob", "sg/farm"] == [e.name for e in vault.list()]
+    assert sorted(vault) == list(vault)
+    with pytest.raises(KeyError) as e:
+        vault["missing"]
+    assert isinstance(e.value, farmvault.NotFound) and str(e.value) == e.value.message
+    del vault["blob"]
+    assert "blob" not in vault and list(vault) == ["sg/farm"]
+    with pytest.raises(KeyError):
+        del vault["blob"]
+    # A handle is truthy whatever it holds: there is no len() to make it false.
+    del vault["sg/farm"]
+    assert list(vault) == [] and bool(vault)
+    with pytest.raises(TypeError):
+        len(vault)  # type: ignore[arg-type]
+
+
+def test_an_expired_entry_is_stored_but_not_in(vault_path: Path) -> None:
+    with open_vault(vault_path, T0) as v:
+        v.put("short", b"x", ttl="1m")
+        v.put("long", b"x", ttl="1h")
+    with open_vault(vault_path, T0 + 120) as v:
+        assert "short" not in v and "long" in v
+        # Iteration is what list() shows: the expired entry until a purge.
+        assert list(v) == ["long", "short"]
+        with pytest.raises(farmvault.Expired):
+            v["short"]
+        v.purge_expired()
+        assert list(v) == ["long"]
+
+
+def test_in_takes_names_as_every_call_does(vault: farmvault.Vault) -> None:
+    for bad in (b"bytes", None, 42, ""):
+        with pytest.raises(farmvault.InvalidArgument):
+            bad in vault  # noqa: B015
+    vault.close()
+    with pytest.raises(farmvault.InvalidArgument, match="closed"):
+        "a" in vault  # noqa: B015
+    with pytest.raises(farmvault.InvalidArgument, match="closed"):
+        list(vault)
+
+
+def test_iteration_is_a_snapshot(vault: farmvault.Vault) -> None:
+    for name in ("a", "b", "c"):
+        vault.put(name, b"x")
+    seen = []
+    for name in vault:
+        seen.append(name)
+        vault.put(name + "2", b"x")
+    assert seen == ["a", "b", "c"]
