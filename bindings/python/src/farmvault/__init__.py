@@ -39,6 +39,7 @@ from ._credentials import (
     Opaque,
     ScriptKey,
     SessionToken,
+    ShotgunKwargs,
     TankContext,
 )
 from ._errors import (
@@ -91,6 +92,7 @@ __all__ = [
     "Opaque",
     "TankContext",
     "FlowToken",
+    "ShotgunKwargs",
     "Secret",
     "SecretLike",
     "Error",

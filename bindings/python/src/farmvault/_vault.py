@@ -34,6 +34,7 @@ from ._credentials import (
     Credential,
     CredentialHandle,
     Kind,
+    ShotgunKwargs,
     check_credential,
     credential_from_view,
     of_fields,
@@ -96,7 +97,7 @@ class Entry(EntryInfo):
         """The credential's main secret: the bytes, API key, token or password."""
         return self.credential.secret
 
-    def shotgun_kwargs(self) -> Dict[str, str]:
+    def shotgun_kwargs(self) -> ShotgunKwargs:
         """The keyword arguments of ``shotgun_api3.Shotgun`` for this credential."""
         return self.credential.shotgun_kwargs()
 
@@ -429,7 +430,7 @@ class ReadCredentials(_Handle):
         _ffi.fv_vault_list(self._get(), raw or None, ctypes.byref(out))
         return _take_list(out)
 
-    def shotgun_kwargs(self, name: str) -> Dict[str, str]:
+    def shotgun_kwargs(self, name: str) -> ShotgunKwargs:
         """The keyword arguments of ``shotgun_api3.Shotgun`` for the credential
         stored as ``name``: ``base_url`` plus ``script_name``/``api_key``, or
         ``session_token``, or ``login``/``password``, plus ``http_proxy`` when set::
