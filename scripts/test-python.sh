@@ -57,8 +57,10 @@ py=$venv/bin/python
 test -x "$py" || py="$venv/Scripts/python.exe"
 # setuptools and setuptools-rust here only for the sdist stage below.
 tools=$(pwd)/bindings/python/build-tools.txt
+# keyring: tests/test_keyring.py runs farmvault.keyring against the real package,
+# and mypy needs it to check that module (the package itself does not depend on it).
 "$py" -m pip install -q --disable-pip-version-check pytest==9.2.0 mypy==2.4.1 shotgun_api3==3.10.3 \
-    -c "$tools" setuptools wheel setuptools-rust semantic_version
+    keyring==25.7.0 -c "$tools" setuptools wheel setuptools-rust semantic_version
 # The README's command: pip's isolated build env gets the pinned setuptools and
 # setuptools-rust (PIP_CONSTRAINT), and cargo, with the dev profile and this
 # target directory, finds the debug build above.
@@ -178,6 +180,7 @@ for f in (f"farmvault/_lib/{lib}", "farmvault/_bin/farmvault"):
     assert f in names, f"no {f} in {wheel.name}: {names}"
 assert "Root-Is-Purelib: false" in meta and f"Tag: {tag}" in meta, meta
 assert "farmvault = farmvault._cli:main" in entry, entry
+assert "[keyring.backends]" in entry and "farmvault = farmvault.keyring" in entry, entry
 print(f"ok: {wheel.name} is tagged {tag} and holds the library and the CLI")
 PY
 wheel_venv=$scratch/venv-wheel

@@ -3,6 +3,9 @@ and every bad Python argument refused before it reaches C."""
 
 from __future__ import annotations
 
+import errno
+import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -198,7 +201,7 @@ BAD_CALLS: List[Callable[[farmvault.Vault], Any]] = [
     lambda v: v.put("a", b"x", ttl=-5),
     lambda v: v.put("a", b"x", ttl=float("nan")),
     lambda v: v.put("a", b"x", ttl=True),  # type: ignore[arg-type]
-    lambda v: v.put("a", b"x", ttl="1h"),  # type: ignore[arg-type]
+    lambda v: v.put("a", b"x", ttl="1.5h"),  # text, but not a duration the command line takes
     lambda v: v.put("a", b"x", ttl=2**70),
     lambda v: v.get(None),  # type: ignore[arg-type]
     lambda v: v.get(""),
@@ -266,3 +269,37 @@ def test_bad_python_arguments_raise_invalid_argument_before_c(
         call(vault)
     assert isinstance(e.value, ValueError)
     assert e.value.code == 7
+
+
+def test_not_found_is_a_key_error_that_reads_as_the_library_wrote_it(vault: farmvault.Vault) -> None:
+    with pytest.raises(KeyError) as e:
+        vault.get("missing")
+    err = e.value
+    assert isinstance(err, farmvault.NotFound) and isinstance(err, farmvault.Error)
+    # KeyError's own str() would quote the message; the library's text stays as is.
+    assert str(err) == err.message and not str(err).startswith(("'", '"'))
+    assert "missing" in str(err)
+    assert repr(err) == f"NotFound(code=1, message={err.message!r})"
+
+
+def test_io_error_is_an_os_error_with_the_os_code(vault_path: Path, tmp_path: Path) -> None:
+    with pytest.raises(OSError) as e:
+        farmvault.Vault.open(vault_path, key_file=tmp_path / "missing.key")
+    err = e.value
+    assert isinstance(err, farmvault.IoError) and isinstance(err, farmvault.Error)
+    assert err.errno == errno.ENOENT and err.strerror == os.strerror(errno.ENOENT)
+    assert str(err) == err.message and "missing.key" in str(err)
+    assert repr(err) == f"IoError(code=8, message={err.message!r})"
+    # Without an OS code in the message, errno stays unset.
+    bare = farmvault._errors.error_for_code(8, "the message")
+    assert isinstance(bare, OSError) and bare.errno is None and str(bare) == "the message"
+
+
+@pytest.mark.parametrize("cls", ALL_CLASSES)
+def test_every_error_pickles_with_its_class_code_and_message(cls: Any) -> None:
+    err = farmvault._errors.error_for_code(cls.CODE, 'reading "x": No such file or directory (os error 2)')
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is cls and back.code == err.code and back.message == err.message
+    assert str(back) == str(err) and repr(back) == repr(err)
+    if isinstance(err, OSError):
+        assert isinstance(back, OSError) and back.errno == errno.ENOENT

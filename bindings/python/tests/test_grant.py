@@ -302,6 +302,8 @@ def test_the_use_window_answers_after_it_is_over(issued: Issued, state: Path) ->
             time.sleep(0.05)
         with pytest.raises(farmvault.Expired, match="py-short"):
             g.get(ENTRY)
+        # Nothing is readable, so nothing is in it.
+        assert ENTRY not in g
         # Not a read: the window is still there to report.
         assert (g.first_opened, g.use_until) == (first, until)
 
@@ -541,3 +543,14 @@ def test_a_job_script_shows_no_secret_in_a_failure(issued: Issued, library: farm
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.startswith("not found:"), r.stderr
     assert OUTSIDE_SECRET not in r.stdout + r.stderr and issued.token not in r.stdout + r.stderr
+
+
+def test_a_grant_reads_like_a_mapping(grant: farmvault.Grant) -> None:
+    assert ENTRY in grant and OUTSIDE not in grant
+    assert list(grant) == [ENTRY]
+    assert grant[ENTRY].credential.secret == KEY
+    with pytest.raises(KeyError):
+        grant[OUTSIDE]
+    with pytest.raises(farmvault.ReadOnly):
+        del grant[ENTRY]
+    assert ENTRY in grant

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import shotgun_api3
 
@@ -62,3 +64,22 @@ def test_opaque_bytes_are_not_a_shotgun_credential(vault: farmvault.Vault) -> No
 def test_shotgun_kwargs_of_a_missing_entry(vault: farmvault.Vault) -> None:
     with pytest.raises(farmvault.NotFound):
         vault.shotgun_kwargs("nope")
+
+
+def test_every_shotgun_kwargs_key_is_a_parameter_of_shotgun() -> None:
+    keys = farmvault.ShotgunKwargs.__required_keys__ | farmvault.ShotgunKwargs.__optional_keys__
+    assert farmvault.ShotgunKwargs.__required_keys__ == frozenset({"base_url"})
+    assert keys == {"base_url", "script_name", "api_key", "session_token", "login", "password", "http_proxy"}
+    params = inspect.signature(shotgun_api3.Shotgun).parameters
+    assert keys <= set(params), f"not parameters of shotgun_api3.Shotgun: {sorted(keys - set(params))}"
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    assert all(params[k].kind in keyword for k in keys)
+
+
+def test_every_credential_gives_only_the_typed_keys(vault: farmvault.Vault) -> None:
+    keys = farmvault.ShotgunKwargs.__required_keys__ | farmvault.ShotgunKwargs.__optional_keys__
+    for i, cred in enumerate([script_key(True), session_token(True, True), login_password(True)]):
+        vault.put_credential(f"sg/{i}", cred)
+        kwargs = vault.shotgun_kwargs(f"sg/{i}")
+        assert "base_url" in kwargs and set(kwargs) <= keys
+        assert cred.shotgun_kwargs() == kwargs

@@ -20,10 +20,14 @@ the same way, opened from whatever its environment names::
     source = farmvault.from_env()   # FARMVAULT_GRANT_FILE + FARMVAULT_GRANT_TOKEN, ...
     sg = shotgun_api3.Shotgun(**source.shotgun_kwargs("sg/render_farm"))
 
+Either reads like a mapping (``source["name"]``, ``"name" in source``, ``for
+name in source``), and TTLs may be written as on the command line (``ttl="8h"``).
+
 The library is found on first use (see :func:`load_library`). Errors are
 subclasses of :class:`Error`, one per C result code; a bad argument raises
 :class:`InvalidArgument` before anything reaches C. The Toolkit formats and
-adapter are in :mod:`farmvault.sgtk`.
+adapter are in :mod:`farmvault.sgtk`; a backend of the ``keyring`` package is in
+:mod:`farmvault.keyring` (imported only by keyring, or by you).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from ._credentials import (
     Opaque,
     ScriptKey,
     SessionToken,
+    ShotgunKwargs,
     TankContext,
 )
 from ._errors import (
@@ -91,6 +96,7 @@ __all__ = [
     "Opaque",
     "TankContext",
     "FlowToken",
+    "ShotgunKwargs",
     "Secret",
     "SecretLike",
     "Error",

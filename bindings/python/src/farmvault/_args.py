@@ -10,10 +10,11 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
-from typing import TYPE_CHECKING, List, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Type, Union
 
 from . import _ffi
 from ._errors import InvalidArgument
@@ -32,6 +33,7 @@ __all__ = [
     "SecretIn",
     "TTL",
     "ttl_arg",
+    "parse_duration",
     "seconds_arg",
     "unix_time_arg",
     "to_datetime",
@@ -39,8 +41,9 @@ __all__ = [
 
 _U64_MAX = 2**64 - 1
 
-#: A time to live: a ``timedelta``, or a number of seconds.
-TTL = Union[timedelta, int, float]
+#: A time to live: a ``timedelta``, a number of seconds, or a duration as the
+#: command line writes one (``"8h"``, ``"1h30m"``, ``"7d"``; see :func:`parse_duration`).
+TTL = Union[timedelta, int, float, str]
 
 
 @dataclass(frozen=True)
@@ -222,23 +225,95 @@ def optional_secret_arg(value: Optional[SecretLike], what: str) -> Optional[Secr
     return SecretIn(value, what, c_string=True)
 
 
+_UNITS = "use a number and a unit: 90s, 15m, 8h, 7d, 2w, or a sum such as 1h30m"
+#: Milliseconds per unit, as the command line's ``parse_duration`` (cli/src/duration.rs)
+#: spells them: the same text means the same time in a script and in a shell.
+_MS_PER: Dict[str, int] = {
+    "ms": 1,
+    **dict.fromkeys(("s", "sec", "secs"), 1_000),
+    **dict.fromkeys(("m", "min", "mins"), 60_000),
+    **dict.fromkeys(("h", "hr", "hrs"), 3_600_000),
+    **dict.fromkeys(("d", "day", "days"), 86_400_000),
+    **dict.fromkeys(("w", "week", "weeks"), 7 * 86_400_000),
+}
+#: One ``<digits><unit>`` term; ASCII only, as the command line reads them.
+_TERM = re.compile(r"([0-9]*)([A-Za-z]*)")
+
+
+def parse_duration(text: str, what: str = "duration") -> int:
+    """A duration as the command line reads one, in milliseconds: one or more
+    ``<digits><unit>`` terms with units ms, s, m, h, d, w (and their long forms:
+    sec, min, hr, day, week, plurals too), such as ``"90m"``, ``"1h30m"``, ``"2w"``.
+    Surrounding whitespace is ignored. A bare number, a sign, a fraction, an
+    unknown unit and more than 2**64 - 1 ms raise :class:`~farmvault.InvalidArgument`
+    naming ``text``."""
+    s = text.strip()
+    if not s:
+        raise InvalidArgument(f"{what} is an empty duration; {_UNITS}")
+    total = 0
+    at = 0
+    while at < len(s):
+        term = _TERM.match(s, at)
+        assert term is not None  # both groups may be empty: it always matches
+        digits, unit = term.groups()
+        if not digits:
+            raise InvalidArgument(f"{what} {text!r} is not a duration; {_UNITS}")
+        if not unit:
+            raise InvalidArgument(f"{what} {text!r} has a number without a unit; {_UNITS}")
+        ms_per = _MS_PER.get(unit)
+        if ms_per is None:
+            raise InvalidArgument(f"{what} {text!r}: unknown unit {unit!r}; {_UNITS}")
+        # The command line sums in 128 bits and then needs the total to fit 64.
+        number = int(digits)
+        if number >= 2**128:
+            raise InvalidArgument(f"{what} {text!r}: number too large")
+        total += number * ms_per
+        if total >= 2**128:
+            raise InvalidArgument(f"{what} {text!r} is too long")
+        at = term.end()
+    if total > _U64_MAX:
+        raise InvalidArgument(f"{what} {text!r} is too long")
+    return total
+
+
 def seconds_arg(value: object, what: str, *, allow_zero: bool) -> float:
-    """A duration (``timedelta`` or seconds) as seconds: finite, positive (or zero)."""
+    """A duration (``timedelta``, seconds, or text such as ``"90s"``, see
+    :func:`parse_duration`) as seconds: finite, positive (or zero)."""
     if isinstance(value, timedelta):
         secs = value.total_seconds()
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         secs = float(value)
+    elif isinstance(value, str):
+        ms = parse_duration(value, what)
+        if ms == 0 and not allow_zero:
+            raise InvalidArgument(f"{what} {value!r} must be longer than zero")
+        return ms / 1000
     else:
-        raise InvalidArgument(f"{what} must be a datetime.timedelta or seconds, not {_type_name(value)}")
+        raise InvalidArgument(
+            f"{what} must be a datetime.timedelta, seconds or a duration such as '8h', "
+            f"not {_type_name(value)}"
+        )
     if not math.isfinite(secs) or secs < 0 or (secs == 0 and not allow_zero):
         raise InvalidArgument(f"{what} must be {'zero or ' if allow_zero else ''}positive and finite")
     return secs
 
 
 def ttl_arg(ttl: Optional[TTL], what: str = "ttl") -> int:
-    """A TTL as the C library takes it: whole seconds (rounded up), 0 for none."""
+    """A TTL as the C library takes it: whole seconds (rounded up), 0 for none.
+
+    Text is read as ``--ttl`` reads it: ``"none"`` or ``"never"`` for no expiry,
+    else a non-zero duration (:func:`parse_duration`); ``"0s"`` is refused, as is
+    ``0``, because an entry that is expired when written is a mistake."""
     if ttl is None:
         return 0
+    if isinstance(ttl, str):
+        if ttl.strip() in ("none", "never"):
+            return 0
+        ms = parse_duration(ttl, what)
+        if ms == 0:
+            raise InvalidArgument(f"{what} {ttl!r} must be longer than zero (use None or 'none' for no expiry)")
+        # Whole seconds, rounded up as a float TTL is: "500ms" lives one second.
+        return -(-ms // 1000)
     secs = math.ceil(seconds_arg(ttl, what, allow_zero=False))
     if secs > _U64_MAX:
         raise InvalidArgument(f"{what} is too long")

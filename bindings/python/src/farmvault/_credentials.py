@@ -8,7 +8,7 @@ from __future__ import annotations
 import ctypes
 import enum
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Dict, Iterator, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Callable, ClassVar, Dict, Iterator, Optional, Sequence, Type, TypedDict, TypeVar, Union
 
 from . import _ffi
 from ._args import SecretIn, optional_secret_arg, text_arg
@@ -16,6 +16,7 @@ from ._errors import InvalidArgument, NotFound
 from ._secret import Secret, SecretLike
 
 __all__ = [
+    "ShotgunKwargs",
     "Kind",
     "Field",
     "ScriptKey",
@@ -84,6 +85,28 @@ def _shown(s: Optional[Secret]) -> str:
     return "None" if s is None else "<redacted>"
 
 
+# base_url is required and the rest are not: typing.NotRequired is Python 3.11's,
+# so the required key sits in a total base and the others in a total=False subclass.
+class _ShotgunBase(TypedDict):
+    base_url: str
+
+
+class ShotgunKwargs(_ShotgunBase, total=False):
+    """The keyword arguments of ``shotgun_api3.Shotgun`` a credential gives
+    (``shotgun_kwargs()``): ``base_url`` always, then one credential mode:
+    ``script_name`` and ``api_key``, or ``session_token``, or ``login`` and
+    ``password``; ``http_proxy`` when one is stored. Every key is a parameter
+    of ``Shotgun`` (the tests check it against the installed ``shotgun_api3``),
+    so ``Shotgun(**kwargs)`` type-checks and nothing unknown reaches it."""
+
+    script_name: str
+    api_key: str
+    session_token: str
+    login: str
+    password: str
+    http_proxy: str
+
+
 class _Typed:
     """What the three typed kinds share."""
 
@@ -98,7 +121,7 @@ class _Typed:
         for s in self._secrets():
             s.wipe()
 
-    def _with_proxy(self, kwargs: Dict[str, str]) -> Dict[str, str]:
+    def _with_proxy(self, kwargs: ShotgunKwargs) -> ShotgunKwargs:
         if self.http_proxy is not None:
             kwargs["http_proxy"] = self.http_proxy.text()
         return kwargs
@@ -144,7 +167,7 @@ class ScriptKey(_Typed):
         if self.http_proxy is not None:
             yield self.http_proxy
 
-    def shotgun_kwargs(self) -> Dict[str, str]:
+    def shotgun_kwargs(self) -> ShotgunKwargs:
         """``shotgun_api3.Shotgun(**kwargs)``: ``base_url``, ``script_name``,
         ``api_key``, and ``http_proxy`` when set."""
         return self._with_proxy(
@@ -203,7 +226,7 @@ class SessionToken(_Typed):
             if s is not None:
                 yield s
 
-    def shotgun_kwargs(self) -> Dict[str, str]:
+    def shotgun_kwargs(self) -> ShotgunKwargs:
         """``shotgun_api3.Shotgun(**kwargs)``: ``base_url``, ``session_token``, and
         ``http_proxy`` when set (the login is not passed: ``Shotgun`` takes one
         credential mode, and a login without a password is an error there)."""
@@ -250,7 +273,7 @@ class LoginPassword(_Typed):
         if self.http_proxy is not None:
             yield self.http_proxy
 
-    def shotgun_kwargs(self) -> Dict[str, str]:
+    def shotgun_kwargs(self) -> ShotgunKwargs:
         """``shotgun_api3.Shotgun(**kwargs)``: ``base_url``, ``login``, ``password``,
         and ``http_proxy`` when set."""
         return self._with_proxy({"base_url": self.host, "login": self.login, "password": self.password.text()})
@@ -274,7 +297,7 @@ class Opaque:
         """Overwrites the bytes with zeros."""
         self.secret.wipe()
 
-    def shotgun_kwargs(self) -> Dict[str, str]:
+    def shotgun_kwargs(self) -> ShotgunKwargs:
         """Always raises :class:`~farmvault.InvalidArgument`: opaque bytes are not a
         ``shotgun_api3`` credential."""
         raise _not_shotgun()
@@ -349,7 +372,7 @@ class TankContext:
         self.payload.wipe()
         self.user.wipe()
 
-    def shotgun_kwargs(self) -> Dict[str, str]:
+    def shotgun_kwargs(self) -> ShotgunKwargs:
         """The user's ``shotgun_api3.Shotgun(**kwargs)``."""
         return self.user.shotgun_kwargs()
 
@@ -399,7 +422,7 @@ class FlowToken:
         if self.refresh_token is not None:
             self.refresh_token.wipe()
 
-    def shotgun_kwargs(self) -> Dict[str, str]:
+    def shotgun_kwargs(self) -> ShotgunKwargs:
         """Always raises :class:`~farmvault.InvalidArgument`: a Flow token is not a
         ``shotgun_api3`` credential."""
         raise _not_shotgun("a Flow token")
@@ -638,7 +661,7 @@ def credential_from_view(v: Sequence[int], host: Optional[str], entry: Optional[
     raise InvalidArgument(f"the library returned credential kind {kind}, unknown to this package")
 
 
-def shotgun_kwargs_from_view(v: Sequence[int]) -> Dict[str, str]:
+def shotgun_kwargs_from_view(v: Sequence[int]) -> ShotgunKwargs:
     """What ``credential_from_view(v, host).shotgun_kwargs()`` returns, made straight
     from the view: the secrets become the ``str`` values ``shotgun_api3`` needs
     without a wipeable copy in between that would only be wiped again."""
@@ -652,7 +675,7 @@ def shotgun_kwargs_from_view(v: Sequence[int]) -> Dict[str, str]:
         kind = _SCRIPT_KEY if v[V_SCRIPT_NAME] else _SESSION_TOKEN
     if kind not in _TYPED_KINDS:
         raise InvalidArgument(f"the library returned credential kind {kind}, unknown to this package")
-    kwargs = {"base_url": _present(view_text(v, V_HOST), "host")}
+    kwargs: ShotgunKwargs = {"base_url": _present(view_text(v, V_HOST), "host")}
     if kind == _SCRIPT_KEY:
         kwargs["script_name"] = _present(view_text(v, V_SCRIPT_NAME), "script_name")
         kwargs["api_key"] = _present(_view_secret_text(v, V_API_KEY), "api_key")

@@ -10,10 +10,18 @@ raises :class:`InvalidArgument` before anything reaches the C library.
 :class:`InvalidArgument` is also a :class:`ValueError`, so handlers written for
 the standard library's convention catch it too. So is the error a closed
 :class:`~farmvault.Vault` (or batch) raises when it is used again.
+
+Two more classes also take the standard library's place, so code written for a
+``dict`` or for file I/O catches them without knowing this package:
+:class:`NotFound` is a :class:`KeyError` (``vault["name"]`` raises it) and
+:class:`IoError` is an :class:`OSError` (with ``errno`` set when the library
+names the OS error). Their ``str()`` is still the library's message, unquoted.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Dict, Optional, Sequence, Tuple, Type
 
 __all__ = [
@@ -59,8 +67,13 @@ class Error(Exception):
         return f"{type(self).__name__}(code={self.code}, message={self.message!r})"
 
 
-class NotFound(Error):
-    """No entry of that name (``FV_NOT_FOUND``)."""
+class NotFound(Error, KeyError):
+    """No entry of that name (``FV_NOT_FOUND``). Also a :class:`KeyError`, as
+    ``vault["name"]`` is a lookup by key."""
+
+    # KeyError's own __str__ shows repr(args[0]), quoted; the message reads better
+    # as the library wrote it, so Error's comes first here.
+    __str__ = Error.__str__
 
     CODE = 1
     NAME = "FV_NOT_FOUND"
@@ -110,11 +123,29 @@ class InvalidArgument(Error, ValueError):
     NAME = "FV_INVALID_ARGUMENT"
 
 
-class IoError(Error):
-    """An operating-system I/O error (``FV_IO``)."""
+#: How Rust's ``std::io::Error`` ends its message when the OS gave a code.
+_OS_ERROR = re.compile(r"\(os error (\d+)\)\s*$")
+
+
+class IoError(Error, OSError):
+    """An operating-system I/O error (``FV_IO``). Also an :class:`OSError`: ``errno``
+    is the OS's code when the message names one (``... (os error 2)``), else
+    ``None``; ``strerror`` is then its text. ``str()`` is the library's message."""
 
     CODE = 8
     NAME = "FV_IO"
+
+    __str__ = Error.__str__
+
+    def __init__(self, message: str, code: Optional[int] = None) -> None:
+        super().__init__(message, code)
+        # Set here, not passed to OSError: OSError's (errno, strerror) form would
+        # change args and str(), and unpickling calls __init__ with the message
+        # alone, which sets them again.
+        found = _OS_ERROR.search(message)
+        if found is not None:
+            self.errno = int(found.group(1))
+            self.strerror = os.strerror(self.errno)
 
 
 class Panic(Error):

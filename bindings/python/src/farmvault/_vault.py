@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
-from typing import Any, Callable, ClassVar, Dict, List, NamedTuple, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, ClassVar, Dict, Iterator, List, NamedTuple, Optional, Tuple, Type, TypeVar, Union
 
 from . import _ffi
 from ._args import (
@@ -34,13 +34,14 @@ from ._credentials import (
     Credential,
     CredentialHandle,
     Kind,
+    ShotgunKwargs,
     check_credential,
     credential_from_view,
     of_fields,
     shotgun_kwargs_from_view,
     view_text,
 )
-from ._errors import InvalidArgument
+from ._errors import Expired, InvalidArgument, NotFound
 from ._secret import Secret, SecretLike
 from ._loader import PathArg
 
@@ -96,7 +97,7 @@ class Entry(EntryInfo):
         """The credential's main secret: the bytes, API key, token or password."""
         return self.credential.secret
 
-    def shotgun_kwargs(self) -> Dict[str, str]:
+    def shotgun_kwargs(self) -> ShotgunKwargs:
         """The keyword arguments of ``shotgun_api3.Shotgun`` for this credential."""
         return self.credential.shotgun_kwargs()
 
@@ -319,6 +320,13 @@ class ReadCredentials(_Handle):
 
     Not instantiated itself: :meth:`Vault.open`, :meth:`~farmvault.Grant.open` and
     :func:`~farmvault.from_env` make one.
+
+    It reads like a mapping of names to entries, as far as a vault is one:
+    ``source["name"]`` is :meth:`get` (:class:`~farmvault.NotFound` is a
+    ``KeyError``), ``"name" in source`` says whether :meth:`get` would return the
+    entry now, and ``for name in source`` goes over the stored names. There is no
+    ``len()``: counting means listing every entry, and a handle that is false
+    when empty would turn ``if vault:`` into a question about its contents.
     """
 
     def __init__(self, ptr: _ffi.VaultP, path: str) -> None:
@@ -357,6 +365,35 @@ class ReadCredentials(_Handle):
         finally:
             _ffi.unchecked_entry_free(out)
 
+    def __getitem__(self, name: str) -> Entry:
+        """``source["name"]``: :meth:`get`, with the same exceptions;
+        :class:`~farmvault.NotFound` is a ``KeyError``."""
+        return self.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        """``"name" in source``: whether ``name`` can be read now, that is whether
+        :meth:`get` would return it. An expired entry is still stored (:meth:`list`
+        and iteration show it until :meth:`purge_expired` removes it) but reads
+        raise :class:`~farmvault.Expired`, so it is not ``in``; through a grant,
+        nothing is once the use window is over. Reads metadata only: the secret
+        is not decrypted. Any other error raises (a closed handle, an agent that
+        cannot be reached), and so does a name that cannot be one
+        (:class:`~farmvault.InvalidArgument`, as for every call here)."""
+        if not isinstance(name, str):
+            raise InvalidArgument(f"name must be a str, not {type(name).__name__}")
+        try:
+            self.metadata(name)
+        except (NotFound, Expired):
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        """``for name in source``: the names :meth:`list` gives when iteration
+        starts, sorted, expired entries included (see ``in`` for which of them
+        :meth:`get` still reads). Later writes do not change an iteration under
+        way."""
+        return iter([info.name for info in self.list()])
+
     def _get_view(self, name: str) -> Tuple[Tuple[int, ...], _ffi.EntryP]:
         """Reads ``name``: its view, unpacked, and the entry that owns what the view
         points at (the caller frees it with ``_ffi.unchecked_entry_free``).
@@ -393,7 +430,7 @@ class ReadCredentials(_Handle):
         _ffi.fv_vault_list(self._get(), raw or None, ctypes.byref(out))
         return _take_list(out)
 
-    def shotgun_kwargs(self, name: str) -> Dict[str, str]:
+    def shotgun_kwargs(self, name: str) -> ShotgunKwargs:
         """The keyword arguments of ``shotgun_api3.Shotgun`` for the credential
         stored as ``name``: ``base_url`` plus ``script_name``/``api_key``, or
         ``session_token``, or ``login``/``password``, plus ``http_proxy`` when set::
@@ -432,6 +469,11 @@ class _Store(ReadCredentials):
         """Deletes the entry ``name``; :class:`~farmvault.NotFound` if there is none."""
         raw = name_arg(name)
         _ffi.fv_vault_delete(self._get(), raw)
+
+    def __delitem__(self, name: str) -> None:
+        """``del vault["name"]``: :meth:`delete`; :class:`~farmvault.NotFound` (a
+        ``KeyError``, as for a ``dict``) if there is no such entry."""
+        self.delete(name)
 
     def renew(self, name: str, ttl: Optional[TTL]) -> None:
         """Gives the entry ``name`` a new TTL from now (``None``: never expires).
@@ -533,8 +575,11 @@ class Vault(_Store):
     block; :meth:`close` is idempotent and a closed vault raises
     :class:`~farmvault.InvalidArgument` (a ``ValueError``) when used.
 
-    TTLs are ``datetime.timedelta`` or seconds (rounded up to whole seconds),
-    ``None`` for no expiry. Times are aware UTC ``datetime`` objects.
+    TTLs are ``datetime.timedelta``, seconds, or text as ``farmvault put --ttl``
+    takes it (``"8h"``, ``"90m"``, ``"1h30m"``, ``"7d"``, ``"2w"``; ``"none"``),
+    rounded up to whole seconds; ``None`` for no expiry. A TTL that is not one
+    (``"0s"``, ``"-1h"``, ``"8 hours"``) raises :class:`~farmvault.InvalidArgument`
+    naming it. Times are aware UTC ``datetime`` objects.
     """
 
     _what = "vault"
@@ -610,7 +655,8 @@ class Vault(_Store):
 
         ``kdf``: Argon2id costs of passphrase slots this handle makes
         (:meth:`change_passphrase`). ``lock_timeout``: how long to wait for another
-        process holding the vault (default 10 s) before :class:`~farmvault.Locked`.
+        process holding the vault (default 10 s; a ``timedelta``, seconds or text
+        such as ``"30s"``) before :class:`~farmvault.Locked`.
         ``fixed_time``: pins the handle's clock (an aware ``datetime`` or Unix
         seconds) for tests and dry runs ("is this entry still valid at the job's
         start time?"). It changes what the handle answers, never what is stored:
