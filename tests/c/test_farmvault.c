@@ -953,6 +953,30 @@ static void test_sgtk(void) {
     CHECK(fv_entry_kind(entry) == FV_KIND_SESSION_TOKEN);
     CHECK(field_is(entry, FV_FIELD_SESSION_TOKEN, "tok1"));
     fv_entry_free(entry);
+
+    /* A job's private Toolkit home where tk-core renewed jdoe's session: the new
+       token goes back into the entry, once. */
+    f = fopen(file, "w");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fputs("current_user: jdoe\nusers:\n- login: jdoe\n  session_token: tok2\n", f);
+        fclose(f);
+    }
+    {
+        bool written = false;
+        CHECK_OK(fv_sgtk_bring_home(vault, home, "sg/mysite/jdoe", &written));
+        CHECK(written);
+        CHECK_OK(fv_vault_get(vault, "sg/mysite/jdoe", &entry));
+        CHECK(field_is(entry, FV_FIELD_SESSION_TOKEN, "tok2"));
+        fv_entry_free(entry);
+        CHECK_OK(fv_sgtk_bring_home(vault, home, "sg/mysite/jdoe", &written));
+        CHECK(!written);
+        CHECK_FAILS(fv_sgtk_bring_home(vault, NULL, "sg/mysite/jdoe", &written),
+                    FV_INVALID_ARGUMENT, "shotgun_home is NULL");
+        CHECK_FAILS(fv_sgtk_bring_home(vault, home, "sg/nobody", &written), FV_NOT_FOUND, "");
+        CHECK_FAILS(fv_sgtk_bring_home(vault, home, "sg/mysite/jdoe", NULL),
+                    FV_INVALID_ARGUMENT, "written_out is NULL");
+    }
     fv_vault_close(vault);
 }
 

@@ -615,3 +615,61 @@ fn files_delivers_secrets_as_private_files_removed_after_the_run() {
     );
     assert!(files_containing(env.dir.path(), API_KEY.as_bytes()).is_empty());
 }
+
+/// SIGTERM to farmvault (a farm manager cancelling the task) reaches the
+/// Toolkit job, which ends; farmvault then brings the renewed token home and
+/// removes the private SHOTGUN_HOME before it exits as the job did.
+#[test]
+fn after_a_sigterm_the_sgtk_home_is_gone_and_the_renewed_token_home() {
+    let env = env_with_session();
+    let report = env.path("report");
+    let job = format!("{}echo started; exec sleep 30", toolkit_job(&report));
+    let mut cmd = env.cmd();
+    cmd.args([
+        "exec",
+        "--sgtk-home",
+        "--env",
+        "SG_TOKEN=shotgun/jdoe",
+        "--",
+        "sh",
+        "-c",
+        &job,
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "started\n");
+    let home = std::path::PathBuf::from(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    );
+    assert!(home.exists());
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        Some(15),
+        "farmvault dies of the job's signal"
+    );
+    assert!(!home.exists(), "{} is still there", home.display());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("brought 1 renewed session token(s)"),
+        "{stderr}"
+    );
+    assert_eq!(env.out(&["get", "shotgun/jdoe"]), format!("{NEW_TOKEN}\n"));
+    assert!(files_containing(env.dir.path(), NEW_TOKEN.as_bytes()).is_empty());
+}
