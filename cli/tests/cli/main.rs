@@ -15,6 +15,7 @@ mod exec;
 mod full_disk;
 mod grant;
 mod grant_policy;
+mod grant_state_dir;
 mod hardening;
 mod key_file_perms;
 mod keys;
