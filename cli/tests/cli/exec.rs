@@ -316,14 +316,7 @@ fn a_signal_sent_to_farmvault_reaches_the_child() {
     ])
     .stdout(std::process::Stdio::piped())
     .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    assert_eq!(line, "ready\n");
+    let mut child = spawn_until(&mut cmd, "ready");
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -448,21 +441,8 @@ fn a_killed_runs_sgtk_home_is_removed_by_the_next_and_a_grant_brings_nothing_hom
         &job,
     ])
     .stdout(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    assert_eq!(line, "started\n");
-    let home = std::path::PathBuf::from(
-        std::fs::read_to_string(&report)
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    );
+    let mut child = spawn_until(&mut cmd, "started");
+    let home = reported_home(&report);
     child.kill().unwrap();
     child.wait().unwrap();
     // Its child keeps running as an orphan; stop it too.
@@ -518,13 +498,7 @@ fn a_killed_runs_sgtk_home_is_removed_by_the_next_and_a_grant_brings_nothing_hom
         "{}",
         r.stderr
     );
-    let second = std::path::PathBuf::from(
-        std::fs::read_to_string(&report)
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    );
+    let second = reported_home(&report);
     assert!(!second.exists());
     assert_eq!(env.out(&["get", "shotgun/jdoe"]), format!("{OLD_TOKEN}\n"));
 }
@@ -637,21 +611,8 @@ fn after_a_sigterm_the_sgtk_home_is_gone_and_the_renewed_token_home() {
     ])
     .stdout(std::process::Stdio::piped())
     .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    assert_eq!(line, "started\n");
-    let home = std::path::PathBuf::from(
-        std::fs::read_to_string(&report)
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap(),
-    );
+    let child = spawn_until(&mut cmd, "started");
+    let home = reported_home(&report);
     assert!(home.exists());
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -672,4 +633,25 @@ fn after_a_sigterm_the_sgtk_home_is_gone_and_the_renewed_token_home() {
     );
     assert_eq!(env.out(&["get", "shotgun/jdoe"]), format!("{NEW_TOKEN}\n"));
     assert!(files_containing(env.dir.path(), NEW_TOKEN.as_bytes()).is_empty());
+}
+
+/// Spawns `cmd` and returns once the child printed `ready` as its first line
+/// (its stdout is a pipe; what follows stays unread).
+fn spawn_until(cmd: &mut std::process::Command, ready: &str) -> std::process::Child {
+    cmd.stdout(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, format!("{ready}\n"));
+    child
+}
+
+/// The SHOTGUN_HOME a `toolkit_job` reported (the first line of its report).
+fn reported_home(report: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(report).unwrap();
+    std::path::PathBuf::from(text.lines().next().unwrap())
 }
