@@ -51,6 +51,17 @@ pub enum Error {
         /// The entry name (or its on-disk id when the name is unknown).
         entry: String,
     },
+    /// A job grant bundle whose issuer signature does not verify, or whose signer
+    /// this machine's pinned issuers do not name (an unsigned bundle where issuers
+    /// are pinned among them). Reported before anything in it is decrypted; the C
+    /// ABI's code for it is FV_TAMPERED.
+    #[error("the grant {path} is not from a trusted issuer: {why}")]
+    UntrustedGrant {
+        /// The grant bundle.
+        path: PathBuf,
+        /// Why: what is wrong with its signature, or which pin list refused it.
+        why: String,
+    },
     /// The vault header or a record is unreadable.
     #[error("vault at {path} is corrupt: {what}")]
     Corrupt {

@@ -52,6 +52,9 @@ pub mod space {
     pub const EXPIRY: u8 = b'X';
     /// Issued grants.
     pub const GRANT: u8 = b'G';
+    /// The grant-signing key, sealed like an issued grant's record (added in
+    /// grant format 2; a vault has it once it signs its first grant).
+    pub const ISSUER: u8 = b'I';
     /// The clock record: the latest time the vault has seen (format version 2).
     pub const CLOCK: &[u8] = b"T";
     /// The number of the last commit applied: the journal's commits numbered

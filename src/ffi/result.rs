@@ -127,7 +127,7 @@ pub(crate) fn code_of(e: &Error) -> fv_result {
         Error::NotFound { .. } => fv_result::FV_NOT_FOUND,
         Error::Expired { .. } => fv_result::FV_EXPIRED,
         Error::WrongKey { .. } | Error::WrongGrantKey { .. } => fv_result::FV_WRONG_KEY,
-        Error::Tampered { .. } => fv_result::FV_TAMPERED,
+        Error::Tampered { .. } | Error::UntrustedGrant { .. } => fv_result::FV_TAMPERED,
         Error::Corrupt { .. } => fv_result::FV_CORRUPT,
         Error::Locked { .. } | Error::HeldByAgent { .. } => fv_result::FV_LOCKED,
         Error::NoVault { .. } => fv_result::FV_NO_VAULT,

@@ -3,25 +3,32 @@
 //! ```text
 //! offset        size  field
 //! 0             4     magic "FVGR"
-//! 4             2     format version, u16 big-endian (1)
+//! 4             2     format version, u16 big-endian (2; 1 is still read)
 //! 6             4     header_len h, u32 big-endian
-//! 10            h     header: postcard(Header)                 <- clear, for grant-info
+//! 10            h     header: postcard(Header) ‖ signer:32     <- clear, for grant-info
 //! 10+h          4     locks_len l, u32 big-endian
 //! 14+h          l     locks: postcard(Locks)                   <- the wrapped grant key
-//! 14+h+l        rest  payload: nonce:24 ‖ ciphertext ‖ tag:16
+//! 14+h+l        p     payload: nonce:24 ‖ ciphertext ‖ tag:16
+//! end-64        64    signature: Ed25519 by `signer` (see `issuer`)
 //! ```
 //!
 //! `header_prefix = bytes[0 .. 10+h]` is bound into each lock (see `lock`), and the
 //! payload is `seal[grant_key](pad256(postcard(Payload)), aad)` with
 //! `aad = "farmvault/v1/grant-payload" ‖ bytes[0 .. 14+h+l]`, so every byte before
-//! the payload is authenticated by it and every byte of it by its own tag.
+//! the payload is authenticated by it and every byte of it by its own tag. The
+//! signature covers `bytes[0 .. end-64]`: everything, for whoever holds only the
+//! issuer's public key. Version 1 is the same without `signer` and the signature.
 //! Decoding is strict: each postcard section must be consumed exactly, and the
 //! header must agree with the locks it describes.
 
 use crate::credential::Credential;
 use crate::crypto::{NONCE_LEN, TAG_LEN};
 use crate::format::VAULT_ID_LEN;
-use crate::grant::{host, GrantAccess, GRANT_FORMAT_VERSION, GRANT_ID_LEN, MAX_LABEL_LEN};
+use crate::grant::issuer::{IssuerKey, ISSUER_KEY_LEN, SIGNATURE_LEN};
+use crate::grant::{
+    host, GrantAccess, GRANT_FORMAT_VERSION, GRANT_ID_LEN, MAX_LABEL_LEN,
+    OLDEST_GRANT_FORMAT_VERSION,
+};
 use serde::{Deserialize, Serialize};
 
 /// Magic bytes at the start of a grant bundle.
@@ -45,6 +52,31 @@ pub(crate) struct Header {
     pub entry_count: u32,
     pub access: u8,
     pub recipients: u32,
+}
+
+/// The header section of a version-2 bundle: the header, then the signer's key.
+#[derive(Deserialize)]
+struct SignedHeader {
+    header: Header,
+    signer: [u8; ISSUER_KEY_LEN],
+}
+
+/// `SignedHeader` as written (postcard writes a struct as its fields in order,
+/// so this is exactly `postcard(Header) ‖ signer`).
+#[derive(Serialize)]
+struct SignedHeaderRef<'a> {
+    header: &'a Header,
+    signer: &'a [u8; ISSUER_KEY_LEN],
+}
+
+/// A decoded header section.
+pub(crate) struct HeaderSection {
+    pub header: Header,
+    pub access: GrantAccess,
+    /// The issuer key a version-2 header names; version 1 names none.
+    pub signer: Option<IssuerKey>,
+    /// Where the header section ends (`10+h`).
+    pub end: usize,
 }
 
 /// The grant key (or its shares), wrapped for each way of opening.
@@ -84,6 +116,10 @@ pub(crate) struct GrantedEntry {
 pub(crate) struct Parsed<'a> {
     pub header: Header,
     pub access: GrantAccess,
+    /// The key the header names as the signer (version 2).
+    pub signer: Option<IssuerKey>,
+    /// The signature (version 2) and the bytes it covers (`bytes[0 .. end-64]`).
+    pub signature: Option<(&'a [u8; SIGNATURE_LEN], &'a [u8])>,
     /// `bytes[0 .. 10+h]`: bound into the locks.
     pub header_prefix: &'a [u8],
     pub locks: Locks,
@@ -108,9 +144,13 @@ fn exact<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T, Forma
     }
 }
 
-/// Encodes the header section; returns `bytes[0 .. 10+h]`.
-pub(crate) fn encode_header(header: &Header) -> Vec<u8> {
-    let body = postcard::to_allocvec(header).expect("a grant header always serialises");
+/// Encodes the header section of a bundle `signer` signs; returns `bytes[0 .. 10+h]`.
+pub(crate) fn encode_header(header: &Header, signer: &IssuerKey) -> Vec<u8> {
+    let section = SignedHeaderRef {
+        header,
+        signer: signer.as_bytes(),
+    };
+    let body = postcard::to_allocvec(&section).expect("a grant header always serialises");
     let mut out = Vec::with_capacity(FIXED_LEN + body.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&GRANT_FORMAT_VERSION.to_be_bytes());
@@ -128,7 +168,7 @@ pub(crate) fn encode_locks(mut header_prefix: Vec<u8>, locks: &Locks) -> Vec<u8>
 }
 
 /// Reads only the header (for `grant-info`): magic, version, header section.
-pub(crate) fn parse_header(bytes: &[u8]) -> Result<(Header, GrantAccess, usize), FormatError> {
+pub(crate) fn parse_header(bytes: &[u8]) -> Result<HeaderSection, FormatError> {
     if bytes.len() < FIXED_LEN {
         return Err(format!(
             "the file is too short to be a grant bundle ({} bytes)",
@@ -139,9 +179,10 @@ pub(crate) fn parse_header(bytes: &[u8]) -> Result<(Header, GrantAccess, usize),
         return Err("the magic is not FVGR: not a farmvault grant bundle, or damaged".into());
     }
     let version = u16::from_be_bytes([bytes[4], bytes[5]]);
-    if version != GRANT_FORMAT_VERSION {
+    if !(OLDEST_GRANT_FORMAT_VERSION..=GRANT_FORMAT_VERSION).contains(&version) {
         return Err(format!(
-            "grant format version {version} is not supported by this build (it reads version {GRANT_FORMAT_VERSION})"
+            "grant format version {version} is not supported by this build (it reads versions \
+             {OLDEST_GRANT_FORMAT_VERSION} to {GRANT_FORMAT_VERSION}): a newer farmvault issued it"
         ));
     }
     let h = u32_at(bytes, 6).expect("length checked");
@@ -149,9 +190,20 @@ pub(crate) fn parse_header(bytes: &[u8]) -> Result<(Header, GrantAccess, usize),
         .checked_add(h)
         .filter(|e| *e <= bytes.len())
         .ok_or_else(|| format!("the header length {h} runs past the end of the file"))?;
-    let header: Header = exact(&bytes[FIXED_LEN..end], "header")?;
+    let section = &bytes[FIXED_LEN..end];
+    let (header, signer) = if version == 1 {
+        (exact::<Header>(section, "header")?, None)
+    } else {
+        let s: SignedHeader = exact(section, "header")?;
+        (s.header, Some(IssuerKey(s.signer)))
+    };
     let access = check_header(&header)?;
-    Ok((header, access, end))
+    Ok(HeaderSection {
+        header,
+        access,
+        signer,
+        end,
+    })
 }
 
 fn check_header(h: &Header) -> Result<GrantAccess, FormatError> {
@@ -174,7 +226,12 @@ fn check_header(h: &Header) -> Result<GrantAccess, FormatError> {
 
 /// Decodes a whole bundle (nothing is authenticated yet).
 pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed<'_>, FormatError> {
-    let (header, access, h_end) = parse_header(bytes)?;
+    let HeaderSection {
+        header,
+        access,
+        signer,
+        end: h_end,
+    } = parse_header(bytes)?;
     let l = u32_at(bytes, h_end).ok_or("the file ends before the locks section")?;
     let l_start = h_end + 4;
     let l_end = l_start
@@ -187,7 +244,18 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed<'_>, FormatError> {
     {
         return Err("the locks section disagrees with the header's unlock method".into());
     }
-    let payload = &bytes[l_end..];
+    let (payload, signature) = match signer {
+        None => (&bytes[l_end..], None),
+        Some(_) => {
+            let at = bytes
+                .len()
+                .checked_sub(SIGNATURE_LEN)
+                .filter(|at| *at >= l_end)
+                .ok_or("the file ends before its signature")?;
+            let sig: &[u8; SIGNATURE_LEN] = bytes[at..].try_into().expect("64 bytes");
+            (&bytes[l_end..at], Some((sig, &bytes[..at])))
+        }
+    };
     if payload.len() < NONCE_LEN + TAG_LEN {
         return Err(format!(
             "the sealed payload is truncated ({} bytes)",
@@ -197,6 +265,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed<'_>, FormatError> {
     Ok(Parsed {
         header,
         access,
+        signer,
+        signature,
         header_prefix: &bytes[..h_end],
         locks,
         authed: &bytes[..l_end],

@@ -1,6 +1,7 @@
 //! Issuing a grant: the spec, the vault side (`Vault::grant`, `Vault::list_grants`)
 //! and the vault's sealed records of issued grants.
 
+use super::issuer::{IssuerKey, IssuerSigningKey, ISSUER_KEY_LEN};
 use super::lock::{self, Token};
 use super::{bundle, host, GrantAccess, GrantId, GrantInfo, GRANT_ID_LEN, MAX_LABEL_LEN};
 use crate::clock::UnixTime;
@@ -146,6 +147,9 @@ pub struct IssuedGrant {
 
 /// The sealed record a vault keeps of each grant it issued. Field order is
 /// format: append only. Never holds the grant key, its shares or the token.
+/// A record of a signed grant is followed by the signer's public key (32 bytes):
+/// outside the struct, so a build that predates signatures still reads it
+/// (`postcard::from_bytes` ignores what follows).
 #[derive(Serialize, Deserialize)]
 struct GrantRecord {
     version: u8,
@@ -266,9 +270,37 @@ impl Vault {
     pub fn list_grants(&self) -> Result<Vec<GrantInfo>> {
         self.direct_for("list_grants")?.list_grants()
     }
+
+    /// This vault's grant issuer public key: what render nodes pin (in
+    /// `/etc/farmvault/issuers`, or `FARMVAULT_ISSUERS`) to take only grants this
+    /// vault signed. Makes the vault's signing key pair first if it has none yet
+    /// (a write: its private half is stored sealed like a secret, and never
+    /// leaves the vault).
+    pub fn grant_issuer(&self) -> Result<IssuerKey> {
+        Ok(self
+            .direct_for("grant_issuer")?
+            .issuer_signing_key()?
+            .public())
+    }
 }
 
+/// The sled key of the vault's grant-signing key.
+const ISSUER_RECORD_KEY: &[u8] = b"Igrant-signing-key";
+
 impl Direct {
+    /// The vault's grant-signing key, made and stored on first use.
+    fn issuer_signing_key(&self) -> Result<IssuerSigningKey> {
+        debug_assert_eq!(ISSUER_RECORD_KEY[0], crate::format::space::ISSUER);
+        let plain = self.side_record_or_insert(ISSUER_RECORD_KEY, || {
+            Ok(IssuerSigningKey::generate()?.to_record())
+        })?;
+        IssuerSigningKey::from_record(&plain).ok_or_else(|| {
+            Error::invalid(
+                "the vault's grant-signing key record is of a newer format than this build reads",
+            )
+        })
+    }
+
     pub fn grant(&self, spec: &GrantSpec) -> Result<IssuedGrant> {
         validate_label(&spec.label)?;
         let access = spec.access()?;
@@ -305,6 +337,7 @@ impl Direct {
         let entry_count = u32::try_from(entries.len())
             .map_err(|_| Error::invalid("too many entries for one grant"))?;
 
+        let signing = self.issuer_signing_key()?;
         let id = lock::random_grant_id()?;
         let header = Header {
             grant_id: id.0,
@@ -318,7 +351,7 @@ impl Direct {
             access: access.to_u8(),
             recipients: recipients.len() as u32,
         };
-        let header_prefix = bundle::encode_header(&header);
+        let header_prefix = bundle::encode_header(&header, &signing.public());
 
         let token = if access.has_token_lock() {
             Some(Token::generate(id)?)
@@ -358,9 +391,12 @@ impl Direct {
         let plain = seal_plaintext(&entries)?;
         let aad = [lock::PAYLOAD_AAD, &bytes[..]].concat();
         SealingKey::new(&grant_key).seal_into(&plain, &aad, &mut bytes)?;
+        let signature = signing.sign(&bytes);
+        bytes.extend_from_slice(&signature);
 
         let names: Vec<String> = entries.keys().cloned().collect();
-        let info = GrantInfo::from_header(&header, access, Some(names.clone()));
+        let info =
+            GrantInfo::from_header(&header, access, Some(signing.public()), Some(names.clone()));
         let record = GrantRecord {
             version: RECORD_VERSION,
             id: id.0,
@@ -374,7 +410,8 @@ impl Direct {
             access: header.access,
             recipients: header.recipients,
         };
-        let record = postcard::to_allocvec(&record).expect("a grant record always serialises");
+        let mut record = postcard::to_allocvec(&record).expect("a grant record always serialises");
+        record.extend_from_slice(signing.public().as_bytes());
         write_new_atomic(&spec.out, &bytes, || {
             self.put_side_record(&record_key(&id), &record)
         })?;
@@ -420,7 +457,13 @@ impl Direct {
                     format!("the record of grant {} is unreadable", hex(&key[1..])),
                 )
             };
-            let r: GrantRecord = postcard::from_bytes(&plain).map_err(|_| bad())?;
+            let (r, signer): (GrantRecord, &[u8]) =
+                postcard::take_from_bytes(&plain).map_err(|_| bad())?;
+            let signer = match signer.len() {
+                0 => None,
+                ISSUER_KEY_LEN => Some(IssuerKey(signer.try_into().expect("32 bytes"))),
+                _ => return Err(bad()),
+            };
             let access = GrantAccess::from_u8(r.access)
                 .filter(|_| r.version == RECORD_VERSION)
                 .ok_or_else(bad)?;
@@ -436,6 +479,7 @@ impl Direct {
                 entries: Some(r.entries),
                 access,
                 recipients: r.recipients,
+                signer,
             });
         }
         out.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));

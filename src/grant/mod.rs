@@ -101,11 +101,17 @@
 mod bundle;
 mod host;
 mod issue;
+mod issuer;
 mod lock;
 mod open;
+#[cfg(test)]
+mod remint;
 mod state;
 
 pub use issue::{GrantSpec, IssuedGrant};
+pub use issuer::{
+    check_signature, IssuerKey, Signature, SignatureCheck, ISSUERS_ENV, ISSUER_KEY_PREFIX,
+};
 pub use lock::TOKEN_PREFIX;
 pub use open::{Grant, GrantOpen};
 pub use state::{default_state_dir, STATE_DIR_ENV};
@@ -122,8 +128,11 @@ use std::path::Path;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-/// The grant bundle format version this build writes and reads.
-pub const GRANT_FORMAT_VERSION: u16 = 1;
+/// The grant bundle format version this build writes (2: signed by the issuer).
+pub const GRANT_FORMAT_VERSION: u16 = 2;
+/// The oldest grant bundle format version this build reads (1: unsigned, refused
+/// wherever issuers are pinned).
+pub const OLDEST_GRANT_FORMAT_VERSION: u16 = 1;
 /// Length of a grant id.
 pub const GRANT_ID_LEN: usize = 16;
 /// Longest grant label, in bytes.
@@ -283,6 +292,10 @@ pub struct GrantInfo {
     pub access: GrantAccess,
     /// How many farm public keys it was encrypted to.
     pub recipients: u32,
+    /// The issuer key that signed it (format 2). From a bundle's header this is
+    /// the key the header *names*: [`check_signature`] says whether it signed; an
+    /// opened grant's has been checked. `None` for a format-1 bundle (unsigned).
+    pub signer: Option<IssuerKey>,
 }
 
 impl GrantInfo {
@@ -291,7 +304,12 @@ impl GrantInfo {
         self.claim_by.plus(self.use_window)
     }
 
-    fn from_header(h: &Header, access: GrantAccess, entries: Option<Vec<String>>) -> GrantInfo {
+    fn from_header(
+        h: &Header,
+        access: GrantAccess,
+        signer: Option<IssuerKey>,
+        entries: Option<Vec<String>>,
+    ) -> GrantInfo {
         GrantInfo {
             id: GrantId(h.grant_id),
             issuer: h.issuer,
@@ -304,6 +322,7 @@ impl GrantInfo {
             entries,
             access,
             recipients: h.recipients,
+            signer,
         }
     }
 
@@ -339,8 +358,8 @@ fn read_bundle(path: &Path) -> Result<Vec<u8>> {
 pub fn read_info(bundle_path: impl AsRef<Path>) -> Result<GrantInfo> {
     let path = bundle_path.as_ref();
     let bytes = read_bundle(path)?;
-    let (header, access, _) = bundle::parse_header(&bytes).map_err(|w| Error::corrupt(path, w))?;
-    Ok(GrantInfo::from_header(&header, access, None))
+    let h = bundle::parse_header(&bytes).map_err(|w| Error::corrupt(path, w))?;
+    Ok(GrantInfo::from_header(&h.header, h.access, h.signer, None))
 }
 
 /// Creates a farm identity: a new age X25519 key written to the new file

@@ -1,5 +1,6 @@
 //! Opening a grant bundle: the read-only `Grant` handle and its two clocks.
 
+use super::issuer::{IssuerKey, Pins};
 use super::lock::{self, Opened, Token};
 use super::{
     bundle, default_state_dir, host, read_bundle, state, GrantAccess, GrantId, GrantInfo,
@@ -27,6 +28,7 @@ pub struct GrantOpen {
     clock: Arc<dyn Clock>,
     hostname: Option<String>,
     insecure_permissions: bool,
+    issuers: Option<Vec<IssuerKey>>,
 }
 
 impl Default for GrantOpen {
@@ -38,6 +40,7 @@ impl Default for GrantOpen {
             clock: Arc::new(SystemClock),
             hostname: None,
             insecure_permissions: false,
+            issuers: None,
         }
     }
 }
@@ -76,6 +79,17 @@ impl GrantOpen {
     /// with no `HOME` passes when its environment cannot carry the variable.
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> GrantOpen {
         self.state_dir = Some(dir.into());
+        self
+    }
+
+    /// Takes only grants signed by one of these issuers (`fvi1_…` keys, as
+    /// `farmvault grant-issuer` prints them); an unsigned bundle, one signed by
+    /// another key or one changed after signing is `UntrustedGrant`, before
+    /// anything in it is decrypted. `FARMVAULT_ISSUERS` pins too: where both
+    /// are set, the signer must be in both lists. An empty list is
+    /// `InvalidArgument` at open.
+    pub fn issuers(mut self, keys: impl IntoIterator<Item = IssuerKey>) -> GrantOpen {
+        self.issuers = Some(keys.into_iter().collect());
         self
     }
 
@@ -123,7 +137,10 @@ pub(super) fn open_plaintext(plain: &[u8]) -> Option<Vec<GrantedEntry>> {
 impl Grant {
     /// Opens the grant bundle at `bundle_path` with the material in `how`.
     ///
-    /// Order of checks: the material opens the grant key (`WrongGrantKey` otherwise,
+    /// Order of checks: the issuer signature, before anything is decrypted
+    /// (`UntrustedGrant` when it does not verify, or when pinned issuers, see
+    /// [`GrantOpen::issuers`], do not name its signer; a format-1 bundle has
+    /// none and opens only where nothing is pinned); the material opens the grant key (`WrongGrantKey` otherwise,
     /// including a missing half of a `require_both` grant; `InvalidArgument` when
     /// no material is given or the token is malformed) and the whole bundle
     /// authenticates (`Tampered`, or `Corrupt` when it is not a readable bundle);
@@ -146,6 +163,7 @@ impl Grant {
             .transpose()?;
         let bytes = read_bundle(path)?;
         let parsed = bundle::parse(&bytes).map_err(|w| Error::corrupt(path, w))?;
+        let signer = Pins::gather(how.issuers.as_deref())?.check(path, &parsed)?;
         let grant_id = GrantId(parsed.header.grant_id);
         let wrong = || Error::WrongGrantKey {
             path: path.to_path_buf(),
@@ -198,7 +216,7 @@ impl Grant {
             ));
         }
 
-        let mut info = GrantInfo::from_header(&parsed.header, parsed.access, None);
+        let mut info = GrantInfo::from_header(&parsed.header, parsed.access, signer, None);
         if let Some(pattern) = &info.host_pattern {
             let hostname = match &how.hostname {
                 Some(h) => h.clone(),

@@ -1,5 +1,6 @@
-//! Side records: sealed records other than entries (an issued grant's record), kept
-//! in their own keyspaces and re-sealed by a data-key rotation like entries are.
+//! Side records: sealed records other than entries (an issued grant's record, the
+//! grant-signing key), kept in their own keyspaces and re-sealed by a data-key
+//! rotation like entries are.
 
 use super::handle::Direct;
 use crate::error::{Error, Result};
@@ -32,16 +33,44 @@ impl Direct {
     /// byte is a keyspace of `format::space` other than entries), flushed. Side
     /// records are re-sealed by a data-key rotation like entries are.
     pub(crate) fn put_side_record(&self, key: &[u8], plaintext: &[u8]) -> Result<()> {
+        let writes = self.store.lock_writes();
+        self.put_side_record_locked(key, plaintext)?;
+        drop(writes);
+        self.store.flush()
+    }
+
+    /// `put_side_record`, for a caller that holds the write lock.
+    fn put_side_record_locked(&self, key: &[u8], plaintext: &[u8]) -> Result<()> {
         let keys = self.keys();
         let mut sealed = Vec::new();
         keys.entry
             .seal_into(plaintext, &side_aad(&keys.vault_id, key), &mut sealed)?;
-        let writes = self.store.lock_writes();
         let mut change = Changes::default();
         change.insert(key, &sealed);
-        self.commit(&keys, change)?;
+        self.commit(&keys, change)
+    }
+
+    /// The side record at `key`, opened; if there is none, stores what `make`
+    /// returns (flushed) and returns that. The check and the store happen under
+    /// the write lock, so two threads asking at once get the same record.
+    pub(crate) fn side_record_or_insert(
+        &self,
+        key: &[u8],
+        make: impl FnOnce() -> Result<Zeroizing<Vec<u8>>>,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let writes = self.store.lock_writes();
+        if let Some(sealed) = self.store.live().db.get(key).map_err(|e| self.sled(e))? {
+            let keys = self.keys();
+            return keys
+                .entry
+                .open(&sealed, &side_aad(&keys.vault_id, key))
+                .ok_or_else(|| Error::Tampered { entry: hex(key) });
+        }
+        let plain = make()?;
+        self.put_side_record_locked(key, &plain)?;
         drop(writes);
-        self.store.flush()
+        self.store.flush()?;
+        Ok(plain)
     }
 
     /// Every side record under keyspace `space`, opened; one that fails
@@ -69,7 +98,7 @@ pub(super) fn restage_side_records(
     new: &Keys,
     batch: &mut Edits,
 ) -> Result<()> {
-    for space in [format::space::GRANT] {
+    for space in [format::space::GRANT, format::space::ISSUER] {
         for item in db.scan_prefix([space]) {
             let (k, v) = item.map_err(|e| Error::sled(path, e))?;
             let plain = old

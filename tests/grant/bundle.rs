@@ -1,7 +1,9 @@
 //! The grant bundle on disk: every flipped byte is refused, nothing sensitive is
 //! in the clear, and the vault's records of issued grants.
 //!
-//! Which error a flipped byte may give: `Tampered` (authentication failed) or
+//! Which error a flipped byte may give: `UntrustedGrant` (the issuer's signature
+//! over every byte no longer verifies: checked first, so this is what most flips
+//! give), `Tampered` (authentication failed) or
 //! `Corrupt` (the bytes do not even parse) anywhere. `WrongGrantKey` only inside the
 //! locks section, where the bytes are the key wrap itself: the token lock's
 //! 16-byte check (whose job is to recognise the right token) and the age stanzas
@@ -39,7 +41,9 @@ fn flip_every_byte(f: &Fixture, bundle: &Path, how: &GrantOpen) -> usize {
             bytes[i] ^= mask;
             std::fs::write(&copy, &bytes).unwrap();
             match Grant::open(&copy, how) {
-                Err(Error::Tampered { .. } | Error::Corrupt { .. }) => {}
+                Err(
+                    Error::UntrustedGrant { .. } | Error::Tampered { .. } | Error::Corrupt { .. },
+                ) => {}
                 Err(Error::WrongGrantKey { .. }) if locks.contains(&i) => wrong_key += 1,
                 Err(e) => panic!("flip {mask:#04x} at byte {i} (locks {locks:?}): {e:?}"),
                 Ok(g) => panic!(
@@ -55,7 +59,7 @@ fn flip_every_byte(f: &Fixture, bundle: &Path, how: &GrantOpen) -> usize {
         assert!(
             matches!(
                 Grant::open(&copy, how),
-                Err(Error::Tampered { .. } | Error::Corrupt { .. })
+                Err(Error::UntrustedGrant { .. } | Error::Tampered { .. } | Error::Corrupt { .. })
             ),
             "cut at {cut}"
         );
@@ -119,7 +123,8 @@ fn a_bundle_cannot_be_spliced_onto_another_grant() {
         std::fs::read(&a.path).unwrap(),
         std::fs::read(&b.path).unwrap(),
     );
-    // a's header and locks with b's payload: a's token opens a's key, which does not open b's payload.
+    // a's header and locks with b's payload (and b's signature): neither a's
+    // signature nor b's covers the result.
     let a_end = locks_range(&a_bytes).end;
     let b_end = locks_range(&b_bytes).end;
     let mut spliced = a_bytes[..a_end].to_vec();
@@ -127,10 +132,11 @@ fn a_bundle_cannot_be_spliced_onto_another_grant() {
     let copy = f.path("spliced.fvg");
     std::fs::write(&copy, &spliced).unwrap();
     let how = f.how("a").token(a.token.unwrap());
-    assert!(matches!(
-        Grant::open(&copy, &how),
-        Err(Error::Tampered { .. })
-    ));
+    let spliced = Grant::open(&copy, &how);
+    assert!(
+        matches!(spliced, Err(Error::UntrustedGrant { .. })),
+        "{spliced:?}"
+    );
 }
 
 #[test]

@@ -18,3 +18,5 @@ mod ffi;
 mod identity_perms;
 /// Issuing, the ways of opening, the two clocks, the host pattern.
 mod open;
+/// Issuer signatures, pinned issuers, and format-1 bundles made by 0.1.0.
+mod signature;
