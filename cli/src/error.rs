@@ -166,6 +166,7 @@ impl From<Error> for CliError {
                 format!("entry {entry:?} failed authentication: it was modified or damaged on disk"),
                 "remove it with `farmvault rm` and store it again; restore the vault from a backup if many entries are affected",
             ),
+            Error::UntrustedGrant { path, why } => untrusted_grant(&path.display().to_string(), &why),
             Error::Corrupt { path, what }
                 if path.file_name() == Some(std::ffi::OsStr::new(farmvault::audit::LOG_FILE)) =>
             {
@@ -290,6 +291,7 @@ pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
             format!("the grant {shown} failed authentication: it was modified or damaged after it was issued"),
             "issue the grant again",
         ),
+        Error::UntrustedGrant { why, .. } => untrusted_grant(&shown.to_string(), &why),
         Error::Corrupt { path, what } if path == bundle => CliError::new(
             CORRUPT,
             format!("{shown} is not a readable grant bundle: {what}"),
@@ -304,6 +306,14 @@ pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
             USAGE,
             e.to_string(),
             format!("`farmvault grant-info {shown}` shows the grant's host pattern"),
+        ),
+        Error::InvalidArgument(msg) if msg.starts_with(farmvault::grant::ISSUERS_ENV) => CliError::new(
+            USAGE,
+            format!("cannot open the grant {shown}: {msg}"),
+            format!(
+                "set {} to the fvi1_… keys `farmvault grant-issuer` prints, separated by commas, or unset it",
+                farmvault::grant::ISSUERS_ENV
+            ),
         ),
         Error::InvalidArgument(msg) if name.is_none() => CliError::new(
             USAGE,
@@ -367,6 +377,17 @@ pub fn exit(code: i32) -> ! {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     std::process::exit(code)
+}
+
+/// A grant bundle whose issuer signature this machine does not take: the same
+/// exit code as any other failed authentication.
+fn untrusted_grant(shown: &str, why: &str) -> CliError {
+    CliError::new(
+        CORRUPT,
+        format!("the grant {shown} is not from a trusted issuer: {why}"),
+        "issue the grant from a vault this machine pins (`farmvault grant-issuer` prints its key; \
+         pins come from FARMVAULT_ISSUERS), or check which bundle the job was given",
+    )
 }
 
 #[cfg(test)]

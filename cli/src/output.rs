@@ -474,6 +474,9 @@ pub struct GrantJson {
     recipients: u32,
     entry_count: u32,
     entries: Option<Vec<String>>,
+    /// The issuer key the bundle names as its signer (`fvi1_…`); null for an
+    /// unsigned (format 1) grant.
+    signer: Option<String>,
 }
 
 impl GrantJson {
@@ -496,6 +499,7 @@ impl GrantJson {
             recipients: i.recipients,
             entry_count: i.entry_count,
             entries: i.entries.clone(),
+            signer: i.signer.map(|k| k.to_string()),
         }
     }
 }

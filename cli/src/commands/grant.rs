@@ -296,6 +296,11 @@ fn issue_summary(i: &GrantInfo, path: &Path, now: UnixTime) -> String {
         "bundle: {} (no secret in the clear; give the job its path as {GRANT_FILE_ENV})\n",
         path.display()
     );
+    if let Some(k) = &i.signer {
+        s += &format!(
+            "signed by this vault's issuer key {k} (nodes that pin it take only its grants)\n"
+        );
+    }
     s += &format!(
         "claim by {}, then {} from the first open on a machine; never reads after {}; hosts: {}\n",
         output::when(now, i.claim_by),

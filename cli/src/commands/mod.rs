@@ -14,6 +14,7 @@ mod farm_keygen;
 mod get;
 mod grant;
 mod grant_info;
+mod grant_issuer;
 mod grant_policy;
 mod grants;
 mod import_flow_tokens;
@@ -118,8 +119,10 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Issue a job grant: a bundle file of the named entries, read-only and expiring; prints its token.
     Grant(grant::GrantArgs),
-    /// Show a grant bundle's clear header (no key needed, no secrets; not authenticated).
+    /// Show a grant bundle's clear header and who signed it (no key needed, no secrets).
     GrantInfo(grant_info::GrantInfoArgs),
+    /// Print the vault's grant issuer public key (fvi1_…), for render nodes to pin.
+    GrantIssuer(grant_issuer::GrantIssuerArgs),
     /// List the grants this vault issued (never their tokens).
     Grants(JsonArg),
     /// Show or change the vault's caps on grant windows (default caps: 7d to claim, 24h of use).
@@ -178,6 +181,7 @@ pub fn run(g: &Global, command: Command) -> Result<i32, CliError> {
         Command::Exec(a) => exec::run(g, a),
         Command::Grant(a) => grant::run(g, &a),
         Command::GrantInfo(a) => grant_info::run(&a),
+        Command::GrantIssuer(a) => grant_issuer::run(g, &a),
         Command::Grants(a) => grants::run(g, a.json),
         Command::GrantPolicy(a) => grant_policy::run(g, &a),
         Command::FarmKeygen(a) => farm_keygen::run(g, &a),

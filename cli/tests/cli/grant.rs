@@ -408,14 +408,20 @@ fn grant_info_shows_the_header_without_a_key_and_grants_lists_the_records() {
         .stdout
         .contains(issued["claim_by_at"].as_str().unwrap()));
     assert!(info.stdout.contains("render*"));
-    assert!(info.stdout.contains("authenticated  no"), "{}", info.stdout);
+    assert!(
+        info.stdout.contains("signature      valid: issuer fvi1_"),
+        "{}",
+        info.stdout
+    );
     assert!(!info.stdout.contains("shotgun/"), "names are sealed");
     let v = json(
         &job(&env, &[], &["grant-info", "--json", &bundle])
             .expect(code::OK)
             .stdout,
     );
-    assert_eq!(v["authenticated"], false);
+    assert_eq!(v["authenticated"], true, "by the issuer's signature");
+    assert_eq!(v["signature"]["status"], "valid");
+    assert_eq!(v["signature"]["issuer"], v["signer"]);
     assert_eq!(v["entries"], serde_json::Value::Null);
     assert_eq!(v["entry_count"], 2);
     for k in [
@@ -426,6 +432,7 @@ fn grant_info_shows_the_header_without_a_key_and_grants_lists_the_records() {
         "host_pattern",
         "access",
         "issuer",
+        "signer",
     ] {
         assert_eq!(v[k], issued[k], "{k}");
     }

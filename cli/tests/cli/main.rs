@@ -14,6 +14,7 @@ mod entries;
 mod exec;
 mod full_disk;
 mod grant;
+mod grant_issuer;
 mod grant_policy;
 mod grant_state_dir;
 mod hardening;
