@@ -62,6 +62,15 @@ pub enum Error {
         /// Why: what is wrong with its signature, or which pin list refused it.
         why: String,
     },
+    /// A job grant its issuer revoked: a revocation list it signed names it.
+    /// The C ABI reports it as FV_EXPIRED (the same remedy: a new grant).
+    #[error("grant {grant} was revoked by its issuer (listed in {list})")]
+    Revoked {
+        /// The grant's id, in hex.
+        grant: String,
+        /// The revocation list that names it.
+        list: PathBuf,
+    },
     /// The vault header or a record is unreadable.
     #[error("vault at {path} is corrupt: {what}")]
     Corrupt {

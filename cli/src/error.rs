@@ -167,6 +167,7 @@ impl From<Error> for CliError {
                 "remove it with `farmvault rm` and store it again; restore the vault from a backup if many entries are affected",
             ),
             Error::UntrustedGrant { path, why } => untrusted_grant(&path.display().to_string(), &why),
+            e @ Error::Revoked { .. } => revoked(&e),
             Error::Corrupt { path, what }
                 if path.file_name() == Some(std::ffi::OsStr::new(farmvault::audit::LOG_FILE)) =>
             {
@@ -292,6 +293,7 @@ pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
             "issue the grant again",
         ),
         Error::UntrustedGrant { why, .. } => untrusted_grant(&shown.to_string(), &why),
+        e @ Error::Revoked { .. } => revoked(&e),
         Error::Corrupt { path, what } if path == bundle => CliError::new(
             CORRUPT,
             format!("{shown} is not a readable grant bundle: {what}"),
@@ -377,6 +379,15 @@ pub fn exit(code: i32) -> ! {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     std::process::exit(code)
+}
+
+/// A revoked grant: the same exit code as an expired one (the remedy is the same).
+fn revoked(e: &Error) -> CliError {
+    CliError::new(
+        EXPIRED,
+        e.to_string(),
+        "its issuer revoked it: ask for a new grant (`farmvault grant`)",
+    )
 }
 
 /// A grant bundle whose issuer signature this machine does not take: the same

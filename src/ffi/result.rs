@@ -128,6 +128,7 @@ pub(crate) fn code_of(e: &Error) -> fv_result {
         Error::Expired { .. } => fv_result::FV_EXPIRED,
         Error::WrongKey { .. } | Error::WrongGrantKey { .. } => fv_result::FV_WRONG_KEY,
         Error::Tampered { .. } | Error::UntrustedGrant { .. } => fv_result::FV_TAMPERED,
+        Error::Revoked { .. } => fv_result::FV_EXPIRED,
         Error::Corrupt { .. } => fv_result::FV_CORRUPT,
         Error::Locked { .. } | Error::HeldByAgent { .. } => fv_result::FV_LOCKED,
         Error::NoVault { .. } => fv_result::FV_NO_VAULT,

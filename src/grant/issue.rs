@@ -265,8 +265,8 @@ impl Vault {
     }
 
     /// The grants this vault issued, oldest first (from its sealed records; the
-    /// bundles themselves may be gone). Grants cannot be recalled: this is a
-    /// record, not a kill switch.
+    /// bundles themselves may be gone). A record, not a kill switch:
+    /// [`Vault::revoke_grants`] stops later opens.
     pub fn list_grants(&self) -> Result<Vec<GrantInfo>> {
         self.direct_for("list_grants")?.list_grants()
     }
@@ -289,7 +289,7 @@ const ISSUER_RECORD_KEY: &[u8] = b"Igrant-signing-key";
 
 impl Direct {
     /// The vault's grant-signing key, made and stored on first use.
-    fn issuer_signing_key(&self) -> Result<IssuerSigningKey> {
+    pub(super) fn issuer_signing_key(&self) -> Result<IssuerSigningKey> {
         debug_assert_eq!(ISSUER_RECORD_KEY[0], crate::format::space::ISSUER);
         let plain = self.side_record_or_insert(ISSUER_RECORD_KEY, || {
             Ok(IssuerSigningKey::generate()?.to_record())

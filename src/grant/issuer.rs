@@ -31,8 +31,8 @@ pub const ISSUER_KEY_PREFIX: &str = "fvi1_";
 pub(crate) const ISSUER_KEY_LEN: usize = 32;
 /// Length of an Ed25519 signature: the last bytes of a signed bundle.
 pub(crate) const SIGNATURE_LEN: usize = 64;
-/// What a signature covers begins with this, so no other farmvault signature
-/// (there is none today) can ever be taken for a grant's.
+/// What a bundle's signature covers begins with this, so no other signature an
+/// issuer key makes (a revocation list's) can ever be taken for a grant's.
 const SIGNATURE_CONTEXT: &[u8] = b"farmvault/v2/grant-signature";
 /// Version byte of the sealed record that holds a vault's signing key.
 const SIGNING_RECORD_VERSION: u8 = 1;
@@ -109,7 +109,12 @@ impl IssuerSigningKey {
 
     /// Signs the bundle bytes `signed` (everything before the signature).
     pub(crate) fn sign(&self, signed: &[u8]) -> [u8; SIGNATURE_LEN] {
-        self.0.sign(&message(signed)).to_bytes()
+        self.sign_message(&message(signed))
+    }
+
+    /// Signs `message` as it is: the caller puts its own context first.
+    pub(crate) fn sign_message(&self, message: &[u8]) -> [u8; SIGNATURE_LEN] {
+        self.0.sign(message).to_bytes()
     }
 
     /// The sealed record's plaintext: version ‖ seed.
@@ -135,11 +140,20 @@ fn message(signed: &[u8]) -> Vec<u8> {
 /// Whether `signature` is `key`'s over `signed`. Strict verification: the
 /// malleable and small-order forms RFC 8032 leaves open are refused.
 pub(crate) fn verifies(key: &IssuerKey, signed: &[u8], signature: &[u8; SIGNATURE_LEN]) -> bool {
+    verifies_message(key, &message(signed), signature)
+}
+
+/// Whether `signature` is `key`'s over `message` as it is (context included).
+pub(crate) fn verifies_message(
+    key: &IssuerKey,
+    message: &[u8],
+    signature: &[u8; SIGNATURE_LEN],
+) -> bool {
     let Ok(public) = VerifyingKey::from_bytes(&key.0) else {
         return false;
     };
     let signature = ed25519_dalek::Signature::from_bytes(signature);
-    public.verify_strict(&message(signed), &signature).is_ok()
+    public.verify_strict(message, &signature).is_ok()
 }
 
 /// Parses a list of issuer keys: one per line or separated by commas or

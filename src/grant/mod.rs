@@ -52,12 +52,15 @@
 //!   instead of a raw API key. Anyone who has the token *and* the bundle can read
 //!   the granted entries until the grant expires. With recipients and
 //!   `require_both`, the token alone is useless off the farm.
-//! - **Grants cannot be recalled.** Once the bundle and its token are handed out,
-//!   nothing the vault does revokes them; keep the windows short. To cut a
-//!   credential off early, revoke it at the server (rotate the script key).
-//! - A recipient-only grant proves nothing about who issued it: anyone who knows
-//!   the farm's public key can make one. When jobs must trust where their
-//!   credentials came from, issue a token (alone or with `require_both`).
+//! - **An opened grant cannot be taken back.** [`Vault::revoke_grants`] writes a
+//!   signed revocation list that every later open reads (see `revoke`), but a
+//!   process that already opened the grant, or anyone who copied its secrets,
+//!   keeps them; keep the windows short, and to cut a credential off at once,
+//!   revoke it at the server (rotate the script key).
+//! - Every bundle is signed by the issuing vault's key (see `issuer`); only a
+//!   node that pins issuers ([`GrantOpen::issuers`], `FARMVAULT_ISSUERS`) tells a
+//!   grant from the studio's vault from one anyone made (a recipient-only grant
+//!   is encrypted to a public key: without a pin, anyone can make one).
 //! - The host pattern is checked against the hostname the opening machine
 //!   reports (or the one the opener passes, [`GrantOpen::hostname`]); a mismatch
 //!   is [`Error::HostNotAllowed`]. It keeps honest mistakes (a job landing on a
@@ -106,6 +109,7 @@ mod lock;
 mod open;
 #[cfg(test)]
 mod remint;
+mod revoke;
 mod state;
 
 pub use issue::{GrantSpec, IssuedGrant};
@@ -114,6 +118,7 @@ pub use issuer::{
 };
 pub use lock::TOKEN_PREFIX;
 pub use open::{Grant, GrantOpen};
+pub use revoke::{revocation_list_path, Revocation, REVOCATIONS_ENV};
 pub use state::{default_state_dir, STATE_DIR_ENV};
 
 use crate::clock::UnixTime;

@@ -140,7 +140,9 @@ impl Grant {
     /// Order of checks: the issuer signature, before anything is decrypted
     /// (`UntrustedGrant` when it does not verify, or when pinned issuers, see
     /// [`GrantOpen::issuers`], do not name its signer; a format-1 bundle has
-    /// none and opens only where nothing is pinned); the material opens the grant key (`WrongGrantKey` otherwise,
+    /// none and opens only where nothing is pinned); then revocation (`Revoked` when
+    /// a revocation list of its issuer names it, see [`Vault::revoke_grants`](crate::Vault::revoke_grants));
+    /// the material opens the grant key (`WrongGrantKey` otherwise,
     /// including a missing half of a `require_both` grant; `InvalidArgument` when
     /// no material is given or the token is malformed) and the whole bundle
     /// authenticates (`Tampered`, or `Corrupt` when it is not a readable bundle);
@@ -164,6 +166,7 @@ impl Grant {
         let bytes = read_bundle(path)?;
         let parsed = bundle::parse(&bytes).map_err(|w| Error::corrupt(path, w))?;
         let signer = Pins::gather(how.issuers.as_deref())?.check(path, &parsed)?;
+        super::revoke::check(path, &parsed)?;
         let grant_id = GrantId(parsed.header.grant_id);
         let wrong = || Error::WrongGrantKey {
             path: path.to_path_buf(),

@@ -160,6 +160,18 @@ impl StagedFile {
         Ok(staged)
     }
 
+    /// Makes the file readable by every user (0644), for files that hold no
+    /// secret and that other accounts must read. A no-op off Unix, where the
+    /// directory's ACL decides.
+    pub(crate) fn make_world_readable(&self) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&self.temp, std::fs::Permissions::from_mode(0o644))?;
+        }
+        Ok(())
+    }
+
     /// Renames the file into place (replacing whatever is there). The directory's
     /// fsync that follows is best effort: the file is in place and what the caller
     /// committed beside it stands, so a failure there is not reported as one.

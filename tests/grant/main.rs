@@ -18,5 +18,7 @@ mod ffi;
 mod identity_perms;
 /// Issuing, the ways of opening, the two clocks, the host pattern.
 mod open;
+/// Revocation lists: written by the issuer, read at every open.
+mod revoke;
 /// Issuer signatures, pinned issuers, and format-1 bundles made by 0.1.0.
 mod signature;

@@ -316,6 +316,7 @@ fn issue_summary(i: &GrantInfo, path: &Path, now: UnixTime) -> String {
     if i.access.has_recipient_lock() {
         s += &format!("Render nodes open it with their farm identity ({IDENTITY_ENV}). ");
     }
-    s += "Grants cannot be recalled: to cut one off early, revoke the credential at the site.";
+    s += "An opened grant cannot be taken back: `farmvault grant-revoke` stops later opens; \
+          to cut the credential off at once, revoke it at the site.";
     s
 }

@@ -16,6 +16,7 @@ mod grant;
 mod grant_info;
 mod grant_issuer;
 mod grant_policy;
+mod grant_revoke;
 mod grants;
 mod import_flow_tokens;
 mod import_session_cache;
@@ -127,6 +128,8 @@ pub enum Command {
     Grants(JsonArg),
     /// Show or change the vault's caps on grant windows (default caps: 7d to claim, 24h of use).
     GrantPolicy(grant_policy::GrantPolicyArgs),
+    /// Revoke grants this vault issued: add them to its signed revocation list beside the bundles.
+    GrantRevoke(grant_revoke::GrantRevokeArgs),
     /// Create a farm identity file (0600) and print its public key for `grant --to`.
     FarmKeygen(farm_keygen::FarmKeygenArgs),
     /// Write an encrypted backup of the whole vault to FILE (0600, never overwrites); or --verify the vault's own.
@@ -184,6 +187,7 @@ pub fn run(g: &Global, command: Command) -> Result<i32, CliError> {
         Command::GrantIssuer(a) => grant_issuer::run(g, &a),
         Command::Grants(a) => grants::run(g, a.json),
         Command::GrantPolicy(a) => grant_policy::run(g, &a),
+        Command::GrantRevoke(a) => grant_revoke::run(g, &a),
         Command::FarmKeygen(a) => farm_keygen::run(g, &a),
         Command::Backup(a) => backup::run(g, &a),
         Command::Restore(a) => restore::run(g, &a),

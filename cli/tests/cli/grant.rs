@@ -96,7 +96,7 @@ fn issue_prints_only_the_token_and_the_job_reads_through_its_environment() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("shotgun/render") && r.stderr.contains("cannot be recalled"));
+    assert!(r.stderr.contains("shotgun/render") && r.stderr.contains("cannot be taken back"));
     assert!(!r.stderr.contains(token));
 
     // The job: `get` and `exec` read through the grant with only its environment.

@@ -16,6 +16,7 @@ mod full_disk;
 mod grant;
 mod grant_issuer;
 mod grant_policy;
+mod grant_revoke;
 mod grant_state_dir;
 mod hardening;
 mod key_file_perms;
