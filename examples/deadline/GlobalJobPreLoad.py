@@ -5,20 +5,33 @@ Install as ``<repository>/custom/plugins/GlobalJobPreLoad.py`` (Deadline runs it
 package importable by the Worker (the manylinux wheel, ``pip install --target``
 into a folder on ``PYTHONPATH``).
 
-At submission, the submitter issues a grant (``farmvault grant ENTRY
---claim-within 72h --use-for 4h --label JOB --out /farm/grants/JOB.fvgrant``)
-and puts two of the job's extra-info values: ``FarmvaultGrantFile`` (the
-bundle's path) and ``FarmvaultGrantToken`` (its token: opaque, bound to the
-bundle and useless after the grant's window, so the Monitor shows no key).
+The whole flow, of which this is the middle step:
 
-Before each task this:
+1. At submission, ``submit_with_grant.py`` (beside this file) issues a grant
+   (``farmvault grant ENTRY --claim-within 72h --use-for 4h --label JOB --out
+   /farm/grants/JOB.fvgrant``) and writes a job for Deadline's stock
+   CommandLine plugin whose extra-info values are ``FarmvaultGrantFile`` (the
+   bundle's path), ``FarmvaultGrantToken`` (its token: opaque, bound to the
+   bundle and useless after the grant's window, so the Monitor shows no key)
+   and, optionally, ``FarmvaultStateDir``.
+2. Before each task this opens the grant: the first open on this Worker starts
+   the use window (recorded under ``FarmvaultStateDir``, or the Worker's
+   default), and a task that starts after the window fails at once, saying
+   so, before the renderer starts half-equipped. Then it hands the render
+   process the grant's path and token (never a key) as
+   ``FARMVAULT_GRANT_FILE``, ``FARMVAULT_GRANT_TOKEN`` and
+   ``FARMVAULT_STATE_DIR``.
+3. The CommandLine plugin runs ``farmvault exec --sgtk-home --env VAR=ENTRY:FIELD
+   ... -- RENDER...``, which reads the secrets through the grant into the
+   render's environment only, masks them (``***``) in the task's log, gives
+   tk-core a private ``SHOTGUN_HOME`` (0700, on tmpfs) for the session tokens
+   it caches in plain text, and wipes that directory when the task ends; the
+   tokens tk-core renewed go with it, since a grant cannot write to the vault.
 
-1. opens the grant: the first open on this Worker starts the use window
-   (recorded under ``FarmvaultStateDir``, or the Worker's default), and a task
-   that starts after the window fails at once, saying so, before the renderer
-   starts half-equipped;
-2. hands the render process the grant's path and token (never a key), so the
-   renderer's tools read through ``farmvault.from_env()`` or ``farmvault exec``.
+A pre-load script cannot clean up after the render, which is why the private
+``SHOTGUN_HOME`` is ``farmvault exec``'s, not this script's. Jobs of other
+plugins get the same variables, for tools that read through
+``farmvault.from_env()`` or run under ``farmvault exec`` themselves.
 
 Nothing here writes a secret to the log.
 """
