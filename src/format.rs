@@ -41,6 +41,8 @@ pub const OLDEST_FORMAT_VERSION: u16 = 1;
 pub const RECORD_VERSION: u8 = 1;
 /// Length of a vault id.
 pub const VAULT_ID_LEN: usize = 16;
+/// Length of a job grant's id (docs/FORMAT.md, "Job grants").
+pub const GRANT_ID_LEN: usize = 16;
 
 /// Keyspace prefixes in the sled tree.
 pub mod space {

@@ -214,7 +214,7 @@ fn secs_up(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
-fn unexpected(socket: &Path, r: &Response) -> Error {
+pub(super) fn unexpected(socket: &Path, r: &Response) -> Error {
     match r {
         Response::Error(_) => unreachable!("errors are mapped by call"),
         _ => Error::Agent {
@@ -227,7 +227,7 @@ fn unexpected(socket: &Path, r: &Response) -> Error {
 /// One round trip on this thread's connection to `socket`, made (with its
 /// `Hello`) when there is none for this process yet. A connection that fails
 /// is dropped; the next call makes a new one.
-fn call(socket: &Path, req: &Request) -> Result<Response> {
+pub(super) fn call(socket: &Path, req: &Request) -> Result<Response> {
     CONNECTIONS.with(|conns| {
         let mut conns = conns.borrow_mut();
         let forks = fork::count();

@@ -21,6 +21,10 @@ mod client;
 #[path = "no_client.rs"]
 mod client;
 #[cfg(unix)]
+mod node;
+#[cfg(unix)]
+pub(crate) mod node_client;
+#[cfg(unix)]
 mod peer;
 // The frames are internal; the `internals` feature opens them to the fuzzer.
 #[cfg(feature = "internals")]
@@ -34,6 +38,8 @@ mod server;
 mod socket_dir;
 
 pub(crate) use client::Client;
+#[cfg(unix)]
+pub use node::{NodeAgent, NodeOptions, NodeStopper, DEFAULT_NODE_SOCKET};
 pub use protocol::{AgentStatus, PROTOCOL_VERSION};
 #[cfg(unix)]
 pub use server::{Agent, AgentOptions, Stopper, Unlocker};
@@ -43,6 +49,10 @@ pub use socket_dir::{default_socket, SOCKET_NAME};
 /// The environment variable that names an agent's socket, as `ssh-agent`'s
 /// `SSH_AUTH_SOCK` does.
 pub const AGENT_ENV: &str = "FARMVAULT_AGENT";
+
+/// The environment variable that points a job's grant opens at a render
+/// node's agent (`NodeAgent`): set, every grant open goes through it.
+pub const NODE_AGENT_ENV: &str = "FARMVAULT_NODE_AGENT";
 
 use crate::error::Result;
 use std::path::{Path, PathBuf};

@@ -13,6 +13,8 @@
 use crate::clock::UnixTime;
 use crate::credential::{Credential, Kind};
 use crate::error::Error;
+use crate::format::{GRANT_ID_LEN, VAULT_ID_LEN};
+use crate::secret::SecretString;
 use crate::storage::holder::LockHolder;
 use crate::vault::{Entry, EntryMeta};
 use serde::{Deserialize, Serialize};
@@ -84,6 +86,21 @@ pub enum Request {
     /// The audit log, read and verified by the agent (added after version 1
     /// shipped: an agent that predates it refuses the frame).
     AuditLog,
+    /// A node agent opens a job grant with its farm identity (and the token,
+    /// for a grant that needs both) and binds it to the asking job. The
+    /// bundle's bytes come from the job, which can read it; `path` locates
+    /// the revocation lists beside it. Added after version 1 shipped, as are
+    /// the requests below.
+    GrantOpen {
+        path: PathBuf,
+        bundle: Vec<u8>,
+        token: Option<SecretString>,
+    },
+    /// Reads an entry of a grant this job opened through the node agent.
+    GrantGet {
+        grant: [u8; GRANT_ID_LEN],
+        name: String,
+    },
 }
 
 /// An entry's metadata on the wire.
@@ -142,6 +159,27 @@ pub enum Response {
     /// An [`crate::audit::AuditReport`] as JSON: its records omit empty
     /// fields, which postcard cannot carry.
     AuditLog(String),
+    /// A grant the node agent opened: what it is, its window by the agent's
+    /// clock, and its entries' metadata (the secrets stay with the agent).
+    GrantOpened(WireGrant),
+}
+
+/// An opened grant on the wire: its authenticated header and window.
+#[derive(Serialize, Deserialize)]
+pub struct WireGrant {
+    pub id: [u8; GRANT_ID_LEN],
+    pub issuer: [u8; VAULT_ID_LEN],
+    pub signer: Option<[u8; 32]>,
+    pub label: String,
+    pub created: u64,
+    pub claim_by: u64,
+    pub use_secs: u64,
+    pub host_pattern: Option<String>,
+    pub access: String,
+    pub recipients: u32,
+    pub first_open: u64,
+    pub use_until: u64,
+    pub entries: Vec<WireMeta>,
 }
 
 impl Response {
@@ -222,6 +260,22 @@ pub enum WireError {
     Agent {
         message: String,
     },
+    // The grant errors a node agent answers with (added after version 1).
+    WrongGrantKey {
+        path: PathBuf,
+    },
+    UntrustedGrant {
+        path: PathBuf,
+        why: String,
+    },
+    Revoked {
+        grant: String,
+        list: PathBuf,
+    },
+    HostNotAllowed {
+        hostname: String,
+        pattern: String,
+    },
 }
 
 impl WireError {
@@ -264,6 +318,19 @@ impl WireError {
             Error::HeldByAgent { operation, socket } => WireError::HeldByAgent {
                 operation: operation.clone(),
                 socket: socket.clone(),
+            },
+            Error::WrongGrantKey { path } => WireError::WrongGrantKey { path: path.clone() },
+            Error::UntrustedGrant { path, why } => WireError::UntrustedGrant {
+                path: path.clone(),
+                why: why.clone(),
+            },
+            Error::Revoked { grant, list } => WireError::Revoked {
+                grant: grant.clone(),
+                list: list.clone(),
+            },
+            Error::HostNotAllowed { hostname, pattern } => WireError::HostNotAllowed {
+                hostname: hostname.clone(),
+                pattern: pattern.clone(),
             },
             other => WireError::Agent {
                 message: other.to_string(),
@@ -315,6 +382,12 @@ impl WireError {
                 socket: socket.to_path_buf(),
                 what: message,
             },
+            WireError::WrongGrantKey { path } => Error::WrongGrantKey { path },
+            WireError::UntrustedGrant { path, why } => Error::UntrustedGrant { path, why },
+            WireError::Revoked { grant, list } => Error::Revoked { grant, list },
+            WireError::HostNotAllowed { hostname, pattern } => {
+                Error::HostNotAllowed { hostname, pattern }
+            }
         }
     }
 }

@@ -525,6 +525,12 @@ fn execute(held: &Held, req: Request) -> Result<Response> {
         Request::AuditLog => Response::AuditLog(
             serde_json::to_string(&held.audit.report()?).expect("a report always serialises"),
         ),
+        Request::GrantOpen { .. } | Request::GrantGet { .. } => {
+            return Err(Error::invalid(
+                "this is a user's agent, which serves its vault: grants are opened by a \
+                 render node's agent (`farmvault agent start --node`, FARMVAULT_NODE_AGENT)",
+            ))
+        }
         Request::Hello { .. }
         | Request::Status
         | Request::Lock

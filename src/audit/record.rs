@@ -44,6 +44,10 @@ pub enum Operation {
     Unlock,
     /// The agent stopped.
     Stop,
+    /// A node agent opened a job grant for a job.
+    GrantOpen,
+    /// A node agent served an entry of a grant to the job that opened it.
+    GrantGet,
 }
 
 impl Operation {
@@ -60,6 +64,8 @@ impl Operation {
             Operation::Lock => "lock",
             Operation::Unlock => "unlock",
             Operation::Stop => "stop",
+            Operation::GrantOpen => "grant-open",
+            Operation::GrantGet => "grant-get",
         }
     }
 }

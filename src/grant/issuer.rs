@@ -16,8 +16,6 @@
 //! public key text = "fvi1_" ‖ base64url_nopad(key:32)
 //! ```
 
-use super::bundle::Parsed;
-use super::read_bundle;
 use crate::error::{Error, Result};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
@@ -213,23 +211,13 @@ pub struct SignatureCheck {
     pub trusted: bool,
 }
 
-/// Checks a bundle's signature with no key, as an open would: what
-/// `farmvault grant-info` shows. `Corrupt` when the file is no readable bundle.
-pub fn check_signature(bundle_path: impl AsRef<Path>) -> Result<SignatureCheck> {
-    let path = bundle_path.as_ref();
-    let bytes = read_bundle(path)?;
-    let parsed = super::bundle::parse(&bytes).map_err(|w| Error::corrupt(path, w))?;
-    let pins = Pins::gather(None)?;
-    Ok(SignatureCheck {
-        signature: signature_of(&parsed),
-        pinned_by: pins.sets.iter().map(|s| s.origin.clone()).collect(),
-        trusted: pins.check(path, &parsed).is_ok(),
-    })
-}
-
-/// Verifies a parsed bundle's signature against the key its header names.
-pub(crate) fn signature_of(parsed: &Parsed<'_>) -> Signature {
-    match (parsed.signer, parsed.signature) {
+/// A bundle's signature (`signature`: the signature and the bytes it covers),
+/// verified against the key its header names (`signer`).
+pub(crate) fn signature_of(
+    signer: Option<IssuerKey>,
+    signature: Option<(&[u8; SIGNATURE_LEN], &[u8])>,
+) -> Signature {
+    match (signer, signature) {
         (Some(key), Some((sig, signed))) if verifies(&key, signed, sig) => Signature::Valid(key),
         (Some(key), _) => Signature::Invalid(key),
         (None, _) => Signature::Unsigned,
@@ -246,6 +234,13 @@ struct PinSet {
 /// the bundle's signer, so no source can widen what another allows.
 pub(crate) struct Pins {
     sets: Vec<PinSet>,
+}
+
+impl Pins {
+    /// Where the pin lists come from (a file's path, `FARMVAULT_ISSUERS`).
+    pub(crate) fn origins(&self) -> Vec<String> {
+        self.sets.iter().map(|s| s.origin.clone()).collect()
+    }
 }
 
 impl Pins {
@@ -277,15 +272,20 @@ impl Pins {
         Ok(Pins { sets })
     }
 
-    /// The signer when `parsed` may be opened here; `UntrustedGrant` (naming
-    /// the reason) when its signature does not verify, or a pin list does not
-    /// name its signer. Decrypts nothing.
-    pub(crate) fn check(&self, path: &Path, parsed: &Parsed<'_>) -> Result<Option<IssuerKey>> {
+    /// The signer when the bundle at `path` may be opened here; `UntrustedGrant`
+    /// (naming the reason) when its signature (`signature_of`'s arguments) does
+    /// not verify, or a pin list does not name its signer. Decrypts nothing.
+    pub(crate) fn check(
+        &self,
+        path: &Path,
+        signer: Option<IssuerKey>,
+        signature: Option<(&[u8; SIGNATURE_LEN], &[u8])>,
+    ) -> Result<Option<IssuerKey>> {
         let refuse = |why: String| Error::UntrustedGrant {
             path: path.to_path_buf(),
             why,
         };
-        let signer = match signature_of(parsed) {
+        let signer = match signature_of(signer, signature) {
             Signature::Invalid(_) => {
                 return Err(refuse(
                     "its signature does not verify: it was changed after its issuer signed it"

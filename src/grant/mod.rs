@@ -111,11 +111,10 @@ mod open;
 mod remint;
 mod revoke;
 mod state;
+mod through_agent;
 
 pub use issue::{GrantSpec, IssuedGrant};
-pub use issuer::{
-    check_signature, IssuerKey, Signature, SignatureCheck, ISSUERS_ENV, ISSUER_KEY_PREFIX,
-};
+pub use issuer::{IssuerKey, Signature, SignatureCheck, ISSUERS_ENV, ISSUER_KEY_PREFIX};
 pub use lock::TOKEN_PREFIX;
 pub use open::{Grant, GrantOpen};
 pub use revoke::{revocation_list_path, Revocation, REVOCATIONS_ENV};
@@ -138,8 +137,7 @@ pub const GRANT_FORMAT_VERSION: u16 = 2;
 /// The oldest grant bundle format version this build reads (1: unsigned, refused
 /// wherever issuers are pinned).
 pub const OLDEST_GRANT_FORMAT_VERSION: u16 = 1;
-/// Length of a grant id.
-pub const GRANT_ID_LEN: usize = 16;
+pub use crate::format::GRANT_ID_LEN;
 /// Longest grant label, in bytes.
 pub const MAX_LABEL_LEN: usize = 256;
 
@@ -337,6 +335,12 @@ impl GrantInfo {
     }
 }
 
+/// Checks that `path` is a farm identity this user alone can read, as a grant
+/// open would (`Insecure` otherwise), without keeping its keys.
+pub(crate) fn check_identity_file(path: &Path) -> Result<()> {
+    lock::read_identities(path, false).map(|_| ())
+}
+
 /// Reads a bundle file, refusing anything implausibly large.
 fn read_bundle(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
@@ -365,6 +369,20 @@ pub fn read_info(bundle_path: impl AsRef<Path>) -> Result<GrantInfo> {
     let bytes = read_bundle(path)?;
     let h = bundle::parse_header(&bytes).map_err(|w| Error::corrupt(path, w))?;
     Ok(GrantInfo::from_header(&h.header, h.access, h.signer, None))
+}
+
+/// Checks a bundle's signature with no key, as an open would: what
+/// `farmvault grant-info` shows. `Corrupt` when the file is no readable bundle.
+pub fn check_signature(bundle_path: impl AsRef<Path>) -> Result<SignatureCheck> {
+    let path = bundle_path.as_ref();
+    let bytes = read_bundle(path)?;
+    let parsed = bundle::parse(&bytes).map_err(|w| Error::corrupt(path, w))?;
+    let pins = issuer::Pins::gather(None)?;
+    Ok(SignatureCheck {
+        signature: issuer::signature_of(parsed.signer, parsed.signature),
+        pinned_by: pins.origins(),
+        trusted: pins.check(path, parsed.signer, parsed.signature).is_ok(),
+    })
 }
 
 /// Creates a farm identity: a new age X25519 key written to the new file

@@ -29,6 +29,18 @@ pub struct GrantOpen {
     hostname: Option<String>,
     insecure_permissions: bool,
     issuers: Option<Vec<IssuerKey>>,
+    route: Route,
+}
+
+/// Whether an open goes through a render node's agent.
+#[derive(Clone, Debug)]
+enum Route {
+    /// Through the agent `FARMVAULT_NODE_AGENT` names, when it names one.
+    FromEnv,
+    /// Through the agent on this socket.
+    Agent(PathBuf),
+    /// In this process.
+    Local,
 }
 
 impl Default for GrantOpen {
@@ -41,6 +53,7 @@ impl Default for GrantOpen {
             hostname: None,
             insecure_permissions: false,
             issuers: None,
+            route: Route::FromEnv,
         }
     }
 }
@@ -93,6 +106,36 @@ impl GrantOpen {
         self
     }
 
+    /// Opens through the render node's agent on `socket`
+    /// ([`crate::agent::NodeAgent`]) instead of in this process: the agent holds the
+    /// farm identity and checks the windows, host pattern, pins and revocation
+    /// by its own clock, hostname and configuration; this process sends the
+    /// bundle (and the token, if one is set) and receives each entry as it is
+    /// read. By default an open goes through the agent `FARMVAULT_NODE_AGENT`
+    /// names when it is set, so C, C++ and Python callers need no change.
+    pub fn node_agent(mut self, socket: impl Into<PathBuf>) -> GrantOpen {
+        self.route = Route::Agent(socket.into());
+        self
+    }
+
+    /// Opens in this process even when `FARMVAULT_NODE_AGENT` is set (what the
+    /// node agent itself does).
+    pub fn in_process(mut self) -> GrantOpen {
+        self.route = Route::Local;
+        self
+    }
+
+    /// The node agent's socket this open goes through, if any.
+    pub(super) fn agent_socket(&self) -> Option<PathBuf> {
+        match &self.route {
+            Route::Agent(s) => Some(s.clone()),
+            Route::Local => None,
+            Route::FromEnv => std::env::var_os(crate::agent::NODE_AGENT_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+
     /// The clock the windows are measured against (tests pass a `ManualClock`).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> GrantOpen {
         self.clock = clock;
@@ -114,8 +157,18 @@ pub struct Grant {
     info: GrantInfo,
     first_open: UnixTime,
     use_until: UnixTime,
-    entries: BTreeMap<String, Entry>,
+    metas: BTreeMap<String, EntryMeta>,
+    secrets: Secrets,
     clock: Arc<dyn Clock>,
+}
+
+/// Where a grant's secrets are.
+pub(super) enum Secrets {
+    /// In this process, by entry name.
+    Here(BTreeMap<String, Credential>),
+    /// With the render node's agent on this socket, which reads each one
+    /// when asked (and checks the window again).
+    Agent(PathBuf),
 }
 
 impl fmt::Debug for Grant {
@@ -152,6 +205,26 @@ impl Grant {
     /// open or read past the use window is `Expired`. Nothing is recorded unless every earlier check passed.
     pub fn open(bundle_path: impl AsRef<Path>, how: &GrantOpen) -> Result<Grant> {
         let path = bundle_path.as_ref();
+        let bytes = read_bundle(path)?;
+        if let Some(socket) = how.agent_socket() {
+            let o = super::through_agent::open(path, bytes, how.token.clone(), &socket)?;
+            return Ok(Grant {
+                path: path.to_path_buf(),
+                info: o.info,
+                first_open: o.first_open,
+                use_until: o.use_until,
+                metas: o.metas,
+                secrets: Secrets::Agent(socket),
+                clock: Arc::new(SystemClock),
+            });
+        }
+        Grant::open_bytes(path, &bytes, how)
+    }
+
+    /// [`Grant::open`] of a bundle already read: `bytes` are its contents,
+    /// `path` where it was read from (revocation lists are looked for beside
+    /// it; errors name it). A node agent opens what a job sent it this way.
+    pub(crate) fn open_bytes(path: &Path, bytes: &[u8], how: &GrantOpen) -> Result<Grant> {
         if how.token.is_none() && how.identity_file.is_none() {
             return Err(Error::invalid(
                 "opening a grant needs its token, a farm identity file, or both",
@@ -163,9 +236,9 @@ impl Grant {
             .as_deref()
             .map(|id| lock::read_identities(id, how.insecure_permissions))
             .transpose()?;
-        let bytes = read_bundle(path)?;
-        let parsed = bundle::parse(&bytes).map_err(|w| Error::corrupt(path, w))?;
-        let signer = Pins::gather(how.issuers.as_deref())?.check(path, &parsed)?;
+        let parsed = bundle::parse(bytes).map_err(|w| Error::corrupt(path, w))?;
+        let signer =
+            Pins::gather(how.issuers.as_deref())?.check(path, parsed.signer, parsed.signature)?;
         super::revoke::check(path, &parsed)?;
         let grant_id = GrantId(parsed.header.grant_id);
         let wrong = || Error::WrongGrantKey {
@@ -249,7 +322,8 @@ impl Grant {
         .min(info.claim_by);
         let use_until = first_open.plus(info.use_window);
 
-        let mut entries = BTreeMap::new();
+        let mut metas = BTreeMap::new();
+        let mut credentials = BTreeMap::new();
         for g in granted {
             let own = g.expires.map(UnixTime);
             let expires = Some(own.map_or(use_until, |e| e.min(use_until)));
@@ -261,21 +335,17 @@ impl Grant {
                 updated: UnixTime(g.updated),
                 expires,
             };
-            entries.insert(
-                g.name,
-                Entry {
-                    meta,
-                    credential: g.credential,
-                },
-            );
+            metas.insert(g.name.clone(), meta);
+            credentials.insert(g.name, g.credential);
         }
-        info.entries = Some(entries.keys().cloned().collect());
+        info.entries = Some(metas.keys().cloned().collect());
         let grant = Grant {
             path: path.to_path_buf(),
             info,
             first_open,
             use_until,
-            entries,
+            metas,
+            secrets: Secrets::Here(credentials),
             clock: how.clock.clone(),
         };
         grant.check_window()?;
@@ -318,30 +388,46 @@ impl Grant {
         Ok(now)
     }
 
-    fn entry(&self, name: &str) -> Result<&Entry> {
+    fn meta(&self, name: &str) -> Result<&EntryMeta> {
         let now = self.check_window()?;
         validate_lookup_name(name)?;
-        let e = self.entries.get(name).ok_or_else(|| Error::NotFound {
+        let m = self.metas.get(name).ok_or_else(|| Error::NotFound {
             name: name.to_owned(),
         })?;
-        match e.meta.expires {
+        match m.expires {
             Some(exp) if now >= exp => Err(Error::Expired {
                 name: name.to_owned(),
                 expired_at: exp.secs(),
             }),
-            _ => Ok(e),
+            _ => Ok(m),
         }
     }
 
     /// Reads `name`: `NotFound` if the grant does not hold it, `Expired` past its
-    /// own expiry or the grant's use window.
+    /// own expiry or the grant's use window. Through a node agent, the agent
+    /// checks both again by its own clock before it answers.
     pub fn get(&self, name: &str) -> Result<Entry> {
-        self.entry(name).cloned()
+        let meta = self.meta(name)?;
+        match &self.secrets {
+            Secrets::Here(credentials) => Ok(Entry {
+                meta: meta.clone(),
+                credential: credentials[name].clone(),
+            }),
+            Secrets::Agent(socket) => super::through_agent::read(socket, self.info.id, name),
+        }
     }
 
     /// Metadata of `name` (its `expires` is the earlier of its own and the grant's).
     pub fn metadata(&self, name: &str) -> Result<EntryMeta> {
-        self.entry(name).map(|e| e.meta.clone())
+        self.meta(name).cloned()
+    }
+
+    /// The node agent's socket when this grant was opened through one.
+    pub fn node_agent(&self) -> Option<&Path> {
+        match &self.secrets {
+            Secrets::Here(_) => None,
+            Secrets::Agent(socket) => Some(socket),
+        }
     }
 
     /// The entries whose name starts with `prefix`, sorted by name (those past
@@ -349,10 +435,10 @@ impl Grant {
     pub fn list(&self, prefix: &str) -> Result<Vec<EntryMeta>> {
         self.check_window()?;
         Ok(self
-            .entries
+            .metas
             .range(prefix.to_owned()..)
             .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(_, e)| e.meta.clone())
+            .map(|(_, m)| m.clone())
             .collect())
     }
 
