@@ -294,6 +294,15 @@ pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
         ),
         Error::UntrustedGrant { why, .. } => untrusted_grant(&shown.to_string(), &why),
         e @ Error::Revoked { .. } => revoked(&e),
+        Error::Agent { socket, what } if std::env::var_os(farmvault::agent::NODE_AGENT_ENV).is_some() => CliError::new(
+            AGENT,
+            format!("the node agent at {}: {what}", socket.display()),
+            format!(
+                "`farmvault agent node` runs it (as its own user, with the farm identity); \
+                 {} names its socket: unset it to open grants in this process",
+                farmvault::agent::NODE_AGENT_ENV
+            ),
+        ),
         Error::Corrupt { path, what } if path == bundle => CliError::new(
             CORRUPT,
             format!("{shown} is not a readable grant bundle: {what}"),

@@ -33,6 +33,8 @@ mod private_dir;
 mod prompt;
 mod sgtk_home;
 mod source;
+#[cfg(unix)]
+mod stop_signals;
 mod supervise;
 mod unlock;
 

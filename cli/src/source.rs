@@ -115,6 +115,18 @@ fn token_from_env(s: &GrantSource) -> Result<Option<SecretString>, CliError> {
 pub fn open_grant(g: &Global, bundle: &Path, s: &GrantSource) -> Result<Grant, CliError> {
     let mut how = GrantOpen::new();
     let token = token_from_env(s)?;
+    // Through a render node's agent, the agent holds the identity and records
+    // the first open: the job needs neither.
+    let node_agent =
+        std::env::var_os(farmvault::agent::NODE_AGENT_ENV).is_some_and(|v| !v.is_empty());
+    if node_agent {
+        if let Some(t) = token {
+            how = how.token(t);
+        }
+        let grant = Grant::open(bundle, &how);
+        crate::harden::warn_memory_lock();
+        return grant.map_err(|e| grant_error(e, bundle, None));
+    }
     if token.is_none() && s.identity.is_none() {
         let var = s.token_env.as_deref().unwrap_or(TOKEN_ENV);
         return Err(CliError::usage(

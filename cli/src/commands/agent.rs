@@ -42,6 +42,12 @@ pub enum AgentCommand {
     Unlock(SocketArgs),
     /// Stop the agent: it closes the vault and removes its socket.
     Stop(SocketArgs),
+    /// Run a render node's agent: it holds the farm identity and opens job grants for the jobs.
+    ///
+    /// Jobs of the allowed users or groups reach it through FARMVAULT_NODE_AGENT
+    /// and read their grants through it; they never see the identity. In the
+    /// foreground, for the node's service manager.
+    Node(super::agent_node::NodeArgs),
 }
 
 /// Where the agent listens.
@@ -96,6 +102,7 @@ pub fn run(g: &Global, c: AgentCommand) -> Result<i32, CliError> {
             farmvault::agent::stop(&socket(&a))?;
             changed(g, &a, "stopped", "agent stopped")
         }
+        AgentCommand::Node(a) => super::agent_node::run(g, &a),
     }
 }
 
@@ -412,13 +419,5 @@ fn detach() -> Result<(), CliError> {
 /// SIGTERM, SIGINT and SIGHUP stop the agent cleanly: the vault is closed and
 /// the socket removed.
 fn install_signal_handlers(stopper: farmvault::agent::Stopper) -> Result<(), CliError> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
-        .map_err(|e| CliError::io("installing the agent's signal handlers", &e))?;
-    std::thread::spawn(move || {
-        if signals.forever().next().is_some() {
-            stopper.stop();
-        }
-    });
-    Ok(())
+    crate::stop_signals::on_stop_signals(move || stopper.stop())
 }

@@ -3,6 +3,8 @@
 
 #[cfg(unix)]
 mod agent;
+#[cfg(unix)]
+mod agent_node;
 mod audit;
 mod backup;
 mod check;

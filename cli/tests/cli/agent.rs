@@ -473,39 +473,46 @@ impl<F: FnMut()> Drop for OnDrop<F> {
     }
 }
 
-/// The unit docs/ gives passes `systemd-analyze verify`, with no warning, its
-/// ExecStart pointed at the binary under test.
+/// The units docs/ gives (a user's agent, a render node's) pass
+/// `systemd-analyze verify`, with no warning, their ExecStart pointed at the
+/// binary under test.
 #[test]
-fn the_documented_systemd_unit_verifies() {
+fn the_documented_systemd_units_verify() {
     let Some(analyze) = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"]
         .iter()
         .map(Path::new)
         .find(|p| p.is_file())
     else {
-        eprintln!("skipped the_documented_systemd_unit_verifies: systemd-analyze is not installed");
+        eprintln!("skipped the_documented_systemd_units_verify: systemd-analyze is not installed");
         return;
     };
-    let unit =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/systemd/farmvault-agent.service");
-    let text = std::fs::read_to_string(&unit).unwrap();
-    assert!(text.contains("ExecStart=/usr/bin/farmvault "), "{text}");
     let env = Env::new();
-    let copy = env.path("farmvault-agent.service");
-    std::fs::write(
-        &copy,
-        text.replace(
-            "ExecStart=/usr/bin/farmvault ",
-            &format!("ExecStart={} ", env!("CARGO_BIN_EXE_farmvault")),
-        ),
-    )
-    .unwrap();
-    let out = Command::new(analyze)
-        .arg("verify")
-        .arg(&copy)
-        .output()
+    for name in ["farmvault-agent.service", "farmvault-node-agent.service"] {
+        let unit = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../docs/systemd")
+            .join(name);
+        let text = std::fs::read_to_string(&unit).unwrap();
+        assert!(text.contains("ExecStart=/usr/bin/farmvault "), "{text}");
+        let copy = env.path(name);
+        std::fs::write(
+            &copy,
+            text.replace(
+                "ExecStart=/usr/bin/farmvault ",
+                &format!("ExecStart={} ", env!("CARGO_BIN_EXE_farmvault")),
+            ),
+        )
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && stderr.trim().is_empty(), "{stderr}");
+        let out = Command::new(analyze)
+            .arg("verify")
+            .arg(&copy)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.trim().is_empty(),
+            "{name}: {stderr}"
+        );
+    }
 }
 
 /// SIGTERM stops the agent, closing the vault, also when its socket was

@@ -317,8 +317,16 @@ pub fn is_root() -> bool {
 /// working directory; `None` (saying why) when this cannot be done here.
 #[cfg(unix)]
 pub fn as_nobody(env: &Env, test: &str) -> Option<Command> {
+    as_user(env, NOBODY, test)
+}
+
+/// A command that runs the binary as `uid` (group `uid`, no other groups),
+/// with `env`'s environment and working directory; `None` (saying why) when
+/// this cannot be done here.
+#[cfg(unix)]
+pub fn as_user(env: &Env, uid: u32, test: &str) -> Option<Command> {
     if !is_root() {
-        eprintln!("skipped {test}: dropping to another user (uid {NOBODY}) needs root");
+        eprintln!("skipped {test}: dropping to another user (uid {uid}) needs root");
         return None;
     }
     let found = |name: &str| {
@@ -331,14 +339,19 @@ pub fn as_nobody(env: &Env, test: &str) -> Option<Command> {
     let bin = template.get_program().to_owned();
     let mut c = if let Some(setpriv) = found("setpriv") {
         let mut c = Command::new(setpriv);
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        c.args([
+            format!("--reuid={uid}"),
+            format!("--regid={uid}"),
+            "--clear-groups".into(),
+            "--".into(),
+        ]);
         c
-    } else if let Some(runuser) = found("runuser") {
+    } else if let Some(runuser) = found("runuser").filter(|_| uid == NOBODY) {
         let mut c = Command::new(runuser);
         c.args(["-u", "nobody", "--"]);
         c
     } else {
-        eprintln!("skipped {test}: neither setpriv nor runuser is installed");
+        eprintln!("skipped {test}: setpriv is not installed (runuser serves nobody only)");
         return None;
     };
     c.arg(bin);

@@ -23,6 +23,7 @@ mod key_file_perms;
 mod keys;
 mod memory_lock;
 mod network_fs;
+mod node_agent;
 mod pty;
 mod recovery;
 mod sgtk;

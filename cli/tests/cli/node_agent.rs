@@ -1,0 +1,201 @@
+//! A render node's agent, for real: the agent runs as one user (uid 1) with
+//! the farm identity only it can read, jobs run as others (`nobody`, uid 2),
+//! and every grant open and read goes through the agent's socket. The job
+//! reads inside the window and not after it, cannot read the identity, cannot
+//! read a grant another job opened, and an altered bundle or one from an
+//! unpinned issuer is refused. Needs root (to drop to those users) and
+//! setpriv; skipped, saying so, elsewhere.
+#![cfg(target_os = "linux")]
+
+use crate::common::{as_user, code, Env, NOBODY};
+use crate::grant::{env_with_entries, RENDER_KEY};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The agent's user.
+const AGENT_UID: u32 = 1;
+/// A job account the agent also serves.
+const OTHER_JOB: u32 = 2;
+/// An account it does not serve.
+const STRANGER: u32 = 3;
+
+/// A directory every user can enter (the test's own tempdir is 0700).
+fn shared_dir(parent: &Path, name: &str, owner: u32, mode: u32) -> PathBuf {
+    let d = parent.join(name);
+    std::fs::create_dir(&d).unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode)).unwrap();
+    rustix::fs::chown(
+        &d,
+        Some(rustix::fs::Uid::from_raw(owner)),
+        Some(rustix::fs::Gid::from_raw(owner)),
+    )
+    .unwrap();
+    d
+}
+
+/// A node agent running as `AGENT_UID`; stopped when dropped.
+struct NodeAgent {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Drop for NodeAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_agent(env: &Env, base: &Path, identity: &Path, pins: &str) -> Option<NodeAgent> {
+    let mut c = as_user(env, AGENT_UID, "node_agent")?;
+    let socket = base.join("run/node.sock");
+    c.args(["agent", "node", "--identity"])
+        .arg(identity)
+        .args([
+            "--allow-user",
+            "nobody",
+            "--allow-user",
+            &OTHER_JOB.to_string(),
+        ])
+        .arg("--state-dir")
+        .arg(base.join("state"))
+        .arg("--socket")
+        .arg(&socket)
+        .env("FARMVAULT_ISSUERS", pins)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "the node agent did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(NodeAgent { child, socket })
+}
+
+/// `farmvault ARGS` as `uid`, with only the job's environment.
+fn job(env: &Env, uid: u32, agent: &NodeAgent, bundle: &Path, args: &[&str]) -> crate::common::Run {
+    let mut c = as_user(env, uid, "node_agent").expect("checked by start_agent");
+    c.env_clear()
+        .env("FARMVAULT_NODE_AGENT", &agent.socket)
+        .env("FARMVAULT_GRANT_FILE", bundle)
+        .args(args);
+    crate::common::run(&mut c, None)
+}
+
+#[test]
+fn a_job_reads_its_grant_through_the_node_agent_and_only_within_its_window() {
+    let env = env_with_entries();
+    let base = shared_dir(env.dir.path(), "node", 0, 0o755);
+    // The test's tempdir is root's 0700: open its path to the other users.
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    shared_dir(&base, "run", AGENT_UID, 0o755);
+    shared_dir(&base, "state", AGENT_UID, 0o700);
+    let grants = shared_dir(&base, "grants", 0, 0o755);
+    let identity = base.join("farm.key");
+    let public = env.out(&["farm-keygen", "--identity", identity.to_str().unwrap()]);
+    rustix::fs::chown(
+        &identity,
+        Some(rustix::fs::Uid::from_raw(AGENT_UID)),
+        Some(rustix::fs::Gid::from_raw(AGENT_UID)),
+    )
+    .unwrap();
+
+    let issue = |env: &Env, file: &str, use_for: &str| {
+        let out = grants.join(file);
+        env.run(
+            &[
+                "grant",
+                "shotgun/render",
+                "--claim-within",
+                "1h",
+                "--use-for",
+                use_for,
+                "--label",
+                "node-job",
+                "--to",
+                public.trim(),
+                "--no-token",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            None,
+        )
+        .expect(code::OK);
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
+        out
+    };
+    let bundle = issue(&env, "job.fvg", "4s");
+    let issuer = env.out(&["grant-issuer"]);
+    let Some(agent) = start_agent(&env, &base, &identity, issuer.trim()) else {
+        return;
+    };
+    let get = ["get", "shotgun/render", "--field", "api_key"];
+
+    // The job reads through the agent, with no identity, token or HOME.
+    let ok = job(&env, NOBODY, &agent, &bundle, &get).expect(code::OK);
+    assert_eq!(ok.stdout, format!("{RENDER_KEY}\n"));
+    // ... and cannot read the identity the agent opens it with.
+    let denied = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            "cat",
+        ])
+        .arg(&identity)
+        .output()
+        .unwrap();
+    assert!(!denied.status.success());
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("Permission denied"));
+
+    // Another allowed job may not read a grant this one opened.
+    let other = job(&env, OTHER_JOB, &agent, &bundle, &get).expect(code::AGENT);
+    assert!(
+        other.stderr.contains("opened on this node by another job"),
+        "{}",
+        other.stderr
+    );
+    // A user the agent does not serve gets nothing.
+    let stranger = job(&env, STRANGER, &agent, &bundle, &get).expect(code::AGENT);
+    assert!(
+        stranger.stderr.contains("uid 3 is not one of them"),
+        "{}",
+        stranger.stderr
+    );
+
+    // A changed bundle, and one from a vault the agent's pins do not name.
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    bytes[20] ^= 1;
+    let altered = grants.join("altered.fvg");
+    std::fs::write(&altered, &bytes).unwrap();
+    std::fs::set_permissions(&altered, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = job(&env, NOBODY, &agent, &altered, &get).expect(code::CORRUPT);
+    assert!(
+        r.stderr.contains("not from a trusted issuer"),
+        "{}",
+        r.stderr
+    );
+    let foreign_env = env_with_entries();
+    let foreign = issue(&foreign_env, "foreign.fvg", "1h");
+    let r = job(&env, NOBODY, &agent, &foreign, &get).expect(code::CORRUPT);
+    assert!(
+        r.stderr.contains("FARMVAULT_ISSUERS does not list"),
+        "{}",
+        r.stderr
+    );
+
+    // After the use window, by the agent's clock: no more reads.
+    std::thread::sleep(Duration::from_secs(4));
+    let late = job(&env, NOBODY, &agent, &bundle, &get).expect(code::EXPIRED);
+    assert!(!late.stderr.contains(RENDER_KEY));
+
+    // Every open and read was logged, and no secret was.
+    let log = std::fs::read_to_string(base.join("state/audit.log")).unwrap();
+    assert!(log.matches("grant-open").count() >= 4, "{log}");
+    assert!(log.contains("grant-get"), "{log}");
+    assert!(!log.contains(RENDER_KEY));
+}
