@@ -102,6 +102,7 @@ mod bundle;
 mod host;
 mod issue;
 mod lock;
+mod node_config;
 mod open;
 mod state;
 

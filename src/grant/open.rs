@@ -202,7 +202,7 @@ impl Grant {
         if let Some(pattern) = &info.host_pattern {
             let hostname = match &how.hostname {
                 Some(h) => h.clone(),
-                None => host::this_host()?,
+                None => host::hostname_to_check(None)?,
             };
             if !host::matches(pattern, &hostname) {
                 return Err(host::refused(&hostname, pattern));
