@@ -58,10 +58,15 @@
 //! - A recipient-only grant proves nothing about who issued it: anyone who knows
 //!   the farm's public key can make one. When jobs must trust where their
 //!   credentials came from, issue a token (alone or with `require_both`).
-//! - The host pattern is checked against the hostname the opening machine
-//!   reports (or the one the opener passes, [`GrantOpen::hostname`]); a mismatch
-//!   is [`Error::HostNotAllowed`]. It keeps honest mistakes (a job landing on a
-//!   workstation) out, not an attacker who controls a machine's hostname.
+//! - The host pattern is checked against the hostname the node's administrator
+//!   wrote in the node configuration file `/etc/farmvault/grant-hostname` (root's;
+//!   `%ProgramData%\farmvault\grant-hostname` on Windows), else the one the OS
+//!   reports; a mismatch is [`Error::HostNotAllowed`]. The opener cannot pass
+//!   another hostname, nor another clock for the windows. It keeps honest
+//!   mistakes (a job landing on a workstation) out, not an attacker who controls
+//!   a machine's hostname, nor anyone who holds the bundle and its opening
+//!   material and decrypts it with code of their own: keeping the key out of
+//!   the job's reach is what enforces the windows and the pattern against them.
 //!
 //! The vault keeps a sealed record of every grant it issued (id, label, entry
 //! names, times, host pattern, recipient count; never the grant key or token):
@@ -110,6 +115,8 @@ pub use issue::{GrantSpec, IssuedGrant};
 pub use lock::TOKEN_PREFIX;
 pub use open::{Grant, GrantOpen};
 pub use state::{default_state_dir, STATE_DIR_ENV};
+
+pub(crate) use host::node_hostname_path;
 
 use crate::clock::UnixTime;
 use crate::error::{Error, Result};

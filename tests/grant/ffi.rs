@@ -1,11 +1,15 @@
 //! `fv_grant_open` and `fv_grant_use_window` called directly from Rust: a job grant as a
 //! read-only `fv_vault`, and when its use window started and ends.
 //!
-//! Grants are issued with the Rust API on the fixture's driven clock (T0), then opened
-//! through the C ABI with options pinning the time, the state directory and the
-//! hostname. The exported functions are `unsafe extern "C"`, so every call sits in an
-//! `unsafe` block; the pointers passed are NULL, literals, live locals or handles the
-//! library returned. `tests/c/` runs the same ground from C, under valgrind.
+//! `fv_grant_open` measures a grant's windows on the system clock and checks its host
+//! pattern against this machine's hostname, whatever the options say (options with a
+//! fixed time or a hostname are refused). So grants are issued with the Rust API on the
+//! fixture's driven clock set near now, and a first open in the past is recorded
+//! through the Rust API on that clock (the `test-overrides` feature) before the C ABI
+//! opens the grant on the same "machine" (state directory). The exported functions are
+//! `unsafe extern "C"`, so every call sits in an `unsafe` block; the pointers passed are
+//! NULL, literals, live locals or handles the library returned. `tests/c/` runs the same
+//! ground from C, under valgrind.
 
 use crate::ffi_support::*;
 use crate::files::files_under;
@@ -17,6 +21,13 @@ use std::ffi::{c_char, CStr, CString};
 use std::path::Path;
 use std::ptr::{null, null_mut};
 
+const HOUR: u64 = 3600;
+
+/// The system clock, in Unix seconds.
+fn wall() -> u64 {
+    SystemClock.now().secs()
+}
+
 fn ctext(s: &str) -> CString {
     CString::new(s).expect("no NUL")
 }
@@ -25,17 +36,14 @@ fn ctoken(t: &SecretString) -> CString {
     ctext(t.expose())
 }
 
-/// Options for `machine` of the fixture at `hour` hours after T0, as a render node.
-fn options(f: &Fixture, machine: &str, hour: f64, hostname: &str) -> *mut fv_options {
+/// Options recording first opens on `machine` of the fixture (its own state directory).
+fn options(f: &Fixture, machine: &str) -> *mut fv_options {
     let state = cpath(&f.path(&format!("state-{machine}")));
-    let host = ctext(hostname);
     let mut opts = null_mut();
     // SAFETY: out-param and strings are live locals; `opts` is the handle just returned.
     unsafe {
         assert_eq!(fv_options_new(&mut opts), FV_OK);
-        assert_eq!(fv_options_set_fixed_time(opts, at_hours(hour).0), FV_OK);
         assert_eq!(fv_options_set_state_dir(opts, state.as_ptr()), FV_OK);
-        assert_eq!(fv_options_set_hostname(opts, host.as_ptr()), FV_OK);
     }
     opts
 }
@@ -69,16 +77,15 @@ fn open(
     }
 }
 
-/// Opens at `hour` on `machine` (a render node), frees the options.
-fn open_at(
+/// Opens now on `machine` (a render node), frees the options.
+fn open_on(
     f: &Fixture,
     bundle: &Path,
     token: Option<&CString>,
     identity: Option<&Path>,
     machine: &str,
-    hour: f64,
 ) -> Result<*mut fv_vault, fv_result> {
-    let opts = options(f, machine, hour, "render01.farm.example");
+    let opts = options(f, machine);
     let r = open(bundle, token, identity, opts);
     // SAFETY: `opts` is live and freed once.
     unsafe { fv_options_free(opts) };
@@ -108,10 +115,11 @@ fn close(vault: *mut fv_vault) {
 
 #[test]
 fn a_token_grant_reads_like_a_vault() {
-    let f = Fixture::new();
+    let f = Fixture::at(wall());
     let issued = f.issue(&f.spec("job.fvg").entry("shotgun/"));
     let token = ctoken(issued.token.as_ref().unwrap());
-    let g = open_at(&f, &issued.path, Some(&token), None, "a", 1.0).unwrap();
+    let g = open_on(&f, &issued.path, Some(&token), None, "a").unwrap();
+    let (_, use_until) = use_window(g).unwrap();
 
     assert_eq!(read_field(g, RENDER, fv_field::ApiKey).unwrap(), RENDER_KEY);
     assert_eq!(
@@ -136,8 +144,8 @@ fn a_token_grant_reads_like_a_vault() {
         assert!(!fv_entry_has_credential(entry));
         assert_eq!(fv_entry_kind(entry), fv_kind::ScriptKey as u32);
         // Inside a grant an entry expires at the end of the use window at the latest.
-        assert_eq!(fv_entry_expires(entry), at_hours(1.0 + 4.0).0);
-        assert_eq!(fv_entry_created(entry), T0);
+        assert_eq!(fv_entry_expires(entry), use_until);
+        assert_eq!(fv_entry_created(entry), f.t0);
         fv_entry_free(entry);
         // The one-call read, as the Python package makes it: the same fields, and the
         // same expiry at the end of the use window.
@@ -149,7 +157,7 @@ fn a_token_grant_reads_like_a_vault() {
         let view = view.assume_init();
         assert_eq!(bytes_of(view.api_key).unwrap(), RENDER_KEY.as_bytes());
         assert_eq!(bytes_of(view.host).unwrap(), SITE.as_bytes());
-        assert_eq!(view.expires, at_hours(1.0 + 4.0).0);
+        assert_eq!(view.expires, use_until);
         let checked = checked_view(entry);
         assert_eq!(view_fields(&checked), view_fields(&view));
         fv_entry_free(entry);
@@ -197,10 +205,10 @@ fn a_token_grant_reads_like_a_vault() {
 
 #[test]
 fn every_write_on_a_grant_is_read_only() {
-    let f = Fixture::new();
+    let f = Fixture::at(wall());
     let issued = f.issue(&f.spec("job.fvg").entry(RENDER));
     let token = ctoken(issued.token.as_ref().unwrap());
-    let g = open_at(&f, &issued.path, Some(&token), None, "a", 1.0).unwrap();
+    let g = open_on(&f, &issued.path, Some(&token), None, "a").unwrap();
     let key = f.path("some.key");
     farmvault::KeyFile::generate()
         .unwrap()
@@ -263,7 +271,7 @@ fn every_write_on_a_grant_is_read_only() {
 
 #[test]
 fn wrong_missing_or_malformed_material_is_refused_without_showing_it() {
-    let f = Fixture::new();
+    let f = Fixture::at(wall());
     let (identity, public) = f.identity("farm.id");
     let (other_identity, _) = f.identity("other.id");
     let token_grant = f.issue(&f.spec("token.fvg").entry(RENDER));
@@ -286,45 +294,37 @@ fn wrong_missing_or_malformed_material_is_refused_without_showing_it() {
     // Wrong token (same grant id, wrong secret), another grant's token.
     let wrong = ctoken(&altered_token(&token));
     assert_eq!(
-        open_at(&f, &token_grant.path, Some(&wrong), None, "a", 1.0),
+        open_on(&f, &token_grant.path, Some(&wrong), None, "a"),
         Err(FV_WRONG_KEY)
     );
     let m = msg();
     assert!(m.contains("token.fvg") && !m.contains("fvg1_"), "{m}");
     assert_eq!(
-        open_at(
-            &f,
-            &token_grant.path,
-            Some(&ctoken(&both_token)),
-            None,
-            "a",
-            1.0
-        ),
+        open_on(&f, &token_grant.path, Some(&ctoken(&both_token)), None, "a"),
         Err(FV_WRONG_KEY)
     );
     // Identity only; the wrong identity; a missing half of --require-both.
-    let g = open_at(&f, &rcpt.path, None, Some(&identity), "a", 1.0).unwrap();
+    let g = open_on(&f, &rcpt.path, None, Some(&identity), "a").unwrap();
     assert_eq!(read_field(g, RENDER, fv_field::ApiKey).unwrap(), RENDER_KEY);
     close(g);
     assert_eq!(
-        open_at(&f, &rcpt.path, None, Some(&other_identity), "b", 1.0),
+        open_on(&f, &rcpt.path, None, Some(&other_identity), "b"),
         Err(FV_WRONG_KEY)
     );
     assert_eq!(
-        open_at(&f, &both.path, Some(&ctoken(&both_token)), None, "b", 1.0),
+        open_on(&f, &both.path, Some(&ctoken(&both_token)), None, "b"),
         Err(FV_WRONG_KEY)
     );
     assert_eq!(
-        open_at(&f, &both.path, None, Some(&identity), "b", 1.0),
+        open_on(&f, &both.path, None, Some(&identity), "b"),
         Err(FV_WRONG_KEY)
     );
-    let g = open_at(
+    let g = open_on(
         &f,
         &both.path,
         Some(&ctoken(&both_token)),
         Some(&identity),
         "b",
-        1.0,
     )
     .unwrap();
     assert_eq!(read_field(g, RENDER, fv_field::ApiKey).unwrap(), RENDER_KEY);
@@ -333,7 +333,7 @@ fn wrong_missing_or_malformed_material_is_refused_without_showing_it() {
     // Malformed, empty, neither: InvalidArgument, and the bad text is never echoed.
     let malformed = ctext("fvg1_SECRETLOOKINGTEXT-not-a-token");
     assert_eq!(
-        open_at(&f, &token_grant.path, Some(&malformed), None, "a", 1.0),
+        open_on(&f, &token_grant.path, Some(&malformed), None, "a"),
         Err(FV_INVALID_ARGUMENT)
     );
     let m = msg();
@@ -342,30 +342,23 @@ fn wrong_missing_or_malformed_material_is_refused_without_showing_it() {
         "{m}"
     );
     assert_eq!(
-        open_at(&f, &token_grant.path, Some(&ctext("")), None, "a", 1.0),
+        open_on(&f, &token_grant.path, Some(&ctext("")), None, "a"),
         Err(FV_INVALID_ARGUMENT)
     );
     assert!(msg().contains("token is empty"), "{}", msg());
     assert_eq!(
-        open_at(&f, &token_grant.path, None, None, "a", 1.0),
+        open_on(&f, &token_grant.path, None, None, "a"),
         Err(FV_INVALID_ARGUMENT)
     );
     assert!(msg().contains("both NULL"), "{}", msg());
     // A missing bundle and a missing identity file are I/O errors naming the file.
     assert_eq!(
-        open_at(
-            &f,
-            &f.path("nope.fvg"),
-            Some(&ctoken(&token)),
-            None,
-            "a",
-            1.0
-        ),
+        open_on(&f, &f.path("nope.fvg"), Some(&ctoken(&token)), None, "a"),
         Err(FV_IO)
     );
     assert!(msg().contains("nope.fvg"), "{}", msg());
     assert_eq!(
-        open_at(&f, &rcpt.path, None, Some(&f.path("nope.id")), "a", 1.0),
+        open_on(&f, &rcpt.path, None, Some(&f.path("nope.id")), "a"),
         Err(FV_IO)
     );
     assert!(
@@ -459,35 +452,68 @@ fn null_and_bad_arguments() {
     }
 }
 
+/// Records the first open of `bundle` on `machine` at `at` (Unix seconds), through
+/// the Rust API on the fixture's clock: the past a C caller cannot pin.
+fn first_open_at(f: &Fixture, bundle: &Path, token: &SecretString, machine: &str, at: u64) {
+    f.clock.set(UnixTime(at));
+    let grant = f
+        .open(bundle, &f.how(machine).token(token.clone()))
+        .unwrap();
+    assert_eq!(grant.first_opened(), UnixTime(at));
+}
+
 #[test]
 fn the_two_clocks_through_the_c_abi() {
-    let f = Fixture::new();
-    let issued = f.issue(&f.spec("job.fvg").entry(RENDER));
-    let token = ctoken(issued.token.as_ref().unwrap());
-    let p = &issued.path;
+    // Issued over three days ago, in the order the vault's clock moves (forward).
+    let now = wall();
+    let f = Fixture::at(now - 73 * HOUR);
+    // 72 h to claim, from 73 h ago: its claim-by deadline passed an hour ago.
+    let late = f.issue(&f.spec("late.fvg").entry(RENDER));
+    // 100 h to claim, from 72 h ago, holding the session token (2 h TTL from 73 h
+    // ago: live at issue, expired by now) and a script key.
+    f.clock.set(UnixTime(now - 72 * HOUR));
+    let session = f.issue(
+        &f.spec("session.fvg")
+            .entry(ARTIST)
+            .entry(RENDER)
+            .claim_within(hours(100.0)),
+    );
+    f.clock.set(UnixTime(now - 70 * HOUR));
+    // 72 h to claim, from 70 h ago: claimable for 2 h more, 4 h of use.
+    let job = f.issue(&f.spec("job.fvg").entry(RENDER));
+    let token = job.token.clone().unwrap();
+    let ctok = ctoken(&token);
 
-    // First opened at hour 70 of the 72 h claim window: reads until 74 h.
-    let g = open_at(&f, p, Some(&token), None, "a", 70.0).unwrap();
+    // First opened 5 h ago on "b": its use window ended an hour ago.
+    first_open_at(&f, &job.path, &token, "b", now - 5 * HOUR);
+    // First opened 3 h ago on "a": reads for one more hour.
+    first_open_at(&f, &job.path, &token, "a", now - 3 * HOUR);
+    let g = open_on(&f, &job.path, Some(&ctok), None, "a").unwrap();
     assert_eq!(read_field(g, RENDER, fv_field::ApiKey).unwrap(), RENDER_KEY);
-    close(g);
-    let g = open_at(&f, p, Some(&token), None, "a", 73.0).unwrap();
-    assert_eq!(read_field(g, RENDER, fv_field::ApiKey).unwrap(), RENDER_KEY);
+    assert_eq!(use_window(g), Ok((now - 3 * HOUR, now + HOUR)));
     close(g);
     assert_eq!(
-        open_at(&f, p, Some(&token), None, "a", 74.5),
+        open_on(&f, &job.path, Some(&ctok), None, "b"),
         Err(FV_EXPIRED)
     );
     assert!(msg().contains("job-4711"), "{}", msg());
-    // Another machine that first opens it past the claim-by deadline is refused.
+    // A machine that first opens it past the claim-by deadline is refused, and
+    // nothing is recorded.
+    let late_token = ctoken(late.token.as_ref().unwrap());
     assert_eq!(
-        open_at(&f, p, Some(&token), None, "b", 72.5),
+        open_on(&f, &late.path, Some(&late_token), None, "c"),
         Err(FV_EXPIRED)
     );
-    assert!(!f.path("state-b").exists() || files_under(&f.path("state-b")).is_empty());
-    // An entry whose own TTL ends inside the window: Expired, the grant still reads.
-    let session = f.issue(&f.spec("session.fvg").entry(ARTIST).entry(RENDER));
-    let token = ctoken(session.token.as_ref().unwrap());
-    let g = open_at(&f, &session.path, Some(&token), None, "c", 2.5).unwrap();
+    assert!(!f.path("state-c").exists() || files_under(&f.path("state-c")).is_empty());
+    // An entry whose own TTL ended before the window: Expired, and the grant still reads.
+    let g = open_on(
+        &f,
+        &session.path,
+        Some(&ctoken(session.token.as_ref().unwrap())),
+        None,
+        "d",
+    )
+    .unwrap();
     assert_eq!(
         read_field(g, ARTIST, fv_field::SessionToken),
         Err(FV_EXPIRED)
@@ -497,41 +523,106 @@ fn the_two_clocks_through_the_c_abi() {
 }
 
 #[test]
-fn the_host_pattern_and_the_hostname_override() {
-    let f = Fixture::new();
-    let issued = f.issue(&f.spec("job.fvg").entry(RENDER).hosts("render*"));
+fn options_with_a_fixed_time_or_a_hostname_are_refused_for_grants() {
+    let f = Fixture::at(wall());
+    let issued = f.issue(&f.spec("job.fvg").entry(RENDER).hosts("*"));
     let token = ctoken(issued.token.as_ref().unwrap());
-    let refused = options(&f, "a", 1.0, "comp01.studio");
+    let opts = options(&f, "a");
+    // SAFETY: a live options handle and literals; freed once.
+    unsafe {
+        assert_eq!(fv_options_set_fixed_time(opts, wall() - HOUR), FV_OK);
+        assert_eq!(
+            open(&issued.path, Some(&token), None, opts),
+            Err(FV_INVALID_ARGUMENT)
+        );
+        let m = msg();
+        assert!(
+            m.contains("a pinned clock is refused for job grants: their windows are measured against the system clock"),
+            "{m}"
+        );
+        // Cleared, the same options open the grant (and start its window now).
+        assert_eq!(fv_options_set_fixed_time(opts, 0), FV_OK);
+        assert_eq!(fv_options_set_hostname(opts, c"render01".as_ptr()), FV_OK);
+        assert_eq!(
+            open(&issued.path, Some(&token), None, opts),
+            Err(FV_INVALID_ARGUMENT)
+        );
+        let m = msg();
+        assert!(
+            m.contains("a hostname is refused for job grants")
+                && m.contains("/etc/farmvault/grant-hostname"),
+            "{m}"
+        );
+        assert!(
+            !f.path("state-a").exists(),
+            "a refused open records no first open"
+        );
+        assert_eq!(fv_options_set_hostname(opts, null()), FV_OK);
+        let g = open(&issued.path, Some(&token), None, opts).unwrap();
+        assert_eq!(read_field(g, RENDER, fv_field::ApiKey).unwrap(), RENDER_KEY);
+        close(g);
+        // A vault still takes a fixed time from the same options.
+        let path = cpath(&f.path("vault-pinned"));
+        let mut vault = null_mut();
+        assert_eq!(fv_options_set_kdf(opts, 8, 1, 1), FV_OK);
+        assert_eq!(fv_options_set_fixed_time(opts, T0), FV_OK);
+        let r = fv_vault_create_passphrase(path.as_ptr(), b"pw".as_ptr(), 2, opts, &mut vault);
+        assert_eq!(r, FV_OK, "{}", msg());
+        assert_eq!(
+            fv_vault_put(vault, c"k".as_ptr(), b"v".as_ptr(), 1, 60),
+            FV_OK
+        );
+        let mut entry = null_mut();
+        assert_eq!(fv_vault_metadata(vault, c"k".as_ptr(), &mut entry), FV_OK);
+        assert_eq!(fv_entry_expires(entry), T0 + 60);
+        fv_entry_free(entry);
+        fv_vault_close(vault);
+        fv_options_free(opts);
+    }
+}
+
+#[test]
+fn the_host_pattern_against_this_machines_hostname() {
+    let f = Fixture::at(wall());
+    let elsewhere = f.issue(
+        &f.spec("elsewhere.fvg")
+            .entry(RENDER)
+            .hosts("farmvault-no-such-host-??"),
+    );
+    let token = ctoken(elsewhere.token.as_ref().unwrap());
+    if node_hostname_file_present() {
+        return;
+    }
+    let this = this_hostname();
     assert_eq!(
-        open(&issued.path, Some(&token), None, refused),
+        open_on(&f, &elsewhere.path, Some(&token), None, "a"),
         Err(FV_HOST_NOT_ALLOWED)
     );
     let m = msg();
     assert!(
-        m.contains("\"comp01.studio\"") && m.contains("\"render*\""),
+        m.contains(&format!("{this:?}")) && m.contains("\"farmvault-no-such-host-??\""),
         "{m}"
     );
     assert!(
         !f.path("state-a").exists(),
         "a refused host does not start the clock"
     );
-    let allowed = options(&f, "a", 1.0, "RENDER07.farm.example");
-    let g = open(&issued.path, Some(&token), None, allowed).unwrap();
+    let Some(pattern) = pattern_for(&this) else {
+        return;
+    };
+    let here = f.issue(&f.spec("here.fvg").entry(RENDER).hosts(&pattern));
+    let token = ctoken(here.token.as_ref().unwrap());
+    let g = open_on(&f, &here.path, Some(&token), None, "a").unwrap();
     assert_eq!(read_field(g, RENDER, fv_field::ApiKey).unwrap(), RENDER_KEY);
     close(g);
-    // SAFETY: live options handles, freed once.
-    unsafe {
-        fv_options_free(refused);
-        fv_options_free(allowed);
-    }
 }
 
 #[test]
 fn use_after_close_and_threads() {
-    let f = Fixture::new();
+    let f = Fixture::at(wall());
     let issued = f.issue(&f.spec("job.fvg").entry("shotgun/"));
     let token = ctoken(issued.token.as_ref().unwrap());
-    let g = open_at(&f, &issued.path, Some(&token), None, "a", 1.0).unwrap();
+    let g = open_on(&f, &issued.path, Some(&token), None, "a").unwrap();
     let addr = g as usize;
     let readers: Vec<_> = (0..8)
         .map(|i| {
@@ -585,28 +676,19 @@ fn use_window(grant: *const fv_vault) -> Result<(u64, u64), fv_result> {
 
 #[test]
 fn the_use_window_is_the_grants_own() {
-    let f = Fixture::new();
+    let now = wall();
+    let f = Fixture::at(now - 2 * HOUR);
     let issued = f.issue(&f.spec("job.fvg").entry(RENDER));
-    let token = ctoken(issued.token.as_ref().unwrap());
+    let token = issued.token.clone().unwrap();
+    let ctok = ctoken(&token);
     let p = &issued.path;
 
-    // First opened at hour 1 (options pinning the clock): 4 h of use, to hour 5.
-    let g = open_at(&f, p, Some(&token), None, "a", 1.0).unwrap();
+    // First opened an hour ago on "a": 4 h of use, to 3 h from now.
+    first_open_at(&f, p, &token, "a", now - HOUR);
+    let g = open_on(&f, p, Some(&ctok), None, "a").unwrap();
     let window = use_window(g).unwrap();
-    assert_eq!(window, (at_hours(1.0).0, at_hours(5.0).0));
-    close(g);
-    // What the Rust API says of the same grant on the same machine, opened later.
-    f.clock.set(at_hours(2.0));
-    let how = f.how("a").token(issued.token.clone().unwrap());
-    let grant = f.open(p, &how).unwrap();
-    assert_eq!(
-        window,
-        (grant.first_opened().secs(), grant.use_until().secs())
-    );
-    // A later open on this machine reports the window its first open started; the
-    // entries inside expire with it.
-    let g = open_at(&f, p, Some(&token), None, "a", 4.5).unwrap();
-    assert_eq!(use_window(g), Ok(window));
+    assert_eq!(window, (now - HOUR, now + 3 * HOUR));
+    // The entries inside expire with it.
     let render = ctext(RENDER);
     // SAFETY: live handle, string and out-param; the entry is freed once.
     unsafe {
@@ -616,18 +698,33 @@ fn the_use_window_is_the_grants_own() {
         fv_entry_free(entry);
     }
     close(g);
-    // Another machine's window starts at its own first open.
-    let g = open_at(&f, p, Some(&token), None, "b", 30.0).unwrap();
-    assert_eq!(use_window(g), Ok((at_hours(30.0).0, at_hours(34.0).0)));
+    // What the Rust API says of the same grant on the same machine.
+    f.clock.set(UnixTime(now));
+    let grant = f.open(p, &f.how("a").token(token)).unwrap();
+    assert_eq!(
+        window,
+        (grant.first_opened().secs(), grant.use_until().secs())
+    );
+    // Another machine's window starts at its own first open: now.
+    let before = wall();
+    let g = open_on(&f, p, Some(&ctok), None, "b").unwrap();
+    let after = wall();
+    let (first, until) = use_window(g).unwrap();
+    assert!(
+        (before..=after).contains(&first),
+        "{before} <= {first} <= {after}"
+    );
+    assert_eq!(until, first + 4 * HOUR);
     close(g);
 }
 
 #[test]
 fn the_use_window_of_a_vault_null_or_closed_handle_is_refused() {
-    let f = Fixture::new();
+    let f = Fixture::at(wall());
     let issued = f.issue(&f.spec("job.fvg").entry(RENDER));
     let token = ctoken(issued.token.as_ref().unwrap());
-    let g = open_at(&f, &issued.path, Some(&token), None, "a", 1.0).unwrap();
+    let g = open_on(&f, &issued.path, Some(&token), None, "a").unwrap();
+    let window = use_window(g).unwrap();
     let path = cpath(&f.path("plain-vault"));
     let mut vault = null_mut();
     let mut opts = null_mut();
@@ -679,12 +776,7 @@ fn the_use_window_of_a_vault_null_or_closed_handle_is_refused() {
         );
         fv_options_free(other);
     }
-    assert_eq!(
-        use_window(g),
-        Ok((at_hours(1.0).0, at_hours(5.0).0)),
-        "{}",
-        msg()
-    );
+    assert_eq!(use_window(g), Ok(window), "{}", msg());
     close(g);
     assert_eq!(use_window(g), Err(FV_INVALID_ARGUMENT));
     assert!(
@@ -696,21 +788,16 @@ fn the_use_window_of_a_vault_null_or_closed_handle_is_refused() {
 
 #[test]
 fn the_use_window_answers_after_it_is_over() {
-    // A handle outlives its window only on the system clock (a pinned clock stands
-    // still), so this grant is issued now, with two seconds of use (one could run out
-    // between the open recording its first open and checking the window).
-    let f = Fixture::new();
-    let wall = || SystemClock.now().secs();
-    f.clock.set(UnixTime(wall()));
+    // Two seconds of use (one could run out between the open recording its first
+    // open and checking the window).
+    let f = Fixture::at(wall());
     let spec = f
         .spec("short.fvg")
         .entry(RENDER)
         .use_for(std::time::Duration::from_secs(2));
     let issued = f.issue(&spec);
     let token = ctoken(issued.token.as_ref().unwrap());
-    let opts = options(&f, "a", 0.0, "render01.farm.example");
-    // SAFETY: a live options handle. 0: back to the system clock.
-    assert_eq!(unsafe { fv_options_set_fixed_time(opts, 0) }, FV_OK);
+    let opts = options(&f, "a");
     let before = wall();
     let g = open(&issued.path, Some(&token), None, opts).unwrap();
     let after = wall();

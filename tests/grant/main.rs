@@ -16,5 +16,10 @@ mod bundle;
 mod ffi;
 /// A farm identity that others can read is refused.
 mod identity_perms;
+/// The node configuration file naming the hostname grants check (Unix: root-owned).
+#[cfg(unix)]
+mod node_config;
 /// Issuing, the ways of opening, the two clocks, the host pattern.
 mod open;
+/// Nothing but the `test-overrides` feature moves a grant's clock or hostname.
+mod overrides;
