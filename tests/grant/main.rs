@@ -14,6 +14,8 @@ mod support;
 mod bundle;
 /// `fv_grant_open` and `fv_grant_use_window` called from Rust.
 mod ffi;
+/// `fv_grant_open` on the system clock and this machine's hostname, from Rust.
+mod ffi_windows;
 /// A farm identity that others can read is refused.
 mod identity_perms;
 /// The node configuration file naming the hostname grants check (Unix: root-owned).

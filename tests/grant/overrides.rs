@@ -9,7 +9,7 @@
 //! itself (which `cargo build -p farmvault --lib`, the command line and the
 //! Python package's build never activate), and that no build script passes
 //! features to cargo. The C ABI, the way in for C, C++ and Python, refuses a
-//! fixed time and a hostname for grants: `ffi.rs` checks it here, and the C
+//! fixed time and a hostname for grants: `ffi_windows.rs` checks it here, and the C
 //! tests (`scripts/test-c.sh`) against the debug and the release library.
 
 use quote::quote;
