@@ -89,9 +89,9 @@ pub(crate) fn node_hostname_path() -> PathBuf {
 
 /// The hostname a grant's host pattern is checked against: the one the node
 /// file names (read from `node_dir`, else the node configuration directory),
-/// else [`this_host`]. A node file refused as writable by others than root,
-/// or malformed, is an error rather than passed over: the administrator meant
-/// it to apply.
+/// else [`this_host`]. A node file that anyone but root could have written,
+/// or that is malformed or unreadable, is an error rather than passed over: the
+/// administrator meant it to apply.
 pub(crate) fn hostname_to_check(node_dir: Option<&Path>) -> Result<String> {
     let (path, text) = match node_dir {
         Some(dir) => (

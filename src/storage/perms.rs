@@ -233,7 +233,7 @@ pub(crate) fn open_root_file(dir: &Path, name: &str, what: &str) -> Result<Optio
             Ok(d) => check_root_written(dir, &dir_what, &d.metadata().map_err(|e| io(dir, e))?)?,
             Err(e) => {
                 return match std::fs::symlink_metadata(&dir_n) {
-                    Err(m) if m.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(missing) if missing.kind() == std::io::ErrorKind::NotFound => Ok(None),
                     Ok(m) if m.file_type().is_symlink() => Err(symlink_refusal(dir, &dir_what)),
                     _ => Err(io(dir, e)),
                 }
