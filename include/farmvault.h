@@ -647,10 +647,11 @@ FV_MUST_USE fv_result fv_options_set_lock_timeout_ms(fv_options *opts, uint64_t 
  * changes what the handle answers, never what is stored: reads never remove an
  * entry, and `fv_vault_purge_expired` removes only what is expired at the
  * system's time too; puts and renewals count their TTL from the pinned instant,
- * as the caller asked. A job grant opened
- * with these options measures its claim-by deadline and use window against it too
- * (and records a first open at that instant): a grant's windows hold only against
- * callers that leave the clock alone (docs/SECURITY.md).
+ * as the caller asked.
+ *
+ * For vault handles only: `fv_grant_open` refuses options that carry a fixed time
+ * (FV_INVALID_ARGUMENT), because a job grant's claim-by deadline and use window
+ * are measured against the system clock, which the job does not get to move.
  *
  * Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
  */
@@ -671,12 +672,15 @@ FV_MUST_USE fv_result fv_options_set_fixed_time(fv_options *opts, uint64_t unix_
 FV_MUST_USE fv_result fv_options_set_state_dir(fv_options *opts, const char *dir);
 
 /**
- * Sets the hostname `fv_grant_open` checks a grant's host pattern against,
- * instead of the one this machine reports (NUL-terminated, 1 to 253 bytes); NULL
- * goes back to this machine's. An override: for tests, and for a job in a
- * container whose hostname is not the render node's. The host pattern keeps
- * honest mistakes out, not whoever holds the grant, so this weakens nothing that
- * holds against them. Vault opens ignore it.
+ * Sets a hostname (NUL-terminated, 1 to 253 bytes) that no open uses: it stays
+ * because removing a function breaks the ABI. `fv_grant_open` refuses options
+ * that carry one (FV_INVALID_ARGUMENT): a job must not choose the hostname its
+ * grant's host pattern is checked against. That is the one the node's
+ * administrator writes in the node configuration file
+ * `/etc/farmvault/grant-hostname` (root's, not writable by group or others; on
+ * Windows `%ProgramData%\farmvault\grant-hostname`), for a container or a
+ * cloud instance whose OS hostname is not its farm name; else the one the OS
+ * reports. NULL clears it. Vault opens ignore it.
  *
  * Returns FV_INVALID_ARGUMENT for a NULL or freed `opts` or a bad hostname.
  */
@@ -1023,8 +1027,11 @@ FV_MUST_USE fv_result fv_vault_rotate(fv_vault *vault, uint32_t flags, uint64_t 
  * put in the job's environment, usually FARMVAULT_GRANT_TOKEN), with the farm
  * identity file at `identity_path` (usually FARMVAULT_IDENTITY), or with both;
  * either may be NULL, not both. A grant issued with `--require-both` needs both.
- * `opts` may be NULL for the defaults; a grant uses its fixed time, state
- * directory, hostname and insecure-permissions settings and ignores the rest.
+ * `opts` may be NULL for the defaults; a grant uses its state directory and
+ * insecure-permissions settings and ignores the rest, except a fixed time or a
+ * hostname, which it refuses (FV_INVALID_ARGUMENT): the grant's windows are
+ * measured against the system clock and its host pattern is checked against the
+ * node's hostname (see `fv_options_set_hostname`), neither chosen by the caller.
  *
  * The token is a secret: it is read during the call only, its copy is wiped
  * before the call returns, and no message ever shows it.
@@ -1040,13 +1047,15 @@ FV_MUST_USE fv_result fv_vault_rotate(fv_vault *vault, uint32_t flags, uint64_t 
  * the token or identity does not open the grant (or half of a `--require-both`
  * grant is missing); FV_EXPIRED when it was first opened here after its claim-by
  * deadline, or its use window is over; FV_HOST_NOT_ALLOWED when this machine's
- * hostname does not match the grant's host pattern; FV_TAMPERED or FV_CORRUPT for
- * a damaged bundle; FV_IO (a missing bundle or identity file); FV_INVALID_ARGUMENT
- * (a malformed token, both NULL, a farm identity refused as insecure: another
- * user's, open to group or others, or a symbolic link, see
- * `fv_options_set_allow_insecure_permissions`; or no state directory: none set,
- * `FARMVAULT_STATE_DIR` unset and no home directory). Nothing is recorded when the open
- * fails.
+ * hostname (the node configuration file's, else the OS's) does not match the
+ * grant's host pattern; FV_TAMPERED or FV_CORRUPT for a damaged bundle; FV_IO (a
+ * missing bundle or identity file); FV_INVALID_ARGUMENT (options with a fixed time
+ * or a hostname; a malformed token, both NULL, a farm identity refused as insecure:
+ * another user's, open to group or others, or a symbolic link, see
+ * `fv_options_set_allow_insecure_permissions`; a node configuration file that
+ * anyone but root could have written, or that names no valid hostname; or no state
+ * directory: none set, `FARMVAULT_STATE_DIR` unset and no home directory). Nothing
+ * is recorded when the open fails.
  */
 FV_MUST_USE
 fv_result fv_grant_open(const char *bundle_path,

@@ -17,6 +17,11 @@
 #     ways, and a two-translation-unit program including bindings/cpp/farmvault.hpp twice,
 #   - checks that views of temporaries do not compile: tests/cpp/dangling.cpp compiles
 #     as it is and fails, on the deleted overload it names, with each DANGLING_* macro,
+#   - checks that cargo built the library without the test-only `test-overrides`
+#     feature (the knobs that move a grant's clock and hostname): the debug build, and
+#     the release one when this script builds it;
+#     the C tests then check that fv_grant_open refuses options that pin the clock
+#     or name a hostname, against the debug and the release library,
 #   - issues job grant fixtures with the farmvault CLI (make_grant_fixtures) for the
 #     grant tests of both programs,
 #   - installs the release build into a scratch prefix with scripts/install.sh (checking
@@ -41,12 +46,32 @@ die() { printf 'test-c.sh: %s\n' "$*" >&2; exit 1; }
 # Tools: install what is missing through apt-get (Debian), only if missing.
 bash scripts/need-tools.sh gcc g++ valgrind pkg-config readelf:binutils cmake make
 
+# Which features cargo built the library with, from its JSON messages on stdin:
+# dies if `test-overrides` is among them (Cargo.toml: nothing shipped enables it).
+# $1 names the build.
+check_no_test_overrides() {
+    local features
+    features=$(python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "farmvault" \
+            and "cdylib" in m["target"]["kind"]:
+        print(",".join(m["features"]) or "(none)")
+') || die "cannot read cargo's messages for the $1 library"
+    [[ -n $features ]] || die "cargo reported no artifact for the $1 library"
+    [[ ,$features, != *,test-overrides,* ]] || die "the $1 library was built with the test-only feature test-overrides"
+    overrides_checked+=("$1 library built with features: $features")
+}
+overrides_checked=()
+
 # The library from the root package, the CLI (grant fixtures) from cli/.
 # One package per cargo run, as the Python package's build (setuptools-rust) runs
 # them: a run naming both resolves some dependencies' features together and
 # makes other units of farmvault, which that build would then make again.
 stage "cargo build -p farmvault --lib; cargo build -p farmvault-cli (debug: the same profile as cargo test)"
-cargo build -p farmvault --lib
+built=$(cargo build -p farmvault --lib --message-format=json-render-diagnostics)
+check_no_test_overrides debug <<<"$built"
 cargo build -p farmvault-cli --bin farmvault
 if [[ -n ${CARGO_TARGET_DIR:-} ]]; then
     target=$CARGO_TARGET_DIR
@@ -122,6 +147,7 @@ for fn in $declared; do
 done
 ((${#untested[@]} == 0)) || die "no program in tests/c/ calls: ${untested[*]}"
 ok "the programs of tests/c/ call every one of them"
+ok "no test-overrides: ${overrides_checked[*]}"
 
 stage "the header as C99 and as C++"
 cflags=(-std=c99 -Wall -Wextra -Wpedantic -Werror -I"$root/include")
@@ -142,8 +168,12 @@ grants=$out/grants
 # a vault holding the script key shotgun/render_farm and an entry "other" outside every
 # grant; farm identities farm.id (farm.pub) and other.id; grants of shotgun/ (72 h to
 # claim, 4 h of use) opened by a token (token.fvgrant, token.txt), by farm.id alone
-# (rcpt.fvgrant), by both together (both.fvgrant, both.txt), and by a token on hosts
-# matching render* only (hosts.fvgrant, hosts.txt).
+# (rcpt.fvgrant), by both together (both.fvgrant, both.txt), by a token on hosts
+# matching farmvault-no-such-host-?? only (hosts.fvgrant, hosts.txt) and on this
+# machine only (here.fvgrant, here.txt: its hostname as the pattern); and token grants
+# with 1 s to claim (late.fvgrant, late.txt: waited out here, so the tests find its
+# claim-by deadline past) and with 2 s of use (short.fvgrant, short.txt). The tests
+# open them on the system clock and the OS's hostname, as a job does.
 make_grant_fixtures() {
     local cli=$debug/farmvault
     (
@@ -165,19 +195,24 @@ make_grant_fixtures() {
         issue --label c-test-token --out token.fvgrant >token.txt
         issue --label c-test-rcpt --to farm.pub --no-token --out rcpt.fvgrant >/dev/null
         issue --label c-test-both --to farm.pub --require-both --out both.fvgrant >both.txt
-        issue --label c-test-hosts --hosts 'render*' --out hosts.fvgrant >hosts.txt
+        issue --label c-test-hosts --hosts 'farmvault-no-such-host-??' --out hosts.fvgrant >hosts.txt
+        issue --label c-test-here --hosts "$(uname -n)" --out here.fvgrant >here.txt
+        "$cli" grant shotgun/ --claim-within 72h --use-for 2s --label c-test-short --out short.fvgrant >short.txt
+        "$cli" grant shotgun/ --claim-within 1s --use-for 4h --label c-test-late --out late.fvgrant >late.txt
+        # Its claim-by deadline is at most a second after its issue time (whole seconds).
+        sleep 1
     ) 2>"$out/grants.log" || { cat "$out/grants.log"; die "issuing the grant fixtures failed"; }
 }
 
 stage "job grant fixtures (farmvault CLI)"
 make_grant_fixtures
-for t in token both hosts; do
+for t in token both hosts here short late; do
     grep -q '^fvg1_' "$grants/$t.txt" || die "no token in $grants/$t.txt"
 done
 if grep -l -e "$GRANT_KEY" -e 'shotgun/render_farm' "$grants"/*.fvgrant "$grants"/*.txt; then
     die "a grant bundle or token holds the key or the entry name in the clear"
 fi
-ok "4 grants issued in $grants; no bundle or token holds the key or the entry name"
+ok "7 grants issued in $grants; no bundle or token holds the key or the entry name"
 
 stage "C tests (shared, static; the debug library)"
 gcc "${cflags[@]}" tests/c/test_farmvault.c -o "$out/bin/test_c_shared" -L"$out/lib" -lfarmvault -lpthread
@@ -201,7 +236,10 @@ vg=(valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possi
 if [[ -n ${FARMVAULT_RELEASE_DIR:-} ]]; then
     release=$(cd "$FARMVAULT_RELEASE_DIR" && pwd)
 else
-    cargo build --release -p farmvault -p farmvault-cli --lib --bin farmvault
+    built=$(cargo build --release -p farmvault -p farmvault-cli --lib --bin farmvault \
+        --message-format=json-render-diagnostics)
+    check_no_test_overrides release <<<"$built"
+    ok "no test-overrides: ${overrides_checked[-1]}"
     release=$target/release
 fi
 for f in libfarmvault.so libfarmvault.a farmvault; do

@@ -472,7 +472,9 @@ public:
             raw(), static_cast<uint64_t>(timeout.count() < 0 ? 0 : timeout.count())));
         return *this;
     }
-    /// Pins the handle's clock (Unix seconds; 0: the system clock). For tests.
+    /// Pins the handle's clock (Unix seconds; 0: the system clock). For tests and dry
+    /// runs on a vault: Vault::open_grant refuses options that carry one (a grant's
+    /// windows run on the system clock).
     Options &fixed_time(uint64_t unix_secs) {
         detail::check(fv_options_set_fixed_time(raw(), unix_secs));
         return *this;
@@ -484,8 +486,11 @@ public:
         detail::check(fv_options_set_state_dir(raw(), dir.c_str()));
         return *this;
     }
-    /// The hostname Vault::open_grant checks a grant's host pattern against, instead of
-    /// this machine's. An override, for tests and containers.
+    /// A hostname no open uses, kept because fv_options_set_hostname stays in the ABI:
+    /// Vault::open_grant refuses options that carry one. A grant's host pattern is
+    /// checked against the hostname in the node configuration file
+    /// /etc/farmvault/grant-hostname (root's, written by the node's administrator),
+    /// else the OS's.
     Options &hostname(const std::string &name) {
         detail::check(fv_options_set_hostname(raw(), name.c_str()));
         return *this;
@@ -587,7 +592,9 @@ public:
     /// returns; read during the call only, never copied here), with the farm identity
     /// file at `identity_path`, or with both; either may be nullptr, not both. Throws
     /// Error with FV_WRONG_KEY, FV_HOST_NOT_ALLOWED, FV_TAMPERED, FV_CORRUPT, FV_IO or
-    /// FV_INVALID_ARGUMENT, and Expired past the grant's claim-by deadline or use window.
+    /// FV_INVALID_ARGUMENT (also for `options` with a fixed time or a hostname: a
+    /// grant runs on the system clock and the node's hostname), and Expired past the
+    /// grant's claim-by deadline or use window.
     static Vault open_grant(const std::string &bundle, const char *token,
                             const char *identity_path = nullptr,
                             const Options *options = nullptr) {

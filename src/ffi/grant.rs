@@ -4,7 +4,7 @@
 
 use super::handle;
 use super::info::FV_MAX_TEXT_LEN;
-use super::options::{fv_options, Options};
+use super::options::fv_options;
 use super::result::Failure;
 use super::vault::{fv_vault, Handle};
 use crate::grant::{Grant, GrantOpen};
@@ -17,8 +17,11 @@ ffi_fn! {
     /// put in the job's environment, usually FARMVAULT_GRANT_TOKEN), with the farm
     /// identity file at `identity_path` (usually FARMVAULT_IDENTITY), or with both;
     /// either may be NULL, not both. A grant issued with `--require-both` needs both.
-    /// `opts` may be NULL for the defaults; a grant uses its fixed time, state
-    /// directory, hostname and insecure-permissions settings and ignores the rest.
+    /// `opts` may be NULL for the defaults; a grant uses its state directory and
+    /// insecure-permissions settings and ignores the rest, except a fixed time or a
+    /// hostname, which it refuses (FV_INVALID_ARGUMENT): the grant's windows are
+    /// measured against the system clock and its host pattern is checked against the
+    /// node's hostname (see `fv_options_set_hostname`), neither chosen by the caller.
     ///
     /// The token is a secret: it is read during the call only, its copy is wiped
     /// before the call returns, and no message ever shows it.
@@ -34,13 +37,15 @@ ffi_fn! {
     /// the token or identity does not open the grant (or half of a `--require-both`
     /// grant is missing); FV_EXPIRED when it was first opened here after its claim-by
     /// deadline, or its use window is over; FV_HOST_NOT_ALLOWED when this machine's
-    /// hostname does not match the grant's host pattern; FV_TAMPERED or FV_CORRUPT for
-    /// a damaged bundle; FV_IO (a missing bundle or identity file); FV_INVALID_ARGUMENT
-    /// (a malformed token, both NULL, a farm identity refused as insecure: another
-    /// user's, open to group or others, or a symbolic link, see
-    /// `fv_options_set_allow_insecure_permissions`; or no state directory: none set,
-    /// `FARMVAULT_STATE_DIR` unset and no home directory). Nothing is recorded when the open
-    /// fails.
+    /// hostname (the node configuration file's, else the OS's) does not match the
+    /// grant's host pattern; FV_TAMPERED or FV_CORRUPT for a damaged bundle; FV_IO (a
+    /// missing bundle or identity file); FV_INVALID_ARGUMENT (options with a fixed time
+    /// or a hostname; a malformed token, both NULL, a farm identity refused as insecure:
+    /// another user's, open to group or others, or a symbolic link, see
+    /// `fv_options_set_allow_insecure_permissions`; a node configuration file that
+    /// anyone but root could have written, or that names no valid hostname; or no state
+    /// directory: none set, `FARMVAULT_STATE_DIR` unset and no home directory). Nothing
+    /// is recorded when the open fails.
     fn fv_grant_open(
         bundle_path: *const c_char,
         token: *const c_char,
@@ -52,7 +57,10 @@ ffi_fn! {
         let path = try_path!(bundle_path);
         let token = try_cstr_opt!(token, FV_MAX_TEXT_LEN);
         let identity = try_path_opt!(identity_path);
-        let mut how = try_ref_opt!(opts).map_or_else(GrantOpen::new, Options::grant_open);
+        let mut how = match try_ref_opt!(opts) {
+            Some(opts) => opts.grant_open()?,
+            None => GrantOpen::new(),
+        };
         match token {
             Some("") => return Err(Failure::invalid(
                 "token is empty: pass the grant's fvg1_… token, or NULL to open with identity_path alone",

@@ -1,12 +1,14 @@
 //! `fv_options`: how a vault is opened or created (KDF costs, lock wait, clock,
 //! whether insecure permissions are accepted), and how a job grant is opened
-//! (clock, state directory, hostname, permissions of the farm identity).
+//! (state directory, permissions of the farm identity). A grant's windows and
+//! host pattern are not the caller's to move: `fv_grant_open` refuses options
+//! that carry a fixed time or a hostname.
 
 use super::handle::{self, Castable, HandleType, OwnedBox};
 use super::result::Failure;
 use crate::clock::{ManualClock, UnixTime};
 use crate::crypto::KdfParams;
-use crate::grant::GrantOpen;
+use crate::grant::{node_hostname_path, GrantOpen};
 use crate::keys::KeyFile;
 use crate::vault::Config;
 use std::ffi::c_char;
@@ -72,19 +74,30 @@ impl Options {
         }
     }
 
-    /// How a job grant is opened with these options (its material is added by the caller).
-    pub(crate) fn grant_open(&self) -> GrantOpen {
-        let mut how = GrantOpen::new();
-        if let Some(t) = self.fixed_time {
-            how = how.clock(Arc::new(ManualClock::new(t)));
+    /// How a job grant is opened with these options (its material is added by
+    /// the caller). A fixed time or a hostname is refused rather than ignored:
+    /// a caller that set one expects it to apply, and it never does to a grant.
+    pub(crate) fn grant_open(&self) -> Result<GrantOpen, Failure> {
+        if self.fixed_time.is_some() {
+            return Err(Failure::invalid(
+                "opts: a pinned clock is refused for job grants: their windows are measured \
+                 against the system clock (fv_options_set_fixed_time(opts, 0) clears it)",
+            ));
         }
+        if self.hostname.is_some() {
+            return Err(Failure::invalid(format!(
+                "opts: a hostname is refused for job grants: their host pattern is checked \
+                 against the hostname in the node configuration file {}, which the node's \
+                 administrator writes, else the one the OS reports \
+                 (fv_options_set_hostname(opts, NULL) clears it)",
+                node_hostname_path().display()
+            )));
+        }
+        let mut how = GrantOpen::new();
         if let Some(dir) = &self.state_dir {
             how = how.state_dir(dir);
         }
-        if let Some(name) = &self.hostname {
-            how = how.hostname(name);
-        }
-        how.allow_insecure_permissions(self.insecure_permissions)
+        Ok(how.allow_insecure_permissions(self.insecure_permissions))
     }
 }
 
@@ -149,10 +162,11 @@ ffi_fn! {
     /// changes what the handle answers, never what is stored: reads never remove an
     /// entry, and `fv_vault_purge_expired` removes only what is expired at the
     /// system's time too; puts and renewals count their TTL from the pinned instant,
-    /// as the caller asked. A job grant opened
-    /// with these options measures its claim-by deadline and use window against it too
-    /// (and records a first open at that instant): a grant's windows hold only against
-    /// callers that leave the clock alone (docs/SECURITY.md).
+    /// as the caller asked.
+    ///
+    /// For vault handles only: `fv_grant_open` refuses options that carry a fixed time
+    /// (FV_INVALID_ARGUMENT), because a job grant's claim-by deadline and use window
+    /// are measured against the system clock, which the job does not get to move.
     ///
     /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`.
     fn fv_options_set_fixed_time(opts: *mut fv_options, unix_secs: u64) -> fv_result {
@@ -181,12 +195,15 @@ ffi_fn! {
 }
 
 ffi_fn! {
-    /// Sets the hostname `fv_grant_open` checks a grant's host pattern against,
-    /// instead of the one this machine reports (NUL-terminated, 1 to 253 bytes); NULL
-    /// goes back to this machine's. An override: for tests, and for a job in a
-    /// container whose hostname is not the render node's. The host pattern keeps
-    /// honest mistakes out, not whoever holds the grant, so this weakens nothing that
-    /// holds against them. Vault opens ignore it.
+    /// Sets a hostname (NUL-terminated, 1 to 253 bytes) that no open uses: it stays
+    /// because removing a function breaks the ABI. `fv_grant_open` refuses options
+    /// that carry one (FV_INVALID_ARGUMENT): a job must not choose the hostname its
+    /// grant's host pattern is checked against. That is the one the node's
+    /// administrator writes in the node configuration file
+    /// `/etc/farmvault/grant-hostname` (root's, not writable by group or others; on
+    /// Windows `%ProgramData%\farmvault\grant-hostname`), for a container or a
+    /// cloud instance whose OS hostname is not its farm name; else the one the OS
+    /// reports. NULL clears it. Vault opens ignore it.
     ///
     /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts` or a bad hostname.
     fn fv_options_set_hostname(opts: *mut fv_options, hostname: *const c_char) -> fv_result {

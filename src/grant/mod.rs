@@ -61,10 +61,16 @@
 //!   node that pins issuers ([`GrantOpen::issuers`], `FARMVAULT_ISSUERS`) tells a
 //!   grant from the studio's vault from one anyone made (a recipient-only grant
 //!   is encrypted to a public key: without a pin, anyone can make one).
-//! - The host pattern is checked against the hostname the opening machine
-//!   reports (or the one the opener passes, [`GrantOpen::hostname`]); a mismatch
-//!   is [`Error::HostNotAllowed`]. It keeps honest mistakes (a job landing on a
-//!   workstation) out, not an attacker who controls a machine's hostname.
+//! - The host pattern is checked against the hostname the node's administrator
+//!   wrote in the node configuration file `/etc/farmvault/grant-hostname` (root's;
+//!   `%ProgramData%\farmvault\grant-hostname` on Windows), else the one the OS
+//!   reports; a mismatch is [`Error::HostNotAllowed`]. The opener cannot pass
+//!   another hostname, nor another clock for the windows. It keeps honest
+//!   mistakes (a job landing on a workstation) out, not an attacker who controls
+//!   a machine's hostname, nor anyone who holds the bundle and its opening
+//!   material and decrypts it with code of their own: keeping the key out of
+//!   the job's reach (a render node's agent, `crate::agent::NodeAgent`) is what
+//!   enforces the windows and the pattern against them.
 //!
 //! The vault keeps a sealed record of every grant it issued (id, label, entry
 //! names, times, host pattern, recipient count; never the grant key or token):
@@ -106,6 +112,7 @@ mod host;
 mod issue;
 mod issuer;
 mod lock;
+mod node_config;
 mod open;
 #[cfg(test)]
 mod remint;
@@ -119,6 +126,8 @@ pub use lock::TOKEN_PREFIX;
 pub use open::{Grant, GrantOpen};
 pub use revoke::{revocation_list_path, Revocation, REVOCATIONS_ENV};
 pub use state::{default_state_dir, STATE_DIR_ENV};
+
+pub(crate) use host::node_hostname_path;
 
 use crate::clock::UnixTime;
 use crate::error::{Error, Result};

@@ -18,15 +18,26 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// How to open a grant bundle: the material, where the first open is recorded,
-/// and the clock. Built with `GrantOpen::new` and setters.
+/// How to open a grant bundle: the material, and where the first open is
+/// recorded. Built with `GrantOpen::new` and setters.
+///
+/// The claim-by deadline and the use window are measured against the system
+/// clock, and the host pattern is checked against the hostname the node's
+/// administrator wrote in the node configuration file (`/etc/farmvault/grant-hostname`,
+/// root's; `%ProgramData%\farmvault\grant-hostname` on Windows), else the one
+/// the OS reports. Nothing a caller passes here moves either: the knobs that
+/// do (`clock`, `hostname`, `node_config_dir`) exist only with the
+/// `test-overrides` cargo feature, which only farmvault's own tests enable.
 #[derive(Clone, Debug)]
 pub struct GrantOpen {
     token: Option<SecretString>,
     identity_file: Option<PathBuf>,
     state_dir: Option<PathBuf>,
     clock: Arc<dyn Clock>,
+    #[cfg(feature = "test-overrides")]
     hostname: Option<String>,
+    #[cfg(feature = "test-overrides")]
+    node_config_dir: Option<PathBuf>,
     insecure_permissions: bool,
     issuers: Option<Vec<IssuerKey>>,
     route: Route,
@@ -50,7 +61,10 @@ impl Default for GrantOpen {
             identity_file: None,
             state_dir: None,
             clock: Arc::new(SystemClock),
+            #[cfg(feature = "test-overrides")]
             hostname: None,
+            #[cfg(feature = "test-overrides")]
+            node_config_dir: None,
             insecure_permissions: false,
             issuers: None,
             route: Route::FromEnv,
@@ -60,7 +74,7 @@ impl Default for GrantOpen {
 
 impl GrantOpen {
     /// No material yet, the default state directory ([`default_state_dir`]:
-    /// `FARMVAULT_STATE_DIR`, else the per-user one), the system clock and hostname.
+    /// `FARMVAULT_STATE_DIR`, else the per-user one).
     pub fn new() -> GrantOpen {
         GrantOpen::default()
     }
@@ -136,17 +150,43 @@ impl GrantOpen {
         }
     }
 
-    /// The clock the windows are measured against (tests pass a `ManualClock`).
+    /// The clock the windows are measured against, instead of the system's
+    /// (tests pass a `ManualClock`). Only with the `test-overrides` feature.
+    #[cfg(feature = "test-overrides")]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> GrantOpen {
         self.clock = clock;
         self
     }
 
-    /// The hostname to check the host pattern against, instead of this machine's
-    /// (for tests and for wrappers that already resolved it).
+    /// The hostname to check the host pattern against, instead of the node
+    /// configuration's or the OS's. Only with the `test-overrides` feature.
+    #[cfg(feature = "test-overrides")]
     pub fn hostname(mut self, name: impl Into<String>) -> GrantOpen {
         self.hostname = Some(name.into());
         self
+    }
+
+    /// The node configuration directory to read `grant-hostname` from, instead
+    /// of `/etc/farmvault` (tests point it at a root-owned directory of their
+    /// own). Only with the `test-overrides` feature.
+    #[cfg(feature = "test-overrides")]
+    pub fn node_config_dir(mut self, dir: impl Into<PathBuf>) -> GrantOpen {
+        self.node_config_dir = Some(dir.into());
+        self
+    }
+
+    /// The hostname the host pattern is checked against: a test's override,
+    /// else the node configuration's, else the OS's.
+    fn hostname_to_check(&self) -> Result<String> {
+        #[cfg(feature = "test-overrides")]
+        if let Some(name) = &self.hostname {
+            return Ok(name.clone());
+        }
+        #[cfg(feature = "test-overrides")]
+        let node_dir = self.node_config_dir.as_deref();
+        #[cfg(not(feature = "test-overrides"))]
+        let node_dir = None;
+        host::hostname_to_check(node_dir)
     }
 }
 
@@ -199,8 +239,10 @@ impl Grant {
     /// including a missing half of a `require_both` grant; `InvalidArgument` when
     /// no material is given or the token is malformed) and the whole bundle
     /// authenticates (`Tampered`, or `Corrupt` when it is not a readable bundle);
-    /// then the host pattern (`HostNotAllowed`, naming the hostname and the
-    /// pattern); then time: a grant never opened on this machine is `Expired`
+    /// then the host pattern, against the node configuration's hostname or the
+    /// OS's (`HostNotAllowed`, naming the hostname and the pattern; `Insecure` or
+    /// `InvalidArgument` for a node configuration file refused or malformed);
+    /// then time, on the system clock: a grant never opened on this machine is `Expired`
     /// once past its claim-by deadline, else its first open is recorded now; any
     /// open or read past the use window is `Expired`. Nothing is recorded unless every earlier check passed.
     pub fn open(bundle_path: impl AsRef<Path>, how: &GrantOpen) -> Result<Grant> {
@@ -294,10 +336,7 @@ impl Grant {
 
         let mut info = GrantInfo::from_header(&parsed.header, parsed.access, signer, None);
         if let Some(pattern) = &info.host_pattern {
-            let hostname = match &how.hostname {
-                Some(h) => h.clone(),
-                None => host::this_host()?,
-            };
+            let hostname = how.hostname_to_check()?;
             if !host::matches(pattern, &hostname) {
                 return Err(host::refused(&hostname, pattern));
             }

@@ -18,6 +18,13 @@
 //!   the check and the read. Pipes and devices (`/dev/stdin`, which is itself a
 //!   link to the descriptor) are not checked: they have no lasting contents.
 //!
+//! - A file an administrator puts on the machine for the library to obey (the
+//!   node configuration, `grant::node_config`) is another user's by design, and
+//!   others may read it; what matters is who could have written it. It and its
+//!   directory must be root's (uid 0), writable by no group or other, and not
+//!   symbolic links: otherwise the user the setting constrains could have
+//!   written it.
+//!
 //! sled opens its directory by path, so for a vault directory the check is made
 //! on a descriptor opened without following links, and the directory sled then
 //! opened is compared with it (device and inode) before anything is read.
@@ -198,6 +205,88 @@ fn symlink_refusal(path: &Path, what: &str) -> Error {
         ),
         fix,
     )
+}
+
+/// Opens the file `name` in `dir`, both put on the machine by its administrator
+/// (`what`: "node configuration" makes "node configuration directory …" and
+/// "node configuration file …" of the messages), for reading; `None` when the
+/// directory or the file does not exist. On Unix it refuses (`Insecure`) a
+/// directory or file that anyone but root could have written: not owned by uid
+/// 0, writable by group or others, or a symbolic link (never followed). The
+/// file must be a regular one; others may read it, as it holds no secret. The
+/// directory is checked first, so no one but root can have swapped the file
+/// between its check and its open. Off Unix nothing is checked (see the
+/// module's comment): the directory's ACL is all there is.
+///
+/// Errors: `Insecure` naming the path, what is wrong and the fix;
+/// `InvalidArgument` for something other than a regular file; `Io` when either
+/// cannot be examined.
+pub(crate) fn open_root_file(dir: &Path, name: &str, what: &str) -> Result<Option<File>> {
+    let path = dir.join(name);
+    let io = |p: &Path, e| Error::io(format!("reading {what} {}", p.display()), e);
+    #[cfg(unix)]
+    {
+        let dir_what = format!("{what} directory");
+        // Without a trailing slash or `.`, which would make the open follow a link.
+        let dir_n: std::path::PathBuf = dir.components().collect();
+        match os::open_dir_no_follow(&dir_n) {
+            Ok(d) => check_root_written(dir, &dir_what, &d.metadata().map_err(|e| io(dir, e))?)?,
+            Err(e) => {
+                return match std::fs::symlink_metadata(&dir_n) {
+                    Err(missing) if missing.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Ok(m) if m.file_type().is_symlink() => Err(symlink_refusal(dir, &dir_what)),
+                    _ => Err(io(dir, e)),
+                }
+            }
+        }
+    }
+    let file_what = format!("{what} file");
+    let file = match os::open_file_no_follow(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(_) if is_symlink(&path) => return Err(symlink_refusal(&path, &file_what)),
+        Err(e) => return Err(io(&path, e)),
+    };
+    let meta = file.metadata().map_err(|e| io(&path, e))?;
+    if !meta.is_file() {
+        return Err(Error::invalid(format!(
+            "{file_what} {} is not a regular file",
+            path.display()
+        )));
+    }
+    #[cfg(unix)]
+    check_root_written(&path, &file_what, &meta)?;
+    Ok(Some(file))
+}
+
+/// Refuses what `meta` describes (the `what` at `path`) unless only root could
+/// have written it: root's, and writable by no group or other.
+#[cfg(unix)]
+fn check_root_written(path: &Path, what: &str, meta: &Metadata) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if meta.uid() != 0 {
+        return Err(insecure(
+            path,
+            format!(
+                "{what} {} is owned by uid {}, not by root: only root may write what the library obeys",
+                path.display(),
+                meta.uid()
+            ),
+            format!("run `chown root {}` as root", path.display()),
+        ));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(insecure(
+            path,
+            format!(
+                "{what} {} is writable by group or others (mode {mode:04o})",
+                path.display()
+            ),
+            format!("run `chmod go-w {}` as root", path.display()),
+        ));
+    }
+    Ok(())
 }
 
 /// Which directory a vault directory is: its device and inode, as checked.

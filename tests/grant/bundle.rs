@@ -217,7 +217,9 @@ fn the_vault_records_grants_and_keeps_them_through_rotation() {
 
     // Reopen: the records are still there under the new key.
     let path = f.vault.path().to_path_buf();
-    let Fixture { dir, vault, clock } = f;
+    let Fixture {
+        dir, vault, clock, ..
+    } = f;
     drop(vault);
     let reopened = Config::new(&path)
         .clock(std::sync::Arc::new(clock))

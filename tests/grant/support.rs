@@ -49,14 +49,22 @@ pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub vault: Vault,
     pub clock: ManualClock,
+    /// When the entries were put (T0, unless made with [`Fixture::at`]).
+    pub t0: u64,
 }
 
 impl Fixture {
     /// A vault at T0 holding two script keys, a session token with a 2 h TTL,
     /// and an opaque entry outside `shotgun/`.
     pub fn new() -> Fixture {
+        Fixture::at(T0)
+    }
+
+    /// The same vault, made at `t0` instead: the C ABI opens grants on the
+    /// system clock only, so the grants its tests open are issued near now.
+    pub fn at(t0: u64) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let clock = ManualClock::new(UnixTime(T0));
+        let clock = ManualClock::new(UnixTime(t0));
         let vault = Config::new(dir.path().join("vault"))
             .kdf(KdfParams::new(8, 1, 1).unwrap())
             .clock(Arc::new(clock.clone()))
@@ -97,7 +105,12 @@ impl Fixture {
         vault
             .put(OTHER, OTHER_SECRET.as_bytes(), &PutOptions::new())
             .unwrap();
-        Fixture { dir, vault, clock }
+        Fixture {
+            dir,
+            vault,
+            clock,
+            t0,
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -149,4 +162,41 @@ pub fn find_any<'a>(haystack: &[u8], needles: &[&'a [u8]]) -> Option<&'a [u8]> {
         .iter()
         .copied()
         .find(|n| !n.is_empty() && haystack.windows(n.len()).any(|w| w == *n))
+}
+
+/// The node configuration file that names this node's hostname for grants.
+pub const NODE_HOSTNAME_FILE: &str = "/etc/farmvault/grant-hostname";
+
+/// Whether this machine has a node hostname file, which the C ABI cannot be told
+/// to pass over: the tests that check the OS hostname then say so and skip.
+pub fn node_hostname_file_present() -> bool {
+    let present = Path::new(NODE_HOSTNAME_FILE).exists();
+    if present {
+        eprintln!(
+            "skipped: {NODE_HOSTNAME_FILE} exists here, so grants check its hostname, not the OS's"
+        );
+    }
+    present
+}
+
+/// This machine's hostname, as the OS reports it.
+pub fn this_hostname() -> String {
+    gethostname::gethostname()
+        .to_string_lossy()
+        .trim()
+        .to_owned()
+}
+
+/// A host pattern only `hostname` matches: the name itself, when it is written in
+/// the characters a pattern may hold (else the test says so and skips).
+pub fn pattern_for(hostname: &str) -> Option<String> {
+    let fits = !hostname.is_empty()
+        && hostname.len() <= 253
+        && hostname
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if !fits {
+        eprintln!("skipped: this machine's hostname {hostname:?} cannot be a host pattern");
+    }
+    fits.then(|| hostname.to_owned())
 }

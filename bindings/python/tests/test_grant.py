@@ -5,7 +5,10 @@ through a grant and builds its shotgun_api3 connection, the key never leaving it
 
 from __future__ import annotations
 
+import ctypes
 import os
+import re
+import socket
 import stat
 import subprocess
 import sys
@@ -14,13 +17,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 import shotgun_api3
 
 import farmvault
-from farmvault import sgtk
+from farmvault import _ffi, sgtk
+from farmvault._vault import _Options
 from conftest import script_key
 
 HOST = "https://mysite.shotgrid.autodesk.com"
@@ -28,12 +32,26 @@ KEY = "PYGRANT-KEY-4e1d9a77c3b2"
 ENTRY = "shotgun/render_farm"
 OUTSIDE = "other"
 OUTSIDE_SECRET = "PYGRANT-OUTSIDE-0b5f"
+#: A host pattern no machine running the tests matches.
+NOWHERE = "farmvault-no-such-host-??"
+#: The node configuration file that names this node's hostname for grants.
+NODE_HOSTNAME_FILE = Path("/etc/farmvault/grant-hostname")
+
+
+def here_pattern() -> Optional[str]:
+    """A host pattern only this machine's hostname matches: the name itself, when
+    written in the characters a pattern may hold."""
+    name = socket.gethostname()
+    return name if re.fullmatch(r"[A-Za-z0-9._-]{1,253}", name) else None
 
 
 @dataclass(frozen=True)
 class Issued:
     """The grants the CLI issued (72 h to claim, 4 h of use, entries under shotgun/;
-    ``short_grant``: 2 s of use)."""
+    ``hosts_grant``: on hosts matching NOWHERE only; ``here_grant``: on this machine
+    only, when its hostname can be a pattern; ``short_grant``: 2 s of use).
+    ``issue(label, *args)`` issues another grant of shotgun/ and returns its bundle
+    and token."""
 
     dir: Path
     vault: Path
@@ -46,8 +64,11 @@ class Issued:
     both_token: str
     hosts_grant: Path
     hosts_token: str
+    here_grant: Optional[Path]
+    here_token: str
     short_grant: Path
     short_token: str
+    issue: Callable[..., Tuple[Path, str]]
 
 
 def cli_path(library: farmvault.LibraryInfo) -> Path:
@@ -93,9 +114,15 @@ def issued(library: farmvault.LibraryInfo, tmp_path_factory: pytest.TempPathFact
     no_token = grant("--label", "py-rcpt", "--to", public, "--no-token", "--out", str(d / "rcpt.fvgrant"))
     assert no_token == "", "a --no-token grant printed a token"
     both_token = grant("--label", "py-both", "--to", public, "--require-both", "--out", str(d / "both.fvgrant"))
-    hosts_token = grant("--label", "py-hosts", "--hosts", "render*", "--out", str(d / "hosts.fvgrant"))
+    hosts_token = grant("--label", "py-hosts", "--hosts", NOWHERE, "--out", str(d / "hosts.fvgrant"))
+    pattern = here_pattern()
+    here_token = "" if pattern is None else grant("--label", "py-here", "--hosts", pattern, "--out", str(d / "here.fvgrant"))
     short = ("--label", "py-short", "--out", str(d / "short.fvgrant"))
     short_token = run("grant", "shotgun/", "--claim-within", "72h", "--use-for", "2s", *short)
+
+    def issue(label: str, *args: str) -> Tuple[Path, str]:
+        bundle = d / f"{label}.fvgrant"
+        return bundle, run("grant", "shotgun/", "--label", label, "--out", str(bundle), *args)
     return Issued(
         dir=d,
         vault=d / "vault",
@@ -108,8 +135,11 @@ def issued(library: farmvault.LibraryInfo, tmp_path_factory: pytest.TempPathFact
         both_token=both_token,
         hosts_grant=d / "hosts.fvgrant",
         hosts_token=hosts_token,
+        here_grant=None if pattern is None else d / "here.fvgrant",
+        here_token=here_token,
         short_grant=d / "short.fvgrant",
         short_token=short_token,
+        issue=issue,
     )
 
 
@@ -255,30 +285,33 @@ def test_a_linked_identity_is_refused_unless_allowed(issued: Issued, state: Path
 
 
 def test_the_two_clocks(issued: Issued, state: Path, tmp_path: Path) -> None:
-    t = now()
-    first = datetime.fromtimestamp(t, tz=timezone.utc)
-    with farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, fixed_time=first) as g:
-        assert g.metadata(ENTRY).expires == datetime.fromtimestamp(t + 4 * 3600, tz=timezone.utc)
-    with farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, fixed_time=t + 3 * 3600) as g:
+    """On the system clock: 2 s to claim, 4 h of use. A machine that opened it in time
+    goes on reading past the claim-by deadline; one that did not is refused."""
+    bundle, token = issued.issue("py-claim", "--claim-within", "2s", "--use-for", "4h")
+    issued_by = now()
+    with farmvault.Grant.open(bundle, token, state_dir=state) as g:
+        assert g.use_until == g.first_opened + timedelta(hours=4)
+    # The claim-by deadline is at most 2 s after the issue time (whole seconds).
+    while now() < issued_by + 2:
+        time.sleep(0.05)
+    with farmvault.Grant.open(bundle, token, state_dir=state) as g:
         assert g.get(ENTRY).credential.secret == KEY
-    with pytest.raises(farmvault.Expired, match="py-token"):
-        farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, fixed_time=t + 5 * 3600)
-    # Never opened on this "machine" before the 72 h claim-by deadline.
     late = tmp_path / "late-state"
-    with pytest.raises(farmvault.Expired):
-        farmvault.Grant.open(issued.token_grant, issued.token, state_dir=late, fixed_time=t + 73 * 3600)
+    with pytest.raises(farmvault.Expired, match="py-claim"):
+        farmvault.Grant.open(bundle, token, state_dir=late)
     assert not late.exists()
 
 
 def test_the_use_window(issued: Issued, state: Path) -> None:
-    t = now()
-    first = datetime.fromtimestamp(t, tz=timezone.utc)
-    with farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, fixed_time=first) as g:
-        assert g.first_opened == first and g.first_opened.tzinfo == timezone.utc
+    before = datetime.fromtimestamp(now(), tz=timezone.utc)
+    with farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state) as g:
+        after = datetime.fromtimestamp(now(), tz=timezone.utc)
+        first = g.first_opened
+        assert before <= first <= after and first.tzinfo == timezone.utc
         assert g.use_until == first + timedelta(hours=4) and g.use_until.tzinfo == timezone.utc
         assert g.metadata(ENTRY).expires == g.use_until
     # A later open on this machine reports the window its first open started.
-    with farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, fixed_time=t + 3 * 3600) as g:
+    with farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state) as g:
         assert (g.first_opened, g.use_until) == (first, first + timedelta(hours=4))
         for name in ("first_opened", "use_until"):
             with pytest.raises(AttributeError):
@@ -287,6 +320,44 @@ def test_the_use_window(issued: Issued, state: Path) -> None:
     for name in ("first_opened", "use_until"):
         with pytest.raises(farmvault.InvalidArgument, match="this grant is closed"):
             getattr(g, name)
+
+
+def test_the_clock_and_hostname_are_not_the_callers(issued: Issued, state: Path) -> None:
+    """Grant.open takes neither a fixed time nor a hostname, and the library under
+    test refuses options that carry one for a grant, saying why."""
+    for knob in ({"fixed_time": now() - 3600}, {"hostname": "render07"}):
+        with pytest.raises(TypeError):
+            farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, **knob)
+    for setting, why in (
+        ("fixed", "a pinned clock is refused for job grants: their windows are measured against the system clock"),
+        ("hostname", f"a hostname is refused for job grants: their host pattern is checked against the hostname in the node configuration file {NODE_HOSTNAME_FILE}"),
+    ):
+        out = ctypes.POINTER(_ffi.fv_vault)()
+        with _Options(None, None, None, state_dir=state) as opts:
+            assert opts is not None, "options with a state directory are made"
+            if setting == "fixed":
+                _ffi.fv_options_set_fixed_time(opts, now() - 3600)
+            else:
+                _ffi.fv_options_set_hostname(opts, b"render07")
+            with pytest.raises(farmvault.InvalidArgument) as e:
+                _ffi.fv_grant_open(os.fsencode(issued.token_grant), issued.token.encode(), None, opts, ctypes.byref(out))
+        assert why in e.value.message and issued.token not in e.value.message
+        assert not out
+    assert not state.exists(), "a refused open records no first open"
+
+
+@pytest.mark.skipif(NODE_HOSTNAME_FILE.exists(), reason=f"{NODE_HOSTNAME_FILE} names this node's hostname for grants, not the OS")
+def test_the_host_pattern_against_this_machines_hostname(issued: Issued, state: Path) -> None:
+    with pytest.raises(farmvault.HostNotAllowed) as e:
+        farmvault.Grant.open(issued.hosts_grant, issued.hosts_token, state_dir=state)
+    assert e.value.code == 13
+    assert f'"{socket.gethostname()}" does not match' in e.value.message, e.value.message
+    assert f'"{NOWHERE}"' in e.value.message, e.value.message
+    assert not state.exists(), "a refused host does not start the clock"
+    if issued.here_grant is None:
+        pytest.skip(f"this machine's hostname {socket.gethostname()!r} cannot be a host pattern")
+    with farmvault.Grant.open(issued.here_grant, issued.here_token, state_dir=state) as g:
+        assert g.get(ENTRY).credential.secret == KEY
 
 
 def test_the_use_window_answers_after_it_is_over(issued: Issued, state: Path) -> None:
@@ -306,16 +377,6 @@ def test_the_use_window_answers_after_it_is_over(issued: Issued, state: Path) ->
         assert ENTRY not in g
         # Not a read: the window is still there to report.
         assert (g.first_opened, g.use_until) == (first, until)
-
-
-def test_a_host_outside_the_pattern_is_not_allowed(issued: Issued, state: Path) -> None:
-    with pytest.raises(farmvault.HostNotAllowed) as e:
-        farmvault.Grant.open(issued.hosts_grant, issued.hosts_token, state_dir=state, hostname="comp01.studio")
-    assert e.value.code == 13 and '"comp01.studio"' in e.value.message and '"render*"' in e.value.message
-    with farmvault.Grant.open(issued.hosts_grant, issued.hosts_token, state_dir=state, hostname="render07") as g:
-        assert g.get(ENTRY).credential.secret == KEY
-    with pytest.raises(farmvault.InvalidArgument):
-        farmvault.Grant.open(issued.hosts_grant, issued.hosts_token, state_dir=state, hostname="")
 
 
 def test_a_closed_grant(issued: Issued, state: Path) -> None:

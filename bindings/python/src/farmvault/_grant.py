@@ -6,7 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 from datetime import datetime
-from typing import Mapping, Optional, Tuple, Union
+from typing import Mapping, Optional, Tuple
 
 from . import _ffi
 from ._args import SecretIn, path_arg, to_datetime
@@ -66,8 +66,6 @@ class Grant(_Store):
         identity: Optional[PathArg] = None,
         *,
         state_dir: Optional[PathArg] = None,
-        fixed_time: Optional[Union[datetime, int, float]] = None,
-        hostname: Optional[str] = None,
         allow_insecure_permissions: bool = False,
     ) -> Grant:
         """Opens the grant bundle at ``bundle`` with its ``token`` (the ``fvg1_…``
@@ -84,9 +82,12 @@ class Grant(_Store):
         ``~/.local/state/farmvault/grants``). A job started without ``HOME`` needs
         ``state_dir`` or ``FARMVAULT_STATE_DIR``; keep it on the machine and the same
         for every job there, or each open starts the use window again.
-        ``fixed_time`` pins the clock (an aware ``datetime`` or Unix seconds) and
-        ``hostname`` replaces this machine's for the host-pattern check: both are
-        overrides for tests (and ``hostname`` for containers).
+
+        The claim-by deadline and the use window are measured against the system
+        clock, and the host pattern is checked against the hostname the node's
+        administrator wrote in ``/etc/farmvault/grant-hostname`` (root's), else the
+        one the OS reports: neither is the caller's to choose, so unlike
+        :meth:`Vault.open <farmvault.Vault.open>` this takes no ``fixed_time``.
 
         A farm ``identity`` file that is not yours, that group or others can
         access, or that is a symbolic link is refused
@@ -110,9 +111,8 @@ class Grant(_Store):
         options = _Options(
             None,
             None,
-            fixed_time,
+            None,
             state_dir=state_dir,
-            hostname=hostname,
             allow_insecure_permissions=allow_insecure_permissions,
         )
         secret = None if token is None else SecretIn(token, "token", c_string=True)

@@ -19,7 +19,6 @@ from ._args import (
     path_arg,
     prefix_arg,
     seconds_arg,
-    text_arg,
     to_datetime,
     ttl_arg,
     unix_time_arg,
@@ -242,7 +241,6 @@ class _Options:
         fixed_time: Optional[Union[datetime, int, float]],
         *,
         state_dir: Optional[PathArg] = None,
-        hostname: Optional[str] = None,
         allow_insecure_permissions: bool = False,
         allow_network_filesystem: bool = False,
         use_agent: bool = True,
@@ -266,7 +264,6 @@ class _Options:
         if fixed_time is not None:
             self.fixed = unix_time_arg(fixed_time, "fixed_time")
         self.state_dir = None if state_dir is None else path_arg(state_dir, "state_dir")
-        self.hostname = None if hostname is None else text_arg(hostname, "hostname")
         if not isinstance(allow_insecure_permissions, bool):
             raise InvalidArgument("allow_insecure_permissions must be True or False")
         self.insecure = allow_insecure_permissions
@@ -279,7 +276,7 @@ class _Options:
         self.ptr = ctypes.POINTER(_ffi.fv_options)()
 
     def __enter__(self) -> Optional[_ffi.OptionsP]:
-        settings = (self.kdf, self.lock_ms, self.fixed, self.state_dir, self.hostname)
+        settings = (self.kdf, self.lock_ms, self.fixed, self.state_dir)
         if all(x is None for x in settings) and not (self.insecure or self.network or self.direct_only):
             return None
         _ffi.fv_options_new(ctypes.byref(self.ptr))
@@ -292,8 +289,6 @@ class _Options:
                 _ffi.fv_options_set_fixed_time(self.ptr, self.fixed)
             if self.state_dir is not None:
                 _ffi.fv_options_set_state_dir(self.ptr, self.state_dir)
-            if self.hostname is not None:
-                _ffi.fv_options_set_hostname(self.ptr, self.hostname)
             if self.insecure:
                 _ffi.fv_options_set_allow_insecure_permissions(self.ptr, True)
             if self.network:
