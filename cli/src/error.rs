@@ -406,7 +406,7 @@ fn untrusted_grant(shown: &str, why: &str) -> CliError {
         CORRUPT,
         format!("the grant {shown} is not from a trusted issuer: {why}"),
         "issue the grant from a vault this machine pins (`farmvault grant-issuer` prints its key; \
-         pins come from FARMVAULT_ISSUERS), or check which bundle the job was given",
+         pins come from /etc/farmvault/issuers and FARMVAULT_ISSUERS), or check which bundle the job was given",
     )
 }
 

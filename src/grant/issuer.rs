@@ -37,6 +37,9 @@ const SIGNING_RECORD_VERSION: u8 = 1;
 /// The environment variable a job or tool may pin issuers with: public keys
 /// separated by commas or whitespace.
 pub const ISSUERS_ENV: &str = "FARMVAULT_ISSUERS";
+/// The node configuration file that pins issuers for every grant opened on
+/// the node (`/etc/farmvault/issuers`): one key per line, `#` comments.
+pub const NODE_ISSUERS_FILE: &str = "issuers";
 
 /// A grant issuer's public key: the vault's Ed25519 verifying key. Its text form
 /// is `fvi1_` followed by the key in unpadded base64url (48 characters in all).
@@ -244,10 +247,20 @@ impl Pins {
 }
 
 impl Pins {
-    /// The pins of this process: the list its caller passed (if any), and
-    /// `FARMVAULT_ISSUERS` when set and not empty.
-    pub(crate) fn gather(caller: Option<&[IssuerKey]>) -> Result<Pins> {
+    /// The pins of this process: the node's (the node configuration file
+    /// `issuers`, root's: a job cannot remove or widen it; `node_dir` is a
+    /// test's own directory in its place), the list its caller passed (if
+    /// any), and `FARMVAULT_ISSUERS` when set and not empty.
+    pub(crate) fn gather(caller: Option<&[IssuerKey]>, node_dir: Option<&Path>) -> Result<Pins> {
         let mut sets = Vec::new();
+        let node_dir = node_dir.map_or_else(super::node_config::node_config_dir, Path::to_path_buf);
+        if let Some(text) = super::node_config::read_node_file_in(&node_dir, NODE_ISSUERS_FILE)? {
+            let origin = node_dir.join(NODE_ISSUERS_FILE).display().to_string();
+            sets.push(PinSet {
+                keys: parse_issuers(&text, &origin)?,
+                origin,
+            });
+        }
         if let Some(keys) = caller {
             if keys.is_empty() {
                 return Err(Error::invalid(

@@ -386,7 +386,7 @@ pub fn check_signature(bundle_path: impl AsRef<Path>) -> Result<SignatureCheck> 
     let path = bundle_path.as_ref();
     let bytes = read_bundle(path)?;
     let parsed = bundle::parse(&bytes).map_err(|w| Error::corrupt(path, w))?;
-    let pins = issuer::Pins::gather(None)?;
+    let pins = issuer::Pins::gather(None, None)?;
     Ok(SignatureCheck {
         signature: issuer::signature_of(parsed.signer, parsed.signature),
         pinned_by: pins.origins(),

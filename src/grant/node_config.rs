@@ -7,7 +7,9 @@
 //! never from the job's own arguments or environment. What is read:
 //!
 //! - `grant-hostname`: the hostname a grant's host pattern is checked against
-//!   on this node, instead of the one the OS reports (see `host.rs`).
+//!   on this node, instead of the one the OS reports (see `host.rs`);
+//! - `issuers`: the grant issuer keys this node takes grants from (see
+//!   `issuer.rs`), whatever a job's environment says.
 //!
 //! On Unix a directory or file here that anyone but root could have written
 //! (not owned by uid 0, writable by group or others, or a symbolic link) is

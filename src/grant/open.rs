@@ -182,11 +182,20 @@ impl GrantOpen {
         if let Some(name) = &self.hostname {
             return Ok(name.clone());
         }
+        host::hostname_to_check(self.node_dir())
+    }
+
+    /// The node configuration directory a test pointed this open at; `None`:
+    /// the node's own.
+    pub(super) fn node_dir(&self) -> Option<&Path> {
         #[cfg(feature = "test-overrides")]
-        let node_dir = self.node_config_dir.as_deref();
+        {
+            self.node_config_dir.as_deref()
+        }
         #[cfg(not(feature = "test-overrides"))]
-        let node_dir = None;
-        host::hostname_to_check(node_dir)
+        {
+            None
+        }
     }
 }
 
@@ -279,8 +288,11 @@ impl Grant {
             .map(|id| lock::read_identities(id, how.insecure_permissions))
             .transpose()?;
         let parsed = bundle::parse(bytes).map_err(|w| Error::corrupt(path, w))?;
-        let signer =
-            Pins::gather(how.issuers.as_deref())?.check(path, parsed.signer, parsed.signature)?;
+        let signer = Pins::gather(how.issuers.as_deref(), how.node_dir())?.check(
+            path,
+            parsed.signer,
+            parsed.signature,
+        )?;
         super::revoke::check(path, &parsed)?;
         let grant_id = GrantId(parsed.header.grant_id);
         let wrong = || Error::WrongGrantKey {

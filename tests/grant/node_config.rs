@@ -1,6 +1,7 @@
-//! The node configuration file `grant-hostname`: on a node whose administrator
-//! wrote it, the hostname a grant's host pattern is checked against; refused,
-//! naming it, when anyone but root could have written it.
+//! The node configuration files: `grant-hostname`, on a node whose
+//! administrator wrote it, the hostname a grant's host pattern is checked
+//! against; `issuers`, the issuers every grant opened there must be signed by.
+//! Each is refused, naming it, when anyone but root could have written it.
 //!
 //! The node configuration directory here is a temporary one the test makes
 //! (`GrantOpen::node_config_dir`, a `test-overrides` knob), owned by the user
@@ -224,4 +225,46 @@ fn a_grant_without_a_host_pattern_never_reads_the_node_file() {
         g.credential(RENDER).unwrap().secret(),
         RENDER_KEY.as_bytes()
     );
+}
+
+/// The node file `issuers` pins the node's issuers for every grant opened
+/// there: a grant from another vault is refused, whatever the opener passes,
+/// and one from a pinned vault opens. A file anyone but root could have
+/// written is refused rather than skipped.
+#[test]
+fn the_node_issuers_file_pins_every_open() {
+    if !root_or_skip() {
+        return;
+    }
+    let f = Fixture::new();
+    let ours = f.issue(&f.spec("ours.fvg").entry(RENDER));
+    let other = Fixture::new();
+    let theirs = other.issue(&other.spec("theirs.fvg").entry(RENDER));
+    let dir = node_dir(&f, "node", "render01\n");
+    let issuers = dir.join("issuers");
+    std::fs::write(
+        &issuers,
+        format!(
+            "# the studio's vault\n{}\n",
+            f.vault.grant_issuer().unwrap()
+        ),
+    )
+    .unwrap();
+    chmod(&issuers, 0o644);
+
+    Grant::open(&ours.path, &how(&f, &ours, "a", &dir)).unwrap();
+    // The opener pinning the other vault too does not widen the node's pins.
+    let widened = how(&other, &theirs, "b", &dir).issuers([other.vault.grant_issuer().unwrap()]);
+    match Grant::open(&theirs.path, &widened) {
+        Err(Error::UntrustedGrant { why, .. }) => {
+            assert!(why.contains(&issuers.display().to_string()), "{why}");
+        }
+        other => panic!("expected a refusal by the node's pins, got {other:?}"),
+    }
+
+    chown(&issuers, Some(NOBODY), None).unwrap();
+    match Grant::open(&ours.path, &how(&f, &ours, "a", &dir)) {
+        Err(Error::Insecure { path, .. }) => assert_eq!(path, issuers),
+        other => panic!("expected a refusal of nobody's issuers file, got {other:?}"),
+    }
 }

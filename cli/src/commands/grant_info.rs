@@ -121,7 +121,7 @@ fn signature_phrase(signature: &Signature) -> String {
 /// The pins row: which pin lists apply here, and whether they take this bundle.
 fn pins_phrase(check: &SignatureCheck) -> String {
     if check.pinned_by.is_empty() {
-        return "no issuers are pinned on this machine (FARMVAULT_ISSUERS): any validly signed or unsigned grant opens".into();
+        return "no issuers are pinned on this machine (/etc/farmvault/issuers, FARMVAULT_ISSUERS): any validly signed or unsigned grant opens".into();
     }
     let by = check.pinned_by.join(" and ");
     if check.trusted {

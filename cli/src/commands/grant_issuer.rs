@@ -21,7 +21,8 @@ unsigned bundle (from farmvault 0.1), one signed by any other key, or one
 changed after signing is refused before anything in it is decrypted.
 
 Pin on a node, for every job there:
-  farmvault grant-issuer --public | ssh render01 'cat >> /etc/farmvault/issuers'
+  farmvault grant-issuer --public | ssh root@render01 'cat >> /etc/farmvault/issuers'
+(/etc/farmvault and the file: root's, not writable by others, or every open refuses them)
 or for one job or tool, in its environment:
   FARMVAULT_ISSUERS=fvi1_… (several: separated by commas)
 
