@@ -1026,7 +1026,8 @@ FV_MUST_USE fv_result fv_vault_rotate(fv_vault *vault, uint32_t flags, uint64_t 
  * its bearer token (`token`, the NUL-terminated `fvg1_…` text the submit script
  * put in the job's environment, usually FARMVAULT_GRANT_TOKEN), with the farm
  * identity file at `identity_path` (usually FARMVAULT_IDENTITY), or with both;
- * either may be NULL, not both. A grant issued with `--require-both` needs both.
+ * either may be NULL, not both (both may be NULL when FARMVAULT_NODE_AGENT names a render node's
+ * agent: every grant open then goes through it, with the agent's farm identity). A grant issued with `--require-both` needs both.
  * `opts` may be NULL for the defaults; a grant uses its state directory and
  * insecure-permissions settings and ignores the rest, except a fixed time or a
  * hostname, which it refuses (FV_INVALID_ARGUMENT): the grant's windows are

@@ -30,6 +30,9 @@
 #     and a C++ program with CMake's find_package(farmvault CONFIG) against it, and
 #     bindings/cpp/examples/farm_plugin.cpp with pkg-config, which it runs on a vault
 #     made by the C++ test, checking it prints the host and script name and never the key,
+#   - a render node's agent (farmvault agent node) running as uid 1 with the farm
+#     identity, and farm_plugin (C++) and the Python package as jobs of nobody reading
+#     an identity grant through it with neither token nor identity of their own,
 #   - end to end: runs farm_plugin as a farm job with only the job environment (env -i:
 #     PATH, LD_LIBRARY_PATH, HOME and the grant variables; no vault, no key file) on a
 #     grant, checking its output and that neither the key nor the token reaches its
@@ -456,6 +459,54 @@ for secret in "$GRANT_KEY" "$token" "$wrong"; do
     if grep -qF -e "$secret" "$e2e/stdout" "$e2e/stderr"; then die "a refused job's output holds a secret"; fi
 done
 ok "farm_plugin with a wrong token fails with FV_WRONG_KEY and shows no secret"
+
+stage "node agent: farm_plugin (C++) and the Python package as jobs of another user"
+# A render node's agent as uid 1 with the farm identity; the jobs, as nobody,
+# have only the bundle and FARMVAULT_NODE_AGENT: no token, no identity, no HOME.
+if [[ $(id -u) != 0 ]] || ! command -v setpriv >/dev/null; then
+    echo "skipped: the node agent and its jobs run as other users, which needs root and setpriv"
+else
+    node=$(fresh node)
+    # The scratch directory is mktemp's (0700): the agent's user and the job's
+    # pass through it to reach their own directories.
+    chmod 711 "$scratch"
+    chmod 755 "$node"
+    mkdir -m 755 "$node/run" && chown 1:1 "$node/run"
+    mkdir -m 700 "$node/state" && chown 1:1 "$node/state"
+    install -o 1 -g 1 -m 600 "$grants/farm.id" "$node/farm.id"
+    install -m 644 "$grants/rcpt.fvgrant" "$node/rcpt.fvgrant"
+    node_sock=$node/run/node.sock
+    setpriv --reuid=1 --regid=1 --clear-groups -- "$release/farmvault" agent node \
+        --identity "$node/farm.id" --allow-user nobody --state-dir "$node/state" \
+        --socket "$node_sock" >"$node/agent.log" 2>&1 &
+    node_pid=$!
+    for _ in $(seq 1 200); do [[ -S $node_sock ]] && break; sleep 0.05; done
+    [[ -S $node_sock ]] || { cat "$node/agent.log"; die "the node agent did not start"; }
+    as_job=(setpriv --reuid=65534 --regid=65534 --clear-groups -- env -i PATH="$PATH"
+        FARMVAULT_NODE_AGENT="$node_sock" FARMVAULT_GRANT_FILE="$node/rcpt.fvgrant")
+    set +e
+    "${as_job[@]}" LD_LIBRARY_PATH="$release_path" "$out/bin/farm_plugin" shotgun/render_farm \
+        >"$node/plugin.out" 2>&1
+    status=$?
+    want=$(printf '%s' "$GRANT_KEY" | sha256sum | cut -d' ' -f1)
+    got=$("${as_job[@]}" PYTHONPATH="$root/bindings/python/src" FARMVAULT_LIB="$release/libfarmvault.so" \
+        python3 -c 'import farmvault, hashlib
+g = farmvault.from_env()
+key = g.get("shotgun/render_farm").secret  # held: a Secret wipes its buffer when freed
+print(hashlib.sha256(key.buffer()).hexdigest())' 2>"$node/python.err")
+    py_status=$?
+    set -e
+    kill "$node_pid"; wait "$node_pid" || true
+    [[ $status == 0 ]] && grep -qx 'script: render_farm' "$node/plugin.out" ||
+        die "farm_plugin through the node agent: status $status, $(cat "$node/plugin.out")"
+    [[ $py_status == 0 && $got == "$want" ]] ||
+        die "Python through the node agent: status $py_status, $(cat "$node/python.err")"
+    if grep -qF -e "$GRANT_KEY" "$node/plugin.out" "$node/python.err" "$node/agent.log"; then
+        die "a node agent job's output holds the key"
+    fi
+    grep -q 'grant-get' "$node/state/audit.log" || die "the node agent's audit log has no read"
+    ok "farm_plugin (C++) and Python, as nobody with neither token nor identity, read an identity grant through a node agent running as uid 1"
+fi
 
 printf '\nC/C++ tests: %d passed, %d failed\n' "$passed" "$failed"
 ((failed == 0))

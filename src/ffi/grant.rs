@@ -16,7 +16,8 @@ ffi_fn! {
     /// its bearer token (`token`, the NUL-terminated `fvg1_…` text the submit script
     /// put in the job's environment, usually FARMVAULT_GRANT_TOKEN), with the farm
     /// identity file at `identity_path` (usually FARMVAULT_IDENTITY), or with both;
-    /// either may be NULL, not both. A grant issued with `--require-both` needs both.
+    /// either may be NULL, not both (both may be NULL when FARMVAULT_NODE_AGENT names a render node's
+    /// agent: every grant open then goes through it, with the agent's farm identity). A grant issued with `--require-both` needs both.
     /// `opts` may be NULL for the defaults; a grant uses its state directory and
     /// insecure-permissions settings and ignores the rest, except a fixed time or a
     /// hostname, which it refuses (FV_INVALID_ARGUMENT): the grant's windows are
@@ -66,8 +67,10 @@ ffi_fn! {
                 "token is empty: pass the grant's fvg1_… token, or NULL to open with identity_path alone",
             )),
             Some(t) => how = how.token(SecretString::from(t)),
-            None if identity.is_none() => return Err(Failure::invalid(
-                "token and identity_path are both NULL: a grant opens with its token, a farm identity file, or both",
+            // Through a render node's agent, the agent's identity opens it.
+            None if identity.is_none() && !node_agent_set() => return Err(Failure::invalid(
+                "token and identity_path are both NULL: a grant opens with its token, a farm identity file, or both \
+                 (or through the node agent FARMVAULT_NODE_AGENT names)",
             )),
             None => {}
         }
@@ -113,4 +116,9 @@ ffi_fn! {
         use_until_out.write(grant.use_until().secs());
         Ok(())
     }
+}
+
+/// Whether `FARMVAULT_NODE_AGENT` names a node agent grant opens go through.
+fn node_agent_set() -> bool {
+    std::env::var_os(crate::agent::NODE_AGENT_ENV).is_some_and(|v| !v.is_empty())
 }

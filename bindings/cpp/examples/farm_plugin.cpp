@@ -73,9 +73,12 @@ farmvault::Vault open_source(const char *&what) {
 int main(int argc, char **argv) {
     const char *entry = argc > 1 ? argv[1] : env("FARMVAULT_ENTRY");
     const bool grant = env("FARMVAULT_GRANT_FILE") != nullptr;
-    if (grant && env("FARMVAULT_GRANT_TOKEN") == nullptr && env("FARMVAULT_IDENTITY") == nullptr) {
+    // Through a render node's agent (FARMVAULT_NODE_AGENT), the agent's identity opens it.
+    if (grant && env("FARMVAULT_GRANT_TOKEN") == nullptr && env("FARMVAULT_IDENTITY") == nullptr &&
+        env("FARMVAULT_NODE_AGENT") == nullptr) {
         std::fprintf(stderr, "farm_plugin: FARMVAULT_GRANT_FILE is set: set "
-                             "FARMVAULT_GRANT_TOKEN and/or FARMVAULT_IDENTITY too\n");
+                             "FARMVAULT_GRANT_TOKEN and/or FARMVAULT_IDENTITY too, or "
+                             "FARMVAULT_NODE_AGENT\n");
         return 2;
     }
     if (!grant && (env("FARMVAULT_PATH") == nullptr || env("FARMVAULT_KEY_FILE") == nullptr)) {

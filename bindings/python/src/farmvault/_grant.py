@@ -39,6 +39,10 @@ STATE_DIR_ENV = "FARMVAULT_STATE_DIR"
 VAULT_PATH_ENV = "FARMVAULT_PATH"
 #: The key file that opens the vault at ``FARMVAULT_PATH``.
 KEY_FILE_ENV = "FARMVAULT_KEY_FILE"
+#: A render node's agent (``farmvault agent node``): when the process environment
+#: names one, every grant opens through it (the library reads it), with the
+#: agent's farm identity, so a job needs neither token nor identity of its own.
+NODE_AGENT_ENV = "FARMVAULT_NODE_AGENT"
 
 
 class Grant(_Store):
@@ -105,8 +109,11 @@ class Grant(_Store):
         ``FARMVAULT_STATE_DIR``).
         """
         raw_bundle = path_arg(bundle, "bundle")
-        if token is None and identity is None:
-            raise InvalidArgument("a grant opens with token=, identity= or both; neither was given")
+        if token is None and identity is None and not os.environ.get(NODE_AGENT_ENV):
+            raise InvalidArgument(
+                "a grant opens with token=, identity= or both (or through the node agent "
+                f"{NODE_AGENT_ENV} names); neither was given"
+            )
         raw_identity = None if identity is None else path_arg(identity, "identity")
         options = _Options(
             None,
@@ -189,7 +196,7 @@ def from_env(environ: Optional[Mapping[str, str]] = None) -> ReadCredentials:
     bundle = var(GRANT_FILE_ENV)
     if bundle is not None:
         token, identity = var(GRANT_TOKEN_ENV), var(IDENTITY_ENV)
-        if token is None and identity is None:
+        if token is None and identity is None and not os.environ.get(NODE_AGENT_ENV):
             raise InvalidArgument(
                 f"{GRANT_FILE_ENV} is set, but neither {GRANT_TOKEN_ENV} (the grant's token) "
                 f"nor {IDENTITY_ENV} (a farm identity file) is: the job cannot open its grant"
