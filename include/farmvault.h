@@ -672,6 +672,21 @@ FV_MUST_USE fv_result fv_options_set_fixed_time(fv_options *opts, uint64_t unix_
 FV_MUST_USE fv_result fv_options_set_state_dir(fv_options *opts, const char *dir);
 
 /**
+ * Pins the grant issuers `fv_grant_open` takes: `keys` is one or more issuer
+ * public keys (`fvi1_…`, as `farmvault grant-issuer` prints them), separated by
+ * commas, spaces or newlines; NULL clears the pins. A grant that is unsigned
+ * (made by farmvault 0.1), signed by another key, or changed after signing is
+ * then FV_TAMPERED, before anything in it is decrypted. The node's own pins
+ * (`/etc/farmvault/issuers`) and `FARMVAULT_ISSUERS` apply as well: every list
+ * given must name the signer, so these can narrow the node's, never widen them.
+ * Vault opens ignore it.
+ *
+ * Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`, or a list that holds
+ * no key or a text that is not one (the message gives its position, not its text).
+ */
+FV_MUST_USE fv_result fv_options_set_issuers(fv_options *opts, const char *keys);
+
+/**
  * Sets a hostname (NUL-terminated, 1 to 253 bytes) that no open uses: it stays
  * because removing a function breaks the ABI. `fv_grant_open` refuses options
  * that carry one (FV_INVALID_ARGUMENT): a job must not choose the hostname its

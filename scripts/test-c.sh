@@ -194,6 +194,10 @@ make_grant_fixtures() {
         printf 'outside every grant' | "$cli" put other
         "$cli" farm-keygen --identity farm.id >farm.pub
         "$cli" farm-keygen --identity other.id >/dev/null
+        # The issuer key grants from this vault are signed with, and another vault's.
+        "$cli" grant-issuer >issuer.txt
+        FARMVAULT_PATH=$grants/other-vault "$cli" init
+        FARMVAULT_PATH=$grants/other-vault "$cli" grant-issuer >other-issuer.txt
         issue() { "$cli" grant shotgun/ --claim-within 72h --use-for 4h "$@"; }
         issue --label c-test-token --out token.fvgrant >token.txt
         issue --label c-test-rcpt --to farm.pub --no-token --out rcpt.fvgrant >/dev/null

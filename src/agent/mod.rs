@@ -21,6 +21,8 @@ mod client;
 #[path = "no_client.rs"]
 mod client;
 #[cfg(unix)]
+mod connection;
+#[cfg(unix)]
 mod node;
 #[cfg(unix)]
 pub(crate) mod node_client;

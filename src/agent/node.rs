@@ -20,18 +20,16 @@
 //! in the agent's audit log (`<state dir>/audit.log`, keyed by
 //! `<state dir>/audit.key`), before it is answered.
 
-use super::peer::{peer, Peer};
-use super::protocol::{
-    decode, read_frame, write_frame, AgentStatus, FrameError, Request, Response, WireError,
-    WireGrant, PROTOCOL_VERSION,
-};
+use super::connection::{self, After};
+use super::peer::Peer;
+use super::protocol::{AgentStatus, Request, Response, WireError, WireGrant, PROTOCOL_VERSION};
 use crate::audit::{Asker, AuditKey, AuditLog, Operation, SyslogCopy};
 use crate::crypto::{Prf, SealingKey, SymmetricKey};
 use crate::error::{Error, Result};
 use crate::grant::{Grant, GrantOpen, GRANT_ID_LEN};
 use crate::storage::fsio;
 use std::collections::HashMap;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -166,7 +164,7 @@ impl NodeAgent {
         }
         super::socket_dir::check(&options.state_dir)?;
         let socket = options.socket.clone();
-        prepare_shared_dir(&socket)?;
+        super::socket_dir::prepare_shared(&socket)?;
         if socket.exists() {
             if UnixStream::connect(&socket).is_ok() {
                 return Err(Error::Agent {
@@ -217,16 +215,13 @@ impl NodeAgent {
 
     /// Serves until stopped; then removes the socket and syncs the audit log.
     pub fn serve(self) -> Result<()> {
-        for stream in self.listener.incoming() {
-            if self.shared.stopping.load(Ordering::SeqCst) {
-                break;
-            }
-            let Ok(stream) = stream else { continue };
-            let shared = self.shared.clone();
-            let _ = std::thread::Builder::new()
-                .name("farmvault-node-client".into())
-                .spawn(move || shared.serve_connection(stream));
-        }
+        let shared = self.shared.clone();
+        connection::accept_until_stopped(
+            &self.listener,
+            &self.shared.stopping,
+            "farmvault-node-client",
+            move |stream| shared.serve_connection(stream),
+        );
         let _ = self
             .shared
             .audit
@@ -257,44 +252,6 @@ fn audit_key(state: &Path) -> Result<AuditKey> {
         seal: SealingKey::new(&key.derive(b"node", b"farmvault/v1/node-audit-seal")),
         generation: 0,
     })
-}
-
-/// The socket's directory: made 0755 when missing; refused when another user
-/// (root aside) owns it, or group or others may write it (they could put a
-/// socket of their own in the agent's place).
-fn prepare_shared_dir(socket: &Path) -> Result<()> {
-    let dir = socket
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .ok_or_else(|| Error::invalid(format!("socket {} has no directory", socket.display())))?;
-    if std::fs::symlink_metadata(dir).is_err() {
-        std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)))
-            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-    }
-    let meta = std::fs::symlink_metadata(dir)
-        .map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
-    let me = rustix::process::geteuid().as_raw();
-    let what = if !meta.is_dir() {
-        Some("is not a directory".to_owned())
-    } else if meta.uid() != me && meta.uid() != 0 {
-        Some(format!("belongs to uid {}", meta.uid()))
-    } else if meta.permissions().mode() & 0o022 != 0 {
-        Some(format!(
-            "is writable by group or others (mode {:o})",
-            meta.permissions().mode() & 0o777
-        ))
-    } else {
-        None
-    };
-    match what {
-        None => Ok(()),
-        Some(what) => Err(Error::Insecure {
-            path: dir.to_path_buf(),
-            what: format!("the node agent's socket directory {} {what}", dir.display()),
-            fix: "make it owned by the agent's user (or root) and mode 0755".into(),
-        }),
-    }
 }
 
 impl Shared {
@@ -337,60 +294,23 @@ impl Shared {
         }
     }
 
-    fn serve_connection(&self, mut stream: UnixStream) {
-        self.clients.fetch_add(1, Ordering::SeqCst);
-        let _gone = Gone(&self.clients);
-        let who = match peer(&stream)
-            .map_err(|e| format!("cannot tell who connected: {e}"))
-            .and_then(|p| self.admit(&p).map(|()| p))
-        {
-            Ok(p) => p,
-            Err(message) => {
-                let _ = write_frame(&mut stream, &Response::Error(WireError::Agent { message }));
-                return;
-            }
-        };
-        let mut greeted = false;
-        loop {
-            let body = match read_frame(&mut stream) {
-                Ok(b) => b,
-                Err(FrameError::TooLarge(n)) => {
-                    let _ = write_frame(
-                        &mut stream,
-                        &refusal(format!("refused: a frame of {n} bytes is too large")),
-                    );
-                    return;
-                }
-                Err(_) => return,
-            };
-            let req = match decode::<Request>(&body) {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = write_frame(&mut stream, &refusal(format!("refused: {e}")));
-                    return;
-                }
-            };
-            drop(body);
-            if !greeted && !matches!(req, Request::Hello { .. }) {
-                let _ = write_frame(
-                    &mut stream,
-                    &refusal("refused: the first request of a connection must be Hello".into()),
-                );
-                return;
-            }
-            greeted = true;
-            let stop = matches!(req, Request::Stop) && who.uid == self.uid;
-            self.requests.fetch_add(1, Ordering::SeqCst);
-            let reply = match self.dispatch(req, &who) {
-                Ok(r) => r,
-                Err(e) => Response::Error(WireError::from_error(&e)),
-            };
-            if write_frame(&mut stream, &reply).is_err() || stop {
-                if stop {
-                    self.stop();
-                }
-                return;
-            }
+    fn serve_connection(&self, stream: UnixStream) {
+        let after = connection::serve(
+            stream,
+            &self.clients,
+            |p| self.admit(p),
+            |req, who| {
+                let stop = matches!(req, Request::Stop) && who.uid == self.uid;
+                self.requests.fetch_add(1, Ordering::SeqCst);
+                let reply = match self.dispatch(req, who) {
+                    Ok(r) => r,
+                    Err(e) => Response::Error(WireError::from_error(&e)),
+                };
+                (reply, if stop { After::Stop } else { After::Next })
+            },
+        );
+        if after == After::Stop {
+            self.stop();
         }
     }
 
@@ -522,17 +442,4 @@ fn wire_grant(g: &Grant) -> Result<WireGrant> {
         use_until: g.use_until().secs(),
         entries: g.list("")?.into_iter().map(Into::into).collect(),
     })
-}
-
-fn refusal(message: String) -> Response {
-    Response::Error(WireError::Agent { message })
-}
-
-/// Counts a connection out when its thread ends.
-struct Gone<'a>(&'a AtomicU64);
-
-impl Drop for Gone<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }

@@ -16,11 +16,9 @@
 //! unwritable. The watchdog makes the log durable once a second.
 
 use super::audit_log::audit_key;
-use super::peer::{peer, Peer};
-use super::protocol::{
-    decode, read_frame, write_frame, AgentStatus, FrameError, Request, Response, WireError,
-    PROTOCOL_VERSION,
-};
+use super::connection::{self, After};
+use super::peer::Peer;
+use super::protocol::{AgentStatus, Request, Response, WireError, PROTOCOL_VERSION};
 use super::socket_dir;
 use crate::audit::{Asker, AuditLog, Operation, SyslogCopy};
 use crate::clock::{Clock, SystemClock};
@@ -188,17 +186,13 @@ impl Agent {
                 .spawn(move || shared.watch())
                 .map_err(|e| Error::io("starting the agent's watchdog thread", e))?
         };
-        for stream in self.listener.incoming() {
-            if self.shared.stopping.load(Ordering::SeqCst) {
-                break;
-            }
-            let Ok(stream) = stream else { continue };
-            let shared = self.shared.clone();
-            // A client the agent cannot give a thread to is dropped; the rest go on.
-            let _ = std::thread::Builder::new()
-                .name("farmvault-agent-client".into())
-                .spawn(move || shared.serve_connection(stream));
-        }
+        let shared = self.shared.clone();
+        connection::accept_until_stopped(
+            &self.listener,
+            &self.shared.stopping,
+            "farmvault-agent-client",
+            move |stream| shared.serve_connection(stream),
+        );
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.shared.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
@@ -333,60 +327,21 @@ impl Shared {
         }
     }
 
-    fn serve_connection(&self, mut stream: UnixStream) {
-        self.clients.fetch_add(1, Ordering::SeqCst);
-        let _gone = Gone(&self.clients);
-        // Who it is, before anything it sent is read.
-        let who = match peer(&stream)
-            .map_err(|e| format!("cannot tell who connected: {e}"))
-            .and_then(|p| self.admit(p).map(|()| p))
-        {
-            Ok(p) => p.asker(),
-            Err(refusal) => {
-                let _ = write_frame(
-                    &mut stream,
-                    &Response::Error(WireError::Agent { message: refusal }),
-                );
-                return;
-            }
-        };
-        let mut greeted = false;
-        loop {
-            let body = match read_frame(&mut stream) {
-                Ok(body) => body,
-                Err(FrameError::Closed) => return,
-                Err(e @ FrameError::TooLarge(_)) => {
-                    let _ = write_frame(&mut stream, &refusal(format!("refused: {e}")));
-                    return;
-                }
-                Err(FrameError::Io(_)) => return,
-            };
-            let req = match decode::<Request>(&body) {
-                Ok(req) => req,
-                Err(e) => {
-                    let _ = write_frame(&mut stream, &refusal(format!("refused: {e}")));
-                    return;
-                }
-            };
-            drop(body);
-            if !greeted && !matches!(req, Request::Hello { .. }) {
-                let _ = write_frame(
-                    &mut stream,
-                    &refusal("refused: the first request of a connection must be Hello".into()),
-                );
-                return;
-            }
-            greeted = true;
-            let stop = matches!(req, Request::Stop);
-            self.in_flight.fetch_add(1, Ordering::SeqCst);
-            let reply = self.answer(req, &who);
-            self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            if write_frame(&mut stream, &reply).is_err() || stop {
-                if stop {
-                    self.stop();
-                }
-                return;
-            }
+    fn serve_connection(&self, stream: UnixStream) {
+        let after = connection::serve(
+            stream,
+            &self.clients,
+            |p| self.admit(*p),
+            |req, p| {
+                let stop = matches!(req, Request::Stop);
+                self.in_flight.fetch_add(1, Ordering::SeqCst);
+                let reply = self.answer(req, &p.asker());
+                self.in_flight.fetch_sub(1, Ordering::SeqCst);
+                (reply, if stop { After::Stop } else { After::Next })
+            },
+        );
+        if after == After::Stop {
+            self.stop();
         }
     }
 
@@ -537,17 +492,4 @@ fn execute(held: &Held, req: Request) -> Result<Response> {
         | Request::Unlock { .. }
         | Request::Stop => unreachable!("answered by dispatch"),
     })
-}
-
-fn refusal(message: String) -> Response {
-    Response::Error(WireError::Agent { message })
-}
-
-/// Counts a connection out when its thread ends, however it ends.
-struct Gone<'a>(&'a AtomicU64);
-
-impl Drop for Gone<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }

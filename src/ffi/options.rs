@@ -8,7 +8,7 @@ use super::handle::{self, Castable, HandleType, OwnedBox};
 use super::result::Failure;
 use crate::clock::{ManualClock, UnixTime};
 use crate::crypto::KdfParams;
-use crate::grant::{node_hostname_path, GrantOpen};
+use crate::grant::{node_hostname_path, GrantOpen, IssuerKey};
 use crate::keys::KeyFile;
 use crate::vault::Config;
 use std::ffi::c_char;
@@ -33,6 +33,7 @@ pub(crate) struct Options {
     fixed_time: Option<UnixTime>,
     state_dir: Option<PathBuf>,
     hostname: Option<String>,
+    issuers: Option<Vec<IssuerKey>>,
     insecure_permissions: bool,
     network_filesystem: bool,
     /// Opens never go through an agent (`fv_options_set_use_agent(false)`).
@@ -96,6 +97,9 @@ impl Options {
         let mut how = GrantOpen::new();
         if let Some(dir) = &self.state_dir {
             how = how.state_dir(dir);
+        }
+        if let Some(keys) = &self.issuers {
+            how = how.issuers(keys.iter().copied());
         }
         Ok(how.allow_insecure_permissions(self.insecure_permissions))
     }
@@ -190,6 +194,31 @@ ffi_fn! {
     fn fv_options_set_state_dir(opts: *mut fv_options, dir: *const c_char) -> fv_result {
         let opts = try_mut!(opts);
         opts.state_dir = try_path_opt!(dir).map(Path::to_path_buf);
+        Ok(())
+    }
+}
+
+/// Longest list of issuer keys `fv_options_set_issuers` takes.
+const MAX_ISSUERS_LEN: usize = 64 * 1024;
+
+ffi_fn! {
+    /// Pins the grant issuers `fv_grant_open` takes: `keys` is one or more issuer
+    /// public keys (`fvi1_…`, as `farmvault grant-issuer` prints them), separated by
+    /// commas, spaces or newlines; NULL clears the pins. A grant that is unsigned
+    /// (made by farmvault 0.1), signed by another key, or changed after signing is
+    /// then FV_TAMPERED, before anything in it is decrypted. The node's own pins
+    /// (`/etc/farmvault/issuers`) and `FARMVAULT_ISSUERS` apply as well: every list
+    /// given must name the signer, so these can narrow the node's, never widen them.
+    /// Vault opens ignore it.
+    ///
+    /// Returns FV_INVALID_ARGUMENT for a NULL or freed `opts`, or a list that holds
+    /// no key or a text that is not one (the message gives its position, not its text).
+    fn fv_options_set_issuers(opts: *mut fv_options, keys: *const c_char) -> fv_result {
+        let opts = try_mut!(opts);
+        opts.issuers = match try_cstr_opt!(keys, MAX_ISSUERS_LEN) {
+            None => None,
+            Some(text) => Some(crate::grant::parse_issuer_list(text, "keys")?),
+        };
         Ok(())
     }
 }

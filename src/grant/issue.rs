@@ -513,7 +513,7 @@ pub(super) fn seal_plaintext(entries: &BTreeMap<String, Entry>) -> Result<Zeroiz
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::grant::lock::Opened;
 
@@ -529,16 +529,20 @@ mod tests {
         assert_eq!(human(2 * 86_400 + 43_200), "2d12h");
     }
 
-    #[test]
-    fn grant_records_hold_no_key_material() {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = crate::Config::new(dir.path().join("v"))
+    /// A new vault in `dir` (cheap KDF) holding `name` = `secret`.
+    pub(in crate::grant) fn vault_holding(dir: &Path, name: &str, secret: &[u8]) -> Vault {
+        let vault = crate::Config::new(dir.join("v"))
             .kdf(crate::KdfParams::new(8, 1, 1).unwrap())
             .create(&crate::Unlock::passphrase("pw"))
             .unwrap();
+        vault.put(name, secret, &crate::PutOptions::new()).unwrap();
         vault
-            .put("a", b"secret", &crate::PutOptions::new())
-            .unwrap();
+    }
+
+    #[test]
+    fn grant_records_hold_no_key_material() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = vault_holding(dir.path(), "a", b"secret");
         let issued = vault
             .grant(
                 &GrantSpec::new(dir.path().join("g.fvg"), "job")

@@ -121,6 +121,7 @@ mod state;
 mod through_agent;
 
 pub use issue::{GrantSpec, IssuedGrant};
+pub(crate) use issuer::parse_issuers as parse_issuer_list;
 pub use issuer::{IssuerKey, Signature, SignatureCheck, ISSUERS_ENV, ISSUER_KEY_PREFIX};
 pub use lock::TOKEN_PREFIX;
 pub use open::{Grant, GrantOpen};

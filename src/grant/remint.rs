@@ -80,13 +80,7 @@ fn remint(original: &[u8], token: &Token, how: Forgery) -> Vec<u8> {
 fn a_reminted_bundle_is_refused_where_issuers_are_pinned() {
     assert_eq!(GRANT_FORMAT_VERSION, 2);
     let dir = tempfile::tempdir().unwrap();
-    let vault = crate::Config::new(dir.path().join("v"))
-        .kdf(crate::KdfParams::new(8, 1, 1).unwrap())
-        .create(&crate::Unlock::passphrase("pw"))
-        .unwrap();
-    vault
-        .put("shotgun/render", b"the-api-key", &crate::PutOptions::new())
-        .unwrap();
+    let vault = super::issue::tests::vault_holding(dir.path(), "shotgun/render", b"the-api-key");
     let issued = vault
         .grant(
             &GrantSpec::new(dir.path().join("g.fvg"), "job")

@@ -1141,8 +1141,8 @@ static const char *grant_file(char *buf, const char *leaf) {
     return buf;
 }
 
-/* Reads the token `farmvault grant` printed into the fixture file `leaf`. */
-static const char *read_token(const char *leaf, char *buf, size_t size) {
+/* Reads the first line of the fixture file `leaf` (a token, an issuer key). */
+static const char *read_line(const char *leaf, char *buf, size_t size) {
     char path[FV_MAX_PATH_LEN];
     FILE *f = fopen(grant_file(path, leaf), "r");
     buf[0] = 0;
@@ -1152,6 +1152,12 @@ static const char *read_token(const char *leaf, char *buf, size_t size) {
         fclose(f);
     }
     buf[strcspn(buf, "\r\n")] = 0;
+    return buf;
+}
+
+/* Reads the token `farmvault grant` printed into the fixture file `leaf`. */
+static const char *read_token(const char *leaf, char *buf, size_t size) {
+    read_line(leaf, buf, size);
     CHECK(strncmp(buf, "fvg1_", 5) == 0);
     return buf;
 }
@@ -1281,6 +1287,38 @@ static void test_grant_reads_and_refuses_writes(void) {
     CHECK(first_opened == 7 && use_until == 7);
     fv_vault_close(grant);
     CHECK_MSG("vault: fv_vault handle is closed or invalid");
+    fv_options_free(opts);
+}
+
+/* Pinned issuers: the grants vault's key opens its grants; another vault's key
+ * alone refuses them as FV_TAMPERED before any key is tried; a list with both
+ * opens; a malformed list is refused naming its position, not its text. */
+static void test_grant_issuers(void) {
+    char token[256], ours[128], theirs[128], both[300];
+    fv_options *opts = grant_options("state-issuers");
+    fv_vault *grant = NULL;
+
+    read_token("token.txt", token, sizeof token);
+    read_line("issuer.txt", ours, sizeof ours);
+    read_line("other-issuer.txt", theirs, sizeof theirs);
+    CHECK(strncmp(ours, "fvi1_", 5) == 0 && strncmp(theirs, "fvi1_", 5) == 0);
+    CHECK(strcmp(ours, theirs) != 0);
+
+    CHECK_OK(fv_options_set_issuers(opts, theirs));
+    CHECK_FAILS(open_grant("token.fvgrant", token, NULL, opts, &grant), FV_TAMPERED,
+                "not from a trusted issuer");
+    CHECK(grant == NULL);
+    snprintf(both, sizeof both, "%s, %s", theirs, ours);
+    CHECK_OK(fv_options_set_issuers(opts, both));
+    CHECK_OK(open_grant("token.fvgrant", token, NULL, opts, &grant));
+    CHECK(reads_grant_key(grant));
+    fv_vault_close(grant);
+    grant = NULL;
+    CHECK_FAILS(fv_options_set_issuers(opts, "fvi1_not-a-key"), FV_INVALID_ARGUMENT, "keys, line 1");
+    CHECK(strstr(fv_last_error_message(), "not-a-key") == NULL);
+    CHECK_OK(fv_options_set_issuers(opts, NULL));
+    CHECK_OK(open_grant("token.fvgrant", token, NULL, opts, &grant));
+    fv_vault_close(grant);
     fv_options_free(opts);
 }
 
@@ -1768,6 +1806,7 @@ int main(int argc, char **argv) {
     test_sgtk_contexts_and_flow();
     test_grant_reads_and_refuses_writes();
     test_grant_material();
+    test_grant_issuers();
     test_grant_clock_and_host();
     test_threads();
     printf("test_farmvault (C): %d passed, %d failed\n", passed, failed);

@@ -615,3 +615,37 @@ def test_a_grant_reads_like_a_mapping(grant: farmvault.Grant) -> None:
     with pytest.raises(farmvault.ReadOnly):
         del grant[ENTRY]
     assert ENTRY in grant
+
+
+def issuer_key(cli: Path, vault: Path, passphrase: Path) -> str:
+    """The issuer key of the vault at ``vault``, as ``farmvault grant-issuer`` prints it."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "FARMVAULT_PATH": str(vault),
+        "FARMVAULT_PASSPHRASE_FILE": str(passphrase),
+        "FARMVAULT_INSECURE_KDF_FOR_TESTS": "1",
+    }
+    if not vault.exists():
+        subprocess.run([str(cli), "init"], env=env, check=True, capture_output=True, timeout=60)
+    r = subprocess.run([str(cli), "grant-issuer"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_pinned_issuers_take_only_their_own_grants(
+    issued: Issued, library: farmvault.LibraryInfo, tmp_path: Path
+) -> None:
+    cli = cli_path(library)
+    ours = issuer_key(cli, issued.vault, issued.dir / "passphrase")
+    theirs = issuer_key(cli, tmp_path / "other-vault", issued.dir / "passphrase")
+    assert ours.startswith("fvi1_") and theirs.startswith("fvi1_") and ours != theirs
+    state = tmp_path / "state"
+    with farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, issuers=[ours]) as g:
+        assert g.get(ENTRY).credential.api_key == KEY
+    with farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, issuers=[theirs, ours]) as g:
+        assert ENTRY in g
+    with pytest.raises(farmvault.Tampered, match="not from a trusted issuer"):
+        farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, issuers=[theirs])
+    with pytest.raises(farmvault.InvalidArgument, match="keys, line 1") as bad:
+        farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, issuers=["fvi1_nope"])
+    assert "nope" not in str(bad.value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 from datetime import datetime
-from typing import Mapping, Optional, Tuple
+from typing import Iterable, Mapping, Optional, Tuple
 
 from . import _ffi
 from ._args import SecretIn, path_arg, to_datetime
@@ -71,6 +71,7 @@ class Grant(_Store):
         *,
         state_dir: Optional[PathArg] = None,
         allow_insecure_permissions: bool = False,
+        issuers: Optional[Iterable[str]] = None,
     ) -> Grant:
         """Opens the grant bundle at ``bundle`` with its ``token`` (the ``fvg1_…``
         text ``farmvault grant`` printed: ``str``, ``bytes``, ``bytearray`` or
@@ -92,6 +93,13 @@ class Grant(_Store):
         administrator wrote in ``/etc/farmvault/grant-hostname`` (root's), else the
         one the OS reports: neither is the caller's to choose, so unlike
         :meth:`Vault.open <farmvault.Vault.open>` this takes no ``fixed_time``.
+
+        ``issuers`` pins the vaults whose grants this opens: their issuer keys
+        (``fvi1_…``, as ``farmvault grant-issuer`` prints them). A grant that is
+        unsigned, signed by another vault or changed after signing is then
+        :class:`~farmvault.Tampered`, before anything in it is decrypted. The node's
+        pins (``/etc/farmvault/issuers``) and ``FARMVAULT_ISSUERS`` apply too: each
+        list must name the signer.
 
         A farm ``identity`` file that is not yours, that group or others can
         access, or that is a symbolic link is refused
@@ -121,6 +129,7 @@ class Grant(_Store):
             None,
             state_dir=state_dir,
             allow_insecure_permissions=allow_insecure_permissions,
+            issuers=None if issuers is None else (issuers if isinstance(issuers, str) else ",".join(issuers)),
         )
         secret = None if token is None else SecretIn(token, "token", c_string=True)
         out = ctypes.POINTER(_ffi.fv_vault)()

@@ -244,6 +244,7 @@ class _Options:
         allow_insecure_permissions: bool = False,
         allow_network_filesystem: bool = False,
         use_agent: bool = True,
+        issuers: Optional[str] = None,
     ) -> None:
         self.kdf: Optional[Tuple[int, int, int]] = None
         if kdf is not None:
@@ -273,10 +274,11 @@ class _Options:
         if not isinstance(use_agent, bool):
             raise InvalidArgument("use_agent must be True or False")
         self.direct_only = not use_agent
+        self.issuers = None if issuers is None else issuers.encode("utf-8")
         self.ptr = ctypes.POINTER(_ffi.fv_options)()
 
     def __enter__(self) -> Optional[_ffi.OptionsP]:
-        settings = (self.kdf, self.lock_ms, self.fixed, self.state_dir)
+        settings = (self.kdf, self.lock_ms, self.fixed, self.state_dir, self.issuers)
         if all(x is None for x in settings) and not (self.insecure or self.network or self.direct_only):
             return None
         _ffi.fv_options_new(ctypes.byref(self.ptr))
@@ -295,6 +297,8 @@ class _Options:
                 _ffi.fv_options_set_allow_network_filesystem(self.ptr, True)
             if self.direct_only:
                 _ffi.fv_options_set_use_agent(self.ptr, False)
+            if self.issuers is not None:
+                _ffi.fv_options_set_issuers(self.ptr, self.issuers)
         except BaseException:
             self.__exit__()
             raise
