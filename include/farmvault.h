@@ -132,6 +132,21 @@
 #define FV_ACCESS_GRANT 2
 
 /**
+ * Length of a grant id, as `fv_vault_grant` writes it.
+ */
+#define FV_GRANT_ID_LEN 16
+
+/**
+ * `fv_vault_grant` flag: issue no token; the grant opens with a farm identity alone.
+ */
+#define FV_GRANT_NO_TOKEN 1
+
+/**
+ * `fv_vault_grant` flag: the grant opens only with its token and a farm identity together.
+ */
+#define FV_GRANT_REQUIRE_BOTH 2
+
+/**
  * What `fv_entry_kind` and `fv_credential_kind` return for a NULL or freed handle.
  */
 #define FV_KIND_INVALID 4294967295
@@ -1100,6 +1115,45 @@ FV_MUST_USE
 fv_result fv_grant_use_window(const fv_vault *grant,
                               uint64_t *first_opened_out,
                               uint64_t *use_until_out);
+
+/**
+ * Issues a job grant from `vault`, as `farmvault grant` does: writes the new
+ * bundle file `out_path` (0600; an existing path is refused) holding copies of
+ * `entries` (entry names, or prefixes ending in `/` for every live entry under
+ * them; one a line, or separated by commas), labelled `label` (the job's name,
+ * stored in the clear), signed with the vault's issuer key, and records it in the
+ * vault.
+ *
+ * The job must first open it within `claim_within_secs`, and it reads for
+ * `use_for_secs` from that first open (neither 0; both capped by the vault's grant
+ * policy). `hosts`: NULL, or a glob the opening machine's hostname must match.
+ * `recipients`: NULL, or farm public keys (`age1…`, one a line or separated by
+ * commas) or the path of a file of them, to encrypt the grant to; `flags`:
+ * FV_GRANT_NO_TOKEN (identity only; needs recipients) and/or FV_GRANT_REQUIRE_BOTH.
+ *
+ * `token_out`: receives the token (`fvg1_…`, a secret: give it to the job in its
+ * environment, never on a command line; free it with `fv_secret_free`), or NULL
+ * with FV_GRANT_NO_TOKEN; required otherwise. `id_out`: NULL, or receives the
+ * grant's 16-byte id (what `farmvault grant-revoke` takes, in hex).
+ *
+ * Returns FV_NOT_FOUND or FV_EXPIRED for an entry that is missing or expired
+ * (nothing is written then), FV_INVALID_ARGUMENT for a bad argument, a window
+ * that is 0 or over the policy, or an `out_path` that exists, FV_READ_ONLY for a
+ * grant handle, FV_IO; through an agent, the error that says issuing needs the
+ * vault itself (stop the agent first, as for `farmvault grant`).
+ */
+FV_MUST_USE
+fv_result fv_vault_grant(const fv_vault *vault,
+                         const char *out_path,
+                         const char *label,
+                         const char *entries,
+                         uint64_t claim_within_secs,
+                         uint64_t use_for_secs,
+                         const char *hosts,
+                         const char *recipients,
+                         uint32_t flags,
+                         fv_secret **token_out,
+                         uint8_t (*id_out)[FV_GRANT_ID_LEN]);
 
 /**
  * Creates an opaque credential holding a copy of `secret_len` bytes at `secret`

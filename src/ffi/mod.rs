@@ -64,6 +64,9 @@ pub use vault::*;
 mod grant;
 pub use grant::*;
 
+mod grant_issue;
+pub use grant_issue::*;
+
 mod credential;
 pub use credential::*;
 

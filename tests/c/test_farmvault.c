@@ -1322,6 +1322,59 @@ static void test_grant_issuers(void) {
     fv_options_free(opts);
 }
 
+/* Issuing from C: a token grant of one entry opens with the token it returned and
+ * reads the entry; its id is the token's first 16 bytes' worth; bad requests
+ * (no entry, a missing one, no token without recipients, unknown flags) are
+ * refused and write nothing; a grant handle cannot issue. */
+static void test_vault_grant(void) {
+    char bundle[FV_MAX_PATH_LEN], state[FV_MAX_PATH_LEN], token_text[256];
+    fv_vault *vault = open_vault("issuing", 1, 0);
+    fv_vault *grant = NULL;
+    fv_secret *token = NULL;
+    fv_options *opts = NULL;
+    uint8_t id[FV_GRANT_ID_LEN] = {0}, zero[FV_GRANT_ID_LEN] = {0};
+
+    CHECK_OK(fv_vault_put(vault, "shotgun/c_issued", U8("c-issued-key-5e7a"), 17, 0));
+    CHECK_OK(fv_vault_grant(vault, path_in(bundle, "issued.fvgrant"), "c-job", "shotgun/", 3600, 600,
+                            NULL, NULL, 0, &token, &id));
+    CHECK(token != NULL && fv_secret_len(token) > 5);
+    CHECK(memcmp(id, zero, sizeof id) != 0);
+    snprintf(token_text, sizeof token_text, "%s", (const char *)fv_secret_data(token));
+    CHECK(strncmp(token_text, "fvg1_", 5) == 0);
+    fv_secret_free(token);
+    token = NULL;
+
+    CHECK_OK(fv_options_new(&opts));
+    CHECK_OK(fv_options_set_state_dir(opts, path_in(state, "state-issued")));
+    CHECK_OK(fv_grant_open(bundle, token_text, NULL, opts, &grant));
+    {
+        fv_entry *entry = NULL;
+        CHECK_OK(fv_vault_get(grant, "shotgun/c_issued", &entry));
+        CHECK(field_is(entry, FV_FIELD_SECRET, "c-issued-key-5e7a"));
+        fv_entry_free(entry);
+    }
+    CHECK_FAILS(fv_vault_grant(grant, path_in(bundle, "again.fvgrant"), "x", "shotgun/", 60, 60, NULL,
+                               NULL, 0, &token, NULL),
+                FV_READ_ONLY, "only reads");
+    fv_vault_close(grant);
+    fv_options_free(opts);
+
+    CHECK_FAILS(fv_vault_grant(vault, path_in(bundle, "issued.fvgrant"), "c-job", "shotgun/", 60, 60,
+                               NULL, NULL, 0, &token, NULL),
+                FV_INVALID_ARGUMENT, "already exists");
+    CHECK_FAILS(fv_vault_grant(vault, path_in(bundle, "missing.fvgrant"), "c-job", "shotgun/nope", 60,
+                               60, NULL, NULL, 0, &token, NULL),
+                FV_NOT_FOUND, "shotgun/nope");
+    CHECK_FAILS(fv_vault_grant(vault, path_in(bundle, "none.fvgrant"), "c-job", "shotgun/", 60, 60,
+                               NULL, NULL, FV_GRANT_NO_TOKEN, NULL, NULL),
+                FV_INVALID_ARGUMENT, "");
+    CHECK_FAILS(fv_vault_grant(vault, path_in(bundle, "flags.fvgrant"), "c-job", "shotgun/", 60, 60,
+                               NULL, NULL, 64, &token, NULL),
+                FV_INVALID_ARGUMENT, "unknown bits");
+    CHECK(token == NULL);
+    fv_vault_close(vault);
+}
+
 static void test_grant_material(void) {
     char token[256], wrong[256], both_token[256], bundle[FV_MAX_PATH_LEN];
     fv_options *opts = grant_options("state-material");
@@ -1806,6 +1859,7 @@ int main(int argc, char **argv) {
     test_sgtk_contexts_and_flow();
     test_grant_reads_and_refuses_writes();
     test_grant_material();
+    test_vault_grant();
     test_grant_issuers();
     test_grant_clock_and_host();
     test_threads();

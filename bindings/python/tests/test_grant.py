@@ -25,7 +25,7 @@ import shotgun_api3
 import farmvault
 from farmvault import _ffi, sgtk
 from farmvault._vault import _Options
-from conftest import script_key
+from conftest import open_vault, script_key
 
 HOST = "https://mysite.shotgrid.autodesk.com"
 KEY = "PYGRANT-KEY-4e1d9a77c3b2"
@@ -649,3 +649,34 @@ def test_pinned_issuers_take_only_their_own_grants(
     with pytest.raises(farmvault.InvalidArgument, match="keys, line 1") as bad:
         farmvault.Grant.open(issued.token_grant, issued.token, state_dir=state, issuers=["fvi1_nope"])
     assert "nope" not in str(bad.value)
+
+
+def test_vault_grant_issues_what_a_job_opens(vault_path: Path, issued: Issued, tmp_path: Path) -> None:
+    # On the system clock: a grant's windows are, so its issuer's must be too.
+    vault = open_vault(vault_path, fixed_time=None)  # type: ignore[arg-type]
+    vault.put_credential(ENTRY, script_key())
+    g = vault.grant(tmp_path / "py.fvgrant", "py-issued", "shotgun/", claim_within="1h", use_for=600)
+    assert g.path == str(tmp_path / "py.fvgrant") and re.fullmatch(r"[0-9a-f]{32}", g.id)
+    assert g.token is not None and g.token.text().startswith("fvg1_")
+    assert g.token.text() not in repr(g)
+    with farmvault.Grant.open(g.path, g.token, state_dir=tmp_path / "state") as opened:
+        assert opened.get(ENTRY).credential.api_key == script_key().api_key.text()
+        assert list(opened) == [ENTRY]
+    # To the farm identity alone: the token-less grant opens with the identity.
+    public = next(
+        line.split(": ", 1)[1] for line in issued.farm_id.read_text().splitlines() if line.startswith("# public key: ")
+    )
+    r = vault.grant(tmp_path / "rcpt.fvgrant", "py-rcpt", [ENTRY], claim_within="1h", use_for="10m",
+                    recipients=[public], token=False)
+    assert r.token is None
+    with farmvault.Grant.open(r.path, identity=issued.farm_id, state_dir=tmp_path / "state") as opened:
+        assert ENTRY in opened
+    # Refused, writing nothing: an existing bundle, a missing entry, no token and no recipient.
+    with pytest.raises(farmvault.InvalidArgument, match="already exists"):
+        vault.grant(g.path, "again", "shotgun/", claim_within="1h", use_for="10m")
+    with pytest.raises(farmvault.NotFound):
+        vault.grant(tmp_path / "x.fvgrant", "x", "shotgun/nope", claim_within="1h", use_for="10m")
+    with pytest.raises(farmvault.InvalidArgument):
+        vault.grant(tmp_path / "y.fvgrant", "y", "shotgun/", claim_within="1h", use_for="10m", token=False)
+    assert not (tmp_path / "x.fvgrant").exists() and not (tmp_path / "y.fvgrant").exists()
+    vault.close()

@@ -70,7 +70,7 @@ from ._ffi import LibraryInfo
 from ._grant import Grant, from_env
 from ._loader import EXPECTED_ABI, PathArg
 from ._secret import Secret, SecretLike
-from ._vault import Batch, Entry, EntryInfo, Kdf, ReadCredentials, Vault, generate_key_file
+from ._vault import Batch, Entry, EntryInfo, IssuedGrant, Kdf, ReadCredentials, Vault, generate_key_file
 
 __version__ = "0.1.0"
 
@@ -85,6 +85,7 @@ __all__ = [
     "from_env",
     "Batch",
     "Entry",
+    "IssuedGrant",
     "EntryInfo",
     "Kdf",
     "generate_key_file",

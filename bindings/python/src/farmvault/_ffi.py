@@ -383,6 +383,28 @@ def fv_vault_clock_behind(vault: VaultP, secs_out: Out) -> None: ...
 def fv_key_file_generate(path: bytes) -> None: ...
 
 
+# fv_result fv_vault_grant(const fv_vault *vault, const char *out_path, const char *label, const char *entries, uint64_t claim_within_secs, uint64_t use_for_secs, const char *hosts, const char *recipients, uint32_t flags, fv_secret **token_out, uint8_t (*id_out)[FV_GRANT_ID_LEN]);
+@_result(VAULT, c_char_p, c_char_p, c_char_p, c_uint64, c_uint64, c_char_p, c_char_p, c_uint32, POINTER(SECRET), c_void_p)
+def fv_vault_grant(
+    vault: VaultP,
+    out_path: bytes,
+    label: bytes,
+    entries: bytes,
+    claim_within_secs: int,
+    use_for_secs: int,
+    hosts: Optional[bytes],
+    recipients: Optional[bytes],
+    flags: int,
+    token_out: Optional[Out],
+    id_out: Optional[Out],
+) -> None: ...
+
+
+#: ``fv_vault_grant`` flags.
+FV_GRANT_NO_TOKEN = 1
+FV_GRANT_REQUIRE_BOTH = 2
+
+
 # fv_result fv_vault_put(fv_vault *vault, const char *name, const uint8_t *secret, size_t secret_len, uint64_t ttl_secs);
 @_result(VAULT, c_char_p, c_void_p, c_size_t, c_uint64)
 def fv_vault_put(vault: VaultP, name: bytes, secret: InBytes, secret_len: int, ttl_secs: int) -> None: ...

@@ -4,6 +4,7 @@ the reads a vault and a job grant (:mod:`farmvault._grant`) share."""
 from __future__ import annotations
 
 import ctypes
+import math
 import struct
 import threading
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from ._args import (
     path_arg,
     prefix_arg,
     seconds_arg,
+    text_arg,
     to_datetime,
     ttl_arg,
     unix_time_arg,
@@ -38,6 +40,7 @@ from ._credentials import (
     credential_from_view,
     of_fields,
     shotgun_kwargs_from_view,
+    take_secret,
     view_text,
 )
 from ._errors import Expired, InvalidArgument, NotFound
@@ -83,6 +86,18 @@ class EntryInfo:
         if self.expires is None:
             return None
         return self.expires - (now or datetime.now(timezone.utc))
+
+
+@dataclass(frozen=True)
+class IssuedGrant:
+    """What :meth:`Vault.grant` issued. Its ``repr`` shows no token."""
+
+    #: The bundle file written.
+    path: str
+    #: The grant's id, 32 hex digits (``farmvault grants``, ``grant-revoke``).
+    id: str
+    #: The bearer token (``fvg1_…``), or ``None`` for a grant farm identities alone open.
+    token: Optional[Secret]
 
 
 @dataclass(frozen=True)
@@ -482,6 +497,67 @@ class _Store(ReadCredentials):
         raw = name_arg(name)
         secs = ttl_arg(ttl)
         _ffi.fv_vault_renew(self._get(), raw, secs)
+
+    def grant(
+        self,
+        out: PathArg,
+        label: str,
+        entries: Union[str, List[str], Tuple[str, ...]],
+        *,
+        claim_within: TTL,
+        use_for: TTL,
+        hosts: Optional[str] = None,
+        recipients: Union[str, List[str], Tuple[str, ...]] = (),
+        token: bool = True,
+        require_both: bool = False,
+    ) -> "IssuedGrant":
+        """Issues a job grant, as ``farmvault grant`` does: writes the new bundle file
+        ``out`` (0600; an existing file is refused) holding copies of ``entries``
+        (names, or prefixes ending in ``/`` for every live entry under them), labelled
+        ``label`` (the job's name, stored in the clear), signed with this vault's
+        issuer key. The job must first open it within ``claim_within``, then reads for
+        ``use_for`` (durations: a ``timedelta``, seconds or text such as ``"4h"``; both
+        capped by the vault's grant policy). ``hosts``: a glob the opening machine's
+        hostname must match. ``recipients``: farm public keys (``age1…``) or files of
+        them to encrypt the grant to; ``token=False`` issues a grant they alone open,
+        ``require_both=True`` one that needs the token and a farm identity together.
+
+        Returns the bundle's path, the grant's id (hex, what ``farmvault
+        grant-revoke`` takes) and its token (a :class:`~farmvault.Secret`; ``None``
+        with ``token=False``): give the token to the job in its environment, never on
+        a command line. Raises :class:`~farmvault.NotFound` or
+        :class:`~farmvault.Expired` for a missing or expired entry (nothing is
+        written), :class:`~farmvault.InvalidArgument` for a bad argument or a window
+        over the policy."""
+        names = [entries] if isinstance(entries, str) else list(entries)
+        keys = [recipients] if isinstance(recipients, str) else list(recipients)
+        for n in names + keys:
+            if not isinstance(n, str) or any(c in n for c in ",\n"):
+                raise InvalidArgument(f"entry names and recipients are text without commas or line breaks: {n!r}")
+        claim = math.ceil(seconds_arg(claim_within, "claim_within", allow_zero=False))
+        use = math.ceil(seconds_arg(use_for, "use_for", allow_zero=False))
+        flags = (0 if token else _ffi.FV_GRANT_NO_TOKEN) | (_ffi.FV_GRANT_REQUIRE_BOTH if require_both else 0)
+        raw_out = path_arg(out, "out")
+        secret = ctypes.POINTER(_ffi.fv_secret)()
+        grant_id = (ctypes.c_uint8 * 16)()
+        _ffi.fv_vault_grant(
+            self._get(),
+            raw_out,
+            text_arg(label, "label"),
+            text_arg("\n".join(names), "entries"),
+            claim,
+            use,
+            None if hosts is None else text_arg(hosts, "hosts"),
+            text_arg("\n".join(keys), "recipients") if keys else None,
+            flags,
+            ctypes.byref(secret) if token else None,
+            ctypes.byref(grant_id),
+        )
+        return IssuedGrant(
+            path=raw_out.decode("utf-8", "surrogateescape"),
+            id=bytes(grant_id).hex(),
+            token=Secret._adopt(take_secret(secret)) if token else None,
+        )
 
     def purge_expired(self) -> int:
         """Removes every expired entry, without decrypting any; returns how many.
