@@ -486,6 +486,15 @@ public:
         detail::check(fv_options_set_state_dir(raw(), dir.c_str()));
         return *this;
     }
+    /// Vault::open_grant takes only grants signed by these issuers: their public keys
+    /// (`fvi1_…`, as `farmvault grant-issuer` prints them), separated by commas or
+    /// newlines. An unsigned grant, one signed by another key, or one changed after
+    /// signing throws FV_TAMPERED before anything in it is decrypted. The node's pins
+    /// (/etc/farmvault/issuers) and FARMVAULT_ISSUERS apply too: each must name the signer.
+    Options &issuers(const std::string &keys) {
+        detail::check(fv_options_set_issuers(raw(), keys.c_str()));
+        return *this;
+    }
     /// A hostname no open uses, kept because fv_options_set_hostname stays in the ABI:
     /// Vault::open_grant refuses options that carry one. A grant's host pattern is
     /// checked against the hostname in the node configuration file

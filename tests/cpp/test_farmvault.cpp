@@ -355,6 +355,15 @@ void test_grants(const std::string &dir, const std::string &grants) {
     CHECK(grant.list().size() == 1);
     CHECK(grant.metadata("shotgun/render_farm").expires().has_value());
     THROWS(farmvault::NotFound, FV_NOT_FOUND, "other", grant.get("other"));
+    // Pinned to another vault's issuer key: refused before anything is decrypted.
+    std::string other_issuer;
+    std::ifstream(grants + "/other-issuer.txt") >> other_issuer;
+    CHECK(other_issuer.rfind("fvi1_", 0) == 0);
+    farmvault::Options pinned_elsewhere;
+    pinned_elsewhere.state_dir(dir + "/grant-state").issuers(other_issuer);
+    THROWS(farmvault::Error, FV_TAMPERED, "not from a trusted issuer",
+           farmvault::Vault::open_grant(grants + "/token.fvgrant", token.c_str(), nullptr,
+                                        &pinned_elsewhere));
     // Every write throws FV_READ_ONLY.
     THROWS(farmvault::Error, FV_READ_ONLY, "only reads", grant.put("x", "y"));
     THROWS(farmvault::Error, FV_READ_ONLY, "only reads", grant.remove("shotgun/render_farm"));
