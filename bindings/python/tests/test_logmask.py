@@ -40,9 +40,8 @@ def test_a_secret_read_from_the_vault_is_masked_everywhere_a_record_carries_it(
 ) -> None:
     logger, out, mask = logged
     vault.put_credential("shotgun/render_farm", script_key())
-    secret = vault.get("shotgun/render_farm").secret
-    logger.info("before add: %s", "nothing secret")
-    mask.add(secret)
+    logger.info("before the read: %s", "nothing secret")
+    secret = vault.get("shotgun/render_farm").secret  # read after the filter exists: watched
     logger.info("connecting with %s", secret.text())
     logger.warning("url https://site/api?key=" + secret.text() + "&x=1")
     logger.debug("kwargs %r", {"api_key": secret.text()})
@@ -82,3 +81,26 @@ def test_clear_wipes_the_copies_and_stops_masking(
     assert all(not any(s.buffer()) for s in held), "wiped"
     logger.info("%s", "plain")
     assert out.getvalue().strip() == "INFO plain"
+
+
+def test_a_filter_that_does_not_watch_reads_masks_only_what_it_was_given(
+    vault: farmvault.Vault,
+) -> None:
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    mask = SecretFilter(watch_reads=False)
+    handler.addFilter(mask)
+    logger = logging.getLogger("farmvault-test-logmask-manual")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        vault.put_credential("shotgun/render_farm", script_key())
+        secret = vault.get("shotgun/render_farm").secret
+        logger.warning("%s", secret.text())
+        assert KEY in out.getvalue(), "not watched: logged as it is"
+        mask.add(secret)
+        logger.warning("%s", secret.text())
+        assert out.getvalue().splitlines()[-1] == MASK
+    finally:
+        logger.removeHandler(handler)
+        mask.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import hmac
 import sys
+import weakref
 from types import TracebackType
 from typing import Any, NoReturn, Optional, Type, Union
 
@@ -15,6 +16,17 @@ __all__ = ["Secret", "SecretLike"]
 #: Whether a same-length slice assignment overwrites a bytearray in place (CPython's
 #: bytearray copies into its existing buffer; tests/test_privacy.py checks it).
 _IN_PLACE = sys.implementation.name == "cpython"
+
+#: Who is told of every secret the package hands out (``logmask.SecretFilter``
+#: watching reads): weakly held, so a filter nobody keeps stops watching.
+_readers: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+def watch_reads(watcher: Any) -> None:
+    """Calls ``watcher.saw(secret)`` for every secret the package hands out from now
+    on (those the library returns, and those it wraps for a call), while
+    ``watcher`` lives."""
+    _readers.add(watcher)
 
 
 class Secret:
@@ -50,6 +62,9 @@ class Secret:
         """Wraps ``buf`` without copying it (it becomes this secret's storage)."""
         s = cls.__new__(cls)
         s._buf = buf
+        if _readers:
+            for r in list(_readers):
+                r.saw(s)
         return s
 
     def buffer(self) -> bytearray:

@@ -2,22 +2,27 @@
 records, as ``farmvault exec --mask`` does for a child's output.
 
 Farm tools log a great deal: a URL with a key in its query, a dict of
-connection arguments, an exception whose message quotes a token. Add the
-secrets a tool read to one filter on the handler that writes the log, and none
-of them reaches the file, the farm manager's log view or a crash report::
+connection arguments, an exception whose message quotes a token. Put one filter
+on the handler that writes the log, and no secret the tool read through the
+package reaches the file, the farm manager's log view or a crash report::
 
     import logging
     import farmvault
     from farmvault.logmask import SecretFilter
 
-    mask = SecretFilter()
+    mask = SecretFilter()              # keep it: it watches reads while it lives
     for handler in logging.getLogger().handlers:
         handler.addFilter(mask)
 
     with farmvault.from_env() as vault:
-        key = vault.get("shotgun/render_farm").secret
-        mask.add(key)                  # from now on, the key logs as ***
+        key = vault.get("shotgun/render_farm").secret   # read: from now on it logs as ***
         logging.info("connecting with %s", key.text())   # "connecting with ***"
+
+By default a filter masks every secret the package reads in this process after
+the filter was made (``watch_reads=False``: only those given to :meth:`add`):
+keys, tokens and passwords read from a vault or a grant, and the secrets passed
+in to a call. Give it those read before it existed, or obtained elsewhere,
+with :meth:`add`.
 
 The filter formats each record's message with its arguments (what a handler
 would print) and masks that, and masks a traceback's text and ``stack_info``
@@ -36,6 +41,7 @@ import logging
 import threading
 from typing import List
 
+from . import _secret
 from ._errors import InvalidArgument
 from ._secret import Secret, SecretLike
 
@@ -51,12 +57,20 @@ class SecretFilter(logging.Filter):
     """Masks the secrets it was given in every record it sees; it never drops a
     record. Safe to share between threads and handlers."""
 
-    def __init__(self, *secrets: SecretLike) -> None:
+    def __init__(self, *secrets: SecretLike, watch_reads: bool = True) -> None:
         super().__init__()
         self._lock = threading.Lock()
         self._secrets: List[Secret] = []
         for s in secrets:
             self.add(s)
+        if watch_reads:
+            _secret.watch_reads(self)
+
+    def saw(self, secret: Secret) -> None:
+        """Told of each secret the package reads (with ``watch_reads``): masked
+        from now on, unless shorter than :data:`MIN_LENGTH`."""
+        if len(secret.buffer()) >= MIN_LENGTH:
+            self.add(secret)
 
     def add(self, secret: SecretLike) -> None:
         """Masks ``secret`` (a :class:`~farmvault.Secret`, ``str`` or bytes; for
