@@ -26,6 +26,8 @@ mod duration;
 mod error;
 mod harden;
 mod mask;
+#[cfg(target_os = "linux")]
+mod memfd;
 mod output;
 mod perms;
 mod print;

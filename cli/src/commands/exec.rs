@@ -80,8 +80,14 @@ pub struct ExecArgs {
     /// Deliver the secrets as files instead of variables: each VAR becomes the file
     /// $FARMVAULT_CREDENTIALS_DIRECTORY/VAR (0400) in a fresh private directory
     /// (0700, on tmpfs where there is one), removed when the command exits.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fd")]
     pub files: bool,
+    /// Deliver each secret in a sealed memory file the command inherits (Linux):
+    /// VAR holds its path, /dev/fd/N, which any program can open. Nothing touches
+    /// a filesystem, and nothing outlives the command.
+    #[cfg(target_os = "linux")]
+    #[arg(long)]
+    pub fd: bool,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -277,12 +283,23 @@ pub fn run(g: &Global, mut a: ExecArgs) -> Result<i32, CliError> {
     {
         cmd.env_remove(var);
     }
+    // Kept open until the command is done with them (in its own copies).
+    #[cfg(target_os = "linux")]
+    let mut memfds = Vec::new();
     match &files {
         Some(dir) => {
             for (var, value) in &values {
                 write_secret_file(&dir.path().join(var), value)?;
             }
             cmd.env(CREDENTIALS_DIRECTORY, dir.path());
+        }
+        #[cfg(target_os = "linux")]
+        None if a.fd => {
+            for (var, value) in &values {
+                let fd = crate::memfd::SecretFd::new(var, value)?;
+                cmd.env(var, fd.path());
+                memfds.push(fd);
+            }
         }
         None => {
             for (var, value) in &values {

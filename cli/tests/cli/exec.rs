@@ -590,6 +590,43 @@ fn files_delivers_secrets_as_private_files_removed_after_the_run() {
     assert!(files_containing(env.dir.path(), API_KEY.as_bytes()).is_empty());
 }
 
+/// `--fd` (Linux): the variable names /dev/fd/N, an inherited sealed memory
+/// file holding the secret; it is in no file anywhere, not in the child's
+/// environment, and cannot be changed by the child.
+#[cfg(target_os = "linux")]
+#[test]
+fn fd_delivers_secrets_in_sealed_memory_files() {
+    let env = env_with_key();
+    let report = env.path("fd-report");
+    let script = format!(
+        r#"test "$(cat "$SG_KEY")" = "$EXPECTED" || exit 3; (printf x >> "$SG_KEY") 2>/dev/null && exit 4; printf '%s
+%s
+' "$SG_KEY" "$(readlink "/proc/self/fd/${{SG_KEY##*/}}")" > {}; env | grep -c "$EXPECTED" >> {}; true"#,
+        common::sh_quote(report.to_str().unwrap()),
+        common::sh_quote(report.to_str().unwrap())
+    );
+    let mut cmd = env.cmd();
+    cmd.env("EXPECTED", API_KEY).args([
+        "exec",
+        "--fd",
+        "--env",
+        "SG_KEY=shotgun/farm:api_key",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    common::run(&mut cmd, None).expect(code::OK);
+    let report = std::fs::read_to_string(&report).unwrap();
+    let lines: Vec<&str> = report.lines().collect();
+    assert!(lines[0].starts_with("/dev/fd/"), "{report}");
+    assert!(lines[1].starts_with("/memfd:SG_KEY"), "{report}");
+    // EXPECTED itself holds the key once; no other variable does.
+    assert_eq!(lines[2], "1", "{report}");
+    assert!(files_containing(env.dir.path(), API_KEY.as_bytes()).is_empty());
+    assert!(files_containing(std::path::Path::new("/dev/shm"), API_KEY.as_bytes()).is_empty());
+}
+
 /// SIGTERM to farmvault (a farm manager cancelling the task) reaches the
 /// Toolkit job, which ends; farmvault then brings the renewed token home and
 /// removes the private SHOTGUN_HOME before it exits as the job did.
