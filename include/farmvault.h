@@ -1156,6 +1156,79 @@ fv_result fv_vault_grant(const fv_vault *vault,
                          uint8_t (*id_out)[FV_GRANT_ID_LEN]);
 
 /**
+ * Writes a backup of the whole vault to the new file `dest_path` (0600, fsynced;
+ * an existing path is refused and left as it was): the vault's own authenticated
+ * snapshot, as encrypted as the vault, which `fv_vault_restore` reads back with a
+ * passphrase or key file valid then. `entries_out`: NULL, or receives how many
+ * entries it holds.
+ *
+ * Returns FV_IO (FV_ALREADY_EXISTS's message names an existing `dest_path`),
+ * FV_READ_ONLY for a grant handle, FV_INVALID_ARGUMENT; through an agent, the
+ * error that says a backup needs the vault itself.
+ */
+FV_MUST_USE
+fv_result fv_vault_backup(const fv_vault *vault,
+                          const char *dest_path,
+                          uint64_t *entries_out);
+
+/**
+ * Reads the vault's own backup back as a repair would, unlocked with the
+ * passphrase (`passphrase_len` bytes at `passphrase`) or the key file at
+ * `key_file_path` (exactly one; the other NULL), and checks it holds exactly
+ * what the store holds. `entries_out`: NULL, or receives how many entries it holds.
+ *
+ * Returns FV_CORRUPT (naming the backup file) when it does not, FV_WRONG_KEY,
+ * FV_READ_ONLY for a grant handle, FV_INVALID_ARGUMENT, FV_IO.
+ */
+FV_MUST_USE
+fv_result fv_vault_verify_backup(const fv_vault *vault,
+                                 const uint8_t *passphrase,
+                                 size_t passphrase_len,
+                                 const char *key_file_path,
+                                 uint64_t *entries_out);
+
+/**
+ * Rebuilds the vault in the directory `path` from its own backup (snapshot and
+ * journal) when its storage will not open or read whole, as `farmvault repair`
+ * does, unlocked with a passphrase or a key file (exactly one; the other NULL).
+ * The damaged files are moved into a `damaged-<time>` folder of the vault, not
+ * deleted; a wrong key changes nothing. `force`: rebuild even a store that opens.
+ *
+ * `out`: receives the opened vault (close it with `fv_vault_close`).
+ * `repaired_out`: NULL, or receives whether anything was rebuilt (false: the
+ * store opened as it was). Returns FV_WRONG_KEY, FV_NO_VAULT, FV_CORRUPT (the
+ * backup too is damaged), FV_LOCKED, FV_IO, FV_INVALID_ARGUMENT.
+ */
+FV_MUST_USE
+fv_result fv_vault_repair(const char *path,
+                          const uint8_t *passphrase,
+                          size_t passphrase_len,
+                          const char *key_file_path,
+                          bool force,
+                          const fv_options *opts,
+                          fv_vault **out,
+                          bool *repaired_out);
+
+/**
+ * Creates the vault in the directory `path` (which must hold no vault) from the
+ * backup file `backup_path` that `fv_vault_backup` (or `farmvault backup`) wrote,
+ * unlocked with a passphrase or key file valid when it was written (exactly one;
+ * the other NULL).
+ *
+ * `out`: receives the restored vault (close it with `fv_vault_close`). Returns
+ * FV_ALREADY_EXISTS when `path` holds a vault, FV_WRONG_KEY, FV_CORRUPT (a damaged
+ * backup), FV_IO, FV_INVALID_ARGUMENT.
+ */
+FV_MUST_USE
+fv_result fv_vault_restore(const char *path,
+                           const char *backup_path,
+                           const uint8_t *passphrase,
+                           size_t passphrase_len,
+                           const char *key_file_path,
+                           const fv_options *opts,
+                           fv_vault **out);
+
+/**
  * Creates an opaque credential holding a copy of `secret_len` bytes at `secret`
  * (1 to FV_MAX_SECRET_LEN).
  *

@@ -67,6 +67,9 @@ pub use grant::*;
 mod grant_issue;
 pub use grant_issue::*;
 
+mod recovery;
+pub use recovery::*;
+
 mod credential;
 pub use credential::*;
 

@@ -1375,6 +1375,46 @@ static void test_vault_grant(void) {
     fv_vault_close(vault);
 }
 
+/* Backups and repair from C: a backup counts its entries and never overwrites;
+ * verifying it needs exactly one unlock; a restore from it reads the entry; a
+ * repair of a healthy store rebuilds nothing unless forced. */
+static void test_recovery(void) {
+    char dir[FV_MAX_PATH_LEN], backup[FV_MAX_PATH_LEN], restored[FV_MAX_PATH_LEN];
+    fv_vault *vault = open_vault("recovery", 1, 0);
+    fv_vault *other = NULL;
+    fv_options *opts = cheap_options(0);
+    uint64_t entries = 0;
+    bool repaired = true;
+    fv_entry *entry = NULL;
+
+    CHECK_OK(fv_vault_put(vault, "shotgun/recovered", U8("recovered-key-9d1f"), 18, 0));
+    CHECK_OK(fv_vault_backup(vault, path_in(backup, "recovery.fvbk"), &entries));
+    CHECK(entries == 1);
+    CHECK_FAILS(fv_vault_backup(vault, backup, NULL), FV_IO, "recovery.fvbk");
+    CHECK_OK(fv_vault_verify_backup(vault, U8("pw"), 2, NULL, &entries));
+    CHECK(entries == 1);
+    CHECK_FAILS(fv_vault_verify_backup(vault, NULL, 0, NULL, NULL), FV_INVALID_ARGUMENT, "exactly one");
+    CHECK_FAILS(fv_vault_verify_backup(vault, U8("wrong"), 5, NULL, NULL), FV_WRONG_KEY, "");
+    fv_vault_close(vault);
+
+    CHECK_OK(fv_vault_restore(path_in(restored, "restored"), backup, U8("pw"), 2, NULL, opts, &other));
+    CHECK_OK(fv_vault_get(other, "shotgun/recovered", &entry));
+    CHECK(field_is(entry, FV_FIELD_SECRET, "recovered-key-9d1f"));
+    fv_entry_free(entry);
+    fv_vault_close(other);
+    CHECK_FAILS(fv_vault_restore(restored, backup, U8("pw"), 2, NULL, opts, &other), FV_ALREADY_EXISTS, "");
+
+    CHECK_OK(fv_vault_repair(path_in(dir, "recovery"), U8("pw"), 2, NULL, false, opts, &other, &repaired));
+    CHECK(!repaired);
+    fv_vault_close(other);
+    CHECK_OK(fv_vault_repair(dir, U8("pw"), 2, NULL, true, opts, &other, &repaired));
+    CHECK(repaired);
+    CHECK_OK(fv_vault_get(other, "shotgun/recovered", &entry));
+    fv_entry_free(entry);
+    fv_vault_close(other);
+    fv_options_free(opts);
+}
+
 static void test_grant_material(void) {
     char token[256], wrong[256], both_token[256], bundle[FV_MAX_PATH_LEN];
     fv_options *opts = grant_options("state-material");
@@ -1859,6 +1899,7 @@ int main(int argc, char **argv) {
     test_sgtk_contexts_and_flow();
     test_grant_reads_and_refuses_writes();
     test_grant_material();
+    test_recovery();
     test_vault_grant();
     test_grant_issuers();
     test_grant_clock_and_host();

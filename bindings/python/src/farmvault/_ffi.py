@@ -400,6 +400,45 @@ def fv_vault_grant(
 ) -> None: ...
 
 
+# fv_result fv_vault_backup(const fv_vault *vault, const char *dest_path, uint64_t *entries_out);
+@_result(VAULT, c_char_p, c_void_p)
+def fv_vault_backup(vault: VaultP, dest_path: bytes, entries_out: Optional[Out]) -> None: ...
+
+
+# fv_result fv_vault_verify_backup(const fv_vault *vault, const uint8_t *passphrase, size_t passphrase_len, const char *key_file_path, uint64_t *entries_out);
+@_result(VAULT, c_void_p, c_size_t, c_char_p, c_void_p)
+def fv_vault_verify_backup(
+    vault: VaultP, passphrase: Optional[InBytes], passphrase_len: int, key_file_path: Optional[bytes], entries_out: Optional[Out]
+) -> None: ...
+
+
+# fv_result fv_vault_repair(const char *path, const uint8_t *passphrase, size_t passphrase_len, const char *key_file_path, bool force, const fv_options *opts, fv_vault **out, bool *repaired_out);
+@_result(c_char_p, c_void_p, c_size_t, c_char_p, c_bool, OPTIONS, POINTER(VAULT), c_void_p)
+def fv_vault_repair(
+    path: bytes,
+    passphrase: Optional[InBytes],
+    passphrase_len: int,
+    key_file_path: Optional[bytes],
+    force: bool,
+    opts: Optional[OptionsP],
+    out: Out,
+    repaired_out: Optional[Out],
+) -> None: ...
+
+
+# fv_result fv_vault_restore(const char *path, const char *backup_path, const uint8_t *passphrase, size_t passphrase_len, const char *key_file_path, const fv_options *opts, fv_vault **out);
+@_result(c_char_p, c_char_p, c_void_p, c_size_t, c_char_p, OPTIONS, POINTER(VAULT))
+def fv_vault_restore(
+    path: bytes,
+    backup_path: bytes,
+    passphrase: Optional[InBytes],
+    passphrase_len: int,
+    key_file_path: Optional[bytes],
+    opts: Optional[OptionsP],
+    out: Out,
+) -> None: ...
+
+
 #: ``fv_vault_grant`` flags.
 FV_GRANT_NO_TOKEN = 1
 FV_GRANT_REQUIRE_BOTH = 2

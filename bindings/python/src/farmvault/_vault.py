@@ -88,6 +88,25 @@ class EntryInfo:
         return self.expires - (now or datetime.now(timezone.utc))
 
 
+class _UnlockIn:
+    """A passphrase (wiped on exit) or a key file's path, as the recovery calls of
+    the C ABI take them: ``(passphrase, passphrase_len, key_file_path)``."""
+
+    def __init__(self, passphrase: Optional[SecretLike], key_file: Optional[PathArg]) -> None:
+        self.secret = None if passphrase is None else SecretIn(passphrase, "passphrase")
+        self.key_file = None if key_file is None else path_arg(key_file, "key_file")
+
+    def __enter__(self) -> Tuple[Any, int, Optional[bytes]]:
+        if self.secret is None:
+            return None, 0, self.key_file
+        p, n = self.secret.__enter__()
+        return p, n, None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.secret is not None:
+            self.secret.wipe()
+
+
 @dataclass(frozen=True)
 class IssuedGrant:
     """What :meth:`Vault.grant` issued. Its ``repr`` shows no token."""
@@ -693,6 +712,74 @@ class Vault(_Store):
                 fn_kf = _ffi.fv_vault_create_key_file if create else _ffi.fv_vault_open_key_file
                 fn_kf(raw_path, path_arg(key_file, "key_file"), opts, ctypes.byref(out))
         return cls(out, raw_path.decode("utf-8", "surrogateescape"))
+
+    @classmethod
+    def restore(
+        cls,
+        path: PathArg,
+        backup: PathArg,
+        *,
+        passphrase: Optional[SecretLike] = None,
+        key_file: Optional[PathArg] = None,
+        kdf: Optional[Union[Kdf, Tuple[int, int, int]]] = None,
+        allow_insecure_permissions: bool = False,
+    ) -> Vault:
+        """Creates the vault in directory ``path`` (which must hold none) from the
+        file ``backup`` that :meth:`backup` or ``farmvault backup`` wrote, unlocked
+        by a passphrase or key file valid when it was written; returns it open.
+        Raises :class:`~farmvault.AlreadyExists`, :class:`~farmvault.WrongKey`,
+        :class:`~farmvault.Corrupt` (a damaged backup), :class:`~farmvault.IoError`."""
+        raw_path = path_arg(path, "path")
+        raw_backup = path_arg(backup, "backup")
+        _unlock_args(passphrase, key_file)
+        out = ctypes.POINTER(_ffi.fv_vault)()
+        options = _Options(kdf, None, None, allow_insecure_permissions=allow_insecure_permissions)
+        with options as opts, _UnlockIn(passphrase, key_file) as (p, n, kf):
+            _ffi.fv_vault_restore(raw_path, raw_backup, p, n, kf, opts, ctypes.byref(out))
+        return cls(out, raw_path.decode("utf-8", "surrogateescape"))
+
+    @classmethod
+    def repair(
+        cls,
+        path: PathArg,
+        *,
+        passphrase: Optional[SecretLike] = None,
+        key_file: Optional[PathArg] = None,
+        force: bool = False,
+        allow_insecure_permissions: bool = False,
+    ) -> Tuple[Vault, bool]:
+        """Rebuilds the vault in directory ``path`` from its own backup when its
+        storage will not open or read whole, as ``farmvault repair`` does (the
+        damaged files are moved into a ``damaged-<time>`` folder, not deleted; a
+        wrong key changes nothing; ``force`` rebuilds a store that opens too).
+        Returns the open vault and whether anything was rebuilt."""
+        raw_path = path_arg(path, "path")
+        _unlock_args(passphrase, key_file)
+        out = ctypes.POINTER(_ffi.fv_vault)()
+        repaired = ctypes.c_bool(False)
+        options = _Options(None, None, None, allow_insecure_permissions=allow_insecure_permissions)
+        with options as opts, _UnlockIn(passphrase, key_file) as (p, n, kf):
+            _ffi.fv_vault_repair(raw_path, p, n, kf, bool(force), opts, ctypes.byref(out), ctypes.byref(repaired))
+        return cls(out, raw_path.decode("utf-8", "surrogateescape")), repaired.value
+
+    def backup(self, dest: PathArg) -> int:
+        """Writes a backup of the whole vault to the new file ``dest`` (0600; an
+        existing file is refused and left as it was), as encrypted as the vault;
+        :meth:`restore` reads it back. Returns how many entries it holds."""
+        entries = ctypes.c_uint64(0)
+        _ffi.fv_vault_backup(self._get(), path_arg(dest, "dest"), ctypes.byref(entries))
+        return entries.value
+
+    def verify_backup(self, *, passphrase: Optional[SecretLike] = None, key_file: Optional[PathArg] = None) -> int:
+        """Reads the vault's own backup back as a repair would (unlocked with the
+        passphrase or key file given) and checks it holds exactly what the store
+        holds; returns how many entries it holds. :class:`~farmvault.Corrupt`,
+        naming the backup file, when it does not."""
+        _unlock_args(passphrase, key_file)
+        entries = ctypes.c_uint64(0)
+        with _UnlockIn(passphrase, key_file) as (p, n, kf):
+            _ffi.fv_vault_verify_backup(self._get(), p, n, kf, ctypes.byref(entries))
+        return entries.value
 
     @classmethod
     def connect(cls, socket: Optional[PathArg] = None) -> Vault:
