@@ -7,8 +7,8 @@
 #     runs the README's `pip install ./bindings/python` into
 #     it (isolated build, setuptools and setuptools-rust at the versions of
 #     bindings/python/build-tools.txt; debug profile, so cargo finds what the Rust
-#     stages built), type-checks the package and the Python examples (examples/deadline,
-#     examples/opencue) with mypy --strict, runs pytest against
+#     stages built), type-checks the package, the Python examples (examples/deadline,
+#     examples/opencue) and the README's Python blocks with mypy --strict, runs pytest against
 #     the debug library, then, from outside the repository with FARMVAULT_LIB unset:
 #     the library inside the installed package loads, a secret round-trips, and the
 #     `farmvault` console script and `python -m farmvault` run the bundled CLI,
@@ -77,6 +77,9 @@ stage "mypy --strict bindings/python/src/farmvault"
 # and checked against the installed package (its py.typed) they import.
 stage "mypy --strict the Python examples"
 "$py" -m mypy --strict --cache-dir "$scratch/mypy-cache-examples" examples/deadline/*.py examples/opencue/*.py
+
+stage "mypy --strict the README's Python examples (scripts/check-readme-python.py)"
+"$py" scripts/check-readme-python.py README.md
 
 stage "pytest (library: $FARMVAULT_LIB)"
 status=0
