@@ -85,57 +85,87 @@ fn job(env: &Env, uid: u32, agent: &NodeAgent, bundle: &Path, args: &[&str]) -> 
     crate::common::run(&mut c, None)
 }
 
-#[test]
-fn a_job_reads_its_grant_through_the_node_agent_and_only_within_its_window() {
-    let env = env_with_entries();
-    let base = shared_dir(env.dir.path(), "node", 0, 0o755);
-    // The test's tempdir is root's 0700: open its path to the other users.
-    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
-    shared_dir(&base, "run", AGENT_UID, 0o755);
-    shared_dir(&base, "state", AGENT_UID, 0o700);
-    let grants = shared_dir(&base, "grants", 0, 0o755);
-    let identity = base.join("farm.key");
-    let public = env.out(&["farm-keygen", "--identity", identity.to_str().unwrap()]);
-    rustix::fs::chown(
-        &identity,
-        Some(rustix::fs::Uid::from_raw(AGENT_UID)),
-        Some(rustix::fs::Gid::from_raw(AGENT_UID)),
-    )
-    .unwrap();
+/// A node as the tests lay it out: the agent's run and state directories, a
+/// grants directory jobs can read, and the farm identity, the agent user's.
+struct Node {
+    env: Env,
+    base: PathBuf,
+    grants: PathBuf,
+    identity: PathBuf,
+    public: String,
+}
 
-    let issue = |env: &Env, file: &str, use_for: &str| {
-        let out = grants.join(file);
-        env.run(
-            &[
-                "grant",
-                "shotgun/render",
-                "--claim-within",
-                "1h",
-                "--use-for",
-                use_for,
-                "--label",
-                "node-job",
-                "--to",
-                public.trim(),
-                "--no-token",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            None,
+impl Node {
+    fn new() -> Node {
+        let env = env_with_entries();
+        let base = shared_dir(env.dir.path(), "node", 0, 0o755);
+        // The test's tempdir is root's 0700: open its path to the other users.
+        std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+        shared_dir(&base, "run", AGENT_UID, 0o755);
+        shared_dir(&base, "state", AGENT_UID, 0o700);
+        let grants = shared_dir(&base, "grants", 0, 0o755);
+        let identity = base.join("farm.key");
+        let public = env.out(&["farm-keygen", "--identity", identity.to_str().unwrap()]);
+        rustix::fs::chown(
+            &identity,
+            Some(rustix::fs::Uid::from_raw(AGENT_UID)),
+            Some(rustix::fs::Gid::from_raw(AGENT_UID)),
         )
-        .expect(code::OK);
+        .unwrap();
+        Node {
+            env,
+            base,
+            grants,
+            identity,
+            public: public.trim().to_owned(),
+        }
+    }
+
+    /// An identity grant of shotgun/render from `env`'s vault, written to the
+    /// grants directory (0644), with `extra` arguments.
+    fn issue(&self, env: &Env, file: &str, use_for: &str, extra: &[&str]) -> PathBuf {
+        let out = self.grants.join(file);
+        let mut args = vec![
+            "grant",
+            "shotgun/render",
+            "--claim-within",
+            "1h",
+            "--use-for",
+            use_for,
+            "--label",
+            "node-job",
+            "--to",
+            &self.public,
+            "--no-token",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args, None).expect(code::OK);
         std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
         out
-    };
-    let bundle = issue(&env, "job.fvg", "4s");
-    let issuer = env.out(&["grant-issuer"]);
-    let Some(agent) = start_agent(&env, &base, &identity, issuer.trim()) else {
+    }
+
+    /// The agent, pinned to this node's vault's issuer key.
+    fn start_agent(&self) -> Option<NodeAgent> {
+        let issuer = self.env.out(&["grant-issuer"]);
+        start_agent(&self.env, &self.base, &self.identity, issuer.trim())
+    }
+}
+
+#[test]
+fn a_job_reads_its_grant_through_the_node_agent_and_only_within_its_window() {
+    let node = Node::new();
+    let (env, base, grants, identity) = (&node.env, &node.base, &node.grants, &node.identity);
+    let issue = |env: &Env, file: &str, use_for: &str| node.issue(env, file, use_for, &[]);
+    let bundle = issue(env, "job.fvg", "4s");
+    let Some(agent) = node.start_agent() else {
         return;
     };
     let get = ["get", "shotgun/render", "--field", "api_key"];
 
     // The job reads through the agent, with no identity, token or HOME.
-    let ok = job(&env, NOBODY, &agent, &bundle, &get).expect(code::OK);
+    let ok = job(env, NOBODY, &agent, &bundle, &get).expect(code::OK);
     assert_eq!(ok.stdout, format!("{RENDER_KEY}\n"));
     // ... and cannot read the identity the agent opens it with.
     let denied = Command::new("setpriv")
@@ -146,21 +176,21 @@ fn a_job_reads_its_grant_through_the_node_agent_and_only_within_its_window() {
             "--",
             "cat",
         ])
-        .arg(&identity)
+        .arg(identity)
         .output()
         .unwrap();
     assert!(!denied.status.success());
     assert!(String::from_utf8_lossy(&denied.stderr).contains("Permission denied"));
 
     // Another allowed job may not read a grant this one opened.
-    let other = job(&env, OTHER_JOB, &agent, &bundle, &get).expect(code::AGENT);
+    let other = job(env, OTHER_JOB, &agent, &bundle, &get).expect(code::AGENT);
     assert!(
         other.stderr.contains("opened on this node by another job"),
         "{}",
         other.stderr
     );
     // A user the agent does not serve gets nothing.
-    let stranger = job(&env, STRANGER, &agent, &bundle, &get).expect(code::AGENT);
+    let stranger = job(env, STRANGER, &agent, &bundle, &get).expect(code::AGENT);
     assert!(
         stranger.stderr.contains("uid 3 is not one of them"),
         "{}",
@@ -173,7 +203,7 @@ fn a_job_reads_its_grant_through_the_node_agent_and_only_within_its_window() {
     let altered = grants.join("altered.fvg");
     std::fs::write(&altered, &bytes).unwrap();
     std::fs::set_permissions(&altered, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let r = job(&env, NOBODY, &agent, &altered, &get).expect(code::CORRUPT);
+    let r = job(env, NOBODY, &agent, &altered, &get).expect(code::CORRUPT);
     assert!(
         r.stderr.contains("not from a trusted issuer"),
         "{}",
@@ -181,7 +211,7 @@ fn a_job_reads_its_grant_through_the_node_agent_and_only_within_its_window() {
     );
     let foreign_env = env_with_entries();
     let foreign = issue(&foreign_env, "foreign.fvg", "1h");
-    let r = job(&env, NOBODY, &agent, &foreign, &get).expect(code::CORRUPT);
+    let r = job(env, NOBODY, &agent, &foreign, &get).expect(code::CORRUPT);
     assert!(
         r.stderr.contains("FARMVAULT_ISSUERS does not list"),
         "{}",
@@ -190,7 +220,7 @@ fn a_job_reads_its_grant_through_the_node_agent_and_only_within_its_window() {
 
     // After the use window, by the agent's clock: no more reads.
     std::thread::sleep(Duration::from_secs(4));
-    let late = job(&env, NOBODY, &agent, &bundle, &get).expect(code::EXPIRED);
+    let late = job(env, NOBODY, &agent, &bundle, &get).expect(code::EXPIRED);
     assert!(!late.stderr.contains(RENDER_KEY));
 
     // Every open and read was logged, and no secret was.
@@ -198,4 +228,71 @@ fn a_job_reads_its_grant_through_the_node_agent_and_only_within_its_window() {
     assert!(log.matches("grant-open").count() >= 4, "{log}");
     assert!(log.contains("grant-get"), "{log}");
     assert!(!log.contains(RENDER_KEY));
+}
+
+/// A job in namespaces of its own, as a rootless container runs it: root in its
+/// user namespace (nobody outside), with a hostname of its choosing that
+/// matches the grant's host pattern. The agent serves it as nobody (the kernel
+/// translates its credentials) and checks the pattern against the host's name,
+/// so the grant is refused; one without a pattern reads. Needs unprivileged
+/// user namespaces (skipped, saying so, where they are off).
+#[test]
+fn a_job_in_its_own_namespaces_is_judged_by_the_host() {
+    let node = Node::new();
+    let env = &node.env;
+    let pinned = node.issue(env, "pinned.fvg", "1h", &["--hosts", "fvtest-render-??"]);
+    let anywhere = node.issue(env, "anywhere.fvg", "1h", &[]);
+    let Some(agent) = node.start_agent() else {
+        return;
+    };
+    let container = |bundle: &Path| {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .args(["unshare", "--user", "--map-root-user", "--uts", "--"])
+            .args(["sh", "-c", r#"hostname fvtest-render-01 && printf 'uid %s on %s\n' "$(id -u)" "$(hostname)" >&2 && exec "$@""#, "job"])
+            .arg(env!("CARGO_BIN_EXE_farmvault"))
+            .args(["get", "shotgun/render", "--field", "api_key"])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("FARMVAULT_NODE_AGENT", &agent.socket)
+            .env("FARMVAULT_GRANT_FILE", bundle);
+        c
+    };
+    let probe = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--uts",
+            "true",
+        ])
+        .status()
+        .unwrap();
+    if !probe.success() {
+        eprintln!("skipped a_job_in_its_own_namespaces_is_judged_by_the_host: unprivileged user namespaces are off here");
+        return;
+    }
+    let read = crate::common::run(&mut container(&anywhere), None).expect(code::OK);
+    assert_eq!(read.stdout, format!("{RENDER_KEY}\n"));
+    assert!(
+        read.stderr.contains("uid 0 on fvtest-render-01"),
+        "{}",
+        read.stderr
+    );
+    let refused = crate::common::run(&mut container(&pinned), None).expect(code::USAGE);
+    // Refused naming the host's own name, which the container's does not replace.
+    let host = String::from_utf8(Command::new("uname").arg("-n").output().unwrap().stdout).unwrap();
+    assert!(
+        refused.stderr.contains("fvtest-render-??") && refused.stderr.contains(host.trim()),
+        "{}",
+        refused.stderr
+    );
+    // The agent saw nobody, not the container's root.
+    let log = std::fs::read_to_string(node.base.join("state/audit.log")).unwrap();
+    assert!(log.contains("\"uid\":65534"), "{log}");
+    assert!(!log.contains("\"uid\":0,"), "{log}");
 }
