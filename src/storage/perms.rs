@@ -169,7 +169,7 @@ pub(crate) fn open_no_follow(
 /// its open descriptor's `meta`, that is not the caller's or that group or
 /// others can access.
 pub(crate) fn check_opened_file(path: &Path, what: &str, meta: &Metadata) -> Result<()> {
-    if !meta.is_file() {
+    if !meta.is_file() || os::is_service_credential(path, meta) {
         return Ok(());
     }
     if let Some((owner, me)) = os::foreign_owner(meta) {
@@ -469,6 +469,33 @@ mod os {
         Ok(File::from(fd))
     }
 
+    /// Whether the file `path` (its open descriptor's `meta`) is a credential
+    /// the service manager handed this process (systemd's `LoadCredential=`):
+    /// directly in the directory `$CREDENTIALS_DIRECTORY` names, owned by root
+    /// (who wrote it) or this user, writable by no one else and readable by no
+    /// other. systemd writes such a file 0400 as root and lets the service's
+    /// user read it through an ACL entry (which shows as the group's read bit),
+    /// in a directory private to the service and mounted read-only, so the
+    /// usual "yours, and no group access" rule would refuse exactly the file
+    /// that is safest to read.
+    pub(super) fn is_service_credential(path: &Path, meta: &Metadata) -> bool {
+        let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty()) else {
+            return false;
+        };
+        let (Ok(dir), Some(parent)) = (std::fs::canonicalize(dir), path.parent()) else {
+            return false;
+        };
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        let me = rustix::process::geteuid().as_raw();
+        std::fs::canonicalize(parent).is_ok_and(|p| p == dir)
+            && (meta.uid() == 0 || meta.uid() == me)
+            && meta.mode() & 0o027 == 0
+    }
+
     /// `(owner, caller)` when what `meta` describes is not the caller's
     /// (the effective uid, the one that owns what this process creates).
     pub(super) fn foreign_owner(meta: &Metadata) -> Option<(u32, u32)> {
@@ -494,6 +521,11 @@ mod os {
 
     pub(super) fn open_file_no_follow(path: &Path) -> std::io::Result<File> {
         File::open(path)
+    }
+
+    /// No service manager hands credentials this way off Unix.
+    pub(super) fn is_service_credential(_path: &Path, _meta: &Metadata) -> bool {
+        false
     }
 
     pub(super) fn foreign_owner(_meta: &Metadata) -> Option<(u32, u32)> {

@@ -296,3 +296,67 @@ fn a_job_in_its_own_namespaces_is_judged_by_the_host() {
     assert!(log.contains("\"uid\":65534"), "{log}");
     assert!(!log.contains("\"uid\":0,"), "{log}");
 }
+
+/// The farm identity handed over by the service manager (systemd's
+/// `LoadCredential=` writes it root's, 0400, readable by the service through an
+/// ACL: here root's with the agent's group, 0440): taken from the directory
+/// `$CREDENTIALS_DIRECTORY` names, refused as another user's anywhere else.
+#[test]
+fn an_identity_the_service_manager_hands_over_is_taken_from_its_credentials_directory() {
+    let node = Node::new();
+    let creds = shared_dir(&node.base, "credentials", 0, 0o750);
+    rustix::fs::chown(&creds, None, Some(rustix::fs::Gid::from_raw(AGENT_UID))).unwrap();
+    let identity = creds.join("farm.key");
+    std::fs::copy(&node.identity, &identity).unwrap();
+    rustix::fs::chown(
+        &identity,
+        Some(rustix::fs::Uid::from_raw(0)),
+        Some(rustix::fs::Gid::from_raw(AGENT_UID)),
+    )
+    .unwrap();
+    std::fs::set_permissions(&identity, std::fs::Permissions::from_mode(0o440)).unwrap();
+    let Some(mut without) = as_user(&node.env, AGENT_UID, "credentials_directory") else {
+        return;
+    };
+    let args = |c: &mut Command| {
+        c.args(["agent", "node", "--identity"])
+            .arg(&identity)
+            .args(["--allow-user", "nobody", "--state-dir"])
+            .arg(node.base.join("state"))
+            .arg("--socket")
+            .arg(node.base.join("run/node.sock"));
+    };
+    args(&mut without);
+    let refused = crate::common::run(&mut without, None).expect(code::INSECURE);
+    assert!(
+        refused.stderr.contains("owned by uid 0"),
+        "{}",
+        refused.stderr
+    );
+
+    let mut with = as_user(&node.env, AGENT_UID, "credentials_directory").unwrap();
+    args(&mut with);
+    with.env("CREDENTIALS_DIRECTORY", &creds)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = with.spawn().unwrap();
+    let agent = NodeAgent {
+        child,
+        socket: node.base.join("run/node.sock"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !agent.socket.exists() {
+        assert!(Instant::now() < deadline, "the node agent did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let bundle = node.issue(&node.env, "cred.fvg", "1h", &[]);
+    let ok = job(
+        &node.env,
+        NOBODY,
+        &agent,
+        &bundle,
+        &["get", "shotgun/render", "--field", "api_key"],
+    )
+    .expect(code::OK);
+    assert_eq!(ok.stdout, format!("{RENDER_KEY}\n"));
+}
