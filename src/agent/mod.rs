@@ -41,7 +41,7 @@ mod socket_dir;
 
 pub(crate) use client::Client;
 #[cfg(unix)]
-pub use node::{NodeAgent, NodeOptions, NodeStopper, DEFAULT_NODE_SOCKET};
+pub use node::{node_audit_log, NodeAgent, NodeOptions, NodeStopper, DEFAULT_NODE_SOCKET};
 pub use protocol::{AgentStatus, PROTOCOL_VERSION};
 #[cfg(unix)]
 pub use server::{Agent, AgentOptions, Stopper, Unlocker};

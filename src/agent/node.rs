@@ -232,6 +232,19 @@ impl NodeAgent {
     }
 }
 
+/// The audit log of the node agent whose state directory is `state_dir`,
+/// read and verified with the key there (so only its user, or root, can). A
+/// log that does not verify is not an error: the report says what is wrong.
+pub fn node_audit_log(state_dir: &Path) -> Result<crate::audit::AuditReport> {
+    if !state_dir.join("audit.key").exists() {
+        return Err(Error::invalid(format!(
+            "{} holds no node agent's audit key: name the --state-dir of `farmvault agent node`",
+            state_dir.display()
+        )));
+    }
+    crate::audit::read(state_dir, &audit_key(state_dir)?)
+}
+
 /// The audit key of a node agent: 32 random bytes in `<state>/audit.key`,
 /// made at its first start.
 fn audit_key(state: &Path) -> Result<AuditKey> {

@@ -228,6 +228,27 @@ fn a_job_reads_its_grant_through_the_node_agent_and_only_within_its_window() {
     assert!(log.matches("grant-open").count() >= 4, "{log}");
     assert!(log.contains("grant-get"), "{log}");
     assert!(!log.contains(RENDER_KEY));
+    // The agent's user reads and verifies it; a job cannot.
+    let state = base.join("state");
+    let mut audit = as_user(env, AGENT_UID, "node_agent").unwrap();
+    audit.args(["audit", "--verify", "--node"]).arg(&state);
+    let verified = crate::common::run(&mut audit, None).expect(code::OK);
+    assert!(
+        verified.stderr.contains("audit log verified"),
+        "{}",
+        verified.stderr
+    );
+    let mut table = as_user(env, AGENT_UID, "node_agent").unwrap();
+    table.args(["audit", "--json", "--node"]).arg(&state);
+    let records = crate::common::run(&mut table, None).expect(code::OK).stdout;
+    assert!(
+        records.contains("\"op\":\"grant-get\"") && records.contains("\"uid\":65534"),
+        "{records}"
+    );
+    let mut denied = as_user(env, NOBODY, "node_agent").unwrap();
+    denied.args(["audit", "--node"]).arg(&state);
+    let r = crate::common::run(&mut denied, None);
+    assert_ne!(r.code, code::OK, "a job read the agent's audit log");
 }
 
 /// A job in namespaces of its own, as a rootless container runs it: root in its
