@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # "ratio": farmvault / floor <= target; "plus_ns": farmvault - floor <= target ns;
 # "abs_s": farmvault <= target seconds; "scale": floor (1 thread) / farmvault (2).
 ROWS = [
+    ("get/farmvault/64", "get/floor/64", "ratio", 1.1),
+    ("get/farmvault/1024", "get/floor/1024", "ratio", 1.1),
+    ("get/farmvault/65536", "get/floor/65536", "ratio", 1.1),
     ("get/farmvault/64", "get/raw_sled/64", "ratio", 1.5),
     # sled alone on farmvault's own blinded keys and sealed records, against the
     # floor; then farmvault against that: the share a record-format change could cut.
