@@ -70,7 +70,8 @@ from ._ffi import LibraryInfo
 from ._grant import Grant, from_env
 from ._loader import EXPECTED_ABI, PathArg
 from ._secret import Secret, SecretLike
-from ._vault import Batch, Entry, EntryInfo, IssuedGrant, Kdf, ReadCredentials, Vault, generate_key_file
+from ._admin import IssuedGrant
+from ._vault import Batch, Entry, EntryInfo, Kdf, ReadCredentials, Vault, generate_key_file
 
 __version__ = "0.1.0"
 

@@ -13,7 +13,8 @@ from ._args import SecretIn, path_arg, to_datetime
 from ._errors import InvalidArgument
 from ._loader import PathArg
 from ._secret import SecretLike
-from ._vault import ReadCredentials, Vault, _Options, _Store
+from ._options import _Options
+from ._vault import ReadCredentials, Vault, _Store
 
 __all__ = [
     "Grant",

@@ -4,13 +4,12 @@ the reads a vault and a job grant (:mod:`farmvault._grant`) share."""
 from __future__ import annotations
 
 import ctypes
-import math
 import struct
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
-from typing import Any, Callable, ClassVar, Dict, Iterator, List, NamedTuple, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, ClassVar, Dict, Iterator, List, Optional, Tuple, Type, TypeVar, Union
 
 from . import _ffi
 from ._args import (
@@ -19,11 +18,8 @@ from ._args import (
     name_arg,
     path_arg,
     prefix_arg,
-    seconds_arg,
-    text_arg,
     to_datetime,
     ttl_arg,
-    unix_time_arg,
 )
 from ._credentials import (
     V_CREATED,
@@ -40,24 +36,15 @@ from ._credentials import (
     credential_from_view,
     of_fields,
     shotgun_kwargs_from_view,
-    take_secret,
     view_text,
 )
+from ._admin import _Admin
 from ._errors import Expired, InvalidArgument, NotFound
+from ._options import Kdf, _Options, _unlock_args
 from ._secret import Secret, SecretLike
 from ._loader import PathArg
 
 __all__ = ["ReadCredentials", "Vault", "Batch", "Entry", "EntryInfo", "Kdf", "generate_key_file"]
-
-
-class Kdf(NamedTuple):
-    """Argon2id costs of new passphrase slots (``fv_options_set_kdf``). The default
-    (64 MiB, 3 passes, 1 lane) is the floor for real vaults; anything lower is for
-    tests: ``Kdf(8, 1, 1)`` makes a vault in microseconds."""
-
-    memory_kib: int
-    iterations: int
-    lanes: int
 
 
 @dataclass(frozen=True)
@@ -86,37 +73,6 @@ class EntryInfo:
         if self.expires is None:
             return None
         return self.expires - (now or datetime.now(timezone.utc))
-
-
-class _UnlockIn:
-    """A passphrase (wiped on exit) or a key file's path, as the recovery calls of
-    the C ABI take them: ``(passphrase, passphrase_len, key_file_path)``."""
-
-    def __init__(self, passphrase: Optional[SecretLike], key_file: Optional[PathArg]) -> None:
-        self.secret = None if passphrase is None else SecretIn(passphrase, "passphrase")
-        self.key_file = None if key_file is None else path_arg(key_file, "key_file")
-
-    def __enter__(self) -> Tuple[Any, int, Optional[bytes]]:
-        if self.secret is None:
-            return None, 0, self.key_file
-        p, n = self.secret.__enter__()
-        return p, n, None
-
-    def __exit__(self, *exc: object) -> None:
-        if self.secret is not None:
-            self.secret.wipe()
-
-
-@dataclass(frozen=True)
-class IssuedGrant:
-    """What :meth:`Vault.grant` issued. Its ``repr`` shows no token."""
-
-    #: The bundle file written.
-    path: str
-    #: The grant's id, 32 hex digits (``farmvault grants``, ``grant-revoke``).
-    id: str
-    #: The bearer token (``fvg1_…``), or ``None`` for a grant farm identities alone open.
-    token: Optional[Secret]
 
 
 @dataclass(frozen=True)
@@ -258,90 +214,6 @@ class _Handle:
                 self.close()
             except Exception:  # pragma: no cover - interpreter shutdown
                 pass
-
-
-def _unlock_args(passphrase: Optional[SecretLike], key_file: Optional[PathArg]) -> None:
-    if (passphrase is None) == (key_file is None):
-        raise InvalidArgument("give exactly one of passphrase= or key_file=")
-
-
-class _Options:
-    """An owned ``fv_options`` built from keyword arguments."""
-
-    def __init__(
-        self,
-        kdf: Optional[Union[Kdf, Tuple[int, int, int]]],
-        lock_timeout: Optional[TTL],
-        fixed_time: Optional[Union[datetime, int, float]],
-        *,
-        state_dir: Optional[PathArg] = None,
-        allow_insecure_permissions: bool = False,
-        allow_network_filesystem: bool = False,
-        use_agent: bool = True,
-        issuers: Optional[str] = None,
-    ) -> None:
-        self.kdf: Optional[Tuple[int, int, int]] = None
-        if kdf is not None:
-            if (
-                not isinstance(kdf, tuple)
-                or len(kdf) != 3
-                or not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2**32 for x in kdf)
-            ):
-                raise InvalidArgument("kdf must be farmvault.Kdf(memory_kib, iterations, lanes) of unsigned 32-bit ints")
-            self.kdf = (kdf[0], kdf[1], kdf[2])
-        self.lock_ms: Optional[int] = None
-        if lock_timeout is not None:
-            ms = round(seconds_arg(lock_timeout, "lock_timeout", allow_zero=True) * 1000)
-            if ms >= 2**64:
-                raise InvalidArgument("lock_timeout is too long")
-            self.lock_ms = ms
-        self.fixed: Optional[int] = None
-        if fixed_time is not None:
-            self.fixed = unix_time_arg(fixed_time, "fixed_time")
-        self.state_dir = None if state_dir is None else path_arg(state_dir, "state_dir")
-        if not isinstance(allow_insecure_permissions, bool):
-            raise InvalidArgument("allow_insecure_permissions must be True or False")
-        self.insecure = allow_insecure_permissions
-        if not isinstance(allow_network_filesystem, bool):
-            raise InvalidArgument("allow_network_filesystem must be True or False")
-        self.network = allow_network_filesystem
-        if not isinstance(use_agent, bool):
-            raise InvalidArgument("use_agent must be True or False")
-        self.direct_only = not use_agent
-        self.issuers = None if issuers is None else issuers.encode("utf-8")
-        self.ptr = ctypes.POINTER(_ffi.fv_options)()
-
-    def __enter__(self) -> Optional[_ffi.OptionsP]:
-        settings = (self.kdf, self.lock_ms, self.fixed, self.state_dir, self.issuers)
-        if all(x is None for x in settings) and not (self.insecure or self.network or self.direct_only):
-            return None
-        _ffi.fv_options_new(ctypes.byref(self.ptr))
-        try:
-            if self.kdf is not None:
-                _ffi.fv_options_set_kdf(self.ptr, *self.kdf)
-            if self.lock_ms is not None:
-                _ffi.fv_options_set_lock_timeout_ms(self.ptr, self.lock_ms)
-            if self.fixed is not None:
-                _ffi.fv_options_set_fixed_time(self.ptr, self.fixed)
-            if self.state_dir is not None:
-                _ffi.fv_options_set_state_dir(self.ptr, self.state_dir)
-            if self.insecure:
-                _ffi.fv_options_set_allow_insecure_permissions(self.ptr, True)
-            if self.network:
-                _ffi.fv_options_set_allow_network_filesystem(self.ptr, True)
-            if self.direct_only:
-                _ffi.fv_options_set_use_agent(self.ptr, False)
-            if self.issuers is not None:
-                _ffi.fv_options_set_issuers(self.ptr, self.issuers)
-        except BaseException:
-            self.__exit__()
-            raise
-        return self.ptr
-
-    def __exit__(self, *exc: object) -> None:
-        if self.ptr:
-            _ffi.fv_options_free(self.ptr)
-            self.ptr = ctypes.POINTER(_ffi.fv_options)()
 
 
 class ReadCredentials(_Handle):
@@ -517,67 +389,6 @@ class _Store(ReadCredentials):
         secs = ttl_arg(ttl)
         _ffi.fv_vault_renew(self._get(), raw, secs)
 
-    def grant(
-        self,
-        out: PathArg,
-        label: str,
-        entries: Union[str, List[str], Tuple[str, ...]],
-        *,
-        claim_within: TTL,
-        use_for: TTL,
-        hosts: Optional[str] = None,
-        recipients: Union[str, List[str], Tuple[str, ...]] = (),
-        token: bool = True,
-        require_both: bool = False,
-    ) -> "IssuedGrant":
-        """Issues a job grant, as ``farmvault grant`` does: writes the new bundle file
-        ``out`` (0600; an existing file is refused) holding copies of ``entries``
-        (names, or prefixes ending in ``/`` for every live entry under them), labelled
-        ``label`` (the job's name, stored in the clear), signed with this vault's
-        issuer key. The job must first open it within ``claim_within``, then reads for
-        ``use_for`` (durations: a ``timedelta``, seconds or text such as ``"4h"``; both
-        capped by the vault's grant policy). ``hosts``: a glob the opening machine's
-        hostname must match. ``recipients``: farm public keys (``age1…``) or files of
-        them to encrypt the grant to; ``token=False`` issues a grant they alone open,
-        ``require_both=True`` one that needs the token and a farm identity together.
-
-        Returns the bundle's path, the grant's id (hex, what ``farmvault
-        grant-revoke`` takes) and its token (a :class:`~farmvault.Secret`; ``None``
-        with ``token=False``): give the token to the job in its environment, never on
-        a command line. Raises :class:`~farmvault.NotFound` or
-        :class:`~farmvault.Expired` for a missing or expired entry (nothing is
-        written), :class:`~farmvault.InvalidArgument` for a bad argument or a window
-        over the policy."""
-        names = [entries] if isinstance(entries, str) else list(entries)
-        keys = [recipients] if isinstance(recipients, str) else list(recipients)
-        for n in names + keys:
-            if not isinstance(n, str) or any(c in n for c in ",\n"):
-                raise InvalidArgument(f"entry names and recipients are text without commas or line breaks: {n!r}")
-        claim = math.ceil(seconds_arg(claim_within, "claim_within", allow_zero=False))
-        use = math.ceil(seconds_arg(use_for, "use_for", allow_zero=False))
-        flags = (0 if token else _ffi.FV_GRANT_NO_TOKEN) | (_ffi.FV_GRANT_REQUIRE_BOTH if require_both else 0)
-        raw_out = path_arg(out, "out")
-        secret = ctypes.POINTER(_ffi.fv_secret)()
-        grant_id = (ctypes.c_uint8 * 16)()
-        _ffi.fv_vault_grant(
-            self._get(),
-            raw_out,
-            text_arg(label, "label"),
-            text_arg("\n".join(names), "entries"),
-            claim,
-            use,
-            None if hosts is None else text_arg(hosts, "hosts"),
-            text_arg("\n".join(keys), "recipients") if keys else None,
-            flags,
-            ctypes.byref(secret) if token else None,
-            ctypes.byref(grant_id),
-        )
-        return IssuedGrant(
-            path=raw_out.decode("utf-8", "surrogateescape"),
-            id=bytes(grant_id).hex(),
-            token=Secret._adopt(take_secret(secret)) if token else None,
-        )
-
     def purge_expired(self) -> int:
         """Removes every expired entry, without decrypting any; returns how many.
         The only call that removes an entry because it expired. On a handle opened
@@ -661,7 +472,7 @@ class _Store(ReadCredentials):
         return int(count.value)
 
 
-class Vault(_Store):
+class Vault(_Admin, _Store):
     """An open vault. Thread-safe: one ``Vault`` may be used from any number of
     threads at once (the library releases the GIL during each call).
 
@@ -712,74 +523,6 @@ class Vault(_Store):
                 fn_kf = _ffi.fv_vault_create_key_file if create else _ffi.fv_vault_open_key_file
                 fn_kf(raw_path, path_arg(key_file, "key_file"), opts, ctypes.byref(out))
         return cls(out, raw_path.decode("utf-8", "surrogateescape"))
-
-    @classmethod
-    def restore(
-        cls,
-        path: PathArg,
-        backup: PathArg,
-        *,
-        passphrase: Optional[SecretLike] = None,
-        key_file: Optional[PathArg] = None,
-        kdf: Optional[Union[Kdf, Tuple[int, int, int]]] = None,
-        allow_insecure_permissions: bool = False,
-    ) -> Vault:
-        """Creates the vault in directory ``path`` (which must hold none) from the
-        file ``backup`` that :meth:`backup` or ``farmvault backup`` wrote, unlocked
-        by a passphrase or key file valid when it was written; returns it open.
-        Raises :class:`~farmvault.AlreadyExists`, :class:`~farmvault.WrongKey`,
-        :class:`~farmvault.Corrupt` (a damaged backup), :class:`~farmvault.IoError`."""
-        raw_path = path_arg(path, "path")
-        raw_backup = path_arg(backup, "backup")
-        _unlock_args(passphrase, key_file)
-        out = ctypes.POINTER(_ffi.fv_vault)()
-        options = _Options(kdf, None, None, allow_insecure_permissions=allow_insecure_permissions)
-        with options as opts, _UnlockIn(passphrase, key_file) as (p, n, kf):
-            _ffi.fv_vault_restore(raw_path, raw_backup, p, n, kf, opts, ctypes.byref(out))
-        return cls(out, raw_path.decode("utf-8", "surrogateescape"))
-
-    @classmethod
-    def repair(
-        cls,
-        path: PathArg,
-        *,
-        passphrase: Optional[SecretLike] = None,
-        key_file: Optional[PathArg] = None,
-        force: bool = False,
-        allow_insecure_permissions: bool = False,
-    ) -> Tuple[Vault, bool]:
-        """Rebuilds the vault in directory ``path`` from its own backup when its
-        storage will not open or read whole, as ``farmvault repair`` does (the
-        damaged files are moved into a ``damaged-<time>`` folder, not deleted; a
-        wrong key changes nothing; ``force`` rebuilds a store that opens too).
-        Returns the open vault and whether anything was rebuilt."""
-        raw_path = path_arg(path, "path")
-        _unlock_args(passphrase, key_file)
-        out = ctypes.POINTER(_ffi.fv_vault)()
-        repaired = ctypes.c_bool(False)
-        options = _Options(None, None, None, allow_insecure_permissions=allow_insecure_permissions)
-        with options as opts, _UnlockIn(passphrase, key_file) as (p, n, kf):
-            _ffi.fv_vault_repair(raw_path, p, n, kf, bool(force), opts, ctypes.byref(out), ctypes.byref(repaired))
-        return cls(out, raw_path.decode("utf-8", "surrogateescape")), repaired.value
-
-    def backup(self, dest: PathArg) -> int:
-        """Writes a backup of the whole vault to the new file ``dest`` (0600; an
-        existing file is refused and left as it was), as encrypted as the vault;
-        :meth:`restore` reads it back. Returns how many entries it holds."""
-        entries = ctypes.c_uint64(0)
-        _ffi.fv_vault_backup(self._get(), path_arg(dest, "dest"), ctypes.byref(entries))
-        return entries.value
-
-    def verify_backup(self, *, passphrase: Optional[SecretLike] = None, key_file: Optional[PathArg] = None) -> int:
-        """Reads the vault's own backup back as a repair would (unlocked with the
-        passphrase or key file given) and checks it holds exactly what the store
-        holds; returns how many entries it holds. :class:`~farmvault.Corrupt`,
-        naming the backup file, when it does not."""
-        _unlock_args(passphrase, key_file)
-        entries = ctypes.c_uint64(0)
-        with _UnlockIn(passphrase, key_file) as (p, n, kf):
-            _ffi.fv_vault_verify_backup(self._get(), p, n, kf, ctypes.byref(entries))
-        return entries.value
 
     @classmethod
     def connect(cls, socket: Optional[PathArg] = None) -> Vault:
