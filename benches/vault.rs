@@ -70,7 +70,8 @@ fn get(c: &mut Criterion) {
         let blind = Prf::new(&SymmetricKey::generate().unwrap());
         let seal = SealingKey::new(&SymmetricKey::generate().unwrap());
         let mut sealed = Vec::new();
-        seal.seal_into(&secret(size, 0), b"aad", &mut sealed).unwrap();
+        seal.seal_into(&secret(size, 0), b"aad", &mut sealed)
+            .unwrap();
         let mut i = 0;
         g.bench_function(format!("floor/{size}"), |b| {
             b.iter(|| {

@@ -214,7 +214,22 @@ impl NodeAgent {
     }
 
     /// Serves until stopped; then removes the socket and syncs the audit log.
+    /// Meanwhile a thread makes the audit log durable once a second (a line
+    /// is written before its answer; its `fdatasync` is grouped).
     pub fn serve(self) -> Result<()> {
+        let syncer = {
+            let shared = self.shared.clone();
+            std::thread::Builder::new()
+                .name("farmvault-node-audit".into())
+                .spawn(move || {
+                    while !shared.stopping.load(Ordering::SeqCst) {
+                        std::thread::sleep(std::time::Duration::from_millis(1000));
+                        // A failure is kept by the log, which then refuses records.
+                        let _ = shared.audit.sync();
+                    }
+                })
+                .map_err(|e| Error::io("starting the node agent's audit thread", e))?
+        };
         let shared = self.shared.clone();
         connection::accept_until_stopped(
             &self.listener,
@@ -228,6 +243,7 @@ impl NodeAgent {
             .append(Operation::Stop, Vec::new(), "ok", &Asker::agent(), None);
         let _ = self.shared.audit.sync();
         let _ = std::fs::remove_file(&self.shared.options.socket);
+        let _ = syncer.join();
         Ok(())
     }
 }
