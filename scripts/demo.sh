@@ -16,12 +16,18 @@ if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$plain"; }
 show() { printf '$ %s\n' "$*"; }
 
-step "Build the farmvault binary (release)"
-show cargo build --release -p farmvault-cli --bin farmvault
-cargo build --release -p farmvault-cli --bin farmvault
-target_dir=$(cargo metadata --format-version 1 --no-deps 2>/dev/null \
-  | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-fv="${target_dir:-target}/release/farmvault"
+# FARMVAULT_DEMO_BIN: a farmvault binary already built (scripts/test-all.sh
+# passes the release build it tests), instead of building one here.
+if [ -n "${FARMVAULT_DEMO_BIN:-}" ]; then
+  fv=$FARMVAULT_DEMO_BIN
+else
+  step "Build the farmvault binary (release)"
+  show cargo build --release -p farmvault-cli --bin farmvault
+  cargo build --release -p farmvault-cli --bin farmvault
+  target_dir=$(cargo metadata --format-version 1 --no-deps 2>/dev/null \
+    | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+  fv="${target_dir:-target}/release/farmvault"
+fi
 
 demo=target/demo
 rm -rf "$demo"
@@ -116,8 +122,9 @@ cat "$home/mysite/authentication.yml"
 step "Survive storage damage: a copy elsewhere, and a repair from the vault's own backup"
 show farmvault backup "$demo/vault-copy.fvbk"
 "$fv" backup "$demo/vault-copy.fvbk"
-show "rm \"\$FARMVAULT_PATH/db\"   # stand-in for a store sled will not open after a crash"
-rm "$FARMVAULT_PATH/db"
+# The store lives in the generation directory CURRENT names (gen-<n>/db).
+show "rm \"\$FARMVAULT_PATH/\$(cat \"\$FARMVAULT_PATH/CURRENT\")/db\"   # stand-in for a store sled will not open after a crash"
+rm "$FARMVAULT_PATH/$(cat "$FARMVAULT_PATH/CURRENT")/db"
 show farmvault repair
 "$fv" repair
 show farmvault backup --verify

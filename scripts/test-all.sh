@@ -8,8 +8,9 @@
 # installed with scripts/install.sh and built with pkg-config and CMake), the
 # Python package (pip install from source into a fresh venv, mypy --strict,
 # pytest, the sdist, the wheel installed), an Open Job Description job run by the
-# real openjd-cli (scripts/test-openjd.sh), then the benches compiled (not run)
-# so they never rot.
+# real openjd-cli (scripts/test-openjd.sh), the README's main command
+# (scripts/demo.sh) on the same release build, then the benches compiled (not
+# run) so they never rot.
 # Usage (from anywhere): bash scripts/test-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,11 @@ bash scripts/test-python.sh
 
 stage "an Open Job Description job reading through a grant (openjd-cli from PyPI)"
 bash scripts/test-openjd.sh
+
+stage "the README's main command: scripts/demo.sh, on the release build tested above"
+FARMVAULT_DEMO_BIN="$FARMVAULT_RELEASE_DIR/farmvault" bash scripts/demo.sh >"$target_dir/demo.log" 2>&1 ||
+    { cat "$target_dir/demo.log"; echo "scripts/demo.sh failed" >&2; exit 1; }
+tail -n 1 "$target_dir/demo.log"
 
 stage "benches compile"
 # Only to catch rot: the benches are type-checked by clippy above and linked
