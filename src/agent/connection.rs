@@ -5,7 +5,9 @@
 
 use super::peer::{peer, Peer};
 use super::protocol::{decode, read_frame, write_frame, FrameError, Request, Response, WireError};
+use crate::error::{Error, Result};
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// What the agent does once an answer is written.
@@ -15,6 +17,39 @@ pub(super) enum After {
     Next,
     /// Stops serving (the request was a `Stop` its asker may make).
     Stop,
+}
+
+/// Listens on `socket`, replacing a socket file no agent answers on (one a
+/// killed agent left); `Agent` when another agent answers there (`stop_hint`:
+/// how to stop it).
+pub(super) fn bind(socket: &Path, stop_hint: &str) -> Result<UnixListener> {
+    if socket.exists() {
+        if UnixStream::connect(socket).is_ok() {
+            return Err(Error::Agent {
+                socket: socket.to_path_buf(),
+                what: format!(
+                    "another agent is already running there; stop it ({stop_hint}), or choose another socket"
+                ),
+            });
+        }
+        std::fs::remove_file(socket)
+            .map_err(|e| Error::io(format!("removing the stale socket {}", socket.display()), e))?;
+    }
+    UnixListener::bind(socket)
+        .map_err(|e| Error::io(format!("listening on {}", socket.display()), e))
+}
+
+/// Sets `stopping` and wakes the accept loop of `listener` (its clone
+/// `waker`), which then sees the flag: shutting the listening socket down makes
+/// a blocked accept return (Linux); a connection to `socket` does the same
+/// where it does not, while the socket file is still there. Once only.
+pub(super) fn stop(stopping: &AtomicBool, waker: Option<&UnixListener>, socket: &Path) {
+    if !stopping.swap(true, Ordering::SeqCst) {
+        if let Some(l) = waker {
+            let _ = rustix::net::shutdown(l, rustix::net::Shutdown::Read);
+        }
+        let _ = UnixStream::connect(socket);
+    }
 }
 
 /// Accepts connections on `listener` until `stopping` is set, each served on

@@ -165,21 +165,7 @@ impl NodeAgent {
         super::socket_dir::check(&options.state_dir)?;
         let socket = options.socket.clone();
         super::socket_dir::prepare_shared(&socket)?;
-        if socket.exists() {
-            if UnixStream::connect(&socket).is_ok() {
-                return Err(Error::Agent {
-                    socket,
-                    what:
-                        "another agent is already running there; stop it, or choose another socket"
-                            .into(),
-                });
-            }
-            std::fs::remove_file(&socket).map_err(|e| {
-                Error::io(format!("removing the stale socket {}", socket.display()), e)
-            })?;
-        }
-        let listener = UnixListener::bind(&socket)
-            .map_err(|e| Error::io(format!("listening on {}", socket.display()), e))?;
+        let listener = connection::bind(&socket, "SIGTERM, or `farmvault agent stop` as its user")?;
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666))
             .map_err(|e| Error::io(format!("opening {} to jobs", socket.display()), e))?;
         let syslog = options
@@ -285,12 +271,7 @@ fn audit_key(state: &Path) -> Result<AuditKey> {
 
 impl Shared {
     fn stop(&self) {
-        if !self.stopping.swap(true, Ordering::SeqCst) {
-            if let Some(l) = &self.waker {
-                let _ = rustix::net::shutdown(l, rustix::net::Shutdown::Read);
-            }
-            let _ = UnixStream::connect(&self.options.socket);
-        }
+        connection::stop(&self.stopping, self.waker.as_ref(), &self.options.socket);
     }
 
     /// A job of an allowed user or group, or the agent's own user.

@@ -125,20 +125,7 @@ impl Agent {
     pub fn bind(vault: Vault, options: AgentOptions, unlocker: Unlocker) -> Result<Agent> {
         let socket = options.socket.clone();
         socket_dir::prepare(&socket)?;
-        if socket.exists() {
-            if UnixStream::connect(&socket).is_ok() {
-                return Err(Error::Agent {
-                    socket,
-                    what: "another agent is already running there; stop it with `farmvault agent stop`, or choose another socket".into(),
-                });
-            }
-            // Left by an agent that was killed: nothing answers on it.
-            std::fs::remove_file(&socket).map_err(|e| {
-                Error::io(format!("removing the stale socket {}", socket.display()), e)
-            })?;
-        }
-        let listener = UnixListener::bind(&socket)
-            .map_err(|e| Error::io(format!("listening on {}", socket.display()), e))?;
+        let listener = connection::bind(&socket, "`farmvault agent stop`")?;
         vault.record_agent(&socket)?;
         let now = SystemClock.now().secs();
         let vault_path = vault.path().to_path_buf();
@@ -211,16 +198,7 @@ impl Shared {
     }
 
     fn stop(&self) {
-        if !self.stopping.swap(true, Ordering::SeqCst) {
-            // Wakes the accept loop, which then sees the flag: shutting the
-            // listening socket down makes a blocked accept return (Linux);
-            // a connection does the same where it does not, while the
-            // socket file is still there.
-            if let Some(l) = &self.waker {
-                let _ = rustix::net::shutdown(l, rustix::net::Shutdown::Read);
-            }
-            let _ = UnixStream::connect(self.socket());
-        }
+        connection::stop(&self.stopping, self.waker.as_ref(), self.socket());
     }
 
     /// Drops the vault: its store closes and its keys are wiped once the
