@@ -74,7 +74,7 @@ ffi_fn! {
         }
         let token = flags & FV_GRANT_NO_TOKEN == 0;
         let token_out = if token { Some(try_out!(token_out)) } else { None };
-        let id_out = if id_out.is_null() { None } else { Some(try_out!(id_out)) };
+        let id_out = try_out_opt!(id_out);
         let mut spec = GrantSpec::new(out_path, label)
             .entries(items(entries))
             .claim_within(Duration::from_secs(claim_within_secs))

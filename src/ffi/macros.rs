@@ -188,6 +188,18 @@ macro_rules! try_out {
     };
 }
 
+/// An out-param the caller may pass as NULL (it does not want that result):
+/// `None` then, else as `try_out!`.
+macro_rules! try_out_opt {
+    ($ptr:ident) => {
+        if $ptr.is_null() {
+            None
+        } else {
+            Some(try_out!($ptr))
+        }
+    };
+}
+
 /// A checked out-param of a growable struct and the size the caller passed for it
 /// (see `args::SizedOut`), written only on success.
 macro_rules! try_view_out {

@@ -43,7 +43,7 @@ ffi_fn! {
     fn fv_vault_backup(vault: *const fv_vault, dest_path: *const c_char, entries_out: *mut u64) -> fv_result {
         let vault = try_arc!(vault);
         let dest = try_path!(dest_path);
-        let entries_out = if entries_out.is_null() { None } else { Some(try_out!(entries_out)) };
+        let entries_out = try_out_opt!(entries_out);
         let report = vault.writer()?.backup_to(dest)?;
         if let Some(out) = entries_out {
             out.write(report.entries);
@@ -69,7 +69,7 @@ ffi_fn! {
     ) -> fv_result {
         let vault = try_arc!(vault);
         let unlock = try_unlock!(passphrase, passphrase_len, key_file_path, None);
-        let entries_out = if entries_out.is_null() { None } else { Some(try_out!(entries_out)) };
+        let entries_out = try_out_opt!(entries_out);
         let report = vault.writer()?.verify_backup(&unlock)?;
         if let Some(out) = entries_out {
             out.write(report.entries);
@@ -103,7 +103,7 @@ ffi_fn! {
         let path = try_path!(path);
         let opts = try_ref_opt!(opts);
         let unlock = try_unlock!(passphrase, passphrase_len, key_file_path, opts);
-        let repaired_out = if repaired_out.is_null() { None } else { Some(try_out!(repaired_out)) };
+        let repaired_out = try_out_opt!(repaired_out);
         let config = opts.cloned().unwrap_or_default().config(path);
         let (vault, report) = config.repair(&unlock, force)?;
         if let Some(r) = repaired_out {

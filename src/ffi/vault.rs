@@ -460,8 +460,7 @@ ffi_fn! {
     fn fv_vault_compact(vault: *mut fv_vault, bytes_after_out: *mut u64) -> fv_result {
         let vault = try_arc!(vault);
         let report = vault.writer()?.compact(&mut |_, _| {})?;
-        if !bytes_after_out.is_null() {
-            let out = try_out!(bytes_after_out);
+        if let Some(out) = try_out_opt!(bytes_after_out) {
             out.write(report.bytes_after);
         }
         Ok(())
