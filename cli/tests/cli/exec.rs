@@ -556,34 +556,41 @@ fn env_file_describes_the_environment_in_one_file() {
     );
 }
 
+/// Runs `exec DELIVERY --env SG_KEY=shotgun/farm:api_key -- sh -c SCRIPT`,
+/// with EXPECTED set to the key and REPORT to a file the script writes what it
+/// found to; returns the report's lines.
+fn delivered(env: &Env, delivery: &str, script: &str) -> Vec<String> {
+    let report = env.path(&format!("report{delivery}"));
+    let mut cmd = env.cmd();
+    cmd.env("EXPECTED", API_KEY).env("REPORT", &report).args([
+        "exec",
+        delivery,
+        "--env",
+        "SG_KEY=shotgun/farm:api_key",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    common::run(&mut cmd, None).expect(code::OK);
+    let text = std::fs::read_to_string(&report).unwrap();
+    text.lines().map(str::to_owned).collect()
+}
+
 /// `--files`: each secret is a 0400 file in a 0700 directory on tmpfs, named by
 /// FARMVAULT_CREDENTIALS_DIRECTORY, not a variable; the directory is gone
 /// after the run, and the secret is on no disk the workspace holds.
 #[test]
 fn files_delivers_secrets_as_private_files_removed_after_the_run() {
     let env = env_with_key();
-    let report = env.path("files-report");
-    let script = format!(
-        r#"d="$FARMVAULT_CREDENTIALS_DIRECTORY"; test "$(cat "$d/SG_KEY")" = "$EXPECTED" && printf '%s\n%s\n%s\n%s\n%s\n' "$d" "$(stat -c %a "$d")" "$(stat -c %a "$d/SG_KEY")" "$(stat -f -c %T "$d")" "${{SG_KEY:-unset}}" > {}"#,
-        common::sh_quote(report.to_str().unwrap())
-    );
-    let mut cmd = env.cmd();
-    cmd.env("EXPECTED", API_KEY).args([
-        "exec",
+    let lines = delivered(
+        &env,
         "--files",
-        "--env",
-        "SG_KEY=shotgun/farm:api_key",
-        "--",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    common::run(&mut cmd, None).expect(code::OK);
-    let report = std::fs::read_to_string(&report).unwrap();
-    let lines: Vec<&str> = report.lines().collect();
-    assert_eq!(&lines[1..], ["700", "400", "tmpfs", "unset"], "{report}");
+        r#"d="$FARMVAULT_CREDENTIALS_DIRECTORY"; test "$(cat "$d/SG_KEY")" = "$EXPECTED" && printf '%s\n%s\n%s\n%s\n%s\n' "$d" "$(stat -c %a "$d")" "$(stat -c %a "$d/SG_KEY")" "$(stat -f -c %T "$d")" "${SG_KEY:-unset}" > "$REPORT""#,
+    );
+    assert_eq!(&lines[1..], ["700", "400", "tmpfs", "unset"], "{lines:?}");
     assert!(
-        !std::path::Path::new(lines[0]).exists(),
+        !std::path::Path::new(&lines[0]).exists(),
         "{} is still there",
         lines[0]
     );
@@ -597,32 +604,15 @@ fn files_delivers_secrets_as_private_files_removed_after_the_run() {
 #[test]
 fn fd_delivers_secrets_in_sealed_memory_files() {
     let env = env_with_key();
-    let report = env.path("fd-report");
-    let script = format!(
-        r#"test "$(cat "$SG_KEY")" = "$EXPECTED" || exit 3; (printf x >> "$SG_KEY") 2>/dev/null && exit 4; printf '%s
-%s
-' "$SG_KEY" "$(readlink "/proc/self/fd/${{SG_KEY##*/}}")" > {}; env | grep -c "$EXPECTED" >> {}; true"#,
-        common::sh_quote(report.to_str().unwrap()),
-        common::sh_quote(report.to_str().unwrap())
-    );
-    let mut cmd = env.cmd();
-    cmd.env("EXPECTED", API_KEY).args([
-        "exec",
+    let lines = delivered(
+        &env,
         "--fd",
-        "--env",
-        "SG_KEY=shotgun/farm:api_key",
-        "--",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    common::run(&mut cmd, None).expect(code::OK);
-    let report = std::fs::read_to_string(&report).unwrap();
-    let lines: Vec<&str> = report.lines().collect();
-    assert!(lines[0].starts_with("/dev/fd/"), "{report}");
-    assert!(lines[1].starts_with("/memfd:SG_KEY"), "{report}");
+        r#"test "$(cat "$SG_KEY")" = "$EXPECTED" || exit 3; (printf x >> "$SG_KEY") 2>/dev/null && exit 4; printf '%s\n%s\n' "$SG_KEY" "$(readlink "/proc/self/fd/${SG_KEY##*/}")" > "$REPORT"; env | grep -c "$EXPECTED" >> "$REPORT"; true"#,
+    );
+    assert!(lines[0].starts_with("/dev/fd/"), "{lines:?}");
+    assert!(lines[1].starts_with("/memfd:SG_KEY"), "{lines:?}");
     // EXPECTED itself holds the key once; no other variable does.
-    assert_eq!(lines[2], "1", "{report}");
+    assert_eq!(lines[2], "1", "{lines:?}");
     assert!(files_containing(env.dir.path(), API_KEY.as_bytes()).is_empty());
     assert!(files_containing(std::path::Path::new("/dev/shm"), API_KEY.as_bytes()).is_empty());
 }
