@@ -167,6 +167,21 @@ impl Env {
         self.run(&args, Some(secret.as_bytes()))
     }
 
+    /// Stores `login`'s session token (`--host HOST`) with `token` on stdin.
+    pub fn put_session_token(&self, name: &str, login: &str, token: &str) -> Run {
+        let args = [
+            "put",
+            name,
+            "--kind",
+            "session_token",
+            "--host",
+            HOST,
+            "--login",
+            login,
+        ];
+        self.run(&args, Some(token.as_bytes()))
+    }
+
     /// Stores a script key (`--host HOST --script-name render_farm`) with `secret`
     /// on stdin and `extra` flags.
     pub fn put_script_key(&self, name: &str, secret: &str, extra: &[&str]) -> Run {

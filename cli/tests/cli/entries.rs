@@ -17,21 +17,9 @@ fn put_get_list_rm_roundtrip_without_leaking() {
     let mut outputs = Vec::new();
     outputs.push(put_script_key(&env, "shotgun/farm").expect(code::OK).all());
     outputs.push(
-        env.run(
-            &[
-                "put",
-                "shotgun/jdoe",
-                "--kind",
-                "session_token",
-                "--host",
-                HOST,
-                "--login",
-                "jdoe",
-            ],
-            Some(TOKEN.as_bytes()),
-        )
-        .expect(code::OK)
-        .all(),
+        env.put_session_token("shotgun/jdoe", "jdoe", TOKEN)
+            .expect(code::OK)
+            .all(),
     );
     outputs.push(
         env.put("misc/blob", "opaque-secret-91e2", &["--ttl", "1h30m"])

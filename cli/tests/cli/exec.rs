@@ -332,20 +332,8 @@ const NEW_TOKEN: &str = "sess-renewed-4be07d";
 /// A vault with jdoe's session token at `HOST`.
 fn env_with_session() -> Env {
     let env = Env::with_vault();
-    env.run(
-        &[
-            "put",
-            "shotgun/jdoe",
-            "--kind",
-            "session_token",
-            "--host",
-            HOST,
-            "--login",
-            "jdoe",
-        ],
-        Some(OLD_TOKEN.as_bytes()),
-    )
-    .expect(code::OK);
+    env.put_session_token("shotgun/jdoe", "jdoe", OLD_TOKEN)
+        .expect(code::OK);
     env
 }
 
