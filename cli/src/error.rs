@@ -294,7 +294,7 @@ pub fn grant_error(e: Error, bundle: &Path, name: Option<&str>) -> CliError {
         ),
         Error::UntrustedGrant { why, .. } => untrusted_grant(&shown.to_string(), &why),
         e @ Error::Revoked { .. } => revoked(&e),
-        Error::Agent { socket, what } if std::env::var_os(farmvault::agent::NODE_AGENT_ENV).is_some() => CliError::new(
+        Error::Agent { socket, what } if farmvault::agent::node_agent_from_env().is_some() => CliError::new(
             AGENT,
             format!("the node agent at {}: {what}", socket.display()),
             format!(

@@ -115,19 +115,30 @@ fn token_from_env(s: &GrantSource) -> Result<Option<SecretString>, CliError> {
 pub fn open_grant(g: &Global, bundle: &Path, s: &GrantSource) -> Result<Grant, CliError> {
     let mut how = GrantOpen::new();
     let token = token_from_env(s)?;
-    // Through a render node's agent, the agent holds the identity and records
-    // the first open: the job needs neither.
-    let node_agent =
-        std::env::var_os(farmvault::agent::NODE_AGENT_ENV).is_some_and(|v| !v.is_empty());
-    if node_agent {
-        if let Some(t) = token {
-            how = how.token(t);
-        }
-        let grant = Grant::open(bundle, &how);
-        crate::harden::warn_memory_lock();
-        return grant.map_err(|e| grant_error(e, bundle, None));
+    let has_token = token.is_some();
+    if let Some(t) = token {
+        how = how.token(t);
     }
-    if token.is_none() && s.identity.is_none() {
+    // Through a render node's agent, the agent holds the identity and records
+    // the first open: the job needs neither an identity nor a state directory.
+    if farmvault::agent::node_agent_from_env().is_none() {
+        how = local_material(how, g, bundle, s, has_token)?;
+    }
+    let grant = Grant::open(bundle, &how);
+    crate::harden::warn_memory_lock();
+    grant.map_err(|e| grant_error(e, bundle, None))
+}
+
+/// What an open in this process needs beyond the token: a farm identity or
+/// the token (`has_token`), and a state directory for the first open.
+fn local_material(
+    mut how: GrantOpen,
+    g: &Global,
+    bundle: &Path,
+    s: &GrantSource,
+    has_token: bool,
+) -> Result<GrantOpen, CliError> {
+    if !has_token && s.identity.is_none() {
         let var = s.token_env.as_deref().unwrap_or(TOKEN_ENV);
         return Err(CliError::usage(
             format!(
@@ -144,18 +155,13 @@ pub fn open_grant(g: &Global, bundle: &Path, s: &GrantSource) -> Result<Grant, C
         None => default_state_dir().map_err(|_| no_state_dir(bundle))?,
     };
     how = how.state_dir(state_dir);
-    if let Some(t) = token {
-        how = how.token(t);
-    }
     if let Some(id) = &s.identity {
         // The library opens it once and checks that descriptor: no check by path here.
         how = how
             .identity_file(id)
             .allow_insecure_permissions(g.insecure_permissions);
     }
-    let grant = Grant::open(bundle, &how);
-    crate::harden::warn_memory_lock();
-    grant.map_err(|e| grant_error(e, bundle, None))
+    Ok(how)
 }
 
 /// The fields a kind has (whether set or not).

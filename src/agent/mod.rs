@@ -56,6 +56,14 @@ pub const AGENT_ENV: &str = "FARMVAULT_AGENT";
 /// node's agent (`NodeAgent`): set, every grant open goes through it.
 pub const NODE_AGENT_ENV: &str = "FARMVAULT_NODE_AGENT";
 
+/// The render node's agent `FARMVAULT_NODE_AGENT` names, when it names one:
+/// grant opens that name no route go through it.
+pub fn node_agent_from_env() -> Option<PathBuf> {
+    std::env::var_os(NODE_AGENT_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 use crate::error::Result;
 use std::path::{Path, PathBuf};
 

@@ -68,7 +68,7 @@ ffi_fn! {
             )),
             Some(t) => how = how.token(SecretString::from(t)),
             // Through a render node's agent, the agent's identity opens it.
-            None if identity.is_none() && !node_agent_set() => return Err(Failure::invalid(
+            None if identity.is_none() && crate::agent::node_agent_from_env().is_none() => return Err(Failure::invalid(
                 "token and identity_path are both NULL: a grant opens with its token, a farm identity file, or both \
                  (or through the node agent FARMVAULT_NODE_AGENT names)",
             )),
@@ -116,9 +116,4 @@ ffi_fn! {
         use_until_out.write(grant.use_until().secs());
         Ok(())
     }
-}
-
-/// Whether `FARMVAULT_NODE_AGENT` names a node agent grant opens go through.
-fn node_agent_set() -> bool {
-    std::env::var_os(crate::agent::NODE_AGENT_ENV).is_some_and(|v| !v.is_empty())
 }

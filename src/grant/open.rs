@@ -144,9 +144,7 @@ impl GrantOpen {
         match &self.route {
             Route::Agent(s) => Some(s.clone()),
             Route::Local => None,
-            Route::FromEnv => std::env::var_os(crate::agent::NODE_AGENT_ENV)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
+            Route::FromEnv => crate::agent::node_agent_from_env(),
         }
     }
 
