@@ -169,10 +169,17 @@ pub(crate) fn open_no_follow(
 /// its open descriptor's `meta`, that is not the caller's or that group or
 /// others can access.
 pub(crate) fn check_opened_file(path: &Path, what: &str, meta: &Metadata) -> Result<()> {
-    if !meta.is_file() || os::is_service_credential(path, meta) {
+    if !meta.is_file() {
         return Ok(());
     }
-    if let Some((owner, me)) = os::foreign_owner(meta) {
+    let foreign = os::foreign_owner(meta);
+    let loose = loose_mode_of(meta, false);
+    // Only a file the usual rule refuses is looked for among the service
+    // manager's credentials (an environment read and two path resolutions).
+    if (foreign.is_some() || loose.is_some()) && os::is_service_credential(path, meta) {
+        return Ok(());
+    }
+    if let Some((owner, me)) = foreign {
         return Err(insecure(
             path,
             format!(
@@ -182,7 +189,7 @@ pub(crate) fn check_opened_file(path: &Path, what: &str, meta: &Metadata) -> Res
             format!("use a {what} of your own, or have it `chown`ed to uid {me}"),
         ));
     }
-    match loose_mode_of(meta, false) {
+    match loose {
         Some(mode) => Err(loose_refusal(path, what, mode, false)),
         None => Ok(()),
     }
