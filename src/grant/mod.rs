@@ -353,23 +353,19 @@ pub(crate) fn check_identity_file(path: &Path) -> Result<()> {
 
 /// Reads a bundle file, refusing anything implausibly large.
 fn read_bundle(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
     let ctx = || format!("reading grant bundle {}", path.display());
     let f = std::fs::File::open(path).map_err(|e| Error::io(ctx(), e))?;
-    let mut bytes = Vec::new();
-    f.take(bundle::MAX_BUNDLE_LEN + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(ctx(), e))?;
-    if bytes.len() as u64 > bundle::MAX_BUNDLE_LEN {
-        return Err(Error::corrupt(
-            path,
-            format!(
-                "larger than {} MiB: not a grant bundle",
-                bundle::MAX_BUNDLE_LEN >> 20
-            ),
-        ));
-    }
-    Ok(bytes)
+    fsio::read_at_most(f, bundle::MAX_BUNDLE_LEN)
+        .map_err(|e| Error::io(ctx(), e))?
+        .ok_or_else(|| {
+            Error::corrupt(
+                path,
+                format!(
+                    "larger than {} MiB: not a grant bundle",
+                    bundle::MAX_BUNDLE_LEN >> 20
+                ),
+            )
+        })
 }
 
 /// Reads a bundle's clear header, with no key: what `grant-info` shows. Nothing

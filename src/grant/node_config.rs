@@ -26,8 +26,7 @@
 //! because a job sets its own environment.
 
 use crate::error::{Error, Result};
-use crate::storage::perms;
-use std::io::Read;
+use crate::storage::{fsio, perms};
 use std::path::{Path, PathBuf};
 
 /// Longest node file read: each is a line or a few.
@@ -60,22 +59,20 @@ pub(crate) fn read_node_file_in(dir: &Path, name: &str) -> Result<Option<String>
         return Ok(None);
     };
     let path = dir.join(name);
-    let mut bytes = Vec::new();
-    file.take(MAX_NODE_FILE_LEN + 1)
-        .read_to_end(&mut bytes)
+    let bytes = fsio::read_at_most(file, MAX_NODE_FILE_LEN)
         .map_err(|e| {
             Error::io(
                 format!("reading node configuration file {}", path.display()),
                 e,
             )
+        })?
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "node configuration file {} is larger than {} KiB",
+                path.display(),
+                MAX_NODE_FILE_LEN >> 10
+            ))
         })?;
-    if bytes.len() as u64 > MAX_NODE_FILE_LEN {
-        return Err(Error::invalid(format!(
-            "node configuration file {} is larger than {} KiB",
-            path.display(),
-            MAX_NODE_FILE_LEN >> 10
-        )));
-    }
     String::from_utf8(bytes).map(Some).map_err(|_| {
         Error::invalid(format!(
             "node configuration file {} is not UTF-8 text",

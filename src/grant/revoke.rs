@@ -23,7 +23,7 @@ use super::issuer::{IssuerKey, IssuerSigningKey, SIGNATURE_LEN};
 use super::{GrantId, GRANT_ID_LEN};
 use crate::error::{Error, Result};
 use crate::format::{hex, VAULT_ID_LEN};
-use crate::storage::fsio::StagedFile;
+use crate::storage::fsio::{self, StagedFile};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -58,7 +58,6 @@ fn signed_message(body: &[u8]) -> Vec<u8> {
 /// that does not parse, or whose signature does not verify under the key it
 /// names, is `Corrupt`: an open must not go on as if nothing were revoked.
 fn read(path: &Path) -> Result<Option<List>> {
-    use std::io::Read;
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -69,14 +68,10 @@ fn read(path: &Path) -> Result<Option<List>> {
             ))
         }
     };
-    let mut bytes = Vec::new();
-    file.take(MAX_LIST_LEN + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(format!("reading revocation list {}", path.display()), e))?;
     let bad = |what: &str| Error::corrupt(path, format!("not a readable revocation list: {what}"));
-    if bytes.len() as u64 > MAX_LIST_LEN {
-        return Err(bad("too large"));
-    }
+    let bytes = fsio::read_at_most(file, MAX_LIST_LEN)
+        .map_err(|e| Error::io(format!("reading revocation list {}", path.display()), e))?
+        .ok_or_else(|| bad("too large"))?;
     let body_end = bytes
         .len()
         .checked_sub(SIGNATURE_LEN)

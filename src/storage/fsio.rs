@@ -196,3 +196,13 @@ impl Drop for StagedFile {
         let _ = std::fs::remove_file(&self.temp);
     }
 }
+
+/// Reads all of `r` when it holds at most `max` bytes; `None` when it holds
+/// more (reading stops one byte past `max`, so a huge or endless file costs
+/// nothing). For files that hold no secret: the buffer is not wiped.
+pub(crate) fn read_at_most(r: impl std::io::Read, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    r.take(max + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
