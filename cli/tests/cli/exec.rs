@@ -337,6 +337,20 @@ fn env_with_session() -> Env {
     env
 }
 
+/// `exec --sgtk-home` of `job` (a shell script) with jdoe's session token in SG_TOKEN.
+fn sgtk_exec(job: &str) -> [&str; 8] {
+    [
+        "exec",
+        "--sgtk-home",
+        "--env",
+        "SG_TOKEN=shotgun/jdoe",
+        "--",
+        "sh",
+        "-c",
+        job,
+    ]
+}
+
 /// What tk-core does in a job: it caches the session it was handed, then the
 /// one it renewed, in `$SHOTGUN_HOME/<site>/authentication.yml`. The script
 /// also records where SHOTGUN_HOME was, its mode and its filesystem.
@@ -362,19 +376,7 @@ fn sgtk_home_keeps_tokens_off_the_disk_and_brings_renewed_ones_home() {
     let env = env_with_session();
     let report = env.path("report");
     let r = env
-        .run(
-            &[
-                "exec",
-                "--sgtk-home",
-                "--env",
-                "SG_TOKEN=shotgun/jdoe",
-                "--",
-                "sh",
-                "-c",
-                &toolkit_job(&report),
-            ],
-            None,
-        )
+        .run(&sgtk_exec(&toolkit_job(&report)), None)
         .expect(code::OK);
     assert!(
         r.stderr
@@ -418,17 +420,8 @@ fn a_killed_runs_sgtk_home_is_removed_by_the_next_and_a_grant_brings_nothing_hom
         common::sh_quote(env.path("pid").to_str().unwrap())
     );
     let mut cmd = env.cmd();
-    cmd.args([
-        "exec",
-        "--sgtk-home",
-        "--env",
-        "SG_TOKEN=shotgun/jdoe",
-        "--",
-        "sh",
-        "-c",
-        &job,
-    ])
-    .stdout(std::process::Stdio::piped());
+    cmd.args(sgtk_exec(&job))
+        .stdout(std::process::Stdio::piped());
     let mut child = spawn_until(&mut cmd, "started");
     let home = reported_home(&report);
     child.kill().unwrap();
@@ -465,16 +458,7 @@ fn a_killed_runs_sgtk_home_is_removed_by_the_next_and_a_grant_brings_nothing_hom
             .env("FARMVAULT_GRANT_FILE", env.path("g.fvgrant"))
             .env("FARMVAULT_GRANT_TOKEN", token.trim())
             .env("FARMVAULT_STATE_DIR", env.path("state"))
-            .args([
-                "exec",
-                "--sgtk-home",
-                "--env",
-                "SG_TOKEN=shotgun/jdoe",
-                "--",
-                "sh",
-                "-c",
-                &toolkit_job(&report),
-            ]),
+            .args(sgtk_exec(&toolkit_job(&report))),
         None,
     )
     .expect(code::OK);
@@ -614,18 +598,9 @@ fn after_a_sigterm_the_sgtk_home_is_gone_and_the_renewed_token_home() {
     let report = env.path("report");
     let job = format!("{}echo started; exec sleep 30", toolkit_job(&report));
     let mut cmd = env.cmd();
-    cmd.args([
-        "exec",
-        "--sgtk-home",
-        "--env",
-        "SG_TOKEN=shotgun/jdoe",
-        "--",
-        "sh",
-        "-c",
-        &job,
-    ])
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped());
+    cmd.args(sgtk_exec(&job))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let child = spawn_until(&mut cmd, "started");
     let home = reported_home(&report);
     assert!(home.exists());
